@@ -1,0 +1,145 @@
+"""Settings read from the environment once, at start-up, and validated there.
+
+Every problem is reported as a sentence a person can act on; nothing here
+talks to Slack or the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
+DEFAULT_STATUS_UPDATE_EVERY = "sev1=30m,sev2=2h,sev3=8h,sev4=0"
+DEFAULT_CHANNEL_PREFIX = "inc"
+CHANNEL_PREFIX_MAX = 20
+
+_DURATION = re.compile(r"^(\d+)([smhd]?)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 1}
+_PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a runnable bot; the message says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    database_url: str = DEFAULT_DATABASE_URL
+    broadcast_channel: str | None = None
+    alert_token: str | None = None
+    status_update_every: dict[str, timedelta | None] = field(default_factory=dict)
+    data_dir: Path | None = None
+    channel_prefix: str = DEFAULT_CHANNEL_PREFIX
+
+    def require_slack(self) -> None:
+        """Fail with a helpful sentence unless the Slack credentials are present."""
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"Missing {' and '.join(missing)}: the bot needs its Slack app's credentials. "
+                "Create the app from the manifest printed by "
+                "`incidentbot manifest --url https://<your-bot-host>` "
+                "(api.slack.com/apps > Create New App > From a manifest), install it to your "
+                "workspace, then export SLACK_BOT_TOKEN (Bot User OAuth Token, xoxb-...) and "
+                "SLACK_SIGNING_SECRET (Basic Information > Signing Secret)."
+            )
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``30m`` -> 30 minutes, ``0`` -> None (no nudges). Raises ValueError otherwise."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise ValueError(text)
+    amount = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    return timedelta(seconds=amount) if amount else None
+
+
+def parse_status_cadence(text: str) -> dict[str, timedelta | None]:
+    """Parse ``sev1=30m,sev2=2h,...``; severities not named keep the default cadence."""
+    cadence: dict[str, timedelta | None] = {}
+    if text != DEFAULT_STATUS_UPDATE_EVERY:
+        cadence.update(parse_status_cadence(DEFAULT_STATUS_UPDATE_EVERY))
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in {"sev1", "sev2", "sev3", "sev4"}:
+            raise ConfigError(
+                f"INCIDENTBOT_STATUS_UPDATE_EVERY has {part!r}; write it as "
+                f"severity=duration pairs, e.g. {DEFAULT_STATUS_UPDATE_EVERY}."
+            )
+        try:
+            cadence[key] = parse_duration(value)
+        except ValueError:
+            raise ConfigError(
+                f"INCIDENTBOT_STATUS_UPDATE_EVERY gives {key} the duration {value.strip()!r}; "
+                "use a whole number with s, m, h or d (e.g. 30m, 2h), or 0 for no reminders."
+            ) from None
+    return cadence
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting. Raises ConfigError with an actionable message."""
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    api_url = get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
+    if not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"SLACK_API_URL must be an http(s) URL, not {api_url!r}.")
+    if not api_url.endswith("/"):
+        api_url += "/"
+
+    prefix = (get("INCIDENTBOT_CHANNEL_PREFIX") or DEFAULT_CHANNEL_PREFIX).lower()
+    if not _PREFIX.match(prefix) or len(prefix) > CHANNEL_PREFIX_MAX:
+        raise ConfigError(
+            f"INCIDENTBOT_CHANNEL_PREFIX {prefix!r} cannot start a Slack channel name: use up "
+            f"to {CHANNEL_PREFIX_MAX} lowercase letters, digits, '-' or '_', e.g. 'inc'."
+        )
+
+    data_dir = get("INCIDENTBOT_DATA_DIR")
+    data_path: Path | None = None
+    if data_dir:
+        data_path = Path(data_dir).resolve()
+        if not data_path.is_dir():
+            raise ConfigError(f"INCIDENTBOT_DATA_DIR {data_dir!r} is not a folder on this machine.")
+
+    broadcast = get("INCIDENTBOT_BROADCAST_CHANNEL")
+    if broadcast and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", broadcast):
+        raise ConfigError(
+            f"INCIDENTBOT_BROADCAST_CHANNEL {broadcast!r} is neither a channel ID (C0123ABCD) "
+            "nor a channel name starting with '#' (#incidents)."
+        )
+
+    return Settings(
+        slack_bot_token=get("SLACK_BOT_TOKEN"),
+        slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+        slack_app_token=get("SLACK_APP_TOKEN"),
+        slack_api_url=api_url,
+        database_url=get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        broadcast_channel=broadcast,
+        alert_token=get("INCIDENTBOT_ALERT_TOKEN"),
+        status_update_every=parse_status_cadence(
+            get("INCIDENTBOT_STATUS_UPDATE_EVERY") or DEFAULT_STATUS_UPDATE_EVERY
+        ),
+        data_dir=data_path,
+        channel_prefix=prefix,
+    )

@@ -1,0 +1,1 @@
+"""The incident domain: plain functions over a SQLAlchemy session. No Slack here."""

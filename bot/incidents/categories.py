@@ -1,0 +1,25 @@
+"""How ML systems fail (PRODUCT.md), as choices for a declaration."""
+
+from __future__ import annotations
+
+FAILURE_CATEGORIES: dict[str, str] = {
+    "data-drift": "Data drift",
+    "concept-drift": "Concept drift",
+    "feature-pipeline": "Feature-pipeline failure",
+    "training-serving-skew": "Training–serving skew",
+    "adversarial-input": "Adversarial input",
+    "feedback-loop": "Feedback loop",
+    "retraining-regression": "Regression after retraining",
+    "hallucination": "Hallucination",
+    "harmful-output": "Harmful output",
+    "bias-fairness": "Bias or fairness violation",
+    "data-leak": "Data leak (memorisation, prompt injection)",
+    "out-of-scope-use": "Out-of-scope use",
+    "complete-failure": "Complete model failure",
+    "cost-anomaly": "Cost anomaly",
+    "infrastructure": "Infrastructure",
+}
+
+
+def category_label(key: str | None) -> str | None:
+    return FAILURE_CATEGORIES.get(key) if key else None

@@ -1,0 +1,44 @@
+"""Raising or lowering an incident's severity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.incidents import timeline
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity
+from bot.models import Incident
+
+
+@dataclass(frozen=True)
+class SeverityChange:
+    previous: Severity
+    current: Severity
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.current
+
+
+def change_severity(
+    session: Session, incident: Incident, severity: Severity, *, by: str | None
+) -> SeverityChange:
+    if not incident.is_open:
+        raise InvalidInput(f"{incident.reference} is resolved; its severity no longer changes.")
+    previous = Severity(incident.severity)
+    if previous == severity:
+        return SeverityChange(previous, severity)
+    incident.severity = severity.value
+    direction = "raised" if severity < previous else "lowered"  # sev1 < sev2 as strings
+    timeline.record(
+        session,
+        incident,
+        "severity_changed",
+        f"Severity {direction} from {previous.label} to {severity.label}",
+        actor=by,
+        previous=previous.value,
+        severity=severity.value,
+    )
+    return SeverityChange(previous, severity)

@@ -1,0 +1,96 @@
+"""Declaring an incident: validate what was asked, store it, write the first event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.incidents import timeline
+from bot.incidents.categories import FAILURE_CATEGORIES
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity
+from bot.models import Incident, utcnow
+
+TITLE_MAX = 200
+SERVICE_MAX = 200
+DESCRIPTION_MAX = 3000
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What a person or an alert asks for; checked by ``validate`` before anything is stored."""
+
+    title: str
+    severity: Severity
+    declared_by: str | None
+    service: str | None = None
+    failure_category: str | None = None
+    description: str | None = None
+
+
+def validate_title(title: str) -> str:
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise InvalidInput("The incident needs a title: say in a few words what is wrong.")
+    if len(cleaned) > TITLE_MAX:
+        raise InvalidInput(
+            f"That title is {len(cleaned)} characters; keep it to {TITLE_MAX} and put the "
+            "details in the description or a note."
+        )
+    return cleaned
+
+
+def validate(declaration: Declaration) -> Declaration:
+    """Return a cleaned copy, or raise InvalidInput saying what to change."""
+    service = " ".join((declaration.service or "").split()) or None
+    if service and len(service) > SERVICE_MAX:
+        raise InvalidInput(f"The model or service name is longer than {SERVICE_MAX} characters.")
+    category = declaration.failure_category or None
+    if category and category not in FAILURE_CATEGORIES:
+        raise InvalidInput(f"{category!r} is not a failure category this bot knows.")
+    description = (declaration.description or "").strip() or None
+    if description and len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            f"The description is {len(description)} characters; keep it to {DESCRIPTION_MAX}."
+        )
+    return Declaration(
+        title=validate_title(declaration.title),
+        severity=declaration.severity,
+        declared_by=declaration.declared_by,
+        service=service,
+        failure_category=category,
+        description=description,
+    )
+
+
+def declare(session: Session, declaration: Declaration, *, now: datetime | None = None) -> Incident:
+    """Store a new open incident and its ``declared`` event; the caller commits."""
+    clean = validate(declaration)
+    when = now or utcnow()
+    incident = Incident(
+        title=clean.title,
+        severity=clean.severity.value,
+        status="investigating",
+        service=clean.service,
+        failure_category=clean.failure_category,
+        description=clean.description,
+        declared_by=clean.declared_by,
+        declared_at=when,
+        provisioning_claimed_at=when,
+    )
+    session.add(incident)
+    session.flush()  # assigns the id the event refers to
+    timeline.record(
+        session,
+        incident,
+        "declared",
+        f"{clean.severity.label} incident declared: {clean.title}",
+        actor=clean.declared_by,
+        when=when,
+        severity=clean.severity.value,
+        service=clean.service,
+        failure_category=clean.failure_category,
+    )
+    return incident

@@ -1,0 +1,149 @@
+"""The database schema: incidents, who holds which role, and the timeline.
+
+The timeline is the spine (ARCHITECTURE.md): every change to an incident is a
+``TimelineEvent`` written in the same transaction as the state it changes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Alembic names constraints from this, so SQLite and PostgreSQL agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, on every database.
+
+    SQLite has no time zones and hands back naive values; this restores UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="investigating")
+    service: Mapped[str | None] = mapped_column(String(200))
+    failure_category: Mapped[str | None] = mapped_column(String(40))
+    description: Mapped[str | None] = mapped_column(Text)
+    declared_by: Mapped[str | None] = mapped_column(String(32))
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    # Slack side, filled in as the channel is provisioned after the declaration.
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    summary_ts: Mapped[str | None] = mapped_column(String(32))
+    announced_ts: Mapped[str | None] = mapped_column(String(32))
+    provisioned_at: Mapped[datetime | None]
+    provisioning_claimed_at: Mapped[datetime | None]
+
+    roles: Mapped[list[RoleAssignment]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
+    )
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        order_by="TimelineEvent.occurred_at, TimelineEvent.id",
+        lazy="raise_on_sql",
+    )
+
+    __table_args__ = (
+        Index("ix_incidents_status", "status"),
+        Index("ix_incidents_provisioned_at", "provisioned_at"),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+    def holder(self, role: str) -> str | None:
+        """The Slack user holding ``role``, or None while it is unassigned."""
+        for assignment in self.roles:
+            if assignment.role == role:
+                return assignment.user_id
+        return None
+
+
+class RoleAssignment(Base):
+    """Who holds a role now. Past holders live on the timeline."""
+
+    __tablename__ = "role_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(32))
+    assigned_by: Mapped[str | None] = mapped_column(String(32))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    incident: Mapped[Incident] = relationship(back_populates="roles")
+
+    __table_args__ = (UniqueConstraint("incident_id", "role", name="uq_role_assignments_role"),)
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_timeline_events_when", "incident_id", "occurred_at"),)

@@ -1,0 +1,62 @@
+"""Start-up for ``incidentbot serve``: check the schema and the token, then listen."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
+
+from bot.config import ConfigError, Settings
+from bot.db import Database
+from bot.migrate import is_current
+from bot.scheduler import Scheduler
+from bot.slack.app import build_app
+from bot.slack.client import make_client
+from bot.slack.services import Services
+from bot.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
+    try:
+        current = is_current(settings.database_url)
+    except Exception as exc:
+        raise ConfigError(
+            f"Cannot open the database at DATABASE_URL ({type(exc).__name__}: {exc})."
+        ) from None
+    if not current:
+        raise ConfigError(
+            "The database is not at the newest schema: run `incidentbot migrate` first "
+            "(the Procfile's release step does this on deploy)."
+        )
+    db = Database(settings.database_url)
+    services = Services.build(settings, db, make_client(settings))
+    try:
+        bolt = build_app(services)
+    except (BoltError, SlackApiError) as exc:
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN at {settings.slack_api_url} ({exc}). Copy the Bot "
+            "User OAuth Token (xoxb-...) from your app's OAuth & Permissions page."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot reach the Slack API at {settings.slack_api_url} ({exc}); check "
+            "SLACK_API_URL and the network."
+        ) from None
+
+    scheduler = Scheduler(services.provisioner)
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        handler = SocketModeHandler(bolt, settings.slack_app_token)
+        handler.connect()  # type: ignore[no-untyped-call]  # Slack traffic over the socket; HTTP still serves alerts and health
+        web = create_app(services, None, scheduler)
+    else:
+        web = create_app(services, bolt, scheduler)
+    log.info("incidentbot listening on %s:%s", host, port)
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    db.dispose()
+    return 0

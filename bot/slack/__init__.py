@@ -1,0 +1,2 @@
+"""The Slack adapter: listeners parse and acknowledge, the domain decides,
+provision and notify talk to Slack."""

@@ -1,0 +1,308 @@
+"""Block Kit for incidents, built with slack_sdk's models so Slack's limits are
+checked when a message is built rather than when Slack refuses it.
+
+Everything a person or an alert wrote goes through ``escape`` and into
+``verbatim`` text objects, so Slack neither links nor mentions from it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.incidents.categories import FAILURE_CATEGORIES, category_label
+from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
+from bot.incidents.roles import Role
+from bot.incidents.severity import Severity
+from bot.models import Incident
+from bot.slack.text import channel_link, escape, mention, truncate
+from bot.templating import render_text
+
+MAX_BLOCKS = 50
+SECTION_TEXT_MAX = 3000
+FIELD_MAX = 2000
+HEADER_MAX = 150
+TOPIC_MAX = 250
+
+SEVERITY_EMOJI = {
+    Severity.SEV1: ":red_circle:",
+    Severity.SEV2: ":large_orange_circle:",
+    Severity.SEV3: ":large_yellow_circle:",
+    Severity.SEV4: ":large_blue_circle:",
+}
+
+DECLARE_CALLBACK = "declare_incident"
+ROLE_SELECT_PREFIX = "role_select:"
+SEVERITY_SELECT = "severity_select"
+
+
+def md(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
+    """mrkdwn that Slack shows as written: no auto-linking, no mention parsing."""
+    return MarkdownTextObject(text=truncate(text, limit), verbatim=True)
+
+
+def render(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+    """Validate and serialise; raises if a block breaks Slack's limits."""
+    if len(blocks) > MAX_BLOCKS:
+        raise ValueError(f"{len(blocks)} blocks; Slack allows {MAX_BLOCKS} in a message")
+    return [block.to_dict() for block in blocks]
+
+
+def status_label(status: str) -> str:
+    return status.replace("-", " ").capitalize()
+
+
+def severity_line(severity: Severity) -> str:
+    info = severity.info
+    return f"{SEVERITY_EMOJI[severity]} *{severity.label} · {info.name}*"
+
+
+def severity_options() -> list[Option]:
+    return [
+        Option(
+            value=sev.value,
+            text=f"{sev.label} · {sev.info.name}",
+            description=truncate(sev.info.meaning, 75),
+        )
+        for sev in Severity
+    ]
+
+
+def topic(incident: Incident) -> str:
+    """The channel topic: severity, status and Commander first, the title if room remains."""
+    sev = Severity(incident.severity)
+    commander = incident.holder(Role.COMMANDER)
+    head = (
+        f"{sev.label} ({sev.info.name}) | {status_label(incident.status)} | "
+        f"Commander: {mention(commander) if commander else 'unassigned'}"
+    )
+    room = TOPIC_MAX - len(head) - 3
+    title = escape(incident.title)
+    return head if room < 10 else f"{head} | {truncate(title, room)}"
+
+
+def role_fields(incident: Incident) -> list[MarkdownTextObject]:
+    commander = incident.holder(Role.COMMANDER)
+    fields = []
+    for role in Role:
+        holder = incident.holder(role)
+        if holder:
+            who = mention(holder)
+        elif role is Role.COMMANDER:
+            who = "_unassigned: pick someone below_"
+        elif commander:
+            who = f"_unassigned: {mention(commander)} (Commander) answers for it_"
+        else:
+            who = "_unassigned: the Commander answers for it_"
+        fields.append(md(f"*{role.info.title}*\n{who}", FIELD_MAX))
+    return fields
+
+
+def summary_blocks(incident: Incident) -> list[Block]:
+    """The pinned incident summary: what, how bad, who, and the controls for what comes next."""
+    sev = Severity(incident.severity)
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(
+                text=truncate(f"{incident.reference}: {incident.title}", HEADER_MAX), emoji=False
+            )
+        ),
+        SectionBlock(
+            text=md(
+                f"{severity_line(sev)}   Status: *{status_label(incident.status)}*\n"
+                f"{sev.info.meaning}\n*Expected response:* {sev.info.expectation}"
+            )
+        ),
+        SectionBlock(
+            fields=[
+                md(f"*Model or service*\n{escape(incident.service or '') or '_not given_'}"),
+                md(
+                    "*Failure category*\n"
+                    + (escape(category_label(incident.failure_category) or "") or "_not known yet_")
+                ),
+                md(f"*Declared by*\n{mention(incident.declared_by)}"),
+                md(f"*Declared*\n{_slack_date(incident)}"),
+            ]
+        ),
+    ]
+    if incident.description:
+        blocks.append(SectionBlock(text=md(f"*Description*\n{escape(incident.description)}")))
+    blocks += [
+        DividerBlock(),
+        SectionBlock(text=md("*Roles*"), fields=role_fields(incident)),
+    ]
+    if incident.is_open:
+        blocks.append(ActionsBlock(block_id="incident_controls", elements=_controls(incident)))
+    blocks.append(
+        ContextBlock(elements=[md("`/incident help` lists what you can do in this channel.")])
+    )
+    return blocks
+
+
+def _controls(incident: Incident) -> list[Any]:
+    elements: list[Any] = []
+    for role in Role:
+        holder = incident.holder(role)
+        select = UserSelectElement(
+            action_id=f"{ROLE_SELECT_PREFIX}{role.value}",
+            placeholder=f"{role.info.title}…",
+            initial_user=holder,
+        )
+        elements.append(select)
+    current = next(o for o in severity_options() if o.value == incident.severity)
+    elements.append(
+        StaticSelectElement(
+            action_id=SEVERITY_SELECT,
+            placeholder="Change severity…",
+            options=severity_options(),
+            initial_option=current,
+        )
+    )
+    return elements
+
+
+def _slack_date(incident: Incident) -> str:
+    epoch = int(incident.declared_at.timestamp())
+    fallback = incident.declared_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def summary_text(incident: Incident) -> str:
+    """Notification fallback text for the summary."""
+    sev = Severity(incident.severity)
+    return truncate(f"{incident.reference} {sev.label}: {escape(incident.title)}", 3000)
+
+
+def announcement_blocks(incident: Incident) -> list[Block]:
+    sev = Severity(incident.severity)
+    details = [f"Channel: {channel_link(incident.channel_id, incident.channel_name)}"]
+    if incident.service:
+        details.append(f"Model or service: {escape(incident.service)}")
+    if incident.declared_by:
+        details.append(f"Declared by {mention(incident.declared_by)}")
+    return [
+        SectionBlock(
+            text=md(
+                f"{severity_line(sev)} incident declared: *{escape(incident.title)}*\n"
+                f"{sev.info.meaning}\n" + " · ".join(details)
+            )
+        )
+    ]
+
+
+def announcement_text(incident: Incident) -> str:
+    sev = Severity(incident.severity)
+    return truncate(
+        f"{sev.label} incident declared: {escape(incident.title)} in "
+        f"{channel_link(incident.channel_id, incident.channel_name)}",
+        3000,
+    )
+
+
+def list_blocks(incidents: Sequence[Incident], total: int) -> list[Block]:
+    if not incidents:
+        return [SectionBlock(text=md("No open incidents. :white_check_mark:"))]
+    blocks: list[Block] = [SectionBlock(text=md(f"*Open incidents: {total}*"))]
+    shown = list(incidents)[: MAX_BLOCKS - 2]
+    for incident in shown:
+        sev = Severity(incident.severity)
+        commander = incident.holder(Role.COMMANDER)
+        blocks.append(
+            SectionBlock(
+                text=md(
+                    f"{SEVERITY_EMOJI[sev]} *{sev.label}* {incident.reference} "
+                    f"{channel_link(incident.channel_id, incident.channel_name)}: "
+                    f"{escape(incident.title)}\n"
+                    f"{status_label(incident.status)} · declared {_slack_date(incident)} · "
+                    f"Commander: {mention(commander)}"
+                )
+            )
+        )
+    if total > len(shown):
+        blocks.append(ContextBlock(elements=[md(f"…and {total - len(shown)} more.")]))
+    return blocks
+
+
+def help_text() -> str:
+    return render_text("slack/help.md.j2", severities=list(Severity))
+
+
+def help_blocks() -> list[Block]:
+    return [SectionBlock(text=md(help_text()))]
+
+
+def declare_modal(private_metadata: dict[str, str] | None = None) -> View:
+    """The form behind a bare ``/incident declare``."""
+    categories = [
+        Option(value=key, text=truncate(label, 75)) for key, label in FAILURE_CATEGORIES.items()
+    ]
+    return View(
+        type="modal",
+        callback_id=DECLARE_CALLBACK,
+        title="Declare an incident",
+        submit="Declare",
+        close="Cancel",
+        private_metadata=json.dumps(private_metadata or {}),
+        blocks=[
+            InputBlock(
+                block_id="title",
+                label="Title",
+                hint="What is wrong, in a few words: what users or the business see.",
+                element=PlainTextInputElement(
+                    action_id="value",
+                    max_length=TITLE_MAX,
+                    placeholder="Fraud model flags 40% of legitimate payments",
+                ),
+            ),
+            InputBlock(
+                block_id="severity",
+                label="Severity",
+                element=StaticSelectElement(
+                    action_id="value", placeholder="How bad is it?", options=severity_options()
+                ),
+            ),
+            InputBlock(
+                block_id="service",
+                label="Affected model or service",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id="value", max_length=SERVICE_MAX, placeholder="fraud-scorer v14"
+                ),
+            ),
+            InputBlock(
+                block_id="category",
+                label="Failure category",
+                optional=True,
+                hint="Your best guess; triage can change it.",
+                element=StaticSelectElement(
+                    action_id="value", placeholder="Not sure yet", options=categories
+                ),
+            ),
+            InputBlock(
+                block_id="description",
+                label="Description",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id="value", multiline=True, max_length=DESCRIPTION_MAX
+                ),
+            ),
+        ],
+    )

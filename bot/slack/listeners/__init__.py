@@ -1,0 +1,14 @@
+"""Bolt listeners, one module per kind, each with ``register(app, services)``."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.slack.listeners import actions, commands, views
+from bot.slack.services import Services
+
+
+def register_all(app: App, services: Services) -> None:
+    commands.register(app, services)
+    views.register(app, services)
+    actions.register(app, services)

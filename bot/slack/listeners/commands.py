@@ -1,0 +1,108 @@
+"""``/incident``: parse and acknowledge at once; anything touching the database or
+Slack runs in the lazy half, after Slack has its acknowledgement."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.incidents import queries
+from bot.incidents.declare import Declaration
+from bot.incidents.errors import InvalidInput
+from bot.slack import blocks
+from bot.slack.command_parser import Command, parse, parse_declare
+from bot.slack.declaring import declare_and_open
+from bot.slack.services import Services
+from bot.slack.text import escape
+
+log = logging.getLogger(__name__)
+
+NOT_IN_INCIDENT_CHANNEL = (
+    "`/incident {name}` works inside an incident channel, and this is not one. "
+    "`/incident list` shows the open incidents and their channels."
+)
+NOT_BUILT_YET = (
+    "`/incident {name}` is not available in this version of the bot yet. "
+    "`/incident help` lists what is."
+)
+
+
+def register(app: App, services: Services) -> None:
+    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+        try:
+            parsed = parse(command.get("text", ""))
+            if parsed.name == "help":
+                ack(text=blocks.help_text(), blocks=blocks.render(blocks.help_blocks()))
+            elif parsed.name == "declare":
+                args = parse_declare(parsed.args)
+                if args is None:
+                    ack()
+                else:
+                    ack(text=f"Declaring a {args.severity.label} incident: {escape(args.title)}…")
+            else:
+                ack()
+        except InvalidInput as problem:
+            ack(text=str(problem))
+
+    def work(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        try:
+            parsed = parse(command.get("text", ""))
+        except InvalidInput:
+            return  # already answered in the acknowledgement
+        try:
+            _run(services, parsed, command, respond, client)
+        except InvalidInput:
+            return
+        except Exception:
+            log.exception("/incident %s failed", parsed.name)
+            respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
+
+    app.command("/incident")(ack=acknowledge, lazy=[work])
+
+
+def _run(
+    services: Services,
+    parsed: Command,
+    command: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    if parsed.name == "help":
+        return
+    if parsed.name == "declare":
+        args = parse_declare(parsed.args)
+        if args is None:
+            client.views_open(
+                trigger_id=command["trigger_id"],
+                view=blocks.declare_modal(
+                    {"response_url": command.get("response_url", "")}
+                ).to_dict(),
+            )
+            return
+        declaration = Declaration(
+            title=args.title, severity=args.severity, declared_by=command.get("user_id")
+        )
+        declare_and_open(services, declaration, respond)
+        return
+    if parsed.name == "list":
+        with services.db.begin() as session:
+            incidents = queries.open_incidents(session, limit=blocks.MAX_BLOCKS - 2)
+            total = queries.count_open(session)
+            rendered = blocks.render(blocks.list_blocks(incidents, total))
+        respond(text=f"Open incidents: {total}", blocks=rendered)
+        return
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, command.get("channel_id", ""))
+        if incident is None:
+            respond(text=NOT_IN_INCIDENT_CHANNEL.format(name=parsed.name))
+            return
+        if parsed.name == "status":
+            respond(
+                text=blocks.summary_text(incident),
+                blocks=blocks.render(blocks.summary_blocks(incident)),
+            )
+            return
+    respond(text=NOT_BUILT_YET.format(name=parsed.name))

@@ -1,0 +1,85 @@
+"""The declare form: validate on submit (errors shown beside the field), declare after the ack."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.webhook import WebhookClient
+
+from bot.incidents.declare import Declaration, validate
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity, parse_severity
+from bot.slack.blocks import DECLARE_CALLBACK
+from bot.slack.declaring import declare_and_open
+from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def _value(state: dict[str, Any], block: str) -> str | None:
+    element = state.get(block, {}).get("value", {})
+    if element.get("type") == "static_select":
+        selected = element.get("selected_option") or {}
+        return selected.get("value")
+    value = element.get("value")
+    return str(value) if value is not None else None
+
+
+def declaration_from_view(view: dict[str, Any], user_id: str) -> Declaration:
+    state = view.get("state", {}).get("values", {})
+    severity = parse_severity(_value(state, "severity") or "")
+    if severity is None:
+        raise InvalidInput("severity: Pick a severity.")
+    try:
+        return validate(
+            Declaration(
+                title=_value(state, "title") or "",
+                severity=Severity(severity),
+                declared_by=user_id,
+                service=_value(state, "service"),
+                failure_category=_value(state, "category"),
+                description=_value(state, "description"),
+            )
+        )
+    except InvalidInput as problem:
+        raise InvalidInput(f"{_field_of(str(problem))}: {problem}") from None
+
+
+def _field_of(message: str) -> str:
+    lowered = message.lower()
+    for field in ("description", "category", "service"):
+        if field in lowered:
+            return field
+    return "title"
+
+
+def register(app: App, services: Services) -> None:
+    def acknowledge(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            declaration_from_view(view, body["user"]["id"])
+        except InvalidInput as problem:
+            field, _, message = str(problem).partition(": ")
+            ack(response_action="errors", errors={field: message})
+            return
+        ack()
+
+    def work(body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            declaration = declaration_from_view(view, body["user"]["id"])
+        except InvalidInput:
+            return
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        response_url = metadata.get("response_url")
+        reply = None
+        if response_url:
+            webhook = WebhookClient(response_url)
+
+            def reply(**kwargs: Any) -> None:
+                webhook.send(response_type="ephemeral", **kwargs)
+
+        declare_and_open(services, declaration, reply)
+
+    app.view(DECLARE_CALLBACK)(ack=acknowledge, lazy=[work])

@@ -1,0 +1,150 @@
+"""Giving a declared incident its place in Slack.
+
+The steps: create the channel (a numeric suffix when the name is taken), invite
+the declarer, set the topic, post and pin the summary, announce in the
+broadcast channel. Each finished step is stored, so a run interrupted by a
+Slack failure (after the client's own retries) or a restart resumes where it
+stopped when the incident is next claimed, and nothing is done twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.config import Settings
+from bot.db import Database
+from bot.incidents import provisioning
+from bot.incidents.channel_names import channel_name
+from bot.models import Incident
+from bot.slack import blocks
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_ATTEMPTS = 50
+
+
+class ProvisioningFailed(RuntimeError):
+    """Slack refused or failed a step; the incident stays claimed-then-released for retry."""
+
+
+@dataclass
+class Provisioner:
+    db: Database
+    client: WebClient
+    settings: Settings
+
+    def run(self, incident_id: int) -> Incident:
+        """Finish every unfinished step for one incident the caller has claimed."""
+        try:
+            return self._run(incident_id)
+        except Exception as exc:
+            with self.db.begin() as session:
+                incident = session.get(Incident, incident_id)
+                if incident is not None:
+                    provisioning.release_claim(session, incident)
+            log.warning("setting up incident %s in Slack failed, will retry: %s", incident_id, exc)
+            raise ProvisioningFailed(str(exc)) from exc
+
+    def _run(self, incident_id: int) -> Incident:
+        incident = self._load(incident_id)
+        if incident.channel_id is None:
+            created_id, name = self._create_channel(incident)
+            with self.db.begin() as session:
+                incident = self._get(session, incident_id)
+                provisioning.record_channel(session, incident, created_id, name)
+        channel_id = incident.channel_id
+        assert channel_id is not None
+        if incident.declared_by:
+            self._invite(channel_id, incident.declared_by)
+        self.client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
+        if incident.summary_ts is None:
+            posted = self.client.chat_postMessage(
+                channel=channel_id,
+                text=blocks.summary_text(incident),
+                blocks=blocks.render(blocks.summary_blocks(incident)),
+                unfurl_links=False,
+            )
+            ts = str(posted["ts"])
+            with self.db.begin() as session:
+                incident = self._get(session, incident_id)
+                provisioning.record_summary(session, incident, ts)
+        assert incident.summary_ts is not None
+        self._pin(channel_id, incident.summary_ts)
+        broadcast = self.settings.broadcast_channel
+        if broadcast and incident.announced_ts is None:
+            posted = self.client.chat_postMessage(
+                channel=broadcast,
+                text=blocks.announcement_text(incident),
+                blocks=blocks.render(blocks.announcement_blocks(incident)),
+                unfurl_links=False,
+            )
+            with self.db.begin() as session:
+                incident = self._get(session, incident_id)
+                provisioning.record_announcement(session, incident, broadcast, str(posted["ts"]))
+        with self.db.begin() as session:
+            incident = self._get(session, incident_id)
+            provisioning.mark_provisioned(session, incident)
+        return incident
+
+    def _create_channel(self, incident: Incident) -> tuple[str, str]:
+        day = incident.declared_at.date()
+        for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
+            name = channel_name(self.settings.channel_prefix, day, incident.title, attempt)
+            try:
+                created = self.client.conversations_create(name=name, is_private=False)
+            except SlackApiError as exc:
+                if exc.response.get("error") == "name_taken":
+                    continue
+                raise
+            channel = created["channel"]
+            return str(channel["id"]), str(channel["name"])
+        # Fifty incidents with one title on one day: fall back to the unique id.
+        name = channel_name(
+            self.settings.channel_prefix, day, f"{incident.reference} {incident.title}"
+        )
+        created = self.client.conversations_create(name=name, is_private=False)
+        return str(created["channel"]["id"]), str(created["channel"]["name"])
+
+    def _invite(self, channel_id: str, user_id: str) -> None:
+        try:
+            self.client.conversations_invite(channel=channel_id, users=user_id)
+        except SlackApiError as exc:
+            # Already there, or the declarer is the bot itself: nothing to do.
+            if exc.response.get("error") not in {"already_in_channel", "cant_invite_self"}:
+                raise
+
+    def _pin(self, channel_id: str, ts: str) -> None:
+        try:
+            self.client.pins_add(channel=channel_id, timestamp=ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "already_pinned":
+                raise
+
+    def _load(self, incident_id: int) -> Incident:
+        with self.db.begin() as session:
+            return self._get(session, incident_id)
+
+    @staticmethod
+    def _get(session: Session, incident_id: int) -> Incident:
+        incident = session.get(Incident, incident_id)
+        if incident is None:
+            raise LookupError(f"incident {incident_id} vanished")
+        return incident
+
+    def sweep(self) -> int:
+        """Claim and finish incidents left half set up; returns how many were finished."""
+        with self.db.begin() as session:
+            claimed = provisioning.claim_unfinished(session)
+        finished = 0
+        for incident_id in claimed:
+            try:
+                self.run(incident_id)
+                finished += 1
+            except ProvisioningFailed:
+                continue
+        return finished

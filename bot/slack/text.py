@@ -1,0 +1,79 @@
+"""Text crossing the Slack boundary, in both directions.
+
+Inbound, Slack sends command text escaped (``&amp; &lt; &gt;``) with mentions
+and links as ``<...>`` tokens. We store what a person reads: plain text.
+Outbound, every piece of stored text is escaped again, so a title or an alert
+annotation can never become a ``<!channel>`` ping, a link or a user mention
+that its author did not write.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TOKEN = re.compile(r"<([^<>]*)>")
+_USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
+_CHANNEL = re.compile(r"^#([CG][A-Z0-9]+)(?:\|([^>]*))?$")
+_SPECIAL = re.compile(r"^!(here|channel|everyone)(?:\|[^>]*)?$")
+_SUBTEAM = re.compile(r"^!subteam\^[A-Z0-9]+(?:\|([^>]*))?$")
+_LINK = re.compile(r"^((?:https?|mailto):[^|]*)(?:\|(.*))?$")
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _plain_token(body: str) -> str:
+    if match := _USER.match(body):
+        return "@" + (match.group(2) or match.group(1))
+    if match := _CHANNEL.match(body):
+        return "#" + (match.group(2) or match.group(1))
+    if match := _SPECIAL.match(body):
+        return "@" + match.group(1)
+    if match := _SUBTEAM.match(body):
+        return "@" + (match.group(1) or "team").lstrip("@")
+    if match := _LINK.match(body):
+        url, label = match.group(1), match.group(2)
+        return f"{label} ({url})" if label and label != url else url
+    return f"<{body}>"
+
+
+def plain_from_slack(text: str) -> str:
+    """Turn Slack's escaped command text into the plain text a person typed."""
+    parts: list[str] = []
+    last = 0
+    for match in _TOKEN.finditer(text):
+        parts.append(_unescape(text[last : match.start()]))
+        parts.append(_plain_token(_unescape(match.group(1))))
+        last = match.end()
+    parts.append(_unescape(text[last:]))
+    return "".join(parts)
+
+
+def user_ids(text: str) -> list[str]:
+    """User IDs mentioned in raw Slack text (``<@U123|cara>`` -> ``U123``)."""
+    return [m.group(1) for m in re.finditer(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", text)]
+
+
+def escape(text: str) -> str:
+    """Make stored text safe for mrkdwn and ``text`` fields: no pings, links or mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut to ``limit`` characters, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = re.sub(r"&[a-z]{0,4}$", "", text[: limit - 1])  # never half an entity
+    return cut.rstrip() + "…"
+
+
+def mention(user_id: str | None) -> str:
+    """A real user mention for an ID we stored ourselves (never for free text)."""
+    return f"<@{user_id}>" if user_id else "_unassigned_"
+
+
+def channel_link(channel_id: str | None, name: str | None = None) -> str:
+    if channel_id:
+        return f"<#{channel_id}>"
+    return f"#{escape(name)}" if name else "_(channel not created yet)_"

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.db import Database
+from bot.migrate import upgrade
+from tests.slack_standin import SlackStandIn
+from tests.support import BotProcess, fresh_database
+
+DATABASES = ["sqlite", "postgresql"]
+
+# People in the stand-in workspace.
+ALICE, BOB, CARA = "U0ALICE01", "U0BOB0002", "U0CARA003"
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, empty database: SQLite, and PostgreSQL where one is configured."""
+    with fresh_database(request.param) as url:
+        yield url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A fresh database brought to the newest schema by the migrations (never create_all)."""
+    upgrade(database_url)
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as standin:
+        for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CARA, "cara")):
+            standin.add_user(user_id, name)
+        yield standin
+
+
+@pytest.fixture
+def broadcast(slack: SlackStandIn) -> str:
+    return slack.add_channel("incidents", members={ALICE, BOB})
+
+
+@pytest.fixture
+def general(slack: SlackStandIn) -> str:
+    return slack.add_channel("general", members={ALICE, BOB, CARA})
+
+
+@pytest.fixture
+def bot(
+    slack: SlackStandIn, database_url: str, broadcast: str, request: pytest.FixtureRequest
+) -> Iterator[BotProcess]:
+    """The real ``incidentbot serve`` against the stand-in, on a freshly migrated database."""
+    process = BotProcess(slack, database_url, INCIDENTBOT_BROADCAST_CHANNEL=broadcast)
+    process.migrate()
+    process.start()
+    yield process
+    process.stop()
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(f"--- incidentbot log ---\n{process.logs()[-6000:]}")
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "rep_" + report.when, report)

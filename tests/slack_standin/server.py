@@ -1,0 +1,644 @@
+"""The stand-in's HTTP server and its in-memory workspace."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import httpx
+
+from tests.slack_standin import rules
+from tests.slack_standin.rules import SlackError
+
+BOT_USER = "UBOTINCIDENT"
+TEAM = "T0STANDIN"
+APP = "A0STANDIN"
+TRIGGER_TTL = 3.0  # seconds, as Slack's
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    is_private: bool = False
+    topic: str = ""
+    members: set[str] = field(default_factory=set)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    pins: list[str] = field(default_factory=list)
+    created: float = field(default_factory=time.time)
+
+
+@dataclass
+class Failure:
+    status: int = 500
+    error: str | None = None  # with status 200: {"ok": false, "error": ...}
+    retry_after: int | None = None
+
+
+class SlackStandIn:
+    """Run with ``with SlackStandIn() as slack:``; point the bot at ``slack.api_url``."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-standin-token",
+        signing_secret: str = "standin-signing-secret",
+        rate_limits: dict[str, int] | None = None,
+        rate_window: float = 60.0,
+    ) -> None:
+        self.token = token
+        self.signing_secret = signing_secret
+        self.rate_limits = dict(rules.TIER_PER_MINUTE if rate_limits is None else rate_limits)
+        self.rate_window = rate_window
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self.channels: dict[str, Channel] = {}
+        self.users: dict[str, dict[str, Any]] = {}
+        self.views: dict[str, dict[str, Any]] = {}
+        self.triggers: dict[str, float] = {}
+        self.calls: list[dict[str, Any]] = []
+        self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.add_user(BOT_USER, "incidentbot", is_bot=True)
+
+    # -- lifecycle ---------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def api_url(self) -> str:
+        return self.base_url + "/api/"
+
+    def start(self) -> SlackStandIn:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> SlackStandIn:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    # -- the workspace, as tests set it up and read it ---------------------------
+    def _new_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    def add_user(
+        self, user_id: str, name: str, *, deleted: bool = False, is_bot: bool = False
+    ) -> str:
+        with self._lock:
+            self.users[user_id] = {
+                "id": user_id,
+                "name": name,
+                "real_name": name.title(),
+                "deleted": deleted,
+                "is_bot": is_bot,
+                "team_id": TEAM,
+                "tz": "UTC",
+            }
+        return user_id
+
+    def add_channel(self, name: str, *, members: set[str] | None = None) -> str:
+        with self._lock:
+            rules.check_channel_name(name)
+            channel = Channel(self._new_id("C"), name, members=set(members or ()))
+            self.channels[channel.id] = channel
+            return channel.id
+
+    def channel_named(self, name: str) -> Channel | None:
+        with self._lock:
+            return next((c for c in self.channels.values() if c.name == name), None)
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        count: int = 1,
+        status: int = 500,
+        error: str | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        """Make the next ``count`` calls of ``method`` fail this way."""
+        with self._lock:
+            for _ in range(count):
+                self._failures[method].append(Failure(status, error, retry_after))
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [c for c in self.calls if c["method"] == method]
+
+    def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+    ) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                value = predicate()
+            if value:
+                return value
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+    # -- acting as Slack towards the bot ------------------------------------------
+    def signed_headers(
+        self, body: bytes, *, timestamp: int | None = None, secret: str | None = None
+    ) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        base = b"v0:" + ts.encode() + b":" + body
+        digest = hmac.new((secret or self.signing_secret).encode(), base, hashlib.sha256)
+        return {
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": "v0=" + digest.hexdigest(),
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+
+    def _new_trigger(self) -> str:
+        trigger = f"{next(self._ids)}.{uuid.uuid4().hex[:12]}"
+        with self._lock:
+            self.triggers[trigger] = time.monotonic()
+        return trigger
+
+    def new_response_url(self) -> tuple[str, str]:
+        key = uuid.uuid4().hex
+        return key, f"{self.base_url}/response/{key}"
+
+    def post_to_bot(self, bot_url: str, body: bytes, **sign: Any) -> httpx.Response:
+        headers = self.signed_headers(body, **sign)
+        return httpx.post(
+            bot_url.rstrip("/") + "/slack/events", content=body, headers=headers, timeout=10
+        )
+
+    def command(
+        self,
+        bot_url: str,
+        text: str,
+        *,
+        user: str,
+        channel: str,
+        command: str = "/incident",
+        **sign: Any,
+    ) -> CommandResult:
+        """Send a slash command as Slack does; returns the HTTP answer and its response_url key."""
+        key, response_url = self.new_response_url()
+        channel_obj = self.channels.get(channel)
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM,
+            "team_domain": "standin",
+            "channel_id": channel,
+            "channel_name": channel_obj.name if channel_obj else "directmessage",
+            "user_id": user,
+            "user_name": self.users.get(user, {}).get("name", "someone"),
+            "command": command,
+            "text": text,
+            "api_app_id": APP,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": self._new_trigger(),
+        }
+        started = time.perf_counter()
+        response = self.post_to_bot(bot_url, urlencode(form).encode(), **sign)
+        return CommandResult(response, key, time.perf_counter() - started, self)
+
+    def _interaction(self, bot_url: str, payload: dict[str, Any], **sign: Any) -> httpx.Response:
+        payload.setdefault("team", {"id": TEAM, "domain": "standin"})
+        payload.setdefault("api_app_id", APP)
+        payload.setdefault("token", "legacy-verification-token")
+        payload.setdefault("is_enterprise_install", False)
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.post_to_bot(bot_url, body, **sign)
+
+    def block_action(
+        self, bot_url: str, *, user: str, channel: str, message_ts: str, action: dict[str, Any]
+    ) -> tuple[httpx.Response, str]:
+        """Click/select a control on a message the bot posted."""
+        with self._lock:
+            message = self._find_message(channel, message_ts)
+            if message is None:
+                raise AssertionError(f"no message {message_ts} in {channel}")
+            blocks = message.get("blocks") or []
+            element = _find_element(blocks, action["action_id"])
+            if element is None:
+                raise AssertionError(f"message has no control {action['action_id']!r}")
+        key, response_url = self.new_response_url()
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user,
+                "username": self.users.get(user, {}).get("name", "someone"),
+                "team_id": TEAM,
+            },
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            },
+            "trigger_id": self._new_trigger(),
+            "channel": {"id": channel, "name": self.channels[channel].name},
+            "message": message,
+            "response_url": response_url,
+            "actions": [
+                {
+                    "type": element["type"],
+                    "block_id": element["_block_id"],
+                    "action_ts": f"{time.time():.6f}",
+                    **action,
+                }
+            ],
+        }
+        return self._interaction(bot_url, payload), key
+
+    def submit_view(
+        self, bot_url: str, *, user: str, view_id: str, values: dict[str, Any]
+    ) -> httpx.Response:
+        """Submit an open modal, filling ``values`` {block_id: value} into its inputs."""
+        with self._lock:
+            view = self.views[view_id]
+        state: dict[str, dict[str, Any]] = {}
+        for block in view.get("blocks", []):
+            if block.get("type") != "input":
+                continue
+            element = block["element"]
+            value = values.get(block["block_id"])
+            entry: dict[str, Any] = {"type": element["type"]}
+            if element["type"] == "static_select":
+                options = {o["value"]: o for o in element.get("options", [])}
+                if value is not None and value not in options:
+                    raise AssertionError(f"{value!r} is not an option of {block['block_id']}")
+                entry["selected_option"] = options.get(value) if value else None
+            else:
+                entry["value"] = value
+            state[block["block_id"]] = {element["action_id"]: entry}
+        payload = {
+            "type": "view_submission",
+            "user": {
+                "id": user,
+                "username": self.users.get(user, {}).get("name", "someone"),
+                "team_id": TEAM,
+            },
+            "trigger_id": self._new_trigger(),
+            "view": {**view, "state": {"values": state}},
+            "response_urls": [],
+        }
+        return self._interaction(bot_url, payload)
+
+    # -- the Web API ---------------------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        standin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path.startswith("/response/"):
+                    key = self.path.rsplit("/", 1)[1]
+                    standin._record_response(key, raw)
+                    self._send(200, b"ok", "text/plain")
+                    return
+                if not self.path.startswith("/api/"):
+                    self._send(404, b"not found", "text/plain")
+                    return
+                method = self.path[len("/api/") :].split("?")[0]
+                status, body, headers = standin._api(
+                    method, raw, dict(self.headers.items()), self.path
+                )
+                self._send(status, body, "application/json; charset=utf-8", headers)
+
+            do_GET = do_POST
+
+            def _send(
+                self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
+            ) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
+
+    def _record_response(self, key: str, raw: bytes) -> None:
+        try:
+            message = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            message = {"_invalid": raw.decode(errors="replace")}
+        with self._lock:
+            self.responses[key].append(message)
+
+    def _api(
+        self, method: str, raw: bytes, headers: dict[str, str], path: str
+    ) -> tuple[int, bytes, dict[str, str]]:
+        args = _parse_args(raw, headers, path)
+        token = args.pop("token", None)
+        auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
+        if auth.startswith("Bearer "):
+            token = auth[len("Bearer ") :]
+        record: dict[str, Any] = {"method": method, "args": args, "at": time.time()}
+        with self._lock:
+            self.calls.append(record)
+            failure = self._failures[method].popleft() if self._failures[method] else None
+            limited = self._rate_limited(method)
+        if failure is not None:
+            record.update(status=failure.status, error=failure.error or "injected")
+            if failure.status == 200:
+                return 200, json.dumps({"ok": False, "error": failure.error}).encode(), {}
+            extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            body = b'{"ok":false,"error":"ratelimited"}' if failure.status == 429 else b"oops"
+            return failure.status, body, extra
+        if limited:
+            record.update(status=429, error="ratelimited")
+            return 429, b'{"ok":false,"error":"ratelimited"}', {"Retry-After": "1"}
+        try:
+            if not token:
+                raise SlackError("not_authed")
+            if token != self.token:
+                raise SlackError("invalid_auth")
+            handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+            if handler is None:
+                raise SlackError("unknown_method")
+            with self._lock:
+                result = handler(args)
+            record.update(status=200, ok=True, result=result)
+            return 200, json.dumps({"ok": True, **result}).encode(), {}
+        except SlackError as exc:
+            record.update(status=200, ok=False, error=exc.error, detail=exc.detail)
+            body = {"ok": False, "error": exc.error}
+            if exc.detail:
+                body["response_metadata"] = {"messages": [exc.detail]}
+            return 200, json.dumps(body).encode(), {}
+
+    def _rate_limited(self, method: str) -> bool:
+        limit = self.rate_limits.get(method)
+        if not limit:
+            return False
+        now = time.monotonic()
+        recent = self._recent[method]
+        while recent and now - recent[0] > self.rate_window:
+            recent.popleft()
+        if len(recent) >= limit:
+            return True
+        recent.append(now)
+        return False
+
+    # Each _m_ method runs under the lock and returns the fields of an ok answer.
+    def _channel(self, ref: Any) -> Channel:
+        ref = str(ref or "")
+        if ref.startswith("#"):
+            found = self.channel_named(ref[1:])
+            if found:
+                return found
+        elif ref in self.channels:
+            return self.channels[ref]
+        raise SlackError("channel_not_found")
+
+    def _message(self, channel: Channel, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        return {
+            "type": "message",
+            "user": BOT_USER,
+            "ts": ts,
+            "text": args.get("text", ""),
+            "blocks": args.get("blocks"),
+            "thread_ts": args.get("thread_ts"),
+        }
+
+    def _find_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        channel = self.channels.get(channel_id)
+        if channel is None:
+            return None
+        return next((m for m in channel.messages if m["ts"] == ts), None)
+
+    def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://standin.slack.invalid/",
+            "team": "Stand-in",
+            "user": "incidentbot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": "B0STANDIN",
+            "is_enterprise_install": False,
+        }
+
+    def _m_conversations_create(self, args: dict[str, Any]) -> dict[str, Any]:
+        name = str(args.get("name", ""))
+        rules.check_channel_name(name)
+        if self.channel_named(name):
+            raise SlackError("name_taken")
+        is_private = str(args.get("is_private", "false")).lower() in {"true", "1"}
+        channel = Channel(
+            self._new_id("G" if is_private else "C"), name, is_private, members={BOT_USER}
+        )
+        self.channels[channel.id] = channel
+        return {"channel": _channel_json(channel)}
+
+    def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": _channel_json(self._channel(args.get("channel")))}
+
+    def _m_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        channel.members.add(BOT_USER)
+        return {"channel": _channel_json(channel)}
+
+    def _m_conversations_invite(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        if BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        users = [u for u in str(args.get("users", "")).split(",") if u]
+        if not users:
+            raise SlackError("no_user")
+        for user in users:
+            if user == BOT_USER:
+                raise SlackError("cant_invite_self")
+            if user not in self.users or self.users[user]["deleted"]:
+                raise SlackError("user_not_found")
+        if all(u in channel.members for u in users):
+            raise SlackError("already_in_channel")
+        channel.members.update(users)
+        return {"channel": _channel_json(channel)}
+
+    def _m_conversations_setTopic(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        if BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        topic = str(args.get("topic", ""))
+        if len(topic) > rules.TOPIC_MAX:
+            raise SlackError("too_long")
+        channel.topic = topic
+        return {"channel": _channel_json(channel)}
+
+    def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        rules.check_message(args)
+        if channel.is_private and BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        message = self._message(channel, args)
+        channel.messages.append(message)
+        return {"channel": channel.id, "ts": message["ts"], "message": message}
+
+    def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        message = self._find_message(channel.id, str(args.get("ts")))
+        if message is None:
+            raise SlackError("message_not_found")
+        rules.check_message(args)
+        message.update(text=args.get("text", ""), blocks=args.get("blocks"), edited=True)
+        return {"channel": channel.id, "ts": message["ts"], "text": message["text"]}
+
+    def _m_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        rules.check_message(args)
+        user = str(args.get("user", ""))
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        if user not in channel.members:
+            raise SlackError("user_not_in_channel")
+        message = self._message(channel, args)
+        message["ephemeral_to"] = user
+        channel.messages.append(message)
+        return {"message_ts": message["ts"]}
+
+    def _m_pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        ts = str(args.get("timestamp", ""))
+        if self._find_message(channel.id, ts) is None:
+            raise SlackError("message_not_found")
+        if ts in channel.pins:
+            raise SlackError("already_pinned")
+        channel.pins.append(ts)
+        return {}
+
+    def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user", "")))
+        if user is None:
+            raise SlackError("user_not_found")
+        return {"user": user}
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id", ""))
+        issued = self.triggers.pop(trigger, None)
+        if issued is None:
+            raise SlackError("invalid_trigger_id")
+        if time.monotonic() - issued > TRIGGER_TTL:
+            raise SlackError("expired_trigger_id")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        rules.check_view(view)
+        view_id = self._new_id("V")
+        stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
+        self.views[view_id] = stored
+        return {"view": stored}
+
+    def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id", ""))
+        if view_id not in self.views:
+            raise SlackError("not_found")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        rules.check_view(view)
+        self.views[view_id] = {**view, "id": view_id, "team_id": TEAM}
+        return {"view": self.views[view_id]}
+
+
+@dataclass
+class CommandResult:
+    """The bot's HTTP answer to a slash command, and what it later sent to the response_url."""
+
+    http: httpx.Response
+    response_key: str
+    seconds: float
+    slack: SlackStandIn
+
+    @property
+    def ack_text(self) -> str:
+        if not self.http.content:
+            return ""
+        try:
+            return str(self.http.json().get("text", ""))
+        except ValueError:
+            return self.http.text
+
+    def replies(self) -> list[dict[str, Any]]:
+        with self.slack._lock:
+            return list(self.slack.responses.get(self.response_key, []))
+
+    def wait_reply(self, timeout: float = 10.0) -> dict[str, Any]:
+        replies = self.slack.wait_for(self.replies, timeout, "a reply on the response_url")
+        return replies[0]
+
+
+def _channel_json(channel: Channel) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "is_channel": not channel.is_private,
+        "is_private": channel.is_private,
+        "created": int(channel.created),
+        "topic": {"value": channel.topic},
+        "num_members": len(channel.members),
+        "is_member": BOT_USER in channel.members,
+    }
+
+
+def _parse_args(raw: bytes, headers: dict[str, str], path: str) -> dict[str, Any]:
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    args: dict[str, Any] = {}
+    if "?" in path:
+        args.update(parse_qsl(path.split("?", 1)[1]))
+    if "application/json" in ctype:
+        args.update(json.loads(raw or b"{}"))
+    else:
+        args.update(parse_qsl(raw.decode()))
+    for key in ("blocks", "attachments", "view"):
+        if isinstance(args.get(key), str):
+            try:
+                args[key] = json.loads(args[key])
+            except json.JSONDecodeError:
+                raise SlackError("invalid_blocks_format") from None
+    return args
+
+
+def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
+    for block in blocks:
+        candidates = list(block.get("elements", []))
+        if "accessory" in block:
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if element.get("action_id") == action_id:
+                return {**element, "_block_id": block.get("block_id", "")}
+    return None

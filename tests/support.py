@@ -1,0 +1,123 @@
+"""Helpers shared by the tests and the benchmarks: databases and a running bot process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.slack_standin import SlackStandIn
+
+POSTGRES_ENV = "INCIDENTBOT_TEST_POSTGRES_URL"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def missing_server(what: str) -> None:
+    """Skip locally; in CI a missing server is a failure, never a skip."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available")
+    pytest.skip(f"{what} not available (set {POSTGRES_ENV} to run against PostgreSQL)")
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    """A brand-new empty database of ``kind`` ('sqlite' or 'postgresql'); dropped after."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="incidentbot-") as folder:
+            yield f"sqlite:///{Path(folder) / 'test.db'}"
+        return
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        missing_server("PostgreSQL")
+    import psycopg
+
+    name = f"ib_test_{uuid.uuid4().hex[:12]}"
+    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        missing_server(f"PostgreSQL at {admin_url} ({exc})")
+    base, _, _ = conninfo.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class BotProcess:
+    """``incidentbot serve`` as a real subprocess, talking to the stand-in over HTTP."""
+
+    def __init__(self, slack: SlackStandIn, database_url: str, **env: str) -> None:
+        self.slack = slack
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
+        self.log_path = Path(tempfile.mkstemp(prefix="incidentbot-log-", suffix=".txt")[1])
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def migrate(self) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "bot", "migrate"], env=self.env, check=True, capture_output=True
+        )
+
+    def start(self) -> BotProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"incidentbot serve exited early:\n{self.logs()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"incidentbot serve did not become healthy:\n{self.logs()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def command(self, text: str, *, user: str, channel: str, **sign: object):  # type: ignore[no-untyped-def]
+        return self.slack.command(self.url, text, user=user, channel=channel, **sign)
