@@ -362,7 +362,10 @@ class SlackStandIn:
     def _api(
         self, method: str, raw: bytes, headers: dict[str, str], path: str
     ) -> tuple[int, bytes, dict[str, str]]:
-        args = _parse_args(raw, headers, path)
+        try:
+            args = _parse_args(raw, headers, path)
+        except (SlackError, ValueError):
+            return 200, b'{"ok":false,"error":"invalid_arguments"}', {}
         token = args.pop("token", None)
         auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
         if auth.startswith("Bearer "):
@@ -585,13 +588,17 @@ class CommandResult:
     slack: SlackStandIn
 
     @property
-    def ack_text(self) -> str:
+    def ack_message(self) -> dict[str, Any]:
+        """The acknowledgement as Slack reads it: a JSON message, or plain text (ephemeral)."""
         if not self.http.content:
-            return ""
-        try:
-            return str(self.http.json().get("text", ""))
-        except ValueError:
-            return self.http.text
+            return {}
+        if self.http.headers.get("content-type", "").startswith("application/json"):
+            return dict(self.http.json())
+        return {"text": self.http.text}
+
+    @property
+    def ack_text(self) -> str:
+        return str(self.ack_message.get("text", ""))
 
     def replies(self) -> list[dict[str, Any]]:
         with self.slack._lock:

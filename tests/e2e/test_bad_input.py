@@ -1,0 +1,78 @@
+"""Bad input gets a specific answer only its author sees, and changes nothing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import ALICE
+from tests.e2e.helpers import stored_counts
+from tests.slack_standin import SlackStandIn
+from tests.support import BotProcess
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("declare sev9 Model is down", "`sev9` is not a severity. Use sev1 (critical)"),
+        ("declare Model is down", "Start with the severity, then the title"),
+        ("declare sev1", "The incident needs a title"),
+        ("declare sev1    ", "The incident needs a title"),
+        ("declare sev2 " + "drift " * 40, "characters; keep it to 200"),
+        ("explode now", "`explode` is not an /incident command"),
+        ("delcare sev1 Model down", "Did you mean `declare`?"),
+    ],
+)
+def test_refused_in_the_acknowledgement(
+    bot: BotProcess, slack: SlackStandIn, general: str, text: str, answer: str
+) -> None:
+    result = bot.command(text, user=ALICE, channel=general)
+    assert result.http.status_code == 200
+    body = result.ack_message
+    assert answer in body["text"]
+    assert body.get("response_type", "ephemeral") == "ephemeral"
+    time.sleep(0.3)  # give any (wrong) background work the chance to show itself
+    assert not slack.calls_to("conversations.create")
+    assert not result.replies()
+    assert stored_counts(bot.database_url) == (0, 0)
+
+
+@pytest.mark.parametrize("subcommand", ["status", "role ml-lead <@U0CARA003|cara>", "resolve"])
+def test_incident_commands_outside_an_incident_channel(
+    bot: BotProcess, slack: SlackStandIn, general: str, subcommand: str
+) -> None:
+    result = bot.command(subcommand, user=ALICE, channel=general)
+    assert result.http.status_code == 200
+    reply = result.wait_reply()
+    name = subcommand.split()[0]
+    assert f"`/incident {name}` works inside an incident channel" in reply["text"]
+    assert reply.get("response_type", "ephemeral") == "ephemeral"
+    assert not slack.calls_to("chat.postMessage")
+    assert stored_counts(bot.database_url) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "signing",
+    [
+        {"secret": "not-the-signing-secret"},
+        {"timestamp": int(time.time()) - 6 * 60},  # Slack's window is five minutes
+        {"timestamp": int(time.time()) + 6 * 60},
+    ],
+    ids=["wrong-secret", "stale", "from-the-future"],
+)
+def test_requests_not_signed_by_slack_are_refused(
+    bot: BotProcess, slack: SlackStandIn, general: str, signing: dict[str, object]
+) -> None:
+    result = bot.command("declare sev1 Forged incident", user=ALICE, channel=general, **signing)
+    assert result.http.status_code == 401
+    time.sleep(0.3)
+    assert not slack.calls_to("conversations.create")
+    assert stored_counts(bot.database_url) == (0, 0)
+
+
+def test_unsigned_requests_are_refused(bot: BotProcess) -> None:
+    import httpx
+
+    response = httpx.post(bot.url + "/slack/events", content=b"command=/incident&text=list")
+    assert response.status_code == 401

@@ -1,0 +1,46 @@
+import random
+from datetime import date
+
+import pytest
+
+from bot.incidents.channel_names import MAX_LENGTH, channel_name, slugify
+from tests.slack_standin.rules import SlackError, check_channel_name
+
+DAY = date(2026, 11, 23)
+
+
+def test_name_is_prefix_date_and_slug() -> None:
+    name = channel_name("inc", DAY, "Fraud model flags 40% of legitimate transactions")
+    assert name == "inc-20261123-fraud-model-flags-40-of-legitimate-transactions"
+
+
+def test_suffix_when_taken() -> None:
+    assert channel_name("inc", DAY, "Drift", 2) == "inc-20261123-drift-2"
+    assert channel_name("inc", DAY, "Drift", 11) == "inc-20261123-drift-11"
+
+
+def test_accents_fold_and_other_scripts_fall_back() -> None:
+    assert slugify("Modèle de crédit refuse à tort") == "modele-de-credit-refuse-a-tort"
+    assert channel_name("inc", DAY, "推荐系统点击率下降") == "inc-20261123-incident"
+    assert channel_name("inc", DAY, "🔥🔥🔥") == "inc-20261123-incident"
+
+
+def test_long_titles_are_cut_to_80_even_with_a_suffix() -> None:
+    title = "the recommender's click-through rate fell " * 10
+    for attempt in (1, 2, 49):
+        name = channel_name("ml-incidents", DAY, title, attempt)
+        assert len(name) <= MAX_LENGTH
+        assert not name.rstrip("-0123456789").endswith("-")
+        check_channel_name(name)
+
+
+def test_no_title_makes_a_name_slack_refuses() -> None:
+    rng = random.Random(7)
+    alphabet = "abcXYZ 09-_.,!?@#<>&'\"éüß中文🔥\t\n" + "x" * 10
+    for _ in range(2000):
+        title = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
+        for attempt in (1, rng.randint(2, 50)):
+            try:
+                check_channel_name(channel_name("inc", DAY, title, attempt))
+            except SlackError as exc:  # pragma: no cover - the assertion explains
+                pytest.fail(f"{title!r} -> {exc.error}")

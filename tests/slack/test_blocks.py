@@ -1,0 +1,90 @@
+"""The views stay inside Slack's limits whatever they are given, and never ping."""
+
+from datetime import UTC, datetime
+
+from bot.models import Incident, RoleAssignment
+from bot.slack import blocks
+from tests.slack_standin import rules
+
+NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
+
+
+def incident(**overrides: object) -> Incident:
+    values: dict[str, object] = dict(
+        id=7, title=NASTY[:200], severity="sev1", status="investigating",
+        declared_by="U0ALICE01", declared_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+        service=NASTY[:200], failure_category="data-drift", description=NASTY * 10,
+        channel_id="C0000001", channel_name="inc-20261123-x",
+    )
+    values.update(overrides)
+    made = Incident(**values)
+    made.roles = []
+    return made
+
+
+def text_objects(node: object, kind: str) -> list[dict[str, object]]:
+    """Every text object of ``kind`` anywhere in a Block Kit structure."""
+    found: list[dict[str, object]] = []
+    if isinstance(node, dict):
+        if node.get("type") == kind and "text" in node:
+            found.append(node)
+        for value in node.values():
+            found += text_objects(value, kind)
+    elif isinstance(node, list):
+        for value in node:
+            found += text_objects(value, kind)
+    return found
+
+
+def test_summary_fits_slack_and_shows_untrusted_text_as_text() -> None:
+    rendered = blocks.render(blocks.summary_blocks(incident()))
+    rules.check_blocks(rendered)
+    mrkdwn = text_objects(rendered, "mrkdwn")
+    assert mrkdwn and all(t.get("verbatim") is True for t in mrkdwn)
+    joined = " ".join(str(t["text"]) for t in mrkdwn)
+    assert "<!channel>" not in joined and "<https://evil" not in joined
+    assert "&lt;!channel&gt;" in joined
+    # The header is plain_text, which Slack never parses for mentions or links.
+    header = next(b for b in rendered if b["type"] == "header")
+    assert header["text"]["type"] == "plain_text"
+    assert blocks.summary_text(incident()).count("<") == 0
+
+
+def test_roles_show_holders_and_who_answers_for_the_rest() -> None:
+    made = incident()
+    made.roles = [RoleAssignment(role="commander", user_id="U0BOB0002")]
+    text = str(blocks.render(blocks.summary_blocks(made)))
+    assert "*Incident Commander*\\n<@U0BOB0002>" in text
+    assert "*ML Lead*\\n_unassigned: <@U0BOB0002> (Commander) answers for it_" in text
+
+
+def test_topic_fits_and_leads_with_severity_status_commander() -> None:
+    topic = blocks.topic(incident())
+    assert len(topic) <= rules.TOPIC_MAX
+    assert topic.startswith("SEV1 (critical) | Investigating | Commander: unassigned")
+    assert "<!channel>" not in topic
+
+
+def test_a_resolved_incident_has_no_controls() -> None:
+    rendered = blocks.render(blocks.summary_blocks(incident(status="resolved")))
+    assert not [b for b in rendered if b["type"] == "actions"]
+
+
+def test_list_of_many_incidents_stays_under_fifty_blocks() -> None:
+    many = [incident(id=i) for i in range(120)]
+    rendered = blocks.render(blocks.list_blocks(many, total=120))
+    rules.check_blocks(rendered)
+    assert "…and 72 more." in str(rendered[-1])
+
+
+def test_declare_form_is_a_valid_modal() -> None:
+    view = blocks.declare_modal({"response_url": "https://hooks.example/x"}).to_dict()
+    rules.check_view(view)
+    assert [b["block_id"] for b in view["blocks"]] == [
+        "title", "severity", "service", "category", "description",
+    ]
+
+
+def test_help_fits_one_section() -> None:
+    rules.check_blocks(blocks.render(blocks.help_blocks()))
+    assert "/incident declare <sev> <title>" in blocks.help_text()

@@ -1,0 +1,43 @@
+import pytest
+
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity
+from bot.slack.command_parser import parse, parse_declare
+
+
+def test_empty_text_means_help() -> None:
+    assert parse("").name == "help"
+    assert parse("   ").name == "help"
+
+
+def test_subcommands_are_case_insensitive_and_keep_their_arguments() -> None:
+    command = parse("DECLARE sev1 Fraud model <@U1|a>")
+    assert command.name == "declare"
+    assert command.args == "sev1 Fraud model <@U1|a>"
+
+
+def test_unknown_subcommand_is_named_with_a_suggestion() -> None:
+    with pytest.raises(InvalidInput, match="`delcare` is not an /incident command.*`declare`"):
+        parse("delcare sev1 x")
+
+
+def test_declare_needs_a_known_severity_first() -> None:
+    with pytest.raises(InvalidInput, match="`sev9` is not a severity"):
+        parse_declare("sev9 Model down")
+    with pytest.raises(InvalidInput, match="Start with the severity"):
+        parse_declare("Model down")
+
+
+def test_declare_title_rules() -> None:
+    with pytest.raises(InvalidInput, match="needs a title"):
+        parse_declare("sev1")
+    with pytest.raises(InvalidInput, match="201 characters; keep it to 200"):
+        parse_declare("sev1 " + "x" * 201)
+    parsed = parse_declare("p1   Forecasts   40% &lt;off&gt;")
+    assert parsed is not None
+    assert parsed.severity is Severity.SEV2
+    assert parsed.title == "Forecasts 40% <off>"
+
+
+def test_bare_declare_opens_the_form() -> None:
+    assert parse_declare("") is None

@@ -1,0 +1,77 @@
+"""``incidentbot`` as a person runs it: real subprocesses, real exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.slack_standin import SlackStandIn
+from tests.support import free_port
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], env={**clean, **env}, capture_output=True,
+        text=True, timeout=60,
+    )
+
+
+def test_serve_without_credentials_says_what_is_missing_and_how_to_get_it(tmp_path: Path) -> None:
+    result = run("serve", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode != 0
+    assert "Missing SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET" in result.stderr
+    assert "incidentbot manifest --url" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_manifest_has_the_command_interactivity_events_and_scopes() -> None:
+    result = run("manifest", "--url", "https://bot.example.com/")
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads(result.stdout)
+    events_url = "https://bot.example.com/slack/events"
+    command = manifest["features"]["slash_commands"][0]
+    assert command["command"] == "/incident" and command["url"] == events_url
+    assert command["should_escape"] is True
+    settings = manifest["settings"]
+    assert settings["interactivity"] == {"is_enabled": True, "request_url": events_url}
+    assert settings["event_subscriptions"]["request_url"] == events_url
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"commands", "chat:write", "channels:manage", "pins:write", "users:read"} <= scopes
+
+
+def test_manifest_refuses_a_url_slack_cannot_call() -> None:
+    result = run("manifest", "--url", "http://localhost:3000")
+    assert result.returncode == 2 and "https" in result.stderr
+
+
+def test_migrate_is_repeatable_and_serve_refuses_an_old_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bot.db"
+    creds = {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": url}
+    refused = run("serve", "--port", str(free_port()), **creds)
+    assert refused.returncode == 2
+    assert "run `incidentbot migrate` first" in refused.stderr
+    for _ in range(2):
+        migrated = run("migrate", DATABASE_URL=url)
+        assert migrated.returncode == 0, migrated.stderr
+        assert "newest schema" in migrated.stdout
+
+
+def test_serve_with_a_token_slack_refuses_explains_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bot.db"
+    assert run("migrate", DATABASE_URL=url).returncode == 0
+    with SlackStandIn() as slack:
+        result = run(
+            "serve", "--port", str(free_port()), DATABASE_URL=url, SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN="xoxb-wrong", SLACK_SIGNING_SECRET="s",
+        )
+    assert result.returncode == 2
+    assert "Slack refused SLACK_BOT_TOKEN" in result.stderr and "invalid_auth" in result.stderr
+
+
+def test_python_dash_m_bot_is_the_same_program() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.startswith("incidentbot ")

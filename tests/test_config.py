@@ -1,0 +1,50 @@
+from datetime import timedelta
+
+import pytest
+
+from bot.config import ConfigError, load_settings, parse_status_cadence
+
+
+def test_defaults() -> None:
+    settings = load_settings({})
+    assert settings.database_url == "sqlite:///incidentbot.db"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.channel_prefix == "inc"
+    assert settings.status_update_every["sev1"] == timedelta(minutes=30)
+    assert settings.status_update_every["sev4"] is None
+
+
+def test_cadence_overrides_keep_the_other_defaults() -> None:
+    cadence = parse_status_cadence("sev1=15m, sev3=1d")
+    assert cadence["sev1"] == timedelta(minutes=15)
+    assert cadence["sev2"] == timedelta(hours=2)
+    assert cadence["sev3"] == timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"INCIDENTBOT_STATUS_UPDATE_EVERY": "sev1=soon"}, "gives sev1 the duration 'soon'"),
+        ({"INCIDENTBOT_STATUS_UPDATE_EVERY": "sev7=1h"}, "severity=duration pairs"),
+        ({"INCIDENTBOT_CHANNEL_PREFIX": "Inc Channel!"}, "cannot start a Slack channel name"),
+        ({"INCIDENTBOT_BROADCAST_CHANNEL": "incidents"}, "neither a channel ID"),
+        ({"SLACK_API_URL": "slack.com/api"}, "must be an http"),
+        ({"INCIDENTBOT_DATA_DIR": "/no/such/folder"}, "is not a folder"),
+    ],
+)
+def test_bad_settings_are_explained(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+
+
+def test_missing_slack_credentials_name_the_variables_and_the_way_out() -> None:
+    with pytest.raises(ConfigError) as problem:
+        load_settings({"SLACK_SIGNING_SECRET": "s"}).require_slack()
+    text = str(problem.value)
+    assert "Missing SLACK_BOT_TOKEN:" in text and "incidentbot manifest --url" in text
+
+
+def test_api_url_gets_its_trailing_slash() -> None:
+    assert load_settings({"SLACK_API_URL": "http://127.0.0.1:9/api"}).slack_api_url == (
+        "http://127.0.0.1:9/api/"
+    )
