@@ -79,7 +79,9 @@ class Incident(Base):
     resolved_at: Mapped[datetime | None]
     # Slack side, filled in as the channel is provisioned after the declaration.
     channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
-    channel_name: Mapped[str | None] = mapped_column(String(80))
+    # Reserved here (unique) before Slack is asked, so concurrent declarations
+    # with one title settle on distinct names without probing Slack.
+    channel_name: Mapped[str | None] = mapped_column(String(80), unique=True)
     summary_ts: Mapped[str | None] = mapped_column(String(32))
     announced_ts: Mapped[str | None] = mapped_column(String(32))
     provisioned_at: Mapped[datetime | None]

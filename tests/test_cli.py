@@ -15,8 +15,11 @@ from tests.support import free_port
 def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], env={**clean, **env}, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -65,8 +68,13 @@ def test_serve_with_a_token_slack_refuses_explains_it(tmp_path: Path) -> None:
     assert run("migrate", DATABASE_URL=url).returncode == 0
     with SlackStandIn() as slack:
         result = run(
-            "serve", "--port", str(free_port()), DATABASE_URL=url, SLACK_API_URL=slack.api_url,
-            SLACK_BOT_TOKEN="xoxb-wrong", SLACK_SIGNING_SECRET="s",
+            "serve",
+            "--port",
+            str(free_port()),
+            DATABASE_URL=url,
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN="xoxb-wrong",
+            SLACK_SIGNING_SECRET="s",
         )
     assert result.returncode == 2
     assert "Slack refused SLACK_BOT_TOKEN" in result.stderr and "invalid_auth" in result.stderr

@@ -20,6 +20,11 @@ from bot.models import Incident, utcnow
 CLAIM_TTL = timedelta(minutes=2)
 
 
+def reserve_channel_name(session: Session, incident: Incident, name: str) -> None:
+    """Hold ``name`` for this incident; the caller's commit fails if another holds it."""
+    incident.channel_name = name
+
+
 def record_channel(session: Session, incident: Incident, channel_id: str, name: str) -> None:
     incident.channel_id = channel_id
     incident.channel_name = name

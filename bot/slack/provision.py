@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
@@ -92,9 +93,21 @@ class Provisioner:
         return incident
 
     def _create_channel(self, incident: Incident) -> tuple[str, str]:
+        """Create the channel under the first name that is free both here and in Slack.
+
+        A name is first reserved in the database (unique), so concurrent
+        declarations of one title take distinct names without asking Slack;
+        Slack's ``name_taken`` then only means a channel someone else made.
+        """
         day = incident.declared_at.date()
-        for attempt in range(1, MAX_NAME_ATTEMPTS + 1):
-            name = channel_name(self.settings.channel_prefix, day, incident.title, attempt)
+        names = (
+            channel_name(self.settings.channel_prefix, day, incident.title, attempt)
+            for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
+        )
+        reserved = incident.channel_name  # a resumed set-up keeps its reservation
+        for name in ([reserved] if reserved else []) + list(names):
+            if name != reserved and not self._reserve(incident.id, name):
+                continue
             try:
                 created = self.client.conversations_create(name=name, is_private=False)
             except SlackApiError as exc:
@@ -103,12 +116,15 @@ class Provisioner:
                 raise
             channel = created["channel"]
             return str(channel["id"]), str(channel["name"])
-        # Fifty incidents with one title on one day: fall back to the unique id.
-        name = channel_name(
-            self.settings.channel_prefix, day, f"{incident.reference} {incident.title}"
-        )
-        created = self.client.conversations_create(name=name, is_private=False)
-        return str(created["channel"]["id"]), str(created["channel"]["name"])
+        raise ProvisioningFailed(f"no free channel name after {MAX_NAME_ATTEMPTS} tries")
+
+    def _reserve(self, incident_id: int, name: str) -> bool:
+        try:
+            with self.db.begin() as session:
+                provisioning.reserve_channel_name(session, self._get(session, incident_id), name)
+            return True
+        except IntegrityError:
+            return False
 
     def _invite(self, channel_id: str, user_id: str) -> None:
         try:

@@ -36,7 +36,8 @@ def upgrade() -> None:
     sa.Column('provisioned_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('provisioning_claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_incidents')),
-    sa.UniqueConstraint('channel_id', name=op.f('uq_incidents_channel_id'))
+    sa.UniqueConstraint('channel_id', name=op.f('uq_incidents_channel_id')),
+    sa.UniqueConstraint('channel_name', name=op.f('uq_incidents_channel_name'))
     )
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.create_index('ix_incidents_provisioned_at', ['provisioned_at'], unique=False)

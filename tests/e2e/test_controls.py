@@ -11,8 +11,9 @@ from tests.support import BotProcess
 
 
 def declared(bot: BotProcess, slack: SlackStandIn, general: str) -> Any:
-    bot.command("declare sev3 Churn model precision dropped", user=ALICE,
-                channel=general).wait_reply()
+    bot.command(
+        "declare sev3 Churn model precision dropped", user=ALICE, channel=general
+    ).wait_reply()
     incident = stored_incidents(bot.database_url)[0]
     return slack.channels[incident.channel_id], incident
 
@@ -26,7 +27,10 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
 ) -> None:
     channel, incident = declared(bot, slack, general)
     response, _ = slack.block_action(
-        bot.url, user=ALICE, channel=channel.id, message_ts=channel.pins[0],
+        bot.url,
+        user=ALICE,
+        channel=channel.id,
+        message_ts=channel.pins[0],
         action={"action_id": "role_select:commander", "selected_user": BOB},
     )
     assert response.status_code == 200
@@ -34,8 +38,13 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
     assert BOB in channel.members
     assert "*Incident Commander*\\n<@U0BOB0002>" in summary_of(channel)
     assert "(Commander) answers for it" in summary_of(channel)
-    said = slack.wait_for(lambda: [m["text"] for m in channel.messages if "Commander" in
-                                   (m["text"] or "") and m["ts"] != channel.pins[0]])
+    said = slack.wait_for(
+        lambda: [
+            m["text"]
+            for m in channel.messages
+            if "Commander" in (m["text"] or "") and m["ts"] != channel.pins[0]
+        ]
+    )
     assert said[-1].startswith("<@U0BOB0002> is now Incident Commander (set by <@U0ALICE01>)")
     assert timeline_kinds(bot.database_url, incident.id)[-1] == "role_assigned"
 
@@ -44,13 +53,18 @@ def test_handing_a_role_over_says_so(bot: BotProcess, slack: SlackStandIn, gener
     channel, _ = declared(bot, slack, general)
     for person in (BOB, CARA):
         slack.block_action(
-            bot.url, user=ALICE, channel=channel.id, message_ts=channel.pins[0],
+            bot.url,
+            user=ALICE,
+            channel=channel.id,
+            message_ts=channel.pins[0],
             action={"action_id": "role_select:ml-lead", "selected_user": person},
         )
         slack.wait_for(lambda p=person: f"*ML Lead*\\n<@{p}>" in summary_of(channel))
     slack.wait_for(
-        lambda: any("<@U0CARA003> takes over as ML Lead from <@U0BOB0002>" in (m["text"] or "")
-                    for m in channel.messages),
+        lambda: any(
+            "<@U0CARA003> takes over as ML Lead from <@U0BOB0002>" in (m["text"] or "")
+            for m in channel.messages
+        ),
         what="the hand-over message",
     )
 
@@ -61,7 +75,10 @@ def test_a_deactivated_account_cannot_take_a_role(
     slack.add_user("U0GONE004", "gone", deleted=True)
     channel, incident = declared(bot, slack, general)
     _, key = slack.block_action(
-        bot.url, user=ALICE, channel=channel.id, message_ts=channel.pins[0],
+        bot.url,
+        user=ALICE,
+        channel=channel.id,
+        message_ts=channel.pins[0],
         action={"action_id": "role_select:data-lead", "selected_user": "U0GONE004"},
     )
     reply = slack.wait_for(lambda: slack.responses.get(key), what="ephemeral answer")
@@ -76,13 +93,21 @@ def test_changing_severity_redraws_the_summary_and_topic(
 ) -> None:
     channel, incident = declared(bot, slack, general)
     slack.block_action(
-        bot.url, user=BOB, channel=channel.id, message_ts=channel.pins[0],
-        action={"action_id": "severity_select",
-                "selected_option": {"value": "sev1", "text": {"type": "plain_text",
-                                                              "text": "SEV1 · critical"}}},
+        bot.url,
+        user=BOB,
+        channel=channel.id,
+        message_ts=channel.pins[0],
+        action={
+            "action_id": "severity_select",
+            "selected_option": {
+                "value": "sev1",
+                "text": {"type": "plain_text", "text": "SEV1 · critical"},
+            },
+        },
     )
     slack.wait_for(lambda: channel.topic.startswith("SEV1 (critical)"), what="topic")
     assert "SEV1 · critical" in summary_of(channel)
-    assert any("raised the severity from SEV3 to SEV1" in (m["text"] or "")
-               for m in channel.messages)
+    assert any(
+        "raised the severity from SEV3 to SEV1" in (m["text"] or "") for m in channel.messages
+    )
     assert timeline_kinds(bot.database_url, incident.id)[-1] == "severity_changed"

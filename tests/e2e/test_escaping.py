@@ -31,7 +31,8 @@ def test_a_title_with_pings_and_links_is_shown_not_obeyed(
     summary = next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"]
     header = next(b for b in summary if b["type"] == "header")["text"]
     assert header == {
-        "type": "plain_text", "emoji": False,
+        "type": "plain_text",
+        "emoji": False,
         "text": "INC-1: @channel scorer down <!here> see click (https://evil.example)",
     }
     announced = slack.channels[broadcast].messages[0]["blocks"]

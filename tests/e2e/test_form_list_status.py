@@ -18,7 +18,9 @@ def test_bare_declare_opens_a_form_that_declares_on_submit(
     view_id = opened[0]["result"]["view"]["id"]
 
     submitted = slack.submit_view(
-        bot.url, user=ALICE, view_id=view_id,
+        bot.url,
+        user=ALICE,
+        view_id=view_id,
         values={
             "title": "Credit model denies applicants from one region",
             "severity": "sev2",
@@ -31,9 +33,12 @@ def test_bare_declare_opens_a_form_that_declares_on_submit(
     reply = result.wait_reply()
     assert reply["text"].startswith("Declared INC-1 (SEV2)")
 
-    channel = slack.wait_for(lambda: slack.channel_named(
-        next((c.name for c in slack.channels.values() if c.name.startswith("inc-")), "-")
-    ), what="channel")
+    channel = slack.wait_for(
+        lambda: slack.channel_named(
+            next((c.name for c in slack.channels.values() if c.name.startswith("inc-")), "-")
+        ),
+        what="channel",
+    )
     assert channel.name.endswith("-credit-model-denies-applicants-from-one-region")
     summary = str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
     assert "credit-scorer v7" in summary

@@ -32,7 +32,9 @@ def test_declaring_stores_the_incident_and_its_first_event_together(db: Database
         stored = session.get(Incident, incident_id)
         assert stored is not None
         assert (stored.title, stored.severity, stored.status) == (
-            "Recommender CTR down 15%", "sev2", "investigating",
+            "Recommender CTR down 15%",
+            "sev2",
+            "investigating",
         )
         assert stored.declared_at.tzinfo is not None
         events = session.scalars(select(TimelineEvent)).all()

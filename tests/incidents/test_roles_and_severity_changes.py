@@ -21,7 +21,8 @@ def incident_id(db: Database) -> int:
 def events(db: Database, incident_id: int) -> list[tuple[str, str]]:
     with db.begin() as session:
         rows = session.scalars(
-            select(TimelineEvent).where(TimelineEvent.incident_id == incident_id)
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident_id)
             .order_by(TimelineEvent.id)
         )
         return [(e.kind, e.text) for e in rows]

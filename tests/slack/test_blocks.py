@@ -11,10 +11,17 @@ NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
 
 def incident(**overrides: object) -> Incident:
     values: dict[str, object] = dict(
-        id=7, title=NASTY[:200], severity="sev1", status="investigating",
-        declared_by="U0ALICE01", declared_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
-        service=NASTY[:200], failure_category="data-drift", description=NASTY * 10,
-        channel_id="C0000001", channel_name="inc-20261123-x",
+        id=7,
+        title=NASTY[:200],
+        severity="sev1",
+        status="investigating",
+        declared_by="U0ALICE01",
+        declared_at=datetime(2026, 11, 23, 9, 30, tzinfo=UTC),
+        service=NASTY[:200],
+        failure_category="data-drift",
+        description=NASTY * 10,
+        channel_id="C0000001",
+        channel_name="inc-20261123-x",
     )
     values.update(overrides)
     made = Incident(**values)
@@ -81,7 +88,11 @@ def test_declare_form_is_a_valid_modal() -> None:
     view = blocks.declare_modal({"response_url": "https://hooks.example/x"}).to_dict()
     rules.check_view(view)
     assert [b["block_id"] for b in view["blocks"]] == [
-        "title", "severity", "service", "category", "description",
+        "title",
+        "severity",
+        "service",
+        "category",
+        "description",
     ]
 
 

@@ -17,7 +17,7 @@ def test_subcommands_are_case_insensitive_and_keep_their_arguments() -> None:
 
 
 def test_unknown_subcommand_is_named_with_a_suggestion() -> None:
-    with pytest.raises(InvalidInput, match="`delcare` is not an /incident command.*`declare`"):
+    with pytest.raises(InvalidInput, match=r"`delcare` is not an /incident command\..*`declare`"):
         parse("delcare sev1 x")
 
 

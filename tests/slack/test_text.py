@@ -7,7 +7,9 @@ def test_slack_tokens_become_what_the_person_typed() -> None:
 
 
 def test_escaped_characters_come_back() -> None:
-    assert plain_from_slack("accuracy &lt; 0.8 &amp;&amp; p99 &gt; 2s") == "accuracy < 0.8 && p99 > 2s"
+    assert (
+        plain_from_slack("accuracy &lt; 0.8 &amp;&amp; p99 &gt; 2s") == "accuracy < 0.8 && p99 > 2s"
+    )
 
 
 def test_literal_angle_text_is_not_a_token() -> None:

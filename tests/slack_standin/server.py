@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import threading
 import time
 import uuid
@@ -374,7 +375,7 @@ class SlackStandIn:
         with self._lock:
             self.calls.append(record)
             failure = self._failures[method].popleft() if self._failures[method] else None
-            limited = self._rate_limited(method)
+            retry_after = self._rate_limited(method)
         if failure is not None:
             record.update(status=failure.status, error=failure.error or "injected")
             if failure.status == 200:
@@ -382,9 +383,10 @@ class SlackStandIn:
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             body = b'{"ok":false,"error":"ratelimited"}' if failure.status == 429 else b"oops"
             return failure.status, body, extra
-        if limited:
+        if retry_after:
             record.update(status=429, error="ratelimited")
-            return 429, b'{"ok":false,"error":"ratelimited"}', {"Retry-After": "1"}
+            headers = {"Retry-After": str(retry_after)}
+            return 429, b'{"ok":false,"error":"ratelimited"}', headers
         try:
             if not token:
                 raise SlackError("not_authed")
@@ -404,18 +406,19 @@ class SlackStandIn:
                 body["response_metadata"] = {"messages": [exc.detail]}
             return 200, json.dumps(body).encode(), {}
 
-    def _rate_limited(self, method: str) -> bool:
+    def _rate_limited(self, method: str) -> int:
+        """0 if the call may go ahead, else the seconds until it may (Retry-After)."""
         limit = self.rate_limits.get(method)
         if not limit:
-            return False
+            return 0
         now = time.monotonic()
         recent = self._recent[method]
         while recent and now - recent[0] > self.rate_window:
             recent.popleft()
         if len(recent) >= limit:
-            return True
+            return max(1, math.ceil(self.rate_window - (now - recent[0])))
         recent.append(now)
-        return False
+        return 0
 
     # Each _m_ method runs under the lock and returns the fields of an ok answer.
     def _channel(self, ref: Any) -> Channel:
