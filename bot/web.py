@@ -32,7 +32,7 @@ def create_app(
         body = await request.body()
         if len(body) > MAX_SLACK_BODY:
             return JSONResponse({"error": "request body too large"}, status_code=413)
-        # Bolt's dispatch blocks while it waits for ack(); keep it off the event loop.
+        # Listeners are synchronous (they may parse and render); keep them off the loop.
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         metrics.count_request("/slack/events", bolt_response.status)
         return to_starlette_response(bolt_response)
@@ -56,6 +56,8 @@ def create_app(
         finally:
             if scheduler:
                 scheduler.shutdown()
+            # Finish what was acknowledged before going away.
+            await run_in_threadpool(services.background.shutdown)
 
     return Starlette(
         routes=[

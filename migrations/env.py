@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+
 from bot.db import make_engine
 from bot.models import Base
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 
@@ -14,8 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def build_app(services: Services) -> App:
-    """A Bolt app in HTTP mode that acknowledges first and works after (lazy listeners).
+    """A Bolt app in HTTP mode whose listeners acknowledge and return at once.
 
+    Listeners run inline (``process_before_response``): each parses, calls
+    ``ack``, hands the rest to ``services.background`` and returns, so the HTTP
+    answer leaves as soon as the listener does, with no polling for the ack.
     Bolt verifies every request's signature and timestamp and answers 401 to a
     wrong or stale one before any listener runs. Building it calls auth.test,
     so a wrong token fails here, at start-up.
@@ -24,8 +26,7 @@ def build_app(services: Services) -> App:
     app = App(
         client=services.client,
         signing_secret=settings.slack_signing_secret,
-        process_before_response=False,
-        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="slack"),
+        process_before_response=True,
         logger=logging.getLogger("bot.slack.bolt"),
     )
     register_all(app, services)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from bot.incidents.declare import Declaration, declare
+from bot.slack.background import Reply
 from bot.slack.provision import ProvisioningFailed
 from bot.slack.services import Services
 from bot.slack.text import channel_link, escape
 
-Reply = Callable[..., Any]
 
-
-def declare_and_open(services: Services, declaration: Declaration, reply: Reply | None) -> int:
+def declare_and_open(services: Services, declaration: Declaration, reply: Reply) -> int:
     """Commit the incident, give it a channel, and tell the declarer how it went."""
     with services.db.begin() as session:
         incident = declare(session, declaration)
@@ -21,20 +17,18 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply 
     try:
         opened = services.provisioner.run(incident_id)
     except ProvisioningFailed as exc:
-        if reply:
-            reply(
-                text=(
-                    f"{reference} is declared and saved, but Slack did not let me finish "
-                    f"setting up its channel ({escape(str(exc))[:200]}). I will keep trying; "
-                    "`/incident list` shows it meanwhile."
-                )
-            )
-        return incident_id
-    if reply:
         reply(
             text=(
-                f"Declared {reference} ({declaration.severity.label}): "
-                f"{channel_link(opened.channel_id, opened.channel_name)}"
+                f"{reference} is declared and saved, but Slack did not let me finish "
+                f"setting up its channel ({escape(str(exc))[:200]}). I will keep trying; "
+                "`/incident list` shows it meanwhile."
             )
         )
+        return incident_id
+    reply(
+        text=(
+            f"Declared {reference} ({declaration.severity.label}): "
+            f"{channel_link(opened.channel_id, opened.channel_name)}"
+        )
+    )
     return incident_id

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.db import Database
+from bot.slack.background import Background
 from bot.slack.provision import Provisioner
 
 
@@ -17,7 +18,9 @@ class Services:
     db: Database
     client: WebClient
     provisioner: Provisioner
+    background: Background
 
     @classmethod
     def build(cls, settings: Settings, db: Database, client: WebClient) -> Services:
-        return cls(settings, db, client, Provisioner(db=db, client=client, settings=settings))
+        provisioner = Provisioner(db=db, client=client, settings=settings)
+        return cls(settings, db, client, provisioner, Background())

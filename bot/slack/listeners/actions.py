@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from bot.incidents.roles import Role
 from bot.incidents.severity import Severity, parse_severity
 from bot.models import Incident
 from bot.slack import notify
+from bot.slack.background import Reply, reply_to
 from bot.slack.blocks import ROLE_SELECT_PREFIX, SEVERITY_SELECT
 from bot.slack.services import Services
 
@@ -31,11 +32,18 @@ NOT_AN_INCIDENT = "These controls belong to an incident this bot no longer knows
 
 
 def register(app: App, services: Services) -> None:
-    def acknowledge(ack: Ack) -> None:
-        ack()
+    def later(work: Callable[..., None]) -> Callable[..., None]:
+        """A listener that acknowledges the click, then runs ``work`` in the background."""
+
+        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+            ack()
+            respond = reply_to(body.get("response_url"))
+            services.background.submit(work, body, action, respond, services.client)
+
+        return listener
 
     def pick_role(
-        body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+        body: dict[str, Any], action: dict[str, Any], respond: Reply, client: WebClient
     ) -> None:
         role = Role(action["action_id"].removeprefix(ROLE_SELECT_PREFIX))
         user_id = action.get("selected_user")
@@ -45,9 +53,7 @@ def register(app: App, services: Services) -> None:
         try:
             user = client.users_info(user=user_id)["user"]
         except SlackApiError:
-            respond(
-                text="Slack does not know that person; pick someone else.", replace_original=False
-            )
+            respond(text="Slack does not know that person; pick someone else.")
             return
         if user.get("deleted") or user.get("is_bot"):
             respond(
@@ -65,7 +71,7 @@ def register(app: App, services: Services) -> None:
         )
 
     def pick_severity(
-        body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient
+        body: dict[str, Any], action: dict[str, Any], respond: Reply, client: WebClient
     ) -> None:
         chosen = parse_severity((action.get("selected_option") or {}).get("value", ""))
         if chosen is None:
@@ -82,14 +88,14 @@ def register(app: App, services: Services) -> None:
         )
 
     for role in Role:
-        app.action(f"{ROLE_SELECT_PREFIX}{role.value}")(ack=acknowledge, lazy=[pick_role])
-    app.action(SEVERITY_SELECT)(ack=acknowledge, lazy=[pick_severity])
+        app.action(f"{ROLE_SELECT_PREFIX}{role.value}")(later(pick_role))
+    app.action(SEVERITY_SELECT)(later(pick_severity))
 
 
 def _apply(
     services: Services,
     body: dict[str, Any],
-    respond: Respond,
+    respond: Reply,
     client: WebClient,
     change: Change,
     invite: str | None = None,
@@ -111,7 +117,7 @@ def _apply(
 
 
 def _store(
-    services: Services, body: dict[str, Any], respond: Respond, change: Change
+    services: Services, body: dict[str, Any], respond: Reply, change: Change
 ) -> tuple[Incident, RoleChange | SeverityChange] | None:
     """Apply the change in one transaction; a lost race on a role is retried once."""
     channel_id = (body.get("channel") or {}).get("id", "")
@@ -120,12 +126,12 @@ def _store(
             with services.db.begin() as session:
                 incident = queries.by_channel(session, channel_id)
                 if incident is None:
-                    respond(text=NOT_AN_INCIDENT, replace_original=False)
+                    respond(text=NOT_AN_INCIDENT)
                     return None
                 result = change(session, incident)
             return incident, result
         except InvalidInput as problem:
-            respond(text=str(problem), replace_original=False)
+            respond(text=str(problem))
             return None
         except IntegrityError:
             if attempt:

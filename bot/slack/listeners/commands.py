@@ -1,18 +1,19 @@
 """``/incident``: parse and acknowledge at once; anything touching the database or
-Slack runs in the lazy half, after Slack has its acknowledgement."""
+Slack runs in the background, after Slack has its acknowledgement."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.incidents import queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.slack import blocks
+from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import Command, parse, parse_declare
 from bot.slack.declaring import declare_and_open
 from bot.slack.services import Services
@@ -31,47 +32,46 @@ NOT_BUILT_YET = (
 
 
 def register(app: App, services: Services) -> None:
-    def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+    def on_command(ack: Ack, command: dict[str, Any]) -> None:
         try:
             parsed = parse(command.get("text", ""))
-            if parsed.name == "help":
-                ack(text=blocks.help_text(), blocks=blocks.render(blocks.help_blocks()))
-            elif parsed.name == "declare":
-                args = parse_declare(parsed.args)
-                if args is None:
-                    ack()
-                else:
-                    ack(text=f"Declaring a {args.severity.label} incident: {escape(args.title)}…")
-            else:
-                ack()
+            declare_args = parse_declare(parsed.args) if parsed.name == "declare" else None
         except InvalidInput as problem:
             ack(text=str(problem))
-
-    def work(command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        try:
-            parsed = parse(command.get("text", ""))
-        except InvalidInput:
-            return  # already answered in the acknowledgement
-        try:
-            _run(services, parsed, command, respond, client)
-        except InvalidInput:
             return
-        except Exception:
-            log.exception("/incident %s failed", parsed.name)
-            respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
+        if parsed.name == "help":
+            ack(text=blocks.help_text(), blocks=blocks.render(blocks.help_blocks()))
+            return
+        if declare_args is not None:
+            ack(
+                text=f"Declaring a {declare_args.severity.label} incident: "
+                f"{escape(declare_args.title)}…"
+            )
+        else:
+            ack()
+        services.background.submit(_work, services, parsed, command)
 
-    app.command("/incident")(ack=acknowledge, lazy=[work])
+    app.command("/incident")(on_command)
+
+
+def _work(services: Services, parsed: Command, command: dict[str, Any]) -> None:
+    respond = reply_to(command.get("response_url"))
+    try:
+        _run(services, parsed, command, respond, services.client)
+    except InvalidInput as problem:
+        respond(text=str(problem))
+    except Exception:
+        log.exception("/incident %s failed", parsed.name)
+        respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
 
 
 def _run(
     services: Services,
     parsed: Command,
     command: dict[str, Any],
-    respond: Respond,
+    respond: Reply,
     client: WebClient,
 ) -> None:
-    if parsed.name == "help":
-        return
     if parsed.name == "declare":
         args = parse_declare(parsed.args)
         if args is None:

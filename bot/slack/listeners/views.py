@@ -7,11 +7,11 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk.webhook import WebhookClient
 
 from bot.incidents.declare import Declaration, validate
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity, parse_severity
+from bot.slack.background import reply_to
 from bot.slack.blocks import DECLARE_CALLBACK
 from bot.slack.declaring import declare_and_open
 from bot.slack.services import Services
@@ -57,29 +57,16 @@ def _field_of(message: str) -> str:
 
 
 def register(app: App, services: Services) -> None:
-    def acknowledge(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
-            declaration_from_view(view, body["user"]["id"])
+            declaration = declaration_from_view(view, body["user"]["id"])
         except InvalidInput as problem:
             field, _, message = str(problem).partition(": ")
             ack(response_action="errors", errors={field: message})
             return
         ack()
-
-    def work(body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            declaration = declaration_from_view(view, body["user"]["id"])
-        except InvalidInput:
-            return
         metadata = json.loads(view.get("private_metadata") or "{}")
-        response_url = metadata.get("response_url")
-        reply = None
-        if response_url:
-            webhook = WebhookClient(response_url)
+        reply = reply_to(metadata.get("response_url"))
+        services.background.submit(declare_and_open, services, declaration, reply)
 
-            def reply(**kwargs: Any) -> None:
-                webhook.send(response_type="ephemeral", **kwargs)
-
-        declare_and_open(services, declaration, reply)
-
-    app.view(DECLARE_CALLBACK)(ack=acknowledge, lazy=[work])
+    app.view(DECLARE_CALLBACK)(on_submit)
