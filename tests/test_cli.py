@@ -83,3 +83,16 @@ def test_serve_with_a_token_slack_refuses_explains_it(tmp_path: Path) -> None:
 def test_python_dash_m_bot_is_the_same_program() -> None:
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("incidentbot ")
+
+
+def test_socket_mode_without_an_app_token_says_how_to_get_one(tmp_path: Path) -> None:
+    result = run(
+        "serve",
+        "--socket-mode",
+        DATABASE_URL=f"sqlite:///{tmp_path}/x.db",
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="s",
+    )
+    assert result.returncode == 2
+    assert "--socket-mode needs SLACK_APP_TOKEN" in result.stderr
+    assert "connections:write" in result.stderr

@@ -27,13 +27,24 @@ Reply = Callable[..., Any]
 class Background:
     def __init__(self, workers: int = 4) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work")
+        # Opening a modal must happen within 3 s of the click (trigger_id expiry), so it
+        # never waits behind slow work in the main pool.
+        self._urgent = ThreadPoolExecutor(max_workers=2, thread_name_prefix="urgent")
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        future = self._pool.submit(fn, *args)
+        return self._track(self._pool.submit(fn, *args))
+
+    def submit_urgent(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """For calls bound to a trigger_id (views.open), which expires in 3 seconds."""
+        return self._track(self._urgent.submit(fn, *args))
+
+    @staticmethod
+    def _track(future: Future[Any]) -> Future[Any]:
         future.add_done_callback(_log_failure)
         return future
 
     def shutdown(self) -> None:
+        self._urgent.shutdown(wait=True)
         self._pool.shutdown(wait=True)
 
 

@@ -108,3 +108,14 @@ def test_subcommands_of_later_versions_say_so_in_an_incident_channel(
     assert channel_id
     reply = bot.command("note looked at the dashboard", user=ALICE, channel=channel_id).wait_reply()
     assert "`/incident note` is not available in this version" in reply["text"]
+
+
+def test_a_form_slack_will_not_open_gets_a_way_forward(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    slack.fail_next("views.open", status=200, error="expired_trigger_id")
+    result = bot.command("declare", user=ALICE, channel=general)
+    reply = result.wait_reply()
+    assert "Slack would not open the declare form in time" in reply["text"]
+    assert "`/incident declare sev2 <what is wrong>`" in reply["text"]
+    assert stored_counts(bot.database_url) == (0, 0)

@@ -118,6 +118,14 @@ def check_blocks(blocks: Any, limit: int = MESSAGE_BLOCKS_MAX) -> None:
 
 
 def check_view(view: Any) -> None:
+    """views.open/update answer every malformed view with invalid_arguments."""
+    try:
+        _check_view(view)
+    except SlackError as exc:
+        raise SlackError("invalid_arguments", exc.detail or exc.error) from None
+
+
+def _check_view(view: Any) -> None:
     if not isinstance(view, dict) or view.get("type") not in {"modal", "home"}:
         raise SlackError("invalid_arguments", "view must be a modal or home view")
     if view["type"] == "modal":

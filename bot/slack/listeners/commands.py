@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.incidents import queries
 from bot.incidents.declare import Declaration
@@ -25,6 +26,10 @@ NOT_IN_INCIDENT_CHANNEL = (
     "`/incident {name}` works inside an incident channel, and this is not one. "
     "`/incident list` shows the open incidents and their channels."
 )
+FORM_DID_NOT_OPEN = (
+    "Slack would not open the declare form in time. Try `/incident declare` again, or "
+    "declare in one line: `/incident declare sev2 <what is wrong>`."
+)
 NOT_BUILT_YET = (
     "`/incident {name}` is not available in this version of the bot yet. "
     "`/incident help` lists what is."
@@ -41,6 +46,10 @@ def register(app: App, services: Services) -> None:
             return
         if parsed.name == "help":
             ack(text=blocks.help_text(), blocks=blocks.render(blocks.help_blocks()))
+            return
+        if parsed.name == "declare" and declare_args is None:
+            ack()
+            services.background.submit_urgent(_open_declare_form, services, command)
             return
         if declare_args is not None:
             ack(
@@ -65,6 +74,17 @@ def _work(services: Services, parsed: Command, command: dict[str, Any]) -> None:
         respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
 
 
+def _open_declare_form(services: Services, command: dict[str, Any]) -> None:
+    metadata = {"response_url": command.get("response_url", "")}
+    try:
+        services.client.views_open(
+            trigger_id=command["trigger_id"], view=blocks.declare_modal(metadata).to_dict()
+        )
+    except SlackApiError as exc:
+        log.warning("could not open the declare form: %s", exc.response.get("error"))
+        reply_to(command.get("response_url"))(text=FORM_DID_NOT_OPEN)
+
+
 def _run(
     services: Services,
     parsed: Command,
@@ -74,13 +94,7 @@ def _run(
 ) -> None:
     if parsed.name == "declare":
         args = parse_declare(parsed.args)
-        if args is None:
-            client.views_open(
-                trigger_id=command["trigger_id"],
-                view=blocks.declare_modal(
-                    {"response_url": command.get("response_url", "")}
-                ).to_dict(),
-            )
+        if args is None:  # the bare form was opened by _open_declare_form
             return
         declaration = Declaration(
             title=args.title, severity=args.severity, declared_by=command.get("user_id")

@@ -1,0 +1,146 @@
+"""The stand-in refuses what Slack refuses; the end-to-end tests depend on it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from tests.slack_standin import SlackStandIn
+from tests.slack_standin.rules import SlackError, check_blocks, check_channel_name
+
+OK_SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}
+
+
+@pytest.fixture
+def client(slack: SlackStandIn) -> WebClient:
+    return WebClient(token=slack.token, base_url=slack.api_url)
+
+
+def error_of(call: object) -> str:
+    with pytest.raises(SlackApiError) as raised:
+        call()  # type: ignore[operator]
+    return str(raised.value.response["error"])
+
+
+@pytest.mark.parametrize(
+    ("name", "error"),
+    [
+        ("", "invalid_name_required"),
+        ("x" * 81, "invalid_name_maxlength"),
+        ("Incident", "invalid_name_specials"),
+        ("inc 1", "invalid_name_specials"),
+        ("inc.1", "invalid_name_specials"),
+        ("---", "invalid_name_punctuation"),
+    ],
+)
+def test_channel_names_follow_slacks_rules(name: str, error: str) -> None:
+    with pytest.raises(SlackError) as raised:
+        check_channel_name(name)
+    assert raised.value.error == error
+
+
+def test_tokens_names_taken_and_membership(slack: SlackStandIn, client: WebClient) -> None:
+    stranger = WebClient(token="xoxb-someone-else", base_url=slack.api_url)
+    assert error_of(lambda: stranger.auth_test()) == "invalid_auth"
+    made = client.conversations_create(name="inc-1")["channel"]["id"]
+    assert error_of(lambda: client.conversations_create(name="inc-1")) == "name_taken"
+    assert error_of(lambda: client.conversations_invite(channel=made, users="U404")) == (
+        "user_not_found"
+    )
+    outside = slack.add_channel("elsewhere")
+    assert error_of(lambda: client.conversations_setTopic(channel=outside, topic="x")) == (
+        "not_in_channel"
+    )
+    assert error_of(lambda: client.conversations_setTopic(channel=made, topic="x" * 251)) == (
+        "too_long"
+    )
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        [OK_SECTION] * 51,
+        [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+        [{"type": "header", "text": {"type": "mrkdwn", "text": "not plain"}}],
+        [
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "a",
+                        "text": {"type": "plain_text", "text": "b" * 76},
+                    }
+                ],
+            }
+        ],
+        [
+            {"type": "section", "block_id": "x", "text": {"type": "mrkdwn", "text": "a"}},
+            {"type": "section", "block_id": "x", "text": {"type": "mrkdwn", "text": "b"}},
+        ],
+    ],
+    ids=["51-blocks", "long-section", "mrkdwn-header", "long-button", "duplicate-block-id"],
+)
+def test_block_kit_limits(blocks: list[dict[str, object]]) -> None:
+    with pytest.raises(SlackError) as raised:
+        check_blocks(blocks)
+    assert raised.value.error == "invalid_blocks"
+
+
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+def test_messages_updates_and_pins(slack: SlackStandIn, client: WebClient) -> None:
+    channel = client.conversations_create(name="inc-2")["channel"]["id"]
+    ts = client.chat_postMessage(channel=channel, text="first")["ts"]
+    assert error_of(lambda: client.chat_update(channel=channel, ts="1.2", text="x")) == (
+        "message_not_found"
+    )
+    client.chat_update(channel=channel, ts=ts, text="second")
+    client.pins_add(channel=channel, timestamp=ts)
+    assert error_of(lambda: client.pins_add(channel=channel, timestamp=ts)) == "already_pinned"
+    assert slack.channels[channel].messages[0]["text"] == "second"
+    assert error_of(lambda: client.chat_postMessage(channel=channel, text="")) == "no_text"
+
+
+def test_triggers_expire_after_three_seconds(slack: SlackStandIn, client: WebClient) -> None:
+    view = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Declare"},
+        "blocks": [OK_SECTION],
+    }
+    assert error_of(lambda: client.views_open(trigger_id="made-up", view=view)) == (
+        "invalid_trigger_id"
+    )
+    trigger = slack._new_trigger()
+    slack.triggers[trigger] -= 3.5  # issued 3.5 seconds ago
+    assert error_of(lambda: client.views_open(trigger_id=trigger, view=view)) == (
+        "expired_trigger_id"
+    )
+    long_title = {**view, "title": {"type": "plain_text", "text": "x" * 25}}
+    assert (
+        error_of(lambda: client.views_open(trigger_id=slack._new_trigger(), view=long_title))
+        == "invalid_arguments"
+    )
+
+
+def test_rate_limits_answer_429_with_an_honest_retry_after() -> None:
+    with SlackStandIn(rate_limits={"auth.test": 2}, rate_window=2.0) as slack:
+        raw = WebClient(token=slack.token, base_url=slack.api_url)  # no retry handlers
+        raw.auth_test()
+        raw.auth_test()
+        with pytest.raises(SlackApiError) as raised:
+            raw.auth_test()
+        assert raised.value.response.status_code == 429
+        assert raised.value.response.headers["Retry-After"] in {"1", "2"}
+        time.sleep(2.1)
+        assert raw.auth_test()["ok"]
+
+
+def test_failures_on_demand_are_recorded(slack: SlackStandIn, client: WebClient) -> None:
+    slack.fail_next("auth.test", status=500)
+    with pytest.raises(SlackApiError):
+        client.auth_test()
+    assert client.auth_test()["ok"]
+    assert [c["status"] for c in slack.calls_to("auth.test")] == [500, 200]
