@@ -84,6 +84,7 @@ class Incident(Base):
     channel_name: Mapped[str | None] = mapped_column(String(80), unique=True)
     summary_ts: Mapped[str | None] = mapped_column(String(32))
     announced_ts: Mapped[str | None] = mapped_column(String(32))
+    triage_ts: Mapped[str | None] = mapped_column(String(32))  # the current triage card
     provisioned_at: Mapped[datetime | None]
     provisioning_claimed_at: Mapped[datetime | None]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.incidents.declare import validate_title
 from bot.incidents.errors import InvalidInput
+from bot.incidents.roles import Role, parse_role
 from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.slack.text import plain_from_slack
 
@@ -78,3 +79,46 @@ def parse_declare(args: str) -> DeclareArgs | None:
             "`/incident declare sev2 Recommender click-through down 15%`. " + SEVERITY_HELP
         )
     return DeclareArgs(severity=severity, title=validate_title(plain_from_slack(rest)))
+
+
+@dataclass(frozen=True)
+class RoleArgs:
+    role: Role
+    user: str  # as typed: <@U123|cara> or @cara
+
+
+ROLE_USAGE = (
+    "Usage: `/incident role <commander|ml-lead|data-lead|comms-lead> @person`, "
+    "e.g. `/incident role ml-lead @cara`."
+)
+
+
+def parse_role_args(args: str) -> RoleArgs:
+    words = args.split()
+    if len(words) != 2:
+        raise InvalidInput(ROLE_USAGE)
+    role = parse_role(words[0])
+    if role is None:
+        raise InvalidInput(f"`{plain_from_slack(words[0])[:30]}` is not a role. {ROLE_USAGE}")
+    return RoleArgs(role, words[1])
+
+
+def parse_severity_args(args: str) -> Severity:
+    word = args.strip()
+    severity = parse_severity(word) if word and " " not in word else None
+    if severity is None:
+        shown = plain_from_slack(word)[:20]
+        raise InvalidInput(
+            (f"`{shown}` is not a severity. " if shown else "Which severity? ")
+            + SEVERITY_HELP
+            + " Usage: `/incident severity sev2`."
+        )
+    return severity
+
+
+def check_arguments(command: Command) -> None:
+    """Refuse malformed arguments before the acknowledgement (no database, no Slack)."""
+    if command.name == "role":
+        parse_role_args(command.args)
+    elif command.name == "severity":
+        parse_severity_args(command.args)

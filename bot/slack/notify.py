@@ -1,26 +1,111 @@
-"""Slack calls that keep an incident's channel in step with its stored state."""
+"""Slack calls that keep an incident's channel in step with its stored state.
+
+Redraws take a per-incident lock and read the latest committed state inside
+it, so when two changes race, the last redraw shows the last change.
+"""
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.incidents import provisioning
 from bot.models import Incident
 from bot.slack import blocks
 
+if TYPE_CHECKING:
+    from bot.slack.services import Services
 
-def refresh_summary(client: WebClient, incident: Incident) -> None:
-    """Redraw the pinned summary and the topic from the incident's current state."""
-    if incident.channel_id is None:
-        return  # not set up yet: provisioning draws them from the latest state
-    if incident.summary_ts:
-        client.chat_update(
-            channel=incident.channel_id,
-            ts=incident.summary_ts,
-            text=blocks.summary_text(incident),
-            blocks=blocks.render(blocks.summary_blocks(incident)),
-        )
-    client.conversations_setTopic(channel=incident.channel_id, topic=blocks.topic(incident))
+log = logging.getLogger(__name__)
+
+_guard = threading.Lock()
+_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 
-def post(client: WebClient, channel: str, text: str) -> None:
-    client.chat_postMessage(channel=channel, text=text, unfurl_links=False, unfurl_media=False)
+@contextmanager
+def incident_lock(incident_id: int) -> Iterator[None]:
+    with _guard:
+        lock = _locks[incident_id]
+    with lock:
+        yield
+
+
+def refresh_summary(services: Services, incident_id: int) -> None:
+    """Redraw the pinned summary and the topic; repost the summary if it was deleted."""
+    client = services.client
+    with incident_lock(incident_id):
+        with services.db.begin() as session:
+            incident = session.get(Incident, incident_id)
+        if incident is None or incident.channel_id is None:
+            return  # not set up yet: provisioning draws them from the latest state
+        channel = incident.channel_id
+        try:
+            if incident.summary_ts is None:
+                raise LookupError
+            client.chat_update(
+                channel=channel,
+                ts=incident.summary_ts,
+                text=blocks.summary_text(incident),
+                blocks=blocks.render(blocks.summary_blocks(incident)),
+            )
+        except (SlackApiError, LookupError) as exc:
+            if isinstance(exc, SlackApiError) and exc.response.get("error") != "message_not_found":
+                raise
+            _repost_summary(services, incident)
+        client.conversations_setTopic(channel=channel, topic=blocks.topic(incident))
+
+
+def _repost_summary(services: Services, incident: Incident) -> None:
+    assert incident.channel_id is not None
+    log.info("the summary of %s was gone; posting it again", incident.reference)
+    posted = services.client.chat_postMessage(
+        channel=incident.channel_id,
+        text=blocks.summary_text(incident),
+        blocks=blocks.render(blocks.summary_blocks(incident)),
+        unfurl_links=False,
+    )
+    ts = str(posted["ts"])
+    with services.db.begin() as session:
+        stored = session.get(Incident, incident.id)
+        if stored is not None:
+            provisioning.record_summary(session, stored, ts)
+    pin(services.client, incident.channel_id, ts)
+
+
+def pin(client: WebClient, channel: str, ts: str) -> None:
+    try:
+        client.pins_add(channel=channel, timestamp=ts)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_pinned":
+            raise
+
+
+def invite(client: WebClient, channel: str, user: str) -> None:
+    try:
+        client.conversations_invite(channel=channel, users=user)
+    except SlackApiError as exc:
+        # Already there, or the bot itself: nothing to do.
+        if exc.response.get("error") not in {"already_in_channel", "cant_invite_self"}:
+            raise
+
+
+def post(client: WebClient, channel: str, text: str) -> str:
+    posted = client.chat_postMessage(
+        channel=channel, text=text, unfurl_links=False, unfurl_media=False
+    )
+    return str(posted["ts"])
+
+
+def tell(client: WebClient, channel: str, user: str, text: str) -> None:
+    """A message only ``user`` sees, in ``channel``."""
+    try:
+        client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s privately: %s", user, exc.response.get("error"))

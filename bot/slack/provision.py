@@ -22,7 +22,8 @@ from bot.db import Database
 from bot.incidents import provisioning
 from bot.incidents.channel_names import channel_name
 from bot.models import Incident
-from bot.slack import blocks
+from bot.slack import blocks, notify
+from bot.slack.flows.triage import post_card
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Provisioner:
         channel_id = incident.channel_id
         assert channel_id is not None
         if incident.declared_by:
-            self._invite(channel_id, incident.declared_by)
+            notify.invite(self.client, channel_id, incident.declared_by)
         self.client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
         if incident.summary_ts is None:
             posted = self.client.chat_postMessage(
@@ -75,7 +76,9 @@ class Provisioner:
                 incident = self._get(session, incident_id)
                 provisioning.record_summary(session, incident, ts)
         assert incident.summary_ts is not None
-        self._pin(channel_id, incident.summary_ts)
+        notify.pin(self.client, channel_id, incident.summary_ts)
+        if incident.triage_ts is None:
+            post_card(self.db, self.client, incident_id, actor=None)
         broadcast = self.settings.broadcast_channel
         if broadcast and incident.announced_ts is None:
             posted = self.client.chat_postMessage(
@@ -125,21 +128,6 @@ class Provisioner:
             return True
         except IntegrityError:
             return False
-
-    def _invite(self, channel_id: str, user_id: str) -> None:
-        try:
-            self.client.conversations_invite(channel=channel_id, users=user_id)
-        except SlackApiError as exc:
-            # Already there, or the declarer is the bot itself: nothing to do.
-            if exc.response.get("error") not in {"already_in_channel", "cant_invite_self"}:
-                raise
-
-    def _pin(self, channel_id: str, ts: str) -> None:
-        try:
-            self.client.pins_add(channel=channel_id, timestamp=ts)
-        except SlackApiError as exc:
-            if exc.response.get("error") != "already_pinned":
-                raise
 
     def _load(self, incident_id: int) -> Incident:
         with self.db.begin() as session:

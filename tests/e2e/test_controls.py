@@ -18,6 +18,14 @@ def declared(bot: BotProcess, slack: SlackStandIn, general: str) -> Any:
     return slack.channels[incident.channel_id], incident
 
 
+def public(channel: Any) -> list[dict[str, Any]]:
+    return [m for m in channel.messages if "ephemeral_to" not in m and m["text"]]
+
+
+def private_to(channel: Any, user: str) -> list[dict[str, Any]]:
+    return [m for m in channel.messages if m.get("ephemeral_to") == user]
+
+
 def summary_of(channel: Any) -> str:
     return str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
 
@@ -39,13 +47,15 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
     assert "*Incident Commander*\\n<@U0BOB0002>" in summary_of(channel)
     assert "(Commander) answers for it" in summary_of(channel)
     said = slack.wait_for(
-        lambda: [
-            m["text"]
-            for m in channel.messages
-            if "Commander" in (m["text"] or "") and m["ts"] != channel.pins[0]
-        ]
+        lambda: [m["text"] for m in public(channel) if "is now Incident Commander" in m["text"]],
+        what="the announcement",
     )
-    assert said[-1].startswith("<@U0BOB0002> is now Incident Commander (set by <@U0ALICE01>)")
+    assert said == [
+        "<@U0BOB0002> is now Incident Commander (set by <@U0ALICE01>): runs the "
+        "response; owns severity, decisions and hand-overs."
+    ]
+    brief = slack.wait_for(lambda: private_to(channel, BOB), what="Bob's brief")
+    assert brief[0]["text"].startswith("*You are Incident Commander for INC-1.*")
     assert timeline_kinds(bot.database_url, incident.id)[-1] == "role_assigned"
 
 

@@ -94,7 +94,9 @@ def test_an_outage_mid_declaration_is_finished_after_a_restart(
     channel = slack.channels[incident.channel_id]
     assert incident_channels(slack) == [channel.name]  # no second channel
     assert len(channel.pins) == 1
-    assert len([m for m in channel.messages if m.get("blocks")]) == 1
+    texts = [m["text"] for m in channel.messages]
+    assert len([t for t in texts if t.startswith("INC-1 SEV1:")]) == 1  # one summary
+    assert len([t for t in texts if t.startswith("Triage for INC-1")]) == 1  # one triage card
     assert len(slack.channels[broadcast].messages) == 1
 
 

@@ -36,6 +36,7 @@ class Channel:
     topic: str = ""
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
+    deleted: list[dict[str, Any]] = field(default_factory=list)  # still on stale clients
     pins: list[str] = field(default_factory=list)
     created: float = field(default_factory=time.time)
 
@@ -118,6 +119,7 @@ class SlackStandIn:
                 "id": user_id,
                 "name": name,
                 "real_name": name.title(),
+                "profile": {"display_name": name, "real_name": name.title()},
                 "deleted": deleted,
                 "is_bot": is_bot,
                 "team_id": TEAM,
@@ -250,7 +252,9 @@ class SlackStandIn:
     ) -> tuple[httpx.Response, str]:
         """Click/select a control on a message the bot posted."""
         with self._lock:
-            message = self._find_message(channel, message_ts)
+            message = self._find_message(channel, message_ts) or next(
+                (m for m in self.channels[channel].deleted if m["ts"] == message_ts), None
+            )
             if message is None:
                 raise AssertionError(f"no message {message_ts} in {channel}")
             blocks = message.get("blocks") or []
@@ -458,6 +462,18 @@ class SlackStandIn:
             return None
         return next((m for m in channel.messages if m["ts"] == ts), None)
 
+    def delete_message(self, channel_id: str, ts: str) -> None:
+        """A person deletes a message; clients that still show it can click on it."""
+        with self._lock:
+            channel = self.channels[channel_id]
+            message = self._find_message(channel_id, ts)
+            if message is None:
+                raise AssertionError(f"no message {ts}")
+            channel.messages.remove(message)
+            channel.deleted.append(message)
+            if ts in channel.pins:
+                channel.pins.remove(ts)
+
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
             "url": "https://standin.slack.invalid/",
@@ -556,6 +572,25 @@ class SlackStandIn:
             raise SlackError("already_pinned")
         channel.pins.append(ts)
         return {}
+
+    def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        everyone = sorted(self.users.values(), key=lambda u: u["id"])
+        page = everyone[start : start + limit]
+        more = start + limit < len(everyone)
+        return {
+            "members": page,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _m_chat_delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        ts = str(args.get("ts", ""))
+        if self._find_message(channel.id, ts) is None:
+            raise SlackError("message_not_found")
+        channel.messages = [m for m in channel.messages if m["ts"] != ts]
+        return {"channel": channel.id, "ts": ts}
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))

@@ -15,8 +15,18 @@ from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.slack import blocks
 from bot.slack.background import Reply, reply_to
-from bot.slack.command_parser import Command, parse, parse_declare
+from bot.slack.command_parser import (
+    Command,
+    check_arguments,
+    parse,
+    parse_declare,
+    parse_role_args,
+    parse_severity_args,
+)
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import roles as roles_flow
+from bot.slack.flows import severity as severity_flow
+from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
 from bot.slack.text import escape
 
@@ -41,6 +51,7 @@ def register(app: App, services: Services) -> None:
         try:
             parsed = parse(command.get("text", ""))
             declare_args = parse_declare(parsed.args) if parsed.name == "declare" else None
+            check_arguments(parsed)  # syntax only: answered before any work starts
         except InvalidInput as problem:
             ack(text=str(problem))
             return
@@ -113,10 +124,21 @@ def _run(
         if incident is None:
             respond(text=NOT_IN_INCIDENT_CHANNEL.format(name=parsed.name))
             return
+        incident_id = incident.id
         if parsed.name == "status":
             respond(
                 text=blocks.summary_text(incident),
                 blocks=blocks.render(blocks.summary_blocks(incident)),
             )
             return
-    respond(text=NOT_BUILT_YET.format(name=parsed.name))
+    channel, actor = str(command.get("channel_id")), str(command.get("user_id"))
+    if parsed.name == "role":
+        role_args = parse_role_args(parsed.args)
+        user_id = roles_flow.resolve_user(client, role_args.user)
+        roles_flow.assign(services, channel, role_args.role, user_id, actor, respond)
+    elif parsed.name == "severity":
+        severity_flow.change(services, channel, parse_severity_args(parsed.args), actor, respond)
+    elif parsed.name == "triage":
+        triage_flow.post_card(services.db, services.client, incident_id, actor)
+    else:
+        respond(text=NOT_BUILT_YET.format(name=parsed.name))

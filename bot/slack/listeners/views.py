@@ -14,7 +14,9 @@ from bot.incidents.severity import Severity, parse_severity
 from bot.slack.background import reply_to
 from bot.slack.blocks import DECLARE_CALLBACK
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
+from bot.slack.triage_blocks import NOTE_CALLBACK
 
 log = logging.getLogger(__name__)
 
@@ -70,3 +72,22 @@ def register(app: App, services: Services) -> None:
         services.background.submit(declare_and_open, services, declaration, reply)
 
     app.view(DECLARE_CALLBACK)(on_submit)
+
+    def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        note = _value(view.get("state", {}).get("values", {}), "note") or ""
+        if not note.strip():
+            ack(response_action="errors", errors={"note": "Write something, or press Cancel."})
+            return
+        ack()
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        services.background.submit(
+            triage_flow.add_note,
+            services,
+            str(metadata.get("channel", "")),
+            str(metadata.get("question", "")),
+            note,
+            body["user"]["id"],
+            reply_to(None),
+        )
+
+    app.view(NOTE_CALLBACK)(on_note)

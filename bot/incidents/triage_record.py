@@ -1,0 +1,180 @@
+"""Recording triage: answers, notes, proposals and their outcome, all on the timeline.
+
+The current answers are read back from the timeline (the latest answer to each
+question wins), so triage has no state of its own beyond the events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.incidents import timeline
+from bot.incidents.change_severity import SeverityChange, change_severity
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity
+from bot.incidents.triage import BY_KEY, Assessment, Proposal, answer_label, assess
+from bot.models import Incident, TimelineEvent
+
+NOTE_MAX = 500
+TRIAGE_KINDS = ("triage_answered", "triage_note")
+
+
+@dataclass(frozen=True)
+class AnswerState:
+    answer: str | None
+    by: str | None
+    at: datetime | None
+    note: str | None = None
+
+
+def _require_open(incident: Incident) -> None:
+    if not incident.is_open:
+        raise InvalidInput(f"{incident.reference} is resolved; its triage is closed.")
+
+
+def current(session: Session, incident_id: int) -> dict[str, AnswerState]:
+    """Each question's latest answer and note, from the timeline."""
+    events = session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .where(TimelineEvent.kind.in_(TRIAGE_KINDS))
+        .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+    )
+    state: dict[str, AnswerState] = {}
+    for event in events:
+        key = str(event.data.get("question"))
+        before = state.get(key, AnswerState(None, None, None))
+        if event.kind == "triage_answered":
+            state[key] = AnswerState(
+                str(event.data["answer"]), event.actor, event.occurred_at, before.note
+            )
+        else:
+            state[key] = AnswerState(before.answer, before.by, before.at, event.text)
+    return state
+
+
+def answers_of(state: dict[str, AnswerState]) -> dict[str, str]:
+    return {key: s.answer for key, s in state.items() if s.answer is not None}
+
+
+def assessment(session: Session, incident: Incident) -> Assessment:
+    return assess(answers_of(current(session, incident.id)), Severity(incident.severity))
+
+
+def answer(
+    session: Session, incident: Incident, question: str, value: str, *, by: str | None
+) -> bool:
+    """Record an answer; False when it repeats the current one (nothing recorded)."""
+    _require_open(incident)
+    asked = BY_KEY.get(question)
+    if asked is None or value not in dict(asked.options):
+        raise InvalidInput("That triage answer is not one of the offered choices.")
+    previous = current(session, incident.id).get(question)
+    if previous and previous.answer == value:
+        return False
+    timeline.record(
+        session,
+        incident,
+        "triage_answered",
+        f"Triage: {asked.text} {answer_label(question, value)}",
+        actor=by,
+        question=question,
+        answer=value,
+        previous=previous.answer if previous else None,
+    )
+    return True
+
+
+def add_note(
+    session: Session, incident: Incident, question: str, note: str, *, by: str | None
+) -> None:
+    _require_open(incident)
+    if question not in BY_KEY:
+        raise InvalidInput("That triage question does not exist.")
+    text = note.strip()
+    if not text:
+        raise InvalidInput("The note is empty.")
+    if len(text) > NOTE_MAX:
+        raise InvalidInput(f"Keep the note to {NOTE_MAX} characters (it has {len(text)}).")
+    timeline.record(session, incident, "triage_note", text, actor=by, question=question)
+
+
+def offered(session: Session, incident: Incident, ts: str, *, by: str | None) -> None:
+    incident.triage_ts = ts
+    timeline.record(session, incident, "triage_offered", "Triage offered", actor=by, ts=ts)
+
+
+def last_proposal(session: Session, incident_id: int) -> TimelineEvent | None:
+    return session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.incident_id == incident_id)
+        .where(TimelineEvent.kind == "triage_proposed")
+        .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+        .limit(1)
+    ).first()
+
+
+def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
+    """Record a proposal unless the last one said the same; True when recorded."""
+    data = {
+        "severity": proposal.severity.value,
+        "next_step": proposal.next_step.value,
+        "cause": proposal.cause.value,
+        "category": proposal.category,
+    }
+    last = last_proposal(session, incident.id)
+    if last is not None and {k: last.data.get(k) for k in data} == data:
+        return False
+    timeline.record(
+        session,
+        incident,
+        "triage_proposed",
+        f"Triage proposes {proposal.severity.label}, next step: {proposal.next_step.value}, "
+        f"cause: {proposal.cause.value}",
+        reasons=list(proposal.reasons),
+        severity=data["severity"],
+        next_step=data["next_step"],
+        cause=data["cause"],
+        category=data["category"],
+    )
+    return True
+
+
+def accept(session: Session, incident: Incident, *, by: str | None) -> SeverityChange:
+    """Apply the latest proposal's severity (and its category if none is set yet)."""
+    _require_open(incident)
+    last = last_proposal(session, incident.id)
+    if last is None:
+        raise InvalidInput("There is no triage proposal to accept yet.")
+    severity = Severity(str(last.data["severity"]))
+    change = change_severity(session, incident, severity, by=by)
+    category = last.data.get("category")
+    if category and not incident.failure_category:
+        incident.failure_category = str(category)
+    timeline.record(
+        session,
+        incident,
+        "triage_proposal_accepted",
+        f"Triage proposal accepted: {severity.label}",
+        actor=by,
+        severity=severity.value,
+        category=category,
+    )
+    return change
+
+
+def decline(session: Session, incident: Incident, *, by: str | None) -> None:
+    _require_open(incident)
+    if last_proposal(session, incident.id) is None:
+        raise InvalidInput("There is no triage proposal to decline.")
+    timeline.record(
+        session,
+        incident,
+        "triage_proposal_declined",
+        f"Triage proposal declined; severity stays {Severity(incident.severity).label}",
+        actor=by,
+    )

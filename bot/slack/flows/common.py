@@ -1,0 +1,45 @@
+"""What the flows share: finding the incident a click or command is about, in one unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.incidents import queries
+from bot.incidents.errors import InvalidInput
+from bot.models import Incident
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
+
+T = TypeVar("T")
+
+NOT_AN_INCIDENT = (
+    "This is not an incident channel (or the incident is gone). "
+    "`/incident list` shows the open incidents."
+)
+
+
+def in_incident(
+    services: Services, channel_id: str, change: Callable[[Session, Incident], T]
+) -> tuple[int, T]:
+    """Run ``change`` on the channel's incident in one transaction.
+
+    Raises InvalidInput when the channel has no incident. A unique-constraint
+    race (two people taking one role at once) is retried once against the
+    winner's committed state, so the stored state is always one whole change.
+    """
+    for attempt in range(2):
+        try:
+            with services.db.begin() as session:
+                incident = queries.by_channel(session, channel_id)
+                if incident is None:
+                    raise InvalidInput(NOT_AN_INCIDENT)
+                return incident.id, change(session, incident)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")

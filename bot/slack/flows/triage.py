@@ -1,0 +1,214 @@
+"""Triage in the channel: the card, answers and notes, the proposal, and runbooks."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.incidents import runbook_record, triage_record
+from bot.incidents.errors import InvalidInput
+from bot.incidents.triage import Runbook
+from bot.models import Incident
+from bot.runbooks import load
+from bot.slack import notify, triage_blocks
+from bot.slack.background import Reply
+from bot.slack.blocks import render
+from bot.slack.flows import severity as severity_flow
+from bot.slack.flows.common import in_incident
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+STALE_CARD = (
+    "This triage card has been replaced by a newer one further down the channel; answer there."
+)
+
+
+def post_card(db: Database, client: WebClient, incident_id: int, actor: str | None) -> str:
+    """Post a triage card showing the answers so far; it becomes the current one."""
+    with notify.incident_lock(incident_id), db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.channel_id is not None
+        state = triage_record.current(session, incident_id)
+        result = triage_record.assessment(session, incident)
+        posted = client.chat_postMessage(
+            channel=incident.channel_id,
+            text=f"Triage for {incident.reference}: answer what you know.",
+            blocks=render(triage_blocks.card(incident, state, result)),
+        )
+        triage_record.offered(session, incident, str(posted["ts"]), by=actor)
+        return str(posted["ts"])
+
+
+def refresh_card(services: Services, incident_id: int) -> None:
+    with notify.incident_lock(incident_id), services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None or not incident.channel_id or not incident.triage_ts:
+            return
+        state = triage_record.current(session, incident_id)
+        result = triage_record.assessment(session, incident)
+        try:
+            services.client.chat_update(
+                channel=incident.channel_id,
+                ts=incident.triage_ts,
+                text=f"Triage for {incident.reference}",
+                blocks=render(triage_blocks.card(incident, state, result)),
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
+                raise
+            log.info("the triage card of %s was deleted; not redrawing it", incident.reference)
+
+
+def _check_card(incident: Incident, card_ts: str | None) -> None:
+    if card_ts and incident.triage_ts and card_ts != incident.triage_ts:
+        raise InvalidInput(STALE_CARD)
+
+
+def answer(
+    services: Services,
+    channel_id: str,
+    card_ts: str | None,
+    question: str,
+    value: str,
+    actor: str,
+    reply: Reply,
+) -> None:
+    def record(session: Session, incident: Incident) -> bool:
+        _check_card(incident, card_ts)
+        return triage_record.answer(session, incident, question, value, by=actor)
+
+    try:
+        incident_id, changed = in_incident(services, channel_id, record)
+    except InvalidInput as problem:
+        reply(text=str(problem))
+        return
+    if changed:
+        refresh_card(services, incident_id)
+        follow_up(services, incident_id)
+
+
+def add_note(
+    services: Services, channel_id: str, question: str, note: str, actor: str, reply: Reply
+) -> None:
+    try:
+        incident_id, _ = in_incident(
+            services,
+            channel_id,
+            lambda session, incident: triage_record.add_note(
+                session, incident, question, note, by=actor
+            ),
+        )
+    except InvalidInput as problem:
+        reply(text=str(problem))
+        return
+    refresh_card(services, incident_id)
+
+
+def follow_up(services: Services, incident_id: int) -> None:
+    """Once every question is answered: post the proposal (when new) and its runbooks."""
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.channel_id is not None
+        result = triage_record.assessment(session, incident)
+        if result.proposal is None or not triage_record.propose(session, incident, result.proposal):
+            return
+        channel = incident.channel_id
+        blocks = render(triage_blocks.proposal_blocks(incident, result.proposal))
+        text = f"Triage proposes {result.proposal.severity.label} for {incident.reference}"
+    services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    for runbook in result.runbooks:
+        offer_runbook(services, incident_id, runbook, reply=None)
+
+
+def accept(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
+    try:
+        incident_id, change = in_incident(
+            services,
+            channel_id,
+            lambda session, incident: triage_record.accept(session, incident, by=actor),
+        )
+    except InvalidInput as problem:
+        reply(text=str(problem))
+        return
+    if change.changed:
+        severity_flow.announce(services, incident_id, change, actor)
+    else:
+        notify.refresh_summary(services, incident_id)
+        with services.db.begin() as session:
+            incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.channel_id
+        notify.post(
+            services.client,
+            incident.channel_id,
+            f"<@{actor}> accepted the triage proposal; the severity stays {change.current.label}.",
+        )
+
+
+def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
+    try:
+        in_incident(
+            services,
+            channel_id,
+            lambda session, incident: triage_record.decline(session, incident, by=actor),
+        )
+    except InvalidInput as problem:
+        reply(text=str(problem))
+        return
+    notify.post(
+        services.client,
+        channel_id,
+        f"<@{actor}> kept the current severity; the triage proposal is declined.",
+    )
+
+
+def offer_runbook(
+    services: Services, incident_id: int, runbook: Runbook, reply: Reply | None
+) -> None:
+    checklist = load(runbook)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.channel_id is not None
+        if runbook_record.was_offered(session, incident_id, runbook.value):
+            if reply:
+                reply(
+                    text=f"The {checklist.title} runbook is already in this channel; "
+                    "scroll up to its checklist."
+                )
+            return
+        done = runbook_record.ticked(session, incident_id, runbook.value)
+        posted = services.client.chat_postMessage(
+            channel=incident.channel_id,
+            text=f"Runbook: {checklist.title}",
+            blocks=render(triage_blocks.runbook_blocks(incident, checklist, done)),
+        )
+        runbook_record.offered(session, incident, runbook.value, checklist.title, str(posted["ts"]))
+
+
+def tick(
+    services: Services,
+    channel_id: str,
+    runbook: Runbook,
+    index: int,
+    done: bool,
+    actor: str,
+    reply: Reply,
+) -> None:
+    items = load(runbook).items
+    try:
+        in_incident(
+            services,
+            channel_id,
+            lambda session, incident: runbook_record.set_item(
+                session, incident, runbook.value, items, index, done, by=actor
+            ),
+        )
+    except InvalidInput as problem:
+        reply(text=str(problem))
