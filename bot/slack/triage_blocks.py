@@ -23,7 +23,7 @@ from bot.incidents.severity import Severity
 from bot.incidents.triage import QUESTIONS, Assessment, Proposal, answer_label
 from bot.incidents.triage_record import NOTE_MAX, AnswerState
 from bot.models import Incident
-from bot.runbooks import Checklist
+from bot.runbooks import Checklist, load
 from bot.slack.blocks import md
 from bot.slack.text import escape, mention, truncate
 
@@ -84,7 +84,7 @@ def card(incident: Incident, state: dict[str, AnswerState], result: Assessment) 
                 block_id="runbooks",
                 elements=[
                     ButtonElement(
-                        text=f"Runbook: {runbook.value.replace('-', ' ')}",
+                        text=truncate(f"Runbook: {load(runbook).title}", 75),
                         action_id=f"{OPEN_RUNBOOK_PREFIX}{runbook.value}",
                         value=str(incident.id),
                     )

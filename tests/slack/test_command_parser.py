@@ -41,3 +41,25 @@ def test_declare_title_rules() -> None:
 
 def test_bare_declare_opens_the_form() -> None:
     assert parse_declare("") is None
+
+
+def test_role_arguments() -> None:
+    from bot.incidents.roles import Role
+    from bot.slack.command_parser import parse_role_args
+
+    parsed = parse_role_args("ml-lead <@U0CARA003|cara>")
+    assert (parsed.role, parsed.user) == (Role.ML_LEAD, "<@U0CARA003|cara>")
+    with pytest.raises(InvalidInput, match="`wizard` is not a role"):
+        parse_role_args("wizard @cara")
+    with pytest.raises(InvalidInput, match="Usage: `/incident role"):
+        parse_role_args("ml-lead")
+
+
+def test_severity_arguments() -> None:
+    from bot.slack.command_parser import parse_severity_args
+
+    assert parse_severity_args("P0") is Severity.SEV1
+    with pytest.raises(InvalidInput, match="`sev9` is not a severity"):
+        parse_severity_args("sev9")
+    with pytest.raises(InvalidInput, match=r"Which severity\?"):
+        parse_severity_args("")

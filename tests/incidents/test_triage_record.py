@@ -1,0 +1,134 @@
+"""Triage and runbook records on the timeline, on a migrated database."""
+
+import pytest
+from sqlalchemy import select
+
+from bot.db import Database
+from bot.incidents import runbook_record, triage_record
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity
+from bot.incidents.triage import QUESTIONS
+from bot.models import Incident, TimelineEvent
+
+ANSWERS = {
+    "alert": "yes",
+    "serving": "yes",
+    "in_range": "no",
+    "input_changed": "yes",
+    "model_changed": "no",
+    "upstream_healthy": "yes",
+    "impact": "operations",
+    "trend": "stable",
+}
+
+
+@pytest.fixture
+def incident_id(db: Database) -> int:
+    with db.begin() as session:
+        return declare(
+            session, Declaration("Churn model precision dropped", Severity.SEV3, "U1")
+        ).id
+
+
+def kinds(db: Database, incident_id: int) -> list[str]:
+    with db.begin() as session:
+        return list(
+            session.scalars(
+                select(TimelineEvent.kind)
+                .where(TimelineEvent.incident_id == incident_id)
+                .order_by(TimelineEvent.id)
+            )
+        )
+
+
+def test_latest_answer_wins_and_repeats_record_nothing(db: Database, incident_id: int) -> None:
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        assert triage_record.answer(session, incident, "serving", "unknown", by="U1")
+        assert triage_record.answer(session, incident, "serving", "yes", by="U2")
+        assert not triage_record.answer(session, incident, "serving", "yes", by="U3")
+        triage_record.add_note(session, incident, "serving", "p99 latency normal", by="U2")
+    with db.begin() as session:
+        state = triage_record.current(session, incident_id)["serving"]
+        assert (state.answer, state.by, state.note) == ("yes", "U2", "p99 latency normal")
+    assert kinds(db, incident_id).count("triage_answered") == 2
+
+
+@pytest.mark.parametrize(("question", "value"), [("serving", "maybe"), ("weather", "yes")])
+def test_answers_outside_the_choices_are_refused(
+    db: Database, incident_id: int, question: str, value: str
+) -> None:
+    with pytest.raises(InvalidInput, match="not one of the offered choices"), db.begin() as s:
+        incident = s.get(Incident, incident_id)
+        assert incident is not None
+        triage_record.answer(s, incident, question, value, by="U1")
+
+
+def test_notes_must_say_something_short(db: Database, incident_id: int) -> None:
+    for note, message in (("   ", "empty"), ("x" * 501, "500 characters")):
+        with pytest.raises(InvalidInput, match=message), db.begin() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None
+            triage_record.add_note(session, incident, "alert", note, by="U1")
+
+
+def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
+    db: Database, incident_id: int
+) -> None:
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        for key, value in ANSWERS.items():
+            triage_record.answer(session, incident, key, value, by="U1")
+        result = triage_record.assessment(session, incident)
+        assert result.complete and result.proposal is not None
+        assert triage_record.propose(session, incident, result.proposal)
+        assert not triage_record.propose(session, incident, result.proposal)  # same again
+        change = triage_record.accept(session, incident, by="U2")
+        assert (change.previous, change.current) == (Severity.SEV3, Severity.SEV2)
+        assert incident.failure_category == "data-drift"
+    assert kinds(db, incident_id)[-3:] == [
+        "triage_proposed",
+        "severity_changed",
+        "triage_proposal_accepted",
+    ]
+    assert kinds(db, incident_id).count("triage_answered") == len(QUESTIONS)
+
+
+def test_accepting_without_a_proposal_is_refused(db: Database, incident_id: int) -> None:
+    with pytest.raises(InvalidInput, match="no triage proposal"), db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        triage_record.accept(session, incident, by="U1")
+
+
+def test_a_resolved_incident_takes_no_more_triage_or_ticks(db: Database, incident_id: int) -> None:
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        incident.status = "resolved"
+    with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        triage_record.answer(session, incident, "serving", "no", by="U1")
+    with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        runbook_record.set_item(session, incident, "model-degradation", ("a",), 0, True, by="U1")
+
+
+def test_runbook_ticks_and_unticks(db: Database, incident_id: int) -> None:
+    items = ("first", "second", "third")
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        assert runbook_record.set_item(session, incident, "rb", items, 2, True, by="U1")
+        assert not runbook_record.set_item(session, incident, "rb", items, 2, True, by="U1")
+        assert runbook_record.set_item(session, incident, "rb", items, 0, True, by="U1")
+        assert runbook_record.set_item(session, incident, "rb", items, 2, False, by="U2")
+        with pytest.raises(InvalidInput, match="does not exist"):
+            runbook_record.set_item(session, incident, "rb", items, 3, True, by="U1")
+    with db.begin() as session:
+        assert runbook_record.ticked(session, incident_id, "rb") == {0}
