@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from bot.db import Database
 from bot.models import Incident, TimelineEvent
+from tests.slack_standin import SlackStandIn
 
 
 def stored_counts(database_url: str) -> tuple[int, int]:
@@ -41,3 +44,17 @@ def timeline_kinds(database_url: str, incident_id: int) -> list[str]:
             return list(rows)
     finally:
         db.dispose()
+
+
+def pick_for_role(
+    slack: SlackStandIn, bot_url: str, channel: Any, role: str, person: str, *, by: str
+) -> str:
+    """Pick ``person`` in the pinned summary's select for ``role``; returns the reply key."""
+    _, key = slack.block_action(
+        bot_url,
+        user=by,
+        channel=channel.id,
+        message_ts=channel.pins[0],
+        action={"action_id": f"role_select:{role}", "selected_user": person},
+    )
+    return key

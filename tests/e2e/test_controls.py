@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import stored_incidents, timeline_kinds
+from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
@@ -34,14 +34,7 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
     channel, incident = declared(bot, slack, general)
-    response, _ = slack.block_action(
-        bot.url,
-        user=ALICE,
-        channel=channel.id,
-        message_ts=channel.pins[0],
-        action={"action_id": "role_select:commander", "selected_user": BOB},
-    )
-    assert response.status_code == 200
+    pick_for_role(slack, bot.url, channel, "commander", BOB, by=ALICE)
     slack.wait_for(lambda: "Commander: <@U0BOB0002>" in channel.topic, what="topic update")
     assert BOB in channel.members
     assert "*Incident Commander*\\n<@U0BOB0002>" in summary_of(channel)
@@ -62,13 +55,7 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
 def test_handing_a_role_over_says_so(bot: BotProcess, slack: SlackStandIn, general: str) -> None:
     channel, _ = declared(bot, slack, general)
     for person in (BOB, CARA):
-        slack.block_action(
-            bot.url,
-            user=ALICE,
-            channel=channel.id,
-            message_ts=channel.pins[0],
-            action={"action_id": "role_select:ml-lead", "selected_user": person},
-        )
+        pick_for_role(slack, bot.url, channel, "ml-lead", person, by=ALICE)
         slack.wait_for(lambda p=person: f"*ML Lead*\\n<@{p}>" in summary_of(channel))
     slack.wait_for(
         lambda: any(
@@ -84,13 +71,7 @@ def test_a_deactivated_account_cannot_take_a_role(
 ) -> None:
     slack.add_user("U0GONE004", "gone", deleted=True)
     channel, incident = declared(bot, slack, general)
-    _, key = slack.block_action(
-        bot.url,
-        user=ALICE,
-        channel=channel.id,
-        message_ts=channel.pins[0],
-        action={"action_id": "role_select:data-lead", "selected_user": "U0GONE004"},
-    )
+    key = pick_for_role(slack, bot.url, channel, "data-lead", "U0GONE004", by=ALICE)
     reply = slack.wait_for(lambda: slack.responses.get(key), what="ephemeral answer")
     assert "cannot hold a role" in reply[0]["text"]
     assert reply[0].get("response_type", "ephemeral") == "ephemeral"
@@ -117,7 +98,10 @@ def test_changing_severity_redraws_the_summary_and_topic(
     )
     slack.wait_for(lambda: channel.topic.startswith("SEV1 (critical)"), what="topic")
     assert "SEV1 · critical" in summary_of(channel)
-    assert any(
-        "raised the severity from SEV3 to SEV1" in (m["text"] or "") for m in channel.messages
+    slack.wait_for(
+        lambda: any(
+            "raised the severity from SEV3 to SEV1" in (m["text"] or "") for m in channel.messages
+        ),
+        what="the announcement",
     )
     assert timeline_kinds(bot.database_url, incident.id)[-1] == "severity_changed"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.models import Incident, RoleAssignment
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import stored_incidents, timeline_kinds
+from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
@@ -131,13 +131,7 @@ def test_every_role_by_the_pinned_controls(
 ) -> None:
     channel, incident = declare(bot, slack, general)
     for role, person in zip(ROLES, (BOB, CARA, BOB, CARA), strict=True):
-        slack.block_action(
-            bot.url,
-            user=ALICE,
-            channel=channel.id,
-            message_ts=channel.pins[0],
-            action={"action_id": f"role_select:{role}", "selected_user": person},
-        )
+        pick_for_role(slack, bot.url, channel, role, person, by=ALICE)
         slack.wait_for(
             lambda r=role, p=person: f"*{ROLES[r]}*\\n<@{p}>" in summary(channel),
             what=f"{role} on the summary",
@@ -355,13 +349,7 @@ def test_stale_cards_and_resolved_incidents_answer_clearly(
     key = answer(bot, slack, channel, "serving", "no")
     closed = slack.wait_for(lambda: slack.responses.get(key), what="the resolved answer")
     assert closed[0]["text"] == "INC-1 is resolved; its triage is closed."
-    _, key = slack.block_action(
-        bot.url,
-        user=ALICE,
-        channel=channel.id,
-        message_ts=channel.pins[0],
-        action={"action_id": "role_select:ml-lead", "selected_user": CARA},
-    )
+    key = pick_for_role(slack, bot.url, channel, "ml-lead", CARA, by=ALICE)
     refused = slack.wait_for(lambda: slack.responses.get(key))
     assert refused[0]["text"] == "INC-1 is resolved; its roles no longer change."
     assert "triage_answered" not in timeline_kinds(bot.database_url, incident.id)

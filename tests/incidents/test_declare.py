@@ -11,6 +11,7 @@ from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput, NotFound
 from bot.incidents.severity import Severity
 from bot.models import Incident, TimelineEvent, utcnow
+from tests.incidents.helpers import load
 
 
 def declaration(title: str = "Recommender CTR down 15%", **kw: object) -> Declaration:
@@ -29,8 +30,7 @@ def test_declaring_stores_the_incident_and_its_first_event_together(db: Database
         incident = declare(session, declaration(service="recsys-v3", failure_category="data-drift"))
         incident_id = incident.id
     with db.begin() as session:
-        stored = session.get(Incident, incident_id)
-        assert stored is not None
+        stored = load(session, incident_id)
         assert (stored.title, stored.severity, stored.status) == (
             "Recommender CTR down 15%",
             "sev2",
@@ -96,13 +96,11 @@ def test_an_abandoned_or_released_set_up_is_claimed_exactly_once(db: Database) -
     with db.begin() as session:
         assert provisioning.claim_unfinished(session) == []  # claimed just now
     with db.begin() as session:
-        stored = session.get(Incident, incident_id)
-        assert stored is not None
+        stored = load(session, incident_id)
         provisioning.release_claim(session, stored)
     with db.begin() as session:
         assert provisioning.claim_unfinished(session) == [incident_id]
-        stored = session.get(Incident, incident_id)
-        assert stored is not None
+        stored = load(session, incident_id)
         provisioning.mark_provisioned(session, stored)
     later = utcnow() + timedelta(hours=1)
     with db.begin() as session:

@@ -8,7 +8,8 @@ from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.models import Incident, TimelineEvent
+from bot.models import TimelineEvent
+from tests.incidents.helpers import load
 
 
 @pytest.fixture
@@ -30,20 +31,18 @@ def events(db: Database, incident_id: int) -> list[tuple[str, str]]:
 
 def test_assigning_then_handing_over_a_role(db: Database, incident_id: int) -> None:
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         first = assign_role(session, incident, Role.ML_LEAD, "U0CARA003", by="U1")
         assert first.changed and first.previous is None
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         again = assign_role(session, incident, Role.ML_LEAD, "U0CARA003", by="U1")
         assert not again.changed
         handover = assign_role(session, incident, Role.ML_LEAD, "U0BOB0002", by="U1")
         assert handover.previous == "U0CARA003"
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None and incident.holder(Role.ML_LEAD) == "U0BOB0002"
+        incident = load(session, incident_id)
+        assert incident.holder(Role.ML_LEAD) == "U0BOB0002"
     assert events(db, incident_id)[1:] == [
         ("role_assigned", "<@U0CARA003> is ML Lead"),
         ("role_handed_over", "<@U0BOB0002> took over as ML Lead from <@U0CARA003>"),
@@ -52,13 +51,11 @@ def test_assigning_then_handing_over_a_role(db: Database, incident_id: int) -> N
 
 def test_one_person_may_hold_several_roles(db: Database, incident_id: int) -> None:
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         for role in (Role.COMMANDER, Role.COMMS_LEAD):
             assign_role(session, incident, role, "U0ALICE01", by="U0ALICE01")
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         assert incident.holder(Role.COMMANDER) == incident.holder(Role.COMMS_LEAD) == "U0ALICE01"
 
 
@@ -66,19 +63,16 @@ def test_severity_change_is_recorded_and_refused_once_resolved(
     db: Database, incident_id: int
 ) -> None:
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         change = change_severity(session, incident, Severity.SEV1, by="U1")
         assert (change.previous, change.current) == (Severity.SEV3, Severity.SEV1)
     assert events(db, incident_id)[-1] == ("severity_changed", "Severity raised from SEV3 to SEV1")
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         incident.status = "resolved"
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         change_severity(session, incident, Severity.SEV2, by="U1")
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None and incident.severity == "sev1"
+        incident = load(session, incident_id)
+        assert incident.severity == "sev1"

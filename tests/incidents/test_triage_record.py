@@ -9,7 +9,8 @@ from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
 from bot.incidents.triage import QUESTIONS
-from bot.models import Incident, TimelineEvent
+from bot.models import TimelineEvent
+from tests.incidents.helpers import load
 
 ANSWERS = {
     "alert": "yes",
@@ -44,8 +45,7 @@ def kinds(db: Database, incident_id: int) -> list[str]:
 
 def test_latest_answer_wins_and_repeats_record_nothing(db: Database, incident_id: int) -> None:
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         assert triage_record.answer(session, incident, "serving", "unknown", by="U1")
         assert triage_record.answer(session, incident, "serving", "yes", by="U2")
         assert not triage_record.answer(session, incident, "serving", "yes", by="U3")
@@ -61,16 +61,14 @@ def test_answers_outside_the_choices_are_refused(
     db: Database, incident_id: int, question: str, value: str
 ) -> None:
     with pytest.raises(InvalidInput, match="not one of the offered choices"), db.begin() as s:
-        incident = s.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(s, incident_id)
         triage_record.answer(s, incident, question, value, by="U1")
 
 
 def test_notes_must_say_something_short(db: Database, incident_id: int) -> None:
     for note, message in (("   ", "empty"), ("x" * 501, "500 characters")):
         with pytest.raises(InvalidInput, match=message), db.begin() as session:
-            incident = session.get(Incident, incident_id)
-            assert incident is not None
+            incident = load(session, incident_id)
             triage_record.add_note(session, incident, "alert", note, by="U1")
 
 
@@ -78,8 +76,7 @@ def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
     db: Database, incident_id: int
 ) -> None:
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         for key, value in ANSWERS.items():
             triage_record.answer(session, incident, key, value, by="U1")
         result = triage_record.assessment(session, incident)
@@ -99,31 +96,26 @@ def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
 
 def test_accepting_without_a_proposal_is_refused(db: Database, incident_id: int) -> None:
     with pytest.raises(InvalidInput, match="no triage proposal"), db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         triage_record.accept(session, incident, by="U1")
 
 
 def test_a_resolved_incident_takes_no_more_triage_or_ticks(db: Database, incident_id: int) -> None:
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         incident.status = "resolved"
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         triage_record.answer(session, incident, "serving", "no", by="U1")
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         runbook_record.set_item(session, incident, "model-degradation", ("a",), 0, True, by="U1")
 
 
 def test_runbook_ticks_and_unticks(db: Database, incident_id: int) -> None:
     items = ("first", "second", "third")
     with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        incident = load(session, incident_id)
         assert runbook_record.set_item(session, incident, "rb", items, 2, True, by="U1")
         assert not runbook_record.set_item(session, incident, "rb", items, 2, True, by="U1")
         assert runbook_record.set_item(session, incident, "rb", items, 0, True, by="U1")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import queries
 from bot.incidents.errors import InvalidInput
 from bot.models import Incident
+from bot.slack.background import Reply
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -43,3 +44,14 @@ def in_incident(
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+def handled(
+    services: Services, channel_id: str, change: Callable[[Session, Incident], T], reply: Reply
+) -> tuple[int, T] | None:
+    """``in_incident``, answering the person with the reason when it cannot be done."""
+    try:
+        return in_incident(services, channel_id, change)
+    except InvalidInput as problem:
+        reply(text=str(problem))
+        return None

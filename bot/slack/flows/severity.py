@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.incidents.change_severity import SeverityChange, change_severity
-from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
 from bot.models import Incident
 from bot.slack import notify
 from bot.slack.background import Reply
-from bot.slack.flows.common import in_incident
+from bot.slack.flows.common import handled
 from bot.slack.text import channel_link, escape
 
 if TYPE_CHECKING:
@@ -20,15 +19,15 @@ if TYPE_CHECKING:
 def change(
     services: Services, channel_id: str, severity: Severity, actor: str, reply: Reply
 ) -> None:
-    try:
-        incident_id, result = in_incident(
-            services,
-            channel_id,
-            lambda session, incident: change_severity(session, incident, severity, by=actor),
-        )
-    except InvalidInput as problem:
-        reply(text=str(problem))
+    done = handled(
+        services,
+        channel_id,
+        lambda session, incident: change_severity(session, incident, severity, by=actor),
+        reply,
+    )
+    if done is None:
         return
+    incident_id, result = done
     if not result.changed:
         reply(text=f"The incident is already {severity.label}.")
         return

@@ -19,7 +19,7 @@ from bot.slack import notify, triage_blocks
 from bot.slack.background import Reply
 from bot.slack.blocks import render
 from bot.slack.flows import severity as severity_flow
-from bot.slack.flows.common import in_incident
+from bot.slack.flows.common import handled
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -85,31 +85,25 @@ def answer(
         _check_card(incident, card_ts)
         return triage_record.answer(session, incident, question, value, by=actor)
 
-    try:
-        incident_id, changed = in_incident(services, channel_id, record)
-    except InvalidInput as problem:
-        reply(text=str(problem))
-        return
-    if changed:
-        refresh_card(services, incident_id)
-        follow_up(services, incident_id)
+    done = handled(services, channel_id, record, reply)
+    if done is not None and done[1]:
+        refresh_card(services, done[0])
+        follow_up(services, done[0])
 
 
 def add_note(
     services: Services, channel_id: str, question: str, note: str, actor: str, reply: Reply
 ) -> None:
-    try:
-        incident_id, _ = in_incident(
-            services,
-            channel_id,
-            lambda session, incident: triage_record.add_note(
-                session, incident, question, note, by=actor
-            ),
-        )
-    except InvalidInput as problem:
-        reply(text=str(problem))
-        return
-    refresh_card(services, incident_id)
+    done = handled(
+        services,
+        channel_id,
+        lambda session, incident: triage_record.add_note(
+            session, incident, question, note, by=actor
+        ),
+        reply,
+    )
+    if done is not None:
+        refresh_card(services, done[0])
 
 
 def follow_up(services: Services, incident_id: int) -> None:
@@ -129,15 +123,15 @@ def follow_up(services: Services, incident_id: int) -> None:
 
 
 def accept(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
-    try:
-        incident_id, change = in_incident(
-            services,
-            channel_id,
-            lambda session, incident: triage_record.accept(session, incident, by=actor),
-        )
-    except InvalidInput as problem:
-        reply(text=str(problem))
+    done = handled(
+        services,
+        channel_id,
+        lambda session, incident: triage_record.accept(session, incident, by=actor),
+        reply,
+    )
+    if done is None:
         return
+    incident_id, change = done
     if change.changed:
         severity_flow.announce(services, incident_id, change, actor)
     else:
@@ -153,14 +147,13 @@ def accept(services: Services, channel_id: str, actor: str, reply: Reply) -> Non
 
 
 def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
-    try:
-        in_incident(
-            services,
-            channel_id,
-            lambda session, incident: triage_record.decline(session, incident, by=actor),
-        )
-    except InvalidInput as problem:
-        reply(text=str(problem))
+    done = handled(
+        services,
+        channel_id,
+        lambda session, incident: triage_record.decline(session, incident, by=actor),
+        reply,
+    )
+    if done is None:
         return
     notify.post(
         services.client,
@@ -202,13 +195,11 @@ def tick(
     reply: Reply,
 ) -> None:
     items = load(runbook).items
-    try:
-        in_incident(
-            services,
-            channel_id,
-            lambda session, incident: runbook_record.set_item(
-                session, incident, runbook.value, items, index, done, by=actor
-            ),
-        )
-    except InvalidInput as problem:
-        reply(text=str(problem))
+    handled(
+        services,
+        channel_id,
+        lambda session, incident: runbook_record.set_item(
+            session, incident, runbook.value, items, index, done, by=actor
+        ),
+        reply,
+    )
