@@ -144,13 +144,25 @@ def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
     return True
 
 
-def accept(session: Session, incident: Incident, *, by: str | None) -> SeverityChange:
-    """Apply the latest proposal's severity (and its category if none is set yet)."""
+def accept(
+    session: Session, incident: Incident, *, by: str | None, proposed: str | None = None
+) -> SeverityChange:
+    """Apply the latest proposal's severity (and its category if none is set yet).
+
+    ``proposed`` is the severity the clicked proposal showed; a click on an
+    older proposal that a newer one replaced is refused rather than applying
+    something the person did not see.
+    """
     _require_open(incident)
     last = last_proposal(session, incident.id)
     if last is None:
         raise InvalidInput("There is no triage proposal to accept yet.")
     severity = Severity(str(last.data["severity"]))
+    if proposed is not None and proposed != severity.value:
+        raise InvalidInput(
+            f"That proposal was replaced: triage now proposes {severity.label}. "
+            "Accept the newest proposal further down the channel."
+        )
     change = change_severity(session, incident, severity, by=by)
     category = last.data.get("category")
     if category and not incident.failure_category:

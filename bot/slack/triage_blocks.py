@@ -122,7 +122,9 @@ def proposal_blocks(incident: Incident, proposal: Proposal) -> list[Block]:
     if proposal.severity == current:
         text = f"{outcome_text(proposal)}\nThat matches the current severity."
         buttons = [
-            ButtonElement(text="Accept", action_id=ACCEPT, value=str(incident.id), style="primary")
+            ButtonElement(
+                text="Accept", action_id=ACCEPT, value=proposal.severity.value, style="primary"
+            )
         ]
     else:
         text = (
@@ -133,7 +135,7 @@ def proposal_blocks(incident: Incident, proposal: Proposal) -> list[Block]:
             ButtonElement(
                 text=f"Change to {proposal.severity.label}",
                 action_id=ACCEPT,
-                value=str(incident.id),
+                value=proposal.severity.value,  # what the person saw, checked on click
                 style="primary",
             ),
             ButtonElement(text=f"Keep {current.label}", action_id=DECLINE, value=str(incident.id)),

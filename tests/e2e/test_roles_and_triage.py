@@ -213,7 +213,7 @@ def answer(
         user=user,
         channel=channel.id,
         message_ts=message["ts"],
-        action={"action_id": f"triage_answer:{question}:{value}", "value": "1"},
+        action={"action_id": f"triage_answer:{question}:{value}"},
     )
     return key
 
@@ -253,7 +253,7 @@ def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
         user=CARA,
         channel=channel.id,
         message_ts=card(channel)["ts"],
-        action={"action_id": "triage_note:alert", "value": "1"},
+        action={"action_id": "triage_note:alert"},
     )
     opened = slack.wait_for(lambda: slack.calls_to("views.open"), what="the note form")
     slack.submit_view(
@@ -289,7 +289,7 @@ def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
         user=ALICE,
         channel=channel.id,
         message_ts=proposal["ts"],
-        action={"action_id": "triage_accept", "value": "1"},
+        action={"action_id": "triage_accept"},
     )
     slack.wait_for(lambda: channel.topic.startswith("SEV2 (high)"), what="the new severity")
     assert "SEV2 · high" in summary(channel) and "Data drift" in summary(channel)
@@ -335,7 +335,7 @@ def test_stale_cards_and_resolved_incidents_answer_clearly(
         user=BOB,
         channel=channel.id,
         message_ts=old["ts"],
-        action={"action_id": "triage_answer:serving:no", "value": "1"},
+        action={"action_id": "triage_answer:serving:no"},
     )
     stale = slack.wait_for(lambda: slack.responses.get(key), what="the stale-card answer")
     assert "replaced by a newer one" in stale[0]["text"]
@@ -371,3 +371,62 @@ def test_a_deleted_summarys_controls_still_work_and_bring_it_back(
     slack.wait_for(lambda: channel.pins and channel.pins[0] != old_ts, what="a new pinned summary")
     assert f"*Data Lead*\\n<@{BOB}>" in summary(channel)
     assert stored_incidents(bot.database_url)[0].summary_ts == channel.pins[0]
+
+
+def complete_triage(bot: BotProcess, slack: SlackStandIn, channel: Any, **overrides: str) -> None:
+    answers = {
+        "alert": "yes",
+        "serving": "yes",
+        "in_range": "no",
+        "input_changed": "yes",
+        "model_changed": "no",
+        "upstream_healthy": "yes",
+        "impact": "operations",
+        "trend": "stable",
+        **overrides,
+    }
+    for question, value in answers.items():
+        answer(bot, slack, channel, question, value)
+
+
+def proposals(channel: Any) -> list[dict[str, Any]]:
+    return [m for m in channel.messages if m["text"].startswith("Triage proposes")]
+
+
+def test_accepting_a_replaced_proposal_is_refused(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    channel, incident = declare(bot, slack, general)
+    complete_triage(bot, slack, channel)
+    first = slack.wait_for(lambda: proposals(channel), what="the first proposal")[0]
+    answer(bot, slack, channel, "impact", "harm")
+    slack.wait_for(lambda: len(proposals(channel)) == 2, what="a second proposal")
+    _, key = slack.block_action(
+        bot.url,
+        user=ALICE,
+        channel=channel.id,
+        message_ts=first["ts"],
+        action={"action_id": "triage_accept"},
+    )
+    refused = slack.wait_for(lambda: slack.responses.get(key), what="the refusal")
+    assert refused[0]["text"].startswith("That proposal was replaced: triage now proposes SEV1.")
+    assert stored_incidents(bot.database_url)[0].severity == "sev3"
+    assert "triage_proposal_accepted" not in timeline_kinds(bot.database_url, incident.id)
+
+
+def test_answering_on_a_deleted_card_is_recorded_and_said(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    channel, incident = declare(bot, slack, general)
+    gone = card(channel)
+    slack.delete_message(channel.id, gone["ts"])
+    _, key = slack.block_action(
+        bot.url,
+        user=BOB,
+        channel=channel.id,
+        message_ts=gone["ts"],
+        action={"action_id": "triage_answer:serving:no"},
+    )
+    said = slack.wait_for(lambda: slack.responses.get(key), what="the answer about the card")
+    assert said[0]["text"].startswith("Your answer is recorded, but this triage card was deleted")
+    assert "triage_answered" in timeline_kinds(bot.database_url, incident.id)

@@ -124,3 +124,18 @@ def test_runbook_ticks_and_unticks(db: Database, incident_id: int) -> None:
             runbook_record.set_item(session, incident, "rb", items, 3, True, by="U1")
     with db.begin() as session:
         assert runbook_record.ticked(session, incident_id, "rb") == {0}
+
+
+def test_accepting_checks_the_proposal_the_person_saw(db: Database, incident_id: int) -> None:
+    with db.begin() as session:
+        incident = load(session, incident_id)
+        for key, value in ANSWERS.items():
+            triage_record.answer(session, incident, key, value, by="U1")
+        proposal = triage_record.assessment(session, incident).proposal
+        assert proposal is not None
+        triage_record.propose(session, incident, proposal)
+    with pytest.raises(InvalidInput, match="triage now proposes SEV2"), db.begin() as session:
+        triage_record.accept(session, load(session, incident_id), by="U2", proposed="sev1")
+    with db.begin() as session:
+        change = triage_record.accept(session, load(session, incident_id), by="U2", proposed="sev2")
+        assert change.current is Severity.SEV2

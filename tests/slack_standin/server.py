@@ -284,6 +284,8 @@ class SlackStandIn:
                     "type": element["type"],
                     "block_id": element["_block_id"],
                     "action_ts": f"{time.time():.6f}",
+                    # Slack sends the element's own value; a test may add what a person picks.
+                    **({"value": element["value"]} if "value" in element else {}),
                     **action,
                 }
             ],

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CARD_DELETED = (
+    "Your answer is recorded, but this triage card was deleted. "
+    "`/incident triage` posts a new one with every answer so far."
+)
 STALE_CARD = (
     "This triage card has been replaced by a newer one further down the channel; answer there."
 )
@@ -47,11 +51,12 @@ def post_card(db: Database, client: WebClient, incident_id: int, actor: str | No
         return str(posted["ts"])
 
 
-def refresh_card(services: Services, incident_id: int) -> None:
+def refresh_card(services: Services, incident_id: int) -> bool:
+    """Redraw the current card; False when someone deleted it."""
     with notify.incident_lock(incident_id), services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         if incident is None or not incident.channel_id or not incident.triage_ts:
-            return
+            return False
         state = triage_record.current(session, incident_id)
         result = triage_record.assessment(session, incident)
         try:
@@ -65,6 +70,8 @@ def refresh_card(services: Services, incident_id: int) -> None:
             if exc.response.get("error") != "message_not_found":
                 raise
             log.info("the triage card of %s was deleted; not redrawing it", incident.reference)
+            return False
+        return True
 
 
 def _check_card(incident: Incident, card_ts: str | None) -> None:
@@ -87,7 +94,8 @@ def answer(
 
     done = handled(services, channel_id, record, reply)
     if done is not None and done[1]:
-        refresh_card(services, done[0])
+        if not refresh_card(services, done[0]):
+            reply(text=CARD_DELETED)
         follow_up(services, done[0])
 
 
@@ -122,11 +130,15 @@ def follow_up(services: Services, incident_id: int) -> None:
         offer_runbook(services, incident_id, runbook, reply=None)
 
 
-def accept(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
+def accept(
+    services: Services, channel_id: str, proposed: str | None, actor: str, reply: Reply
+) -> None:
     done = handled(
         services,
         channel_id,
-        lambda session, incident: triage_record.accept(session, incident, by=actor),
+        lambda session, incident: triage_record.accept(
+            session, incident, by=actor, proposed=proposed
+        ),
         reply,
     )
     if done is None:

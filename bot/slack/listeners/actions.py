@@ -87,7 +87,7 @@ def _answer(services: Services, body: dict[str, Any], action: dict[str, Any], re
 
 
 def _accept(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:
-    triage_flow.accept(services, _channel(body), _actor(body), reply)
+    triage_flow.accept(services, _channel(body), action.get("value"), _actor(body), reply)
 
 
 def _decline(
