@@ -150,3 +150,27 @@ class TimelineEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events")
 
     __table_args__ = (Index("ix_timeline_events_when", "incident_id", "occurred_at"),)
+
+
+class SlackEffect(Base):
+    """A Slack call owed because of a stored change (an outbox row).
+
+    Written in the same transaction as the change, performed afterwards in id
+    order per incident, retried with backoff until Slack takes it: a change is
+    never shown half-way because Slack was down when it was made.
+    """
+
+    __tablename__ = "slack_effects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_slack_effects_pending", "done_at", "due_at"),)

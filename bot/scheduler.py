@@ -10,7 +10,8 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.slack.provision import Provisioner
+from bot.slack import effects
+from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -18,29 +19,33 @@ SWEEP_SECONDS = 30
 
 
 class Scheduler:
-    def __init__(self, provisioner: Provisioner) -> None:
-        self._provisioner = provisioner
+    def __init__(self, services: Services) -> None:
+        self._services = services
         self._scheduler = BackgroundScheduler(timezone="UTC")
         # Runs at once on start (next_run_time) and then on the interval.
         from datetime import UTC, datetime
 
         self._scheduler.add_job(
-            self._finish_setups,
+            self._sweep,
             "interval",
             seconds=SWEEP_SECONDS,
-            id="finish-incident-setups",
+            id="sweep",
             next_run_time=datetime.now(UTC),
             max_instances=1,
             coalesce=True,
         )
 
-    def _finish_setups(self) -> None:
+    def _sweep(self) -> None:
+        """Finish half-done incident set-ups, then perform the Slack effects still owed."""
         try:
-            finished = self._provisioner.sweep()
+            finished = self._services.provisioner.sweep()
             if finished:
                 log.info("finished setting up %d incident(s) in Slack", finished)
+            performed = effects.drain(self._services)
+            if performed:
+                log.info("performed %d pending Slack effect(s)", performed)
         except Exception:
-            log.exception("the set-up sweep failed; it runs again in %ss", SWEEP_SECONDS)
+            log.exception("the sweep failed; it runs again in %ss", SWEEP_SECONDS)
 
     def start(self) -> None:
         self._scheduler.start()

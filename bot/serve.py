@@ -47,7 +47,7 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
             "SLACK_API_URL and the network."
         ) from None
 
-    scheduler = Scheduler(services.provisioner)
+    scheduler = Scheduler(services)
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -118,17 +118,27 @@ def last_proposal(session: Session, incident_id: int) -> TimelineEvent | None:
     ).first()
 
 
-def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
-    """Record a proposal unless the last one said the same; True when recorded."""
-    data = {
+def _proposal_data(proposal: Proposal) -> dict[str, str | None]:
+    return {
         "severity": proposal.severity.value,
         "next_step": proposal.next_step.value,
         "cause": proposal.cause.value,
         "category": proposal.category,
     }
+
+
+def is_new(session: Session, incident: Incident, proposal: Proposal) -> bool:
+    """False when the last recorded proposal said the same."""
+    data = _proposal_data(proposal)
     last = last_proposal(session, incident.id)
-    if last is not None and {k: last.data.get(k) for k in data} == data:
+    return last is None or {k: last.data.get(k) for k in data} != data
+
+
+def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
+    """Record a proposal unless the last one said the same; True when recorded."""
+    if not is_new(session, incident, proposal):
         return False
+    data = _proposal_data(proposal)
     timeline.record(
         session,
         incident,

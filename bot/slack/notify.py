@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _guard = threading.Lock()
-_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+# Re-entrant: performing an effect under an incident's lock may redraw under it again.
+_locks: defaultdict[int, threading.RLock] = defaultdict(threading.RLock)
 
 
 @contextmanager

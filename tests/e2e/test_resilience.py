@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -125,3 +126,42 @@ def test_a_burst_beyond_slacks_rate_limit_still_opens_every_channel(
         bot.stop()
     assert len(incident_channels(strict_slack)) == 6
     assert any(c["status"] == 429 for c in strict_slack.calls_to("conversations.create"))
+
+
+def test_role_announcements_owed_during_an_outage_arrive_after_a_restart(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    bot.command(
+        "declare sev2 Ranking model returns stale results", user=ALICE, channel=general
+    ).wait_reply()
+    [incident] = stored_incidents(bot.database_url)
+    channel = slack.channels[incident.channel_id]
+    for method in ("chat.update", "chat.postMessage", "chat.postEphemeral", "conversations.invite"):
+        slack.fail_next(method, count=1000, status=200, error="fatal_error")
+    bot.command(f"role ml-lead <@{BOB}|bob>", user=ALICE, channel=channel.id)
+    slack.wait_for(
+        lambda: (
+            slack.calls_to("conversations.invite")[-1:]
+            and slack.calls_to("conversations.invite")[-1].get("error") == "fatal_error"
+        ),
+        what="the invite to fail",
+    )
+    assert BOB not in channel.members
+
+    bot.stop()
+    slack.clear_failures()
+    time.sleep(5.5)  # the first retry of a failed effect is due after 5 s
+    bot.start()  # the sweep runs at start-up
+
+    slack.wait_for(
+        lambda: any("is now ML Lead" in m["text"] for m in channel.messages),
+        timeout=20,
+        what="the announcement",
+    )
+    assert BOB in channel.members
+    summary = next(m for m in channel.messages if m["ts"] == channel.pins[0])
+    assert f"*ML Lead*\\n<@{BOB}>" in str(summary["blocks"])
+    slack.wait_for(
+        lambda: any(m.get("ephemeral_to") == BOB for m in channel.messages),
+        what="Bob's brief, the last effect owed",
+    )

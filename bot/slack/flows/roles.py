@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.incidents.assign_role import RoleChange, assign_role
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.models import Incident
-from bot.slack import notify
+from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows.common import in_incident
+from bot.slack.flows.common import handled
 from bot.slack.text import escape
 from bot.templating import render_text
 
@@ -76,28 +77,38 @@ def check_person(client: WebClient, user_id: str) -> None:
 def assign(
     services: Services, channel_id: str, role: Role, user_id: str, actor: str, reply: Reply
 ) -> None:
-    client = services.client
     try:
-        check_person(client, user_id)
-        incident_id, change = in_incident(
-            services,
-            channel_id,
-            lambda session, incident: (
-                assign_role(session, incident, role, user_id, by=actor),
-                _brief(incident, role),
-            ),
-        )
+        check_person(services.client, user_id)
     except InvalidInput as problem:
         reply(text=str(problem))
         return
-    result, brief = change
+
+    def record(session: Session, incident: Incident) -> RoleChange:
+        result = assign_role(session, incident, role, user_id, by=actor)
+        if result.changed:
+            effects.enqueue(session, incident.id, "invite", channel=channel_id, user=user_id)
+            effects.enqueue(session, incident.id, "summary")
+            effects.enqueue(
+                session, incident.id, "post", channel=channel_id, text=announcement(result, actor)
+            )
+            effects.enqueue(
+                session,
+                incident.id,
+                "tell",
+                channel=channel_id,
+                user=user_id,
+                text=_brief(incident, role),
+            )
+        return result
+
+    done = handled(services, channel_id, record, reply)
+    if done is None:
+        return
+    incident_id, result = done
     if not result.changed:
         reply(text=f"<@{user_id}> already holds {role.info.title}.")
         return
-    notify.invite(client, channel_id, user_id)
-    notify.refresh_summary(services, incident_id)
-    notify.post(client, channel_id, announcement(result, actor))
-    notify.tell(client, channel_id, user_id, brief)
+    effects.drain(services, incident_id)
 
 
 def announcement(result: RoleChange, actor: str) -> str:

@@ -1,4 +1,7 @@
-"""Triage in the channel: the card, answers and notes, the proposal, and runbooks."""
+"""Triage in the channel: the card, answers and notes, the proposal, and runbooks.
+
+Changes are stored with the Slack effects they owe (see effects.py), then drained.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.triage import Runbook
 from bot.models import Incident
 from bot.runbooks import load
-from bot.slack import notify, triage_blocks
-from bot.slack.background import Reply
+from bot.slack import effects, notify, triage_blocks
+from bot.slack.background import Reply, reply_to
 from bot.slack.blocks import render
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows.common import handled
@@ -51,12 +54,12 @@ def post_card(db: Database, client: WebClient, incident_id: int, actor: str | No
         return str(posted["ts"])
 
 
-def refresh_card(services: Services, incident_id: int) -> bool:
-    """Redraw the current card; False when someone deleted it."""
+def redraw_card(services: Services, incident_id: int, response_url: str | None = None) -> None:
+    """Redraw the current card from the timeline; say so if someone deleted it."""
     with notify.incident_lock(incident_id), services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         if incident is None or not incident.channel_id or not incident.triage_ts:
-            return False
+            return
         state = triage_record.current(session, incident_id)
         result = triage_record.assessment(session, incident)
         try:
@@ -70,13 +73,7 @@ def refresh_card(services: Services, incident_id: int) -> bool:
             if exc.response.get("error") != "message_not_found":
                 raise
             log.info("the triage card of %s was deleted; not redrawing it", incident.reference)
-            return False
-        return True
-
-
-def _check_card(incident: Incident, card_ts: str | None) -> None:
-    if card_ts and incident.triage_ts and card_ts != incident.triage_ts:
-        raise InvalidInput(STALE_CARD)
+            reply_to(response_url)(text=CARD_DELETED)
 
 
 def answer(
@@ -87,113 +84,130 @@ def answer(
     value: str,
     actor: str,
     reply: Reply,
+    response_url: str | None = None,
 ) -> None:
     def record(session: Session, incident: Incident) -> bool:
-        _check_card(incident, card_ts)
-        return triage_record.answer(session, incident, question, value, by=actor)
+        if card_ts and incident.triage_ts and card_ts != incident.triage_ts:
+            raise InvalidInput(STALE_CARD)
+        changed = triage_record.answer(session, incident, question, value, by=actor)
+        if changed:
+            effects.enqueue(session, incident.id, "card", response_url=response_url)
+            effects.enqueue(session, incident.id, "follow_up")
+        return changed
 
     done = handled(services, channel_id, record, reply)
-    if done is not None and done[1]:
-        if not refresh_card(services, done[0]):
-            reply(text=CARD_DELETED)
-        follow_up(services, done[0])
+    if done is not None:
+        effects.drain(services, done[0])
 
 
 def add_note(
     services: Services, channel_id: str, question: str, note: str, actor: str, reply: Reply
 ) -> None:
-    done = handled(
-        services,
-        channel_id,
-        lambda session, incident: triage_record.add_note(
-            session, incident, question, note, by=actor
-        ),
-        reply,
-    )
+    def record(session: Session, incident: Incident) -> None:
+        triage_record.add_note(session, incident, question, note, by=actor)
+        effects.enqueue(session, incident.id, "card")
+
+    done = handled(services, channel_id, record, reply)
     if done is not None:
-        refresh_card(services, done[0])
+        effects.drain(services, done[0])
 
 
 def follow_up(services: Services, incident_id: int) -> None:
-    """Once every question is answered: post the proposal (when new) and its runbooks."""
+    """Once every question is answered: post the proposal (when new) and its runbooks.
+
+    Runs as an effect, under the incident's lock: the proposal is recorded only
+    after Slack took the message, so a failure here is retried whole.
+    """
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
         result = triage_record.assessment(session, incident)
-        if result.proposal is None or not triage_record.propose(session, incident, result.proposal):
+        if result.proposal is None or not triage_record.is_new(session, incident, result.proposal):
             return
         channel = incident.channel_id
         blocks = render(triage_blocks.proposal_blocks(incident, result.proposal))
         text = f"Triage proposes {result.proposal.severity.label} for {incident.reference}"
     services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    for runbook in result.runbooks:
-        offer_runbook(services, incident_id, runbook, reply=None)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        triage_record.propose(session, incident, result.proposal)
+        for runbook in result.runbooks:
+            effects.enqueue(session, incident_id, "runbook", runbook=runbook.value)
 
 
 def accept(
     services: Services, channel_id: str, proposed: str | None, actor: str, reply: Reply
 ) -> None:
-    done = handled(
-        services,
-        channel_id,
-        lambda session, incident: triage_record.accept(
-            session, incident, by=actor, proposed=proposed
-        ),
-        reply,
-    )
-    if done is None:
-        return
-    incident_id, change = done
-    if change.changed:
-        severity_flow.announce(services, incident_id, change, actor)
-    else:
-        notify.refresh_summary(services, incident_id)
-        with services.db.begin() as session:
-            incident = session.get(Incident, incident_id)
-        assert incident is not None and incident.channel_id
-        notify.post(
-            services.client,
-            incident.channel_id,
-            f"<@{actor}> accepted the triage proposal; the severity stays {change.current.label}.",
-        )
+    def record(session: Session, incident: Incident) -> None:
+        change = triage_record.accept(session, incident, by=actor, proposed=proposed)
+        if change.changed:
+            severity_flow.enqueue_announcement(services, session, incident, change, actor)
+        else:
+            effects.enqueue(session, incident.id, "summary")
+            effects.enqueue(
+                session,
+                incident.id,
+                "post",
+                channel=channel_id,
+                text=f"<@{actor}> accepted the triage proposal; the severity stays "
+                f"{change.current.label}.",
+            )
+
+    done = handled(services, channel_id, record, reply)
+    if done is not None:
+        effects.drain(services, done[0])
 
 
 def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
-    done = handled(
-        services,
-        channel_id,
-        lambda session, incident: triage_record.decline(session, incident, by=actor),
-        reply,
-    )
-    if done is None:
-        return
-    notify.post(
-        services.client,
-        channel_id,
-        f"<@{actor}> kept the current severity; the triage proposal is declined.",
-    )
+    def record(session: Session, incident: Incident) -> None:
+        triage_record.decline(session, incident, by=actor)
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel_id,
+            text=f"<@{actor}> kept the current severity; the triage proposal is declined.",
+        )
+
+    done = handled(services, channel_id, record, reply)
+    if done is not None:
+        effects.drain(services, done[0])
 
 
-def offer_runbook(
-    services: Services, incident_id: int, runbook: Runbook, reply: Reply | None
-) -> None:
+def request_runbook(services: Services, channel_id: str, runbook: Runbook, reply: Reply) -> None:
+    """The runbook button on the card: post it unless it is already in the channel."""
+    title = load(runbook).title
+
+    def record(session: Session, incident: Incident) -> None:
+        if runbook_record.was_offered(session, incident.id, runbook.value):
+            raise InvalidInput(
+                f"The {title} runbook is already in this channel; scroll up to its checklist."
+            )
+        effects.enqueue(session, incident.id, "runbook", runbook=runbook.value)
+
+    done = handled(services, channel_id, record, reply)
+    if done is not None:
+        effects.drain(services, done[0])
+
+
+def offer_runbook(services: Services, incident_id: int, runbook: Runbook) -> None:
+    """Post a runbook checklist once per incident (an effect: recorded after Slack took it)."""
     checklist = load(runbook)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
         if runbook_record.was_offered(session, incident_id, runbook.value):
-            if reply:
-                reply(
-                    text=f"The {checklist.title} runbook is already in this channel; "
-                    "scroll up to its checklist."
-                )
             return
         done = runbook_record.ticked(session, incident_id, runbook.value)
-        posted = services.client.chat_postMessage(
-            channel=incident.channel_id,
-            text=f"Runbook: {checklist.title}",
-            blocks=render(triage_blocks.runbook_blocks(incident, checklist, done)),
-        )
+        channel = incident.channel_id
+        blocks = render(triage_blocks.runbook_blocks(incident, checklist, done))
+    posted = services.client.chat_postMessage(
+        channel=channel, text=f"Runbook: {checklist.title}", blocks=blocks
+    )
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
         runbook_record.offered(session, incident, runbook.value, checklist.title, str(posted["ts"]))
 
 

@@ -82,7 +82,14 @@ def _pick_severity(
 def _answer(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:
     question, _, value = action["action_id"].removeprefix(tb.ANSWER_PREFIX).partition(":")
     triage_flow.answer(
-        services, _channel(body), _card_ts(body), question, value, _actor(body), reply
+        services,
+        _channel(body),
+        _card_ts(body),
+        question,
+        value,
+        _actor(body),
+        reply,
+        body.get("response_url"),
     )
 
 
@@ -99,15 +106,8 @@ def _decline(
 def _open_runbook(
     services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
 ) -> None:
-    from bot.incidents import queries
-
     runbook = Runbook(action["action_id"].removeprefix(tb.OPEN_RUNBOOK_PREFIX))
-    with services.db.begin() as session:
-        incident = queries.by_channel(session, _channel(body))
-    if incident is None:
-        reply(text="This is not an incident channel.")
-        return
-    triage_flow.offer_runbook(services, incident.id, runbook, reply)
+    triage_flow.request_runbook(services, _channel(body), runbook, reply)
 
 
 def _tick(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:

@@ -1,0 +1,76 @@
+"""The Slack outbox: owed calls survive Slack failures and keep their order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import load_settings
+from bot.db import Database
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.severity import Severity
+from bot.models import SlackEffect, utcnow
+from bot.slack import effects
+from bot.slack.client import make_client
+from bot.slack.services import Services
+from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture
+def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+        }
+    )
+    built = Services.build(settings, db, make_client(settings, max_retries=0))
+    yield built
+    built.background.shutdown()
+
+
+def owe(services: Services, *texts: str, channel: str) -> int:
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Scorer drift", Severity.SEV3, "U1"))
+        for text in texts:
+            effects.enqueue(session, incident.id, "post", channel=channel, text=text)
+        return incident.id
+
+
+def pending(services: Services) -> list[SlackEffect]:
+    with services.db.begin() as session:
+        return list(
+            session.scalars(
+                select(SlackEffect).where(SlackEffect.done_at.is_(None)).order_by(SlackEffect.id)
+            )
+        )
+
+
+def test_a_failing_effect_holds_back_the_ones_after_it_then_all_arrive_in_order(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-x", members={"UBOTINCIDENT"})
+    incident_id = owe(services, "first", "second", channel=channel)
+    slack.fail_next("chat.postMessage", status=200, error="fatal_error")
+
+    assert effects.drain(services, incident_id) == 0
+    waiting = pending(services)
+    assert [(e.payload["text"], e.attempts) for e in waiting] == [("first", 1), ("second", 0)]
+    assert waiting[0].due_at > utcnow() and "fatal_error" in (waiting[0].last_error or "")
+    assert effects.drain(services) == 0  # not due yet: nothing jumps the queue
+    assert slack.channels[channel].messages == []
+
+    with services.db.begin() as session:  # time passes
+        for effect in session.scalars(select(SlackEffect)):
+            effect.due_at = utcnow()
+    assert effects.drain(services) == 2
+    assert [m["text"] for m in slack.channels[channel].messages] == ["first", "second"]
+    assert pending(services) == []
+
+
+def test_unknown_effects_are_refused_when_written(services: Services) -> None:
+    with pytest.raises(ValueError, match="unknown Slack effect"), services.db.begin() as s:
+        effects.enqueue(s, 1, "teleport")
