@@ -12,6 +12,13 @@ from bot.slack.services import Services
 log = logging.getLogger(__name__)
 
 
+class _QuietTokenWarning(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that our client's token wins; it does."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def build_app(services: Services) -> App:
     """A Bolt app in HTTP mode whose listeners acknowledge and return at once.
 
@@ -23,11 +30,13 @@ def build_app(services: Services) -> App:
     so a wrong token fails here, at start-up.
     """
     settings = services.settings
+    bolt_log = logging.getLogger("bot.slack.bolt")
+    bolt_log.addFilter(_QuietTokenWarning())
     app = App(
         client=services.client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_log,
     )
     register_all(app, services)
     return app
