@@ -6,6 +6,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.slack.listeners.events import SUBSCRIBED
+
 # What the bot does with each scope, so an admin reviewing the install can check.
 BOT_SCOPES = {
     "commands": "the /incident command",
@@ -58,7 +60,7 @@ def build_manifest(url: str, name: str = "Incident Bot") -> dict[str, Any]:
         "settings": {
             "event_subscriptions": {
                 "request_url": events_url,
-                "bot_events": ["reaction_added", "reaction_removed"],
+                "bot_events": list(SUBSCRIBED),
             },
             "interactivity": {"is_enabled": True, "request_url": events_url},
             "org_deploy_enabled": False,

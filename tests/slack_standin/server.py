@@ -239,6 +239,22 @@ class SlackStandIn:
         body = urlencode(form).encode()
         return PreparedCommand(self, body, self.signed_headers(body, **sign), key)
 
+    def event(self, bot_url: str, event: dict[str, Any], **sign: Any) -> httpx.Response:
+        """Deliver an Events API event_callback, as Slack does."""
+        envelope = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM,
+            "api_app_id": APP,
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "event": event,
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        }
+        body = json.dumps(envelope).encode()
+        headers = {**self.signed_headers(body, **sign), "Content-Type": "application/json"}
+        return self._http.post(bot_url.rstrip("/") + "/slack/events", content=body, headers=headers)
+
     def _interaction(self, bot_url: str, payload: dict[str, Any], **sign: Any) -> httpx.Response:
         payload.setdefault("team", {"id": TEAM, "domain": "standin"})
         payload.setdefault("api_app_id", APP)

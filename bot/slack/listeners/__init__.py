@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, views
+from bot.slack.listeners import actions, commands, events, views
 from bot.slack.services import Services
 
 
@@ -12,3 +12,4 @@ def register_all(app: App, services: Services) -> None:
     commands.register(app, services)
     views.register(app, services)
     actions.register(app, services)
+    events.register(app, services)
