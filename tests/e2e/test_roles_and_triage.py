@@ -11,6 +11,7 @@ from bot.db import Database
 from bot.models import Incident, RoleAssignment
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
+from tests.samples import TRIAGE_ANSWERS
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
@@ -374,17 +375,7 @@ def test_a_deleted_summarys_controls_still_work_and_bring_it_back(
 
 
 def complete_triage(bot: BotProcess, slack: SlackStandIn, channel: Any, **overrides: str) -> None:
-    answers = {
-        "alert": "yes",
-        "serving": "yes",
-        "in_range": "no",
-        "input_changed": "yes",
-        "model_changed": "no",
-        "upstream_healthy": "yes",
-        "impact": "operations",
-        "trend": "stable",
-        **overrides,
-    }
+    answers = {**TRIAGE_ANSWERS, **overrides}
     for question, value in answers.items():
         answer(bot, slack, channel, question, value)
 

@@ -11,17 +11,9 @@ from bot.incidents.severity import Severity
 from bot.incidents.triage import QUESTIONS
 from bot.models import TimelineEvent
 from tests.incidents.helpers import load
+from tests.samples import TRIAGE_ANSWERS
 
-ANSWERS = {
-    "alert": "yes",
-    "serving": "yes",
-    "in_range": "no",
-    "input_changed": "yes",
-    "model_changed": "no",
-    "upstream_healthy": "yes",
-    "impact": "operations",
-    "trend": "stable",
-}
+ANSWERS = TRIAGE_ANSWERS
 
 
 @pytest.fixture

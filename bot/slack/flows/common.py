@@ -55,3 +55,16 @@ def handled(
     except InvalidInput as problem:
         reply(text=str(problem))
         return None
+
+
+def apply(
+    services: Services, channel_id: str, change: Callable[[Session, Incident], T], reply: Reply
+) -> T | None:
+    """``handled``, then perform the Slack effects the change stored; None when refused."""
+    from bot.slack import effects
+
+    done = handled(services, channel_id, change, reply)
+    if done is None:
+        return None
+    effects.drain(services, done[0])
+    return done[1]

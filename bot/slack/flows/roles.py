@@ -16,7 +16,7 @@ from bot.incidents.severity import Severity
 from bot.models import Incident
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows.common import handled
+from bot.slack.flows.common import apply
 from bot.slack.text import escape
 from bot.templating import render_text
 
@@ -101,14 +101,9 @@ def assign(
             )
         return result
 
-    done = handled(services, channel_id, record, reply)
-    if done is None:
-        return
-    incident_id, result = done
-    if not result.changed:
+    result = apply(services, channel_id, record, reply)
+    if result is not None and not result.changed:
         reply(text=f"<@{user_id}> already holds {role.info.title}.")
-        return
-    effects.drain(services, incident_id)
 
 
 def announcement(result: RoleChange, actor: str) -> str:

@@ -11,7 +11,7 @@ from bot.incidents.severity import Severity
 from bot.models import Incident
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows.common import handled
+from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
 
 if TYPE_CHECKING:
@@ -27,14 +27,9 @@ def change(
             enqueue_announcement(services, session, incident, result, actor)
         return result
 
-    done = handled(services, channel_id, record, reply)
-    if done is None:
-        return
-    incident_id, result = done
-    if not result.changed:
+    result = apply(services, channel_id, record, reply)
+    if result is not None and not result.changed:
         reply(text=f"The incident is already {severity.label}.")
-        return
-    effects.drain(services, incident_id)
 
 
 def enqueue_announcement(

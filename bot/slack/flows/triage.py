@@ -22,7 +22,7 @@ from bot.slack import effects, notify, triage_blocks
 from bot.slack.background import Reply, reply_to
 from bot.slack.blocks import render
 from bot.slack.flows import severity as severity_flow
-from bot.slack.flows.common import handled
+from bot.slack.flows.common import apply, handled
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -95,9 +95,7 @@ def answer(
             effects.enqueue(session, incident.id, "follow_up")
         return changed
 
-    done = handled(services, channel_id, record, reply)
-    if done is not None:
-        effects.drain(services, done[0])
+    apply(services, channel_id, record, reply)
 
 
 def add_note(
@@ -107,9 +105,7 @@ def add_note(
         triage_record.add_note(session, incident, question, note, by=actor)
         effects.enqueue(session, incident.id, "card")
 
-    done = handled(services, channel_id, record, reply)
-    if done is not None:
-        effects.drain(services, done[0])
+    apply(services, channel_id, record, reply)
 
 
 def follow_up(services: Services, incident_id: int) -> None:
@@ -154,9 +150,7 @@ def accept(
                 f"{change.current.label}.",
             )
 
-    done = handled(services, channel_id, record, reply)
-    if done is not None:
-        effects.drain(services, done[0])
+    apply(services, channel_id, record, reply)
 
 
 def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
@@ -170,9 +164,7 @@ def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> No
             text=f"<@{actor}> kept the current severity; the triage proposal is declined.",
         )
 
-    done = handled(services, channel_id, record, reply)
-    if done is not None:
-        effects.drain(services, done[0])
+    apply(services, channel_id, record, reply)
 
 
 def request_runbook(services: Services, channel_id: str, runbook: Runbook, reply: Reply) -> None:
@@ -186,9 +178,7 @@ def request_runbook(services: Services, channel_id: str, runbook: Runbook, reply
             )
         effects.enqueue(session, incident.id, "runbook", runbook=runbook.value)
 
-    done = handled(services, channel_id, record, reply)
-    if done is not None:
-        effects.drain(services, done[0])
+    apply(services, channel_id, record, reply)
 
 
 def offer_runbook(services: Services, incident_id: int, runbook: Runbook) -> None:
