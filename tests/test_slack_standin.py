@@ -144,3 +144,16 @@ def test_failures_on_demand_are_recorded(slack: SlackStandIn, client: WebClient)
         client.auth_test()
     assert client.auth_test()["ok"]
     assert [c["status"] for c in slack.calls_to("auth.test")] == [500, 200]
+
+
+def test_ephemerals_need_membership_and_user_ids_reach_direct_messages(
+    slack: SlackStandIn, client: WebClient
+) -> None:
+    channel = client.conversations_create(name="inc-3")["channel"]["id"]
+    slack.add_user("U0DANA005", "dana")
+    assert (
+        error_of(lambda: client.chat_postEphemeral(channel=channel, user="U0DANA005", text="hi"))
+        == "user_not_in_channel"
+    )
+    client.chat_postMessage(channel="U0DANA005", text="hello")
+    assert [m["text"] for m in slack.direct_messages("U0DANA005")] == ["hello"]

@@ -3,7 +3,3 @@
 
 class InvalidInput(ValueError):
     """The request cannot be carried out as given; the message tells the user why."""
-
-
-class NotFound(LookupError):
-    """No incident matches what was asked for."""

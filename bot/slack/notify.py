@@ -44,20 +44,18 @@ def refresh_summary(services: Services, incident_id: int) -> None:
     with incident_lock(incident_id):
         with services.db.begin() as session:
             incident = session.get(Incident, incident_id)
-        if incident is None or incident.channel_id is None:
+        if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
         try:
-            if incident.summary_ts is None:
-                raise LookupError
             client.chat_update(
                 channel=channel,
                 ts=incident.summary_ts,
                 text=blocks.summary_text(incident),
                 blocks=blocks.render(blocks.summary_blocks(incident)),
             )
-        except (SlackApiError, LookupError) as exc:
-            if isinstance(exc, SlackApiError) and exc.response.get("error") != "message_not_found":
+        except SlackApiError as exc:
+            if exc.response.get("error") != "message_not_found":
                 raise
             _repost_summary(services, incident)
         client.conversations_setTopic(channel=channel, topic=blocks.topic(incident))
@@ -105,8 +103,11 @@ def post(client: WebClient, channel: str, text: str) -> str:
 
 
 def tell(client: WebClient, channel: str, user: str, text: str) -> None:
-    """A message only ``user`` sees, in ``channel``."""
+    """A message only ``user`` sees: ephemeral in ``channel``, or a direct message from the
+    app when they are not a member of it (Slack refuses ephemerals to non-members)."""
     try:
         client.chat_postEphemeral(channel=channel, user=user, text=text)
     except SlackApiError as exc:
-        log.warning("could not tell %s privately: %s", user, exc.response.get("error"))
+        if exc.response.get("error") not in {"user_not_in_channel", "channel_not_found"}:
+            raise
+        client.chat_postMessage(channel=user, text=text)

@@ -50,11 +50,6 @@ def plain_from_slack(text: str) -> str:
     return "".join(parts)
 
 
-def user_ids(text: str) -> list[str]:
-    """User IDs mentioned in raw Slack text (``<@U123|cara>`` -> ``U123``)."""
-    return [m.group(1) for m in re.finditer(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", text)]
-
-
 def escape(text: str) -> str:
     """Make stored text safe for mrkdwn and ``text`` fields: no pings, links or mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

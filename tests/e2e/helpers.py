@@ -58,3 +58,15 @@ def pick_for_role(
         action={"action_id": f"role_select:{role}", "selected_user": person},
     )
     return key
+
+
+def mark_resolved(database_url: str, incident_id: int) -> None:
+    """Resolve an incident directly in the database: /incident resolve arrives later."""
+    db = Database(database_url)
+    try:
+        with db.begin() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None
+            incident.status = "resolved"
+    finally:
+        db.dispose()

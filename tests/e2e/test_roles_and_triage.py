@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.db import Database
 from bot.models import Incident, RoleAssignment
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
+from tests.e2e.helpers import mark_resolved, pick_for_role, stored_incidents, timeline_kinds
 from tests.samples import TRIAGE_ANSWERS
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
@@ -21,6 +21,10 @@ ROLES = {
     "data-lead": "Data Lead",
     "comms-lead": "Comms Lead",
 }
+
+
+# Where the role tests leave things: Bob and Cara hold two roles each.
+EVERY_ROLE_HELD = {"commander": BOB, "ml-lead": CARA, "data-lead": BOB, "comms-lead": CARA}
 
 
 def declare(
@@ -104,12 +108,7 @@ def test_each_role_by_text_then_a_hand_over(
     )
     kinds = timeline_kinds(bot.database_url, incident.id)
     assert kinds.count("role_assigned") == 4 and kinds.count("role_handed_over") == 1
-    assert holders(bot.database_url, incident.id) == {
-        "commander": BOB,
-        "ml-lead": CARA,
-        "data-lead": BOB,
-        "comms-lead": CARA,
-    }
+    assert holders(bot.database_url, incident.id) == EVERY_ROLE_HELD
 
 
 def test_role_commands_that_cannot_work_are_answered(
@@ -139,12 +138,7 @@ def test_every_role_by_the_pinned_controls(
         )
     assert {BOB, CARA} <= channel.members
     assert f"Commander: <@{BOB}>" in channel.topic
-    assert holders(bot.database_url, incident.id) == {
-        "commander": BOB,
-        "ml-lead": CARA,
-        "data-lead": BOB,
-        "comms-lead": CARA,
-    }
+    assert holders(bot.database_url, incident.id) == EVERY_ROLE_HELD
 
 
 def test_two_people_taking_one_role_at_once_leave_one_whole_answer(
@@ -219,6 +213,20 @@ def answer(
     return key
 
 
+def open_note_form(bot: BotProcess, slack: SlackStandIn, channel: Any) -> str:
+    """Cara clicks *Add a note* on the alert question; returns the opened form's view ID."""
+    before = len(slack.calls_to("views.open"))
+    slack.block_action(
+        bot.url,
+        user=CARA,
+        channel=channel.id,
+        message_ts=card(channel)["ts"],
+        action={"action_id": "triage_note:alert"},
+    )
+    opened = slack.wait_for(lambda: slack.calls_to("views.open")[before:], what="the note form")
+    return str(opened[0]["result"]["view"]["id"])
+
+
 def card_text(channel: Any) -> str:
     return str(card(channel)["blocks"])
 
@@ -249,18 +257,10 @@ def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
     )
 
     # A note on the alert question, through its form.
-    slack.block_action(
-        bot.url,
-        user=CARA,
-        channel=channel.id,
-        message_ts=card(channel)["ts"],
-        action={"action_id": "triage_note:alert"},
-    )
-    opened = slack.wait_for(lambda: slack.calls_to("views.open"), what="the note form")
     slack.submit_view(
         bot.url,
         user=CARA,
-        view_id=opened[0]["result"]["view"]["id"],
+        view_id=open_note_form(bot, slack, channel),
         values={"note": "fraud_rate_high fired at 09:12 UTC"},
     )
     slack.wait_for(
@@ -341,12 +341,7 @@ def test_stale_cards_and_resolved_incidents_answer_clearly(
     stale = slack.wait_for(lambda: slack.responses.get(key), what="the stale-card answer")
     assert "replaced by a newer one" in stale[0]["text"]
 
-    db = Database(bot.database_url)
-    with db.begin() as session:  # resolving arrives with a later issue; mark it directly
-        stored = session.get(Incident, incident.id)
-        assert stored is not None
-        stored.status = "resolved"
-    db.dispose()
+    mark_resolved(bot.database_url, incident.id)
     key = answer(bot, slack, channel, "serving", "no")
     closed = slack.wait_for(lambda: slack.responses.get(key), what="the resolved answer")
     assert closed[0]["text"] == "INC-1 is resolved; its triage is closed."
@@ -421,3 +416,23 @@ def test_answering_on_a_deleted_card_is_recorded_and_said(
     said = slack.wait_for(lambda: slack.responses.get(key), what="the answer about the card")
     assert said[0]["text"].startswith("Your answer is recorded, but this triage card was deleted")
     assert "triage_answered" in timeline_kinds(bot.database_url, incident.id)
+
+
+def test_a_note_that_cannot_be_added_is_explained(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    channel, incident = declare(bot, slack, general)
+
+    too_long = slack.submit_view(
+        bot.url, user=CARA, view_id=open_note_form(bot, slack, channel), values={"note": "x" * 501}
+    )
+    assert too_long.json()["errors"]["note"] == "Keep the note to 500 characters (it has 501)."
+
+    view_id = open_note_form(bot, slack, channel)
+    mark_resolved(bot.database_url, incident.id)
+    slack.submit_view(bot.url, user=CARA, view_id=view_id, values={"note": "fired at 09:12"})
+    # Cara is not in the channel, so Slack refuses an ephemeral: she gets a direct message.
+    assert CARA not in channel.members
+    told = slack.wait_for(lambda: slack.direct_messages(CARA), what="the refusal")
+    assert told[0]["text"] == "INC-1 is resolved; its triage is closed."
+    assert "triage_note" not in timeline_kinds(bot.database_url, incident.id)

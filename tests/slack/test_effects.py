@@ -74,3 +74,16 @@ def test_a_failing_effect_holds_back_the_ones_after_it_then_all_arrive_in_order(
 def test_unknown_effects_are_refused_when_written(services: Services) -> None:
     with pytest.raises(ValueError, match="unknown Slack effect"), services.db.begin() as s:
         effects.enqueue(s, 1, "teleport")
+
+
+def test_a_redraw_before_the_summary_exists_posts_nothing(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-y", members={"UBOTINCIDENT"})
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Scorer drift", Severity.SEV3, "U1"))
+        incident.channel_id = channel  # channel made, summary not posted yet
+        effects.enqueue(session, incident.id, "summary")
+        incident_id = incident.id
+    assert effects.drain(services, incident_id) == 1
+    assert slack.channels[channel].messages == []  # provisioning posts the one summary

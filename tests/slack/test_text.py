@@ -1,4 +1,4 @@
-from bot.slack.text import escape, plain_from_slack, truncate, user_ids
+from bot.slack.text import escape, plain_from_slack, truncate
 
 
 def test_slack_tokens_become_what_the_person_typed() -> None:
@@ -27,7 +27,3 @@ def test_truncate_never_leaves_half_an_entity() -> None:
     text = escape("x" * 8 + "<!channel>")
     cut = truncate(text, 11)
     assert cut.endswith("…") and "&l" not in cut and len(cut) <= 11
-
-
-def test_user_ids_from_mentions() -> None:
-    assert user_ids("role ml-lead <@U0CARA003|cara> <@W0ABC>") == ["U0CARA003", "W0ABC"]

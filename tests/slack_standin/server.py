@@ -134,6 +134,12 @@ class SlackStandIn:
             self.channels[channel.id] = channel
             return channel.id
 
+    def direct_messages(self, user: str) -> list[dict[str, Any]]:
+        """What the app said to ``user`` in its direct messages."""
+        with self._lock:
+            dm = self.channel_named(f"dm-{user}")
+            return list(dm.messages) if dm else []
+
     def channel_named(self, name: str) -> Channel | None:
         with self._lock:
             return next((c for c in self.channels.values() if c.name == name), None)
@@ -455,6 +461,14 @@ class SlackStandIn:
     # Each _m_ method runs under the lock and returns the fields of an ok answer.
     def _channel(self, ref: Any) -> Channel:
         ref = str(ref or "")
+        if ref in self.users:  # a user ID: the app's direct messages with that person
+            dm = next((c for c in self.channels.values() if c.name == f"dm-{ref}"), None)
+            if dm is None:
+                dm = Channel(
+                    self._new_id("D"), f"dm-{ref}", is_private=True, members={ref, BOT_USER}
+                )
+                self.channels[dm.id] = dm
+            return dm
         if ref.startswith("#"):
             found = self.channel_named(ref[1:])
             if found:

@@ -6,7 +6,7 @@ Changes are stored with the Slack effects they owe (see effects.py), then draine
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -38,36 +38,45 @@ STALE_CARD = (
 )
 
 
-def post_card(db: Database, client: WebClient, incident_id: int, actor: str | None) -> str:
-    """Post a triage card showing the answers so far; it becomes the current one."""
-    with notify.incident_lock(incident_id), db.begin() as session:
+def _card_view(db: Database, incident_id: int) -> tuple[Incident, str, list[dict[str, Any]]]:
+    """The incident and its card's blocks, read in a transaction closed before Slack is called."""
+    with db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
         state = triage_record.current(session, incident_id)
         result = triage_record.assessment(session, incident)
+        blocks = render(triage_blocks.card(incident, state, result))
+        return incident, incident.channel_id, blocks
+
+
+def post_card(db: Database, client: WebClient, incident_id: int, actor: str | None) -> str:
+    """Post a triage card showing the answers so far; it becomes the current one."""
+    with notify.incident_lock(incident_id):
+        incident, channel, blocks = _card_view(db, incident_id)
         posted = client.chat_postMessage(
-            channel=incident.channel_id,
+            channel=channel,
             text=f"Triage for {incident.reference}: answer what you know.",
-            blocks=render(triage_blocks.card(incident, state, result)),
+            blocks=blocks,
         )
-        triage_record.offered(session, incident, str(posted["ts"]), by=actor)
+        with db.begin() as session:
+            stored = session.get(Incident, incident_id)
+            assert stored is not None
+            triage_record.offered(session, stored, str(posted["ts"]), by=actor)
         return str(posted["ts"])
 
 
 def redraw_card(services: Services, incident_id: int, response_url: str | None = None) -> None:
     """Redraw the current card from the timeline; say so if someone deleted it."""
-    with notify.incident_lock(incident_id), services.db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None or not incident.channel_id or not incident.triage_ts:
+    with notify.incident_lock(incident_id):
+        incident, channel, blocks = _card_view(services.db, incident_id)
+        if not incident.triage_ts:
             return
-        state = triage_record.current(session, incident_id)
-        result = triage_record.assessment(session, incident)
         try:
             services.client.chat_update(
-                channel=incident.channel_id,
+                channel=channel,
                 ts=incident.triage_ts,
                 text=f"Triage for {incident.reference}",
-                blocks=render(triage_blocks.card(incident, state, result)),
+                blocks=blocks,
             )
         except SlackApiError as exc:
             if exc.response.get("error") != "message_not_found":

@@ -5,11 +5,13 @@ Every listener acknowledges, then hands the work to the background pool.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
 
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity, parse_severity
@@ -21,6 +23,8 @@ from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
 
 Work = Callable[[Services, dict[str, Any], dict[str, Any], Reply], None]
 
@@ -125,8 +129,8 @@ def _open_note_form(services: Services, body: dict[str, Any], action: dict[str, 
     )
     try:
         services.client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
-    except Exception:
+    except SlackApiError as exc:
+        log.warning("could not open the note form: %s", exc.response.get("error"))
         reply_to(body.get("response_url"))(
             text="Slack would not open the note form in time; click *Add a note* again."
         )
-        raise

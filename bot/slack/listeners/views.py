@@ -11,6 +11,8 @@ from slack_bolt import Ack, App
 from bot.incidents.declare import Declaration, validate
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity, parse_severity
+from bot.incidents.triage_record import NOTE_MAX
+from bot.slack import notify
 from bot.slack.background import reply_to
 from bot.slack.blocks import DECLARE_CALLBACK
 from bot.slack.declaring import declare_and_open
@@ -74,20 +76,32 @@ def register(app: App, services: Services) -> None:
     app.view(DECLARE_CALLBACK)(on_submit)
 
     def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        note = _value(view.get("state", {}).get("values", {}), "note") or ""
-        if not note.strip():
+        note = (_value(view.get("state", {}).get("values", {}), "note") or "").strip()
+        if not note:
             ack(response_action="errors", errors={"note": "Write something, or press Cancel."})
+            return
+        if len(note) > NOTE_MAX:
+            ack(
+                response_action="errors",
+                errors={"note": f"Keep the note to {NOTE_MAX} characters (it has {len(note)})."},
+            )
             return
         ack()
         metadata = json.loads(view.get("private_metadata") or "{}")
+        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+
+        def reply(**message: Any) -> None:
+            # A modal has no response_url: a refusal reaches the person in the channel.
+            notify.tell(services.client, channel, user, str(message.get("text", "")))
+
         services.background.submit(
             triage_flow.add_note,
             services,
-            str(metadata.get("channel", "")),
+            channel,
             str(metadata.get("question", "")),
             note,
-            body["user"]["id"],
-            reply_to(None),
+            user,
+            reply,
         )
 
     app.view(NOTE_CALLBACK)(on_note)
