@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
 DEFAULT_STATUS_UPDATE_EVERY = "sev1=30m,sev2=2h,sev3=8h,sev4=0"
@@ -40,6 +42,7 @@ class Settings:
     status_update_every: dict[str, timedelta | None] = field(default_factory=dict)
     data_dir: Path | None = None
     channel_prefix: str = DEFAULT_CHANNEL_PREFIX
+    alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -129,6 +132,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "nor a channel name starting with '#' (#incidents)."
         )
 
+    try:
+        policy = parse_policy(get("INCIDENTBOT_ALERT_SEVERITY"), get("INCIDENTBOT_ALERT_ROUTES"))
+    except PolicyError as exc:
+        raise ConfigError(str(exc)) from None
+    if policy.asks_anywhere() and not broadcast:
+        raise ConfigError(
+            "INCIDENTBOT_ALERT_ROUTES asks before declaring for some alerts, but "
+            "INCIDENTBOT_BROADCAST_CHANNEL is unset: the Declare/Dismiss buttons would have "
+            "nowhere to go. Set the broadcast channel, or use '*=declare'."
+        )
+
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -142,4 +156,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         data_dir=data_path,
         channel_prefix=prefix,
+        alert_policy=policy,
     )

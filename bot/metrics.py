@@ -10,11 +10,17 @@ from bot.incidents import queries
 
 _lock = threading.Lock()
 _requests: Counter[tuple[str, int]] = Counter()
+_alerts: Counter[str] = Counter()
 
 
 def count_request(route: str, status: int) -> None:
     with _lock:
         _requests[(route, status)] += 1
+
+
+def count_alerts(source: str, alerts: int) -> None:
+    with _lock:
+        _alerts[source] += alerts
 
 
 def render(db: Database) -> str:
@@ -27,6 +33,12 @@ def render(db: Database) -> str:
             lines.append(
                 f'incidentbot_http_requests_total{{route="{route}",status="{status}"}} {count}'
             )
+        lines += [
+            "# HELP incidentbot_alerts_accepted_total Alerts accepted, by source.",
+            "# TYPE incidentbot_alerts_accepted_total counter",
+        ]
+        for source, count in sorted(_alerts.items()):
+            lines.append(f'incidentbot_alerts_accepted_total{{source="{source}"}} {count}')
     lines += [
         "# HELP incidentbot_incidents_open Incidents not yet resolved.",
         "# TYPE incidentbot_incidents_open gauge",

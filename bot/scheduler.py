@@ -11,6 +11,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.slack import effects
+from bot.slack.flows import alerts
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class Scheduler:
             finished = self._services.provisioner.sweep()
             if finished:
                 log.info("finished setting up %d incident(s) in Slack", finished)
+            processed = alerts.sweep(self._services)
+            if processed:
+                log.info("processed %d alert delivery(ies) left over", processed)
             performed = effects.drain(self._services)
             if performed:
                 log.info("performed %d pending Slack effect(s)", performed)

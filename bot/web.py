@@ -15,12 +15,19 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
+from bot.alerts.ingest import Outcome
+from bot.alerts.receiver import make_endpoint
 from bot.scheduler import Scheduler
+from bot.slack.flows import alerts as alerts_flow
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
 MAX_SLACK_BODY = 1024 * 1024
+
+
+def _follow_later(services: Services, outcome: Outcome) -> None:
+    services.background.submit(alerts_flow.follow, services, outcome)
 
 
 def create_app(
@@ -47,6 +54,13 @@ def create_app(
         text = await run_in_threadpool(metrics.render, services.db)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 
+    receive_alert = make_endpoint(
+        services.settings.alert_token,
+        services.db,
+        lambda delivery_id, batch: alerts_flow.process(services, delivery_id, batch),
+        lambda outcome: _follow_later(services, outcome),
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if scheduler:
@@ -62,6 +76,7 @@ def create_app(
     return Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/alerts/{source}", receive_alert, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

@@ -50,11 +50,23 @@ def general(slack: SlackStandIn) -> str:
 
 
 @pytest.fixture
+def bot_env() -> dict[str, str]:
+    """Extra settings for the ``bot`` fixture; a test module overrides this to change them."""
+    return {}
+
+
+@pytest.fixture
 def bot(
-    slack: SlackStandIn, database_url: str, broadcast: str, request: pytest.FixtureRequest
+    slack: SlackStandIn,
+    database_url: str,
+    broadcast: str,
+    bot_env: dict[str, str],
+    request: pytest.FixtureRequest,
 ) -> Iterator[BotProcess]:
     """The real ``incidentbot serve`` against the stand-in, on a freshly migrated database."""
-    process = BotProcess(slack, database_url, INCIDENTBOT_BROADCAST_CHANNEL=broadcast)
+    process = BotProcess(
+        slack, database_url, **{"INCIDENTBOT_BROADCAST_CHANNEL": broadcast, **bot_env}
+    )
     process.migrate()
     process.start()
     yield process

@@ -28,6 +28,9 @@ class Declaration:
     service: str | None = None
     failure_category: str | None = None
     description: str | None = None
+    # For incidents a monitor raised: when its alert started firing, and which it was.
+    detected_at: datetime | None = None
+    detected_by: str | None = None
 
 
 def validate_title(title: str) -> str:
@@ -62,6 +65,8 @@ def validate(declaration: Declaration) -> Declaration:
         service=service,
         failure_category=category,
         description=description,
+        detected_at=declaration.detected_at,
+        detected_by=declaration.detected_by,
     )
 
 
@@ -79,6 +84,8 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         declared_by=clean.declared_by,
         declared_at=when,
         provisioning_claimed_at=when,
+        detected_at=clean.detected_at,
+        detected_by=clean.detected_by,
     )
     session.add(incident)
     session.flush()  # assigns the id the event refers to
@@ -92,5 +99,6 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         severity=clean.severity.value,
         service=clean.service,
         failure_category=clean.failure_category,
+        detected_by=clean.detected_by,
     )
     return incident

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -138,11 +139,24 @@ def summary_blocks(incident: Incident) -> list[Block]:
                     "*Failure category*\n"
                     + (escape(category_label(incident.failure_category) or "") or "_not known yet_")
                 ),
-                md(f"*Declared by*\n{mention(incident.declared_by)}"),
-                md(f"*Declared*\n{_slack_date(incident)}"),
+                md(f"*Declared by*\n{_declarer(incident)}"),
+                md(f"*Declared*\n{slack_date(incident.declared_at)}"),
             ]
         ),
     ]
+    if incident.detected_at is not None:
+        lead = incident.declared_at - incident.detected_at
+        minutes = max(0, int(lead.total_seconds() // 60))
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    md(
+                        f"First signal {slack_date(incident.detected_at)}, "
+                        f"{minutes} min before it was declared"
+                    )
+                ]
+            )
+        )
     if incident.description:
         blocks.append(SectionBlock(text=md(f"*Description*\n{escape(incident.description)}")))
     blocks += [
@@ -179,10 +193,17 @@ def _controls(incident: Incident) -> list[Any]:
     return elements
 
 
-def _slack_date(incident: Incident) -> str:
-    epoch = int(incident.declared_at.timestamp())
-    fallback = incident.declared_at.strftime("%Y-%m-%d %H:%M UTC")
+def slack_date(when: datetime) -> str:
+    """A time every reader sees in their own time zone."""
+    epoch = int(when.timestamp())
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _declarer(incident: Incident) -> str:
+    if incident.declared_by or not incident.detected_by:
+        return mention(incident.declared_by)
+    return f"{escape(incident.detected_by)} (alert)"
 
 
 def summary_text(incident: Incident) -> str:
@@ -196,8 +217,8 @@ def announcement_blocks(incident: Incident) -> list[Block]:
     details = [f"Channel: {channel_link(incident.channel_id, incident.channel_name)}"]
     if incident.service:
         details.append(f"Model or service: {escape(incident.service)}")
-    if incident.declared_by:
-        details.append(f"Declared by {mention(incident.declared_by)}")
+    if incident.declared_by or incident.detected_by:
+        details.append(f"Declared by {_declarer(incident)}")
     return [
         SectionBlock(
             text=md(
@@ -231,7 +252,8 @@ def list_blocks(incidents: Sequence[Incident], total: int) -> list[Block]:
                     f"{SEVERITY_EMOJI[sev]} *{sev.label}* {incident.reference} "
                     f"{channel_link(incident.channel_id, incident.channel_name)}: "
                     f"{escape(incident.title)}\n"
-                    f"{status_label(incident.status)} · declared {_slack_date(incident)} · "
+                    f"{status_label(incident.status)} · "
+                    f"declared {slack_date(incident.declared_at)} · "
                     f"Commander: {mention(commander)}"
                 )
             )

@@ -56,8 +56,17 @@ def drain(services: Services, incident_id: int | None = None) -> int:
         # Read the pending list only once the lock is held: another drain may have
         # performed some of it meanwhile.
         with notify.incident_lock(owner):
-            done += _drain_one(services, owner)
+            if _has_channel(services, owner):  # effects wait for the incident's set-up
+                done += _drain_one(services, owner)
     return done
+
+
+def _has_channel(services: Services, incident_id: int) -> bool:
+    from bot.models import Incident
+
+    with services.db.begin() as session:
+        channel = session.scalar(select(Incident.channel_id).where(Incident.id == incident_id))
+    return channel is not None
 
 
 def _drain_one(services: Services, owner: int) -> int:
@@ -126,6 +135,35 @@ def _post(services: Services, incident_id: int, payload: dict[str, Any]) -> None
     notify.post(services.client, payload["channel"], payload["text"])
 
 
+def _message(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """A message with blocks; no channel means the incident's own."""
+    channel = payload.get("channel") or _incident_channel(services, incident_id)
+    services.client.chat_postMessage(
+        channel=channel,
+        text=payload["text"],
+        blocks=payload.get("blocks"),
+        unfurl_links=False,
+        unfurl_media=False,
+    )
+
+
+def _bookmark(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    notify.bookmark(
+        services.client, _incident_channel(services, incident_id), payload["title"], payload["link"]
+    )
+
+
+def _incident_channel(services: Services, incident_id: int) -> str:
+    from bot.models import Incident
+
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        channel = incident.channel_id if incident is not None else None
+    if channel is None:
+        raise LookupError(f"incident {incident_id} has no channel yet")
+    return channel
+
+
 def _tell(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.tell(services.client, payload["channel"], payload["user"], payload["text"])
 
@@ -157,6 +195,8 @@ Performer = Callable[["Services", int, dict[str, Any]], None]
 PERFORMERS: dict[str, Performer] = {
     "summary": _summary,
     "post": _post,
+    "message": _message,
+    "bookmark": _bookmark,
     "tell": _tell,
     "invite": _invite,
     "card": _card,

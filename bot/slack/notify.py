@@ -102,6 +102,11 @@ def post(client: WebClient, channel: str, text: str) -> str:
     return str(posted["ts"])
 
 
+def bookmark(client: WebClient, channel: str, title: str, link: str) -> None:
+    """A link in the channel's bookmark bar (``bookmarks.add``)."""
+    client.bookmarks_add(channel_id=channel, title=title, type="link", link=link)
+
+
 def tell(client: WebClient, channel: str, user: str, text: str) -> None:
     """A message only ``user`` sees: ephemeral in ``channel``, or a direct message from the
     app when they are not a member of it (Slack refuses ephemerals to non-members)."""

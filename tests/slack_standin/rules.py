@@ -149,6 +149,14 @@ def check_message(args: dict[str, Any]) -> None:
         check_blocks(blocks)
 
 
+BOOKMARKS_MAX = 100
+
+
+def is_web_link(link: str) -> bool:
+    """bookmarks.add takes absolute http(s) URLs only."""
+    return bool(re.match(r"^https?://[^\s/<>|]+(/\S*)?$", link)) and len(link) <= 2000
+
+
 # Rate limits per method, as calls allowed per minute (Slack's tiers), with a burst.
 TIER_PER_MINUTE = {
     "conversations.create": 20,
@@ -156,6 +164,7 @@ TIER_PER_MINUTE = {
     "conversations.setTopic": 50,
     "conversations.info": 100,
     "pins.add": 20,
+    "bookmarks.add": 20,
     "chat.update": 100,
     "views.open": 100,
     "views.update": 100,

@@ -38,6 +38,7 @@ class Channel:
     messages: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[dict[str, Any]] = field(default_factory=list)  # still on stale clients
     pins: list[str] = field(default_factory=list)
+    bookmarks: list[dict[str, str]] = field(default_factory=list)
     created: float = field(default_factory=time.time)
 
 
@@ -604,6 +605,23 @@ class SlackStandIn:
             raise SlackError("already_pinned")
         channel.pins.append(ts)
         return {}
+
+    def _m_bookmarks_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel_id"))
+        if BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        title, kind, link = (str(args.get(k) or "") for k in ("title", "type", "link"))
+        if not title:
+            raise SlackError("invalid_title")
+        if kind != "link":
+            raise SlackError("invalid_type")
+        if not rules.is_web_link(link):
+            raise SlackError("invalid_link")
+        if len(channel.bookmarks) >= rules.BOOKMARKS_MAX:
+            raise SlackError("too_many_bookmarks")
+        bookmark = {"id": self._new_id("Bk"), "title": title, "link": link, "type": kind}
+        channel.bookmarks.append(bookmark)
+        return {"bookmark": bookmark}
 
     def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         limit = int(args.get("limit") or 100)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, views
+from bot.slack.listeners import actions, alert_actions, commands, events, views
 from bot.slack.services import Services
 
 
@@ -13,3 +13,4 @@ def register_all(app: App, services: Services) -> None:
     views.register(app, services)
     actions.register(app, services)
     events.register(app, services)
+    alert_actions.register(app, services)

@@ -24,11 +24,12 @@ from bot.slack.command_parser import (
     parse_severity_args,
 )
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import resolution
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
-from bot.slack.text import escape
+from bot.slack.text import escape, plain_from_slack
 
 log = logging.getLogger(__name__)
 
@@ -140,5 +141,8 @@ def _run(
         severity_flow.change(services, channel, parse_severity_args(parsed.args), actor, respond)
     elif parsed.name == "triage":
         triage_flow.post_card(services.db, services.client, incident_id, actor)
+    elif parsed.name == "resolve":
+        summary = plain_from_slack(parsed.args).strip() or None
+        resolution.resolve_incident(services, channel, actor, summary, respond)
     else:
         respond(text=NOT_BUILT_YET.format(name=parsed.name))

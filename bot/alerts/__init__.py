@@ -1,0 +1,1 @@
+"""Alerts from monitoring: one parser per source, and the ingest that turns them into incidents."""

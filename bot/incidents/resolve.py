@@ -1,0 +1,46 @@
+"""Resolving an incident: its status, the time, and the event that says who and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.incidents import timeline
+from bot.incidents.errors import InvalidInput
+from bot.models import Incident, utcnow
+
+SUMMARY_MAX = 1000
+
+
+def resolve(
+    session: Session,
+    incident: Incident,
+    *,
+    by: str | None,
+    summary: str | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Mark ``incident`` resolved; the caller commits. Refuses one already resolved."""
+    if not incident.is_open:
+        at = incident.resolved_at
+        since = f" (since {at:%Y-%m-%d %H:%M} UTC)" if at else ""
+        raise InvalidInput(f"{incident.reference} is already resolved{since}; nothing changed.")
+    text = " ".join((summary or "").split()) or None
+    if text and len(text) > SUMMARY_MAX:
+        raise InvalidInput(
+            f"That resolution summary is {len(text)} characters; keep it to {SUMMARY_MAX}."
+        )
+    when = now or utcnow()
+    incident.status = "resolved"
+    incident.resolved_at = when
+    timeline.record(
+        session,
+        incident,
+        "resolved",
+        f"Resolved: {text}" if text else "Resolved",
+        actor=by,
+        when=when,
+        summary=text,
+    )
+    return incident

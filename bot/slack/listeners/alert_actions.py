@@ -1,0 +1,48 @@
+"""Clicks on alert messages: Declare incident / Dismiss on a prompt, Resolve on an offer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.slack import alert_blocks
+from bot.slack.background import reply_to
+from bot.slack.flows import alerts as alerts_flow
+from bot.slack.flows import resolution
+from bot.slack.services import Services
+
+CHOICES = {alert_blocks.DECLARE: "declared", alert_blocks.DISMISS: "dismissed"}
+
+
+def register(app: App, services: Services) -> None:
+    def on_prompt(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        reply = reply_to(body.get("response_url"))
+        try:
+            group_id = int(action.get("value", ""))
+        except ValueError:
+            reply(text="That button is damaged; nothing was changed.")
+            return
+        choice = CHOICES[action["action_id"]]
+        services.background.submit(
+            alerts_flow.decide, services, group_id, str(body["user"]["id"]), choice, reply
+        )
+
+    def on_resolve(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        reply = reply_to(body.get("response_url"))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        actor = str(body["user"]["id"])
+        services.background.submit(
+            resolution.resolve_incident,
+            services,
+            channel,
+            actor,
+            "Every alert resolved",
+            reply,
+        )
+
+    app.action(alert_blocks.DECLARE)(on_prompt)
+    app.action(alert_blocks.DISMISS)(on_prompt)
+    app.action(alert_blocks.RESOLVE)(on_resolve)
