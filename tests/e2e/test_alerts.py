@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from bot.db import Database
+from bot.migrate import upgrade
+from bot.models import AlertDelivery, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, counts, events, post_alert
 from tests.e2e.helpers import stored_incidents
@@ -231,3 +235,51 @@ def test_what_an_alert_says_is_shown_never_obeyed(
     # The javascript: "runbook" never became a link or a bookmark.
     assert all("javascript" not in b["link"] for b in channel.bookmarks)
     assert "javascript" not in str(slack.calls_to("bookmarks.add"))
+
+
+def test_an_alert_is_accepted_while_slack_is_down_and_shown_once_it_is_back(
+    bot: BotProcess, slack: SlackStandIn, database_url: str
+) -> None:
+    slack.fail_next("conversations.create", count=1000, status=200, error="fatal_error")
+    response = post_alert(bot.url, "alertmanager", payloads.alertmanager())
+    assert response.status_code == 202 and response.json()["incident"] == "INC-1"
+    slack.wait_for(lambda: slack.calls_to("conversations.create"), what="a try at the channel")
+    (incident,) = stored_incidents(database_url)
+    assert incident.channel_id is None and incident.detected_at is not None
+
+    bot.stop()
+    slack.clear_failures()
+    bot.start()  # the sweep at start-up finishes the set-up, then shows the alert
+    channel = slack.wait_for(lambda: incident_channels(slack), timeout=20, what="the channel")[0]
+    slack.wait_for(
+        lambda: [m for m in channel.messages if "Opened from" in (m.get("text") or "")],
+        timeout=20,
+        what="the alert's details",
+    )
+    slack.wait_for(lambda: len(channel.bookmarks) == 1, what="the bookmark")
+
+
+def test_a_delivery_stored_but_never_processed_is_processed_by_the_sweep(
+    slack: SlackStandIn, database_url: str, broadcast: str
+) -> None:
+    # As if the bot died between committing a delivery and applying it.
+    upgrade(database_url)
+    db = Database(database_url)
+    with db.begin() as session:
+        session.add(
+            AlertDelivery(
+                source="generic",
+                body=json.dumps(payloads.generic()),
+                received_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+    db.dispose()
+    process = BotProcess(
+        slack, database_url, INCIDENTBOT_BROADCAST_CHANNEL=broadcast, **ALERT_ENV
+    ).start()
+    try:
+        channel = slack.wait_for(lambda: incident_channels(slack), timeout=20, what="a channel")
+        assert channel[0].name.endswith("credit-model-approval-rate-shifted-for-one-group")
+        assert counts(database_url) == {"alert_deliveries": 1, "alert_groups": 1, "incidents": 1}
+    finally:
+        process.stop()

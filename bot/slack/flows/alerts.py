@@ -174,7 +174,14 @@ def decide(services: Services, group_id: int, actor: str, choice: str, reply: Re
         reply(text="The incident is declared; its channel will follow as soon as Slack allows.")
         return
     effects.drain(services, incident_id)
-    show_prompt(services, group_id)  # now with the channel
+    with services.db.begin() as session:  # the prompt links the channel now it exists
+        session.execute(
+            update(AlertGroup)
+            .where(AlertGroup.id == group_id)
+            .values(revision=AlertGroup.revision + 1)
+            .execution_options(synchronize_session=False)
+        )
+    show_prompt(services, group_id)
     reply(
         text=f"Declared {opened.reference}: {channel_link(opened.channel_id, opened.channel_name)}"
     )
