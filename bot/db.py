@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,11 +49,29 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite lets one connection write at a time, and a connection that finds
+        # the lock taken sleeps in growing steps (up to 100 ms) before it looks
+        # again. Busy write paths queue here instead, and are woken the moment
+        # the writer before them commits.
+        self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session inside one transaction, committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def begin_write(self) -> Iterator[Session]:
+        """``begin`` for a transaction that will write, on a path that runs many at once.
+
+        On SQLite these take turns in this process; elsewhere it is ``begin``.
+        """
+        if self._writer is None:
+            with self.begin() as session:
+                yield session
+            return
+        with self._writer, self.begin() as session:
             yield session
 
     def ping(self) -> bool:

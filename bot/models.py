@@ -224,6 +224,7 @@ class AlertGroup(Base):
     severity_label: Mapped[str | None] = mapped_column(String(200))
     service: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="firing")  # of its alerts
+    firing: Mapped[int] = mapped_column(default=0)  # how many of its alerts fire now
     # 'declared' (an incident exists), 'pending' (asked in the broadcast channel), 'dismissed'.
     decision: Mapped[str] = mapped_column(String(16))
     decided_by: Mapped[str | None] = mapped_column(String(32))
@@ -244,6 +245,8 @@ class AlertGroup(Base):
     prompt_ts: Mapped[str | None] = mapped_column(String(32))
     revision: Mapped[int] = mapped_column(default=1)
     shown_revision: Mapped[int] = mapped_column(default=0)
+    # The last alert timeline event the incident channel has been told about.
+    reported_event_id: Mapped[int] = mapped_column(default=0)
 
 
 class AlertRecord(Base):

@@ -15,19 +15,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
-from bot.alerts.ingest import Outcome
 from bot.alerts.receiver import make_endpoint
 from bot.scheduler import Scheduler
-from bot.slack.flows import alerts as alerts_flow
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
 MAX_SLACK_BODY = 1024 * 1024
-
-
-def _follow_later(services: Services, outcome: Outcome) -> None:
-    services.background.submit(alerts_flow.follow, services, outcome)
 
 
 def create_app(
@@ -56,13 +50,12 @@ def create_app(
 
     receive_alert = make_endpoint(
         services.settings.alert_token,
-        services.db,
-        lambda delivery_id, batch: alerts_flow.process(services, delivery_id, batch),
-        lambda outcome: _follow_later(services, outcome),
+        services.alerts.submit,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        services.alerts.start()
         if scheduler:
             scheduler.start()
         try:
@@ -70,6 +63,8 @@ def create_app(
         finally:
             if scheduler:
                 scheduler.shutdown()
+            # Apply the alerts already acknowledged, then finish their Slack work.
+            await run_in_threadpool(services.alerts.stop)
             # Finish what was acknowledged before going away.
             await run_in_threadpool(services.background.shutdown)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from bot.alerts.normalized import Alert, AlertBatch
 from bot.alerts.policy import AlertPolicy
@@ -124,20 +124,24 @@ def declare_from(
     return incident
 
 
-def live_group(session: Session, dedup_hash: str, now: datetime) -> AlertGroup | None:
-    """The key's live group, locked for this transaction; a group whose incident is over
-    is closed here, so the key is free for a new one."""
+def live_group(
+    session: Session, dedup_hash: str, now: datetime
+) -> tuple[AlertGroup | None, Incident | None]:
+    """The key's live group (locked for this transaction) and its open incident.
+
+    A group whose incident is over is closed here, so the key is free for a new one.
+    """
     group = session.scalars(
         select(AlertGroup).where(AlertGroup.active_key == dedup_hash).with_for_update()
     ).first()
     if group is None or group.incident_id is None:
-        return group
-    incident = session.get(Incident, group.incident_id)
+        return group, None
+    incident = session.get(Incident, group.incident_id, options=[lazyload(Incident.roles)])
     if incident is not None and incident.is_open:
-        return group
+        return group, incident
     close(group, now)
     session.flush()  # frees the unique key before a new group takes it
-    return None
+    return None, None
 
 
 def close(group: AlertGroup, now: datetime) -> None:

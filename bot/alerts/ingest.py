@@ -1,11 +1,13 @@
 """Accepting alerts: store the raw delivery, then deduplicate and decide.
 
-``store`` commits the raw body before the sender hears 2xx. ``process`` then
-applies it in one transaction: it finds or opens the group for the batch's
-dedup key (the unique ``active_key`` lets one group exist per key however
-many deliveries race), records each alert by fingerprint, and declares, asks,
-adds to the timeline or absorbs a repeat. What Slack must show is handed to a
-``Reporter`` inside that same transaction, so it is never lost either.
+``store`` commits the raw body before the sender hears 2xx; the intake then
+applies stored deliveries in order, many per transaction (``process_many``),
+and the sweep applies any left behind (``process``). Applying finds or opens the
+group for the batch's dedup key (the unique ``active_key`` lets one group
+exist per key however many deliveries race), records each alert by
+fingerprint, and declares, asks, adds to the timeline or absorbs a repeat.
+What Slack must show is handed to a ``Reporter`` inside that same
+transaction, so it is never lost either.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,8 +31,11 @@ from bot.models import AlertDelivery, AlertGroup, AlertRecord, Incident, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+RECORDS = cast(Table, AlertRecord.__table__)
+DELIVERIES = cast(Table, AlertDelivery.__table__)
 # A delivery still unprocessed after this is presumed interrupted and retried by the sweep.
 SWEEP_AFTER = timedelta(seconds=60)
+GIVE_UP_AFTER = 10
 
 
 @dataclass
@@ -61,14 +67,49 @@ class Outcome:
     new_incident: bool = False
     prompt_due: bool = False
 
+    @property
+    def owes_slack(self) -> bool:
+        """Whether Slack has something to show for it (a repeat has nothing)."""
+        return self.new_incident or self.prompt_due or self.result in CHANGED
+
+
+CHANGED = {"joined", "changed", "resolved"}
+
 
 def store(db: Database, source: str, body: str) -> int:
     """Commit the raw delivery; only then may the sender be told it was accepted."""
-    with db.begin() as session:
-        delivery = AlertDelivery(source=source, body=body)
-        session.add(delivery)
-        session.flush()
-        return delivery.id
+    with db.begin_write() as session:
+        inserted = session.execute(
+            insert(DELIVERIES).values(source=source, body=body, received_at=utcnow(), attempts=0)
+        )
+        return int(inserted.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+
+Item = tuple[int, AlertBatch]  # a stored delivery and what it says
+
+
+def process_many(
+    db: Database,
+    items: Sequence[Item],
+    policy: AlertPolicy,
+    broadcast: str | None,
+    report: Reporter,
+) -> list[Outcome]:
+    """Apply stored deliveries in order, all in one transaction (one commit for a burst).
+
+    Raises if any fails, having changed nothing; the caller then applies them
+    one by one with ``process``.
+    """
+    with db.begin_write() as session:
+        claimed = _claim(session, [delivery_id for delivery_id, _ in items])
+        outcomes = [
+            _apply(session, delivery_id, batch, policy, broadcast, report)
+            if delivery_id in claimed
+            else Outcome(delivery_id, "duplicate")
+            for delivery_id, batch in items
+        ]
+        _finish(session, [o for o in outcomes if o.result != "duplicate"])
+        return outcomes
 
 
 def process(
@@ -79,19 +120,33 @@ def process(
     broadcast: str | None,
     report: Reporter,
 ) -> Outcome:
-    """Apply one stored delivery, retrying when a concurrent delivery of its group wins a race."""
+    """Apply one stored delivery, retrying when a concurrent process wins a race for its group."""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            with db.begin() as session:
-                return _process(session, delivery_id, batch, policy, broadcast, report)
+            return process_many(db, [(delivery_id, batch)], policy, broadcast, report)[0]
         except IntegrityError:
-            # Another delivery opened this group or recorded this alert first:
+            # Another process opened this group or recorded this alert first:
             # run again against its committed state.
             log.debug("delivery %s lost a race (attempt %s); retrying", delivery_id, attempt + 1)
     raise RuntimeError(f"alert delivery {delivery_id} kept colliding; the sweep will retry it")
 
 
-def _process(
+def _claim(session: Session, delivery_ids: list[int]) -> set[int]:
+    """Take the deliveries not applied yet (one already applied is skipped).
+
+    This is the transaction's first write: on SQLite it takes the write lock,
+    so what follows reads committed, current state.
+    """
+    claimed = session.execute(
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id.in_(delivery_ids), DELIVERIES.c.processed_at.is_(None))
+        .values(attempts=DELIVERIES.c.attempts + 1)
+        .returning(DELIVERIES.c.id)
+    )
+    return set(claimed.scalars())
+
+
+def _apply(
     session: Session,
     delivery_id: int,
     batch: AlertBatch,
@@ -100,23 +155,13 @@ def _process(
     report: Reporter,
 ) -> Outcome:
     now = utcnow()
-    # Claiming the delivery is the first write: on SQLite it takes the write
-    # lock, so everything after it reads committed, current state.
-    claimed = session.execute(
-        update(AlertDelivery)
-        .where(AlertDelivery.id == delivery_id, AlertDelivery.processed_at.is_(None))
-        .values(attempts=AlertDelivery.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
-        return Outcome(delivery_id, "duplicate")
-    group = groups.live_group(session, batch.dedup_hash, now)
+    group, incident = groups.live_group(session, batch.dedup_hash, now)
     firing = [alert for alert in batch.alerts if alert.firing]
     if group is None:
         if not firing:
-            return _finish(session, delivery_id, Outcome(delivery_id, "ignored"), None, now)
+            return Outcome(delivery_id, "ignored")
         return _open(session, delivery_id, batch, firing, policy, broadcast, report, now)
-    return _update(session, delivery_id, group, batch, report, now)
+    return _update(session, delivery_id, group, incident, batch, report, now)
 
 
 def _open(
@@ -133,37 +178,39 @@ def _open(
     asks = policy.mode_for(batch.route) == "ask" and broadcast is not None
     group.decision = "pending" if asks else "declared"
     group.prompt_channel = broadcast if asks else None
+    unique = _unique(batch.alerts)
+    group.firing = sum(alert.firing for alert in unique)
     session.add(group)
     session.flush()  # the unique active_key: a concurrent opener fails here and retries
-    _add_records(session, group, batch.alerts, now)
+    _add_records(session, group.id, unique, now)
     if asks:
-        outcome = Outcome(delivery_id, "asked", group.id, prompt_due=True)
-        return _finish(session, delivery_id, outcome, group, now)
+        return Outcome(delivery_id, "asked", group.id, prompt_due=True)
     incident = groups.declare_from(session, group, actor=None, now=now)
-    report(session, Change(group, incident, new_incident=True, still_firing=len(firing)))
-    outcome = Outcome(delivery_id, "declared", group.id, incident.id, new_incident=True)
-    return _finish(session, delivery_id, outcome, group, now)
+    report(session, Change(group, incident, new_incident=True, still_firing=group.firing))
+    return Outcome(delivery_id, "declared", group.id, incident.id, new_incident=True)
 
 
-def _add_records(
-    session: Session, group: AlertGroup, alerts: Sequence[Alert], now: datetime
-) -> None:
-    session.add_all(
-        AlertRecord(
-            group_id=group.id,
-            fingerprint=alert.fingerprint,
-            name=alert.name,
-            status=alert.status,
-            labels=alert.labels,
-            annotations=alert.annotations,
-            starts_at=alert.starts_at,
-            ends_at=alert.ends_at,
-            first_seen_at=now,
-            last_seen_at=now,
-        )
-        for alert in _unique(alerts)
+def _add_records(session: Session, group_id: int, alerts: Sequence[Alert], now: datetime) -> None:
+    if not alerts:
+        return
+    session.execute(
+        insert(AlertRecord),
+        [
+            {
+                "group_id": group_id,
+                "fingerprint": alert.fingerprint,
+                "name": alert.name,
+                "status": alert.status,
+                "labels": alert.labels,
+                "annotations": alert.annotations,
+                "starts_at": alert.starts_at,
+                "ends_at": alert.ends_at,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for alert in alerts
+        ],
     )
-    session.flush()
 
 
 def _unique(alerts: Sequence[Alert]) -> list[Alert]:
@@ -175,51 +222,51 @@ def _update(
     session: Session,
     delivery_id: int,
     group: AlertGroup,
+    incident: Incident | None,
     batch: AlertBatch,
     report: Reporter,
     now: datetime,
 ) -> Outcome:
     alerts = _unique(batch.alerts)
     known = {
-        record.fingerprint: record
-        for record in session.scalars(
-            select(AlertRecord).where(
+        row.fingerprint: row
+        for row in session.execute(
+            select(AlertRecord.id, AlertRecord.fingerprint, AlertRecord.status).where(
                 AlertRecord.group_id == group.id,
                 AlertRecord.fingerprint.in_([a.fingerprint for a in alerts]),
             )
         )
     }
-    incident = session.get(Incident, group.incident_id) if group.incident_id else None
     change = Change(group, incident)
     new = [a for a in alerts if a.fingerprint not in known]
-    _add_records(session, group, new, now)
+    _add_records(session, group.id, new, now)
     change.joined = [a for a in new if a.firing]
+    flipped = []
     for alert in alerts:
-        record = known.get(alert.fingerprint)
-        if record is None or record.status == alert.status:
+        row = known.get(alert.fingerprint)
+        if row is None or row.status == alert.status:
             continue  # new (added above) or a repeat: nothing to say
-        record.status, record.ends_at, record.last_seen_at = alert.status, alert.ends_at, now
+        flipped.append({"rid": row.id, "st": alert.status, "ends": alert.ends_at, "seen": now})
         (change.refired if alert.firing else change.resolved).append(alert)
+    if flipped:
+        session.execute(
+            # The table, not the class: an executemany of a plain UPDATE ... WHERE id = ?.
+            update(RECORDS)
+            .where(RECORDS.c.id == bindparam("rid"))
+            .values(
+                status=bindparam("st"), ends_at=bindparam("ends"), last_seen_at=bindparam("seen")
+            ),
+            flipped,
+        )
     group.last_seen_at = now
-    changed = bool(change.joined or change.refired or change.resolved)
-    if not changed:
-        return _finish(
-            session,
-            delivery_id,
-            Outcome(delivery_id, "repeat", group.id, group.incident_id),
-            group,
-            now,
-        )
-    session.flush()
-    change.still_firing = (
-        session.scalar(
-            select(func.count())
-            .select_from(AlertRecord)
-            .where(AlertRecord.group_id == group.id, AlertRecord.status == "firing")
-        )
-        or 0
+    if not (change.joined or change.refired or change.resolved):
+        return Outcome(delivery_id, "repeat", group.id, group.incident_id)
+    # The group row is locked for this transaction, so the counter cannot drift.
+    group.firing = max(
+        0, group.firing + len(change.joined) + len(change.refired) - len(change.resolved)
     )
-    group.status = "firing" if change.still_firing else "resolved"
+    change.still_firing = group.firing
+    group.status = "firing" if group.firing else "resolved"
     result = "resolved" if change.all_resolved else "joined" if change.joined else "changed"
     if group.decision == "declared" and incident is not None:
         timeline_lines.record(session, incident, change, now)
@@ -228,40 +275,46 @@ def _update(
         group.revision += 1
     if group.status == "resolved" and group.decision != "declared":
         groups.close(group, now)  # no incident to follow: the next firing starts afresh
-    outcome = Outcome(
+    return Outcome(
         delivery_id, result, group.id, group.incident_id, prompt_due=group.decision == "pending"
     )
-    return _finish(session, delivery_id, outcome, group, now)
 
 
-def _finish(
-    session: Session,
-    delivery_id: int,
-    outcome: Outcome,
-    group: AlertGroup | None,
-    now: datetime,
-) -> Outcome:
+def _finish(session: Session, outcomes: Sequence[Outcome]) -> None:
+    """Mark the deliveries applied, with what each did, in one statement."""
+    if not outcomes:
+        return
+    now = utcnow()
     session.execute(
-        update(AlertDelivery)
-        .where(AlertDelivery.id == delivery_id)
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == bindparam("did"))
         .values(
             processed_at=now,
-            outcome=outcome.result,
-            group_id=group.id if group is not None else None,
+            outcome=bindparam("result"),
+            group_id=bindparam("gid"),
             last_error=None,
-        )
-        .execution_options(synchronize_session=False)
+        ),
+        [{"did": o.delivery_id, "result": o.result, "gid": o.group_id} for o in outcomes],
     )
-    return outcome
 
 
-def pending(db: Database, limit: int = 100) -> list[tuple[int, str, str]]:
-    """Deliveries accepted but not processed for a while: (id, source, body)."""
-    cutoff = utcnow() - SWEEP_AFTER
+def pending(
+    db: Database, older_than: timedelta = SWEEP_AFTER, limit: int = 500
+) -> list[tuple[int, str, str]]:
+    """Deliveries stored but not applied (id, source, body), oldest first.
+
+    ``older_than`` leaves alone the ones the intake is about to apply; one
+    that failed ``GIVE_UP_AFTER`` times is left for a person (its error is stored).
+    """
+    cutoff = utcnow() - older_than
     with db.begin() as session:
         rows = session.execute(
             select(AlertDelivery.id, AlertDelivery.source, AlertDelivery.body)
-            .where(AlertDelivery.processed_at.is_(None), AlertDelivery.received_at < cutoff)
+            .where(
+                AlertDelivery.processed_at.is_(None),
+                AlertDelivery.received_at <= cutoff,
+                AlertDelivery.attempts < GIVE_UP_AFTER,
+            )
             .order_by(AlertDelivery.id)
             .limit(limit)
         ).all()
@@ -272,4 +325,5 @@ def note_failure(db: Database, delivery_id: int, error: str) -> None:
     with db.begin() as session:
         delivery = session.get(AlertDelivery, delivery_id)
         if delivery is not None:
+            delivery.attempts += 1
             delivery.last_error = error[:2000]

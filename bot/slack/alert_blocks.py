@@ -6,7 +6,7 @@ escaped: an annotation reading ``<!channel>`` shows as text and pings no one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -21,7 +21,7 @@ from bot.alerts.groups import source_name
 from bot.alerts.ingest import Change
 from bot.alerts.timeline_lines import describe
 from bot.incidents.severity import Severity
-from bot.models import AlertGroup, Incident
+from bot.models import AlertGroup, Incident, TimelineEvent
 from bot.slack.blocks import FIELD_MAX, md, severity_line, slack_date
 from bot.slack.text import channel_link, escape, mention, truncate
 
@@ -95,22 +95,31 @@ def details_text(group: AlertGroup) -> str:
     return truncate(f"Opened from a {source_name(group.source)} alert: {escape(group.title)}", 3000)
 
 
-def change_text(change: Change) -> str | None:
-    """One line per kind of change; None when the channel need not hear of it."""
-    source = source_name(change.group.source)
-    lines = []
-    if change.joined:
-        lines.append(f":heavy_plus_sign: New in this group: {escape(describe(change.joined))}")
-    if change.refired:
-        lines.append(f":repeat: Firing again: {escape(describe(change.refired))}")
-    if change.resolved and not change.all_resolved:
-        lines.append(
-            f":white_check_mark: Resolved: {escape(describe(change.resolved))} "
-            f"({change.still_firing} still firing)"
-        )
-    if not lines:
+DIGESTED = ("alert_joined", "alert_refired", "alert_resolved")
+_DIGEST_LINES = {
+    "alert_joined": ":heavy_plus_sign: New in this group",
+    "alert_refired": ":repeat: Firing again",
+    "alert_resolved": ":white_check_mark: Resolved",
+}
+
+
+def digest_text(source: str, events: Sequence[TimelineEvent]) -> str | None:
+    """One message for the alert changes since the last one: counts and names by kind."""
+    if not events:
         return None
-    return f"{source} · " + "\n".join(lines)
+    lines = []
+    for kind in DIGESTED:
+        of_kind = [e for e in events if e.kind == kind]
+        if not of_kind:
+            continue
+        count = sum(int(e.data.get("count", 1)) for e in of_kind)
+        names = sorted({a["name"] for e in of_kind for a in e.data.get("alerts", [])})
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        what = f"{count} alerts ({shown})" if count > 1 else shown
+        lines.append(f"{_DIGEST_LINES[kind]}: {escape(what)}")
+    firing = events[-1].data.get("still_firing")
+    tail = f"\n{firing} firing now." if isinstance(firing, int) else ""
+    return truncate(f"{source_name(source)} · " + "\n".join(lines) + tail, 3000)
 
 
 def resolved_offer_blocks(incident: Incident, change: Change) -> list[Block]:

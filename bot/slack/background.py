@@ -9,7 +9,8 @@ it drains on shutdown, so work already acknowledged is finished, not dropped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -30,9 +31,52 @@ class Background:
         # Opening a modal must happen within 3 s of the click (trigger_id expiry), so it
         # never waits behind slow work in the main pool.
         self._urgent = ThreadPoolExecutor(max_workers=2, thread_name_prefix="urgent")
+        self._queued: set[Hashable] = set()
+        self._queued_lock = threading.Lock()
+        self._timers: set[threading.Timer] = set()
+        self._closed = False
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         return self._track(self._pool.submit(fn, *args))
+
+    def submit_once(
+        self, key: Hashable, fn: Callable[..., Any], *args: Any, delay: float = 0.0
+    ) -> None:
+        """Submit, ``delay`` seconds from now, unless work under ``key`` is already waiting.
+
+        For work that reads the latest state when it runs (draining an
+        incident's outbox, redrawing a prompt): a storm of requests for it
+        collapses into one run per ``delay``, plus one for what arrives while
+        it runs. The work must be durable elsewhere (the outbox, the sweep):
+        a run still waiting at shutdown is dropped.
+        """
+        with self._queued_lock:
+            if key in self._queued or self._closed:
+                return
+            self._queued.add(key)
+
+        def run() -> None:
+            with self._queued_lock:
+                self._queued.discard(key)
+            fn(*args)
+
+        if delay <= 0:
+            self.submit(run)
+            return
+        timer = threading.Timer(delay, self._submit_timer, args=(run,))
+        timer.daemon = True
+        with self._queued_lock:
+            self._timers.add(timer)
+        timer.start()
+
+    def _submit_timer(self, run: Callable[[], None]) -> None:
+        with self._queued_lock:
+            self._timers = {
+                t for t in self._timers if t.is_alive() and t is not threading.current_thread()
+            }
+            if self._closed:
+                return
+        self.submit(run)
 
     def submit_urgent(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         """For calls bound to a trigger_id (views.open), which expires in 3 seconds."""
@@ -44,6 +88,10 @@ class Background:
         return future
 
     def shutdown(self) -> None:
+        with self._queued_lock:
+            self._closed = True
+            for timer in self._timers:
+                timer.cancel()
         self._urgent.shutdown(wait=True)
         self._pool.shutdown(wait=True)
 

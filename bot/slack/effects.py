@@ -191,12 +191,19 @@ def _runbook(services: Services, incident_id: int, payload: dict[str, Any]) -> N
     triage.offer_runbook(services, incident_id, Runbook(payload["runbook"]))
 
 
+def _alert_digest(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import alerts
+
+    alerts.post_digest(services, incident_id)
+
+
 Performer = Callable[["Services", int, dict[str, Any]], None]
 PERFORMERS: dict[str, Performer] = {
     "summary": _summary,
     "post": _post,
     "message": _message,
     "bookmark": _bookmark,
+    "alert_digest": _alert_digest,
     "tell": _tell,
     "invite": _invite,
     "card": _card,

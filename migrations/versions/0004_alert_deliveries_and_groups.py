@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('severity_label', sa.String(length=200), nullable=True),
     sa.Column('service', sa.String(length=200), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('firing', sa.Integer(), nullable=False),
     sa.Column('decision', sa.String(length=16), nullable=False),
     sa.Column('decided_by', sa.String(length=32), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
@@ -44,6 +45,7 @@ def upgrade() -> None:
     sa.Column('prompt_ts', sa.String(length=32), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('shown_revision', sa.Integer(), nullable=False),
+    sa.Column('reported_event_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], name=op.f('fk_alert_groups_incident_id_incidents'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_groups')),
     sa.UniqueConstraint('active_key', name=op.f('uq_alert_groups_active_key'))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.db import Database
 from bot.models import AlertDelivery, AlertGroup, Incident, TimelineEvent
+from tests.support import BotProcess
 
 ALERT_TOKEN = "alert-token-for-tests"
 ALERT_ENV = {"INCIDENTBOT_ALERT_TOKEN": ALERT_TOKEN}
@@ -44,5 +46,56 @@ def events(database_url: str, incident_id: int) -> list[TimelineEvent]:
                     .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
                 )
             )
+    finally:
+        db.dispose()
+
+
+def deliver(bot: BotProcess, source: str, payload: Any, timeout: float = 20) -> dict[str, Any]:
+    """Post as a monitor would, then wait for the intake to apply the delivery.
+
+    Returns what it did: {"delivery", "result", "incident": "INC-n" or None}.
+    """
+    response = post_alert(bot.url, source, payload)
+    assert response.status_code == 202, response.text
+    delivery_id = response.json()["delivery"]
+    db = Database(bot.database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with db.begin() as session:
+                delivery = session.get(AlertDelivery, delivery_id)
+                assert delivery is not None  # stored before the 202
+                if delivery.processed_at is not None:
+                    group = (
+                        session.get(AlertGroup, delivery.group_id) if delivery.group_id else None
+                    )
+                    incident = group.incident_id if group is not None else None
+                    return {
+                        "delivery": delivery_id,
+                        "result": delivery.outcome,
+                        "incident": f"INC-{incident}" if incident else None,
+                    }
+            time.sleep(0.02)
+    finally:
+        db.dispose()
+    raise AssertionError(f"delivery {delivery_id} was not applied within {timeout}s")
+
+
+def applied(database_url: str, expected: int, timeout: float = 20) -> list[tuple[str, int | None]]:
+    """Wait until ``expected`` deliveries are applied; (outcome, incident id) of each, in order."""
+    db = Database(database_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with db.begin() as session:
+                rows = session.execute(
+                    select(AlertDelivery.outcome, AlertGroup.incident_id)
+                    .outerjoin(AlertGroup, AlertGroup.id == AlertDelivery.group_id)
+                    .where(AlertDelivery.processed_at.is_not(None))
+                    .order_by(AlertDelivery.id)
+                ).all()
+            if len(rows) >= expected or time.monotonic() > deadline:
+                return [(row[0], row[1]) for row in rows]
+            time.sleep(0.05)
     finally:
         db.dispose()

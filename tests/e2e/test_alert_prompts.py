@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.alerts import payloads
-from tests.alerts.helpers import ALERT_ENV, counts, post_alert
+from tests.alerts.helpers import ALERT_ENV, counts, deliver, post_alert
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents
 from tests.slack_standin import SlackStandIn
@@ -54,7 +54,7 @@ def test_the_first_of_two_simultaneous_clicks_wins(
     bot: BotProcess, slack: SlackStandIn, broadcast: str, database_url: str
 ) -> None:
     body = payloads.alertmanager(payloads.am_alert(severity="warning"), receiver=ROUTE)
-    assert post_alert(bot.url, "alertmanager", body).json()["result"] == "asked"
+    assert deliver(bot, "alertmanager", body)["result"] == "asked"
     prompt = slack.wait_for(lambda: prompts(slack, broadcast), what="the prompt")[0]
     assert "Declare incident" in str(prompt["blocks"]) and "Dismiss" in str(prompt["blocks"])
     assert counts(database_url)["incidents"] == 0
@@ -107,7 +107,7 @@ def test_declare_from_the_prompt_opens_the_incident_and_links_it(
     assert "1 of 1 alert firing" in str(prompt["blocks"])
     second = payloads.am_alert("FeatureSchemaChanged", severity="warning")
     both = payloads.alertmanager(first, second, receiver=ROUTE, group_key="nulls")
-    assert post_alert(bot.url, "alertmanager", both).json()["result"] == "joined"
+    assert deliver(bot, "alertmanager", both)["result"] == "joined"
     slack.wait_for(
         lambda: "2 of 2 alerts firing" in str(prompts(slack, broadcast)[0]["blocks"]),
         what="the prompt to count the new alert",
@@ -122,12 +122,12 @@ def test_declare_from_the_prompt_opens_the_incident_and_links_it(
     slack.wait_for(lambda: f"<#{incident.channel_id}>" in str(prompts(slack, broadcast)[0]))
     # Now that an incident follows the group, a further alert joins it.
     third = payloads.am_alert("PredictionRateDrop", severity="warning")
-    joined = post_alert(
-        bot.url,
+    joined = deliver(
+        bot,
         "alertmanager",
         payloads.alertmanager(first, second, third, receiver=ROUTE, group_key="nulls"),
     )
-    assert joined.json()["incident"] == "INC-1"
+    assert joined["incident"] == "INC-1"
 
 
 def test_a_dismissed_group_stays_quiet_until_it_resolves_and_fires_again(
@@ -142,11 +142,11 @@ def test_a_dismissed_group_stays_quiet_until_it_resolves_and_fires_again(
         lambda: "Dismissed by <@U0BOB0002>" in str(prompts(slack, broadcast)[0]["blocks"]),
         what="the dismissal",
     )
-    assert post_alert(bot.url, "alertmanager", body).json()["result"] == "repeat"
+    assert deliver(bot, "alertmanager", body)["result"] == "repeat"
     ended = {**alert, "status": "resolved", "endsAt": "2026-11-23T10:00:00Z"}
-    resolved = post_alert(bot.url, "alertmanager", payloads.alertmanager(ended, receiver=ROUTE))
-    assert resolved.json()["result"] == "resolved"
-    again = post_alert(bot.url, "alertmanager", body)
-    assert again.json()["result"] == "asked"
+    resolved = deliver(bot, "alertmanager", payloads.alertmanager(ended, receiver=ROUTE))
+    assert resolved["result"] == "resolved"
+    again = deliver(bot, "alertmanager", body)
+    assert again["result"] == "asked"
     slack.wait_for(lambda: len(prompts(slack, broadcast)) == 2, what="a fresh prompt")
     assert counts(database_url)["incidents"] == 0

@@ -14,7 +14,7 @@ from bot.db import Database
 from bot.migrate import upgrade
 from bot.models import AlertDelivery, utcnow
 from tests.alerts import payloads
-from tests.alerts.helpers import ALERT_ENV, counts, events, post_alert
+from tests.alerts.helpers import ALERT_ENV, applied, counts, deliver, events, post_alert
 from tests.e2e.helpers import stored_incidents
 from tests.slack.test_blocks import text_objects
 from tests.slack_standin import SlackStandIn
@@ -71,10 +71,9 @@ def test_an_alertmanager_alert_opens_an_incident_with_what_the_alert_said(
             description="Share of legitimate payments flagged: 40%",
         )
     )
-    response = post_alert(bot.url, "alertmanager", payload)
-    assert response.status_code == 202
-    assert response.json()["result"] == "declared"
-    assert response.json()["incident"] == "INC-1"
+    response = deliver(bot, "alertmanager", payload)
+    assert response["result"] == "declared"
+    assert response["incident"] == "INC-1"
 
     channel = slack.wait_for(lambda: incident_channels(slack), what="the incident channel")[0]
     assert channel.name.endswith("fraudprecisionlow-precision-of-the-fraud-model-fell-below-0-8")
@@ -116,12 +115,12 @@ def test_repeats_are_absorbed_new_alerts_join_and_resolution_is_offered(
 
     # Alertmanager re-sends the group every repeat_interval: nothing new to say.
     for _ in range(3):
-        again = post_alert(bot.url, "alertmanager", payloads.alertmanager(first))
-        assert again.json()["result"] == "repeat"
+        again = deliver(bot, "alertmanager", payloads.alertmanager(first))
+        assert again["result"] == "repeat"
     second = payloads.am_alert("FraudRecallLow", severity="warning")
-    joined = post_alert(bot.url, "alertmanager", payloads.alertmanager(first, second))
-    assert joined.json()["result"] == "joined"
-    assert joined.json()["incident"] == "INC-1"
+    joined = deliver(bot, "alertmanager", payloads.alertmanager(first, second))
+    assert joined["result"] == "joined"
+    assert joined["incident"] == "INC-1"
     slack.wait_for(
         lambda: [m for m in channel.messages if "New in this group: FraudRecallLow" in m["text"]],
         what="the joined alert in the channel",
@@ -129,10 +128,10 @@ def test_repeats_are_absorbed_new_alerts_join_and_resolution_is_offered(
 
     ended = {**first, "status": "resolved", "endsAt": "2026-11-23T10:00:00Z"}
     ended2 = {**second, "status": "resolved", "endsAt": "2026-11-23T10:01:00Z"}
-    half = post_alert(bot.url, "alertmanager", payloads.alertmanager(ended, second))
-    assert half.json()["result"] == "changed"
-    done = post_alert(bot.url, "alertmanager", payloads.alertmanager(ended, ended2))
-    assert done.json()["result"] == "resolved"
+    half = deliver(bot, "alertmanager", payloads.alertmanager(ended, second))
+    assert half["result"] == "changed"
+    done = deliver(bot, "alertmanager", payloads.alertmanager(ended, ended2))
+    assert done["result"] == "resolved"
     offer = slack.wait_for(
         lambda: [m for m in channel.messages if "Resolve the incident?" in m["text"]],
         what="the offer to resolve",
@@ -159,9 +158,9 @@ def test_repeats_are_absorbed_new_alerts_join_and_resolution_is_offered(
     )
 
     # The group is over with its incident: the same alert firing again is a new incident.
-    refire = post_alert(bot.url, "alertmanager", payloads.alertmanager(first))
-    assert refire.json()["result"] == "declared"
-    assert refire.json()["incident"] == "INC-2"
+    refire = deliver(bot, "alertmanager", payloads.alertmanager(first))
+    assert refire["result"] == "declared"
+    assert refire["incident"] == "INC-2"
 
 
 def test_ten_concurrent_deliveries_of_one_group_make_one_incident(
@@ -172,8 +171,9 @@ def test_ten_concurrent_deliveries_of_one_group_make_one_incident(
     with ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda b: post_alert(bot.url, "alertmanager", b), bodies))
     assert [a.status_code for a in answers] == [202] * 10
-    assert {a.json()["incident"] for a in answers} == {"INC-1"}
-    assert sum(a.json()["result"] == "declared" for a in answers) == 1
+    outcomes = applied(database_url, 10)
+    assert {incident for _, incident in outcomes} == {1}
+    assert [result for result, _ in outcomes].count("declared") == 1
     assert counts(database_url) == {"alert_deliveries": 10, "alert_groups": 1, "incidents": 1}
     slack.wait_for(lambda: incident_channels(slack), what="the incident channel")
     assert len(slack.calls_to("conversations.create")) == 1
@@ -182,9 +182,9 @@ def test_ten_concurrent_deliveries_of_one_group_make_one_incident(
 def test_grafana_and_generic_payloads_open_their_own_incidents(
     bot: BotProcess, slack: SlackStandIn, database_url: str
 ) -> None:
-    assert post_alert(bot.url, "grafana", payloads.grafana()).json()["result"] == "declared"
-    assert post_alert(bot.url, "generic", payloads.generic()).json()["result"] == "declared"
-    assert post_alert(bot.url, "generic", payloads.generic()).json()["result"] == "repeat"
+    assert deliver(bot, "grafana", payloads.grafana())["result"] == "declared"
+    assert deliver(bot, "generic", payloads.generic())["result"] == "declared"
+    assert deliver(bot, "generic", payloads.generic())["result"] == "repeat"
     channels = slack.wait_for(
         lambda: len(incident_channels(slack)) == 2 and incident_channels(slack)
     )
@@ -204,8 +204,8 @@ def test_grafana_and_generic_payloads_open_their_own_incidents(
     slack.wait_for(lambda: len([b for c in channels for b in c.bookmarks]) == 5)
     titles = sorted(b["title"] for c in channels for b in c.bookmarks)
     assert titles == ["Dashboard", "Evidently report", "Panel", "Runbook", "Source"]
-    resolved = post_alert(bot.url, "generic", payloads.generic(status="resolved"))
-    assert resolved.json()["result"] == "resolved"
+    resolved = deliver(bot, "generic", payloads.generic(status="resolved"))
+    assert resolved["result"] == "resolved"
 
 
 def test_what_an_alert_says_is_shown_never_obeyed(
@@ -218,8 +218,7 @@ def test_what_an_alert_says_is_shown_never_obeyed(
         runbook_url="javascript:alert(1)",
     )
     hostile["labels"]["model"] = "<!subteam^S123>"
-    response = post_alert(bot.url, "alertmanager", payloads.alertmanager(hostile))
-    assert response.status_code == 202
+    assert deliver(bot, "alertmanager", payloads.alertmanager(hostile))["result"] == "declared"
     channel = slack.wait_for(lambda: incident_channels(slack), what="the incident channel")[0]
     slack.wait_for(
         lambda: [m for m in channel.messages if "Opened from" in (m.get("text") or "")],
@@ -241,8 +240,7 @@ def test_an_alert_is_accepted_while_slack_is_down_and_shown_once_it_is_back(
     bot: BotProcess, slack: SlackStandIn, database_url: str
 ) -> None:
     slack.fail_next("conversations.create", count=1000, status=200, error="fatal_error")
-    response = post_alert(bot.url, "alertmanager", payloads.alertmanager())
-    assert response.status_code == 202 and response.json()["incident"] == "INC-1"
+    assert deliver(bot, "alertmanager", payloads.alertmanager())["incident"] == "INC-1"
     slack.wait_for(lambda: slack.calls_to("conversations.create"), what="a try at the channel")
     (incident,) = stored_incidents(database_url)
     assert incident.channel_id is None and incident.detected_at is not None

@@ -7,7 +7,6 @@ up new incidents' channels, performs the effects and draws the prompt.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import defaultdict
@@ -16,11 +15,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.alerts import groups, ingest
+from bot.alerts import groups
 from bot.alerts.ingest import Change, Outcome
-from bot.alerts.normalized import AlertBatch
-from bot.alerts.sources import PARSERS
-from bot.models import AlertGroup, AlertRecord, Incident, utcnow
+from bot.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
 from bot.slack import alert_blocks, blocks, effects
 from bot.slack.background import Reply
 from bot.slack.provision import ProvisioningFailed
@@ -30,6 +27,11 @@ if TYPE_CHECKING:
     from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
+
+# Alert changes to a known group are shown at most this often per incident (and
+# prompt): Slack allows about one message a second per channel, and a storm of
+# deliveries reads better as a few digests than as one message each.
+COALESCE_SECONDS = 2.0
 
 _guard = threading.Lock()
 _prompt_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
@@ -52,9 +54,8 @@ def reporter(session: Session, change: Change) -> None:
         for title, link in group.links.items():
             effects.enqueue(session, incident.id, "bookmark", title=title, link=link)
         return
-    line = alert_blocks.change_text(change)
-    if line:
-        effects.enqueue(session, incident.id, "message", text=line)
+    if change.joined or change.refired or (change.resolved and not change.all_resolved):
+        _digest_due(session, incident.id)
     if change.all_resolved and incident.is_open:
         offer = alert_blocks.resolved_offer_blocks(incident, change)
         effects.enqueue(
@@ -66,29 +67,106 @@ def reporter(session: Session, change: Change) -> None:
         )
 
 
-def follow(services: Services, outcome: Outcome) -> None:
-    """Slack work a processed delivery owes; runs in the background pool."""
-    if outcome.incident_id is not None:
-        if outcome.new_incident:
-            try:
-                services.provisioner.run(outcome.incident_id)
-            except ProvisioningFailed:
-                return  # the sweep finishes the set-up, then performs the effects
-        effects.drain(services, outcome.incident_id)
-    if outcome.prompt_due and outcome.group_id is not None:
-        show_prompt(services, outcome.group_id)
+def _digest_due(session: Session, incident_id: int) -> None:
+    """Make sure one digest of alert changes is owed to the incident channel.
 
-
-def process(services: Services, delivery_id: int, batch: AlertBatch) -> Outcome:
-    settings = services.settings
-    return ingest.process(
-        services.db,
-        delivery_id,
-        batch,
-        settings.alert_policy,
-        settings.broadcast_channel,
-        reporter,
+    A digest not yet claimed will report this change too when it runs, so a
+    storm of deliveries becomes a few messages rather than one each. The row
+    lock (PostgreSQL) or the write lock (SQLite) means a digest is either
+    claimed after this transaction commits, and so sees its events, or was
+    claimed before, and then a new one is owed.
+    """
+    owed: set[int] = session.info.setdefault("alert_digests_owed", set())
+    if incident_id in owed:
+        return  # already made sure of in this transaction
+    owed.add(incident_id)
+    waiting = session.scalar(
+        select(SlackEffect.id)
+        .where(
+            SlackEffect.incident_id == incident_id,
+            SlackEffect.kind == "alert_digest",
+            SlackEffect.done_at.is_(None),
+            SlackEffect.claimed_at.is_(None),
+        )
+        .limit(1)
+        .with_for_update()
     )
+    if waiting is None:
+        effects.enqueue(session, incident_id, "alert_digest")
+
+
+def post_digest(services: Services, incident_id: int) -> None:
+    """Tell the incident channel what its alerts did since the last digest."""
+    with services.db.begin() as session:
+        group = session.scalars(
+            select(AlertGroup)
+            .where(AlertGroup.incident_id == incident_id)
+            .order_by(AlertGroup.id.desc())
+            .limit(1)
+        ).first()
+        if group is None:
+            return
+        reported = group.reported_event_id
+        news = list(
+            session.scalars(
+                select(TimelineEvent)
+                .where(
+                    TimelineEvent.incident_id == incident_id,
+                    TimelineEvent.kind.in_(alert_blocks.DIGESTED),
+                    TimelineEvent.id > reported,
+                )
+                .order_by(TimelineEvent.id)
+            )
+        )
+        source, group_id = group.source, group.id
+        channel = session.scalar(select(Incident.channel_id).where(Incident.id == incident_id))
+    text = alert_blocks.digest_text(source, news)
+    if text is None or channel is None:
+        return
+    services.client.chat_postMessage(
+        channel=channel, text=text, unfurl_links=False, unfurl_media=False
+    )
+    with services.db.begin() as session:
+        session.execute(
+            update(AlertGroup)
+            .where(AlertGroup.id == group_id, AlertGroup.reported_event_id < news[-1].id)
+            .values(reported_event_id=news[-1].id)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def after(services: Services, outcome: Outcome) -> None:
+    """Queue the Slack work a processed delivery owes; returns at once.
+
+    Outbox drains and prompt redraws read the latest state when they run, so
+    during a storm the requests for one incident collapse into a few runs.
+    """
+    if outcome.new_incident and outcome.incident_id is not None:
+        services.background.submit(_open, services, outcome.incident_id)
+    elif outcome.incident_id is not None and outcome.owes_slack:
+        services.background.submit_once(
+            ("drain", outcome.incident_id),
+            effects.drain,
+            services,
+            outcome.incident_id,
+            delay=COALESCE_SECONDS,
+        )
+    if outcome.prompt_due and outcome.group_id is not None:
+        services.background.submit_once(
+            ("prompt", outcome.group_id),
+            show_prompt,
+            services,
+            outcome.group_id,
+            delay=0 if outcome.result == "asked" else COALESCE_SECONDS,
+        )
+
+
+def _open(services: Services, incident_id: int) -> None:
+    try:
+        services.provisioner.run(incident_id)
+    except ProvisioningFailed:
+        return  # the sweep finishes the set-up, then performs the effects
+    effects.drain(services, incident_id)
 
 
 def show_prompt(services: Services, group_id: int) -> None:
@@ -200,16 +278,8 @@ def _already_decided(session: Session, group: AlertGroup) -> str:
 
 
 def sweep(services: Services) -> int:
-    """Process deliveries left unprocessed, and draw prompts that lag their group."""
-    done = 0
-    for delivery_id, source, body in ingest.pending(services.db):
-        try:
-            outcome = process(services, delivery_id, PARSERS[source](json.loads(body)))
-            follow(services, outcome)
-            done += 1
-        except Exception as exc:
-            log.warning("alert delivery %s still fails: %s", delivery_id, exc)
-            ingest.note_failure(services.db, delivery_id, f"{type(exc).__name__}: {exc}")
+    """Re-queue deliveries left unapplied, and draw prompts that lag their group."""
+    requeued = services.alerts.recover()
     with services.db.begin() as session:
         stale = session.scalars(
             select(AlertGroup.id).where(
@@ -223,4 +293,4 @@ def sweep(services: Services) -> int:
             show_prompt(services, group_id)
         except Exception as exc:
             log.warning("the prompt for alert group %s could not be drawn: %s", group_id, exc)
-    return done
+    return requeued
