@@ -18,50 +18,15 @@ busy answering the bot's Slack calls, does not slow the clock that times them.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 from bot.incidents.channel_names import channel_name
+from tests.benchmarks.common import Sender, percentile
 from tests.slack_standin import SlackStandIn
-from tests.slack_standin.server import PreparedCommand
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-class Sender:
-    """The load generator, in its own process (see sender.py)."""
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.benchmarks.sender"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def fire(self, url: str, prepared: list[PreparedCommand]) -> list[tuple[float, float]]:
-        assert self.proc.stdin and self.proc.stdout
-        requests = [{"body": p.body.decode(), "headers": p.headers} for p in prepared]
-        self.proc.stdin.write(json.dumps({"url": url, "requests": requests}) + "\n")
-        self.proc.stdin.flush()
-        results = json.loads(self.proc.stdout.readline())
-        assert all(status == 200 for _, _, status in results), results
-        return [(sent, seconds) for sent, seconds, _ in results]
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait(10)
 
 
 def burst(
@@ -69,7 +34,8 @@ def burst(
 ) -> list[tuple[str, float, float]]:
     """Send ``texts`` at once; returns (text, sent_at, ack_seconds) per command."""
     prepared = [bot.slack.prepare_command(t, user=USER, channel=channel) for t in texts]
-    timings = sender.fire(bot.url + "/slack/events", prepared)
+    requests = [{"body": p.body.decode(), "headers": p.headers} for p in prepared]
+    timings = sender.fire(bot.url + "/slack/events", requests)
     return [(text, sent, ack) for text, (sent, ack) in zip(texts, timings, strict=True)]
 
 
