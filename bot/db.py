@@ -32,7 +32,40 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        _take_turns_writing(engine)
     return engine
+
+
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _take_turns_writing(engine: Engine) -> None:
+    """Queue this process's SQLite writers on a lock of our own.
+
+    SQLite lets one connection write at a time; one that finds the write lock
+    taken sleeps in growing steps (up to 100 ms) before it looks again, so under
+    load a write can wait far longer than the writer ahead of it took. This
+    lock is taken where SQLite takes its own (a transaction's first write) and
+    released just after SQLite releases it (the connection goes back to the pool
+    after its commit or rollback), so it adds no new way to deadlock; a waiting
+    writer is woken the moment the one before it is done. Several processes on
+    one SQLite file still meet at SQLite's lock.
+    """
+    lock = threading.RLock()
+
+    def before_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if not conn.info.get("writing") and statement.lstrip()[:7].upper().startswith(_WRITES):
+            lock.acquire()
+            conn.info["writing"] = True
+
+    def release(info: dict[str, Any]) -> None:
+        if info.pop("writing", False):
+            lock.release()
+
+    event.listen(engine, "before_cursor_execute", before_execute)
+    # Every unit of work hands its connection back once it has committed or
+    # rolled back, so the lock is free once SQLite's is.
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: release(record.info))
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -49,29 +82,11 @@ class Database:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # SQLite lets one connection write at a time, and a connection that finds
-        # the lock taken sleeps in growing steps (up to 100 ms) before it looks
-        # again. Busy write paths queue here instead, and are woken the moment
-        # the writer before them commits.
-        self._writer = threading.Lock() if self.engine.dialect.name == "sqlite" else None
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session inside one transaction, committed on success, rolled back on error."""
         with self._sessions() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def begin_write(self) -> Iterator[Session]:
-        """``begin`` for a transaction that will write, on a path that runs many at once.
-
-        On SQLite these take turns in this process; elsewhere it is ``begin``.
-        """
-        if self._writer is None:
-            with self.begin() as session:
-                yield session
-            return
-        with self._writer, self.begin() as session:
             yield session
 
     def ping(self) -> bool:

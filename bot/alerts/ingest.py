@@ -13,6 +13,7 @@ transaction, so it is never lost either.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -78,7 +79,7 @@ CHANGED = {"joined", "changed", "resolved"}
 
 def store(db: Database, source: str, body: str) -> int:
     """Commit the raw delivery; only then may the sender be told it was accepted."""
-    with db.begin_write() as session:
+    with db.begin() as session:
         inserted = session.execute(
             insert(DELIVERIES).values(source=source, body=body, received_at=utcnow(), attempts=0)
         )
@@ -94,22 +95,27 @@ def process_many(
     policy: AlertPolicy,
     broadcast: str | None,
     report: Reporter,
+    budget: float | None = None,
 ) -> list[Outcome]:
-    """Apply stored deliveries in order, all in one transaction (one commit for a burst).
+    """Apply stored deliveries in order in one transaction: one commit for a burst.
 
+    With a ``budget`` (seconds) it stops once that is spent, so the write lock
+    is never held long; the outcomes say how many were applied (at least one).
     Raises if any fails, having changed nothing; the caller then applies them
     one by one with ``process``.
     """
-    with db.begin_write() as session:
-        claimed = _claim(session, [delivery_id for delivery_id, _ in items])
-        outcomes = [
-            _apply(session, delivery_id, batch, policy, broadcast, report)
-            if delivery_id in claimed
-            else Outcome(delivery_id, "duplicate")
-            for delivery_id, batch in items
-        ]
+    started = time.perf_counter()
+    outcomes: list[Outcome] = []
+    with db.begin() as session:
+        for delivery_id, batch in items:
+            if _claim(session, delivery_id):
+                outcomes.append(_apply(session, delivery_id, batch, policy, broadcast, report))
+            else:
+                outcomes.append(Outcome(delivery_id, "duplicate"))
+            if budget is not None and time.perf_counter() - started > budget:
+                break
         _finish(session, [o for o in outcomes if o.result != "duplicate"])
-        return outcomes
+    return outcomes
 
 
 def process(
@@ -131,19 +137,18 @@ def process(
     raise RuntimeError(f"alert delivery {delivery_id} kept colliding; the sweep will retry it")
 
 
-def _claim(session: Session, delivery_ids: list[int]) -> set[int]:
-    """Take the deliveries not applied yet (one already applied is skipped).
+def _claim(session: Session, delivery_id: int) -> bool:
+    """Take a delivery not applied yet; False when it already was.
 
-    This is the transaction's first write: on SQLite it takes the write lock,
-    so what follows reads committed, current state.
+    In a transaction this is the first write: on SQLite it takes the write
+    lock, so what follows reads committed, current state.
     """
     claimed = session.execute(
         update(DELIVERIES)
-        .where(DELIVERIES.c.id.in_(delivery_ids), DELIVERIES.c.processed_at.is_(None))
+        .where(DELIVERIES.c.id == delivery_id, DELIVERIES.c.processed_at.is_(None))
         .values(attempts=DELIVERIES.c.attempts + 1)
-        .returning(DELIVERIES.c.id)
     )
-    return set(claimed.scalars())
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def _apply(

@@ -26,7 +26,10 @@ from bot.db import Database
 
 log = logging.getLogger(__name__)
 
-BATCH = 10
+BATCH = 50
+# A transaction of the intake stops taking deliveries after this long (seconds),
+# so a request waiting to store its own never waits long for the write lock.
+BUDGET = 0.01
 
 
 class AlertIntake:
@@ -91,12 +94,15 @@ class AlertIntake:
         self._queue.put(item)
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            items, stopping = [first], False
-            while len(items) < BATCH:
+        waiting: list[Item] = []
+        stopping = False
+        while waiting or not stopping:
+            if not waiting:
+                first = self._queue.get()
+                if first is None:
+                    return
+                waiting.append(first)
+            while len(waiting) < BATCH:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
@@ -104,22 +110,28 @@ class AlertIntake:
                 if more is None:
                     stopping = True
                     break
-                items.append(more)
+                waiting.append(more)
+            done = 0
             try:
-                for outcome in self._apply(items):
+                outcomes = self._apply(waiting)
+                done = max(1, len(outcomes))
+                for outcome in outcomes:
                     self._hand_on(outcome)
             except Exception:
-                log.exception("the alert intake failed on %d delivery(ies)", len(items))
+                log.exception("the alert intake failed on %d delivery(ies)", len(waiting))
+                done = len(waiting)
             finally:
+                del waiting[:done]
                 with self._idle:
-                    self._in_hand -= len(items)
+                    self._in_hand -= done
                     self._idle.notify_all()
-            if stopping:
-                return
 
     def _apply(self, items: list[Item]) -> list[Outcome]:
+        """Apply a prefix of ``items`` together, or, if that fails, each on its own."""
         try:
-            return ingest.process_many(self._db, items, self._policy, self._broadcast, self._report)
+            return ingest.process_many(
+                self._db, items, self._policy, self._broadcast, self._report, budget=BUDGET
+            )
         except Exception as exc:
             # One of them (or a race with another process) spoiled the batch:
             # apply each on its own so the rest still go through.
@@ -137,6 +149,7 @@ class AlertIntake:
                     "alert delivery %s could not be applied; the sweep retries", delivery_id
                 )
                 ingest.note_failure(self._db, delivery_id, f"{type(exc).__name__}: {exc}")
+                outcomes.append(Outcome(delivery_id, "failed"))
         return outcomes
 
     def _hand_on(self, outcome: Outcome) -> None:

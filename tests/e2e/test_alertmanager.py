@@ -67,6 +67,9 @@ def test_alertmanager_groups_become_incidents_repeats_are_absorbed_and_resolutio
         timeout=30,
         what="the resolution in the incident channel",
     )
-    kinds = [e.kind for e in events(database_url, drift_incident.id)]
-    assert kinds.count("alert_resolved") == 1 and "alerts_all_resolved" in kinds
+    timeline = events(database_url, drift_incident.id)
+    # Alertmanager may flush the two resolutions in one notification or in two.
+    resolved = sum(e.data["count"] for e in timeline if e.kind == "alert_resolved")
+    assert resolved == 2
+    assert [e.kind for e in timeline].count("alerts_all_resolved") == 1
     assert counts(database_url)["incidents"] == 2

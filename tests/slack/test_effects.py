@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.config import load_settings
 from bot.db import Database
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import SlackEffect, utcnow
+from bot.models import Incident, SlackEffect, utcnow
 from bot.slack import effects
 from bot.slack.client import make_client
 from bot.slack.services import Services
@@ -32,9 +32,11 @@ def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
     built.background.shutdown()
 
 
-def owe(services: Services, *texts: str, channel: str) -> int:
+def owe(services: Services, *texts: str, channel: str, channel_made: bool = True) -> int:
     with services.db.begin() as session:
         incident = declare(session, Declaration("Scorer drift", Severity.SEV3, "U1"))
+        if channel_made:
+            incident.channel_id = channel
         for text in texts:
             effects.enqueue(session, incident.id, "post", channel=channel, text=text)
         return incident.id
@@ -69,6 +71,22 @@ def test_a_failing_effect_holds_back_the_ones_after_it_then_all_arrive_in_order(
     assert effects.drain(services) == 2
     assert [m["text"] for m in slack.channels[channel].messages] == ["first", "second"]
     assert pending(services) == []
+
+
+def test_effects_wait_until_the_incident_has_its_channel(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-z", members={"UBOTINCIDENT"})
+    incident_id = owe(services, "joined", channel=channel, channel_made=False)
+    assert effects.drain(services, incident_id) == 0
+    assert effects.drain(services) == 0
+    assert [e.attempts for e in pending(services)] == [0]  # waiting, not failing
+    with services.db.begin() as session:  # provisioning made the channel
+        session.execute(
+            update(Incident).where(Incident.id == incident_id).values(channel_id=channel)
+        )
+    assert effects.drain(services) == 1
+    assert [m["text"] for m in slack.channels[channel].messages] == ["joined"]
 
 
 def test_unknown_effects_are_refused_when_written(services: Services) -> None:
