@@ -61,7 +61,7 @@ def pick_for_role(
 
 
 def mark_resolved(database_url: str, incident_id: int) -> None:
-    """Resolve an incident directly in the database: /incident resolve arrives later."""
+    """Resolve an incident straight in the database, for tests about what follows."""
     db = Database(database_url)
     try:
         with db.begin() as session:

@@ -1,8 +1,8 @@
 """Alerts as the Slack adapter runs them: what each change shows, the prompt, the clicks.
 
 ``reporter`` is handed to ingest and turns each change into outbox effects in
-ingest's own transaction. ``follow`` runs after the sender has its 2xx: it sets
-up new incidents' channels, performs the effects and draws the prompt.
+ingest's own transaction. ``after`` queues what an applied delivery owes
+Slack: a new incident's channel, the outbox drain, the prompt redraw.
 """
 
 from __future__ import annotations
