@@ -91,6 +91,10 @@ class Incident(Base):
     detected_at: Mapped[datetime | None]
     # What raised it when not a person, e.g. "Alertmanager: FraudPrecisionLow".
     detected_by: Mapped[str | None] = mapped_column(String(200))
+    # The last status update sent to stakeholders; the cadence counts from it.
+    last_update_at: Mapped[datetime | None]
+    # Channels besides the broadcast one that status updates also go to.
+    stakeholder_channels: Mapped[list[str] | None] = mapped_column(JSON)
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -178,6 +182,32 @@ class SlackEffect(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_slack_effects_pending", "done_at", "due_at"),)
+
+
+class Reminder(Base):
+    """Something the bot must say at a time: a status-update nudge, a post-mortem reminder.
+
+    APScheduler is only the clock: a periodic job claims the rows that are due
+    (``sent_at`` set in the same transaction as what sending them changes), so
+    a restart loses none and two processes never send one twice.
+    """
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime]
+    # Status nudges already sent since the last update, this one not counted.
+    missed: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_reminders_due", "sent_at", "cancelled_at", "due_at"),
+        Index("ix_reminders_incident", "incident_id", "kind"),
+    )
 
 
 class AlertDelivery(Base):

@@ -1,0 +1,93 @@
+"""Status updates: what stakeholders were told, when, and the clock it restarts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import reminders
+from bot.incidents import timeline
+from bot.incidents.errors import InvalidInput
+from bot.models import Incident, TimelineEvent, utcnow
+
+# Slack shows a section of up to 3,000 characters; an update is one message.
+UPDATE_MAX = 3000
+
+
+class UpdateKind(StrEnum):
+    FIRST_NOTICE = "first_notice"
+    UPDATE = "update"
+    RESOLUTION = "resolution"
+
+    @property
+    def label(self) -> str:
+        return {"first_notice": "First notice", "update": "Status update"}.get(
+            self.value, "Resolution"
+        )
+
+
+def validate_text(text: str) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise InvalidInput(
+            "An update needs words: say what is affected, what is being done, what readers "
+            "must do, and when the next update comes."
+        )
+    if len(cleaned) > UPDATE_MAX:
+        raise InvalidInput(
+            f"That update is {len(cleaned)} characters; Slack shows {UPDATE_MAX} in one "
+            "message. Shorten it, or link to the details."
+        )
+    return cleaned
+
+
+def has_update(session: Session, incident_id: int) -> bool:
+    return (
+        session.scalar(
+            select(TimelineEvent.id)
+            .where(TimelineEvent.incident_id == incident_id)
+            .where(TimelineEvent.kind == "status_update")
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def post_update(
+    session: Session,
+    incident: Incident,
+    text: str,
+    *,
+    by: str | None,
+    kind: UpdateKind,
+    cadence: reminders.Cadence,
+    now: datetime | None = None,
+) -> str:
+    """Record an update sent to stakeholders and restart the cadence; returns the clean text."""
+    if not incident.is_open and kind is not UpdateKind.RESOLUTION:
+        raise InvalidInput(
+            f"{incident.reference} is resolved; no more status updates are due. "
+            "The resolution message has gone out."
+        )
+    cleaned = validate_text(text)
+    when = now or utcnow()
+    if kind is UpdateKind.UPDATE and not has_update(session, incident.id):
+        kind = UpdateKind.FIRST_NOTICE  # the first one stakeholders get is the first notice
+    timeline.record(
+        session,
+        incident,
+        "status_update",
+        f"{kind.label}: {cleaned[:300]}",
+        actor=by,
+        when=when,
+        update_kind=kind.value,
+        message=cleaned,
+    )
+    if incident.is_open:
+        reminders.update_sent(session, incident, cadence, when)
+    else:
+        incident.last_update_at = when
+    return cleaned
