@@ -11,18 +11,21 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.slack import effects
-from bot.slack.flows import alerts
+from bot.slack.flows import alerts, nudges
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30
+REMINDER_SECONDS = 1
 
 
 class Scheduler:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        # It would log every run of the one-second reminder job.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         # Runs at once on start (next_run_time) and then on the interval.
         from datetime import UTC, datetime
 
@@ -35,6 +38,25 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        # Reminders are rows with due times; this only looks for the ones due now.
+        self._scheduler.add_job(
+            self._remind,
+            "interval",
+            seconds=REMINDER_SECONDS,
+            id="reminders",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _remind(self) -> None:
+        """Send the nudges and reminders that have fallen due."""
+        try:
+            sent = nudges.tick(self._services)
+            if sent:
+                log.info("sent %d reminder(s)", sent)
+        except Exception:
+            log.exception("sending reminders failed; trying again in %ss", REMINDER_SECONDS)
 
     def _sweep(self) -> None:
         """Finish half-done incident set-ups, then perform the Slack effects still owed."""

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import reminders
 from bot.config import Settings
 from bot.db import Database
 from bot.incidents import provisioning
@@ -93,6 +94,9 @@ class Provisioner:
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             provisioning.mark_provisioned(session, incident)
+            # Stakeholders expect updates from the declaration on: the first nudge is due
+            # one cadence after it.
+            reminders.schedule_status(session, incident, self.settings.status_update_every)
         return incident
 
     def _create_channel(self, incident: Incident) -> tuple[str, str]:

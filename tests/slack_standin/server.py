@@ -333,6 +333,8 @@ class SlackStandIn:
                 if value is not None and value not in options:
                     raise AssertionError(f"{value!r} is not an option of {block['block_id']}")
                 entry["selected_option"] = options.get(value) if value else None
+            elif element["type"] == "multi_conversations_select":
+                entry["selected_conversations"] = list(value or [])
             else:
                 entry["value"] = value
             state[block["block_id"]] = {element["action_id"]: entry}

@@ -1,4 +1,4 @@
-"""Resolving from Slack: record it, redraw the summary, tell the channel and the broadcast."""
+"""Resolving from Slack: record it, stop the nudges, tell everyone who follows the incident."""
 
 from __future__ import annotations
 
@@ -6,41 +6,81 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bot import reminders
 from bot.incidents.resolve import resolve
-from bot.models import Incident
+from bot.incidents.status_update import UpdateKind, post_update
+from bot.models import Incident, Reminder, utcnow
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
+from bot.slack.flows.updates import facts
 from bot.slack.text import channel_link, escape
+from bot.templating import render_text
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
+
+NO_SUMMARY = "[the team has not written a summary yet]"
 
 
 def resolve_incident(
     services: Services, channel_id: str, actor: str, summary: str | None, reply: Reply
 ) -> None:
+    cadence = services.settings.status_update_every
+
     def record(session: Session, incident: Incident) -> Incident:
-        resolve(session, incident, by=actor, summary=summary)
-        why = f"\n>{escape(' '.join(summary.split()))}" if summary and summary.strip() else ""
+        now = utcnow()
+        resolve(session, incident, by=actor, summary=summary, now=now)
+        due = reminders.resolved(session, incident, now)
+        text = resolution_message(session, incident, summary, due, cadence)
+        post_update(
+            session, incident, text, by=actor, kind=UpdateKind.RESOLUTION, cadence=cadence, now=now
+        )
+        body = escape(text)
         effects.enqueue(session, incident.id, "summary")
         effects.enqueue(
             session,
             incident.id,
             "post",
             channel=channel_id,
-            text=f":white_check_mark: <@{actor}> resolved {incident.reference}.{why}",
+            text=f":white_check_mark: <@{actor}> resolved {incident.reference}.\n{body}",
         )
-        broadcast = services.settings.broadcast_channel
-        if broadcast:
+        targets = (
+            [services.settings.broadcast_channel] if services.settings.broadcast_channel else []
+        )
+        targets += [c for c in incident.stakeholder_channels or [] if c not in targets]
+        for target in targets:
             effects.enqueue(
                 session,
                 incident.id,
                 "post",
-                channel=broadcast,
-                text=f"{incident.reference} resolved: {escape(incident.title)} · "
-                f"{channel_link(incident.channel_id)}",
+                channel=target,
+                text=f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
             )
         return incident
 
     apply(services, channel_id, record, reply)
+
+
+def resolution_message(
+    session: Session,
+    incident: Incident,
+    summary: str | None,
+    due: list[Reminder],
+    cadence: reminders.Cadence,
+) -> str:
+    """The resolution notice, in the template's words, with the incident's facts."""
+    started = incident.detected_at or incident.declared_at
+    ended = incident.resolved_at or utcnow()
+    minutes = max(1, int((ended - started).total_seconds() // 60))
+    duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    postmortem = next((r.due_at for r in due if r.kind == reminders.POSTMORTEM_DUE), None)
+    return render_text(
+        "updates/resolution.md.j2",
+        **facts(session, incident, cadence),
+        summary=summary or NO_SUMMARY,
+        started=started.strftime("%H:%M UTC %d %b"),
+        resolved=ended.strftime("%H:%M UTC %d %b"),
+        duration=duration,
+        postmortem_due=postmortem.strftime("%a %d %b") if postmortem else None,
+    )

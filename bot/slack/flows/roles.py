@@ -16,6 +16,7 @@ from bot.incidents.severity import Severity
 from bot.models import Incident
 from bot.slack import effects
 from bot.slack.background import Reply
+from bot.slack.flows import updates
 from bot.slack.flows.common import apply
 from bot.slack.text import escape
 from bot.templating import render_text
@@ -99,6 +100,8 @@ def assign(
                 user=user_id,
                 text=_brief(incident, role),
             )
+            if role is Role.COMMS_LEAD:
+                updates.propose_first_notice(session, incident, user_id)
         return result
 
     result = apply(services, channel_id, record, reply)

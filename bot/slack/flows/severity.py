@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from bot import reminders
 from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.severity import Severity
 from bot.models import Incident
@@ -40,6 +41,8 @@ def enqueue_announcement(
     info = result.current.info
     verb = "raised" if result.current < result.previous else "lowered"
     effects.enqueue(session, incident.id, "summary")
+    # Stakeholders of the new severity expect updates on its cadence.
+    reminders.schedule_status(session, incident, services.settings.status_update_every)
     effects.enqueue(
         session,
         incident.id,

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, alert_actions, commands, events, views
+from bot.slack.listeners import (
+    actions,
+    alert_actions,
+    commands,
+    events,
+    update_actions,
+    views,
+)
 from bot.slack.services import Services
 
 
@@ -14,3 +21,4 @@ def register_all(app: App, services: Services) -> None:
     actions.register(app, services)
     events.register(app, services)
     alert_actions.register(app, services)
+    update_actions.register(app, services)

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.incidents import queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
+from bot.incidents.status_update import UpdateKind
 from bot.slack import blocks
 from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import (
@@ -24,7 +25,7 @@ from bot.slack.command_parser import (
     parse_severity_args,
 )
 from bot.slack.declaring import declare_and_open
-from bot.slack.flows import resolution
+from bot.slack.flows import resolution, updates
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import triage as triage_flow
@@ -63,6 +64,10 @@ def register(app: App, services: Services) -> None:
             ack()
             services.background.submit_urgent(_open_declare_form, services, command)
             return
+        if parsed.name == "update" and not parsed.args.strip():
+            ack()
+            services.background.submit_urgent(_open_update_form, services, command)
+            return
         if declare_args is not None:
             ack(
                 text=f"Declaring a {declare_args.severity.label} incident: "
@@ -84,6 +89,27 @@ def _work(services: Services, parsed: Command, command: dict[str, Any]) -> None:
     except Exception:
         log.exception("/incident %s failed", parsed.name)
         respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
+
+
+def _open_update_form(services: Services, command: dict[str, Any]) -> None:
+    respond = reply_to(command.get("response_url"))
+    channel = str(command.get("channel_id", ""))
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        incident_id = incident.id if incident else None
+    if incident_id is None:
+        respond(text=NOT_IN_INCIDENT_CHANNEL.format(name="update"))
+        return
+    try:
+        updates.open_form(services, command["trigger_id"], channel, incident_id, UpdateKind.UPDATE)
+    except InvalidInput as problem:
+        respond(text=str(problem))
+    except SlackApiError as exc:
+        log.warning("could not open the update form: %s", exc.response.get("error"))
+        respond(
+            text="Slack would not open the form in time; try again, or write "
+            "`/incident update <your message>`."
+        )
 
 
 def _open_declare_form(services: Services, command: dict[str, Any]) -> None:
@@ -141,6 +167,9 @@ def _run(
         severity_flow.change(services, channel, parse_severity_args(parsed.args), actor, respond)
     elif parsed.name == "triage":
         triage_flow.post_card(services.db, services.client, incident_id, actor)
+    elif parsed.name == "update":
+        text = plain_from_slack(parsed.args)
+        updates.send(services, channel, text, actor, respond)
     elif parsed.name == "resolve":
         summary = plain_from_slack(parsed.args).strip() or None
         resolution.resolve_incident(services, channel, actor, summary, respond)

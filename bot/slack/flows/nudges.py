@@ -1,0 +1,134 @@
+"""Sending the reminders that fall due: status-update nudges and post-mortem reminders.
+
+Runs on the scheduler's clock. Each tick claims the due rows and, in the same
+transaction, writes what they say to the outbox and schedules what follows,
+then performs the outbox. A nudge nobody answered is followed by the next on
+cadence; at the second unanswered one the Commander hears too.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import reminders
+from bot.incidents import timeline
+from bot.incidents.roles import Role
+from bot.incidents.status_update import has_update
+from bot.models import Incident, Reminder, TimelineEvent, utcnow
+from bot.slack import blocks, effects, update_blocks
+from bot.slack.flows.updates import holder_for_updates
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+TELL_COMMANDER_AFTER = 2  # unanswered nudges
+
+
+def tick(services: Services) -> int:
+    """Send what is due; returns how many reminders went out."""
+    now = utcnow()
+    with services.db.begin() as session:
+        due = reminders.claim_due(session, now)
+        owners = set()
+        for reminder in due:
+            incident = session.get(Incident, reminder.incident_id)
+            if incident is None:
+                continue
+            if reminder.kind == reminders.STATUS:
+                _nudge(services, session, incident, reminder, now)
+            else:
+                _postmortem(session, incident, reminder)
+            owners.add(incident.id)
+    for incident_id in sorted(owners):
+        effects.drain(services, incident_id)
+    return len(due)
+
+
+def _nudge(
+    services: Services, session: Session, incident: Incident, sent: Reminder, now: datetime
+) -> None:
+    cadence = services.settings.status_update_every
+    period = reminders.cadence_of(cadence, incident)
+    if not incident.is_open or period is None or incident.channel_id is None:
+        return
+    who = holder_for_updates(incident)
+    unanswered = sent.missed + 1
+    first = not has_update(session, incident.id)
+    effects.enqueue(
+        session,
+        incident.id,
+        "message",
+        channel=incident.channel_id,
+        text=f"A status update for {incident.reference} is due.",
+        blocks=blocks.render(update_blocks.nudge_blocks(incident, who, period, sent.missed, first)),
+    )
+    timeline.record(
+        session,
+        incident,
+        "update_nudged",
+        f"Status update due (unanswered nudges: {unanswered})",
+        when=now,
+        addressed_to=who,
+        unanswered=unanswered,
+    )
+    commander = incident.holder(Role.COMMANDER)
+    if unanswered >= TELL_COMMANDER_AFTER:
+        text = (
+            f"{incident.reference} has had no status update for {unanswered} reminders in a "
+            f"row; stakeholders last heard "
+            + (
+                f"at {incident.last_update_at:%H:%M UTC}."
+                if incident.last_update_at
+                else "nothing at all."
+            )
+            + " Make sure someone owns Comms Lead and sends one."
+        )
+        if commander and commander != who:
+            effects.enqueue(
+                session, incident.id, "tell", channel=incident.channel_id, user=commander, text=text
+            )
+        elif commander is None:
+            effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
+    reminders.follow_nudge(session, incident, sent, cadence, now)
+
+
+def _postmortem(session: Session, incident: Incident, reminder: Reminder) -> None:
+    if _has_postmortem(session, incident.id) or incident.channel_id is None:
+        return
+    when = "today" if reminder.kind == reminders.POSTMORTEM_DUE else "tomorrow"
+    text = (
+        f"The blameless post-mortem for {incident.reference} ({incident.severity.upper()}, "
+        f"resolved {incident.resolved_at:%a %d %b}) is due {when}: summary, impact in business "
+        "terms, timeline, detection, response, root cause (five whys), data and model "
+        "lineage, what went well and badly, action items with owners and dates."
+    )
+    commander = incident.holder(Role.COMMANDER)
+    if commander:
+        effects.enqueue(
+            session, incident.id, "tell", channel=incident.channel_id, user=commander, text=text
+        )
+    else:
+        effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
+    timeline.record(
+        session, incident, "postmortem_reminded", f"Post-mortem reminder ({when})", due=when
+    )
+
+
+def _has_postmortem(session: Session, incident_id: int) -> bool:
+    return (
+        session.scalar(
+            select(TimelineEvent.id)
+            .where(TimelineEvent.incident_id == incident_id)
+            .where(TimelineEvent.kind == "postmortem_published")
+            .limit(1)
+        )
+        is not None
+    )

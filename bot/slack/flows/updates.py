@@ -1,0 +1,148 @@
+"""Status updates from Slack: draft from a template, send everywhere it must go."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot import reminders
+from bot.incidents import triage_record
+from bot.incidents.errors import InvalidInput
+from bot.incidents.roles import Role
+from bot.incidents.severity import Severity
+from bot.incidents.status_update import UpdateKind, has_update, post_update
+from bot.incidents.triage import answer_label
+from bot.models import Incident, utcnow
+from bot.slack import effects, update_blocks
+from bot.slack.background import Reply
+from bot.slack.blocks import SEVERITY_EMOJI
+from bot.slack.flows.common import apply
+from bot.slack.text import channel_link, escape
+from bot.templating import render_text
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
+
+UNKNOWN_IMPACT = "[not known yet: say what customers, money or decisions are affected]"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M UTC on %a %d %b") if moment else "when there is news"
+
+
+def facts(session: Session, incident: Incident, cadence: reminders.Cadence) -> dict[str, Any]:
+    """What a template may say about the incident (plain text, unescaped)."""
+    severity = Severity(incident.severity)
+    answers = triage_record.answers_of(triage_record.current(session, incident.id))
+    impact = answers.get("impact")
+    every = reminders.cadence_of(cadence, incident)
+    return {
+        "reference": incident.reference,
+        "title": incident.title,
+        "severity": severity.label,
+        "severity_name": severity.info.name,
+        "severity_emoji": SEVERITY_EMOJI[severity],
+        "system": incident.service or "the model",
+        "status": incident.status.replace("-", " "),
+        "impact": answer_label("impact", impact)
+        if impact and impact != "unknown"
+        else UNKNOWN_IMPACT,
+        "next_update": when(utcnow() + every if every else None),
+    }
+
+
+def draft(
+    session: Session, incident: Incident, kind: UpdateKind, cadence: reminders.Cadence
+) -> str:
+    return render_text(f"updates/{kind.value}.md.j2", **facts(session, incident, cadence))
+
+
+def send(
+    services: Services,
+    channel_id: str,
+    text: str,
+    actor: str,
+    reply: Reply,
+    kind: UpdateKind = UpdateKind.UPDATE,
+    stakeholders: list[str] | None = None,
+) -> None:
+    """Record the update, then post it to the incident, broadcast and stakeholder channels."""
+    cadence = services.settings.status_update_every
+
+    def record(session: Session, incident: Incident) -> str:
+        if stakeholders is not None:
+            incident.stakeholder_channels = stakeholders
+        first = not has_update(session, incident.id)
+        cleaned = post_update(session, incident, text, by=actor, kind=kind, cadence=cadence)
+        label = UpdateKind.FIRST_NOTICE.label if first else kind.label
+        body = escape(cleaned)
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel_id,
+            text=f"*{label}* from <@{actor}>, sent to stakeholders:\n{body}",
+        )
+        for target in _audience(services, incident):
+            effects.enqueue(
+                session,
+                incident.id,
+                "post",
+                channel=target,
+                text=f"*{label}* · {incident.reference} · {channel_link(incident.channel_id)}\n"
+                f"{body}",
+            )
+        effects.enqueue(session, incident.id, "summary")
+        return cleaned
+
+    apply(services, channel_id, record, reply)
+
+
+def _audience(services: Services, incident: Incident) -> list[str]:
+    targets = [services.settings.broadcast_channel] if services.settings.broadcast_channel else []
+    for channel in incident.stakeholder_channels or []:
+        if channel not in targets and channel != incident.channel_id:
+            targets.append(channel)
+    return targets
+
+
+def open_form(
+    services: Services, trigger_id: str, channel_id: str, incident_id: int, kind: UpdateKind
+) -> None:
+    """Open the update form with a draft; raises InvalidInput when no update is due."""
+    cadence = services.settings.status_update_every
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None or incident.channel_id != channel_id:
+            raise InvalidInput("That incident is gone; `/incident list` shows the open ones.")
+        if not incident.is_open:
+            raise InvalidInput(f"{incident.reference} is resolved; no more status updates are due.")
+        if kind is UpdateKind.UPDATE and not has_update(session, incident.id):
+            kind = UpdateKind.FIRST_NOTICE
+        text = draft(session, incident, kind, cadence)
+        view = update_blocks.update_modal(
+            incident, kind, text, channel_id, list(incident.stakeholder_channels or [])
+        )
+    services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
+
+
+def propose_first_notice(session: Session, incident: Incident, comms_lead: str) -> None:
+    """When a Comms Lead is named and nothing has gone out yet, offer the first notice."""
+    if has_update(session, incident.id) or not incident.is_open:
+        return
+    from bot.slack import blocks
+
+    effects.enqueue(
+        session,
+        incident.id,
+        "message",
+        channel=incident.channel_id,
+        text=f"First notice for {incident.reference}: a draft is ready.",
+        blocks=blocks.render(update_blocks.first_notice_blocks(incident, comms_lead)),
+    )
+
+
+def holder_for_updates(incident: Incident) -> str | None:
+    return incident.holder(Role.COMMS_LEAD) or incident.holder(Role.COMMANDER)

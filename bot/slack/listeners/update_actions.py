@@ -1,0 +1,79 @@
+"""Status updates: the form's submission, and the buttons that open it (nudges, first notice)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
+
+from bot.incidents.errors import InvalidInput
+from bot.incidents.status_update import UPDATE_MAX, UpdateKind
+from bot.slack import notify, update_blocks
+from bot.slack.background import reply_to
+from bot.slack.flows import updates
+from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, services: Services) -> None:
+    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()  # the form must open within 3 s of the click: the urgent pool
+        services.background.submit_urgent(_open, services, body, action)
+
+    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view.get("state", {}).get("values", {})
+        text = str(values.get("text", {}).get("value", {}).get("value") or "").strip()
+        if not text:
+            ack(response_action="errors", errors={"text": "Write the update, or press Cancel."})
+            return
+        if len(text) > UPDATE_MAX:
+            ack(
+                response_action="errors",
+                errors={"text": f"Keep it to {UPDATE_MAX} characters (it has {len(text)})."},
+            )
+            return
+        ack()
+        chosen = values.get("stakeholders", {}).get("value", {}).get("selected_conversations")
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+        kind = UpdateKind(metadata.get("kind", UpdateKind.UPDATE.value))
+
+        def reply(**message: Any) -> None:
+            # A modal has no response_url: a refusal reaches the person in the channel.
+            notify.tell(services.client, channel, user, str(message.get("text", "")))
+
+        services.background.submit(
+            updates.send,
+            services,
+            channel,
+            text,
+            user,
+            reply,
+            kind,
+            list(chosen) if isinstance(chosen, list) else None,
+        )
+
+    app.action(update_blocks.OPEN_FORM)(on_button)
+    app.view(update_blocks.UPDATE_CALLBACK)(on_submit)
+
+
+def _open(services: Services, body: dict[str, Any], action: dict[str, Any]) -> None:
+    reply = reply_to(body.get("response_url"))
+    try:
+        value = json.loads(action.get("value") or "{}")
+        incident_id, kind = int(value["incident"]), UpdateKind(value["kind"])
+    except (ValueError, KeyError, TypeError):
+        reply(text="That button is damaged; nothing was changed.")
+        return
+    channel = str((body.get("channel") or {}).get("id", ""))
+    try:
+        updates.open_form(services, body["trigger_id"], channel, incident_id, kind)
+    except InvalidInput as problem:
+        reply(text=str(problem))
+    except SlackApiError as exc:
+        log.warning("could not open the update form: %s", exc.response.get("error"))
+        reply(text="Slack would not open the form in time; click the button again.")

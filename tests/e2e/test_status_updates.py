@@ -1,0 +1,184 @@
+"""Status updates on the severity's cadence: nudges on time, updates that reset the clock,
+resolution that stops it, and a restart that neither loses nor bursts."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import ALICE, BOB, CARA
+from tests.e2e.helpers import stored_incidents, timeline_kinds
+from tests.e2e.test_controls import public
+from tests.slack_standin import SlackStandIn
+from tests.support import BotProcess
+
+CADENCE = "sev1=2s,sev2=2s,sev3=3s,sev4=0"
+
+
+@pytest.fixture
+def bot_env() -> dict[str, str]:
+    return {"INCIDENTBOT_STATUS_UPDATE_EVERY": CADENCE}
+
+
+def open_incident(bot: BotProcess, slack: SlackStandIn, general: str, sev: str = "sev3") -> Any:
+    bot.command(f"declare {sev} Ranker CTR down 15%", user=ALICE, channel=general).wait_reply()
+    incident = stored_incidents(bot.database_url)[-1]
+    return slack.channels[incident.channel_id]
+
+
+def nudges(channel: Any) -> list[dict[str, Any]]:
+    return [m for m in public(channel) if m["text"].startswith("A status update for")]
+
+
+def test_nudges_come_on_cadence_an_update_resets_them_and_resolving_stops_them(
+    bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str
+) -> None:
+    declared = time.time()
+    channel = open_incident(bot, slack, general)
+    first = slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")[0]
+    waited = time.time() - declared
+    assert 2.0 <= waited <= 6.0, waited  # sev3 is every 3 s here
+    assert "Nobody holds Comms Lead or Commander yet" in str(first["blocks"])
+    assert "first notice" in str(first["blocks"])
+
+    bot.command("role comms-lead <@U0BOB0002|bob>", user=ALICE, channel=channel.id)
+    slack.wait_for(
+        lambda: [m for m in public(channel) if m["text"].startswith("First notice for INC-1")],
+        what="the first-notice proposal to the new Comms Lead",
+    )
+    bot.command(
+        "update Ranker shows stale items to 15% of users; rolling back. Next update 10:30.",
+        user=BOB,
+        channel=channel.id,
+    )
+    slack.wait_for(
+        lambda: [m for m in public(channel) if m["text"].startswith("*First notice* from")],
+        what="the update in the channel",
+    )
+    updated = time.time()
+    told = slack.wait_for(
+        lambda: [m for m in slack.channels[broadcast].messages if "*First notice*" in m["text"]],
+        what="the update in the broadcast channel",
+    )
+    assert "rolling back" in told[0]["text"]
+    count = len(nudges(channel))
+    after = slack.wait_for(
+        lambda: len(nudges(channel)) > count and nudges(channel)[-1], timeout=10, what="next nudge"
+    )
+    assert time.time() - updated >= 2.0  # the clock restarted at the update
+    assert "<@U0BOB0002>" in str(after["blocks"])  # addressed to the Comms Lead
+
+    bot.command("resolve Rolled back to ranker v7", user=ALICE, channel=channel.id)
+    slack.wait_for(
+        lambda: [m for m in slack.channels[broadcast].messages if "INC-1 resolved" in m["text"]],
+        what="the resolution",
+    )
+    resolution = next(
+        m for m in slack.channels[broadcast].messages if "INC-1 resolved" in m["text"]
+    )["text"]
+    assert "*What happened:* Rolled back to ranker v7" in resolution
+    settled = len(nudges(channel))
+    time.sleep(7)  # two cadences
+    assert len(nudges(channel)) == settled
+    kinds = timeline_kinds(bot.database_url, 1)
+    assert kinds.count("status_update") == 2  # the first notice and the resolution
+
+
+def test_two_unanswered_nudges_tell_the_commander(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    channel = open_incident(bot, slack, general, sev="sev2")
+    bot.command("role commander <@U0CARA003|cara>", user=ALICE, channel=channel.id)
+    bot.command("role comms-lead <@U0BOB0002|bob>", user=ALICE, channel=channel.id)
+    told = slack.wait_for(
+        lambda: [
+            m
+            for m in channel.messages
+            if m.get("ephemeral_to") == CARA and "no status update for 2 reminders" in m["text"]
+        ],
+        timeout=15,
+        what="the Commander to hear of two missed updates",
+    )
+    assert told
+    assert len(nudges(channel)) >= 2
+
+
+def test_a_restart_sends_one_catch_up_nudge_not_a_burst(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    channel = open_incident(bot, slack, general)
+    slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")
+    bot.stop()
+    before = len(nudges(channel))
+    time.sleep(7)  # two nudges fall due while the bot is down
+    bot.start()
+    slack.wait_for(lambda: len(nudges(channel)) > before, timeout=5, what="a catch-up nudge")
+    time.sleep(1.5)
+    assert len(nudges(channel)) == before + 1  # one, not two
+    slack.wait_for(lambda: len(nudges(channel)) == before + 2, timeout=6, what="back on cadence")
+
+
+def test_updates_and_nudge_buttons_refuse_what_cannot_be_done(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    channel = open_incident(bot, slack, general)
+    empty = bot.command("update", user=BOB, channel=general).wait_reply()
+    assert "works inside an incident channel" in empty["text"]
+    long = bot.command("update " + "x" * 3001, user=BOB, channel=channel.id).wait_reply()
+    assert long["text"].startswith("That update is 3001 characters")
+    nudge = slack.wait_for(lambda: nudges(channel), timeout=10, what="a nudge")[0]
+    bot.command("resolve", user=ALICE, channel=channel.id)
+    slack.wait_for(lambda: stored_incidents(bot.database_url)[0].status == "resolved")
+    late = bot.command("update all good", user=BOB, channel=channel.id).wait_reply()
+    assert late["text"].startswith("INC-1 is resolved; no more status updates are due.")
+    button = next(
+        e
+        for b in nudge["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "status_update_open"
+    )
+    _, key = slack.block_action(
+        bot.url,
+        user=BOB,
+        channel=channel.id,
+        message_ts=nudge["ts"],
+        action={"action_id": "status_update_open", "value": button["value"]},
+    )
+    answer = slack.wait_for(lambda: slack.responses.get(key), what="the refusal")[0]
+    assert answer["text"] == "INC-1 is resolved; no more status updates are due."
+    assert timeline_kinds(bot.database_url, 1).count("status_update") == 1  # the resolution
+
+
+def test_the_form_is_drafted_from_the_template_and_reaches_stakeholders(
+    bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str
+) -> None:
+    channel = open_incident(bot, slack, general)
+    clients = slack.add_channel("risk-clients", members={ALICE})
+    bot.command("update", user=BOB, channel=channel.id)
+    view = slack.wait_for(lambda: list(slack.views.values()), what="the update form")[-1]
+    draft = str(view["blocks"])
+    assert "INC-1 (SEV3, medium): Ranker CTR down 15%" in draft
+    assert "*Next update:* " in draft and "UTC" in draft
+    response = slack.submit_view(
+        bot.url, user=BOB, view_id=view["id"], values={"text": "  ", "stakeholders": []}
+    )
+    assert response.json()["errors"] == {"text": "Write the update, or press Cancel."}
+    slack.submit_view(
+        bot.url,
+        user=BOB,
+        view_id=view["id"],
+        values={"text": "Ranker rolled back; CTR recovering.", "stakeholders": [clients]},
+    )
+    for target in (broadcast, clients):
+        slack.wait_for(
+            lambda t=target: [
+                m for m in slack.channels[t].messages if "CTR recovering" in m["text"]
+            ],
+            what=f"the update in {target}",
+        )
+    (incident,) = stored_incidents(bot.database_url)
+    assert incident.stakeholder_channels == [clients]
+    assert incident.last_update_at is not None
