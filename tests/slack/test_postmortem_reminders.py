@@ -1,0 +1,85 @@
+"""Post-mortem reminders reach the Commander when due, and the day before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from bot import reminders
+from bot.config import load_settings
+from bot.db import Database
+from bot.incidents import timeline
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.resolve import resolve
+from bot.incidents.severity import Severity
+from bot.models import Incident, Reminder, RoleAssignment, utcnow
+from bot.slack.client import make_client
+from bot.slack.flows import nudges
+from bot.slack.services import Services
+from tests.conftest import CARA
+from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture
+def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+        }
+    )
+    built = Services.build(settings, db, make_client(settings, max_retries=0))
+    yield built
+    built.background.shutdown()
+
+
+def resolved_incident(services: Services, channel: str, severity: Severity) -> int:
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Credit model bias", severity, "U1"))
+        incident.channel_id = channel
+        incident.roles.append(RoleAssignment(role="commander", user_id=CARA))
+        resolve(session, incident, by="U1")
+        reminders.resolved(session, incident, utcnow())
+        return incident.id
+
+
+def fall_due(services: Services, incident_id: int, kind: str) -> None:
+    with services.db.begin() as session:
+        session.execute(
+            update(Reminder)
+            .where(Reminder.incident_id == incident_id, Reminder.kind == kind)
+            .values(due_at=utcnow() - timedelta(seconds=1))
+        )
+
+
+def test_the_commander_hears_the_day_before_and_on_the_day(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-bias", members={"UBOTINCIDENT", CARA})
+    incident_id = resolved_incident(services, channel, Severity.SEV1)
+    assert nudges.tick(services) == 0  # nothing due yet
+    fall_due(services, incident_id, reminders.POSTMORTEM_EVE)
+    assert nudges.tick(services) == 1
+    fall_due(services, incident_id, reminders.POSTMORTEM_DUE)
+    assert nudges.tick(services) == 1
+    told = [m["text"] for m in slack.channels[channel].messages if m.get("ephemeral_to") == CARA]
+    assert len(told) == 2
+    assert "post-mortem for INC-1 (SEV1, resolved" in told[0] and "is due tomorrow" in told[0]
+    assert "is due today" in told[1]
+    assert nudges.tick(services) == 0  # each once
+
+
+def test_no_reminder_once_the_post_mortem_exists(services: Services, slack: SlackStandIn) -> None:
+    channel = slack.add_channel("inc-done", members={"UBOTINCIDENT", CARA})
+    incident_id = resolved_incident(services, channel, Severity.SEV2)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        timeline.record(session, incident, "postmortem_published", "Post-mortem published")
+    fall_due(services, incident_id, reminders.POSTMORTEM_DUE)
+    assert nudges.tick(services) == 1  # claimed, and nothing said
+    assert slack.channels[channel].messages == []
