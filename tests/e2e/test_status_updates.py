@@ -166,6 +166,16 @@ def test_the_form_is_drafted_from_the_template_and_reaches_stakeholders(
         bot.url, user=BOB, view_id=view["id"], values={"text": "  ", "stakeholders": []}
     )
     assert response.json()["errors"] == {"text": "Write the update, or press Cancel."}
+    drafted = next(b for b in view["blocks"] if b.get("block_id") == "text")["element"]
+    unchanged = slack.submit_view(
+        bot.url,
+        user=BOB,
+        view_id=view["id"],
+        values={"text": drafted["initial_value"], "stakeholders": []},
+    )
+    assert unchanged.json()["errors"]["text"].startswith(
+        "Replace or delete the parts in brackets first, e.g. [Say who notices it"
+    )
     slack.submit_view(
         bot.url,
         user=BOB,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -36,6 +37,13 @@ def register(app: App, services: Services) -> None:
                 errors={"text": f"Keep it to {UPDATE_MAX} characters (it has {len(text)})."},
             )
             return
+        left = unfilled(view, text)
+        if left:
+            ack(
+                response_action="errors",
+                errors={"text": f"Replace or delete the parts in brackets first, e.g. {left}"},
+            )
+            return
         ack()
         chosen = values.get("stakeholders", {}).get("value", {}).get("selected_conversations")
         metadata = json.loads(view.get("private_metadata") or "{}")
@@ -59,6 +67,22 @@ def register(app: App, services: Services) -> None:
 
     app.action(update_blocks.OPEN_FORM)(on_button)
     app.view(update_blocks.UPDATE_CALLBACK)(on_submit)
+
+
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{4,}\]")
+
+
+def unfilled(view: dict[str, Any], text: str) -> str | None:
+    """A [bracketed] prompt of the draft still in the text, word for word."""
+    drafted = next(
+        (
+            str(block.get("element", {}).get("initial_value") or "")
+            for block in view.get("blocks", [])
+            if block.get("block_id") == "text"
+        ),
+        "",
+    )
+    return next((p for p in _PLACEHOLDER.findall(drafted) if p in text), None)
 
 
 def _open(services: Services, body: dict[str, Any], action: dict[str, Any]) -> None:
