@@ -20,7 +20,13 @@ ROUTE = "ml-review"
 
 @pytest.fixture
 def bot_env() -> dict[str, str]:
-    return {**ALERT_ENV, "INCIDENTBOT_ALERT_ROUTES": f"{ROUTE}=ask,*=declare"}
+    # The broadcast channel by name, as many deployments give it: Slack's chat.update
+    # takes only IDs, so the prompt must be redrawn by the ID Slack answered with.
+    return {
+        **ALERT_ENV,
+        "INCIDENTBOT_ALERT_ROUTES": f"{ROUTE}=ask,*=declare",
+        "INCIDENTBOT_BROADCAST_CHANNEL": "#incidents",
+    }
 
 
 def prompts(slack: SlackStandIn, broadcast: str) -> list[dict[str, Any]]:

@@ -577,6 +577,8 @@ class SlackStandIn:
         return {"channel": channel.id, "ts": message["ts"], "message": message}
 
     def _m_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        if str(args.get("channel", "")).startswith("#"):
+            raise SlackError("channel_not_found")  # chat.update takes channel IDs only
         channel = self._channel(args.get("channel"))
         message = self._find_message(channel.id, str(args.get("ts")))
         if message is None:

@@ -193,14 +193,15 @@ def show_prompt(services: Services, group_id: int) -> None:
             posted = services.client.chat_postMessage(
                 channel=channel, text=text, blocks=shown, unfurl_links=False
             )
-            ts = str(posted["ts"])
+            # The setting may name the channel (#incidents); chat.update takes only IDs.
+            ts, channel = str(posted["ts"]), str(posted["channel"])
         else:
             services.client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
         with services.db.begin() as session:
             session.execute(
                 update(AlertGroup)
                 .where(AlertGroup.id == group_id)
-                .values(prompt_ts=ts, shown_revision=revision)
+                .values(prompt_ts=ts, prompt_channel=channel, shown_revision=revision)
                 .execution_options(synchronize_session=False)
             )
 
