@@ -34,6 +34,7 @@ from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.models import Incident
+from bot.reminders import Cadence, next_update_due
 from bot.slack.text import channel_link, escape, mention, truncate
 from bot.templating import render_text
 
@@ -117,7 +118,7 @@ def role_fields(incident: Incident) -> list[MarkdownTextObject]:
     return fields
 
 
-def summary_blocks(incident: Incident) -> list[Block]:
+def summary_blocks(incident: Incident, cadence: Cadence | None = None) -> list[Block]:
     """The pinned incident summary: what, how bad, who, and the controls for what comes next."""
     sev = Severity(incident.severity)
     blocks: list[Block] = [
@@ -159,6 +160,9 @@ def summary_blocks(incident: Incident) -> list[Block]:
         )
     if incident.description:
         blocks.append(SectionBlock(text=md(f"*Description*\n{escape(incident.description)}")))
+    communication = _communication(incident, cadence)
+    if communication:
+        blocks.append(ContextBlock(elements=[md(communication)]))
     blocks += [
         DividerBlock(),
         SectionBlock(text=md("*Roles*"), fields=role_fields(incident)),
@@ -198,6 +202,16 @@ def slack_date(when: datetime) -> str:
     epoch = int(when.timestamp())
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _communication(incident: Incident, cadence: Cadence | None) -> str | None:
+    """When stakeholders last heard, and when they next expect to."""
+    last = incident.last_update_at
+    said = f"Stakeholders last updated {slack_date(last)}" if last else "No status update sent yet"
+    due = next_update_due(incident, cadence) if cadence is not None else None
+    if due is not None:
+        return f":mega: {said} · next update due {slack_date(due)} (`/incident update`)"
+    return f":mega: {said}" if last or incident.is_open else None
 
 
 def _declarer(incident: Incident) -> str:

@@ -52,7 +52,9 @@ def refresh_summary(services: Services, incident_id: int) -> None:
                 channel=channel,
                 ts=incident.summary_ts,
                 text=blocks.summary_text(incident),
-                blocks=blocks.render(blocks.summary_blocks(incident)),
+                blocks=blocks.render(
+                    blocks.summary_blocks(incident, services.settings.status_update_every)
+                ),
             )
         except SlackApiError as exc:
             if exc.response.get("error") != "message_not_found":
@@ -67,7 +69,9 @@ def _repost_summary(services: Services, incident: Incident) -> None:
     posted = services.client.chat_postMessage(
         channel=incident.channel_id,
         text=blocks.summary_text(incident),
-        blocks=blocks.render(blocks.summary_blocks(incident)),
+        blocks=blocks.render(
+            blocks.summary_blocks(incident, services.settings.status_update_every)
+        ),
         unfurl_links=False,
     )
     ts = str(posted["ts"])

@@ -69,7 +69,9 @@ class Provisioner:
             posted = self.client.chat_postMessage(
                 channel=channel_id,
                 text=blocks.summary_text(incident),
-                blocks=blocks.render(blocks.summary_blocks(incident)),
+                blocks=blocks.render(
+                    blocks.summary_blocks(incident, self.settings.status_update_every)
+                ),
                 unfurl_links=False,
             )
             ts = str(posted["ts"])

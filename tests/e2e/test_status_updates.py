@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import stored_incidents, timeline_kinds
-from tests.e2e.test_controls import public
+from tests.e2e.test_controls import public, summary_of
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
@@ -63,6 +63,11 @@ def test_nudges_come_on_cadence_an_update_resets_them_and_resolving_stops_them(
         what="the update in the broadcast channel",
     )
     assert "rolling back" in told[0]["text"]
+    slack.wait_for(
+        lambda: "Stakeholders last updated <!date^" in summary_of(channel),
+        what="the summary to show when stakeholders last heard",
+    )
+    assert "next update due <!date^" in summary_of(channel)
     count = len(nudges(channel))
     after = slack.wait_for(
         lambda: len(nudges(channel)) > count and nudges(channel)[-1], timeout=10, what="next nudge"

@@ -155,7 +155,9 @@ def _run(
         if parsed.name == "status":
             respond(
                 text=blocks.summary_text(incident),
-                blocks=blocks.render(blocks.summary_blocks(incident)),
+                blocks=blocks.render(
+                    blocks.summary_blocks(incident, services.settings.status_update_every)
+                ),
             )
             return
     channel, actor = str(command.get("channel_id")), str(command.get("user_id"))
