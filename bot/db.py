@@ -11,6 +11,9 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+# How long a SQLite writer waits for the one before it before giving up.
+SQLITE_BUSY_SECONDS = 30
+
 
 def normalise_url(url: str) -> str:
     """Accept the ``postgres://`` and ``postgresql://`` URLs hosts hand out; use psycopg 3."""
@@ -26,7 +29,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # Several threads write (the listener pool, the scheduler): wait for the
         # lock instead of failing at once.
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
     else:
         kwargs.update(pool_size=10, max_overflow=20)
     engine = create_engine(url, **kwargs)
@@ -54,12 +57,14 @@ def _take_turns_writing(engine: Engine) -> None:
     lock = threading.RLock()
 
     def before_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if not conn.info.get("writing") and statement.lstrip()[:7].upper().startswith(_WRITES):
-            lock.acquire()
-            conn.info["writing"] = True
+        if conn.info.get("writing") or not statement.lstrip()[:7].upper().startswith(_WRITES):
+            return
+        # Bounded like SQLite's own busy timeout: past it, the statement goes ahead
+        # and meets SQLite's lock, which fails it as it always would have.
+        conn.info["writing"] = "held" if lock.acquire(timeout=SQLITE_BUSY_SECONDS) else "timed out"
 
     def release(info: dict[str, Any]) -> None:
-        if info.pop("writing", False):
+        if info.pop("writing", None) == "held":
             lock.release()
 
     event.listen(engine, "before_cursor_execute", before_execute)
@@ -72,7 +77,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 
 
