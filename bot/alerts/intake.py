@@ -48,13 +48,11 @@ class AlertIntake:
         self._after = after
         self._queue: queue.Queue[Item | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._idle = threading.Condition()
-        self._in_hand = 0
 
     def submit(self, source: str, body: str, batch: AlertBatch) -> int:
         """Commit the delivery and queue it; returns its id. Raises if it could not be stored."""
         delivery_id = ingest.store(self._db, source, body)
-        self._put((delivery_id, batch))
+        self._queue.put((delivery_id, batch))
         return delivery_id
 
     def recover(self, older_than: timedelta = ingest.SWEEP_AFTER) -> int:
@@ -62,7 +60,7 @@ class AlertIntake:
         found = ingest.pending(self._db, older_than)
         for delivery_id, source, body in found:
             try:
-                self._put((delivery_id, PARSERS[source](json.loads(body))))
+                self._queue.put((delivery_id, PARSERS[source](json.loads(body))))
             except (KeyError, ValueError, PayloadError) as exc:
                 ingest.note_failure(self._db, delivery_id, f"unreadable: {exc}")
         return len(found)
@@ -83,16 +81,6 @@ class AlertIntake:
         self._thread.join(timeout)
         self._thread = None
 
-    def wait_idle(self, timeout: float) -> bool:
-        """True once nothing is queued or being applied (for tests and benchmarks)."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._in_hand == 0, timeout)
-
-    def _put(self, item: Item) -> None:
-        with self._idle:
-            self._in_hand += 1
-        self._queue.put(item)
-
     def _run(self) -> None:
         waiting: list[Item] = []
         stopping = False
@@ -111,7 +99,6 @@ class AlertIntake:
                     stopping = True
                     break
                 waiting.append(more)
-            done = 0
             try:
                 outcomes = self._apply(waiting)
                 done = max(1, len(outcomes))
@@ -119,12 +106,8 @@ class AlertIntake:
                     self._hand_on(outcome)
             except Exception:
                 log.exception("the alert intake failed on %d delivery(ies)", len(waiting))
-                done = len(waiting)
-            finally:
-                del waiting[:done]
-                with self._idle:
-                    self._in_hand -= done
-                    self._idle.notify_all()
+                done = len(waiting)  # stored: the sweep applies them later
+            del waiting[:done]
 
     def _apply(self, items: list[Item]) -> list[Outcome]:
         """Apply a prefix of ``items`` together, or, if that fails, each on its own."""

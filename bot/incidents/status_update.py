@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import reminders
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
-from bot.models import Incident, TimelineEvent, utcnow
+from bot.models import Incident, utcnow
 
 # Slack shows a section of up to 3,000 characters; an update is one message.
 UPDATE_MAX = 3000
@@ -45,15 +44,7 @@ def validate_text(text: str) -> str:
 
 
 def has_update(session: Session, incident_id: int) -> bool:
-    return (
-        session.scalar(
-            select(TimelineEvent.id)
-            .where(TimelineEvent.incident_id == incident_id)
-            .where(TimelineEvent.kind == "status_update")
-            .limit(1)
-        )
-        is not None
-    )
+    return timeline.has_event(session, incident_id, "status_update")
 
 
 def post_update(

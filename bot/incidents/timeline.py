@@ -5,9 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import Incident, TimelineEvent, utcnow
+
+
+def has_event(session: Session, incident_id: int, kind: str) -> bool:
+    """Whether the incident's timeline holds an event of ``kind``."""
+    found = session.scalar(
+        select(TimelineEvent.id)
+        .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)
+        .limit(1)
+    )
+    return found is not None
 
 
 def record(

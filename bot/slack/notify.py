@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -109,6 +109,15 @@ def post(client: WebClient, channel: str, text: str) -> str:
 def bookmark(client: WebClient, channel: str, title: str, link: str) -> None:
     """A link in the channel's bookmark bar (``bookmarks.add``)."""
     client.bookmarks_add(channel_id=channel, title=title, type="link", link=link)
+
+
+def teller(client: WebClient, channel: str, user: str) -> Callable[..., None]:
+    """A reply for work started from a modal, which has no response_url: ``tell``."""
+
+    def reply(**message: Any) -> None:
+        tell(client, channel, user, str(message.get("text", "")))
+
+    return reply
 
 
 def tell(client: WebClient, channel: str, user: str, text: str) -> None:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select, update
 
-from bot.config import load_settings
-from bot.db import Database
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.models import Incident, SlackEffect, utcnow
 from bot.slack import effects
-from bot.slack.client import make_client
 from bot.slack.services import Services
 from tests.slack_standin import SlackStandIn
-
-
-@pytest.fixture
-def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": slack.token,
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.api_url,
-        }
-    )
-    built = Services.build(settings, db, make_client(settings, max_retries=0))
-    yield built
-    built.background.shutdown()
 
 
 def owe(services: Services, *texts: str, channel: str, channel_made: bool = True) -> int:

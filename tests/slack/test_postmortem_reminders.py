@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import update
 
 from bot import reminders
-from bot.config import load_settings
-from bot.db import Database
 from bot.incidents import timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
 from bot.models import Incident, Reminder, RoleAssignment, utcnow
-from bot.slack.client import make_client
 from bot.slack.flows import nudges
 from bot.slack.services import Services
 from tests.conftest import CARA
 from tests.slack_standin import SlackStandIn
-
-
-@pytest.fixture
-def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
-    settings = load_settings(
-        {
-            "SLACK_BOT_TOKEN": slack.token,
-            "SLACK_SIGNING_SECRET": "s",
-            "SLACK_API_URL": slack.api_url,
-        }
-    )
-    built = Services.build(settings, db, make_client(settings, max_retries=0))
-    yield built
-    built.background.shutdown()
 
 
 def resolved_incident(services: Services, channel: str, severity: Severity) -> int:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import reminders
 from bot.incidents import timeline
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
-from bot.models import Incident, Reminder, TimelineEvent, utcnow
+from bot.models import Incident, Reminder, utcnow
 from bot.slack import blocks, effects, update_blocks
 from bot.slack.flows.updates import holder_for_updates
 
@@ -101,7 +100,9 @@ def _nudge(
 
 
 def _postmortem(session: Session, incident: Incident, reminder: Reminder) -> None:
-    if _has_postmortem(session, incident.id) or incident.channel_id is None:
+    if timeline.has_event(session, incident.id, "postmortem_published"):
+        return  # written already
+    if incident.channel_id is None:
         return
     when = "today" if reminder.kind == reminders.POSTMORTEM_DUE else "tomorrow"
     text = (
@@ -119,16 +120,4 @@ def _postmortem(session: Session, incident: Incident, reminder: Reminder) -> Non
         effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
     timeline.record(
         session, incident, "postmortem_reminded", f"Post-mortem reminder ({when})", due=when
-    )
-
-
-def _has_postmortem(session: Session, incident_id: int) -> bool:
-    return (
-        session.scalar(
-            select(TimelineEvent.id)
-            .where(TimelineEvent.incident_id == incident_id)
-            .where(TimelineEvent.kind == "postmortem_published")
-            .limit(1)
-        )
-        is not None
     )

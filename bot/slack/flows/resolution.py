@@ -10,10 +10,9 @@ from bot import reminders
 from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
 from bot.models import Incident, Reminder, utcnow
-from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
-from bot.slack.flows.updates import facts
+from bot.slack.flows.updates import facts, tell_everyone
 from bot.slack.text import channel_link, escape
 from bot.templating import render_text
 
@@ -37,26 +36,13 @@ def resolve_incident(
             session, incident, text, by=actor, kind=UpdateKind.RESOLUTION, cadence=cadence, now=now
         )
         body = escape(text)
-        effects.enqueue(session, incident.id, "summary")
-        effects.enqueue(
+        tell_everyone(
+            services,
             session,
-            incident.id,
-            "post",
-            channel=channel_id,
-            text=f":white_check_mark: <@{actor}> resolved {incident.reference}.\n{body}",
+            incident,
+            f":white_check_mark: <@{actor}> resolved {incident.reference}.\n{body}",
+            f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
         )
-        targets = (
-            [services.settings.broadcast_channel] if services.settings.broadcast_channel else []
-        )
-        targets += [c for c in incident.stakeholder_channels or [] if c not in targets]
-        for target in targets:
-            effects.enqueue(
-                session,
-                incident.id,
-                "post",
-                channel=target,
-                text=f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
-            )
         return incident
 
     apply(services, channel_id, record, reply)

@@ -78,29 +78,31 @@ def send(
         cleaned = post_update(session, incident, text, by=actor, kind=kind, cadence=cadence)
         label = UpdateKind.FIRST_NOTICE.label if first else kind.label
         body = escape(cleaned)
-        effects.enqueue(
+        tell_everyone(
+            services,
             session,
-            incident.id,
-            "post",
-            channel=channel_id,
-            text=f"*{label}* from <@{actor}>, sent to stakeholders:\n{body}",
+            incident,
+            f"*{label}* from <@{actor}>, sent to stakeholders:\n{body}",
+            f"*{label}* · {incident.reference} · {channel_link(incident.channel_id)}\n{body}",
         )
-        for target in _audience(services, incident):
-            effects.enqueue(
-                session,
-                incident.id,
-                "post",
-                channel=target,
-                text=f"*{label}* · {incident.reference} · {channel_link(incident.channel_id)}\n"
-                f"{body}",
-            )
-        effects.enqueue(session, incident.id, "summary")
         return cleaned
 
     apply(services, channel_id, record, reply)
 
 
-def _audience(services: Services, incident: Incident) -> list[str]:
+def tell_everyone(
+    services: Services, session: Session, incident: Incident, in_channel: str, outside: str
+) -> None:
+    """Owe the incident channel one text and every audience channel another; redraw."""
+    assert incident.channel_id is not None
+    effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=in_channel)
+    for target in audience(services, incident):
+        effects.enqueue(session, incident.id, "post", channel=target, text=outside)
+    effects.enqueue(session, incident.id, "summary")
+
+
+def audience(services: Services, incident: Incident) -> list[str]:
+    """Where updates go besides the incident channel: broadcast, then stakeholders."""
     targets = [services.settings.broadcast_channel] if services.settings.broadcast_channel else []
     for channel in incident.stakeholder_channels or []:
         if channel not in targets and channel != incident.channel_id:

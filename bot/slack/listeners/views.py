@@ -89,10 +89,7 @@ def register(app: App, services: Services) -> None:
         ack()
         metadata = json.loads(view.get("private_metadata") or "{}")
         channel, user = str(metadata.get("channel", "")), body["user"]["id"]
-
-        def reply(**message: Any) -> None:
-            # A modal has no response_url: a refusal reaches the person in the channel.
-            notify.tell(services.client, channel, user, str(message.get("text", "")))
+        reply = notify.teller(services.client, channel, user)
 
         services.background.submit(
             triage_flow.add_note,

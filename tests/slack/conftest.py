@@ -1,0 +1,27 @@
+"""The bot's services wired to the Slack stand-in, for tests that call flows directly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from bot.config import load_settings
+from bot.db import Database
+from bot.slack.client import make_client
+from bot.slack.services import Services
+from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture
+def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": "s",
+            "SLACK_API_URL": slack.api_url,
+        }
+    )
+    built = Services.build(settings, db, make_client(settings, max_retries=0))
+    yield built
+    built.background.shutdown()
