@@ -39,6 +39,11 @@ def test_alertmanager_groups_become_incidents_repeats_are_absorbed_and_resolutio
         return [c for c in slack.channels.values() if c.name.startswith("inc-")]
 
     slack.wait_for(lambda: len(channels()) == 2, timeout=30, what="one channel per group")
+    # Slack has made the channels; wait until the bot has recorded them too.
+    slack.wait_for(
+        lambda: all(i.channel_id for i in stored_incidents(database_url)),
+        what="the channels recorded",
+    )
     by_title = {i.title: i for i in stored_incidents(database_url)}
     assert set(by_title) == {
         "FeatureDrift: FeatureDrift on fraud-scorer",
