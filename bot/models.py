@@ -95,6 +95,8 @@ class Incident(Base):
     last_update_at: Mapped[datetime | None]
     # Channels besides the broadcast one that status updates also go to.
     stakeholder_channels: Mapped[list[str] | None] = mapped_column(JSON)
+    # The latest post-mortem uploaded to the channel, linked from the summary.
+    postmortem_url: Mapped[str | None] = mapped_column(String(500))
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -154,6 +156,10 @@ class TimelineEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set for events that must exist once however often Slack delivers what caused
+    # them (a :pushpin: reaction retried with X-Slack-Retry-Num): the database refuses
+    # the second.
+    dedup_key: Mapped[str | None] = mapped_column(String(200), unique=True)
 
     incident: Mapped[Incident] = relationship(back_populates="events")
 
