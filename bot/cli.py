@@ -1,4 +1,4 @@
-"""``incidentbot``: serve, migrate, manifest."""
+"""``incidentbot``: serve, migrate, postmortem, manifest."""
 
 from __future__ import annotations
 
@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database to the newest schema")
     migrate.set_defaults(run=_migrate)
 
+    postmortem = commands.add_parser(
+        "postmortem", help="export an incident's post-mortem (Markdown or HTML)"
+    )
+    postmortem.add_argument("incident", metavar="INCIDENT", help="e.g. INC-12 or 12")
+    postmortem.add_argument("--format", choices=("md", "html"), default="md")
+    postmortem.add_argument(
+        "-o", "--output", metavar="FILE", help="write here instead of standard output"
+    )
+    postmortem.set_defaults(run=_postmortem)
+
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     manifest.add_argument("--url", required=True, help="the bot's public https base URL")
     manifest.set_defaults(run=_manifest)
@@ -67,6 +77,36 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 
     upgrade(settings.database_url)
     print("incidentbot: the database is at the newest schema.")
+    return 0
+
+
+def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.db import Database
+    from bot.migrate import is_current
+    from bot.postmortem import PostmortemError, find, produce
+
+    if not is_current(settings.database_url):
+        raise ConfigError(
+            "The database is not at the newest schema (or does not exist); run "
+            "`incidentbot migrate` first, with the same DATABASE_URL as the bot."
+        )
+    database = Database(settings.database_url)
+    try:
+        with database.begin() as session:
+            incident = find(session, args.incident)
+            document, _ = produce(session, incident, args.format, settings.templates_dir)
+    except PostmortemError as problem:
+        print(f"incidentbot: {problem}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    if args.output:
+        Path(args.output).write_text(document.text, encoding="utf-8")
+        print(f"incidentbot: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(document.text)
     return 0
 
 

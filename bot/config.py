@@ -43,6 +43,7 @@ class Settings:
     data_dir: Path | None = None
     channel_prefix: str = DEFAULT_CHANNEL_PREFIX
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
+    templates_dir: Path | None = None
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -125,6 +126,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if not data_path.is_dir():
             raise ConfigError(f"INCIDENTBOT_DATA_DIR {data_dir!r} is not a folder on this machine.")
 
+    templates = get("INCIDENTBOT_TEMPLATES_DIR")
+    templates_path: Path | None = None
+    if templates:
+        templates_path = Path(templates).resolve()
+        if not templates_path.is_dir():
+            raise ConfigError(
+                f"INCIDENTBOT_TEMPLATES_DIR {templates!r} is not a folder on this machine; it "
+                "should hold your own postmortem.md.j2 and/or postmortem.html.j2."
+            )
+
     broadcast = get("INCIDENTBOT_BROADCAST_CHANNEL")
     if broadcast and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", broadcast):
         raise ConfigError(
@@ -157,4 +168,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_path,
         channel_prefix=prefix,
         alert_policy=policy,
+        templates_dir=templates_path,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.slack.listeners.events import SUBSCRIBED
+from bot.slack.listeners.timeline_actions import SHORTCUT
 
 # What the bot does with each scope, so an admin reviewing the install can check.
 BOT_SCOPES = {
@@ -53,6 +54,14 @@ def build_manifest(url: str, name: str = "Incident Bot") -> dict[str, Any]:
                     "description": "Declare and run ML incidents",
                     "usage_hint": "declare sev1 <title> | list | status | help",
                     "should_escape": True,
+                }
+            ],
+            "shortcuts": [
+                {
+                    "name": "Add to incident timeline",
+                    "type": "message",
+                    "callback_id": SHORTCUT,
+                    "description": "Put this message on the incident's timeline",
                 }
             ],
         },

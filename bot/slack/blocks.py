@@ -33,7 +33,7 @@ from bot.incidents.categories import FAILURE_CATEGORIES, category_label
 from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.models import Incident
+from bot.models import Incident, TimelineEvent
 from bot.reminders import Cadence, next_update_due
 from bot.slack.text import channel_link, escape, mention, truncate
 from bot.templating import render_text
@@ -118,8 +118,15 @@ def role_fields(incident: Incident) -> list[MarkdownTextObject]:
     return fields
 
 
-def summary_blocks(incident: Incident, cadence: Cadence | None = None) -> list[Block]:
-    """The pinned incident summary: what, how bad, who, and the controls for what comes next."""
+def summary_blocks(
+    incident: Incident,
+    cadence: Cadence | None = None,
+    open_actions: Sequence[TimelineEvent] = (),
+) -> list[Block]:
+    """The pinned incident summary: what, how bad, who, and the controls for what comes next.
+
+    Open action items stay listed after resolution: they are what the incident left to do.
+    """
     sev = Severity(incident.severity)
     blocks: list[Block] = [
         HeaderBlock(
@@ -163,6 +170,19 @@ def summary_blocks(incident: Incident, cadence: Cadence | None = None) -> list[B
     communication = _communication(incident, cadence)
     if communication:
         blocks.append(ContextBlock(elements=[md(communication)]))
+    if incident.postmortem_url and incident.postmortem_url.startswith("https://"):
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    md(
+                        f":page_facing_up: <{incident.postmortem_url}|Post-mortem"
+                        f"{' (draft)' if incident.is_open else ''}>"
+                    )
+                ]
+            )
+        )
+    if open_actions:
+        blocks.append(SectionBlock(text=md(_actions_text(open_actions))))
     blocks += [
         DividerBlock(),
         SectionBlock(text=md("*Roles*"), fields=role_fields(incident)),
@@ -173,6 +193,20 @@ def summary_blocks(incident: Incident, cadence: Cadence | None = None) -> list[B
         ContextBlock(elements=[md("`/incident help` lists what you can do in this channel.")])
     )
     return blocks
+
+
+SUMMARY_ACTIONS_SHOWN = 5
+
+
+def _actions_text(items: Sequence[TimelineEvent]) -> str:
+    lines = [f"*Open action items ({len(items)})*"]
+    for item in items[:SUMMARY_ACTIONS_SHOWN]:
+        owner, due = item.data.get("owner"), item.data.get("due")
+        extra = (f" · {mention(owner)}" if owner else "") + (f" · due {due}" if due else "")
+        lines.append(f"• {truncate(escape(str(item.data.get('item', ''))), 200)}{extra}")
+    if len(items) > SUMMARY_ACTIONS_SHOWN:
+        lines.append(f"…and {len(items) - SUMMARY_ACTIONS_SHOWN} more in `/incident timeline`")
+    return "\n".join(lines)
 
 
 def _controls(incident: Incident) -> list[Any]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 from bot.incidents.declare import validate_title
 from bot.incidents.errors import InvalidInput
+from bot.incidents.notes import clean_action, clean_note
 from bot.incidents.roles import Role, parse_role
 from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.slack.text import plain_from_slack
@@ -116,9 +119,87 @@ def parse_severity_args(args: str) -> Severity:
     return severity
 
 
+@dataclass(frozen=True)
+class ActionArgs:
+    text: str  # plain text
+    owner: str | None  # as typed: <@U123|cara> or @cara
+    due: date | None
+
+
+ACTION_USAGE = (
+    "Usage: `/incident action <what needs doing> [@owner] [due date]`, e.g. "
+    "`/incident action Alert on null rates in the payments feed @cara 2026-12-04`. "
+    "The due date is YYYY-MM-DD, `today` or `tomorrow`."
+)
+_MENTION = re.compile(r"^(<@[UW][A-Z0-9]+(\|[^>]*)?>|@[\w.\-]+)$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+def parse_action_args(args: str, today: date | None = None) -> ActionArgs:
+    """``<text> [@owner] [due]``: the owner and the date are read off the end, in either order."""
+    today = today or datetime.now(UTC).date()
+    words = args.split()
+    owner: str | None = None
+    due: date | None = None
+    while words:
+        last = words[-1]
+        if owner is None and _MENTION.match(last):
+            owner = words.pop()
+        elif due is None and (parsed := _due_date(last, today)) is not None:
+            words.pop()
+            due = parsed
+            if words and words[-1].lower() in {"due", "by"}:
+                words.pop()
+        else:
+            break
+    text = plain_from_slack(" ".join(words))
+    try:
+        return ActionArgs(clean_action(text), owner, due)
+    except InvalidInput as problem:
+        raise InvalidInput(f"{problem} {ACTION_USAGE}") from None
+
+
+def _due_date(word: str, today: date) -> date | None:
+    lowered = word.lower().removeprefix("due:")
+    if lowered == "today":
+        return today
+    if lowered == "tomorrow":
+        return today + timedelta(days=1)
+    if not _ISO_DATE.match(lowered):
+        return None
+    try:
+        due = date.fromisoformat("-".join(part.zfill(2) for part in lowered.split("-")))
+    except ValueError:
+        raise InvalidInput(f"`{word}` is not a date. {ACTION_USAGE}") from None
+    if due < today:
+        raise InvalidInput(
+            f"The due date {due.isoformat()} has passed; give one from today on. {ACTION_USAGE}"
+        )
+    return due
+
+
+def parse_page(args: str) -> int:
+    """``/incident timeline [page]``."""
+    word = args.strip()
+    if not word:
+        return 1
+    if word.isdigit() and int(word) >= 1:
+        return int(word)
+    raise InvalidInput(
+        f"`{plain_from_slack(word)[:20]}` is not a page number. Usage: `/incident timeline` "
+        "or `/incident timeline 2`."
+    )
+
+
 def check_arguments(command: Command) -> None:
     """Refuse malformed arguments before the acknowledgement (no database, no Slack)."""
     if command.name == "role":
         parse_role_args(command.args)
     elif command.name == "severity":
         parse_severity_args(command.args)
+    elif command.name == "note":
+        clean_note(plain_from_slack(command.args))
+    elif command.name == "action":
+        parse_action_args(command.args)
+    elif command.name == "timeline":
+        parse_page(command.args)

@@ -191,6 +191,24 @@ def _runbook(services: Services, incident_id: int, payload: dict[str, Any]) -> N
     triage.offer_runbook(services, incident_id, Runbook(payload["runbook"]))
 
 
+def _action_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import timeline
+
+    timeline.redraw_action(
+        services,
+        _incident_channel(services, incident_id),
+        payload["ts"],
+        payload["item_id"],
+        payload.get("closed_by"),
+    )
+
+
+def _postmortem(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import postmortem
+
+    postmortem.upload(services, incident_id, payload["by"])
+
+
 def _alert_digest(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     from bot.slack.flows import alerts
 
@@ -209,4 +227,6 @@ PERFORMERS: dict[str, Performer] = {
     "card": _card,
     "follow_up": _follow_up,
     "runbook": _runbook,
+    "action_card": _action_card,
+    "postmortem": _postmortem,
 }

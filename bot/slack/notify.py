@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.incidents import provisioning
+from bot.incidents import notes, provisioning
 from bot.models import Incident
 from bot.slack import blocks
 
@@ -44,34 +44,34 @@ def refresh_summary(services: Services, incident_id: int) -> None:
     with incident_lock(incident_id):
         with services.db.begin() as session:
             incident = session.get(Incident, incident_id)
+            actions = notes.open_actions(session, incident_id) if incident else []
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
+        summary = blocks.render(
+            blocks.summary_blocks(incident, services.settings.status_update_every, actions)
+        )
         try:
             client.chat_update(
                 channel=channel,
                 ts=incident.summary_ts,
                 text=blocks.summary_text(incident),
-                blocks=blocks.render(
-                    blocks.summary_blocks(incident, services.settings.status_update_every)
-                ),
+                blocks=summary,
             )
         except SlackApiError as exc:
             if exc.response.get("error") != "message_not_found":
                 raise
-            _repost_summary(services, incident)
+            _repost_summary(services, incident, summary)
         client.conversations_setTopic(channel=channel, topic=blocks.topic(incident))
 
 
-def _repost_summary(services: Services, incident: Incident) -> None:
+def _repost_summary(services: Services, incident: Incident, summary: list[Any]) -> None:
     assert incident.channel_id is not None
     log.info("the summary of %s was gone; posting it again", incident.reference)
     posted = services.client.chat_postMessage(
         channel=incident.channel_id,
         text=blocks.summary_text(incident),
-        blocks=blocks.render(
-            blocks.summary_blocks(incident, services.settings.status_update_every)
-        ),
+        blocks=summary,
         unfurl_links=False,
     )
     ts = str(posted["ts"])

@@ -39,6 +39,7 @@ class Channel:
     deleted: list[dict[str, Any]] = field(default_factory=list)  # still on stale clients
     pins: list[str] = field(default_factory=list)
     bookmarks: list[dict[str, str]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # shared here, newest last
     created: float = field(default_factory=time.time)
 
 
@@ -73,6 +74,7 @@ class SlackStandIn:
         self.triggers: dict[str, float] = {}
         self.calls: list[dict[str, Any]] = []
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self.uploads: dict[str, dict[str, Any]] = {}  # file ID -> what was announced and sent
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         # One pooled client for everything sent to the bot: a new client per request
@@ -246,21 +248,96 @@ class SlackStandIn:
         body = urlencode(form).encode()
         return PreparedCommand(self, body, self.signed_headers(body, **sign), key)
 
-    def event(self, bot_url: str, event: dict[str, Any], **sign: Any) -> httpx.Response:
-        """Deliver an Events API event_callback, as Slack does."""
+    def event(
+        self,
+        bot_url: str,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        **sign: Any,
+    ) -> httpx.Response:
+        """Deliver an Events API event_callback, as Slack does.
+
+        A retry (``retry_num``) carries the first delivery's ``event_id`` and the
+        ``X-Slack-Retry-Num``/``X-Slack-Retry-Reason`` headers, as Slack's do.
+        """
         envelope = {
             "token": "legacy-verification-token",
             "team_id": TEAM,
             "api_app_id": APP,
             "type": "event_callback",
-            "event_id": f"Ev{next(self._ids):08d}",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
             "event_time": int(time.time()),
             "event": event,
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
         }
         body = json.dumps(envelope).encode()
         headers = {**self.signed_headers(body, **sign), "Content-Type": "application/json"}
+        if retry_num:
+            headers["X-Slack-Retry-Num"] = str(retry_num)
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
         return self._http.post(bot_url.rstrip("/") + "/slack/events", content=body, headers=headers)
+
+    def say(self, user: str, channel: str, text: str, *, thread_ts: str | None = None) -> str:
+        """A person posts a message (as it is stored: Slack's escaped text); returns its ts."""
+        with self._lock:
+            target = self.channels[channel]
+            if user not in target.members:
+                raise AssertionError(f"{user} is not in {target.name}")
+            message = self._message(target, {"text": text, "thread_ts": thread_ts})
+            message["user"] = user
+            target.messages.append(message)
+            return str(message["ts"])
+
+    def react(
+        self,
+        bot_url: str,
+        *,
+        user: str,
+        channel: str,
+        ts: str,
+        name: str = "pushpin",
+        removed: bool = False,
+        **deliver: Any,
+    ) -> tuple[httpx.Response, str]:
+        """A person adds (or takes away) a reaction; returns the answer and the event ID."""
+        with self._lock:
+            message = self._find_message(channel, ts)
+            author = message.get("user") if message else None
+        event_id = deliver.pop("event_id", None) or f"Ev{next(self._ids):08d}"
+        event = {
+            "type": "reaction_removed" if removed else "reaction_added",
+            "user": user,
+            "reaction": name,
+            "item_user": author,
+            "item": {"type": "message", "channel": channel, "ts": ts},
+            "event_ts": f"{time.time():.6f}",
+        }
+        return self.event(bot_url, event, event_id=event_id, **deliver), event_id
+
+    def message_shortcut(
+        self, bot_url: str, *, user: str, channel: str, ts: str, callback_id: str
+    ) -> tuple[httpx.Response, str]:
+        """Run a message shortcut from a message's menu; returns the answer and the reply key."""
+        with self._lock:
+            message = self._find_message(channel, ts)
+            if message is None:
+                raise AssertionError(f"no message {ts} in {channel}")
+            message = dict(message)
+        key, response_url = self.new_response_url()
+        payload = {
+            "type": "message_action",
+            "callback_id": callback_id,
+            "trigger_id": self._new_trigger(),
+            "action_ts": f"{time.time():.6f}",
+            "user": {"id": user, "name": self.users.get(user, {}).get("name", "someone")},
+            "channel": {"id": channel, "name": self.channels[channel].name},
+            "message_ts": ts,
+            "message": message,
+            "response_url": response_url,
+        }
+        return self._interaction(bot_url, payload), key
 
     def _interaction(self, bot_url: str, payload: dict[str, Any], **sign: Any) -> httpx.Response:
         payload.setdefault("team", {"id": TEAM, "domain": "standin"})
@@ -271,12 +348,23 @@ class SlackStandIn:
         return self.post_to_bot(bot_url, body, **sign)
 
     def block_action(
-        self, bot_url: str, *, user: str, channel: str, message_ts: str, action: dict[str, Any]
+        self,
+        bot_url: str,
+        *,
+        user: str,
+        channel: str,
+        message_ts: str,
+        action: dict[str, Any],
+        message: dict[str, Any] | None = None,
     ) -> tuple[httpx.Response, str]:
-        """Click/select a control on a message the bot posted."""
+        """Click/select a control on a message the bot posted (``message``: one only the
+        user sees, such as a reply on a response_url, which no channel stores)."""
+        ephemeral = message is not None
         with self._lock:
-            message = self._find_message(channel, message_ts) or next(
-                (m for m in self.channels[channel].deleted if m["ts"] == message_ts), None
+            message = (
+                message
+                or self._find_message(channel, message_ts)
+                or next((m for m in self.channels[channel].deleted if m["ts"] == message_ts), None)
             )
             if message is None:
                 raise AssertionError(f"no message {message_ts} in {channel}")
@@ -296,7 +384,7 @@ class SlackStandIn:
                 "type": "message",
                 "message_ts": message_ts,
                 "channel_id": channel,
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral,
             },
             "trigger_id": self._new_trigger(),
             "channel": {"id": channel, "name": self.channels[channel].name},
@@ -335,6 +423,8 @@ class SlackStandIn:
                 entry["selected_option"] = options.get(value) if value else None
             elif element["type"] == "multi_conversations_select":
                 entry["selected_conversations"] = list(value or [])
+            elif element["type"] == "datetimepicker":
+                entry["selected_date_time"] = int(value) if value is not None else None
             else:
                 entry["value"] = value
             state[block["block_id"]] = {element["action_id"]: entry}
@@ -368,6 +458,10 @@ class SlackStandIn:
                     key = self.path.rsplit("/", 1)[1]
                     standin._record_response(key, raw)
                     self._send(200, b"ok", "text/plain")
+                    return
+                if self.path.startswith("/upload/"):
+                    status = standin._receive_upload(self.path.rsplit("/", 1)[1], raw)
+                    self._send(status, b"OK - " + str(len(raw)).encode(), "text/plain")
                     return
                 if not self.path.startswith("/api/"):
                     self._send(404, b"not found", "text/plain")
@@ -626,6 +720,105 @@ class SlackStandIn:
         bookmark = {"id": self._new_id("Bk"), "title": title, "link": link, "type": kind}
         channel.bookmarks.append(bookmark)
         return {"bookmark": bookmark}
+
+    def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        if channel.is_private and BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        latest = args.get("latest")
+        inclusive = str(args.get("inclusive", "false")).lower() in {"true", "1"}
+        limit = int(args.get("limit") or 100)
+        found = [
+            m
+            for m in reversed(channel.messages)  # newest first, as Slack answers
+            if "ephemeral_to" not in m and m.get("thread_ts") in (None, m["ts"])
+        ]
+        if latest is not None:
+            found = [
+                m
+                for m in found
+                if float(m["ts"]) < float(latest) or (inclusive and m["ts"] == str(latest))
+            ]
+        return {"messages": found[:limit], "has_more": len(found) > limit}
+
+    def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        ts = str(args.get("ts", ""))
+        message = self._find_message(channel.id, ts)
+        if message is None:
+            raise SlackError("thread_not_found")
+        parent = message.get("thread_ts") or ts
+        thread = [m for m in channel.messages if m["ts"] == parent or m.get("thread_ts") == parent]
+        return {"messages": thread[: int(args.get("limit") or 1000)], "has_more": False}
+
+    def _m_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))
+        ts = str(args.get("message_ts", ""))
+        if self._find_message(channel.id, ts) is None:
+            raise SlackError("message_not_found")
+        return {
+            "channel": channel.id,
+            "permalink": f"https://standin.slack.invalid/archives/{channel.id}/p"
+            + ts.replace(".", ""),
+        }
+
+    def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        if not filename:
+            raise SlackError("invalid_arguments", "filename is required")
+        if length <= 0:
+            raise SlackError("invalid_arguments", "length must be the file's size in bytes")
+        file_id = self._new_id("F")
+        self.uploads[file_id] = {"filename": filename, "length": length, "data": None}
+        return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _receive_upload(self, file_id: str, data: bytes) -> int:
+        with self._lock:
+            upload = self.uploads.get(file_id)
+            if upload is None:
+                return 404
+            if len(data) != upload["length"]:
+                return 400  # Slack refuses a body that is not the announced length
+            upload["data"] = data
+            return 200
+
+    def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments", "files must list the uploaded file IDs")
+        channel = self._channel(args["channel_id"]) if args.get("channel_id") else None
+        if channel is not None and BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        shared = []
+        for entry in files:
+            upload = self.uploads.get(str(entry.get("id")))
+            if upload is None or upload["data"] is None:
+                raise SlackError("file_not_found", f"{entry.get('id')} was not uploaded")
+            name = upload["filename"]
+            shared.append(
+                {
+                    "id": entry["id"],
+                    "name": name,
+                    "title": entry.get("title") or name,
+                    "size": upload["length"],
+                    "mimetype": "image/png" if name.endswith(".png") else "text/plain",
+                    "permalink": f"https://standin.slack.invalid/files/{BOT_USER}/{entry['id']}/"
+                    + name,
+                    "content": upload["data"],
+                }
+            )
+        if channel is not None:
+            message = self._message(channel, {"text": args.get("initial_comment") or ""})
+            message["files"] = [{k: v for k, v in f.items() if k != "content"} for f in shared]
+            channel.messages.append(message)
+            channel.files.extend(shared)
+        return {"files": [{k: v for k, v in f.items() if k != "content"} for f in shared]}
 
     def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         limit = int(args.get("limit") or 100)

@@ -9,6 +9,7 @@ from bot.slack.listeners import (
     alert_actions,
     commands,
     events,
+    timeline_actions,
     update_actions,
     views,
 )
@@ -22,3 +23,4 @@ def register_all(app: App, services: Services) -> None:
     events.register(app, services)
     alert_actions.register(app, services)
     update_actions.register(app, services)
+    timeline_actions.register(app, services)

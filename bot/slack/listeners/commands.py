@@ -10,7 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.incidents import queries
+from bot.incidents import notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
@@ -20,14 +20,18 @@ from bot.slack.command_parser import (
     Command,
     check_arguments,
     parse,
+    parse_action_args,
     parse_declare,
+    parse_page,
     parse_role_args,
     parse_severity_args,
 )
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import resolution, updates
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
+from bot.slack.flows import timeline as timeline_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
 from bot.slack.text import escape, plain_from_slack
@@ -153,10 +157,11 @@ def _run(
             return
         incident_id = incident.id
         if parsed.name == "status":
+            actions = notes.open_actions(session, incident_id)
             respond(
                 text=blocks.summary_text(incident),
                 blocks=blocks.render(
-                    blocks.summary_blocks(incident, services.settings.status_update_every)
+                    blocks.summary_blocks(incident, services.settings.status_update_every, actions)
                 ),
             )
             return
@@ -175,5 +180,13 @@ def _run(
     elif parsed.name == "resolve":
         summary = plain_from_slack(parsed.args).strip() or None
         resolution.resolve_incident(services, channel, actor, summary, respond)
+    elif parsed.name == "note":
+        timeline_flow.add_note(services, channel, plain_from_slack(parsed.args), actor, respond)
+    elif parsed.name == "action":
+        timeline_flow.add_action(services, channel, parse_action_args(parsed.args), actor, respond)
+    elif parsed.name == "timeline":
+        timeline_flow.show(services, channel, parse_page(parsed.args), respond)
+    elif parsed.name == "postmortem":
+        postmortem_flow.publish(services, channel, actor, respond)
     else:
         respond(text=NOT_BUILT_YET.format(name=parsed.name))

@@ -1,0 +1,328 @@
+"""The blameless post-mortem: its data assembled from the timeline, rendered from templates.
+
+``assemble`` reads an incident's events once and returns plain data (dicts,
+lists, strings, datetimes): the same data our templates and a team's own
+templates (``INCIDENTBOT_TEMPLATES_DIR``) get. Sections the timeline can fill
+are filled; where only people know the answer, the templates ask for it.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
+from sqlalchemy.orm import Session
+
+from bot.incidents import key_times, timeline
+from bot.incidents.categories import category_label
+from bot.incidents.roles import Role
+from bot.incidents.severity import Severity
+from bot.incidents.triage import BY_KEY, answer_label
+from bot.models import Incident, TimelineEvent, utcnow
+from bot.templating import document_environment
+
+FORMATS = {"md": "postmortem.md.j2", "html": "postmortem.html.j2"}
+# Label keys that name a model version in alerts (Alertmanager, Grafana, generic).
+VERSION_LABELS = ("model_version", "version", "model_tag", "revision", "image_tag")
+EVENT_TEXT_MAX = 500
+
+
+class PostmortemError(Exception):
+    """The document cannot be produced; the message says why and what to fix."""
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    format: str
+    filename: str
+
+
+def assemble(
+    session: Session,
+    incident: Incident,
+    names: Mapping[str, str] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Everything a post-mortem template may use, from one read of the timeline."""
+    events = timeline.events(session, incident.id)
+    return build(incident, events, names or {}, now or utcnow())
+
+
+def build(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    names: Mapping[str, str],
+    now: datetime,
+) -> dict[str, Any]:
+    def person(user: str | None) -> str | None:
+        return f"@{names.get(user, user)}" if user else None
+
+    severity = Severity(incident.severity)
+    times = key_times.derive(incident, events)
+    done_items: set[int] = set()
+    triage: dict[str, dict[str, Any]] = {}
+    alerts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    proposals: list[dict[str, Any]] = []
+    severity_changes: list[dict[str, Any]] = []
+    handovers: list[dict[str, Any]] = []
+    drift: list[dict[str, Any]] = []
+    resolution: str | None = None
+    kinds: Counter[str] = Counter()
+    entries = []
+    for event in events:
+        kinds[event.kind] += 1
+        data = event.data or {}
+        at, actor = event.occurred_at, person(event.actor)
+        entries.append(
+            {
+                "at": at,
+                "kind": event.kind,
+                "label": timeline.label(event.kind),
+                "actor": actor,
+                "text": _short(event.text),
+                "link": data.get("permalink") if event.kind == "pinned_message" else None,
+            }
+        )
+        if event.kind == "triage_answered":
+            question = str(data.get("question"))
+            if question in BY_KEY:
+                triage.setdefault(question, {"notes": []})
+                triage[question].update(
+                    question=BY_KEY[question].text,
+                    answer=answer_label(question, str(data.get("answer"))),
+                    by=actor,
+                )
+        elif event.kind == "triage_note":
+            question = str(data.get("question"))
+            if question in BY_KEY:
+                triage.setdefault(question, {"notes": [], "question": BY_KEY[question].text})
+                triage[question]["notes"].append(event.text)
+        elif event.kind == "alert_fired":
+            alerts.append(
+                {
+                    "at": at,
+                    "title": event.text,
+                    "source": data.get("source"),
+                    "labels": dict(data.get("labels") or {}),
+                    "annotations": dict(data.get("annotations") or {}),
+                }
+            )
+        elif event.kind == "status_update":
+            updates.append(
+                {
+                    "at": at,
+                    "by": actor,
+                    "kind": str(data.get("update_kind", "update")).replace("_", " "),
+                    "text": str(data.get("message") or event.text),
+                }
+            )
+        elif event.kind == "triage_proposed":
+            proposals.append({"at": at, "cause": data.get("cause"), "text": event.text})
+        elif event.kind == "severity_changed":
+            severity_changes.append({"at": at, "by": actor, "text": event.text})
+        elif event.kind in ("role_assigned", "role_handed_over"):
+            handovers.append({"at": at, "by": actor, "text": event.text})
+        elif event.kind == "drift_found":
+            drift.append({"at": at, "text": event.text, "data": dict(data)})
+        elif event.kind == "action_item_done":
+            done_items.add(int(data.get("item_id", 0)))
+        elif event.kind == "resolved":
+            resolution = data.get("summary") or resolution
+    action_items = [
+        {
+            "text": str(e.data.get("item", "")),
+            "owner": person(e.data.get("owner")),
+            "due": e.data.get("due"),
+            "done": e.id in done_items,
+            "added_by": person(e.actor),
+            "at": e.occurred_at,
+        }
+        for e in events
+        if e.kind == "action_item"
+    ]
+    figures = [{"label": f.label, "duration": f.duration} for f in times.figures()]
+    first_update = updates[0]["at"] if updates else None
+    declared = incident.declared_at
+    impact = triage.get("impact", {}).get("answer")
+    context: dict[str, Any] = {
+        "incident": {
+            "reference": incident.reference,
+            "title": incident.title,
+            "severity": severity.label,
+            "severity_name": severity.info.name,
+            "severity_meaning": severity.info.meaning,
+            "expected_response": severity.info.expectation,
+            "status": incident.status,
+            "is_open": incident.is_open,
+            "service": incident.service,
+            "category": category_label(incident.failure_category),
+            "description": incident.description,
+            "declared_by": person(incident.declared_by),
+            "detected_by": incident.detected_by,
+            "channel": incident.channel_name,
+            "declared_at": declared,
+            "resolved_at": incident.resolved_at,
+        },
+        "draft": incident.is_open,
+        "generated_at": now,
+        "key_times": [
+            {
+                "name": which.value,
+                "label": which.label,
+                "at": times.at(which),
+                "source": times[which].source,
+                "corrected_by": person(times[which].corrected_by),
+            }
+            for which in key_times.KeyTime
+        ],
+        "figures": figures,
+        "timeline": entries,
+        "event_count": len(events),
+        "triage": [dict(question=BY_KEY[k].text, **v) for k, v in triage.items()],
+        "impact": impact,
+        "alerts": alerts,
+        "model_versions": _versions(alerts),
+        "drift": drift,
+        "roles": [
+            {"role": role.info.title, "holder": person(incident.holder(role))} for role in Role
+        ],
+        "role_changes": handovers,
+        "severity_changes": severity_changes,
+        "proposals": proposals,
+        "resolution": resolution,
+        "updates": updates,
+        "first_update_after": first_update - declared if first_update else None,
+        "nudges": kinds["update_nudged"],
+        "pinned": kinds["pinned_message"],
+        "notes": kinds["note"],
+        "action_items": action_items,
+        "open_action_items": [a for a in action_items if not a["done"]],
+    }
+    context["went_well"], context["went_badly"] = observations(context, times)
+    return context
+
+
+def observations(
+    context: Mapping[str, Any], times: key_times.KeyTimes
+) -> tuple[list[str], list[str]]:
+    """What the timeline itself says went well or badly; people add the rest."""
+    well: list[str] = []
+    badly: list[str] = []
+    detect = times.figures()[0].duration
+    if context["alerts"]:
+        well.append("Monitoring raised the alert that opened the incident.")
+    else:
+        badly.append("No alert fired: a person noticed first. What monitoring would have?")
+    if detect is not None and detect > timedelta(minutes=30):
+        badly.append(f"{key_times.spoken(detect)} passed between the first signal and declaring.")
+    first_update = context["first_update_after"]
+    if first_update is not None and first_update <= timedelta(minutes=30):
+        after = key_times.spoken(first_update)
+        well.append(f"Stakeholders had a first notice {after} after declaring.")
+    elif first_update is None:
+        badly.append("No status update reached stakeholders.")
+    if context["nudges"]:
+        badly.append(f"The Comms Lead was nudged {context['nudges']} time(s) for an update.")
+    if any(r["holder"] for r in context["roles"][1:]):
+        well.append("Roles were taken, so each lineage question had an owner.")
+    return well, badly
+
+
+def _versions(alerts: Sequence[Mapping[str, Any]]) -> list[str]:
+    found: dict[str, None] = {}
+    for alert in alerts:
+        for key in VERSION_LABELS:
+            value = alert["labels"].get(key) or alert["annotations"].get(key)
+            if value:
+                found[f"{key}={value}"] = None
+    return list(found)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= EVENT_TEXT_MAX else text[: EVENT_TEXT_MAX - 1] + "…"
+
+
+def render(
+    context: Mapping[str, Any],
+    fmt: str = "md",
+    templates_dir: Path | None = None,
+    chart: bytes | None = None,
+) -> Document:
+    """Render the whole document, or raise PostmortemError: never half a document."""
+    if fmt not in FORMATS:
+        raise PostmortemError(f"Unknown format {fmt!r}; use md or html.")
+    name = FORMATS[fmt]
+    env = document_environment(templates_dir, html=fmt == "html")
+    data = dict(context)
+    if chart is not None:
+        data["chart_png_base64"] = base64.b64encode(chart).decode("ascii")
+    try:
+        text = env.get_template(name).render(**data)
+    except TemplateNotFound as missing:
+        raise PostmortemError(f"The post-mortem template {missing.name} was not found.") from None
+    except TemplateSyntaxError as broken:
+        where = broken.filename or name
+        raise PostmortemError(
+            f"The post-mortem template {where} is broken at line {broken.lineno}: "
+            f"{broken.message}. Fix it, or remove it to use the built-in one."
+        ) from None
+    except TemplateError as failed:
+        origin = _origin(env, name)
+        raise PostmortemError(
+            f"The post-mortem template {origin} failed: {failed}. The data it may use is "
+            "listed in the README (Post-mortem templates)."
+        ) from None
+    reference = str(context["incident"]["reference"])
+    suffix = "-draft" if context.get("draft") else ""
+    return Document(text.strip() + "\n", fmt, f"postmortem-{reference}{suffix}.{fmt}")
+
+
+def _origin(env: Any, name: str) -> str:
+    try:
+        source = env.loader.get_source(env, name)
+        return str(source[1] or name)
+    except TemplateError:
+        return name
+
+
+def chart(context: Mapping[str, Any]) -> bytes:
+    from bot.charts import timeline_png
+
+    return timeline_png(
+        context["key_times"],
+        context["timeline"],
+        context["generated_at"],
+        f"{context['incident']['reference']}: phases and events",
+    )
+
+
+def produce(
+    session: Session,
+    incident: Incident,
+    fmt: str,
+    templates_dir: Path | None = None,
+    names: Mapping[str, str] | None = None,
+) -> tuple[Document, bytes]:
+    """The document in ``fmt`` and its chart (embedded in HTML, a separate PNG otherwise)."""
+    context = assemble(session, incident, names)
+    png = chart(context)
+    return render(context, fmt, templates_dir, png if fmt == "html" else None), png
+
+
+def find(session: Session, reference: str) -> Incident:
+    """``INC-12``, ``inc-12`` or ``12``."""
+    number = reference.strip().upper().removeprefix("INC-")
+    incident = session.get(Incident, int(number)) if number.isdigit() else None
+    if incident is None:
+        raise PostmortemError(
+            f"There is no incident {reference!r}; give its reference, e.g. INC-12 or 12."
+        )
+    return incident

@@ -1,0 +1,124 @@
+"""``/incident postmortem``: the document, uploaded to the incident channel.
+
+Publishing is an outbox effect, so a Slack outage delays the upload instead of
+losing it. The upload uses Slack's current flow (files.getUploadURLExternal,
+the upload itself, files.completeUploadExternal) through ``files_upload_v2``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import postmortem
+from bot.incidents import notes, timeline
+from bot.models import Incident, TimelineEvent
+from bot.slack import effects, notify
+from bot.slack.background import Reply
+from bot.slack.flows.common import apply
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def publish(services: Services, channel: str, actor: str, reply: Reply) -> None:
+    def change(session: Session, incident: Incident) -> None:
+        effects.enqueue(session, incident.id, "postmortem", by=actor)
+
+    reply(text="Assembling the post-mortem from the timeline; it will appear in this channel.")
+    apply(services, channel, change, reply)
+
+
+def upload(services: Services, incident_id: int, by: str) -> None:
+    """The effect: render, upload, then link it from the summary and a bookmark."""
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None or incident.channel_id is None:
+            return
+        channel = incident.channel_id
+        names = _names(services.client, _people(session, incident))
+        try:
+            document, png = postmortem.produce(
+                session, incident, "md", services.settings.templates_dir, names
+            )
+        except postmortem.PostmortemError as problem:
+            # A broken custom template will not fix itself on retry: say so, and stop.
+            notify.tell(services.client, channel, by, f"No post-mortem: {problem}")
+            return
+        draft = incident.is_open
+    title = f"Post-mortem {incident.reference}" + (" (draft)" if draft else "")
+    uploaded = services.client.files_upload_v2(
+        file_uploads=[
+            {"content": document.text, "filename": document.filename, "title": title},
+            {
+                "content": png,
+                "filename": document.filename.rsplit(".", 1)[0] + "-timeline.png",
+                "title": f"{incident.reference} timeline",
+            },
+        ],
+        channel=channel,
+        initial_comment=(
+            f":page_facing_up: {'Draft post-mortem' if draft else 'Post-mortem'} for "
+            f"{incident.reference}, assembled from the timeline. Fill in the [Write] prompts; "
+            "the figures come from the key times (`/incident timeline`)."
+        ),
+    )
+    files: list[dict[str, Any]] = list(uploaded.get("files") or [])
+    link = next((f.get("permalink") for f in files if f.get("title") == title), None)
+    file_id = next((f.get("id") for f in files if f.get("title") == title), None)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        first = incident.postmortem_url is None
+        if link:
+            incident.postmortem_url = str(link)
+        timeline.record(
+            session,
+            incident,
+            "postmortem_published",
+            "Draft post-mortem uploaded" if draft else "Post-mortem uploaded",
+            actor=by,
+            file_id=file_id,
+            permalink=link,
+            draft=draft,
+        )
+        effects.enqueue(session, incident_id, "summary")
+        if first and link:
+            effects.enqueue(session, incident_id, "bookmark", title="Post-mortem", link=str(link))
+
+
+def _people(session: Session, incident: Incident) -> set[str]:
+    actors = session.scalars(
+        select(TimelineEvent.actor)
+        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.actor.is_not(None))
+        .distinct()
+    )
+    people = {str(a) for a in actors}
+    people.update(a.user_id for a in incident.roles)
+    people.update(
+        str(item.data["owner"])
+        for item, _ in notes.actions(session, incident.id)
+        if item.data.get("owner")
+    )
+    return people
+
+
+def _names(client: WebClient, users: set[str]) -> dict[str, str]:
+    """Display names for the document, which is read outside Slack; IDs where unknown."""
+    names = {}
+    for user in sorted(users)[:200]:
+        try:
+            profile = client.users_info(user=user)["user"]
+        except SlackApiError:
+            continue
+        shown = (profile.get("profile") or {}).get("display_name") or profile.get("name")
+        if shown:
+            names[user] = str(shown)
+    return names

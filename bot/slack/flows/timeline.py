@@ -1,0 +1,168 @@
+"""Notes, action items, the timeline view and key-time corrections, from Slack."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bot.incidents import key_times, notes, queries, timeline
+from bot.incidents.errors import InvalidInput
+from bot.incidents.roles import Role
+from bot.models import Incident, TimelineEvent
+from bot.slack import effects, timeline_blocks
+from bot.slack.background import Reply
+from bot.slack.blocks import render, slack_date
+from bot.slack.command_parser import ActionArgs
+from bot.slack.flows.common import NOT_AN_INCIDENT, apply
+from bot.slack.flows.roles import resolve_user
+from bot.slack.text import escape, mention, truncate
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
+
+
+def add_note(services: Services, channel: str, text: str, actor: str, reply: Reply) -> None:
+    def change(session: Session, incident: Incident) -> None:
+        note = notes.add_note(session, incident, text, by=actor)
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel,
+            text=f":memo: {mention(actor)} noted: {escape(note.text)}",
+        )
+
+    apply(services, channel, change, reply)
+
+
+def add_action(
+    services: Services, channel: str, args: ActionArgs, actor: str, reply: Reply
+) -> None:
+    owner = resolve_user(services.client, args.owner) if args.owner else None
+
+    def change(session: Session, incident: Incident) -> None:
+        item = notes.add_action(
+            session, incident, notes.ActionItem(args.text, owner, args.due), by=actor
+        )
+        session.flush()
+        effects.enqueue(
+            session,
+            incident.id,
+            "message",
+            channel=channel,
+            text=f"Action item: {escape(args.text)}",
+            blocks=render(timeline_blocks.action_blocks(item, done=False)),
+        )
+        if owner and owner != actor:
+            effects.enqueue(session, incident.id, "invite", channel=channel, user=owner)
+        effects.enqueue(session, incident.id, "summary")
+
+    apply(services, channel, change, reply)
+
+
+def close_action(
+    services: Services, channel: str, item_id: int, ts: str, actor: str, reply: Reply
+) -> None:
+    def change(session: Session, incident: Incident) -> None:
+        notes.close_action(session, incident, item_id, by=actor)
+        effects.enqueue(
+            session, incident.id, "action_card", ts=ts, item_id=item_id, closed_by=actor
+        )
+        effects.enqueue(session, incident.id, "summary")
+
+    apply(services, channel, change, reply)
+
+
+def redraw_action(
+    services: Services, channel: str, ts: str, item_id: int, closed_by: str | None
+) -> None:
+    with services.db.begin() as session:
+        item = session.get(TimelineEvent, item_id)
+        if item is None:
+            return
+        done = any(i.id == item_id and d for i, d in notes.actions(session, item.incident_id))
+        rendered = render(timeline_blocks.action_blocks(item, done, closed_by))
+        text = f"Action item: {escape(str(item.data.get('item', '')))}"
+    services.client.chat_update(channel=channel, ts=ts, text=text, blocks=rendered)
+
+
+def show(services: Services, channel: str, page: int, reply: Reply) -> None:
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            reply(text=NOT_AN_INCIDENT)
+            return
+        total = timeline.count(session, incident.id)
+        shown = timeline.page(session, incident.id, page, timeline_blocks.PAGE_SIZE)
+        times = key_times.of(session, incident)
+        blocks = timeline_blocks.timeline_blocks(incident, shown, times, page=page, total=total)
+        text = f"Timeline of {incident.reference}: {total} events"
+    reply(text=text, blocks=render(blocks))
+
+
+def commander_check(incident: Incident, user: str) -> None:
+    commander = incident.holder(Role.COMMANDER)
+    if commander is None:
+        raise InvalidInput(
+            "Only the Incident Commander corrects key times, and nobody holds that role yet: "
+            "`/incident role commander @you`."
+        )
+    if commander != user:
+        raise InvalidInput(
+            f"Only the Incident Commander ({mention(commander)}) corrects key times; "
+            "ask them, or note what you know with `/incident note`."
+        )
+
+
+def open_key_times(
+    services: Services, trigger_id: str, channel: str, user: str, reply: Reply
+) -> None:
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            reply(text=NOT_AN_INCIDENT)
+            return
+        try:
+            commander_check(incident, user)
+        except InvalidInput as problem:
+            reply(text=str(problem))
+            return
+        times = key_times.of(session, incident)
+        view = timeline_blocks.key_times_modal(incident, times, channel)
+    services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
+
+
+def correct_key_times(
+    services: Services,
+    channel: str,
+    changes: dict[key_times.KeyTime, datetime],
+    reason: str,
+    actor: str,
+    reply: Reply,
+) -> None:
+    def change(session: Session, incident: Incident) -> None:
+        commander_check(incident, actor)
+        current = key_times.of(session, incident)
+        recorded = key_times.correct(session, incident, current, changes, by=actor, reason=reason)
+        if not recorded:
+            raise InvalidInput("Those are the key times already; nothing changed.")
+        if key_times.KeyTime.DETECTED in changes:
+            incident.detected_at = changes[key_times.KeyTime.DETECTED]
+        moved = ", ".join(
+            f"{key_times.KeyTime(e.data['which']).label} to "
+            f"{slack_date(datetime.fromisoformat(e.data['at']))}"
+            for e in recorded
+        )
+        why = f" ({truncate(escape(reason), 300)})" if reason else ""
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel,
+            text=f":stopwatch: {mention(actor)} corrected {moved}{why}.",
+        )
+        effects.enqueue(session, incident.id, "summary")
+
+    apply(services, channel, change, reply)

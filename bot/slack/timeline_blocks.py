@@ -1,0 +1,190 @@
+"""Block Kit for the timeline: the paged view, action items, and the key-time correction form."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DateTimePickerElement,
+    HeaderBlock,
+    InputBlock,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.incidents import timeline
+from bot.incidents.key_times import CORRECTABLE, KeyTime, KeyTimes, spoken
+from bot.models import Incident, TimelineEvent
+from bot.slack.blocks import md, slack_date
+from bot.slack.text import escape, mention, truncate
+
+PAGE_SIZE = 20
+EVENT_TEXT_MAX = 400
+KEY_TIMES_OPEN = "key_times_open"
+KEY_TIMES_CALLBACK = "key_times_submit"
+ACTION_DONE = "action_item_done"
+
+# An emoji per kind of event, to scan the list by.
+EMOJI = {
+    "declared": ":rotating_light:",
+    "alert_fired": ":bell:",
+    "alert_joined": ":bell:",
+    "alert_refired": ":bell:",
+    "alert_resolved": ":large_green_circle:",
+    "alerts_all_resolved": ":large_green_circle:",
+    "role_assigned": ":bust_in_silhouette:",
+    "role_handed_over": ":busts_in_silhouette:",
+    "severity_changed": ":warning:",
+    "status_update": ":mega:",
+    "update_nudged": ":alarm_clock:",
+    "note": ":memo:",
+    "triage_note": ":memo:",
+    "pinned_message": ":pushpin:",
+    "action_item": ":dart:",
+    "action_item_done": ":white_check_mark:",
+    "drift_found": ":chart_with_upwards_trend:",
+    "key_time_corrected": ":stopwatch:",
+    "resolved": ":white_check_mark:",
+    "postmortem_published": ":page_facing_up:",
+}
+
+
+def event_label(kind: str) -> str:
+    return f"{EMOJI.get(kind, ':small_blue_diamond:')} {timeline.label(kind)}"
+
+
+def event_line(event: TimelineEvent) -> str:
+    who = f" · {mention(event.actor)}" if event.actor else ""
+    text = truncate(escape(event.text), EVENT_TEXT_MAX)
+    link = event.data.get("permalink") if event.kind == "pinned_message" else None
+    more = f" (<{link}|message>)" if isinstance(link, str) and link.startswith("https://") else ""
+    return f"{slack_date(event.occurred_at)} *{event_label(event.kind)}*{who}\n{text}{more}"
+
+
+def key_time_fields(times: KeyTimes) -> list[str]:
+    lines = []
+    for which in KeyTime:
+        moment = times[which]
+        when = slack_date(moment.at) if moment.at else "_not yet_"
+        how = (
+            f"corrected by {mention(moment.corrected_by)}"
+            if moment.corrected_by
+            else escape(moment.source)
+        )
+        lines.append(f"*{which.label}*\n{when} ({how})")
+    figures = " · ".join(f"{f.label}: *{spoken(f.duration)}*" for f in times.figures())
+    lines.append(f"*From the first signal*\n{figures}")
+    return lines
+
+
+def timeline_blocks(
+    incident: Incident,
+    events: Sequence[TimelineEvent],
+    times: KeyTimes,
+    *,
+    page: int,
+    total: int,
+) -> list[Block]:
+    pages = max(1, -(-total // PAGE_SIZE))
+    blocks: list[Block] = [
+        HeaderBlock(
+            text=PlainTextObject(
+                text=truncate(f"Timeline of {incident.reference}: {incident.title}", 150),
+                emoji=False,
+            )
+        ),
+        SectionBlock(fields=[md(field, 2000) for field in key_time_fields(times)]),
+        ActionsBlock(
+            block_id="key_times",
+            elements=[
+                ButtonElement(
+                    text="Correct key times",
+                    action_id=KEY_TIMES_OPEN,
+                    value=str(incident.id),
+                )
+            ],
+        ),
+    ]
+    if not events:
+        blocks.append(SectionBlock(text=md(f"Page {page} is past the end of the timeline.")))
+    blocks += [SectionBlock(text=md(event_line(event))) for event in events]
+    footer = f"Page {page} of {pages} · {total} events"
+    if page < pages:
+        footer += f" · next: `/incident timeline {page + 1}`"
+    footer += " · `/incident postmortem` turns it into the post-mortem"
+    blocks.append(ContextBlock(elements=[md(footer)]))
+    return blocks
+
+
+def action_blocks(item: TimelineEvent, done: bool, by: str | None = None) -> list[Block]:
+    """The channel's card for one action item, with its Done button while open."""
+    owner = item.data.get("owner")
+    due = item.data.get("due")
+    facts = [f"owner {mention(owner)}" if owner else "no owner yet"]
+    facts.append(f"due {date.fromisoformat(due):%a %d %b %Y}" if due else "no due date")
+    mark = ":white_check_mark:" if done else ":dart:"
+    text = escape(str(item.data.get("item", "")))
+    body = f"{mark} *Action item:* {'~' + text + '~' if done else text}\n{' · '.join(facts)}"
+    blocks: list[Block] = [SectionBlock(text=md(body))]
+    if done:
+        blocks.append(ContextBlock(elements=[md(f"Done, marked by {mention(by)}")]))
+    else:
+        blocks.append(
+            ActionsBlock(
+                block_id=f"action_item:{item.id}",
+                elements=[ButtonElement(text="Done", action_id=ACTION_DONE, value=str(item.id))],
+            )
+        )
+    return blocks
+
+
+def key_times_modal(incident: Incident, times: KeyTimes, channel: str) -> View:
+    blocks: list[Block] = [
+        SectionBlock(
+            text=md(
+                "Move a key time when the timeline has it wrong, e.g. when the problem really "
+                "started before the first alert. Every figure in the post-mortem is measured "
+                "from the first signal. Declared stays when the bot was told."
+            )
+        )
+    ]
+    for which in CORRECTABLE:
+        if which is KeyTime.RESOLVED and incident.is_open:
+            continue
+        at = times.at(which)
+        blocks.append(
+            InputBlock(
+                block_id=which.value,
+                label=which.label,
+                optional=True,
+                element=DateTimePickerElement(
+                    action_id="value",
+                    initial_date_time=int(at.timestamp()) if at else None,
+                ),
+            )
+        )
+    blocks.append(
+        InputBlock(
+            block_id="reason",
+            label="Why (goes on the timeline)",
+            optional=True,
+            element=PlainTextInputElement(action_id="value", max_length=300),
+        )
+    )
+    return View(
+        type="modal",
+        callback_id=KEY_TIMES_CALLBACK,
+        title=PlainTextObject(text="Correct key times"),
+        submit=PlainTextObject(text="Save"),
+        close=PlainTextObject(text="Cancel"),
+        private_metadata=json.dumps({"channel": channel, "incident": incident.id}),
+        blocks=blocks,
+    )
