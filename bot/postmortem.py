@@ -91,20 +91,17 @@ def build(
                 "link": data.get("permalink") if event.kind == "pinned_message" else None,
             }
         )
-        if event.kind == "triage_answered":
+        if event.kind in ("triage_answered", "triage_note"):
             question = str(data.get("question"))
             if question in BY_KEY:
-                triage.setdefault(question, {"notes": []})
-                triage[question].update(
-                    question=BY_KEY[question].text,
-                    answer=answer_label(question, str(data.get("answer"))),
-                    by=actor,
+                asked = triage.setdefault(
+                    question,
+                    {"question": BY_KEY[question].text, "answer": None, "by": None, "notes": []},
                 )
-        elif event.kind == "triage_note":
-            question = str(data.get("question"))
-            if question in BY_KEY:
-                triage.setdefault(question, {"notes": [], "question": BY_KEY[question].text})
-                triage[question]["notes"].append(event.text)
+                if event.kind == "triage_note":
+                    asked["notes"].append(event.text)
+                else:
+                    asked.update(answer=answer_label(question, str(data.get("answer"))), by=actor)
         elif event.kind == "alert_fired":
             alerts.append(
                 {
@@ -186,7 +183,7 @@ def build(
         "figures": figures,
         "timeline": entries,
         "event_count": len(events),
-        "triage": [dict(question=BY_KEY[k].text, **v) for k, v in triage.items()],
+        "triage": list(triage.values()),
         "impact": impact,
         "alerts": alerts,
         "model_versions": _versions(alerts),
@@ -272,7 +269,8 @@ def render(
         where = broken.filename or name
         raise PostmortemError(
             f"The post-mortem template {where} is broken at line {broken.lineno}: "
-            f"{broken.message}. Fix it, or remove it to use the built-in one."
+            f"{(broken.message or 'syntax error').rstrip('.')}. Fix it, or remove it to use "
+            "the built-in one."
         ) from None
     except TemplateError as failed:
         origin = _origin(env, name)

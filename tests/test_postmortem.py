@@ -1,0 +1,227 @@
+"""The post-mortem document: assembled from the timeline, rendered from our templates or a
+team's own, and exported by ``incidentbot postmortem``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.db import Database
+from bot.incidents import notes, timeline
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.resolve import resolve
+from bot.incidents.severity import Severity
+from bot.models import Incident, utcnow
+from bot.postmortem import PostmortemError, assemble, produce, render
+
+
+def story(db: Database, *, resolved: bool = True) -> int:
+    """An alert-opened SEV1 with the usual history; returns its ID."""
+    start = utcnow() - timedelta(hours=5)
+    with db.begin() as session:
+        incident = declare(
+            session,
+            Declaration(
+                title="Fraud model <b>flags</b> 40% of payments",
+                severity=Severity.SEV1,
+                declared_by=None,
+                detected_by="Alertmanager: FraudPrecisionLow",
+                service="fraud-scorer",
+            ),
+            now=start + timedelta(minutes=35),
+        )
+        incident.detected_at = start
+        timeline.record(
+            session,
+            incident,
+            "alert_fired",
+            "Alertmanager alert fired: FraudPrecisionLow",
+            when=start,
+            source="alertmanager",
+            labels={"model_version": "v42", "severity": "critical"},
+            annotations={"summary": "precision 0.41"},
+        )
+        timeline.record(
+            session,
+            incident,
+            "role_assigned",
+            "Bob is Incident Commander",
+            actor="U0BOB0002",
+            when=start + timedelta(minutes=40),
+        )
+        timeline.record(
+            session,
+            incident,
+            "triage_answered",
+            "Triage: impact Significant harm now",
+            actor="U0BOB0002",
+            when=start + timedelta(minutes=45),
+            question="impact",
+            answer="harm",
+        )
+        timeline.record(
+            session,
+            incident,
+            "status_update",
+            "First notice: …",
+            actor="U0CARA003",
+            when=start + timedelta(minutes=50),
+            update_kind="first_notice",
+            message="Payments are being declined; we are rolling back.",
+        )
+        notes.add_note(session, incident, "Rolled back to v41 <script>x</script>", by="U0BOB0002")
+        item = notes.add_action(
+            session,
+            incident,
+            notes.ActionItem("Alert on null rates", "U0CARA003", date(2030, 1, 31)),
+            by="U0BOB0002",
+        )
+        notes.add_action(session, incident, notes.ActionItem("Retrain", None, None), by=None)
+        session.flush()
+        notes.close_action(session, incident, item.id, by="U0CARA003")
+        if resolved:
+            resolve(session, incident, by="U0BOB0002", summary="Rolled back to v41")
+        return incident.id
+
+
+def load(db: Database, incident_id: int, fmt: str, **kw: object) -> str:
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        document, png = produce(session, incident, fmt, **kw)  # type: ignore[arg-type]
+    assert png.startswith(b"\x89PNG")
+    return document.text
+
+
+def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Database) -> None:
+    text = load(db, story(db), "md")
+    assert text.startswith("# Post-mortem INC-1: Fraud model &lt;b&gt;flags&lt;/b&gt; 40%")
+    assert "DRAFT" not in text
+    for heading in (
+        "## Summary",
+        "## Impact in business terms",
+        "## Key times",
+        "## Timeline",
+        "## Detection",
+        "## Response",
+        "## Root cause",
+        "## Data and model lineage",
+        "## What went well",
+        "## What went badly",
+        "## Action items",
+        "## Communication review",
+    ):
+        assert heading in text
+    assert "| Time to detect | 35 min |" in text
+    assert "| Time to acknowledge | 40 min |" in text
+    assert "| Time to resolve | 5 h" in text
+    assert "Impact reported in triage: Significant harm now" in text
+    assert "Model versions named by alerts: model_version=v42" in text
+    assert "`model_version=v42`" in text
+    assert "| done | Alert on null rates | @U0CARA003 | 2030-01-31 |" in text
+    assert "| open | Retrain | unassigned | no date |" in text
+    assert "Rolled back to v41 &lt;script&gt;x&lt;/script&gt;" in text
+    assert "1 status update(s); the first 15 min after declaring." in text
+    assert "1. Why did the model's output go wrong? _[Write]_" in text
+    assert "Monitoring raised the alert that opened the incident." in text
+
+
+def test_an_open_incident_gives_a_draft(db: Database) -> None:
+    incident_id = story(db, resolved=False)
+    text = load(db, incident_id, "md")
+    assert "> **DRAFT**: the incident is still open (investigating)." in text
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        document, _ = produce(session, incident, "md")
+    assert document.filename == "postmortem-INC-1-draft.md"
+
+
+def test_html_escapes_everything_and_embeds_the_chart(db: Database) -> None:
+    text = load(db, story(db), "html")
+    assert "<h1>Post-mortem INC-1: Fraud model &lt;b&gt;flags&lt;/b&gt;" in text
+    assert "<script>" not in text and "&lt;script&gt;x&lt;/script&gt;" in text
+    assert 'src="data:image/png;base64,iVBORw0KGgo' in text
+
+
+def test_a_teams_templates_override_ours_with_the_same_data(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "postmortem.md.j2").write_text(
+        "{{ incident.reference }} lasted {{ figures[3].duration | duration }}; "
+        "{{ open_action_items | length }} open; {{ timeline | length }} events\n"
+    )
+    incident_id = story(db)
+    assert load(db, incident_id, "md", templates_dir=tmp_path).startswith(
+        "INC-1 lasted 5 h; 1 open; 10 events"
+    )
+    assert "<h2>Timeline</h2>" in load(db, incident_id, "html", templates_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("template", "said"),
+    [
+        (
+            "{% for x in timeline %}{{ x.at }}\n",
+            "Unexpected end of template. Jinja was looking for the following tags: 'endfor'",
+        ),
+        ("{{ incident.nope.deeper }}", "failed: 'dict object' has no attribute 'nope'"),
+    ],
+)
+def test_a_broken_template_is_a_clear_error_not_half_a_document(
+    db: Database, tmp_path: Path, template: str, said: str
+) -> None:
+    (tmp_path / "postmortem.md.j2").write_text(template)
+    incident_id = story(db)
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        with pytest.raises(PostmortemError, match=r"postmortem\.md\.j2") as raised:
+            render(assemble(session, incident), "md", tmp_path)
+    assert said in str(raised.value)
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "postmortem", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_command_line_export(db: Database, database_url: str, tmp_path: Path) -> None:
+    story(db)
+    out = tmp_path / "pm.html"
+    done = run_cli("INC-1", "--format", "html", "-o", str(out), DATABASE_URL=database_url)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text().startswith("<!doctype html>") and "Key times" in out.read_text()
+
+    shown = run_cli("1", DATABASE_URL=database_url)
+    assert shown.returncode == 0 and shown.stdout.startswith("# Post-mortem INC-1:")
+
+    missing = run_cli("INC-99", DATABASE_URL=database_url)
+    assert missing.returncode == 1
+    assert "There is no incident 'INC-99'" in missing.stderr and "Traceback" not in missing.stderr
+
+    custom = tmp_path / "templates"
+    custom.mkdir()
+    (custom / "postmortem.md.j2").write_text("{% if %}")
+    broken_out = tmp_path / "never.md"
+    broken = run_cli(
+        "INC-1",
+        "-o",
+        str(broken_out),
+        DATABASE_URL=database_url,
+        INCIDENTBOT_TEMPLATES_DIR=str(custom),
+    )
+    assert broken.returncode == 1 and "is broken at line 1" in broken.stderr
+    assert not broken_out.exists()
+
+    nowhere = run_cli("INC-1", DATABASE_URL=database_url, INCIDENTBOT_TEMPLATES_DIR="/nonexistent")
+    assert nowhere.returncode == 2 and "is not a folder" in nowhere.stderr
