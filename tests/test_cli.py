@@ -42,6 +42,14 @@ def test_manifest_has_the_command_interactivity_events_and_scopes() -> None:
     settings = manifest["settings"]
     assert settings["interactivity"] == {"is_enabled": True, "request_url": events_url}
     assert settings["event_subscriptions"]["request_url"] == events_url
+    (shortcut,) = manifest["features"]["shortcuts"]
+    assert shortcut == {
+        "name": "Add to incident timeline",
+        "type": "message",
+        "callback_id": "add_to_timeline",
+        "description": "Put this message on the incident's timeline",
+    }
+    assert settings["event_subscriptions"]["bot_events"] == ["reaction_added", "reaction_removed"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"commands", "chat:write", "channels:manage", "pins:write", "users:read"} <= scopes
 

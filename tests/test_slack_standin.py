@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -157,3 +158,44 @@ def test_ephemerals_need_membership_and_user_ids_reach_direct_messages(
     )
     client.chat_postMessage(channel="U0DANA005", text="hello")
     assert [m["text"] for m in slack.direct_messages("U0DANA005")] == ["hello"]
+
+
+def test_history_replies_and_permalinks(slack: SlackStandIn, client: WebClient) -> None:
+    channel = client.conversations_create(name="inc-3")["channel"]["id"]
+    slack.add_user("U0DANA004", "dana")
+    slack.channels[channel].members.add("U0DANA004")
+    first = slack.say("U0DANA004", channel, "first")
+    reply = slack.say("U0DANA004", channel, "in the thread", thread_ts=first)
+    last = slack.say("U0DANA004", channel, "last")
+    history = client.conversations_history(channel=channel, latest=first, inclusive=True, limit=1)
+    assert [m["text"] for m in history["messages"]] == ["first"]
+    newest = client.conversations_history(channel=channel, limit=10)["messages"]
+    assert [m["ts"] for m in newest] == [last, first]  # newest first; replies stay in threads
+    thread = client.conversations_replies(channel=channel, ts=reply)["messages"]
+    assert [m["text"] for m in thread] == ["first", "in the thread"]
+    link = client.chat_getPermalink(channel=channel, message_ts=last)["permalink"]
+    assert link.startswith("https://") and last.replace(".", "") in link
+    assert error_of(lambda: client.chat_getPermalink(channel=channel, message_ts="9.9")) == (
+        "message_not_found"
+    )
+
+
+def test_the_external_upload_flow(slack: SlackStandIn, client: WebClient) -> None:
+    channel = client.conversations_create(name="inc-4")["channel"]["id"]
+    done = client.files_upload_v2(
+        channel=channel, content="# doc\n", filename="doc.md", title="Doc", initial_comment="hi"
+    )
+    assert done["file"]["title"] == "Doc" and done["file"]["permalink"].startswith("https://")
+    assert slack.channels[channel].files[0]["content"] == b"# doc\n"
+    assert slack.channels[channel].messages[-1]["text"] == "hi"
+    assert error_of(lambda: client.files_getUploadURLExternal(filename="x.md", length=0)) == (
+        "invalid_arguments"
+    )
+    announced = client.files_getUploadURLExternal(filename="x.md", length=10)
+    never_sent = [{"id": announced["file_id"], "title": "x"}]
+    assert (
+        error_of(lambda: client.files_completeUploadExternal(files=never_sent, channel_id=channel))
+        == "file_not_found"
+    )
+    short = httpx.post(announced["upload_url"], content=b"123")
+    assert short.status_code == 400  # not the length announced

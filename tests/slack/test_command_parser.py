@@ -1,8 +1,10 @@
+from datetime import date
+
 import pytest
 
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.slack.command_parser import parse, parse_declare
+from bot.slack.command_parser import ActionArgs, parse, parse_action_args, parse_declare, parse_page
 
 
 def test_empty_text_means_help() -> None:
@@ -63,3 +65,30 @@ def test_severity_arguments() -> None:
         parse_severity_args("sev9")
     with pytest.raises(InvalidInput, match=r"Which severity\?"):
         parse_severity_args("")
+
+
+def test_action_arguments_take_owner_and_date_from_the_end() -> None:
+    today = date(2026, 11, 23)
+    args = parse_action_args("Add a null-rate alert <@U0CARA003|cara> due 2026-12-4", today)
+    assert args == ActionArgs("Add a null-rate alert", "<@U0CARA003|cara>", date(2026, 12, 4))
+    swapped = parse_action_args("Retrain tomorrow @cara", today)
+    assert swapped == ActionArgs("Retrain", "@cara", date(2026, 11, 24))
+    assert (
+        parse_action_args("Budget for 2027 &amp; beyond", today).text == "Budget for 2027 & beyond"
+    )
+    for bad, said in (
+        ("", "Say what needs doing."),
+        ("@cara today", "Say what needs doing."),
+        ("Fix 2026-02-30", "`2026-02-30` is not a date"),
+        ("Fix 2026-11-22", "The due date 2026-11-22 has passed"),
+        ("x" * 501, "Keep an action item to 500 characters"),
+    ):
+        with pytest.raises(InvalidInput, match=said):
+            parse_action_args(bad, today)
+
+
+def test_timeline_pages() -> None:
+    assert parse_page("") == 1 and parse_page(" 3 ") == 3
+    for bad in ("0", "-1", "two", "1.5"):
+        with pytest.raises(InvalidInput, match="is not a page number"):
+            parse_page(bad)
