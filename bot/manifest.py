@@ -52,7 +52,7 @@ def build_manifest(url: str, name: str = "Incident Bot") -> dict[str, Any]:
                     "command": "/incident",
                     "url": events_url,
                     "description": "Declare and run ML incidents",
-                    "usage_hint": "declare sev1 <title> | note <text> | timeline | postmortem | help",
+                    "usage_hint": "declare sev1 <title> | note <text> | timeline | help",
                     "should_escape": True,
                 }
             ],
