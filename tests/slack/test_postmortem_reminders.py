@@ -60,7 +60,14 @@ def test_no_reminder_once_the_post_mortem_exists(services: Services, slack: Slac
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        timeline.record(session, incident, "postmortem_published", "Post-mortem published")
+        timeline.record(session, incident, "postmortem_published", "Draft uploaded", draft=True)
+    fall_due(services, incident_id, reminders.POSTMORTEM_EVE)
+    assert nudges.tick(services) == 1
+    assert len(slack.channels[channel].messages) == 1  # a draft is not the post-mortem
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        timeline.record(session, incident, "postmortem_published", "Uploaded", draft=False)
     fall_due(services, incident_id, reminders.POSTMORTEM_DUE)
     assert nudges.tick(services) == 1  # claimed, and nothing said
-    assert slack.channels[channel].messages == []
+    assert len(slack.channels[channel].messages) == 1

@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import reminders
 from bot.incidents import timeline
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
-from bot.models import Incident, Reminder, utcnow
+from bot.models import Incident, Reminder, TimelineEvent, utcnow
 from bot.slack import blocks, effects, update_blocks
 from bot.slack.flows.updates import holder_for_updates
 
@@ -99,8 +100,19 @@ def _nudge(
     reminders.follow_nudge(session, incident, sent, cadence, now)
 
 
+def postmortem_published(session: Session, incident_id: int) -> bool:
+    """Whether a post-mortem was published after resolution (a draft does not count)."""
+    published = session.scalars(
+        select(TimelineEvent.data).where(
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.kind == "postmortem_published",
+        )
+    )
+    return any(not data.get("draft") for data in published)
+
+
 def _postmortem(session: Session, incident: Incident, reminder: Reminder) -> None:
-    if timeline.has_event(session, incident.id, "postmortem_published"):
+    if postmortem_published(session, incident.id):
         return  # written already
     if incident.channel_id is None:
         return
