@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -55,119 +55,132 @@ def assemble(
     return build(incident, events, names or {}, now or utcnow())
 
 
+class _Reading:
+    """One pass over the timeline, sorting what each event says into the document's sections."""
+
+    def __init__(self, person: Callable[[str | None], str | None]) -> None:
+        self.person = person
+        self.entries: list[dict[str, Any]] = []
+        self.kinds: Counter[str] = Counter()
+        self.triage: dict[str, dict[str, Any]] = {}
+        self.alerts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.proposals: list[dict[str, Any]] = []
+        self.severity_changes: list[dict[str, Any]] = []
+        self.role_changes: list[dict[str, Any]] = []
+        self.drift: list[dict[str, Any]] = []
+        self.items: list[TimelineEvent] = []
+        self.done_items: set[int] = set()
+        self.resolution: str | None = None
+        self._by_kind: dict[str, Callable[[TimelineEvent, dict[str, Any]], None]] = {
+            "triage_answered": self._triage,
+            "triage_note": self._triage,
+            "alert_fired": self._alert,
+            "status_update": self._update,
+            "triage_proposed": lambda e, d: self.proposals.append(
+                {"at": e.occurred_at, "cause": d.get("cause"), "text": e.text}
+            ),
+            "severity_changed": lambda e, d: self.severity_changes.append(self._said(e)),
+            "role_assigned": lambda e, d: self.role_changes.append(self._said(e)),
+            "role_handed_over": lambda e, d: self.role_changes.append(self._said(e)),
+            "drift_found": lambda e, d: self.drift.append(
+                {"at": e.occurred_at, "text": e.text, "data": dict(d)}
+            ),
+            "action_item": lambda e, d: self.items.append(e),
+            "action_item_done": lambda e, d: self.done_items.add(int(d.get("item_id", 0))),
+            "resolved": self._resolved,
+        }
+
+    def read(self, event: TimelineEvent) -> None:
+        data = event.data or {}
+        self.kinds[event.kind] += 1
+        self.entries.append(
+            {
+                "at": event.occurred_at,
+                "kind": event.kind,
+                "label": timeline.label(event.kind),
+                "actor": self.person(event.actor),
+                "text": _short(event.text),
+                "link": data.get("permalink") if event.kind == "pinned_message" else None,
+            }
+        )
+        handler = self._by_kind.get(event.kind)
+        if handler is not None:
+            handler(event, data)
+
+    def _said(self, event: TimelineEvent) -> dict[str, Any]:
+        return {"at": event.occurred_at, "by": self.person(event.actor), "text": event.text}
+
+    def _triage(self, event: TimelineEvent, data: dict[str, Any]) -> None:
+        question = str(data.get("question"))
+        if question not in BY_KEY:
+            return
+        asked = self.triage.setdefault(
+            question, {"question": BY_KEY[question].text, "answer": None, "by": None, "notes": []}
+        )
+        if event.kind == "triage_note":
+            asked["notes"].append(event.text)
+        else:
+            answer = answer_label(question, str(data.get("answer")))
+            asked.update(answer=answer, by=self.person(event.actor))
+
+    def _alert(self, event: TimelineEvent, data: dict[str, Any]) -> None:
+        self.alerts.append(
+            {
+                "at": event.occurred_at,
+                "title": event.text,
+                "source": data.get("source"),
+                "labels": dict(data.get("labels") or {}),
+                "annotations": dict(data.get("annotations") or {}),
+            }
+        )
+
+    def _update(self, event: TimelineEvent, data: dict[str, Any]) -> None:
+        self.updates.append(
+            {
+                "at": event.occurred_at,
+                "by": self.person(event.actor),
+                "kind": str(data.get("update_kind", "update")).replace("_", " "),
+                "text": str(data.get("message") or event.text),
+            }
+        )
+
+    def _resolved(self, event: TimelineEvent, data: dict[str, Any]) -> None:
+        self.resolution = data.get("summary") or self.resolution
+
+    def action_items(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "text": str(item.data.get("item", "")),
+                "owner": self.person(item.data.get("owner")),
+                "due": item.data.get("due"),
+                "done": item.id in self.done_items,
+                "added_by": self.person(item.actor),
+                "at": item.occurred_at,
+            }
+            for item in self.items
+        ]
+
+
 def build(
     incident: Incident,
     events: Sequence[TimelineEvent],
     names: Mapping[str, str],
     now: datetime,
 ) -> dict[str, Any]:
+    """The template data: the incident's facts, its key times, and the sections."""
+
     def person(user: str | None) -> str | None:
         return f"@{names.get(user, user)}" if user else None
 
-    severity = Severity(incident.severity)
-    times = key_times.derive(incident, events)
-    done_items: set[int] = set()
-    triage: dict[str, dict[str, Any]] = {}
-    alerts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    proposals: list[dict[str, Any]] = []
-    severity_changes: list[dict[str, Any]] = []
-    handovers: list[dict[str, Any]] = []
-    drift: list[dict[str, Any]] = []
-    resolution: str | None = None
-    kinds: Counter[str] = Counter()
-    entries = []
+    reading = _Reading(person)
     for event in events:
-        kinds[event.kind] += 1
-        data = event.data or {}
-        at, actor = event.occurred_at, person(event.actor)
-        entries.append(
-            {
-                "at": at,
-                "kind": event.kind,
-                "label": timeline.label(event.kind),
-                "actor": actor,
-                "text": _short(event.text),
-                "link": data.get("permalink") if event.kind == "pinned_message" else None,
-            }
-        )
-        if event.kind in ("triage_answered", "triage_note"):
-            question = str(data.get("question"))
-            if question in BY_KEY:
-                asked = triage.setdefault(
-                    question,
-                    {"question": BY_KEY[question].text, "answer": None, "by": None, "notes": []},
-                )
-                if event.kind == "triage_note":
-                    asked["notes"].append(event.text)
-                else:
-                    asked.update(answer=answer_label(question, str(data.get("answer"))), by=actor)
-        elif event.kind == "alert_fired":
-            alerts.append(
-                {
-                    "at": at,
-                    "title": event.text,
-                    "source": data.get("source"),
-                    "labels": dict(data.get("labels") or {}),
-                    "annotations": dict(data.get("annotations") or {}),
-                }
-            )
-        elif event.kind == "status_update":
-            updates.append(
-                {
-                    "at": at,
-                    "by": actor,
-                    "kind": str(data.get("update_kind", "update")).replace("_", " "),
-                    "text": str(data.get("message") or event.text),
-                }
-            )
-        elif event.kind == "triage_proposed":
-            proposals.append({"at": at, "cause": data.get("cause"), "text": event.text})
-        elif event.kind == "severity_changed":
-            severity_changes.append({"at": at, "by": actor, "text": event.text})
-        elif event.kind in ("role_assigned", "role_handed_over"):
-            handovers.append({"at": at, "by": actor, "text": event.text})
-        elif event.kind == "drift_found":
-            drift.append({"at": at, "text": event.text, "data": dict(data)})
-        elif event.kind == "action_item_done":
-            done_items.add(int(data.get("item_id", 0)))
-        elif event.kind == "resolved":
-            resolution = data.get("summary") or resolution
-    action_items = [
-        {
-            "text": str(e.data.get("item", "")),
-            "owner": person(e.data.get("owner")),
-            "due": e.data.get("due"),
-            "done": e.id in done_items,
-            "added_by": person(e.actor),
-            "at": e.occurred_at,
-        }
-        for e in events
-        if e.kind == "action_item"
-    ]
-    figures = [{"label": f.label, "duration": f.duration} for f in times.figures()]
-    first_update = updates[0]["at"] if updates else None
-    declared = incident.declared_at
-    impact = triage.get("impact", {}).get("answer")
+        reading.read(event)
+    times = key_times.derive(incident, events)
+    action_items = reading.action_items()
+    first_update = reading.updates[0]["at"] if reading.updates else None
     context: dict[str, Any] = {
-        "incident": {
-            "reference": incident.reference,
-            "title": incident.title,
-            "severity": severity.label,
-            "severity_name": severity.info.name,
-            "severity_meaning": severity.info.meaning,
-            "expected_response": severity.info.expectation,
-            "status": incident.status,
-            "is_open": incident.is_open,
-            "service": incident.service,
-            "category": category_label(incident.failure_category),
-            "description": incident.description,
-            "declared_by": person(incident.declared_by),
-            "detected_by": incident.detected_by,
-            "channel": incident.channel_name,
-            "declared_at": declared,
-            "resolved_at": incident.resolved_at,
-        },
+        "incident": _facts(incident, person),
         "draft": incident.is_open,
         "generated_at": now,
         "key_times": [
@@ -180,31 +193,53 @@ def build(
             }
             for which in key_times.KeyTime
         ],
-        "figures": figures,
-        "timeline": entries,
+        "figures": [{"label": f.label, "duration": f.duration} for f in times.figures()],
+        "timeline": reading.entries,
         "event_count": len(events),
-        "triage": list(triage.values()),
-        "impact": impact,
-        "alerts": alerts,
-        "model_versions": _versions(alerts),
-        "drift": drift,
+        "triage": list(reading.triage.values()),
+        "impact": reading.triage.get("impact", {}).get("answer"),
+        "alerts": reading.alerts,
+        "model_versions": _versions(reading.alerts),
+        "drift": reading.drift,
         "roles": [
             {"role": role.info.title, "holder": person(incident.holder(role))} for role in Role
         ],
-        "role_changes": handovers,
-        "severity_changes": severity_changes,
-        "proposals": proposals,
-        "resolution": resolution,
-        "updates": updates,
-        "first_update_after": first_update - declared if first_update else None,
-        "nudges": kinds["update_nudged"],
-        "pinned": kinds["pinned_message"],
-        "notes": kinds["note"],
+        "role_changes": reading.role_changes,
+        "severity_changes": reading.severity_changes,
+        "proposals": reading.proposals,
+        "resolution": reading.resolution,
+        "updates": reading.updates,
+        "first_update_after": first_update - incident.declared_at if first_update else None,
+        "nudges": reading.kinds["update_nudged"],
+        "pinned": reading.kinds["pinned_message"],
+        "notes": reading.kinds["note"],
         "action_items": action_items,
         "open_action_items": [a for a in action_items if not a["done"]],
     }
     context["went_well"], context["went_badly"] = observations(context, times)
     return context
+
+
+def _facts(incident: Incident, person: Callable[[str | None], str | None]) -> dict[str, Any]:
+    severity = Severity(incident.severity)
+    return {
+        "reference": incident.reference,
+        "title": incident.title,
+        "severity": severity.label,
+        "severity_name": severity.info.name,
+        "severity_meaning": severity.info.meaning,
+        "expected_response": severity.info.expectation,
+        "status": incident.status,
+        "is_open": incident.is_open,
+        "service": incident.service,
+        "category": category_label(incident.failure_category),
+        "description": incident.description,
+        "declared_by": person(incident.declared_by),
+        "detected_by": incident.detected_by,
+        "channel": incident.channel_name,
+        "declared_at": incident.declared_at,
+        "resolved_at": incident.resolved_at,
+    }
 
 
 def observations(
