@@ -35,17 +35,19 @@ def counts(database_url: str) -> dict[str, int]:
         db.dispose()
 
 
-def events(database_url: str, incident_id: int) -> list[TimelineEvent]:
+def events(
+    database_url: str, incident_id: int | None = None, kind: str | None = None
+) -> list[TimelineEvent]:
+    """Timeline events in the bot's database, oldest first: one incident's, or one kind's."""
     db = Database(database_url)
     try:
         with db.begin() as session:
-            return list(
-                session.scalars(
-                    select(TimelineEvent)
-                    .where(TimelineEvent.incident_id == incident_id)
-                    .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
-                )
-            )
+            query = select(TimelineEvent).order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+            if incident_id is not None:
+                query = query.where(TimelineEvent.incident_id == incident_id)
+            if kind is not None:
+                query = query.where(TimelineEvent.kind == kind)
+            return list(session.scalars(query))
     finally:
         db.dispose()
 

@@ -7,10 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
-from bot.db import Database
 from bot.models import TimelineEvent
+from tests.alerts.helpers import events
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
 from tests.e2e.test_controls import declared, private_to, public, summary_of
@@ -19,18 +17,7 @@ from tests.support import BotProcess
 
 
 def events_of(database_url: str, kind: str) -> list[TimelineEvent]:
-    db = Database(database_url)
-    try:
-        with db.begin() as session:
-            return list(
-                session.scalars(
-                    select(TimelineEvent)
-                    .where(TimelineEvent.kind == kind)
-                    .order_by(TimelineEvent.id)
-                )
-            )
-    finally:
-        db.dispose()
+    return events(database_url, kind=kind)
 
 
 def settle(slack: SlackStandIn, seconds: float = 1.0) -> None:
@@ -224,38 +211,30 @@ def test_only_the_commander_corrects_key_times(
 ) -> None:
     channel, _incident = declared(bot, slack, general)
     reply = _timeline_reply(bot, channel)
-    _, key = slack.block_action(
-        bot.url,
-        user=ALICE,
-        channel=channel.id,
-        message_ts="",
-        message=reply,
-        action={"action_id": "key_times_open"},
-    )
+
+    def open_key_times(user: str) -> str:
+        """Click *Correct key times* on the timeline reply; returns the click's reply key."""
+        _, key = slack.block_action(
+            bot.url,
+            user=user,
+            channel=channel.id,
+            message_ts="",
+            message=reply,
+            action={"action_id": "key_times_open"},
+        )
+        return key
+
+    key = open_key_times(ALICE)
     said = slack.wait_for(lambda: slack.responses.get(key), what="the refusal")[0]["text"]
     assert "nobody holds that role yet" in said and slack.views == {}
 
     pick_for_role(slack, bot.url, channel, "commander", BOB, by=ALICE)
     slack.wait_for(lambda: "Commander: <@U0BOB0002>" in channel.topic, what="the commander")
-    _, key = slack.block_action(
-        bot.url,
-        user=ALICE,
-        channel=channel.id,
-        message_ts="",
-        message=reply,
-        action={"action_id": "key_times_open"},
-    )
+    key = open_key_times(ALICE)
     said = slack.wait_for(lambda: slack.responses.get(key), what="the refusal")[0]["text"]
     assert said.startswith("Only the Incident Commander (<@U0BOB0002>) corrects key times")
 
-    slack.block_action(
-        bot.url,
-        user=BOB,
-        channel=channel.id,
-        message_ts="",
-        message=reply,
-        action={"action_id": "key_times_open"},
-    )
+    open_key_times(BOB)
     view_id = slack.wait_for(lambda: list(slack.views), what="the form")[0]
     form = slack.views[view_id]
     pickers = {b["block_id"]: b["element"] for b in form["blocks"] if b["type"] == "input"}
