@@ -209,6 +209,14 @@ def _postmortem(services: Services, incident_id: int, payload: dict[str, Any]) -
     postmortem.upload(services, incident_id, payload["by"])
 
 
+def _pin(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import pins
+
+    pins.pin_from_slack(
+        services, _incident_channel(services, incident_id), payload["ts"], payload["user"]
+    )
+
+
 def _alert_digest(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     from bot.slack.flows import alerts
 
@@ -229,4 +237,5 @@ PERFORMERS: dict[str, Performer] = {
     "runbook": _runbook,
     "action_card": _action_card,
     "postmortem": _postmortem,
+    "pin": _pin,
 }

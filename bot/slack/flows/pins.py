@@ -43,16 +43,23 @@ def from_reaction(services: Services, event: dict[str, Any]) -> None:
         if incident is None:
             return
         incident_id = incident.id
-    if event.get("type") == "reaction_removed":
-        with services.db.begin() as session:
+        if event.get("type") == "reaction_removed":
             if notes.unpin(session, channel, ts, by=str(user)):
                 log.info("message %s taken off the timeline of incident %s", ts, incident_id)
-        return
+            return
+        # Reading the message from Slack is owed like any Slack call: an outbox row,
+        # retried until Slack answers, so a pin made during a Slack hiccup is not lost.
+        effects.enqueue(session, incident_id, "pin", ts=ts, user=str(user))
+    effects.drain(services, incident_id)
+
+
+def pin_from_slack(services: Services, channel: str, ts: str, user: str) -> None:
+    """The outbox effect behind a :pushpin:: fetch the message, then store it."""
     message = fetch_message(services.client, channel, ts)
     if message is None:
         log.info("pinned message %s in %s is gone; nothing to add", ts, channel)
         return
-    add(services, channel, ts, message, str(user), announce=True)
+    add(services, channel, ts, message, user, announce=True)
 
 
 def from_shortcut(services: Services, body: dict[str, Any], reply: Reply) -> None:
