@@ -37,6 +37,7 @@ def test_a_resolved_incidents_postmortem_is_uploaded_and_linked(
     assert calls == ["files.getUploadURLExternal"] * 2 + ["files.completeUploadExternal"]
 
     slack.wait_for(lambda: document["permalink"] in summary_of(channel), what="summary link")
+    slack.wait_for(lambda: channel.bookmarks, what="the bookmark")
     assert channel.bookmarks == [
         {
             "id": channel.bookmarks[0]["id"],
