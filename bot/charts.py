@@ -100,3 +100,51 @@ def _marks(key_times: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, list[
         else:
             marks.append((key["at"], [key["label"]]))
     return marks
+
+
+def drift_png(columns: Sequence[Any], title: str) -> bytes:
+    """Reference against current for a few columns (``ColumnDrift`` with outcomes): histograms
+    of numbers, bars of category shares."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [c for c in columns if c.outcome is not None][:4]
+    with _lock:
+        fig, axes = plt.subplots(1, max(len(shown), 1), figsize=(3.4 * max(len(shown), 1), 3.2))
+        try:
+            for ax, column in zip(list(getattr(axes, "flat", [axes])), shown, strict=False):
+                _drift_panel(ax, column)
+            fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+            fig.tight_layout()
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=100)
+            return out.getvalue()
+        finally:
+            plt.close(fig)
+
+
+def _drift_panel(ax: Any, column: Any) -> None:
+    outcome = column.outcome
+    ref, cur = outcome.reference_share, outcome.current_share
+    if outcome.bins and isinstance(outcome.bins[0], float) and len(outcome.bins) == len(ref) + 1:
+        edges = outcome.bins
+        ax.stairs(ref, edges, fill=True, alpha=0.45, color="#2e86de", label="reference")
+        ax.stairs(cur, edges, lw=1.6, color="#d64545", label="current")
+    else:
+        order = sorted(range(len(ref)), key=lambda i: -(ref[i] + cur[i]))[:10]
+        labels = [str(outcome.bins[i])[:12] for i in order]
+        xs = range(len(order))
+        ax.bar(
+            [x - 0.2 for x in xs], [ref[i] for i in order], 0.4, color="#2e86de", label="reference"
+        )
+        ax.bar(
+            [x + 0.2 for x in xs], [cur[i] for i in order], 0.4, color="#d64545", label="current"
+        )
+        ax.set_xticks(list(xs), labels, rotation=45, ha="right", fontsize=7)
+    verdict = "drifted" if outcome.drifted else "stable"
+    ax.set_title(f"{str(column.column)[:28]}: {verdict}", fontsize=9)
+    ax.set_ylabel("share of rows", fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False)

@@ -46,6 +46,8 @@ KNOWN_FIELDS = {
     "annotations",
     "route",
     "source",
+    "reference_data",
+    "current_data",
 }
 
 
@@ -63,6 +65,10 @@ def parse(payload: Any) -> AlertBatch:
         value = check.text(payload, key, "", required=False, limit=NAME_MAX)
         if value:
             labels[key] = value
+    for key in ("reference_data", "current_data"):  # where drift analysis finds the data
+        value = check.text(payload, key, "", required=False, limit=2000)
+        if value:
+            annotations[key] = value
     description = check.text(payload, "description", "", required=False)
     if description:
         annotations["description"] = description

@@ -31,6 +31,9 @@ class Background:
         # Opening a modal must happen within 3 s of the click (trigger_id expiry), so it
         # never waits behind slow work in the main pool.
         self._urgent = ThreadPoolExecutor(max_workers=2, thread_name_prefix="urgent")
+        # Long computations (a drift analysis of millions of rows) take turns here, so they
+        # neither compete for the cores with each other nor hold up commands.
+        self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         self._queued: set[Hashable] = set()
         self._queued_lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
@@ -82,6 +85,9 @@ class Background:
         """For calls bound to a trigger_id (views.open), which expires in 3 seconds."""
         return self._track(self._urgent.submit(fn, *args))
 
+    def submit_heavy(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self._track(self._heavy.submit(fn, *args))
+
     @staticmethod
     def _track(future: Future[Any]) -> Future[Any]:
         future.add_done_callback(_log_failure)
@@ -94,6 +100,7 @@ class Background:
                 timer.cancel()
         self._urgent.shutdown(wait=True)
         self._pool.shutdown(wait=True)
+        self._heavy.shutdown(wait=True)
 
 
 def _log_failure(future: Future[Any]) -> None:

@@ -178,6 +178,46 @@ def _due_date(word: str, today: date) -> date | None:
     return due
 
 
+@dataclass(frozen=True)
+class DriftArgs:
+    reference: str
+    current: str
+    prediction: str | None = None
+    target: str | None = None
+    skip: tuple[str, ...] = ()
+
+
+DRIFT_USAGE = (
+    "Usage: `/incident drift <reference> <current> [prediction=<column>] [target=<column>] "
+    "[skip=<column>,<column>]`, each data set an http(s) URL or a file in the data folder "
+    "(CSV or Parquet, gzip allowed), e.g. `/incident drift https://data.example.com/"
+    "march.csv https://data.example.com/today.parquet prediction=score`."
+)
+_LINK_TOKEN = re.compile(r"^<((?:https?|ftp|file)://[^|>]*)(?:\|[^>]*)?>$")
+_OPTION = re.compile(r"^(prediction|target|skip)=(.+)$", re.IGNORECASE)
+
+
+def parse_drift_args(args: str) -> DriftArgs:
+    """Two data sets, then options; Slack wraps URLs in ``<...>``, which is undone here."""
+    places: list[str] = []
+    options: dict[str, str] = {}
+    for word in args.split():
+        link = _LINK_TOKEN.match(word)
+        plain = link.group(1) if link else plain_from_slack(word)
+        option = _OPTION.match(plain)
+        if option:
+            options[option.group(1).lower()] = option.group(2)
+        else:
+            places.append(plain)
+    if len(places) != 2:
+        said = {0: "none", 1: "one"}.get(len(places), str(len(places)))
+        raise InvalidInput(
+            f"Give two data sets, the reference and the current one, not {said}. {DRIFT_USAGE}"
+        )
+    skip = tuple(c for c in options.get("skip", "").split(",") if c)
+    return DriftArgs(places[0], places[1], options.get("prediction"), options.get("target"), skip)
+
+
 def parse_page(args: str) -> int:
     """``/incident timeline [page]``."""
     word = args.strip()
@@ -203,3 +243,5 @@ def check_arguments(command: Command) -> None:
         parse_action_args(command.args)
     elif command.name == "timeline":
         parse_page(command.args)
+    elif command.name == "drift":
+        parse_drift_args(command.args)

@@ -10,6 +10,7 @@ holds back those after it, so a channel never sees events out of order.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -217,6 +218,32 @@ def _pin(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     )
 
 
+def _upload(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """A file into the channel (Slack's external upload flow)."""
+    services.client.files_upload_v2(
+        channel=payload["channel"],
+        content=base64.b64decode(payload["content"]),
+        filename=payload["filename"],
+        title=payload["title"],
+        initial_comment=payload.get("comment"),
+    )
+
+
+def _drift(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """An analysis an alert asked for (``reference_data``/``current_data``), once the
+    incident has its channel; problems are told to the channel, as nobody typed it."""
+    from bot.slack.command_parser import DriftArgs
+    from bot.slack.flows import drift
+
+    channel = _incident_channel(services, incident_id)
+
+    def tell_channel(**message: Any) -> None:
+        notify.post(services.client, channel, str(message.get("text", "")))
+
+    args = DriftArgs(payload["reference"], payload["current"], payload.get("prediction"))
+    drift.start(services, channel, args, None, tell_channel)
+
+
 def _alert_digest(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     from bot.slack.flows import alerts
 
@@ -238,4 +265,6 @@ PERFORMERS: dict[str, Performer] = {
     "action_card": _action_card,
     "postmortem": _postmortem,
     "pin": _pin,
+    "upload": _upload,
+    "drift": _drift,
 }

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # prompt): Slack allows about one message a second per channel, and a storm of
 # deliveries reads better as a few digests than as one message each.
 COALESCE_SECONDS = 2.0
+# Annotations (or generic fields) naming the data an alert's incident should be checked on.
+DRIFT_ANNOTATIONS = ("reference_data", "current_data")
 
 _guard = threading.Lock()
 _prompt_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
@@ -53,6 +55,9 @@ def reporter(session: Session, change: Change) -> None:
         )
         for title, link in group.links.items():
             effects.enqueue(session, incident.id, "bookmark", title=title, link=link)
+        reference, current = (group.annotations.get(k) for k in DRIFT_ANNOTATIONS)
+        if reference and current:  # the alert says where its data is: check it at once
+            effects.enqueue(session, incident.id, "drift", reference=reference, current=current)
         return
     if change.joined or change.refired or (change.resolved and not change.all_resolved):
         _digest_due(session, incident.id)

@@ -22,11 +22,13 @@ from bot.slack.command_parser import (
     parse,
     parse_action_args,
     parse_declare,
+    parse_drift_args,
     parse_page,
     parse_role_args,
     parse_severity_args,
 )
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import drift as drift_flow
 from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import resolution, updates
 from bot.slack.flows import roles as roles_flow
@@ -188,5 +190,7 @@ def _run(
         timeline_flow.show(services, channel, parse_page(parsed.args), respond)
     elif parsed.name == "postmortem":
         postmortem_flow.publish(services, channel, actor, respond)
+    elif parsed.name == "drift":
+        drift_flow.start(services, channel, parse_drift_args(parsed.args), actor, respond)
     else:
         respond(text=NOT_BUILT_YET.format(name=parsed.name))

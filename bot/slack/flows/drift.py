@@ -1,0 +1,209 @@
+"""``/incident drift`` and alert-started drift analyses: fetch, compare, post the findings.
+
+The command is acknowledged at once; the work runs in the heavy pool. The
+channel sees a working message that says what is happening (with progress for
+large files), then the verdict, the per-column table and a chart. The findings
+are a ``drift_found`` timeline event, which the post-mortem's lineage section
+reads. Anything that cannot be used (a path outside the data folder, an
+unreachable URL, a file that is not a table) is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pandas as pd
+from slack_sdk.errors import SlackApiError
+
+from bot.charts import drift_png
+from bot.diagnosis import sources
+from bot.diagnosis.drift import DriftInputError, DriftReport, analyse, top_drifted
+from bot.incidents import queries, timeline
+from bot.slack import drift_blocks, effects
+from bot.slack.background import Reply
+from bot.slack.blocks import render
+from bot.slack.command_parser import DriftArgs
+from bot.slack.flows.common import NOT_AN_INCIDENT
+from bot.slack.text import escape, mention, truncate
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 2.0  # seconds between progress edits (Slack allows ~1 edit/s per channel)
+
+
+def start(
+    services: Services, channel: str, args: DriftArgs, actor: str | None, reply: Reply
+) -> None:
+    """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
+    try:
+        reference = sources.locate(args.reference, services.settings.data_dir)
+        current = sources.locate(args.current, services.settings.data_dir)
+    except sources.SourceError as problem:
+        reply(text=f"No drift analysis: {problem}")
+        return
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            reply(text=NOT_AN_INCIDENT)
+            return
+    services.background.submit_heavy(
+        _run, services, channel, args, reference, current, actor, reply
+    )
+
+
+class _Status:
+    """The channel's working message, edited as the analysis goes (at most every 2 s)."""
+
+    def __init__(self, services: Services, channel: str, head: str) -> None:
+        self.services, self.channel, self.head = services, channel, head
+        self._last = 0.0
+        self._lock = threading.Lock()
+        posted = services.client.chat_postMessage(
+            channel=channel, text=f"{head}\n:hourglass_flowing_sand: Starting…"
+        )
+        self.ts = str(posted["ts"])
+
+    def say(self, line: str, *, force: bool = False) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last < PROGRESS_EVERY:
+                return
+            self._last = now
+        try:
+            self.services.client.chat_update(
+                channel=self.channel, ts=self.ts, text=f"{self.head}\n{line}"
+            )
+        except SlackApiError as exc:  # progress is a courtesy; the result is what must arrive
+            log.info("could not update the drift progress: %s", exc.response.get("error"))
+
+
+def _run(
+    services: Services,
+    channel: str,
+    args: DriftArgs,
+    reference: sources.Source,
+    current: sources.Source,
+    actor: str | None,
+    reply: Reply,
+) -> None:
+    who = mention(actor) if actor else "The alert"
+    head = (
+        f":mag: {who} asked whether the data changed: `{escape(truncate(reference.text, 200))}` "
+        f"(reference) against `{escape(truncate(current.text, 200))}` (current)."
+    )
+    status = _Status(services, channel, head)
+    try:
+        tables = [
+            _load(services, source, role, status)
+            for source, role in ((reference, "reference"), (current, "current"))
+        ]
+        status.say(":hourglass_flowing_sand: Comparing the columns…", force=True)
+        report = analyse(
+            tables[0],
+            tables[1],
+            prediction=args.prediction,
+            target=args.target,
+            skip=args.skip,
+            progress=lambda done, total: status.say(
+                f":hourglass_flowing_sand: Compared {done} of {total} columns…"
+            ),
+        )
+    except (sources.SourceError, DriftInputError) as problem:
+        status.say(f":warning: Stopped: {escape(str(problem))}", force=True)
+        reply(text=f"No drift analysis: {problem}")
+        return
+    except Exception:
+        log.exception("drift analysis failed")
+        status.say(":warning: Stopped: the analysis failed; it is logged.", force=True)
+        raise
+    status.say(":white_check_mark: Done: the findings follow.", force=True)
+    _publish(services, channel, report, reference.text, current.text, actor)
+
+
+def _load(services: Services, source: sources.Source, role: str, status: _Status) -> pd.DataFrame:
+    def progress(done: int, total: int | None) -> None:
+        share = f" ({done / total:.0%})" if total else ""
+        status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
+
+    with httpx.Client() as client:
+        data = sources.fetch(source, client, progress)
+    return sources.read_table(data, source)
+
+
+def _publish(
+    services: Services,
+    channel: str,
+    report: DriftReport,
+    reference: str,
+    current: str,
+    actor: str | None,
+) -> None:
+    shown = top_drifted(report)
+    png = drift_png(shown, report.verdict())
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            return
+        timeline.record(
+            session,
+            incident,
+            "drift_found",
+            drift_blocks.timeline_text(report),
+            actor=actor,
+            **findings(report, reference, current),
+        )
+        effects.enqueue(
+            session,
+            incident.id,
+            "message",
+            channel=channel,
+            text=f"Drift: {escape(report.verdict())}",
+            blocks=render(drift_blocks.result_blocks(report, reference, current, actor)),
+        )
+        effects.enqueue(
+            session,
+            incident.id,
+            "upload",
+            channel=channel,
+            filename=f"drift-{incident.reference}.png",
+            title=f"{incident.reference} drift: reference vs current",
+            content=base64.b64encode(png).decode("ascii"),
+            comment="Reference against current for the most drifted columns.",
+        )
+        incident_id = incident.id
+    effects.drain(services, incident_id)
+
+
+def findings(report: DriftReport, reference: str, current: str) -> dict[str, Any]:
+    """What the timeline keeps of an analysis (and the post-mortem's lineage shows)."""
+    return {
+        "reference": reference,
+        "current": current,
+        "verdict": report.verdict(),
+        "dataset_drift": report.dataset_drift,
+        "drifted": [str(c.column) for c in report.drifted],
+        "tested": len(report.columns),
+        "missing_jumped": [str(c.column) for c in report.missing_jumps],
+        "columns": [
+            {
+                "column": str(c.column),
+                "method": c.outcome.method.value,
+                "score": c.outcome.score,
+                "drifted": c.outcome.drifted,
+                "psi": c.outcome.psi,
+            }
+            for c in report.columns[:50]
+            if c.outcome is not None
+        ],
+        "prediction_drifted": (
+            report.prediction.drifted if report.prediction is not None else None
+        ),
+    }
