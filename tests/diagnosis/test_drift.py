@@ -1,0 +1,160 @@
+"""Drift verdicts on data with drift put in on purpose, and agreement with Evidently."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from evidently import Dataset, Report
+from evidently.presets import DataDriftPreset
+
+from bot.diagnosis.columns import ColumnKind, kind_of
+from bot.diagnosis.drift import DriftInputError, analyse
+from bot.diagnosis.stattests import Method
+from bot.slack.drift_blocks import psi_reading
+from tests.diagnosis.data import DRIFTED, NULLED, STABLE, table
+
+EVIDENTLY_METHODS = {
+    "K-S p_value": Method.KS,
+    "chi-square p_value": Method.CHI_SQUARED,
+    "Z-test p_value": Method.Z,
+    "Wasserstein distance (normed)": Method.WASSERSTEIN,
+    "Jensen-Shannon distance": Method.JENSEN_SHANNON,
+}
+
+
+def evidently(
+    reference: pd.DataFrame, current: pd.DataFrame
+) -> tuple[int, dict[str, tuple[Method, float]]]:
+    """Evidently's DataDriftPreset, run as a user would: (drifted count, method and score
+    per column)."""
+    snapshot = Report([DataDriftPreset()]).run(
+        Dataset.from_pandas(current), Dataset.from_pandas(reference)
+    )
+    count, columns = -1, {}
+    for metric in snapshot.dict()["metrics"]:
+        config = metric["config"]
+        if config["type"].endswith("DriftedColumnsCount"):
+            count = int(metric["value"]["count"])
+        elif config["type"].endswith("ValueDrift"):
+            columns[config["column"]] = (
+                EVIDENTLY_METHODS[config["method"]],
+                float(metric["value"]),
+            )
+    return count, columns
+
+
+@pytest.mark.parametrize(
+    ("rows", "numerical", "categorical"),
+    [(600, Method.KS, Method.CHI_SQUARED), (20_000, Method.WASSERSTEIN, Method.JENSEN_SHANNON)],
+    ids=["small-sample", "large-sample"],
+)
+def test_drift_put_in_on_purpose_is_found_and_nothing_else(
+    rows: int, numerical: Method, categorical: Method
+) -> None:
+    # Seeded: a p-value test at 0.05 flags about one stable column in twenty by chance.
+    reference, current = table(rows, shifted=False, seed=13), table(rows, shifted=True, seed=14)
+    report = analyse(reference, current, prediction="score")
+    verdicts = {c.column: c.drifted for c in report.columns}
+    assert {c for c, drifted in verdicts.items() if drifted} == set(DRIFTED)
+    assert set(STABLE) <= {c for c, drifted in verdicts.items() if not drifted}
+    assert report.verdict() == "4 of 10 features drifted — data set drift: no"
+    assert [c.column for c in report.columns[:4]] and all(c.drifted for c in report.columns[:4])
+    methods = {c.column: c.outcome.method for c in report.columns if c.outcome}
+    assert methods["amount"] is numerical and methods["country"] is categorical
+    assert methods["is_new"] is (Method.Z if rows <= 1000 else Method.JENSEN_SHANNON)
+    assert methods["few_levels"] is (Method.CHI_SQUARED if rows <= 1000 else Method.JENSEN_SHANNON)
+    assert [c.column for c in report.missing_jumps] == [NULLED]
+    assert report.prediction is not None and report.prediction.drifted
+
+
+@pytest.mark.parametrize("rows", [400, 1000, 1001, 30_000])
+def test_the_same_verdicts_methods_and_scores_as_evidently(rows: int) -> None:
+    reference, current = (
+        table(rows, shifted=False, seed=rows),
+        table(rows, shifted=True, seed=rows + 1),
+    )
+    ours = analyse(reference, current)
+    count, theirs = evidently(reference, current)
+    assert len(ours.drifted) == count
+    assert {c.column: c.outcome.method for c in ours.columns if c.outcome} == {
+        column: method for column, (method, _) in theirs.items()
+    }
+    for column in ours.columns:
+        assert column.outcome is not None
+        assert column.outcome.score == pytest.approx(theirs[column.column][1], rel=1e-6, abs=1e-12)
+        assert column.drifted == column.outcome.method.drifted(theirs[column.column][1])
+
+
+def test_half_the_features_drifting_is_data_set_drift() -> None:
+    reference, current = table(3000, shifted=False, seed=3), table(3000, shifted=True, seed=4)
+    keep = [*DRIFTED, "age", "channel", "code", "tenure"]
+    report = analyse(reference[keep], current[keep])
+    assert report.verdict() == "4 of 8 features drifted — data set drift: yes"
+    count, _ = evidently(reference[keep], current[keep])
+    assert count == 4
+
+
+def test_on_large_samples_a_difference_nobody_cares_about_is_not_drift() -> None:
+    rng = np.random.default_rng(5)
+    reference = pd.DataFrame({"x": rng.normal(0.0, 1.0, 200_000)})
+    current = pd.DataFrame({"x": rng.normal(0.03, 1.0, 200_000)})  # KS p-value: tiny
+    report = analyse(reference, current)
+    (column,) = report.columns
+    assert column.outcome is not None and column.outcome.method is Method.WASSERSTEIN
+    assert not column.drifted and psi_reading(column.outcome.psi) == "stable"
+
+
+def test_psi_readings_and_the_usual_bands() -> None:
+    rng = np.random.default_rng(6)
+    reference = pd.DataFrame({"x": rng.normal(0, 1, 50_000)})
+    shifted = analyse(reference, pd.DataFrame({"x": rng.normal(1.0, 1, 50_000)})).columns[0]
+    assert shifted.outcome is not None and shifted.outcome.psi > 0.25
+    assert psi_reading(shifted.outcome.psi) == "major shift"
+    assert [psi_reading(v) for v in (0.05, 0.1, 0.2, 0.25, 0.3)] == [
+        "stable",
+        "moderate shift",
+        "moderate shift",
+        "moderate shift",
+        "major shift",
+    ]
+
+
+def test_column_kinds_follow_evidently() -> None:
+    assert kind_of(pd.Series([1.5, 2.0])) is ColumnKind.NUMERICAL
+    assert kind_of(pd.Series(range(11))) is ColumnKind.NUMERICAL
+    assert kind_of(pd.Series([1, 2, 3] * 4)) is ColumnKind.CATEGORICAL
+    assert kind_of(pd.Series(["a", "b"] * 5)) is ColumnKind.CATEGORICAL
+    assert kind_of(pd.Series([f"note {i}" for i in range(10)])) is ColumnKind.TEXT
+    assert kind_of(pd.Series([True, False])) is ColumnKind.CATEGORICAL
+    assert kind_of(pd.Series(pd.to_datetime(["2026-01-01"]))) is ColumnKind.OTHER
+
+
+def test_text_and_empty_columns_are_listed_as_not_tested() -> None:
+    reference = pd.DataFrame({"x": [1.0, 2.0, 3.0] * 10, "note": [f"r{i}" for i in range(30)]})
+    current = reference.assign(x=np.nan)
+    report = analyse(reference, current)
+    assert report.columns == []
+    reasons = {c.column: c.not_tested for c in report.not_tested}
+    assert reasons == {"x": "no values in the current data", "note": "mostly distinct text"}
+    assert [c.column for c in report.missing_jumps] == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "current", "kwargs", "said"),
+    [
+        ({"a": [1.0]}, {"b": [1.0]}, {}, "no column in common"),
+        ({"a": [1.0]}, {"a": []}, {}, "The current table has no rows"),
+        ({"a": [1.0], "p": [1]}, {"a": [1.0], "p": [1]}, {"prediction": "q"}, "'q' is not in both"),
+        ({"a": [1.0]}, {"a": [1.0]}, {"skip": ["z"]}, "No column called 'z' to skip"),
+        ({"a": [1.0]}, {"a": [1.0]}, {"skip": ["a"]}, "besides the ones named"),
+    ],
+)
+def test_tables_that_cannot_be_compared(
+    reference: dict[str, list[float]],
+    current: dict[str, list[float]],
+    kwargs: dict[str, object],
+    said: str,
+) -> None:
+    with pytest.raises(DriftInputError, match=said):
+        analyse(pd.DataFrame(reference), pd.DataFrame(current), **kwargs)  # type: ignore[arg-type]
