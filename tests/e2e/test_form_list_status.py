@@ -98,19 +98,9 @@ def test_help_lists_the_commands_at_once(bot: BotProcess, general: str) -> None:
         assert "/incident declare <sev> <title>" in shown
         assert "`/incident list`" in shown and "`/incident status`" in shown
         assert "`p0`–`p3` (p0 is SEV1)" in shown
-        for command in ("note <text>", "timeline [page]", "postmortem", "action <what>"):
+        for command in ("note <text>", "timeline [page]", "postmortem", "action <what>", "drift <"):
             assert f"`/incident {command}" in shown
         assert ":pushpin:" in shown and "*Add to incident timeline*" in shown
-
-
-def test_subcommands_of_later_versions_say_so_in_an_incident_channel(
-    bot: BotProcess, general: str
-) -> None:
-    bot.command("declare sev4 Input shift on feature age", user=ALICE, channel=general).wait_reply()
-    channel_id = stored_incidents(bot.database_url)[0].channel_id
-    assert channel_id
-    reply = bot.command("drift a.csv b.csv", user=ALICE, channel=channel_id).wait_reply()
-    assert "`/incident drift` is not available in this version" in reply["text"]
 
 
 def test_a_form_slack_will_not_open_gets_a_way_forward(

@@ -4,10 +4,11 @@ Slack runs in the background, after Slack has its acknowledgement."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents import notes, queries
@@ -48,10 +49,6 @@ FORM_DID_NOT_OPEN = (
     "Slack would not open the declare form in time. Try `/incident declare` again, or "
     "declare in one line: `/incident declare sev2 <what is wrong>`."
 )
-NOT_BUILT_YET = (
-    "`/incident {name}` is not available in this version of the bot yet. "
-    "`/incident help` lists what is."
-)
 
 
 def register(app: App, services: Services) -> None:
@@ -89,7 +86,7 @@ def register(app: App, services: Services) -> None:
 def _work(services: Services, parsed: Command, command: dict[str, Any]) -> None:
     respond = reply_to(command.get("response_url"))
     try:
-        _run(services, parsed, command, respond, services.client)
+        _run(services, parsed, command, respond)
     except InvalidInput as problem:
         respond(text=str(problem))
     except Exception:
@@ -134,7 +131,6 @@ def _run(
     parsed: Command,
     command: dict[str, Any],
     respond: Reply,
-    client: WebClient,
 ) -> None:
     if parsed.name == "declare":
         args = parse_declare(parsed.args)
@@ -168,29 +164,46 @@ def _run(
             )
             return
     channel, actor = str(command.get("channel_id")), str(command.get("user_id"))
-    if parsed.name == "role":
-        role_args = parse_role_args(parsed.args)
-        user_id = roles_flow.resolve_user(client, role_args.user)
-        roles_flow.assign(services, channel, role_args.role, user_id, actor, respond)
-    elif parsed.name == "severity":
-        severity_flow.change(services, channel, parse_severity_args(parsed.args), actor, respond)
-    elif parsed.name == "triage":
-        triage_flow.post_card(services.db, services.client, incident_id, actor)
-    elif parsed.name == "update":
-        text = plain_from_slack(parsed.args)
-        updates.send(services, channel, text, actor, respond)
-    elif parsed.name == "resolve":
-        summary = plain_from_slack(parsed.args).strip() or None
-        resolution.resolve_incident(services, channel, actor, summary, respond)
-    elif parsed.name == "note":
-        timeline_flow.add_note(services, channel, plain_from_slack(parsed.args), actor, respond)
-    elif parsed.name == "action":
-        timeline_flow.add_action(services, channel, parse_action_args(parsed.args), actor, respond)
-    elif parsed.name == "timeline":
-        timeline_flow.show(services, channel, parse_page(parsed.args), respond)
-    elif parsed.name == "postmortem":
-        postmortem_flow.publish(services, channel, actor, respond)
-    elif parsed.name == "drift":
-        drift_flow.start(services, channel, parse_drift_args(parsed.args), actor, respond)
-    else:
-        respond(text=NOT_BUILT_YET.format(name=parsed.name))
+    IN_CHANNEL[parsed.name](services, InChannel(parsed.args, channel, actor, incident_id), respond)
+
+
+@dataclass(frozen=True)
+class InChannel:
+    """A command typed in an incident channel: its arguments, where, by whom."""
+
+    args: str
+    channel: str
+    actor: str
+    incident_id: int
+
+
+def _role(services: Services, c: InChannel, respond: Reply) -> None:
+    role_args = parse_role_args(c.args)
+    user_id = roles_flow.resolve_user(services.client, role_args.user)
+    roles_flow.assign(services, c.channel, role_args.role, user_id, c.actor, respond)
+
+
+def _triage(services: Services, c: InChannel, respond: Reply) -> None:
+    triage_flow.post_card(services.db, services.client, c.incident_id, c.actor)
+
+
+IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
+    "role": _role,
+    "severity": lambda s, c, r: severity_flow.change(
+        s, c.channel, parse_severity_args(c.args), c.actor, r
+    ),
+    "triage": _triage,
+    "update": lambda s, c, r: updates.send(s, c.channel, plain_from_slack(c.args), c.actor, r),
+    "resolve": lambda s, c, r: resolution.resolve_incident(
+        s, c.channel, c.actor, plain_from_slack(c.args).strip() or None, r
+    ),
+    "note": lambda s, c, r: timeline_flow.add_note(
+        s, c.channel, plain_from_slack(c.args), c.actor, r
+    ),
+    "action": lambda s, c, r: timeline_flow.add_action(
+        s, c.channel, parse_action_args(c.args), c.actor, r
+    ),
+    "timeline": lambda s, c, r: timeline_flow.show(s, c.channel, parse_page(c.args), r),
+    "postmortem": lambda s, c, r: postmortem_flow.publish(s, c.channel, c.actor, r),
+    "drift": lambda s, c, r: drift_flow.start(s, c.channel, parse_drift_args(c.args), c.actor, r),
+}
