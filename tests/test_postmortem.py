@@ -74,6 +74,16 @@ def story(db: Database, *, resolved: bool = True) -> int:
             update_kind="first_notice",
             message="Payments are being declined; we are rolling back.",
         )
+        timeline.record(
+            session,
+            incident,
+            "drift_found",
+            "3 of 12 features drifted — data set drift: no (amount, country, latency_ms)",
+            actor="U0BOB0002",
+            when=start + timedelta(minutes=55),
+            reference="https://data.example.com/march.csv",
+            current="https://data.example.com/today.csv",
+        )
         notes.add_note(session, incident, "Rolled back to v41 <script>x</script>", by="U0BOB0002")
         item = notes.add_action(
             session,
@@ -123,6 +133,11 @@ def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Dat
     assert "Impact reported in triage: Significant harm now" in text
     assert "Model versions named by alerts: model_version=v42" in text
     assert "`model_version=v42`" in text
+    assert (
+        "3 of 12 features drifted — data set drift: no (amount, country, latency_ms) "
+        "(reference `https://data.example.com/march.csv`, current "
+        "`https://data.example.com/today.csv`)"
+    ) in text
     assert "| done | Alert on null rates | @U0CARA003 | 2030-01-31 |" in text
     assert "| open | Retrain | unassigned | no date |" in text
     assert "Rolled back to v41 &lt;script&gt;x&lt;/script&gt;" in text
@@ -156,7 +171,7 @@ def test_a_teams_templates_override_ours_with_the_same_data(db: Database, tmp_pa
     )
     incident_id = story(db)
     assert load(db, incident_id, "md", templates_dir=tmp_path).startswith(
-        "INC-1 lasted 5 h; 1 open; 10 events"
+        "INC-1 lasted 5 h; 1 open; 11 events"
     )
     assert "<h2>Timeline</h2>" in load(db, incident_id, "html", templates_dir=tmp_path)
 
