@@ -66,12 +66,18 @@ class _Status:
         self.services, self.channel, self.head = services, channel, head
         self._last = 0.0
         self._lock = threading.Lock()
-        posted = services.client.chat_postMessage(
-            channel=channel, text=f"{head}\n:hourglass_flowing_sand: Starting…"
-        )
-        self.ts = str(posted["ts"])
+        self.ts: str | None = None
+        try:
+            posted = services.client.chat_postMessage(
+                channel=channel, text=f"{head}\n:hourglass_flowing_sand: Starting…"
+            )
+            self.ts = str(posted["ts"])
+        except SlackApiError as exc:  # the analysis goes on; its findings are owed durably
+            log.warning("could not post the drift working message: %s", exc.response.get("error"))
 
     def say(self, line: str, *, force: bool = False) -> None:
+        if self.ts is None:
+            return
         with self._lock:
             now = time.monotonic()
             if not force and now - self._last < PROGRESS_EVERY:
