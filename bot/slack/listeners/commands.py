@@ -29,7 +29,6 @@ from bot.slack.command_parser import (
     parse_severity_args,
 )
 from bot.slack.declaring import declare_and_open
-from bot.slack.flows import drift as drift_flow
 from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import resolution, updates
 from bot.slack.flows import roles as roles_flow
@@ -183,6 +182,13 @@ def _role(services: Services, c: InChannel, respond: Reply) -> None:
     roles_flow.assign(services, c.channel, role_args.role, user_id, c.actor, respond)
 
 
+def _drift(services: Services, c: InChannel, respond: Reply) -> None:
+    # pandas and scipy take a second or two to import: the bot pays it on first use.
+    from bot.slack.flows import drift as drift_flow
+
+    drift_flow.start(services, c.channel, parse_drift_args(c.args), c.actor, respond)
+
+
 def _triage(services: Services, c: InChannel, respond: Reply) -> None:
     triage_flow.post_card(services.db, services.client, c.incident_id, c.actor)
 
@@ -205,5 +211,5 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     ),
     "timeline": lambda s, c, r: timeline_flow.show(s, c.channel, parse_page(c.args), r),
     "postmortem": lambda s, c, r: postmortem_flow.publish(s, c.channel, c.actor, r),
-    "drift": lambda s, c, r: drift_flow.start(s, c.channel, parse_drift_args(c.args), c.actor, r),
+    "drift": _drift,
 }
