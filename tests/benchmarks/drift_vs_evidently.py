@@ -69,23 +69,15 @@ def ours_peak(reference: pd.DataFrame, current: pd.DataFrame, workers: int) -> i
 
 
 def evidently(reference: pd.DataFrame, current: pd.DataFrame) -> tuple[float, dict[str, str]]:
-    from evidently import Dataset, Report
-    from evidently.presets import DataDriftPreset
-
-    from tests.diagnosis.test_drift import EVIDENTLY_METHODS
+    from tests.diagnosis.evidently_run import evidently as run_preset
 
     began = time.perf_counter()
-    snapshot = Report([DataDriftPreset()]).run(
-        Dataset.from_pandas(current), Dataset.from_pandas(reference)
-    )
+    _, columns = run_preset(reference, current)
     seconds = time.perf_counter() - began
-    verdicts = {}
-    for metric in snapshot.dict()["metrics"]:
-        config = metric["config"]
-        if config["type"].endswith("ValueDrift"):
-            method = EVIDENTLY_METHODS[config["method"]]
-            drifted = method.drifted(float(metric["value"]))
-            verdicts[config["column"]] = f"{method.value}:{'drifted' if drifted else 'stable'}"
+    verdicts = {
+        column: f"{method.value}:{'drifted' if method.drifted(score) else 'stable'}"
+        for column, (method, score) in columns.items()
+    }
     return seconds, verdicts
 
 
