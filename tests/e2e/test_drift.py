@@ -72,7 +72,7 @@ def test_drift_over_http_posts_the_verdict_the_table_and_a_chart(
         user=ALICE,
         channel=channel.id,
     )
-    assert answer.http.status_code == 200 and answer.seconds < 3
+    assert answer.http.status_code == 200
     result = result_of(slack, channel)
     shown = str(result["blocks"])
     assert result["text"] == "Drift: 4 of 10 features drifted — data set drift: no"
