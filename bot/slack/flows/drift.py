@@ -24,7 +24,7 @@ from bot.charts import drift_png
 from bot.diagnosis import sources
 from bot.diagnosis.drift import DriftInputError, DriftReport, analyse, top_drifted
 from bot.incidents import queries, timeline
-from bot.slack import drift_blocks, effects
+from bot.slack import drift_blocks, effects, notify
 from bot.slack.background import Reply
 from bot.slack.blocks import render
 from bot.slack.command_parser import DriftArgs
@@ -68,10 +68,9 @@ class _Status:
         self._lock = threading.Lock()
         self.ts: str | None = None
         try:
-            posted = services.client.chat_postMessage(
-                channel=channel, text=f"{head}\n:hourglass_flowing_sand: Starting…"
+            self.ts = notify.post(
+                services.client, channel, f"{head}\n:hourglass_flowing_sand: Starting…"
             )
-            self.ts = str(posted["ts"])
         except SlackApiError as exc:  # the analysis goes on; its findings are owed durably
             log.warning("could not post the drift working message: %s", exc.response.get("error"))
 
@@ -89,6 +88,16 @@ class _Status:
             )
         except SlackApiError as exc:  # progress is a courtesy; the result is what must arrive
             log.info("could not update the drift progress: %s", exc.response.get("error"))
+
+    def withdraw(self) -> None:
+        """Take the message away: a request refused for its input leaves no trace in the
+        channel (the person who typed it is told privately)."""
+        if self.ts is None:
+            return
+        try:
+            self.services.client.chat_delete(channel=self.channel, ts=self.ts)
+        except SlackApiError as exc:
+            log.info("could not remove the drift working message: %s", exc.response.get("error"))
 
 
 def _run(
@@ -123,7 +132,8 @@ def _run(
             ),
         )
     except (sources.SourceError, DriftInputError) as problem:
-        status.say(f":warning: Stopped: {escape(str(problem))}", force=True)
+        # Found only on reading (an unreachable URL, bytes that are not a table).
+        status.withdraw()
         reply(text=f"No drift analysis: {problem}")
         return
     except Exception:
