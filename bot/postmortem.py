@@ -40,7 +40,6 @@ class PostmortemError(Exception):
 @dataclass(frozen=True)
 class Document:
     text: str
-    format: str
     filename: str
 
 
@@ -315,7 +314,7 @@ def render(
         ) from None
     reference = str(context["incident"]["reference"])
     suffix = "-draft" if context.get("draft") else ""
-    return Document(text.strip() + "\n", fmt, f"postmortem-{reference}{suffix}.{fmt}")
+    return Document(text.strip() + "\n", f"postmortem-{reference}{suffix}.{fmt}")
 
 
 def _origin(env: Any, name: str) -> str:

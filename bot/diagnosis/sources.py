@@ -40,10 +40,6 @@ class Source:
     url: str | None = None
     path: Path | None = None
 
-    @property
-    def name(self) -> str:
-        return self.url.rsplit("/", 1)[-1] if self.url else (self.path.name if self.path else "")
-
 
 def locate(text: str, data_dir: Path | None) -> Source:
     """Check where ``text`` points; nothing is read yet."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -198,12 +198,22 @@ def summary_blocks(
 SUMMARY_ACTIONS_SHOWN = 5
 
 
+def action_facts(item: TimelineEvent) -> str:
+    """An action item's owner and due date, as every view of it says them."""
+    owner, due = item.data.get("owner"), item.data.get("due")
+    return " · ".join(
+        (
+            f"owner {mention(owner)}" if owner else "no owner yet",
+            f"due {date.fromisoformat(due):%a %d %b %Y}" if due else "no due date",
+        )
+    )
+
+
 def _actions_text(items: Sequence[TimelineEvent]) -> str:
     lines = [f"*Open action items ({len(items)})*"]
     for item in items[:SUMMARY_ACTIONS_SHOWN]:
-        owner, due = item.data.get("owner"), item.data.get("due")
-        extra = (f" · {mention(owner)}" if owner else "") + (f" · due {due}" if due else "")
-        lines.append(f"• {truncate(escape(str(item.data.get('item', ''))), 200)}{extra}")
+        text = truncate(escape(str(item.data.get("item", ""))), 200)
+        lines.append(f"• {text} · {action_facts(item)}")
     if len(items) > SUMMARY_ACTIONS_SHOWN:
         lines.append(f"…and {len(items) - SUMMARY_ACTIONS_SHOWN} more in `/incident timeline`")
     return "\n".join(lines)

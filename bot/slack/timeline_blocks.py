@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -23,7 +22,7 @@ from slack_sdk.models.views import View
 from bot.incidents import timeline
 from bot.incidents.key_times import CORRECTABLE, KeyTime, KeyTimes, spoken
 from bot.models import Incident, TimelineEvent
-from bot.slack.blocks import md, slack_date
+from bot.slack.blocks import action_facts, md, slack_date
 from bot.slack.text import escape, mention, truncate
 
 PAGE_SIZE = 20
@@ -126,13 +125,9 @@ def timeline_blocks(
 
 def action_blocks(item: TimelineEvent, done: bool, by: str | None = None) -> list[Block]:
     """The channel's card for one action item, with its Done button while open."""
-    owner = item.data.get("owner")
-    due = item.data.get("due")
-    facts = [f"owner {mention(owner)}" if owner else "no owner yet"]
-    facts.append(f"due {date.fromisoformat(due):%a %d %b %Y}" if due else "no due date")
     mark = ":white_check_mark:" if done else ":dart:"
     text = escape(str(item.data.get("item", "")))
-    body = f"{mark} *Action item:* {'~' + text + '~' if done else text}\n{' · '.join(facts)}"
+    body = f"{mark} *Action item:* {'~' + text + '~' if done else text}\n{action_facts(item)}"
     blocks: list[Block] = [SectionBlock(text=md(body))]
     if done:
         blocks.append(ContextBlock(elements=[md(f"Done, marked by {mention(by)}")]))
