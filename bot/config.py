@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
+from bot.diagnosis.limits import Limits
+from bot.egress import ALLOW_SETTING, EgressRule
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
@@ -44,6 +46,9 @@ class Settings:
     channel_prefix: str = DEFAULT_CHANNEL_PREFIX
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     templates_dir: Path | None = None
+    drift_limits: Limits = field(default_factory=Limits)
+    drift_queue: int = 5  # analyses waiting at most, besides the one running
+    metrics_token: str | None = None
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -96,6 +101,57 @@ def parse_status_cadence(text: str) -> dict[str, timedelta | None]:
                 "use a whole number with s, m, h or d (e.g. 30m, 2h), or 0 for no reminders."
             ) from None
     return cadence
+
+
+_SIZE = re.compile(r"^(\d+)\s*([kmg]?)b?$")
+_SIZE_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _whole(name: str, text: str | None, default: int, *, size: bool = False) -> int:
+    """A positive whole number (with ``size``: bytes, ``500MB`` and ``2GB`` accepted)."""
+    if text is None:
+        return default
+    match = _SIZE.match(text.strip().lower()) if size else re.match(r"^(\d+)()$", text.strip())
+    value = int(match.group(1)) * _SIZE_UNIT[match.group(2)] if match else 0
+    if value <= 0:
+        example = "a size such as 500MB or 2GB" if size else "a whole number above 0"
+        raise ConfigError(f"{name} is {text!r}; give {example}.")
+    return value
+
+
+def _drift_limits(get: Callable[[str], str | None]) -> Limits:
+    try:
+        rule = EgressRule.parse(get(ALLOW_SETTING))
+    except ValueError as bad:
+        raise ConfigError(
+            f"{ALLOW_SETTING} has {str(bad)!r}, which is neither a CIDR (10.20.0.0/16, "
+            "fd00::/8) nor a host name (datalake.internal, or .corp.example for its "
+            "subdomains)."
+        ) from None
+    default = Limits()
+    return Limits(
+        max_bytes=_whole(
+            "INCIDENTBOT_DRIFT_MAX_BYTES",
+            get("INCIDENTBOT_DRIFT_MAX_BYTES"),
+            default.max_bytes,
+            size=True,
+        ),
+        max_memory=_whole(
+            "INCIDENTBOT_DRIFT_MAX_MEMORY",
+            get("INCIDENTBOT_DRIFT_MAX_MEMORY"),
+            default.max_memory,
+            size=True,
+        ),
+        max_columns=_whole(
+            "INCIDENTBOT_DRIFT_MAX_COLUMNS",
+            get("INCIDENTBOT_DRIFT_MAX_COLUMNS"),
+            default.max_columns,
+        ),
+        fetch_seconds=float(
+            _whole("INCIDENTBOT_FETCH_TIMEOUT", get("INCIDENTBOT_FETCH_TIMEOUT"), 60)
+        ),
+        egress=rule,
+    )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -169,4 +225,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         channel_prefix=prefix,
         alert_policy=policy,
         templates_dir=templates_path,
+        drift_limits=_drift_limits(get),
+        drift_queue=_whole("INCIDENTBOT_DRIFT_QUEUE", get("INCIDENTBOT_DRIFT_QUEUE"), 5),
+        metrics_token=get("INCIDENTBOT_METRICS_TOKEN"),
     )

@@ -53,11 +53,17 @@ def table(rows: int, *, shifted: bool, seed: int) -> pd.DataFrame:
     return frame
 
 
+# The data host the tests allow through INCIDENTBOT_FETCH_ALLOW: a loopback address of
+# its own (Linux routes all of 127.0.0.0/8 to loopback), so 127.0.0.1 stays refused and
+# plays the internal target.
+DATA_HOST = "127.0.0.2"
+
+
 @contextmanager
-def served(folder: Path) -> Iterator[str]:
-    """Serve ``folder`` over HTTP on 127.0.0.1; yields the base URL."""
+def served(folder: Path, host: str = DATA_HOST) -> Iterator[str]:
+    """Serve ``folder`` over HTTP on ``host``; yields the base URL."""
     handler = partial(_Quiet, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = ThreadingHTTPServer((host, 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

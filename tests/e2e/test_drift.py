@@ -13,7 +13,7 @@ import pytest
 
 from tests.alerts.helpers import ALERT_ENV, events, post_alert
 from tests.conftest import ALICE
-from tests.diagnosis.data import DRIFTED, table
+from tests.diagnosis.data import DATA_HOST, DRIFTED, table
 from tests.diagnosis.data import served as serving
 from tests.e2e.helpers import stored_incidents
 from tests.e2e.test_controls import declared, public
@@ -42,7 +42,11 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def bot_env(data_dir: Path) -> dict[str, str]:
-    return {**ALERT_ENV, "INCIDENTBOT_DATA_DIR": str(data_dir)}
+    return {
+        **ALERT_ENV,
+        "INCIDENTBOT_DATA_DIR": str(data_dir),
+        "INCIDENTBOT_FETCH_ALLOW": DATA_HOST,
+    }
 
 
 @pytest.fixture

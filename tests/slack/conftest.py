@@ -10,6 +10,7 @@ from bot.config import load_settings
 from bot.db import Database
 from bot.slack.client import make_client
 from bot.slack.services import Services
+from tests.diagnosis.data import DATA_HOST
 from tests.slack_standin import SlackStandIn
 
 
@@ -20,6 +21,7 @@ def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
             "SLACK_BOT_TOKEN": slack.token,
             "SLACK_SIGNING_SECRET": "s",
             "SLACK_API_URL": slack.api_url,
+            "INCIDENTBOT_FETCH_ALLOW": DATA_HOST,
         }
     )
     built = Services.build(settings, db, make_client(settings, max_retries=0))
