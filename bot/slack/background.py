@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 Reply = Callable[..., Any]
 
 
+class QueueFull(Exception):
+    """The heavy queue holds as much as it may; ``ahead`` are running or waiting."""
+
+    def __init__(self, ahead: int) -> None:
+        super().__init__(f"{ahead} ahead")
+        self.ahead = ahead
+
+
 class Background:
     def __init__(self, workers: int = 4) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work")
@@ -34,6 +42,7 @@ class Background:
         # Long computations (a drift analysis of millions of rows) take turns here, so they
         # neither compete for the cores with each other nor hold up commands.
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
+        self._heavy_pending = 0  # running or waiting in the heavy pool
         self._queued: set[Hashable] = set()
         self._queued_lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
@@ -85,8 +94,24 @@ class Background:
         """For calls bound to a trigger_id (views.open), which expires in 3 seconds."""
         return self._track(self._urgent.submit(fn, *args))
 
-    def submit_heavy(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        return self._track(self._heavy.submit(fn, *args))
+    def submit_heavy(self, fn: Callable[..., Any], *args: Any, waiting: int) -> int:
+        """Queue a long computation behind at most ``waiting`` others that wait; returns
+        how many are ahead of it (the running one included), or raises QueueFull."""
+        with self._queued_lock:
+            ahead = self._heavy_pending
+            if ahead > waiting:
+                raise QueueFull(ahead)
+            self._heavy_pending += 1
+
+        def run() -> None:
+            try:
+                fn(*args)
+            finally:
+                with self._queued_lock:
+                    self._heavy_pending -= 1
+
+        self._track(self._heavy.submit(run))
+        return ahead
 
     @staticmethod
     def _track(future: Future[Any]) -> Future[Any]:

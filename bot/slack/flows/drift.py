@@ -16,7 +16,6 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pandas as pd
 from slack_sdk.errors import SlackApiError
 
@@ -25,11 +24,11 @@ from bot.diagnosis import sources
 from bot.diagnosis.drift import DriftInputError, DriftReport, analyse, top_drifted
 from bot.incidents import queries, timeline
 from bot.slack import drift_blocks, effects, notify
-from bot.slack.background import Reply
+from bot.slack.background import QueueFull, Reply
 from bot.slack.blocks import render
 from bot.slack.command_parser import DriftArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT
-from bot.slack.text import escape, mention, truncate
+from bot.slack.text import escape, mention, refusal, truncate
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -43,20 +42,41 @@ def start(
     services: Services, channel: str, args: DriftArgs, actor: str | None, reply: Reply
 ) -> None:
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
+    limits = services.settings.drift_limits
     try:
-        reference = sources.locate(args.reference, services.settings.data_dir)
-        current = sources.locate(args.current, services.settings.data_dir)
+        reference = sources.locate(args.reference, services.settings.data_dir, limits)
+        current = sources.locate(args.current, services.settings.data_dir, limits)
     except sources.SourceError as problem:
-        reply(text=f"No drift analysis: {problem}")
+        reply(text=f"No drift analysis: {refusal(problem)}")
         return
     with services.db.begin() as session:
         incident = queries.by_channel(session, channel)
         if incident is None:
             reply(text=NOT_AN_INCIDENT)
             return
-    services.background.submit_heavy(
-        _run, services, channel, args, reference, current, actor, reply
-    )
+    try:
+        ahead = services.background.submit_heavy(
+            _run,
+            services,
+            channel,
+            args,
+            reference,
+            current,
+            actor,
+            reply,
+            waiting=services.settings.drift_queue,
+        )
+    except QueueFull as full:
+        reply(
+            text=f"No drift analysis: {full.ahead} analyses are already running or waiting, "
+            "as many as this bot queues. Try again in a few minutes."
+        )
+        return
+    if ahead:
+        reply(
+            text=f"Your drift analysis waits behind {ahead} other"
+            f"{'s' if ahead > 1 else ''}; the findings will follow in the channel."
+        )
 
 
 class _Status:
@@ -134,7 +154,7 @@ def _run(
     except (sources.SourceError, DriftInputError) as problem:
         # Found only on reading (an unreachable URL, bytes that are not a table).
         status.withdraw()
-        reply(text=f"No drift analysis: {problem}")
+        reply(text=f"No drift analysis: {refusal(problem)}")
         return
     except Exception:
         log.exception("drift analysis failed")
@@ -149,9 +169,7 @@ def _load(services: Services, source: sources.Source, role: str, status: _Status
         share = f" ({done / total:.0%})" if total else ""
         status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
 
-    with httpx.Client() as client:
-        data = sources.fetch(source, client, progress)
-    return sources.read_table(data, source)
+    return sources.load(source, services.settings.drift_limits, progress)
 
 
 def _publish(
