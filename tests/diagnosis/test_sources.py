@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from bot.diagnosis import sources
 from bot.diagnosis.limits import Limits
 from bot.diagnosis.sources import Source, SourceError, fetch, load, locate, read_table
 from bot.egress import EgressRule
@@ -133,12 +132,12 @@ def test_urls_are_streamed_with_limits_and_clear_failures(web: str) -> None:
 def test_one_deadline_holds_however_slowly_the_bytes_come(web: str) -> None:
     """A server that sends a byte every 50 ms passes every per-read timeout; the whole
     fetch still stops at its deadline."""
-    with pytest.raises(SourceError, match="did not arrive within 0.5 s"):
+    with pytest.raises(SourceError, match=r"did not arrive within 0\.5 s"):
         load(locate(f"{web}/trickle", None), Limits(fetch_seconds=0.5, egress=LOCAL))
 
 
 def test_loopback_is_refused_unless_allowed(web: str) -> None:
-    with pytest.raises(SourceError, match="127.0.0.1 is a loopback address") as refused:
+    with pytest.raises(SourceError, match=r"127\.0\.0\.1 is a loopback address") as refused:
         load(locate(f"{web}/t.csv", None), Limits())
     assert "INCIDENTBOT_FETCH_ALLOW=127.0.0.1/32" in str(refused.value)
 
