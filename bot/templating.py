@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.resources import templates_dir
 
@@ -32,10 +34,14 @@ def render_text(name: str, **data: Any) -> str:
 @lru_cache(maxsize=8)
 def document_environment(custom: Path | None = None, *, html: bool = False) -> Environment:
     """For documents (the post-mortem). A team's folder, when given, is searched first,
-    so any template there overrides ours by name. HTML autoescapes everything."""
+    so any template there overrides ours by name. HTML autoescapes everything.
+
+    Templates render in Jinja's immutable sandbox: a template can read the data it is
+    given and nothing else (no attributes such as ``__class__``, no methods that
+    change the data), so a team's template cannot run code in the bot."""
     loaders = [FileSystemLoader(str(custom))] if custom else []
     loaders.append(FileSystemLoader(str(templates_dir())))
-    env = Environment(
+    env = ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(loaders),
         autoescape=select_autoescape(["html", "html.j2"], default=html),
         undefined=StrictUndefined,
@@ -45,6 +51,7 @@ def document_environment(custom: Path | None = None, *, html: bool = False) -> E
     env.filters["when"] = when
     env.filters["duration"] = spoken_duration
     env.filters["md"] = markdown_text
+    env.filters["url"] = markdown_url
     return env
 
 
@@ -58,7 +65,27 @@ def spoken_duration(delta: timedelta | None) -> str:
     return spoken(delta)
 
 
+# Characters that start Markdown (CommonMark and GitHub's) inline syntax: emphasis,
+# code, links and images, tables, strikethrough. A backslash makes each one literal.
+_INLINE = re.compile(r"([\\`*_\[\]|~#])")
+# What makes a block of the line it starts: a heading, a list item, a setext rule.
+_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+=])")
+
+
 def markdown_text(text: Any) -> str:
-    """Free text for a Markdown document: one line, and no HTML a viewer would run."""
+    """Free text for a Markdown document: one line that reads as its author wrote it,
+    whatever it holds: no HTML a viewer would run, and no Markdown (links, images,
+    emphasis, table cells, headings, list items) its author did not mean."""
     flat = " ".join(str(text or "").split())
-    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    flat = _INLINE.sub(r"\\\1", flat)
+    flat = flat.replace("://", "\\://")  # no bare URL becomes an autolink
+    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", flat)
+
+
+def markdown_url(link: Any) -> str:
+    """A link target for ``[text](…)``: only http(s), and nothing that ends the link."""
+    url = str(link or "")
+    if not re.match(r"^https?://[^\s()<>]+$", url):
+        return "#"
+    return url

@@ -4,6 +4,7 @@ team's own, and exported by ``incidentbot postmortem``."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -131,12 +132,14 @@ def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Dat
     assert "| Time to acknowledge | 40 min |" in text
     assert "| Time to resolve | 5 h" in text
     assert "Impact reported in triage: Significant harm now" in text
-    assert "Model versions named by alerts: model_version=v42" in text
-    assert "`model_version=v42`" in text
+    # People's and alerts' words are Markdown-escaped: no link, emphasis or code they
+    # did not write (underscores, URLs that would autolink).
+    assert "Model versions named by alerts: model\\_version=v42" in text
+    assert ": model\\_version=v42, severity=critical" in text
     assert (
-        "3 of 12 features drifted — data set drift: no (amount, country, latency_ms) "
-        "(reference `https://data.example.com/march.csv`, current "
-        "`https://data.example.com/today.csv`)"
+        "3 of 12 features drifted — data set drift: no (amount, country, latency\\_ms) "
+        "(reference https\\://data.example.com/march.csv, current "
+        "https\\://data.example.com/today.csv)"
     ) in text
     assert "| done | Alert on null rates | @U0CARA003 | 2030-01-31 |" in text
     assert "| open | Retrain | unassigned | no date |" in text
@@ -240,3 +243,54 @@ def test_the_command_line_export(db: Database, database_url: str, tmp_path: Path
 
     nowhere = run_cli("INC-1", DATABASE_URL=database_url, INCIDENTBOT_TEMPLATES_DIR="/nonexistent")
     assert nowhere.returncode == 2 and "is not a folder" in nowhere.stderr
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ timeline.append(1) }}",
+        "{{ incident.update({'title': 'x'}) }}",
+    ],
+)
+def test_a_custom_template_cannot_run_code_or_change_the_data(
+    db: Database, tmp_path: Path, template: str
+) -> None:
+    """Custom templates render in Jinja's immutable sandbox."""
+    (tmp_path / "postmortem.md.j2").write_text(template)
+    incident_id = story(db)
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        with pytest.raises(PostmortemError, match=r"postmortem\.md\.j2.*(unsafe|undefined)"):
+            render(assemble(session, incident), "md", tmp_path)
+
+
+def test_markdown_shows_what_people_and_alerts_wrote_as_text(db: Database) -> None:
+    tricks = "![](https://tracker.example/p.gif) [x](javascript:alert(1)) a | b *bold* _it_"
+    with db.begin() as session:
+        incident = declare(
+            session,
+            Declaration(
+                title="# Heading " + tricks,
+                severity=Severity.SEV2,
+                declared_by="U0EVIL001",
+                description="- a list item <img src=x onerror=alert(1)>",
+            ),
+        )
+        notes.add_note(session, incident, "1. numbered " + tricks, by="U0EVIL001")
+        incident_id = incident.id
+    names = {"U0EVIL001": "[Boss](https://phish.example) **urgent**"}
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        document, _ = produce(session, incident, "md", None, names)
+    text = document.text
+    # No link, image or emphasis is left unescaped, and no HTML tag at all.
+    assert not re.search(r"(?<!\\)\]\(|(?<!\\)\*(bold|urgent)|<img", text)
+    assert "# Post-mortem INC-1: \\# Heading !\\[\\](https\\://tracker.example/p.gif)" in text
+    assert "a \\| b \\*bold\\* \\_it\\_" in text
+    assert "\\- a list item &lt;img src=x onerror=alert(1)&gt;" in text
+    assert "1\\. numbered" in text
+    assert "\\[Boss\\](https\\://phish.example) \\*\\*urgent\\*\\*" in text  # a display name
