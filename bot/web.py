@@ -15,9 +15,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
-from bot.alerts.receiver import make_endpoint
+from bot.alerts.receiver import authorised, make_endpoint
+from bot.bounded_body import read_bounded
 from bot.scheduler import Scheduler
 from bot.slack.services import Services
+from bot.slack.signing import Refused, Replayed, Verifier
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +29,30 @@ MAX_SLACK_BODY = 1024 * 1024
 def create_app(
     services: Services, bolt: App | None, scheduler: Scheduler | None = None
 ) -> Starlette:
+    verifier = Verifier(services.settings.slack_signing_secret or "")
+
     async def slack_events(request: Request) -> Response:
+        response = await _slack_events(request)
+        metrics.count_request("/slack/events", response.status_code)
+        return response
+
+    async def _slack_events(request: Request) -> Response:
         if bolt is None:
             return JSONResponse({"error": "this bot runs in Socket Mode"}, status_code=404)
-        body = await request.body()
-        if len(body) > MAX_SLACK_BODY:
-            return JSONResponse({"error": "request body too large"}, status_code=413)
+        try:
+            # Headers first: a request that is not signed is refused before its body is read.
+            moment, signature = verifier.check_headers(request.headers)
+            body = await read_bounded(request, MAX_SLACK_BODY)
+            if body is None:
+                return JSONResponse({"error": "request body too large"}, status_code=413)
+            verifier.verify(moment, signature, body)
+        except Replayed as replay:
+            log.warning("ignored a Slack request received before: %s", replay)
+            return Response(status_code=200)
+        except Refused as refused:
+            return JSONResponse({"error": str(refused)}, status_code=401)
         # Listeners are synchronous (they may parse and render); keep them off the loop.
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
-        metrics.count_request("/slack/events", bolt_response.status)
         return to_starlette_response(bolt_response)
 
     async def healthz(_: Request) -> Response:
@@ -44,7 +61,14 @@ def create_app(
         metrics.count_request("/healthz", status)
         return JSONResponse({"ok": ok, "database": "up" if ok else "down"}, status_code=status)
 
-    async def metrics_endpoint(_: Request) -> Response:
+    async def metrics_endpoint(request: Request) -> Response:
+        token = services.settings.metrics_token
+        if token and not authorised(request.headers.get("authorization"), token):
+            return JSONResponse(
+                {"error": "send 'Authorization: Bearer <INCIDENTBOT_METRICS_TOKEN>'"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         text = await run_in_threadpool(metrics.render, services.db)
         return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
 

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from bot import metrics
 from bot.alerts.normalized import AlertBatch, PayloadError
 from bot.alerts.sources import PARSERS
+from bot.bounded_body import read_bounded
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,6 @@ def authorised(header: str | None, token: str) -> bool:
     if scheme.lower() != "bearer":
         return False
     return hmac.compare_digest(credentials.strip().encode(), token.encode())
-
-
-async def _read_bounded(request: Request) -> bytes | None:
-    """The body, or None once it passes MAX_BODY (read no further than that)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def make_endpoint(token: str | None, submit: Submit) -> Callable[[Request], Any]:
@@ -82,7 +69,7 @@ async def _receive(request: Request, source: str, token: str | None, submit: Sub
             401,
             "Send the bot's alert token as 'Authorization: Bearer <INCIDENTBOT_ALERT_TOKEN>'.",
         )
-    raw = await _read_bounded(request)
+    raw = await read_bounded(request, MAX_BODY)
     if raw is None:
         return _error(413, f"The body is over {MAX_BODY // 1024} KB; send fewer alerts at once.")
     try:
