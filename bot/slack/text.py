@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from bot.incidents.errors import InvalidInput
+
 _TOKEN = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
 _CHANNEL = re.compile(r"^#([CG][A-Z0-9]+)(?:\|([^>]*))?$")
@@ -53,6 +55,19 @@ def plain_from_slack(text: str) -> str:
 def escape(text: str) -> str:
     """Make stored text safe for mrkdwn and ``text`` fields: no pings, links or mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class MrkdwnRefusal(InvalidInput):
+    """A refusal the Slack adapter wrote itself as mrkdwn, with mentions it means;
+    anything quoted in it was escaped where it was written."""
+
+
+def refusal(problem: BaseException) -> str:
+    """An error's message for Slack. Messages are plain text and often quote what a
+    person or an alert sent, so they are escaped like any other such text."""
+    if isinstance(problem, MrkdwnRefusal):
+        return str(problem)
+    return escape(str(problem))
 
 
 def truncate(text: str, limit: int) -> str:

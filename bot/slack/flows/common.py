@@ -12,6 +12,7 @@ from bot.incidents import queries
 from bot.incidents.errors import InvalidInput
 from bot.models import Incident
 from bot.slack.background import Reply
+from bot.slack.text import refusal
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -53,7 +54,7 @@ def handled(
     try:
         return in_incident(services, channel_id, change)
     except InvalidInput as problem:
-        reply(text=str(problem))
+        reply(text=refusal(problem))
         return None
 
 

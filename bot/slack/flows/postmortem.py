@@ -21,6 +21,7 @@ from bot.models import Incident, TimelineEvent
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
+from bot.slack.text import refusal
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -50,7 +51,7 @@ def upload(services: Services, incident_id: int, by: str) -> None:
             )
         except postmortem.PostmortemError as problem:
             # A broken custom template will not fix itself on retry: say so, and stop.
-            notify.tell(services.client, channel, by, f"No post-mortem: {problem}")
+            notify.tell(services.client, channel, by, f"No post-mortem: {refusal(problem)}")
             return
         draft = incident.is_open
     title = f"Post-mortem {incident.reference}" + (" (draft)" if draft else "")

@@ -18,7 +18,7 @@ from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows import updates
 from bot.slack.flows.common import apply
-from bot.slack.text import escape
+from bot.slack.text import escape, refusal
 from bot.templating import render_text
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def assign(
     try:
         check_person(services.client, user_id)
     except InvalidInput as problem:
-        reply(text=str(problem))
+        reply(text=refusal(problem))
         return
 
     def record(session: Session, incident: Incident) -> RoleChange:

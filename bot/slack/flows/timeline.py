@@ -17,7 +17,7 @@ from bot.slack.blocks import render, slack_date
 from bot.slack.command_parser import ActionArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT, apply
 from bot.slack.flows.roles import resolve_user
-from bot.slack.text import escape, mention, truncate
+from bot.slack.text import MrkdwnRefusal, escape, mention, refusal, truncate
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -110,7 +110,7 @@ def commander_check(incident: Incident, user: str) -> None:
             "`/incident role commander @you`."
         )
     if commander != user:
-        raise InvalidInput(
+        raise MrkdwnRefusal(
             f"Only the Incident Commander ({mention(commander)}) corrects key times; "
             "ask them, or note what you know with `/incident note`."
         )
@@ -127,7 +127,7 @@ def open_key_times(
         try:
             commander_check(incident, user)
         except InvalidInput as problem:
-            reply(text=str(problem))
+            reply(text=refusal(problem))
             return
         times = key_times.of(session, incident)
         view = timeline_blocks.key_times_modal(incident, times, channel)

@@ -36,7 +36,7 @@ from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
-from bot.slack.text import escape, plain_from_slack
+from bot.slack.text import escape, plain_from_slack, refusal
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def register(app: App, services: Services) -> None:
             declare_args = parse_declare(parsed.args) if parsed.name == "declare" else None
             check_arguments(parsed)  # syntax only: answered before any work starts
         except InvalidInput as problem:
-            ack(text=str(problem))
+            ack(text=refusal(problem))
             return
         if parsed.name == "help":
             ack(text=blocks.help_text(), blocks=blocks.render(blocks.help_blocks()))
@@ -87,7 +87,7 @@ def _work(services: Services, parsed: Command, command: dict[str, Any]) -> None:
     try:
         _run(services, parsed, command, respond)
     except InvalidInput as problem:
-        respond(text=str(problem))
+        respond(text=refusal(problem))
     except Exception:
         log.exception("/incident %s failed", parsed.name)
         respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
@@ -105,7 +105,7 @@ def _open_update_form(services: Services, command: dict[str, Any]) -> None:
     try:
         updates.open_form(services, command["trigger_id"], channel, incident_id, UpdateKind.UPDATE)
     except InvalidInput as problem:
-        respond(text=str(problem))
+        respond(text=refusal(problem))
     except SlackApiError as exc:
         log.warning("could not open the update form: %s", exc.response.get("error"))
         respond(

@@ -16,6 +16,7 @@ from bot.slack import notify, update_blocks
 from bot.slack.background import reply_to
 from bot.slack.flows import updates
 from bot.slack.services import Services
+from bot.slack.text import refusal
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _open(services: Services, body: dict[str, Any], action: dict[str, Any]) -> N
     try:
         updates.open_form(services, body["trigger_id"], channel, incident_id, kind)
     except InvalidInput as problem:
-        reply(text=str(problem))
+        reply(text=refusal(problem))
     except SlackApiError as exc:
         log.warning("could not open the update form: %s", exc.response.get("error"))
         reply(text="Slack would not open the form in time; click the button again.")
