@@ -114,7 +114,7 @@ def test_files_in_the_data_folder_gzip_and_parquet(
         ("link.csv current.csv", "leads outside the data folder"),
         ("/etc/passwd current.csv", "is outside the data folder"),
         ("missing.csv current.csv", "there is no such file in the data folder"),
-        ("http://127.0.0.1:9/x.csv current.csv", "could not be reached"),
+        ("http://127.0.0.2:9/x.csv current.csv", "could not be reached"),  # allowed, closed
         ("picture.csv current.csv", "is not a CSV or Parquet table"),
         ("other.csv current.csv", "no column in common"),
         ("reference.csv current.csv prediction=nope", "The prediction column 'nope' is not"),
