@@ -187,6 +187,11 @@ def test_a_teams_templates_override_ours_with_the_same_data(db: Database, tmp_pa
             "Unexpected end of template. Jinja was looking for the following tags: 'endfor'",
         ),
         ("{{ incident.nope.deeper }}", "failed: 'dict object' has no attribute 'nope'"),
+        # Jinja's immutable sandbox: no way to Python's internals, nothing changed.
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", "'__class__' of 'str' object is unsafe"),
+        ("{{ cycler.__init__.__globals__.os.popen('id').read() }}", "'__init__'"),
+        ("{{ timeline.append(1) }}", "'append' of 'list' object is unsafe"),
+        ("{{ incident.update({'title': 'x'}) }}", "'update' of 'dict' object is unsafe"),
     ],
 )
 def test_a_broken_template_is_a_clear_error_not_half_a_document(
@@ -243,28 +248,6 @@ def test_the_command_line_export(db: Database, database_url: str, tmp_path: Path
 
     nowhere = run_cli("INC-1", DATABASE_URL=database_url, INCIDENTBOT_TEMPLATES_DIR="/nonexistent")
     assert nowhere.returncode == 2 and "is not a folder" in nowhere.stderr
-
-
-@pytest.mark.parametrize(
-    "template",
-    [
-        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-        "{{ timeline.append(1) }}",
-        "{{ incident.update({'title': 'x'}) }}",
-    ],
-)
-def test_a_custom_template_cannot_run_code_or_change_the_data(
-    db: Database, tmp_path: Path, template: str
-) -> None:
-    """Custom templates render in Jinja's immutable sandbox."""
-    (tmp_path / "postmortem.md.j2").write_text(template)
-    incident_id = story(db)
-    with db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        with pytest.raises(PostmortemError, match=r"postmortem\.md\.j2.*(unsafe|undefined)"):
-            render(assemble(session, incident), "md", tmp_path)
 
 
 def test_markdown_shows_what_people_and_alerts_wrote_as_text(db: Database) -> None:
