@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.models import Incident
+
+
+def lock(session: Session, incident_id: int) -> Incident | None:
+    """Take the incident's row for this transaction, then read it fresh.
+
+    Every check-then-act on an incident (resolve, severity, hand-over, key-time
+    corrections, triage decisions) starts here, so two at once run one after the
+    other and the second checks its guard against the first's committed change.
+    The lock is a write (``UPDATE ... SET id = id``) and the transaction's first
+    statement: on PostgreSQL it takes the row lock, on SQLite the write lock,
+    before anything is read, so no stale read can be acted on.
+    """
+    taken = session.execute(
+        update(Incident)
+        .where(Incident.id == incident_id)
+        .values(id=Incident.id)
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]
+        return None
+    return session.get(Incident, incident_id, populate_existing=True)
+
+
+def id_by_channel(session: Session, channel_id: str) -> int | None:
+    return session.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
 
 
 def by_channel(session: Session, channel_id: str) -> Incident | None:

@@ -28,16 +28,23 @@ NOT_AN_INCIDENT = (
 def in_incident(
     services: Services, channel_id: str, change: Callable[[Session, Incident], T]
 ) -> tuple[int, T]:
-    """Run ``change`` on the channel's incident in one transaction.
+    """Run ``change`` on the channel's incident in one transaction, holding its row.
 
-    Raises InvalidInput when the channel has no incident. A unique-constraint
-    race (two people taking one role at once) is retried once against the
-    winner's committed state, so the stored state is always one whole change.
+    Raises InvalidInput when the channel has no incident. The row is locked before
+    anything is read (``queries.lock``), so two changes at once run in turn and the
+    second one's checks see the first one's result: one change and one clear refusal,
+    never two changes that were each allowed only alone. A unique-constraint race
+    (two people taking one role at once) is retried once against the winner's
+    committed state, so the stored state is always one whole change.
     """
+    with services.db.begin() as session:
+        incident_id = queries.id_by_channel(session, channel_id)
+    if incident_id is None:
+        raise InvalidInput(NOT_AN_INCIDENT)
     for attempt in range(2):
         try:
             with services.db.begin() as session:
-                incident = queries.by_channel(session, channel_id)
+                incident = queries.lock(session, incident_id)
                 if incident is None:
                     raise InvalidInput(NOT_AN_INCIDENT)
                 return incident.id, change(session, incident)

@@ -1,0 +1,111 @@
+"""Two changes to one incident at once: one change and one clear refusal, on both databases.
+
+Each race starts its threads together at a barrier and repeats a few times, since a
+race that is lost once in a while is still a race.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.severity import Severity
+from bot.models import Incident, TimelineEvent
+from bot.slack.flows import resolution
+from bot.slack.flows import severity as severity_flow
+from bot.slack.services import Services
+from tests.slack_standin import SlackStandIn
+
+ROUNDS = 4
+
+
+def _incident(services: Services, slack: SlackStandIn, n: int) -> tuple[int, str]:
+    channel = slack.add_channel(f"inc-race-{n}", members={"UBOTINCIDENT"})
+    with services.db.begin() as session:
+        incident = declare(session, Declaration(f"Race {n}", Severity.SEV3, "U1"))
+        incident.channel_id, incident.channel_name = channel, f"inc-race-{n}"
+        return incident.id, channel
+
+
+def _together(*calls: Callable[[], None]) -> None:
+    start = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], None]) -> None:
+        start.wait()
+        call()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+
+def _events(services: Services, incident_id: int, kind: str) -> int:
+    with services.db.begin() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(TimelineEvent)
+                .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == kind)
+            )
+            or 0
+        )
+
+
+def _teller(box: list[str]) -> Any:
+    return lambda **message: box.append(str(message.get("text", "")))
+
+
+def test_two_resolves_at_once_resolve_once(services: Services, slack: SlackStandIn) -> None:
+    for n in range(ROUNDS):
+        incident_id, channel = _incident(services, slack, n)
+        said: list[str] = []
+        _together(
+            partial(
+                resolution.resolve_incident, services, channel, "U1", "rolled back", _teller(said)
+            ),
+            partial(resolution.resolve_incident, services, channel, "U2", None, _teller(said)),
+        )
+        assert _events(services, incident_id, "resolved") == 1
+        assert len(said) == 1 and "is already resolved" in said[0], said
+        with services.db.begin() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None and incident.status == "resolved"
+
+
+def test_two_identical_severity_changes_at_once_change_it_once(
+    services: Services, slack: SlackStandIn
+) -> None:
+    for n in range(ROUNDS):
+        incident_id, channel = _incident(services, slack, n)
+        said: list[str] = []
+        _together(
+            partial(severity_flow.change, services, channel, Severity.SEV1, "U1", _teller(said)),
+            partial(severity_flow.change, services, channel, Severity.SEV1, "U2", _teller(said)),
+        )
+        assert _events(services, incident_id, "severity_changed") == 1
+        assert said == ["The incident is already SEV1."]
+
+
+def test_a_resolve_and_a_severity_change_at_once_never_change_a_resolved_incident(
+    services: Services, slack: SlackStandIn
+) -> None:
+    for n in range(ROUNDS):
+        incident_id, channel = _incident(services, slack, n)
+        said: list[str] = []
+        _together(
+            partial(resolution.resolve_incident, services, channel, "U1", None, _teller(said)),
+            partial(severity_flow.change, services, channel, Severity.SEV1, "U2", _teller(said)),
+        )
+        changed = _events(services, incident_id, "severity_changed")
+        assert _events(services, incident_id, "resolved") == 1
+        # Either order is fine; a change after the resolution is not.
+        assert changed == 1 or said == [
+            f"INC-{incident_id} is resolved; its severity no longer changes."
+        ], said
