@@ -169,9 +169,11 @@ class TimelineEvent(Base):
 class SlackEffect(Base):
     """A Slack call owed because of a stored change (an outbox row).
 
-    Written in the same transaction as the change, performed afterwards in id
-    order per incident, retried with backoff until Slack takes it: a change is
-    never shown half-way because Slack was down when it was made.
+    Written in the same transaction as the change and performed afterwards by
+    ``bot.outbox``: claimed under a lease that is renewed while it runs, retried
+    with backoff while Slack's failure is passing, dead (``dead_at``) when Slack
+    refuses it for good or after the give-up time. Rows with an ``order_key``
+    (posts into one channel) run in id order per key; the rest run as they come.
     """
 
     __tablename__ = "slack_effects"
@@ -180,11 +182,15 @@ class SlackEffect(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    order_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None]
+    dead_at: Mapped[datetime | None]
+    error_code: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_slack_effects_pending", "done_at", "due_at"),)

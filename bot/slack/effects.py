@@ -1,11 +1,11 @@
-"""The Slack outbox: calls owed because of stored changes, performed until Slack takes them.
+"""The Slack outbox: calls owed because of stored changes, and how each is performed.
 
 A flow writes its effects (redraw the summary, post the announcement, brief
 the new role holder...) in the same transaction as the change, then drains
-them at once. What Slack refuses even after the client's own retries stays
-pending with a growing delay, and the scheduler's sweep drains it later, also
-after a restart. Effects of one incident run in id order, and a failed one
-holds back those after it, so a channel never sees events out of order.
+them at once; the scheduler's sweep drains what is left, also after a
+restart. ``bot.outbox.engine`` claims, performs and retries them; this module
+says what each kind does, which ones keep their order (posts into one
+channel), and how dead work is reported: in the incident channel, in words.
 """
 
 from __future__ import annotations
@@ -13,28 +13,50 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.models import SlackEffect, utcnow
+from bot.models import Incident, SlackEffect
+from bot.outbox.engine import Engine, Work, pending_filter
+from bot.outbox.failures import Failure
 from bot.slack import notify
+from bot.slack.text import escape
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
-CLAIM_TTL = timedelta(minutes=2)
-BACKOFF = (5, 15, 60, 300, 900)  # seconds before attempt 2, 3, ...; then every 15 minutes
+# Kinds that add messages to a channel: readers see their order, so it is kept.
+_ORDERED = {"post", "message", "upload", "alert_digest", "runbook", "follow_up", "postmortem"}
 
 
 def enqueue(session: Session, incident_id: int, kind: str, **payload: Any) -> None:
     if kind not in PERFORMERS:
         raise ValueError(f"unknown Slack effect {kind!r}")
-    session.add(SlackEffect(incident_id=incident_id, kind=kind, payload=payload))
+    key = None
+    if kind in _ORDERED:
+        channel = payload.get("channel")
+        if channel is None:
+            incident = session.get(Incident, incident_id)
+            channel = incident.channel_id if incident is not None else None
+        key = f"channel:{channel}" if channel else f"incident:{incident_id}"
+    session.add(SlackEffect(incident_id=incident_id, kind=kind, payload=payload, order_key=key))
+
+
+def engine(services: Services) -> Engine:
+    """The process's engine for these effects (made on first use)."""
+    made = services.__dict__.get("_outbox")
+    if made is None:
+        made = Engine(
+            services.db,
+            lambda work: PERFORMERS[work.kind](services, work.incident_id, work.payload),
+            lambda work, failure: _report_dead(services, work, failure),
+        )
+        services.__dict__["_outbox"] = made
+    return made
 
 
 def drain(services: Services, incident_id: int | None = None) -> int:
@@ -46,7 +68,7 @@ def drain(services: Services, incident_id: int | None = None) -> int:
             owners = list(
                 session.scalars(
                     select(SlackEffect.incident_id)
-                    .where(SlackEffect.done_at.is_(None))
+                    .where(pending_filter())
                     .distinct()
                     .order_by(SlackEffect.incident_id)
                     .limit(200)
@@ -58,74 +80,52 @@ def drain(services: Services, incident_id: int | None = None) -> int:
         # performed some of it meanwhile.
         with notify.incident_lock(owner):
             if _has_channel(services, owner):  # effects wait for the incident's set-up
-                done += _drain_one(services, owner)
+                done += engine(services).run_incident(owner)
     return done
 
 
 def _has_channel(services: Services, incident_id: int) -> bool:
-    from bot.models import Incident
-
     with services.db.begin() as session:
         channel = session.scalar(select(Incident.channel_id).where(Incident.id == incident_id))
     return channel is not None
 
 
-def _drain_one(services: Services, owner: int) -> int:
-    """Perform one incident's due effects in order, including ones they enqueue."""
-    done = 0
-    while True:
-        now = utcnow()
-        with services.db.begin() as session:
-            pending = session.execute(
-                select(SlackEffect.id, SlackEffect.due_at)
-                .where(SlackEffect.incident_id == owner, SlackEffect.done_at.is_(None))
-                .order_by(SlackEffect.id)
-                .limit(100)
-            ).all()
-        if not pending:
-            return done
-        for row in pending:
-            if row.due_at > now or not _claim(services, row.id) or not _perform(services, row.id):
-                return done  # the oldest is waiting, taken or failing: the rest wait behind it
-            done += 1
+def describe(kind: str, payload: dict[str, Any]) -> str:
+    """What the work was meant to do, in the words of a sentence "Could not ..."."""
+    channel = f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
+    user = f"<@{payload['user']}>" if payload.get("user") else "someone"
+    words = {
+        "summary": "redraw the pinned summary",
+        "post": f"post to {channel}",
+        "message": f"post to {channel}",
+        "bookmark": f"add the bookmark “{escape(str(payload.get('title', '')))}”",
+        "alert_digest": "post the digest of alert changes",
+        "tell": f"send {user} a private message",
+        "invite": f"invite {user} to this channel",
+        "card": "redraw the triage card",
+        "follow_up": "post the triage follow-up",
+        "runbook": "post the runbook",
+        "action_card": "redraw an action item's card",
+        "postmortem": "upload the post-mortem",
+        "pin": "put a pinned message on the timeline",
+        "upload": f"upload {escape(str(payload.get('filename', 'a file')))} to {channel}",
+        "drift": "start the drift analysis the alert asked for",
+        "dead_notice": "report work Slack refused",
+    }
+    return words.get(kind, kind)
 
 
-def _claim(services: Services, effect_id: int) -> bool:
-    now = utcnow()
+def _report_dead(services: Services, work: Work, failure: Failure) -> None:
+    """Say in the incident channel what could not be done, while it can take a message."""
+    if work.kind == "dead_notice":
+        return  # never a notice about a notice
+    text = (
+        f":warning: Could not {describe(work.kind, work.payload)}: {escape(failure.words)}. "
+        f"Nothing else waits on it; an operator can see it with `incidentbot outbox --dead` "
+        f"and try it again with `incidentbot outbox retry {work.id}`."
+    )
     with services.db.begin() as session:
-        result = session.execute(
-            update(SlackEffect)
-            .where(SlackEffect.id == effect_id, SlackEffect.done_at.is_(None))
-            .where(or_(SlackEffect.claimed_at.is_(None), SlackEffect.claimed_at < now - CLAIM_TTL))
-            .values(claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _perform(services: Services, effect_id: int) -> bool:
-    with services.db.begin() as session:
-        effect = session.get(SlackEffect, effect_id)
-        assert effect is not None
-        kind, payload, incident_id = effect.kind, dict(effect.payload), effect.incident_id
-    try:
-        PERFORMERS[kind](services, incident_id, payload)
-    except Exception as exc:
-        with services.db.begin() as session:
-            effect = session.get(SlackEffect, effect_id)
-            assert effect is not None
-            effect.attempts += 1
-            delay = BACKOFF[min(effect.attempts - 1, len(BACKOFF) - 1)]
-            effect.due_at = utcnow() + timedelta(seconds=delay)
-            effect.claimed_at = None
-            effect.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        log.warning("Slack effect %s (%s) failed, retrying in %ss: %s", effect_id, kind, delay, exc)
-        return False
-    with services.db.begin() as session:
-        effect = session.get(SlackEffect, effect_id)
-        assert effect is not None
-        effect.done_at = utcnow()
-    return True
+        enqueue(session, work.incident_id, "dead_notice", text=text)
 
 
 def _summary(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
@@ -148,6 +148,10 @@ def _message(services: Services, incident_id: int, payload: dict[str, Any]) -> N
     )
 
 
+def _dead_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    notify.post(services.client, _incident_channel(services, incident_id), payload["text"])
+
+
 def _bookmark(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.bookmark(
         services.client, _incident_channel(services, incident_id), payload["title"], payload["link"]
@@ -155,8 +159,6 @@ def _bookmark(services: Services, incident_id: int, payload: dict[str, Any]) -> 
 
 
 def _incident_channel(services: Services, incident_id: int) -> str:
-    from bot.models import Incident
-
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         channel = incident.channel_id if incident is not None else None
@@ -267,4 +269,5 @@ PERFORMERS: dict[str, Performer] = {
     "pin": _pin,
     "upload": _upload,
     "drift": _drift,
+    "dead_notice": _dead_notice,
 }

@@ -29,6 +29,7 @@ class Channel:
     id: str
     name: str
     is_private: bool = False
+    is_archived: bool = False
     topic: str = ""
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -111,7 +112,13 @@ class SlackStandIn(ActingAsSlack):
         return f"{prefix}{next(self._ids):08d}"
 
     def add_user(
-        self, user_id: str, name: str, *, deleted: bool = False, is_bot: bool = False
+        self,
+        user_id: str,
+        name: str,
+        *,
+        deleted: bool = False,
+        is_bot: bool = False,
+        guest: bool = False,
     ) -> str:
         with self._lock:
             self.users[user_id] = {
@@ -121,6 +128,7 @@ class SlackStandIn(ActingAsSlack):
                 "profile": {"display_name": name, "real_name": name.title()},
                 "deleted": deleted,
                 "is_bot": is_bot,
+                "is_restricted": guest,  # a guest account: apps may not invite it
                 "team_id": TEAM,
                 "tz": "UTC",
             }
@@ -382,6 +390,8 @@ class SlackStandIn(ActingAsSlack):
                 raise SlackError("cant_invite_self")
             if user not in self.users or self.users[user]["deleted"]:
                 raise SlackError("user_not_found")
+            if self.users[user].get("is_restricted"):
+                raise SlackError("user_is_restricted")
         if all(u in channel.members for u in users):
             raise SlackError("already_in_channel")
         channel.members.update(users)
@@ -399,6 +409,8 @@ class SlackStandIn(ActingAsSlack):
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
+        if channel.is_archived:
+            raise SlackError("is_archived")
         rules.check_message(args)
         if channel.is_private and BOT_USER not in channel.members:
             raise SlackError("not_in_channel")

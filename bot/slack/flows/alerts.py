@@ -91,7 +91,8 @@ def _digest_due(session: Session, incident_id: int) -> None:
             SlackEffect.incident_id == incident_id,
             SlackEffect.kind == "alert_digest",
             SlackEffect.done_at.is_(None),
-            SlackEffect.claimed_at.is_(None),
+            SlackEffect.dead_at.is_(None),
+            SlackEffect.lease_until.is_(None),
         )
         .limit(1)
         .with_for_update()

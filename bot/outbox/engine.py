@@ -1,0 +1,214 @@
+"""The engine that performs owed work: claim, perform, then done, retry later, or dead.
+
+- **Claims are leases.** A row is claimed by a conditional update that sets
+  ``lease_until`` and ``lease_holder``; while the work runs (a Slack call may sleep
+  out a ``Retry-After``), a renewer extends the lease, so no other process takes it.
+  A process that dies stops renewing, and its work is free again one lease later.
+- **Failures are sorted** (``failures.sort``): a passing one is retried with
+  backoff until ``GIVE_UP`` after the work was owed; a final one (or one past the
+  give-up time) makes the work dead at once. Dead work never holds back anything.
+- **Order only where readers see it.** Rows with the same ``order_key`` (posts
+  into one channel) run in id order, and one that is waiting to be retried holds
+  back the ones after it; rows without a key run as they come.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from bot.db import Database
+from bot.models import SlackEffect, utcnow
+from bot.outbox.failures import Failure, sort
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+RENEW_EVERY = 20.0  # seconds
+BACKOFF = (2, 5, 15, 60, 300)  # seconds before attempt 2, 3, ...; then every 5 minutes
+GIVE_UP = timedelta(hours=6)  # retryable work owed longer than this is dead
+
+
+@dataclass(frozen=True)
+class Work:
+    id: int
+    incident_id: int
+    kind: str
+    payload: dict[str, Any]
+    order_key: str | None
+
+
+Perform = Callable[[Work], None]
+Clock = Callable[[], datetime]
+# Told when work dies, to say so where people will see it.
+OnDead = Callable[[Work, Failure], None]
+
+
+def pending_filter() -> Any:
+    return and_(SlackEffect.done_at.is_(None), SlackEffect.dead_at.is_(None))
+
+
+class _Renewer:
+    """One thread that keeps this process's leases alive while their work runs."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db, self._clock = db, clock
+        self._held: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, effect_id: int, holder: str) -> None:
+        with self._lock:
+            self._held[effect_id] = holder
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="leases", daemon=True)
+                self._thread.start()
+
+    def release(self, effect_id: int) -> None:
+        with self._lock:
+            self._held.pop(effect_id, None)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(RENEW_EVERY)
+            try:
+                self.renew()
+            except Exception:
+                log.exception("renewing outbox leases failed; trying again")
+
+    def renew(self) -> None:
+        """Extend every lease this process holds by ``LEASE`` from now."""
+        with self._lock:
+            held = dict(self._held)
+        if not held:
+            return
+        with self._db.begin() as session:
+            for effect_id, holder in held.items():
+                session.execute(
+                    update(SlackEffect)
+                    .where(SlackEffect.id == effect_id, SlackEffect.lease_holder == holder)
+                    .values(lease_until=self._clock() + LEASE)
+                    .execution_options(synchronize_session=False)
+                )
+
+
+class Engine:
+    def __init__(
+        self, db: Database, perform: Perform, on_dead: OnDead, clock: Clock = utcnow
+    ) -> None:
+        self._db = db
+        self._perform = perform
+        self._on_dead = on_dead
+        self._clock = clock
+        self.holder = f"{uuid.uuid4().hex[:12]}"
+        self.renewer = _Renewer(db, clock)
+
+    def run_incident(self, incident_id: int) -> int:
+        """Perform one incident's due work; returns how many items were done."""
+        done = 0
+        while True:
+            now = self._clock()
+            with self._db.begin() as session:
+                rows = session.execute(
+                    select(
+                        SlackEffect.id,
+                        SlackEffect.order_key,
+                        SlackEffect.due_at,
+                        SlackEffect.lease_until,
+                    )
+                    .where(SlackEffect.incident_id == incident_id, pending_filter())
+                    .order_by(SlackEffect.id)
+                    .limit(200)
+                ).all()
+            held_back: set[str] = set()
+            progressed = False
+            for row in rows:
+                if row.order_key is not None and row.order_key in held_back:
+                    continue
+                leased = row.lease_until is not None and row.lease_until > now
+                work = None if row.due_at > now or leased else self._claim(row.id)
+                if work is None:
+                    if row.order_key is not None:
+                        held_back.add(row.order_key)  # what follows it waits its turn
+                    continue
+                outcome = self._run(work)
+                progressed = True
+                if outcome == "done":
+                    done += 1
+                elif outcome == "retry" and work.order_key is not None:
+                    held_back.add(work.order_key)
+            if not progressed:
+                return done
+
+    def _claim(self, effect_id: int) -> Work | None:
+        now = self._clock()
+        with self._db.begin() as session:
+            taken = session.execute(
+                update(SlackEffect)
+                .where(SlackEffect.id == effect_id, pending_filter())
+                .where(or_(SlackEffect.lease_until.is_(None), SlackEffect.lease_until < now))
+                .values(lease_until=now + LEASE, lease_holder=self.holder)
+                .execution_options(synchronize_session=False)
+            )
+            if not taken.rowcount:  # type: ignore[attr-defined]
+                return None
+            row = session.get(SlackEffect, effect_id, populate_existing=True)
+            assert row is not None
+            return Work(row.id, row.incident_id, row.kind, dict(row.payload), row.order_key)
+
+    def _run(self, work: Work) -> str:
+        self.renewer.hold(work.id, self.holder)
+        try:
+            self._perform(work)
+        except Exception as exc:
+            return self._failed(work, sort(exc))
+        finally:
+            self.renewer.release(work.id)
+        self._finish(work.id, done_at=self._clock())
+        return "done"
+
+    def _failed(self, work: Work, failure: Failure) -> str:
+        now = self._clock()
+        with self._db.begin() as session:
+            effect = session.get(SlackEffect, work.id)
+            if effect is None:
+                return "dead"  # dropped meanwhile
+            effect.attempts += 1
+            effect.error_code = failure.code[:64]
+            effect.last_error = failure.text()[:2000]
+            effect.lease_until = effect.lease_holder = None
+            if failure.retry and now - effect.created_at < GIVE_UP:
+                delay = BACKOFF[min(effect.attempts - 1, len(BACKOFF) - 1)]
+                effect.due_at = now + timedelta(seconds=delay)
+                log.warning(
+                    "Slack work %s (%s) failed, retrying in %ss: %s",
+                    work.id,
+                    work.kind,
+                    delay,
+                    failure.text(),
+                )
+                return "retry"
+            effect.dead_at = now
+        log.error("Slack work %s (%s) is dead: %s", work.id, work.kind, failure.text())
+        try:
+            self._on_dead(work, failure)
+        except Exception:
+            log.exception("could not report dead work %s", work.id)
+        return "dead"
+
+    def _finish(self, effect_id: int, **values: Any) -> None:
+        with self._db.begin() as session:
+            session.execute(
+                update(SlackEffect)
+                .where(SlackEffect.id == effect_id)
+                .values(lease_until=None, lease_holder=None, **values)
+                .execution_options(synchronize_session=False)
+            )

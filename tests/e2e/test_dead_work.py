@@ -1,0 +1,88 @@
+"""One call Slack refuses for good never silences an incident.
+
+An invite of a guest (Slack refuses apps inviting guests) and an archived
+broadcast channel are refused for good. Before, the refused call was retried
+forever and held back everything after it: no redraws, digests, updates or
+resolution notice. Now it is dead at once, said in the channel in words, and
+what follows arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.alerts import payloads
+from tests.alerts.helpers import ALERT_ENV, deliver
+from tests.conftest import ALICE
+from tests.e2e.helpers import stored_incidents
+from tests.slack_standin import SlackStandIn
+from tests.support import BotProcess
+
+GUEST = "U0GUEST04"
+
+
+@pytest.fixture
+def bot_env() -> dict[str, str]:
+    return ALERT_ENV
+
+
+def _said(channel: Any, start: str) -> list[dict[str, Any]]:
+    return [m for m in channel.messages if m["text"].startswith(start)]
+
+
+def test_refused_calls_are_reported_and_everything_after_them_arrives(
+    bot: BotProcess, slack: SlackStandIn, broadcast: str
+) -> None:
+    slack.add_user(GUEST, "gus", guest=True)
+    assert deliver(bot, "generic", payloads.generic())["result"] == "declared"
+    incident = slack.wait_for(
+        lambda: [i for i in stored_incidents(bot.database_url) if i.summary_ts], what="set-up"
+    )[0]
+    channel = slack.channels[incident.channel_id]
+    channel.members.update({ALICE, GUEST})  # the guest joined by themselves
+    slack.channels[broadcast].is_archived = True  # someone archived #incidents
+
+    # The owner of an action item is invited: a guest cannot be.
+    bot.command(f"action Retrain on fresh data <@{GUEST}|gus>", user=ALICE, channel=channel.id)
+    refused_invite = slack.wait_for(
+        lambda: _said(channel, ":warning: Could not invite"), what="the invite's dead notice"
+    )[0]["text"]
+    assert refused_invite.startswith(
+        f":warning: Could not invite <@{GUEST}> to this channel: "
+        "Slack refuses apps inviting guests."
+    )
+    assert "incidentbot outbox retry" in refused_invite
+
+    # A status update: the channel gets it; the archived broadcast channel cannot.
+    bot.command("update Rolled back the scorer; watching approvals", user=ALICE, channel=channel.id)
+    slack.wait_for(
+        lambda: [m for m in channel.messages if "Rolled back the scorer" in m["text"]],
+        what="the update in the channel",
+    )
+    refused_post = slack.wait_for(
+        lambda: _said(channel, f":warning: Could not post to <#{broadcast}>"),
+        what="the broadcast's dead notice",
+    )[0]["text"]
+    assert "the channel is archived" in refused_post
+
+    # The summary redraw and the alert digest still arrive.
+    bot.command("severity sev1", user=ALICE, channel=channel.id)
+    slack.wait_for(lambda: "SEV1" in channel.topic, what="the redrawn topic")
+    assert deliver(bot, "generic", payloads.generic(status="resolved"))["result"] == "resolved"
+    slack.wait_for(
+        lambda: [
+            m
+            for m in channel.messages
+            if "resolved" in m["text"].lower() and "alert" in m["text"].lower()
+        ],
+        what="the alert digest",
+    )
+    # And the resolution notice.
+    bot.command("resolve Rolled back to v41", user=ALICE, channel=channel.id)
+    slack.wait_for(
+        lambda: [m for m in channel.messages if f"resolved {incident.reference}" in m["text"]],
+        what="the resolution notice",
+    )
+    assert len(_said(channel, ":warning: Could not invite")) == 1  # said once, not per retry
