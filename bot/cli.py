@@ -1,4 +1,4 @@
-"""``incidentbot``: serve, migrate, postmortem, manifest."""
+"""``incidentbot``: serve, migrate, postmortem, manifest, outbox."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from bot.db import Database
 
 log = logging.getLogger("bot")
 
@@ -69,6 +73,17 @@ def _parser() -> argparse.ArgumentParser:
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     manifest.add_argument("--url", required=True, help="the bot's public https base URL")
     manifest.set_defaults(run=_manifest)
+
+    outbox = commands.add_parser(
+        "outbox",
+        help="the Slack work still owed; with --dead, the work Slack refused for good",
+        description="`outbox [--dead]` lists; `outbox retry ID` owes dead work again; "
+        "`outbox drop ID` forgets owed or dead work.",
+    )
+    outbox.add_argument("action", nargs="?", choices=("retry", "drop"), help="what to do to ID")
+    outbox.add_argument("id", nargs="?", type=int, metavar="ID", help="the work's ID")
+    outbox.add_argument("--dead", action="store_true", help="list dead work instead")
+    outbox.set_defaults(run=_outbox)
     return parser
 
 
@@ -83,16 +98,9 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.db import Database
-    from bot.migrate import is_current
     from bot.postmortem import PostmortemError, find, produce
 
-    if not is_current(settings.database_url):
-        raise ConfigError(
-            "The database is not at the newest schema (or does not exist); run "
-            "`incidentbot migrate` first, with the same DATABASE_URL as the bot."
-        )
-    database = Database(settings.database_url)
+    database = _database(settings)
     try:
         with database.begin() as session:
             incident = find(session, args.incident)
@@ -107,6 +115,56 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
         print(f"incidentbot: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(document.text)
+    return 0
+
+
+def _database(settings: Settings) -> Database:
+    from bot.db import Database
+    from bot.migrate import is_current
+
+    if not is_current(settings.database_url):
+        raise ConfigError(
+            "The database is not at the newest schema (or does not exist); run "
+            "`incidentbot migrate` first, with the same DATABASE_URL as the bot."
+        )
+    return Database(settings.database_url)
+
+
+def _outbox(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.outbox import admin
+
+    if args.action and args.id is None:
+        raise ConfigError(f"`incidentbot outbox {args.action}` needs the work's ID.")
+    if args.id is not None and not args.action:
+        raise ConfigError("Say what to do with it: `incidentbot outbox retry ID` or `drop ID`.")
+    database = _database(settings)
+    try:
+        if args.action == "retry":
+            if not admin.retry(database, args.id):
+                print(f"incidentbot: no dead work with ID {args.id}.", file=sys.stderr)
+                return 1
+            print(f"incidentbot: work {args.id} is owed again; the bot performs it within 30 s.")
+            return 0
+        if args.action == "drop":
+            if not admin.drop(database, args.id):
+                print(f"incidentbot: no owed or dead work with ID {args.id}.", file=sys.stderr)
+                return 1
+            print(f"incidentbot: work {args.id} is dropped; it will not be performed.")
+            return 0
+        rows = admin.listing(database, dead=args.dead)
+    finally:
+        database.dispose()
+    if not rows:
+        print("No dead work." if args.dead else "Nothing is owed to Slack.")
+        return 0
+    for row in rows:
+        when = row.dead_at if args.dead else row.due_at
+        label = "dead since" if args.dead else "due"
+        error = f"  {row.error}" if row.error else ""
+        print(
+            f"{row.id:>7}  {row.incident:<9} {row.kind:<13} attempts {row.attempts:<3} "
+            f"{label} {when:%Y-%m-%d %H:%M:%S} UTC{error}"
+        )
     return 0
 
 

@@ -6,12 +6,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import metrics
@@ -70,7 +71,7 @@ def create_app(
                 headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
             )
         text = await run_in_threadpool(metrics.render, services.db)
-        return PlainTextResponse(text, media_type="text/plain; version=0.0.4")
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
     receive_alert = make_endpoint(
         services.settings.alert_token,

@@ -102,7 +102,7 @@ def test_an_alertmanager_alert_opens_an_incident_with_what_the_alert_said(
     summary = str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
     assert "First signal <!date^" in summary and "Alertmanager: FraudPrecisionLow" in summary
     metrics = httpx.get(f"{bot.url}/metrics").text
-    assert 'incidentbot_alerts_accepted_total{source="alertmanager"} 1' in metrics
+    assert 'incidentbot_alerts_accepted_total{source="alertmanager"} 1.0' in metrics
     timeline = events(database_url, incident.id)
     assert [e.kind for e in timeline][:2] == ["alert_fired", "declared"]
     assert timeline[0].data["labels"]["severity"] == "critical"

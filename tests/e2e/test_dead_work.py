@@ -9,8 +9,13 @@ what follows arrives.
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.alerts import payloads
@@ -38,7 +43,7 @@ def test_refused_calls_are_reported_and_everything_after_them_arrives(
     slack.add_user(GUEST, "gus", guest=True)
     assert deliver(bot, "generic", payloads.generic())["result"] == "declared"
     incident = slack.wait_for(
-        lambda: [i for i in stored_incidents(bot.database_url) if i.summary_ts], what="set-up"
+        lambda: [i for i in stored_incidents(bot.database_url) if i.announced_ts], what="set-up"
     )[0]
     channel = slack.channels[incident.channel_id]
     channel.members.update({ALICE, GUEST})  # the guest joined by themselves
@@ -86,3 +91,41 @@ def test_refused_calls_are_reported_and_everything_after_them_arrives(
         what="the resolution notice",
     )
     assert len(_said(channel, ":warning: Could not invite")) == 1  # said once, not per retry
+
+    # Seen from outside: /metrics and the command line.
+    scraped = httpx.get(f"{bot.url}/metrics").text
+    assert 'incidentbot_outbox_dead{error="user_is_restricted",kind="invite"} 1.0' in scraped
+    # The update, the severity change and the resolution, each refused by #incidents.
+    assert 'incidentbot_outbox_dead{error="is_archived",kind="post"} 3.0' in scraped
+    listed = _cli(bot, "outbox", "--dead")
+    assert listed.returncode == 0, listed.stderr
+    dead = dict(re.findall(r"^\s*(\d+)\s+INC-\d+\s+(\w+)", listed.stdout, re.MULTILINE))
+    assert sorted(dead.values()) == ["invite", "post", "post", "post"]
+    assert "Slack refuses apps inviting guests (user_is_restricted)" in listed.stdout
+    invite_id = next(i for i, kind in dead.items() if kind == "invite")
+    post_ids = [i for i, kind in dead.items() if kind == "post"]
+
+    # The broadcast channel is unarchived: the refused update is owed again and arrives.
+    slack.channels[broadcast].is_archived = False
+    for post_id in post_ids:
+        assert _cli(bot, "outbox", "retry", post_id).returncode == 0
+    bot.command("note broadcast is back", user=ALICE, channel=channel.id)  # drains the incident
+    slack.wait_for(
+        lambda: [
+            m for m in slack.channels[broadcast].messages if "Rolled back the scorer" in m["text"]
+        ],
+        what="the retried update in the broadcast channel",
+    )
+    assert _cli(bot, "outbox", "drop", invite_id).returncode == 0
+    assert _cli(bot, "outbox", "--dead").stdout.strip() == "No dead work."
+    assert _cli(bot, "outbox", "retry", invite_id).returncode == 1  # gone
+
+
+def _cli(bot: BotProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**os.environ, "DATABASE_URL": bot.database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
