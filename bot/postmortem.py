@@ -344,7 +344,13 @@ def produce(
     names: Mapping[str, str] | None = None,
 ) -> tuple[Document, bytes]:
     """The document in ``fmt`` and its chart (embedded in HTML, a separate PNG otherwise)."""
-    context = assemble(session, incident, names)
+    return produce_from(assemble(session, incident, names), fmt, templates_dir)
+
+
+def produce_from(
+    context: Mapping[str, Any], fmt: str, templates_dir: Path | None = None
+) -> tuple[Document, bytes]:
+    """``produce`` from data already assembled: no database needed (and none held)."""
     png = chart(context)
     return render(context, fmt, templates_dir, png if fmt == "html" else None), png
 

@@ -19,6 +19,8 @@ import pytest
 from tests.slack_standin import SlackStandIn
 
 POSTGRES_ENV = "INCIDENTBOT_TEST_POSTGRES_URL"
+GUARD_SITE = str(Path(__file__).parent / "guard_site")
+GUARD_REFUSED = "CallInsideTransaction"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -77,6 +79,9 @@ class BotProcess:
             "SLACK_API_URL": slack.api_url,
             "DATABASE_URL": database_url,
             "LOG_LEVEL": "INFO",
+            # The guard against Slack or HTTP calls inside database transactions.
+            "PYTHONPATH": os.pathsep.join(filter(None, [GUARD_SITE, os.environ.get("PYTHONPATH")])),
+            "INCIDENTBOT_TEST_GUARD": "1",
             **env,
         }
         self.log_path = Path(tempfile.mkstemp(prefix="incidentbot-log-", suffix=".txt")[1])
@@ -115,6 +120,12 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        if GUARD_REFUSED in self.logs():
+            lines = [line for line in self.logs().splitlines() if GUARD_REFUSED in line]
+            raise AssertionError(
+                "the bot made a Slack or HTTP call inside a database transaction:\n"
+                + "\n".join(lines[:5])
+            )
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -11,7 +11,14 @@ from bot.db import Database
 from bot.slack.client import make_client
 from bot.slack.services import Services
 from tests.diagnosis.data import DATA_HOST
+from tests.guard_site.transaction_guard import no_calls_inside_transactions
 from tests.slack_standin import SlackStandIn
+
+
+@pytest.fixture(autouse=True)
+def _no_calls_inside_transactions() -> Iterator[None]:
+    with no_calls_inside_transactions():
+        yield
 
 
 @pytest.fixture

@@ -225,6 +225,7 @@ def _counts(session: Session, group_id: int) -> tuple[int, int]:
 def decide(services: Services, group_id: int, actor: str, choice: str, reply: Reply) -> None:
     """A click on Declare incident or Dismiss: the first click wins and is recorded."""
     now = utcnow()
+    answer: str | None = None  # said once the transaction is over
     with services.db.begin() as session:
         won = session.execute(
             update(AlertGroup)
@@ -238,18 +239,20 @@ def decide(services: Services, group_id: int, actor: str, choice: str, reply: Re
             .execution_options(synchronize_session=False)
         ).rowcount  # type: ignore[attr-defined]
         group = session.get(AlertGroup, group_id)
-        if group is None:
-            reply(text="That alert is no longer known to the bot.")
-            return
-        session.refresh(group)
-        if not won:
-            reply(text=_already_decided(session, group))
-            return
         incident_id = None
-        if choice == "declared":
-            incident = groups.declare_from(session, group, actor=actor, now=now)
-            reporter(session, Change(group, incident, new_incident=True))
-            incident_id = incident.id
+        if group is None:
+            answer = "That alert is no longer known to the bot."
+        else:
+            session.refresh(group)
+            if not won:
+                answer = _already_decided(session, group)
+            elif choice == "declared":
+                incident = groups.declare_from(session, group, actor=actor, now=now)
+                reporter(session, Change(group, incident, new_incident=True))
+                incident_id = incident.id
+    if answer is not None:
+        reply(text=answer)
+        return
     show_prompt(services, group_id)
     if incident_id is None:
         return

@@ -50,10 +50,10 @@ def start(
         reply(text=f"No drift analysis: {refusal(problem)}")
         return
     with services.db.begin() as session:
-        incident = queries.by_channel(session, channel)
-        if incident is None:
-            reply(text=NOT_AN_INCIDENT)
-            return
+        known = queries.id_by_channel(session, channel) is not None
+    if not known:
+        reply(text=NOT_AN_INCIDENT)
+        return
     try:
         ahead = services.background.submit_heavy(
             _run,

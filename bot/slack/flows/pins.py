@@ -68,9 +68,10 @@ def from_shortcut(services: Services, body: dict[str, Any], reply: Reply) -> Non
     message = body.get("message") or {}
     ts, user = str(message.get("ts", "")), str((body.get("user") or {}).get("id", ""))
     with services.db.begin() as session:
-        if queries.by_channel(session, channel) is None:
-            reply(text=NOT_IN_INCIDENT)
-            return
+        known = queries.id_by_channel(session, channel) is not None
+    if not known:
+        reply(text=NOT_IN_INCIDENT)
+        return
     if not add(services, channel, ts, message, user, announce=False):
         reply(text="That message is on the timeline already.")
         return

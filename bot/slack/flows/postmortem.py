@@ -38,22 +38,27 @@ def publish(services: Services, channel: str, actor: str, reply: Reply) -> None:
 
 
 def upload(services: Services, incident_id: int, by: str) -> None:
-    """The effect: render, upload, then link it from the summary and a bookmark."""
+    """The effect: render, upload, then link it from the summary and a bookmark.
+
+    Read, close, call, write: people's names come from Slack between two units of
+    work, and the document and chart are drawn after the second one has closed."""
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         if incident is None or incident.channel_id is None:
             return
-        channel = incident.channel_id
-        names = _names(services.client, _people(session, incident))
-        try:
-            document, png = postmortem.produce(
-                session, incident, "md", services.settings.templates_dir, names
-            )
-        except postmortem.PostmortemError as problem:
-            # A broken custom template will not fix itself on retry: say so, and stop.
-            notify.tell(services.client, channel, by, f"No post-mortem: {refusal(problem)}")
-            return
-        draft = incident.is_open
+        people = _people(session, incident)
+    names = _names(services.client, people)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.channel_id is not None
+        channel, draft = incident.channel_id, incident.is_open
+        context = postmortem.assemble(session, incident, names)
+    try:
+        document, png = postmortem.produce_from(context, "md", services.settings.templates_dir)
+    except postmortem.PostmortemError as problem:
+        # A broken custom template will not fix itself on retry: say so, and stop.
+        notify.tell(services.client, channel, by, f"No post-mortem: {refusal(problem)}")
+        return
     title = f"Post-mortem {incident.reference}" + (" (draft)" if draft else "")
     uploaded = services.client.files_upload_v2(
         file_uploads=[

@@ -91,14 +91,15 @@ def redraw_action(
 def show(services: Services, channel: str, page: int, reply: Reply) -> None:
     with services.db.begin() as session:
         incident = queries.by_channel(session, channel)
-        if incident is None:
-            reply(text=NOT_AN_INCIDENT)
-            return
-        total = timeline.count(session, incident.id)
-        shown = timeline.page(session, incident.id, page, timeline_blocks.PAGE_SIZE)
-        times = key_times.of(session, incident)
-        blocks = timeline_blocks.timeline_blocks(incident, shown, times, page=page, total=total)
-        text = f"Timeline of {incident.reference}: {total} events"
+        if incident is not None:
+            total = timeline.count(session, incident.id)
+            shown = timeline.page(session, incident.id, page, timeline_blocks.PAGE_SIZE)
+            times = key_times.of(session, incident)
+            blocks = timeline_blocks.timeline_blocks(incident, shown, times, page=page, total=total)
+            text = f"Timeline of {incident.reference}: {total} events"
+    if incident is None:
+        reply(text=NOT_AN_INCIDENT)
+        return
     reply(text=text, blocks=render(blocks))
 
 
@@ -119,18 +120,22 @@ def commander_check(incident: Incident, user: str) -> None:
 def open_key_times(
     services: Services, trigger_id: str, channel: str, user: str, reply: Reply
 ) -> None:
+    refused: str | None = None
     with services.db.begin() as session:
         incident = queries.by_channel(session, channel)
         if incident is None:
-            reply(text=NOT_AN_INCIDENT)
-            return
-        try:
-            commander_check(incident, user)
-        except InvalidInput as problem:
-            reply(text=refusal(problem))
-            return
-        times = key_times.of(session, incident)
-        view = timeline_blocks.key_times_modal(incident, times, channel)
+            refused = NOT_AN_INCIDENT
+        else:
+            try:
+                commander_check(incident, user)
+            except InvalidInput as problem:
+                refused = refusal(problem)
+            else:
+                times = key_times.of(session, incident)
+                view = timeline_blocks.key_times_modal(incident, times, channel)
+    if refused is not None:
+        reply(text=refused)
+        return
     services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
 
 

@@ -147,21 +147,24 @@ def _run(
             rendered = blocks.render(blocks.list_blocks(incidents, total))
         respond(text=f"Open incidents: {total}", blocks=rendered)
         return
+    status: dict[str, Any] | None = None
     with services.db.begin() as session:
         incident = queries.by_channel(session, command.get("channel_id", ""))
-        if incident is None:
-            respond(text=NOT_IN_INCIDENT_CHANNEL.format(name=parsed.name))
-            return
-        incident_id = incident.id
-        if parsed.name == "status":
-            actions = notes.open_actions(session, incident_id)
-            respond(
-                text=blocks.summary_text(incident),
-                blocks=blocks.render(
+        incident_id = incident.id if incident is not None else None
+        if incident is not None and parsed.name == "status":
+            actions = notes.open_actions(session, incident.id)
+            status = {
+                "text": blocks.summary_text(incident),
+                "blocks": blocks.render(
                     blocks.summary_blocks(incident, services.settings.status_update_every, actions)
                 ),
-            )
-            return
+            }
+    if incident_id is None:
+        respond(text=NOT_IN_INCIDENT_CHANNEL.format(name=parsed.name))
+        return
+    if status is not None:
+        respond(**status)
+        return
     channel, actor = str(command.get("channel_id")), str(command.get("user_id"))
     IN_CHANNEL[parsed.name](services, InChannel(parsed.args, channel, actor, incident_id), respond)
 
