@@ -15,10 +15,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import Incident, SlackEffect
+from bot.models import Incident, SlackEffect, utcnow
 from bot.outbox.engine import Engine, Work, pending_filter
 from bot.outbox.failures import Failure
 from bot.slack import notify
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
+
+RETRY_WINDOW = 120.0  # seconds: retries due sooner than this get a timer of their own
 
 # Kinds that add messages to a channel: readers see their order, so it is kept.
 _ORDERED = {"post", "message", "upload", "alert_digest", "runbook", "follow_up", "postmortem"}
@@ -81,7 +83,27 @@ def drain(services: Services, incident_id: int | None = None) -> int:
         with notify.incident_lock(owner):
             if _has_channel(services, owner):  # effects wait for the incident's set-up
                 done += engine(services).run_incident(owner)
+        _drain_again_when_due(services, owner)
     return done
+
+
+def _drain_again_when_due(services: Services, incident_id: int) -> None:
+    """Work waiting out a backoff is tried when it falls due, not at the next sweep."""
+    with services.db.begin() as session:
+        due = session.scalar(
+            select(func.min(SlackEffect.due_at)).where(
+                SlackEffect.incident_id == incident_id, pending_filter()
+            )
+        )
+    if due is None:
+        return
+    # Due already but still owed: another process holds it, or the incident waits for
+    # its channel; the holder, the set-up or the sweep will see to it.
+    delay = (due - utcnow()).total_seconds()
+    if 0 < delay <= RETRY_WINDOW:  # later than that, the sweep is as good
+        services.background.submit_once(
+            ("drain", incident_id), drain, services, incident_id, delay=delay
+        )
 
 
 def _has_channel(services: Services, incident_id: int) -> bool:
