@@ -196,6 +196,27 @@ class SlackEffect(Base):
     __table_args__ = (Index("ix_slack_effects_pending", "done_at", "due_at"),)
 
 
+class ReceivedCommand(Base):
+    """A slash command, stored before Slack gets its acknowledgement.
+
+    Marked done in the same transaction as the change it asked for, so a command
+    whose process died before finishing is replayed (``bot.outbox.commands``), and
+    one that finished is not.
+    """
+
+    __tablename__ = "received_commands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_received_commands_open", "done_at", "received_at"),)
+
+
 class Reminder(Base):
     """Something the bot must say at a time: a status-update nudge, a post-mortem reminder.
 

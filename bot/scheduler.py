@@ -7,11 +7,14 @@ loses nothing and the first run after start-up catches up.
 from __future__ import annotations
 
 import logging
+import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.outbox.leases import LEASE
 from bot.slack import effects
 from bot.slack.flows import alerts, nudges
+from bot.slack.listeners import commands
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -23,11 +26,12 @@ REMINDER_SECONDS = 1
 class Scheduler:
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._sweeping = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
         # It would log every run of the one-second reminder job.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         # Runs at once on start (next_run_time) and then on the interval.
-        from datetime import UTC, datetime
+        from datetime import UTC, datetime, timedelta
 
         self._scheduler.add_job(
             self._sweep,
@@ -37,6 +41,14 @@ class Scheduler:
             next_run_time=datetime.now(UTC),
             max_instances=1,
             coalesce=True,
+        )
+        # Once more when the leases a stopped process held have lapsed: its commands and
+        # owed work are taken up then, not one sweep interval later.
+        self._scheduler.add_job(
+            self._sweep,
+            "date",
+            run_date=datetime.now(UTC) + LEASE + timedelta(seconds=1),
+            id="sweep-after-leases",
         )
         # Reminders are rows with due times; this only looks for the ones due now.
         self._scheduler.add_job(
@@ -60,7 +72,18 @@ class Scheduler:
 
     def _sweep(self) -> None:
         """Finish half-done incident set-ups, then perform the Slack effects still owed."""
+        if not self._sweeping.acquire(blocking=False):
+            return  # the other sweep job is at it
         try:
+            self._sweep_once()
+        finally:
+            self._sweeping.release()
+
+    def _sweep_once(self) -> None:
+        try:
+            replayed = commands.replay(self._services)
+            if replayed:
+                log.info("running again %d command(s) a stopped process left", replayed)
             finished = self._services.provisioner.sweep()
             if finished:
                 log.info("finished setting up %d incident(s) in Slack", finished)

@@ -8,16 +8,29 @@ whoever claims it next, without repeating the steps already done.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Update, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.models import Incident, utcnow
+from bot.outbox.leases import LEASE
 
-# A claim older than this is presumed abandoned (its worker died or gave up).
-CLAIM_TTL = timedelta(minutes=2)
+# A claim older than this is presumed abandoned: its worker renews it while it works
+# (``bot.outbox.leases``), so only a worker that died or gave up leaves it this old.
+CLAIM_TTL = LEASE
+
+
+def claim_renewal(incident_id: int, _holder: str, now: datetime) -> Update:
+    """Keep a set-up's claim fresh while its worker is at it."""
+    return (
+        update(Incident)
+        .where(Incident.id == incident_id, Incident.provisioned_at.is_(None))
+        .where(Incident.provisioning_claimed_at.is_not(None))
+        .values(provisioning_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def reserve_channel_name(session: Session, incident: Incident, name: str) -> None:

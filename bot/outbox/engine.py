@@ -15,11 +15,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -27,11 +26,10 @@ from sqlalchemy import and_, or_, select, update
 from bot.db import Database
 from bot.models import SlackEffect, utcnow
 from bot.outbox.failures import Failure, sort
+from bot.outbox.leases import LEASE, Clock, Renewer, lease_renewal
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
-RENEW_EVERY = 20.0  # seconds
 BACKOFF = (2, 5, 15, 60, 300)  # seconds before attempt 2, 3, ...; then every 5 minutes
 GIVE_UP = timedelta(hours=6)  # retryable work owed longer than this is dead
 
@@ -46,58 +44,12 @@ class Work:
 
 
 Perform = Callable[[Work], None]
-Clock = Callable[[], datetime]
 # Told when work dies, to say so where people will see it.
 OnDead = Callable[[Work, Failure], None]
 
 
 def pending_filter() -> Any:
     return and_(SlackEffect.done_at.is_(None), SlackEffect.dead_at.is_(None))
-
-
-class _Renewer:
-    """One thread that keeps this process's leases alive while their work runs."""
-
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self._db, self._clock = db, clock
-        self._held: dict[int, str] = {}
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def hold(self, effect_id: int, holder: str) -> None:
-        with self._lock:
-            self._held[effect_id] = holder
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="leases", daemon=True)
-                self._thread.start()
-
-    def release(self, effect_id: int) -> None:
-        with self._lock:
-            self._held.pop(effect_id, None)
-
-    def _run(self) -> None:
-        while True:
-            self._wake.wait(RENEW_EVERY)
-            try:
-                self.renew()
-            except Exception:
-                log.exception("renewing outbox leases failed; trying again")
-
-    def renew(self) -> None:
-        """Extend every lease this process holds by ``LEASE`` from now."""
-        with self._lock:
-            held = dict(self._held)
-        if not held:
-            return
-        with self._db.begin() as session:
-            for effect_id, holder in held.items():
-                session.execute(
-                    update(SlackEffect)
-                    .where(SlackEffect.id == effect_id, SlackEffect.lease_holder == holder)
-                    .values(lease_until=self._clock() + LEASE)
-                    .execution_options(synchronize_session=False)
-                )
 
 
 class Engine:
@@ -109,7 +61,7 @@ class Engine:
         self._on_dead = on_dead
         self._clock = clock
         self.holder = f"{uuid.uuid4().hex[:12]}"
-        self.renewer = _Renewer(db, clock)
+        self.renewer = Renewer(db, lease_renewal(SlackEffect), clock)
 
     def run_incident(self, incident_id: int) -> int:
         """Perform one incident's due work; returns how many items were done."""

@@ -34,7 +34,7 @@ class QueueFull(Exception):
 
 
 class Background:
-    def __init__(self, workers: int = 4) -> None:
+    def __init__(self, workers: int = 4, room: int = 200) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work")
         # Opening a modal must happen within 3 s of the click (trigger_id expiry), so it
         # never waits behind slow work in the main pool.
@@ -43,13 +43,31 @@ class Background:
         # neither compete for the cores with each other nor hold up commands.
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
         self._heavy_pending = 0  # running or waiting in the heavy pool
+        self._pending = 0  # running or waiting in the main pool
+        self._room = room
         self._queued: set[Hashable] = set()
         self._queued_lock = threading.Lock()
         self._timers: set[threading.Timer] = set()
         self._closed = False
 
+    def has_room(self) -> bool:
+        """Whether new work from people is taken now (their commands are refused
+        with a word to try again shortly when it is not)."""
+        with self._queued_lock:
+            return self._pending < self._room
+
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        return self._track(self._pool.submit(fn, *args))
+        with self._queued_lock:
+            self._pending += 1
+
+        def run() -> None:
+            try:
+                fn(*args)
+            finally:
+                with self._queued_lock:
+                    self._pending -= 1
+
+        return self._track(self._pool.submit(run))
 
     def submit_once(
         self, key: Hashable, fn: Callable[..., Any], *args: Any, delay: float = 0.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -200,7 +201,14 @@ def _invite(services: Services, incident_id: int, payload: dict[str, Any]) -> No
 def _card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     from bot.slack.flows import triage
 
-    triage.redraw_card(services, incident_id, payload.get("response_url"))
+    asked = payload.get("asked_at")
+    triage.redraw_card(
+        services,
+        incident_id,
+        payload.get("response_url"),
+        datetime.fromisoformat(asked) if asked else None,
+        payload.get("user"),
+    )
 
 
 def _follow_up(services: Services, incident_id: int, payload: dict[str, Any]) -> None:

@@ -11,14 +11,16 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents import notes, provisioning
-from bot.models import Incident
+from bot.models import Incident, utcnow
 from bot.slack import blocks
+from bot.slack.background import reply_to
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -109,6 +111,25 @@ def post(client: WebClient, channel: str, text: str) -> str:
 def bookmark(client: WebClient, channel: str, title: str, link: str) -> None:
     """A link in the channel's bookmark bar (``bookmarks.add``)."""
     client.bookmarks_add(channel_id=channel, title=title, type="link", link=link)
+
+
+RESPONSE_URL_LIFE = timedelta(minutes=25)  # Slack honours one for 30 minutes
+
+
+def reply_for(
+    client: WebClient,
+    response_url: str | None,
+    asked_at: datetime,
+    channel: str,
+    user: str,
+) -> Callable[..., None]:
+    """Answer the person who asked: through the response_url while it is fresh, later
+    by an ephemeral message (or a direct one when they are not in the channel)."""
+    if response_url and utcnow() - asked_at < RESPONSE_URL_LIFE:
+        return reply_to(response_url)
+    if channel and user:
+        return teller(client, channel, user)
+    return lambda **_: None
 
 
 def teller(client: WebClient, channel: str, user: str) -> Callable[..., None]:

@@ -23,6 +23,7 @@ from bot.db import Database
 from bot.incidents import provisioning
 from bot.incidents.channel_names import channel_name
 from bot.models import Incident
+from bot.outbox.leases import Renewer
 from bot.slack import blocks, notify
 from bot.slack.flows.triage import post_card
 
@@ -43,6 +44,8 @@ class Provisioner:
 
     def run(self, incident_id: int) -> Incident:
         """Finish every unfinished step for one incident the caller has claimed."""
+        renewer = self._renewer()
+        renewer.hold(incident_id, "set-up")
         try:
             return self._run(incident_id)
         except Exception as exc:
@@ -52,6 +55,14 @@ class Provisioner:
                     provisioning.release_claim(session, incident)
             log.warning("setting up incident %s in Slack failed, will retry: %s", incident_id, exc)
             raise ProvisioningFailed(str(exc)) from exc
+        finally:
+            renewer.release(incident_id)
+
+    def _renewer(self) -> Renewer:
+        made = self.__dict__.get("_leases")
+        if made is None:
+            made = self.__dict__["_leases"] = Renewer(self.db, provisioning.claim_renewal)
+        return made
 
     def _run(self, incident_id: int) -> Incident:
         incident = self._load(incident_id)
@@ -120,12 +131,29 @@ class Provisioner:
             try:
                 created = self.client.conversations_create(name=name, is_private=False)
             except SlackApiError as exc:
-                if exc.response.get("error") == "name_taken":
-                    continue
-                raise
+                if exc.response.get("error") != "name_taken":
+                    raise
+                if name == reserved and (orphan := self._made_by_us(name)) is not None:
+                    # Slack made it just before a crash kept it from being recorded.
+                    log.info("adopting #%s, created for %s before a restart", name, incident.id)
+                    return orphan, name
+                continue
             channel = created["channel"]
             return str(channel["id"]), str(channel["name"])
         raise ProvisioningFailed(f"no free channel name after {MAX_NAME_ATTEMPTS} tries")
+
+    def _made_by_us(self, name: str) -> str | None:
+        """The ID of the channel called ``name`` if this bot created it, else None."""
+        me = self.client.auth_test()["user_id"]
+        cursor = None
+        while True:
+            page = self.client.conversations_list(types="public_channel", limit=1000, cursor=cursor)
+            for channel in page.get("channels") or []:
+                if channel.get("name") == name:
+                    return str(channel["id"]) if channel.get("creator") == me else None
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     def _reserve(self, incident_id: int, name: str) -> bool:
         try:

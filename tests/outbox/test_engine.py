@@ -184,9 +184,10 @@ def test_a_lease_is_renewed_while_the_work_runs_and_taken_over_once_it_lapses(
     def meanwhile(work: Work) -> None:
         if work.payload["name"] != "slow":
             return
-        harness.clock.advance(seconds=50)  # the call sleeps out a long Retry-After...
+        part = outbox.LEASE.total_seconds() * 0.75
+        harness.clock.advance(seconds=part)  # the call sleeps out a long Retry-After...
         harness.engine.renewer.renew()
-        harness.clock.advance(seconds=30)  # ...past the first lease, not the renewed one
+        harness.clock.advance(seconds=part)  # ...past the first lease, not the renewed one
         seen.append(other.run_incident(harness.incident))
 
     harness.during = meanwhile

@@ -30,6 +30,7 @@ class Channel:
     name: str
     is_private: bool = False
     is_archived: bool = False
+    creator: str = "U0SOMEONE"
     topic: str = ""
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -365,7 +366,11 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("name_taken")
         is_private = str(args.get("is_private", "false")).lower() in {"true", "1"}
         channel = Channel(
-            self._new_id("G" if is_private else "C"), name, is_private, members={BOT_USER}
+            self._new_id("G" if is_private else "C"),
+            name,
+            is_private,
+            creator=BOT_USER,
+            members={BOT_USER},
         )
         self.channels[channel.id] = channel
         return {"channel": _channel_json(channel)}
@@ -568,6 +573,26 @@ class SlackStandIn(ActingAsSlack):
             channel.files.extend(shared)
         return {"files": [{k: v for k, v in f.items() if k != "content"} for f in shared]}
 
+    def _m_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Channels the bot can see: every public one, private ones it is in; paginated."""
+        limit = min(int(args.get("limit") or 100), 1000)
+        start = int(args.get("cursor") or 0)
+        kinds = set(str(args.get("types") or "public_channel").split(","))
+        seen = [
+            c
+            for c in sorted(self.channels.values(), key=lambda c: c.id)
+            if not c.name.startswith("dm-")
+            and ("private_channel" if c.is_private else "public_channel") in kinds
+            and (not c.is_private or BOT_USER in c.members)
+            and not (c.is_archived and str(args.get("exclude_archived")).lower() == "true")
+        ]
+        page = seen[start : start + limit]
+        more = start + limit < len(seen)
+        return {
+            "channels": [_channel_json(c) for c in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
     def _m_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         limit = int(args.get("limit") or 100)
         start = int(args.get("cursor") or 0)
@@ -628,6 +653,8 @@ def _channel_json(channel: Channel) -> dict[str, Any]:
         "is_channel": not channel.is_private,
         "is_private": channel.is_private,
         "created": int(channel.created),
+        "creator": channel.creator,
+        "is_archived": channel.is_archived,
         "topic": {"value": channel.topic},
         "num_members": len(channel.members),
         "is_member": BOT_USER in channel.members,

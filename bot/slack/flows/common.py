@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import queries
 from bot.incidents.errors import InvalidInput
 from bot.models import Incident
+from bot.outbox import commands
 from bot.slack.background import Reply
 from bot.slack.text import refusal
 
@@ -47,7 +48,9 @@ def in_incident(
                 incident = queries.lock(session, incident_id)
                 if incident is None:
                     raise InvalidInput(NOT_AN_INCIDENT)
-                return incident.id, change(session, incident)
+                result = change(session, incident)
+                commands.finish_current(session)  # the command that asked is done with it
+                return incident.id, result
         except IntegrityError:
             if attempt:
                 raise

@@ -6,6 +6,7 @@ Changes are stored with the Slack effects they owe (see effects.py), then draine
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
@@ -16,10 +17,10 @@ from bot.db import Database
 from bot.incidents import runbook_record, triage_record
 from bot.incidents.errors import InvalidInput
 from bot.incidents.triage import Runbook
-from bot.models import Incident
+from bot.models import Incident, utcnow
 from bot.runbooks import load
 from bot.slack import effects, notify, triage_blocks
-from bot.slack.background import Reply, reply_to
+from bot.slack.background import Reply
 from bot.slack.blocks import render
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows.common import apply, handled
@@ -65,7 +66,13 @@ def post_card(db: Database, client: WebClient, incident_id: int, actor: str | No
         return str(posted["ts"])
 
 
-def redraw_card(services: Services, incident_id: int, response_url: str | None = None) -> None:
+def redraw_card(
+    services: Services,
+    incident_id: int,
+    response_url: str | None = None,
+    asked_at: datetime | None = None,
+    user: str | None = None,
+) -> None:
     """Redraw the current card from the timeline; say so if someone deleted it."""
     with notify.incident_lock(incident_id):
         incident, channel, blocks = _card_view(services.db, incident_id)
@@ -82,7 +89,9 @@ def redraw_card(services: Services, incident_id: int, response_url: str | None =
             if exc.response.get("error") != "message_not_found":
                 raise
             log.info("the triage card of %s was deleted; not redrawing it", incident.reference)
-            reply_to(response_url)(text=CARD_DELETED)
+            notify.reply_for(
+                services.client, response_url, asked_at or utcnow(), channel, user or ""
+            )(text=CARD_DELETED)
 
 
 def answer(
@@ -100,7 +109,14 @@ def answer(
             raise InvalidInput(STALE_CARD)
         changed = triage_record.answer(session, incident, question, value, by=actor)
         if changed:
-            effects.enqueue(session, incident.id, "card", response_url=response_url)
+            effects.enqueue(
+                session,
+                incident.id,
+                "card",
+                response_url=response_url,
+                asked_at=utcnow().isoformat(),
+                user=actor,
+            )
             effects.enqueue(session, incident.id, "follow_up")
         return changed
 

@@ -6,16 +6,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.incidents import notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
-from bot.slack import blocks
+from bot.models import ReceivedCommand, utcnow
+from bot.outbox import commands
+from bot.outbox.leases import Renewer, lease_renewal
+from bot.slack import blocks, effects, notify
 from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import (
     Command,
@@ -40,6 +45,11 @@ from bot.slack.text import escape, plain_from_slack, refusal
 
 log = logging.getLogger(__name__)
 
+BUSY = (
+    "The bot has more work queued than it takes at once right now; nothing was done. "
+    "Try again in a few seconds."
+)
+NOT_STORED = "The bot could not store this command (its database did not answer); try again."
 NOT_IN_INCIDENT_CHANNEL = (
     "`/incident {name}` works inside an incident channel, and this is not one. "
     "`/incident list` shows the open incidents and their channels."
@@ -70,6 +80,15 @@ def register(app: App, services: Services) -> None:
             ack()
             services.background.submit_urgent(_open_update_form, services, command)
             return
+        if not services.background.has_room():
+            ack(text=BUSY)
+            return
+        try:  # stored before the acknowledgement: a crash after it loses nothing
+            command_id = commands.record(services.db, _kept(command))
+        except SQLAlchemyError:
+            log.exception("could not store /incident %s", parsed.name)
+            ack(text=NOT_STORED)
+            return
         if declare_args is not None:
             ack(
                 text=f"Declaring a {declare_args.severity.label} incident: "
@@ -77,20 +96,65 @@ def register(app: App, services: Services) -> None:
             )
         else:
             ack()
-        services.background.submit(_work, services, parsed, command)
+        services.background.submit(_work, services, command_id, command, utcnow())
 
     app.command("/incident")(on_command)
 
 
-def _work(services: Services, parsed: Command, command: dict[str, Any]) -> None:
-    respond = reply_to(command.get("response_url"))
-    try:
-        _run(services, parsed, command, respond)
-    except InvalidInput as problem:
-        respond(text=refusal(problem))
-    except Exception:
-        log.exception("/incident %s failed", parsed.name)
-        respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
+# What of a slash command is kept to run it again after a crash.
+_KEPT = ("text", "user_id", "channel_id", "response_url", "command", "team_id")
+
+
+def _kept(command: dict[str, Any]) -> dict[str, Any]:
+    return {key: command.get(key) for key in _KEPT}
+
+
+def _work(services: Services, command_id: int, command: dict[str, Any], received: datetime) -> None:
+    """Run a stored command, unless another process already took it."""
+    leases = _leases(services)
+    if not commands.claim(services.db, command_id, leases.holder):
+        return
+    respond = notify.reply_for(
+        services.client,
+        command.get("response_url"),
+        received,
+        str(command.get("channel_id") or ""),
+        str(command.get("user_id") or ""),
+    )
+    parsed = parse(command.get("text", ""))
+    with commands.running(services.db, leases.renewer, command_id, leases.holder):
+        try:
+            _run(services, parsed, command, respond)
+        except InvalidInput as problem:
+            respond(text=refusal(problem))
+        except Exception:
+            log.exception("/incident %s failed", parsed.name)
+            respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
+
+
+def replay(services: Services) -> int:
+    """Run again the commands a process acknowledged and died before finishing."""
+    left = commands.unfinished(services.db)
+    for command_id, body, received in left:
+        log.info("running /incident %s again: its process stopped before finishing", command_id)
+        services.background.submit(_work, services, command_id, body, received)
+    return len(left)
+
+
+def _leases(services: Services) -> Any:
+    """The engine's holder name and lease renewer, shared by this process's commands."""
+    made = services.__dict__.get("_command_leases")
+    if made is None:
+        engine = effects.engine(services)
+        made = _Leases(engine.holder, Renewer(services.db, lease_renewal(ReceivedCommand)))
+        services.__dict__["_command_leases"] = made
+    return made
+
+
+@dataclass(frozen=True)
+class _Leases:
+    holder: str
+    renewer: Renewer
 
 
 def _open_update_form(services: Services, command: dict[str, Any]) -> None:

@@ -1,0 +1,115 @@
+"""Slash commands kept until they are done: what an acknowledgement promises is stored
+before it is sent.
+
+The listener stores the command (one insert) and acknowledges; a worker claims it
+under a lease (renewed while it runs) and runs it. The change it asks for marks it
+done in the same transaction (``finish_current`` from the flows' unit of work), so
+after a crash a command is either done, and never run again, or not, and the sweep
+runs it again once its lease has lapsed. Commands that change nothing (``list``,
+``help``) are marked done when they have answered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db import Database
+from bot.models import ReceivedCommand, utcnow
+from bot.outbox.leases import LEASE, Renewer
+
+# The command the current thread is running, if any: its change marks it done.
+_current: ContextVar[int | None] = ContextVar("current_command", default=None)
+# A command acknowledged this long ago without a lease is replayed by the sweep.
+UNCLAIMED_GRACE = timedelta(seconds=10)
+MAX_ATTEMPTS = 3  # a command that failed this often is not replayed again
+
+
+def record(db: Database, body: dict[str, Any]) -> int:
+    with db.begin() as session:
+        command = ReceivedCommand(body=body)
+        session.add(command)
+        session.flush()
+        return command.id
+
+
+def claim(db: Database, command_id: int, holder: str) -> bool:
+    now = utcnow()
+    with db.begin() as session:
+        taken = session.execute(
+            update(ReceivedCommand)
+            .where(ReceivedCommand.id == command_id, ReceivedCommand.done_at.is_(None))
+            .where(or_(ReceivedCommand.lease_until.is_(None), ReceivedCommand.lease_until < now))
+            .where(ReceivedCommand.attempts < MAX_ATTEMPTS)
+            .values(
+                lease_until=now + LEASE,
+                lease_holder=holder,
+                attempts=ReceivedCommand.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def finish_current(session: Session) -> None:
+    """Mark the running command done, in the caller's transaction (its change's)."""
+    command_id = _current.get()
+    if command_id is None:
+        return
+    session.execute(
+        update(ReceivedCommand)
+        .where(ReceivedCommand.id == command_id)
+        .values(done_at=utcnow(), lease_until=None, lease_holder=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish(db: Database, command_id: int) -> None:
+    with db.begin() as session:
+        session.execute(
+            update(ReceivedCommand)
+            .where(ReceivedCommand.id == command_id, ReceivedCommand.done_at.is_(None))
+            .values(done_at=utcnow(), lease_until=None, lease_holder=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@contextlib.contextmanager
+def running(db: Database, renewer: Renewer, command_id: int, holder: str) -> Iterator[None]:
+    """Run the body as the command ``command_id``: its lease kept, then done either way
+    (a refusal or a failure is an answer too; only a crash leaves it to be replayed)."""
+    token = _current.set(command_id)
+    renewer.hold(command_id, holder)
+    try:
+        yield
+    finally:
+        renewer.release(command_id)
+        _current.reset(token)
+        finish(db, command_id)
+
+
+def unfinished(db: Database, limit: int = 50) -> list[tuple[int, dict[str, Any], datetime]]:
+    """Commands a dead process left: not done, lease lapsed (or never taken)."""
+    now = utcnow()
+    with db.begin() as session:
+        rows = session.execute(
+            select(ReceivedCommand.id, ReceivedCommand.body, ReceivedCommand.received_at)
+            .where(ReceivedCommand.done_at.is_(None))
+            .where(ReceivedCommand.attempts < MAX_ATTEMPTS)
+            .where(
+                or_(
+                    ReceivedCommand.lease_until < now,
+                    ReceivedCommand.lease_until.is_(None)
+                    & (ReceivedCommand.received_at < now - UNCLAIMED_GRACE),
+                )
+            )
+            .order_by(ReceivedCommand.id)
+            .limit(limit)
+        ).all()
+    return [(row.id, dict(row.body), row.received_at) for row in rows]
