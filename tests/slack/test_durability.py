@@ -1,0 +1,79 @@
+"""Durable pieces on their own: a channel made before a crash is adopted, late answers avoid
+expired response_urls, a full work pool says so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.severity import Severity
+from bot.models import Incident, utcnow
+from bot.slack import notify
+from bot.slack.background import Background
+from bot.slack.services import Services
+from tests.slack_standin import SlackStandIn
+from tests.slack_standin.acting import BOT_USER
+
+
+def test_a_channel_slack_made_before_a_crash_is_adopted_not_doubled(
+    services: Services, slack: SlackStandIn
+) -> None:
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Scorer outage", Severity.SEV2, None))
+        incident_id = incident.id
+    reserved = f"inc-{utcnow():%Y%m%d}-scorer-outage"
+    # The dead process reserved the name and Slack made the channel; nothing recorded it.
+    with services.db.begin() as session:
+        stored = session.get(Incident, incident_id)
+        assert stored is not None
+        stored.channel_name = reserved
+    made = slack.add_channel(reserved, members={BOT_USER})
+    slack.channels[made].creator = BOT_USER
+    services.provisioner.run(incident_id)
+    with services.db.begin() as session:
+        stored = session.get(Incident, incident_id)
+        assert stored is not None and stored.channel_id == made
+    assert [c.name for c in slack.channels.values() if c.name.startswith("inc-")] == [reserved]
+
+
+def test_someone_elses_channel_of_that_name_is_not_adopted(
+    services: Services, slack: SlackStandIn
+) -> None:
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Scorer outage", Severity.SEV2, None))
+        reserved = f"inc-{utcnow():%Y%m%d}-scorer-outage"
+        incident.channel_name = reserved
+        incident_id = incident.id
+    taken = slack.add_channel(reserved, members={BOT_USER})  # a person made it
+    opened = services.provisioner.run(incident_id)
+    assert opened.channel_id != taken and opened.channel_name == reserved + "-2"
+
+
+def test_late_answers_go_by_ephemeral_message_not_the_expired_response_url(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-late", members={BOT_USER, "U0ALICE01"})
+    slack.add_user("U0ALICE01", "alice")
+    key, url = slack.new_response_url()
+    fresh = notify.reply_for(services.client, url, utcnow(), channel, "U0ALICE01")
+    fresh(text="in time")
+    late = notify.reply_for(
+        services.client, url, utcnow() - timedelta(minutes=26), channel, "U0ALICE01"
+    )
+    late(text="after 26 minutes")
+    assert [r["text"] for r in slack.responses[key]] == ["in time"]
+    said = [m for m in slack.channels[channel].messages if m.get("ephemeral_to") == "U0ALICE01"]
+    assert [m["text"] for m in said] == ["after 26 minutes"]
+
+
+def test_a_full_pool_has_no_room_until_work_drains() -> None:
+    import threading
+
+    pool = Background(workers=1, room=2)
+    gate = threading.Event()
+    pool.submit(gate.wait, 10)
+    pool.submit(gate.wait, 10)
+    assert not pool.has_room()
+    gate.set()
+    pool.shutdown()
+    assert pool.has_room()
