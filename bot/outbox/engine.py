@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -41,6 +42,12 @@ class Work:
     kind: str
     payload: dict[str, Any]
     order_key: str | None
+    repeat: bool = False  # tried before: an earlier attempt may have reached Slack
+
+
+# The work the current thread performs: posts name it in their metadata, and a repeat
+# looks for that name in the channel before posting again (``bot.slack.notify``).
+current: ContextVar[Work | None] = ContextVar("current_work", default=None)
 
 
 Perform = Callable[[Work], None]
@@ -103,6 +110,9 @@ class Engine:
     def _claim(self, effect_id: int) -> Work | None:
         now = self._clock()
         with self._db.begin() as session:
+            previous = session.scalar(
+                select(SlackEffect.lease_holder).where(SlackEffect.id == effect_id)
+            )
             taken = session.execute(
                 update(SlackEffect)
                 .where(SlackEffect.id == effect_id, pending_filter())
@@ -114,15 +124,20 @@ class Engine:
                 return None
             row = session.get(SlackEffect, effect_id, populate_existing=True)
             assert row is not None
-            return Work(row.id, row.incident_id, row.kind, dict(row.payload), row.order_key)
+            # Failed before, or claimed by a process that stopped mid-way (it left its
+            # holder behind): Slack may have taken an earlier attempt.
+            repeat = row.attempts > 0 or previous is not None
+            return Work(row.id, row.incident_id, row.kind, dict(row.payload), row.order_key, repeat)
 
     def _run(self, work: Work) -> str:
         self.renewer.hold(work.id, self.holder)
+        token = current.set(work)
         try:
             self._perform(work)
         except Exception as exc:
             return self._failed(work, sort(exc))
         finally:
+            current.reset(token)
             self.renewer.release(work.id)
         self._finish(work.id, done_at=self._clock())
         return "done"

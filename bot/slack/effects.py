@@ -162,13 +162,7 @@ def _post(services: Services, incident_id: int, payload: dict[str, Any]) -> None
 def _message(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """A message with blocks; no channel means the incident's own."""
     channel = payload.get("channel") or _incident_channel(services, incident_id)
-    services.client.chat_postMessage(
-        channel=channel,
-        text=payload["text"],
-        blocks=payload.get("blocks"),
-        unfurl_links=False,
-        unfurl_media=False,
-    )
+    notify.post(services.client, channel, payload["text"], blocks=payload.get("blocks"))
 
 
 def _dead_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.incidents import notes, provisioning
 from bot.models import Incident, utcnow
+from bot.outbox.engine import current as current_work
 from bot.slack import blocks
 from bot.slack.background import reply_to
 
@@ -101,11 +102,46 @@ def invite(client: WebClient, channel: str, user: str) -> None:
             raise
 
 
-def post(client: WebClient, channel: str, text: str) -> str:
-    posted = client.chat_postMessage(
-        channel=channel, text=text, unfurl_links=False, unfurl_media=False
-    )
+WORK_EVENT = "incidentbot_work"
+HISTORY_LOOKBACK = 100  # messages searched for an earlier attempt's post
+
+
+def post(client: WebClient, channel: str, text: str, **fields: Any) -> str:
+    """Post a message; as outbox work, effectively once (``post_once``)."""
+    return post_once(client, channel, text=text, unfurl_links=False, unfurl_media=False, **fields)
+
+
+def post_once(client: WebClient, channel: str, **message: Any) -> str:
+    """``chat.postMessage``, naming the outbox work it performs in the message's metadata.
+
+    A repeat of that work (it failed, or its process stopped mid-way) first looks for
+    the name among the channel's recent messages, and does not post again when an
+    earlier attempt got through. Outside outbox work it simply posts.
+    """
+    work = current_work.get()
+    if work is not None:
+        message["metadata"] = {"event_type": WORK_EVENT, "event_payload": {"work": work.id}}
+        if work.repeat and (earlier := _posted_before(client, channel, work.id)) is not None:
+            log.info("work %s was already posted to %s; not posting it again", work.id, channel)
+            return earlier
+    posted = client.chat_postMessage(channel=channel, **message)
     return str(posted["ts"])
+
+
+def _posted_before(client: WebClient, channel: str, work_id: int) -> str | None:
+    try:
+        history = client.conversations_history(
+            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+        )
+    except SlackApiError as exc:
+        log.info("could not read %s's history to check a repeat: %s", channel, exc)
+        return None  # better a rare double post than a lost one
+    for found in history.get("messages") or []:
+        metadata = found.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == WORK_EVENT and payload.get("work") == work_id:
+            return str(found["ts"])
+    return None
 
 
 def bookmark(client: WebClient, channel: str, title: str, link: str) -> None:

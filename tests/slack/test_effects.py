@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select, update
 
@@ -86,3 +88,28 @@ def test_a_redraw_before_the_summary_exists_posts_nothing(
         incident_id = incident.id
     assert effects.drain(services, incident_id) == 1
     assert slack.channels[channel].messages == []  # provisioning posts the one summary
+
+
+def test_a_post_an_earlier_attempt_got_through_is_not_posted_again(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """A process posted, then died before recording it: the repeat finds its post."""
+    channel = slack.add_channel("inc-once", members={"UBOTINCIDENT"})
+    incident_id = owe(services, "posted once", "after it", channel=channel)
+    first, second = pending(services)
+    # What the dead process did: posted the first one (naming its work), recorded nothing.
+    services.client.chat_postMessage(
+        channel=channel,
+        text="posted once",
+        metadata={"event_type": "incidentbot_work", "event_payload": {"work": first.id}},
+    )
+    with services.db.begin() as session:  # and it held the lease, long lapsed now
+        session.execute(
+            update(SlackEffect)
+            .where(SlackEffect.id == first.id)
+            .values(lease_holder="killed", lease_until=utcnow() - timedelta(minutes=1))
+        )
+    assert effects.drain(services, incident_id) == 2
+    assert [m["text"] for m in slack.channels[channel].messages] == ["posted once", "after it"]
+    posted = [m["metadata"]["event_payload"]["work"] for m in slack.channels[channel].messages]
+    assert posted == [first.id, second.id]  # every post names its work

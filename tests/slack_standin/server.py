@@ -328,6 +328,7 @@ class SlackStandIn(ActingAsSlack):
             "text": args.get("text", ""),
             "blocks": args.get("blocks"),
             "thread_ts": args.get("thread_ts"),
+            "metadata": _metadata(args.get("metadata")),
         }
 
     def _find_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
@@ -492,6 +493,8 @@ class SlackStandIn(ActingAsSlack):
                 for m in found
                 if float(m["ts"]) < float(latest) or (inclusive and m["ts"] == str(latest))
             ]
+        if str(args.get("include_all_metadata", "false")).lower() not in {"true", "1"}:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
         return {"messages": found[:limit], "has_more": len(found) > limit}
 
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -644,6 +647,18 @@ class SlackStandIn(ActingAsSlack):
         rules.check_view(view)
         self.views[view_id] = {**view, "id": view_id, "team_id": TEAM}
         return {"view": self.views[view_id]}
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    """Message metadata as Slack keeps it: an event type and a JSON payload, or nothing."""
+    if value in (None, ""):
+        return None
+    data = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(data, dict) or not isinstance(data.get("event_type"), str):
+        raise SlackError("invalid_metadata_format")
+    if not isinstance(data.get("event_payload", {}), dict):
+        raise SlackError("invalid_metadata_format")
+    return data
 
 
 def _channel_json(channel: Channel) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.alerts import groups
 from bot.alerts.ingest import Change, Outcome
 from bot.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
-from bot.slack import alert_blocks, blocks, effects
+from bot.slack import alert_blocks, blocks, effects, notify
 from bot.slack.background import Reply
 from bot.slack.provision import ProvisioningFailed
 from bot.slack.text import channel_link
@@ -129,9 +129,7 @@ def post_digest(services: Services, incident_id: int) -> None:
     text = alert_blocks.digest_text(source, news)
     if text is None or channel is None:
         return
-    services.client.chat_postMessage(
-        channel=channel, text=text, unfurl_links=False, unfurl_media=False
-    )
+    notify.post(services.client, channel, text)
     with services.db.begin() as session:
         session.execute(
             update(AlertGroup)
