@@ -31,7 +31,9 @@ from bot.outbox.leases import LEASE, Clock, Renewer, lease_renewal
 
 log = logging.getLogger(__name__)
 
-BACKOFF = (2, 5, 15, 60, 300)  # seconds before attempt 2, 3, ...; then every 5 minutes
+# Seconds before attempt 2, 3, ...; then every 30 s, so work owed through an outage
+# arrives within about 30 s of Slack's return.
+BACKOFF = (2, 5, 10, 20, 30)
 GIVE_UP = timedelta(hours=6)  # retryable work owed longer than this is dead
 
 

@@ -61,9 +61,12 @@ class Failure:
 def sort(exc: BaseException) -> Failure:
     """Retry or final, with the code and what it means."""
     if isinstance(exc, SlackApiError):
-        code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
         status = exc.response.status_code
-        if code in RETRY_CODES or status == 429 or status >= 500:
+        if status == 429 or status >= 500:  # the body may not even be JSON
+            code = "ratelimited" if status == 429 else f"http_{status}"
+            return Failure(True, code, f"Slack answered HTTP {status}")
+        code = str(exc.response.get("error") or f"http_{status}")
+        if code in RETRY_CODES:
             return Failure(True, code, f"Slack answered {code}")
         words = _WORDS.get(code, f"Slack answered {code}")
         if code == "missing_scope" and exc.response.get("needed"):

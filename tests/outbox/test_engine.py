@@ -168,7 +168,7 @@ def test_retryable_work_gives_up_after_the_give_up_time(harness: Harness) -> Non
         harness.engine.run_incident(harness.incident)
         if harness.state(stuck).dead_at is not None:
             break
-        harness.clock.advance(seconds=outbox.BACKOFF[-1])
+        harness.clock.advance(seconds=outbox.GIVE_UP.total_seconds() / 8)
     effect = harness.state(stuck)
     assert effect.dead_at is not None and effect.dead_at - effect.created_at >= outbox.GIVE_UP
     assert harness.performed == ["behind"]  # freed by its death, not before

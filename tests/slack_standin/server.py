@@ -74,6 +74,7 @@ class SlackStandIn(ActingAsSlack):
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.uploads: dict[str, dict[str, Any]] = {}  # file ID -> what was announced and sent
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.outage: int | None = None  # every call fails with this status while set
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         # One pooled client for everything sent to the bot: a new client per request
         # costs ~20 ms of CPU (TLS context set-up) and would be measured as bot latency.
@@ -166,6 +167,15 @@ class SlackStandIn(ActingAsSlack):
             for _ in range(count):
                 self._failures[method].append(Failure(status, error, retry_after))
 
+    def go_down(self, status: int = 503) -> None:
+        """Slack answers ``status`` to every Web API call until ``come_back``."""
+        with self._lock:
+            self.outage = status
+
+    def come_back(self) -> None:
+        with self._lock:
+            self.outage = None
+
     def clear_failures(self) -> None:
         with self._lock:
             self._failures.clear()
@@ -255,6 +265,8 @@ class SlackStandIn(ActingAsSlack):
         with self._lock:
             self.calls.append(record)
             failure = self._failures[method].popleft() if self._failures[method] else None
+            if failure is None and self.outage is not None:
+                failure = Failure(self.outage, "service_unavailable", None)
             retry_after = self._rate_limited(method)
         if failure is not None:
             record.update(status=failure.status, error=failure.error or "injected")
