@@ -67,7 +67,9 @@ def fresh_database(kind: str) -> Iterator[str]:
 class BotProcess:
     """``incidentbot serve`` as a real subprocess, talking to the stand-in over HTTP."""
 
-    def __init__(self, slack: SlackStandIn, database_url: str, **env: str) -> None:
+    def __init__(
+        self, slack: SlackStandIn, database_url: str, *, args: tuple[str, ...] = (), **env: str
+    ) -> None:
         self.slack = slack
         self.database_url = database_url
         self.port = free_port()
@@ -85,6 +87,7 @@ class BotProcess:
             **env,
         }
         self.log_path = Path(tempfile.mkstemp(prefix="incidentbot-log-", suffix=".txt")[1])
+        self.args = args  # more for `serve`, e.g. --socket-mode
         self.proc: subprocess.Popen[bytes] | None = None
 
     def migrate(self) -> None:
@@ -95,7 +98,17 @@ class BotProcess:
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                *self.args,
+            ],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import httpx
 
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from tests.slack_standin.server import SlackStandIn
 
 BOT_USER = "UBOTINCIDENT"
+# Pass as ``bot_url`` to deliver over Socket Mode instead of HTTP (``socket_mode()``).
+SOCKET = "socket-mode:"
 TEAM = "T0STANDIN"
 APP = "A0STANDIN"
 
@@ -47,7 +49,15 @@ class ActingAsSlack:
         key = uuid.uuid4().hex
         return key, f"{self.base_url}/response/{key}"
 
+    def over_socket(self, kind: str, payload: dict[str, Any]) -> httpx.Response:
+        """Deliver over the Socket Mode connection; the acknowledgement as an HTTP answer."""
+        ack = self.socket.deliver(kind, payload)
+        return httpx.Response(200, json=ack) if ack else httpx.Response(200)
+
     def post_to_bot(self, bot_url: str, body: bytes, **sign: Any) -> httpx.Response:
+        if bot_url == SOCKET:
+            form = parse_qs(body.decode())
+            return self.over_socket("interactive", json.loads(form["payload"][0]))
         headers = self.signed_headers(body, **sign)
         return httpx.post(
             bot_url.rstrip("/") + "/slack/events", content=body, headers=headers, timeout=10
@@ -115,6 +125,8 @@ class ActingAsSlack:
             "event": event,
             "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
         }
+        if bot_url == SOCKET:
+            return self.over_socket("events_api", envelope)
         body = json.dumps(envelope).encode()
         headers = {**self.signed_headers(body, **sign), "Content-Type": "application/json"}
         if retry_num:
@@ -294,9 +306,13 @@ class PreparedCommand:
 
     def send(self, bot_url: str) -> CommandResult:
         started = time.perf_counter()
-        response = self.slack._http.post(
-            bot_url.rstrip("/") + "/slack/events", content=self.body, headers=self.headers
-        )
+        if bot_url == SOCKET:
+            form = {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+            response = self.slack.over_socket("slash_commands", form)
+        else:
+            response = self.slack._http.post(
+                bot_url.rstrip("/") + "/slack/events", content=self.body, headers=self.headers
+            )
         return CommandResult(response, self.response_key, time.perf_counter() - started, self.slack)
 
 

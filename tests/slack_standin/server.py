@@ -61,6 +61,8 @@ class SlackStandIn(ActingAsSlack):
     ) -> None:
         self.token = token
         self.signing_secret = signing_secret
+        self.app_token = "xapp-1-A0STANDIN-standin"  # Socket Mode's app-level token
+        self.socket: Any = None  # a SocketStandIn once ``socket_mode`` is called
         self.rate_limits = dict(rules.TIER_PER_MINUTE if rate_limits is None else rate_limits)
         self.rate_window = rate_window
         self._lock = threading.RLock()
@@ -99,6 +101,8 @@ class SlackStandIn(ActingAsSlack):
         return self
 
     def stop(self) -> None:
+        if self.socket is not None:
+            self.socket.close()
         self._http.close()
         self._server.shutdown()
         self._server.server_close()
@@ -282,7 +286,8 @@ class SlackStandIn(ActingAsSlack):
         try:
             if not token:
                 raise SlackError("not_authed")
-            if token != self.token:
+            expected = self.app_token if method == "apps.connections.open" else self.token
+            if token != expected:
                 raise SlackError("invalid_auth")
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
@@ -587,6 +592,18 @@ class SlackStandIn(ActingAsSlack):
             channel.messages.append(message)
             channel.files.extend(shared)
         return {"files": [{k: v for k, v in f.items() if k != "content"} for f in shared]}
+
+    def _m_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.socket is None:
+            raise SlackError("not_allowed_token_type")  # Socket Mode is off for the app
+        return {"url": self.socket.url}
+
+    def socket_mode(self) -> Any:
+        """Switch the app to Socket Mode: deliveries to ``SOCKET`` go over a WebSocket."""
+        from tests.slack_standin.socket import SocketStandIn
+
+        self.socket = SocketStandIn()
+        return self.socket
 
     def _m_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
         """Channels the bot can see: every public one, private ones it is in; paginated."""
