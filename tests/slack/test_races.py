@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.incidents.assign_role import assign_role
 from bot.incidents.declare import Declaration, declare
+from bot.incidents.key_times import KeyTime
+from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.models import Incident, TimelineEvent
-from bot.slack.flows import resolution
+from bot.slack.flows import resolution, roles
 from bot.slack.flows import severity as severity_flow
+from bot.slack.flows import timeline as timeline_flow
 from bot.slack.services import Services
 from tests.slack_standin import SlackStandIn
 
@@ -109,3 +114,58 @@ def test_a_resolve_and_a_severity_change_at_once_never_change_a_resolved_inciden
         assert changed == 1 or said == [
             f"INC-{incident_id} is resolved; its severity no longer changes."
         ], said
+
+
+def test_two_identical_hand_overs_at_once_hand_over_once(
+    services: Services, slack: SlackStandIn
+) -> None:
+    slack.add_user("U0BOB0002", "bob")
+    for n in range(ROUNDS):
+        incident_id, channel = _incident(services, slack, n)
+        said: list[str] = []
+        _together(
+            partial(
+                roles.assign, services, channel, Role.ML_LEAD, "U0BOB0002", "U1", _teller(said)
+            ),
+            partial(
+                roles.assign, services, channel, Role.ML_LEAD, "U0BOB0002", "U2", _teller(said)
+            ),
+        )
+        assert _events(services, incident_id, "role_assigned") == 1
+        assert said == ["<@U0BOB0002> already holds ML Lead."], said
+
+
+def test_two_identical_key_time_corrections_at_once_record_one(
+    services: Services, slack: SlackStandIn
+) -> None:
+    for n in range(ROUNDS):
+        incident_id, channel = _incident(services, slack, n)
+        with services.db.begin() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None
+            assign_role(session, incident, Role.COMMANDER, "U1", by="U1")
+            earlier = incident.declared_at - timedelta(hours=1)
+        change = {KeyTime.DETECTED: earlier.replace(second=0, microsecond=0)}
+        said: list[str] = []
+        _together(
+            partial(
+                timeline_flow.correct_key_times,
+                services,
+                channel,
+                change,
+                "alert late",
+                "U1",
+                _teller(said),
+            ),
+            partial(
+                timeline_flow.correct_key_times,
+                services,
+                channel,
+                change,
+                "alert late",
+                "U1",
+                _teller(said),
+            ),
+        )
+        assert _events(services, incident_id, "key_time_corrected") == 1
+        assert said == ["Those are the key times already; nothing changed."], said
