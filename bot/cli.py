@@ -139,17 +139,19 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("Say what to do with it: `incidentbot outbox retry ID` or `drop ID`.")
     database = _database(settings)
     try:
-        if args.action == "retry":
-            if not admin.retry(database, args.id):
-                print(f"incidentbot: no dead work with ID {args.id}.", file=sys.stderr)
+        if args.action:
+            act, missing, done = {
+                "retry": (
+                    admin.retry,
+                    "dead work",
+                    "is owed again; the bot performs it within 30 s",
+                ),
+                "drop": (admin.drop, "owed or dead work", "is dropped; it will not be performed"),
+            }[args.action]
+            if not act(database, args.id):
+                print(f"incidentbot: no {missing} with ID {args.id}.", file=sys.stderr)
                 return 1
-            print(f"incidentbot: work {args.id} is owed again; the bot performs it within 30 s.")
-            return 0
-        if args.action == "drop":
-            if not admin.drop(database, args.id):
-                print(f"incidentbot: no owed or dead work with ID {args.id}.", file=sys.stderr)
-                return 1
-            print(f"incidentbot: work {args.id} is dropped; it will not be performed.")
+            print(f"incidentbot: work {args.id} {done}.")
             return 0
         rows = admin.listing(database, dead=args.dead)
     finally:

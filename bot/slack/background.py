@@ -59,15 +59,19 @@ class Background:
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
         with self._queued_lock:
             self._pending += 1
+        return self._track(self._pool.submit(self._counted("_pending", fn, *args)))
+
+    def _counted(self, counter: str, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
+        """``fn(*args)``, taking one off the ``counter`` attribute when it is over."""
 
         def run() -> None:
             try:
                 fn(*args)
             finally:
                 with self._queued_lock:
-                    self._pending -= 1
+                    setattr(self, counter, getattr(self, counter) - 1)
 
-        return self._track(self._pool.submit(run))
+        return run
 
     def submit_once(
         self, key: Hashable, fn: Callable[..., Any], *args: Any, delay: float = 0.0
@@ -120,15 +124,7 @@ class Background:
             if ahead > waiting:
                 raise QueueFull(ahead)
             self._heavy_pending += 1
-
-        def run() -> None:
-            try:
-                fn(*args)
-            finally:
-                with self._queued_lock:
-                    self._heavy_pending -= 1
-
-        self._track(self._heavy.submit(run))
+        self._track(self._heavy.submit(self._counted("_heavy_pending", fn, *args)))
         return ahead
 
     @staticmethod

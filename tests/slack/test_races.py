@@ -147,25 +147,15 @@ def test_two_identical_key_time_corrections_at_once_record_one(
             earlier = incident.declared_at - timedelta(hours=1)
         change = {KeyTime.DETECTED: earlier.replace(second=0, microsecond=0)}
         said: list[str] = []
-        _together(
-            partial(
-                timeline_flow.correct_key_times,
-                services,
-                channel,
-                change,
-                "alert late",
-                "U1",
-                _teller(said),
-            ),
-            partial(
-                timeline_flow.correct_key_times,
-                services,
-                channel,
-                change,
-                "alert late",
-                "U1",
-                _teller(said),
-            ),
+        correct = partial(
+            timeline_flow.correct_key_times,
+            services,
+            channel,
+            change,
+            "alert late",
+            "U1",
+            _teller(said),
         )
+        _together(correct, correct)  # the same correction, twice at once
         assert _events(services, incident_id, "key_time_corrected") == 1
         assert said == ["Those are the key times already; nothing changed."], said
