@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db import Database
@@ -29,6 +29,7 @@ _current: ContextVar[int | None] = ContextVar("current_command", default=None)
 # A command acknowledged this long ago without a lease is replayed by the sweep.
 UNCLAIMED_GRACE = timedelta(seconds=10)
 MAX_ATTEMPTS = 3  # a command that failed this often is not replayed again
+KEPT_FOR = timedelta(days=7)  # finished commands (and their response_urls) are then forgotten
 
 
 def record(db: Database, body: dict[str, Any]) -> int:
@@ -113,3 +114,15 @@ def unfinished(db: Database, limit: int = 50) -> list[tuple[int, dict[str, Any],
             .limit(limit)
         ).all()
     return [(row.id, dict(row.body), row.received_at) for row in rows]
+
+
+def prune(db: Database, now: datetime | None = None) -> int:
+    """Forget commands finished more than ``KEPT_FOR`` ago; returns how many."""
+    cutoff = (now or utcnow()) - KEPT_FOR
+    with db.begin() as session:
+        gone = session.execute(
+            delete(ReceivedCommand)
+            .where(ReceivedCommand.done_at.is_not(None), ReceivedCommand.done_at < cutoff)
+            .execution_options(synchronize_session=False)
+        )
+        return int(gone.rowcount)  # type: ignore[attr-defined]

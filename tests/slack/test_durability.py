@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import Incident, utcnow
+from bot.models import Incident, ReceivedCommand, utcnow
 from bot.slack import notify
 from bot.slack.background import Background
 from bot.slack.services import Services
@@ -77,3 +77,23 @@ def test_a_full_pool_has_no_room_until_work_drains() -> None:
     gate.set()
     pool.shutdown()
     assert pool.has_room()
+
+
+def test_finished_commands_are_forgotten_after_a_week(services: Services) -> None:
+    from bot.outbox import commands
+
+    kept = commands.record(services.db, {"text": "note recent"})
+    old = commands.record(services.db, {"text": "note old"})
+    waiting = commands.record(services.db, {"text": "note never finished"})
+    commands.finish(services.db, kept)
+    commands.finish(services.db, old)
+    later = utcnow() + commands.KEPT_FOR + timedelta(hours=1)
+    with services.db.begin() as session:  # only the old one finished a week before "later"
+        row = session.get(ReceivedCommand, kept)
+        assert row is not None
+        row.done_at = later - timedelta(days=1)
+    assert commands.prune(services.db, now=later) == 1
+    with services.db.begin() as session:
+        assert session.get(ReceivedCommand, old) is None
+        assert session.get(ReceivedCommand, kept) is not None
+        assert session.get(ReceivedCommand, waiting) is not None  # unfinished work stays

@@ -133,7 +133,9 @@ def _work(services: Services, command_id: int, command: dict[str, Any], received
 
 
 def replay(services: Services) -> int:
-    """Run again the commands a process acknowledged and died before finishing."""
+    """Run again the commands a process acknowledged and died before finishing (and forget
+    the ones finished long ago)."""
+    commands.prune(services.db)
     left = commands.unfinished(services.db)
     for command_id, body, received in left:
         log.info("running /incident %s again: its process stopped before finishing", command_id)
