@@ -308,6 +308,11 @@ class AlertGroup(Base):
     prompt_ts: Mapped[str | None] = mapped_column(String(32))
     revision: Mapped[int] = mapped_column(default=1)
     shown_revision: Mapped[int] = mapped_column(default=0)
+    # Drawing it follows the outbox's lease rules (``bot.outbox.leases``); a revision
+    # Slack refuses for good is given up, with the reason kept here.
+    prompt_lease_until: Mapped[datetime | None]
+    prompt_lease_holder: Mapped[str | None] = mapped_column(String(64))
+    prompt_error: Mapped[str | None] = mapped_column(Text)
     # The last alert timeline event the incident channel has been told about.
     reported_event_id: Mapped[int] = mapped_column(default=0)
 

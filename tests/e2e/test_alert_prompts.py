@@ -156,3 +156,31 @@ def test_a_dismissed_group_stays_quiet_until_it_resolves_and_fires_again(
     assert again["result"] == "asked"
     slack.wait_for(lambda: len(prompts(slack, broadcast)) == 2, what="a fresh prompt")
     assert counts(database_url)["incidents"] == 0
+
+
+def test_a_prompt_slack_refuses_for_good_is_given_up_with_the_reason(
+    bot: BotProcess, slack: SlackStandIn, broadcast: str, database_url: str
+) -> None:
+    from bot.db import Database
+    from bot.models import AlertGroup
+
+    slack.channels[broadcast].is_archived = True
+    body = payloads.alertmanager(payloads.am_alert(severity="warning"), receiver=ROUTE)
+    assert deliver(bot, "alertmanager", body)["result"] == "asked"
+    db = Database(database_url)
+    try:
+
+        def given_up() -> list[AlertGroup]:
+            with db.begin() as session:
+                groups = list(
+                    session.query(AlertGroup).filter(AlertGroup.prompt_error.is_not(None))
+                )
+            return groups
+
+        (group,) = slack.wait_for(given_up, what="the refused prompt given up")
+    finally:
+        db.dispose()
+    assert group.prompt_error == "the channel is archived (is_archived)"
+    assert group.shown_revision == group.revision  # not redrawn again and again
+    assert group.prompt_lease_until is None and group.prompt_ts is None
+    assert prompts(slack, broadcast) == []

@@ -8,9 +8,7 @@ Slack: a new incident's channel, the outbox drain, the prompt redraw.
 from __future__ import annotations
 
 import logging
-import threading
-from collections import defaultdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +16,8 @@ from sqlalchemy.orm import Session
 from bot.alerts import groups
 from bot.alerts.ingest import Change, Outcome
 from bot.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
+from bot.outbox.failures import sort
+from bot.outbox.leases import LEASE, Renewer
 from bot.slack import alert_blocks, blocks, effects, notify
 from bot.slack.background import Reply
 from bot.slack.provision import ProvisioningFailed
@@ -34,9 +34,6 @@ log = logging.getLogger(__name__)
 COALESCE_SECONDS = 2.0
 # Annotations (or generic fields) naming the data an alert's incident should be checked on.
 DRIFT_ANNOTATIONS = ("reference_data", "current_data")
-
-_guard = threading.Lock()
-_prompt_locks: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
 
 
 def reporter(session: Session, change: Change) -> None:
@@ -174,40 +171,95 @@ def _open(services: Services, incident_id: int) -> None:
 
 
 def show_prompt(services: Services, group_id: int) -> None:
-    """Post the Declare/Dismiss prompt, or redraw it to the group's latest state."""
-    with _guard:
-        lock = _prompt_locks[group_id]
-    with lock:
-        with services.db.begin() as session:
-            group = session.get(AlertGroup, group_id)
-            if group is None or group.prompt_channel is None:
-                return
-            if group.prompt_ts is not None and group.shown_revision >= group.revision:
-                return
-            revision = group.revision
-            total, firing = _counts(session, group_id)
-            incident = session.get(Incident, group.incident_id) if group.incident_id else None
-            shown = blocks.render(alert_blocks.prompt_blocks(group, firing, total, incident))
-            channel, ts, text = (
-                group.prompt_channel,
-                group.prompt_ts,
-                alert_blocks.prompt_text(group),
+    """Post the Declare/Dismiss prompt, or redraw it to the group's latest state.
+
+    Under the outbox's rules: the group's row is claimed with a lease (renewed while
+    Slack is called), so one process draws a prompt at a time; a passing failure is
+    left for the sweep; a final one gives up that revision and keeps the reason."""
+    holder = effects.engine(services).holder
+    if not _claim_prompt(services, group_id, holder):
+        return  # nothing to draw, or another process is drawing it
+    leases = _prompt_leases(services)
+    leases.hold(group_id, holder)
+    try:
+        _draw_prompt(services, group_id)
+    except Exception as exc:
+        failure = sort(exc)
+        values: dict[str, Any] = {"prompt_error": failure.text()[:2000]}
+        if not failure.retry:
+            with services.db.begin() as session:  # give this revision up; a later one retries
+                values["shown_revision"] = session.scalar(
+                    select(AlertGroup.revision).where(AlertGroup.id == group_id)
+                )
+            log.error("the prompt for alert group %s is refused: %s", group_id, failure.text())
+        _release_prompt(services, group_id, **values)
+        if failure.retry:
+            raise
+    finally:
+        leases.release(group_id)
+
+
+def _claim_prompt(services: Services, group_id: int, holder: str) -> bool:
+    now = utcnow()
+    with services.db.begin() as session:
+        taken = session.execute(
+            update(AlertGroup)
+            .where(AlertGroup.id == group_id, AlertGroup.prompt_channel.is_not(None))
+            .where(
+                AlertGroup.prompt_ts.is_(None) | (AlertGroup.shown_revision < AlertGroup.revision)
             )
-        if ts is None:
-            posted = services.client.chat_postMessage(
-                channel=channel, text=text, blocks=shown, unfurl_links=False
-            )
-            # The setting may name the channel (#incidents); chat.update takes only IDs.
-            ts, channel = str(posted["ts"]), str(posted["channel"])
-        else:
-            services.client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
-        with services.db.begin() as session:
-            session.execute(
+            .where(AlertGroup.prompt_lease_until.is_(None) | (AlertGroup.prompt_lease_until < now))
+            .values(prompt_lease_until=now + LEASE, prompt_lease_holder=holder)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
+def _release_prompt(services: Services, group_id: int, **values: Any) -> None:
+    with services.db.begin() as session:
+        session.execute(
+            update(AlertGroup)
+            .where(AlertGroup.id == group_id)
+            .values(prompt_lease_until=None, prompt_lease_holder=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _prompt_leases(services: Services) -> Renewer:
+    made = services.__dict__.get("_prompt_leases")
+    if made is None:
+        made = services.__dict__["_prompt_leases"] = Renewer(
+            services.db,
+            lambda group_id, holder, now: (
                 update(AlertGroup)
-                .where(AlertGroup.id == group_id)
-                .values(prompt_ts=ts, prompt_channel=channel, shown_revision=revision)
+                .where(AlertGroup.id == group_id, AlertGroup.prompt_lease_holder == holder)
+                .values(prompt_lease_until=now + LEASE)
                 .execution_options(synchronize_session=False)
-            )
+            ),
+        )
+    return made
+
+
+def _draw_prompt(services: Services, group_id: int) -> None:
+    with services.db.begin() as session:
+        group = session.get(AlertGroup, group_id)
+        assert group is not None and group.prompt_channel is not None
+        revision = group.revision
+        total, firing = _counts(session, group_id)
+        incident = session.get(Incident, group.incident_id) if group.incident_id else None
+        shown = blocks.render(alert_blocks.prompt_blocks(group, firing, total, incident))
+        channel, ts, text = group.prompt_channel, group.prompt_ts, alert_blocks.prompt_text(group)
+    if ts is None:
+        posted = services.client.chat_postMessage(
+            channel=channel, text=text, blocks=shown, unfurl_links=False
+        )
+        # The setting may name the channel (#incidents); chat.update takes only IDs.
+        ts, channel = str(posted["ts"]), str(posted["channel"])
+    else:
+        services.client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
+    _release_prompt(
+        services, group_id, prompt_ts=ts, prompt_channel=channel, shown_revision=revision
+    )
 
 
 def _counts(session: Session, group_id: int) -> tuple[int, int]:
