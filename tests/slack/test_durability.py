@@ -4,6 +4,9 @@ expired response_urls, a full work pool says so."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
@@ -97,3 +100,34 @@ def test_finished_commands_are_forgotten_after_a_week(services: Services) -> Non
         assert session.get(ReceivedCommand, old) is None
         assert session.get(ReceivedCommand, kept) is not None
         assert session.get(ReceivedCommand, waiting) is not None  # unfinished work stays
+
+
+def test_commands_arriving_together_are_stored_together_each_with_its_id(
+    services: Services,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.outbox import commands
+
+    journal = commands.Journal(services.db)
+    with ThreadPoolExecutor(20) as pool:
+        ids = list(pool.map(lambda n: journal.record({"text": f"note {n}"}), range(40)))
+    assert len(set(ids)) == 40
+    with services.db.begin() as session:
+        for n, command_id in enumerate(ids):
+            row = session.get(ReceivedCommand, command_id)
+            assert row is not None and row.body == {"text": f"note {n}"}
+
+
+def test_a_command_the_database_cannot_store_is_refused_not_acknowledged(
+    tmp_path: Path,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from bot.db import Database
+    from bot.outbox import commands
+
+    nowhere = Database(f"sqlite:///{tmp_path}/missing-folder/bot.db")
+    with pytest.raises(OperationalError):
+        commands.Journal(nowhere).record({"text": "note lost?"})
+    nowhere.dispose()

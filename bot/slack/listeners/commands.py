@@ -4,6 +4,7 @@ Slack runs in the background, after Slack has its acknowledgement."""
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -84,8 +85,8 @@ def register(app: App, services: Services) -> None:
             ack(text=BUSY)
             return
         try:  # stored before the acknowledgement: a crash after it loses nothing
-            command_id = commands.record(services.db, _kept(command))
-        except SQLAlchemyError:
+            command_id = _journal(services).record(_kept(command))
+        except (SQLAlchemyError, TimeoutError):
             log.exception("could not store /incident %s", parsed.name)
             ack(text=NOT_STORED)
             return
@@ -141,6 +142,19 @@ def replay(services: Services) -> int:
         log.info("running /incident %s again: its process stopped before finishing", command_id)
         services.background.submit(_work, services, command_id, body, received)
     return len(left)
+
+
+def _journal(services: Services) -> commands.Journal:
+    made = services.__dict__.get("_command_journal")
+    if made is None:
+        with _made_once:
+            made = services.__dict__.get("_command_journal")
+            if made is None:
+                made = services.__dict__["_command_journal"] = commands.Journal(services.db)
+    return made
+
+
+_made_once = threading.Lock()
 
 
 def _leases(services: Services) -> Any:
