@@ -36,14 +36,6 @@ MAX_ATTEMPTS = 3  # a command that failed this often is not replayed again
 KEPT_FOR = timedelta(days=7)  # finished commands (and their response_urls) are then forgotten
 
 
-def record(db: Database, body: dict[str, Any]) -> int:
-    with db.begin() as session:
-        command = ReceivedCommand(body=body)
-        session.add(command)
-        session.flush()
-        return command.id
-
-
 class Journal:
     """Stores received commands in groups, before their acknowledgements.
 

@@ -85,9 +85,10 @@ def test_a_full_pool_has_no_room_until_work_drains() -> None:
 def test_finished_commands_are_forgotten_after_a_week(services: Services) -> None:
     from bot.outbox import commands
 
-    kept = commands.record(services.db, {"text": "note recent"})
-    old = commands.record(services.db, {"text": "note old"})
-    waiting = commands.record(services.db, {"text": "note never finished"})
+    journal = commands.Journal(services.db)
+    kept = journal.record({"text": "note recent"})
+    old = journal.record({"text": "note old"})
+    waiting = journal.record({"text": "note never finished"})
     commands.finish(services.db, kept)
     commands.finish(services.db, old)
     later = utcnow() + commands.KEPT_FOR + timedelta(hours=1)
