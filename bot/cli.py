@@ -122,6 +122,8 @@ def _database(settings: Settings) -> Database:
     from bot.db import Database
     from bot.migrate import is_current
 
+    # Checking the schema is not news on a command that only reads.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     if not is_current(settings.database_url):
         raise ConfigError(
             "The database is not at the newest schema (or does not exist); run "

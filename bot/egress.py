@@ -29,7 +29,7 @@ import typing
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -99,7 +99,6 @@ class EgressRule:
 
     networks: tuple[IPNetwork, ...] = ()
     hosts: tuple[str, ...] = ()  # exact names, or ".example.com" for its subdomains
-    entries: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
     def parse(cls, text: str | None) -> EgressRule:
@@ -107,9 +106,7 @@ class EgressRule:
         the entry that is neither."""
         networks: list[IPNetwork] = []
         hosts: list[str] = []
-        entries: list[str] = []
         for entry in filter(None, (p.strip() for p in (text or "").split(","))):
-            entries.append(entry)
             try:
                 networks.append(ipaddress.ip_network(entry, strict=False))
                 continue
@@ -123,7 +120,7 @@ class EgressRule:
             ):
                 raise ValueError(entry)
             hosts.append("." + label if name.startswith(("*.", ".")) else label)
-        return cls(tuple(networks), tuple(hosts), tuple(entries))
+        return cls(tuple(networks), tuple(hosts))
 
     def allows_host(self, host: str) -> bool:
         host = host.lower().rstrip(".")

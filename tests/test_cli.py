@@ -104,3 +104,22 @@ def test_socket_mode_without_an_app_token_says_how_to_get_one(tmp_path: Path) ->
     assert result.returncode == 2
     assert "--socket-mode needs SLACK_APP_TOKEN" in result.stderr
     assert "connections:write" in result.stderr
+
+
+def test_outbox_says_what_is_wrong_with_a_call(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/bot.db"
+    unmigrated = run("outbox", DATABASE_URL=url)
+    assert unmigrated.returncode == 2 and "run `incidentbot migrate` first" in unmigrated.stderr
+    assert run("migrate", DATABASE_URL=url).returncode == 0
+    for args, code, said in (
+        (("outbox", "retry"), 2, "`incidentbot outbox retry` needs the work's ID."),
+        (("outbox", "5"), 2, "invalid choice: '5'"),
+        (("outbox", "retry", "5"), 1, "no dead work with ID 5."),
+        (("outbox", "drop", "5"), 1, "no owed or dead work with ID 5."),
+    ):
+        result = run(*args, DATABASE_URL=url)
+        assert result.returncode == code and said in result.stderr, (args, result.stderr)
+        assert "INFO alembic" not in result.stderr and "Traceback" not in result.stderr
+    listed = run("outbox", "--dead", DATABASE_URL=url)
+    assert listed.returncode == 0 and listed.stdout.strip() == "No dead work."
+    assert run("outbox", DATABASE_URL=url).stdout.strip() == "Nothing is owed to Slack."
