@@ -199,3 +199,43 @@ def test_the_external_upload_flow(slack: SlackStandIn, client: WebClient) -> Non
     )
     short = httpx.post(announced["upload_url"], content=b"123")
     assert short.status_code == 400  # not the length announced
+
+
+def test_private_channels_are_seen_only_by_their_members(
+    slack: SlackStandIn, client: WebClient
+) -> None:
+    made = client.conversations_create(name="inc-private-1", is_private=True)["channel"]
+    assert made["is_private"] and made["id"].startswith("G")
+    client.conversations_invite(channel=made["id"], users="U0ALICE01")
+    assert client.conversations_members(channel=made["id"])["members"] == [
+        "U0ALICE01",
+        "UBOTINCIDENT",
+    ]
+    # One the bot is not in does not exist for it: no history, no invites, no posts.
+    theirs = slack.add_channel("their-secret", members={"U0BOB0002"})
+    slack.channels[theirs].is_private = True
+    for call in (
+        lambda: client.conversations_history(channel=theirs),
+        lambda: client.conversations_invite(channel=theirs, users="U0ALICE01"),
+        lambda: client.chat_postMessage(channel=theirs, text="hi"),
+        lambda: client.conversations_members(channel=theirs),
+        lambda: client.conversations_join(channel=theirs),
+    ):
+        assert error_of(call) in {"channel_not_found", "method_not_supported_for_channel_type"}
+    listed = client.conversations_list(types="private_channel")["channels"]
+    assert [c["name"] for c in listed] == ["inc-private-1"]
+    # Nobody outside it can type or click there, so the stand-in will not pretend they did.
+    with pytest.raises(AssertionError, match="not a member"):
+        slack.prepare_command("note hi", user="U0BOB0002", channel=made["id"])
+
+
+def test_archiving_and_user_groups(slack: SlackStandIn, client: WebClient) -> None:
+    made = client.conversations_create(name="inc-2")["channel"]["id"]
+    client.conversations_archive(channel=made)
+    assert error_of(lambda: client.conversations_archive(channel=made)) == "already_archived"
+    assert error_of(lambda: client.chat_postMessage(channel=made, text="x")) == "is_archived"
+    slack.add_usergroup("S0ONCALL1", {"U0CARA003"})
+    assert client.usergroups_users_list(usergroup="S0ONCALL1")["users"] == ["U0CARA003"]
+    assert error_of(lambda: client.usergroups_users_list(usergroup="S0NOPE")) == (
+        "no_such_subteam"
+    )

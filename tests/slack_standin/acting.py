@@ -39,6 +39,14 @@ class ActingAsSlack:
             "Content-Type": "application/x-www-form-urlencoded",
         }
 
+    def _may_act_in(self, user: str, channel: str) -> None:
+        """Slack shows a private channel only to its members: nobody else can type or click
+        in it, so a test that tries is wrong about what Slack would deliver."""
+        found = self.channels.get(channel)
+        private = found is not None and found.is_private and not found.name.startswith("dm-")
+        if private and found is not None and user not in found.members:
+            raise AssertionError(f"{user} cannot act in private #{found.name}: not a member")
+
     def _new_trigger(self) -> str:
         trigger = f"{next(self._ids)}.{uuid.uuid4().hex[:12]}"
         with self._lock:
@@ -83,6 +91,7 @@ class ActingAsSlack:
         """A signed slash command ready to send (for benchmarks: sign before the clock starts)."""
         key, response_url = self.new_response_url()
         channel_obj = self.channels.get(channel)
+        self._may_act_in(user, channel)
         form = {
             "token": "legacy-verification-token",
             "team_id": TEAM,
@@ -215,6 +224,7 @@ class ActingAsSlack:
         """Click/select a control on a message the bot posted (``message``: one only the
         user sees, such as a reply on a response_url, which no channel stores)."""
         ephemeral = message is not None
+        self._may_act_in(user, channel)
         with self._lock:
             message = (
                 message
@@ -258,6 +268,34 @@ class ActingAsSlack:
         }
         return self._interaction(bot_url, payload), key
 
+    def view_action(
+        self, bot_url: str, *, user: str, view_id: str, block_id: str, action: dict[str, Any]
+    ) -> httpx.Response:
+        """Pick something in an open modal's input whose block dispatches actions."""
+        with self._lock:
+            view = dict(self.views[view_id])
+        block = next(b for b in view.get("blocks", []) if b.get("block_id") == block_id)
+        if not block.get("dispatch_action"):
+            raise AssertionError(f"{block_id} does not send actions; Slack would stay silent")
+        element = block["element"]
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": self.users.get(user, {}).get("name", "someone")},
+            "container": {"type": "view", "view_id": view_id},
+            "trigger_id": self._new_trigger(),
+            "view": view,
+            "actions": [
+                {
+                    "type": element["type"],
+                    "block_id": block_id,
+                    "action_id": element["action_id"],
+                    "action_ts": f"{time.time():.6f}",
+                    **action,
+                }
+            ],
+        }
+        return self._interaction(bot_url, payload)
+
     def submit_view(
         self, bot_url: str, *, user: str, view_id: str, values: dict[str, Any]
     ) -> httpx.Response:
@@ -278,6 +316,9 @@ class ActingAsSlack:
                 entry["selected_option"] = options.get(value) if value else None
             elif element["type"] == "multi_conversations_select":
                 entry["selected_conversations"] = list(value or [])
+            elif element["type"] == "checkboxes":
+                picked = {o["value"]: o for o in element.get("options", [])}
+                entry["selected_options"] = [picked[v] for v in (value or [])]
             elif element["type"] == "datetimepicker":
                 entry["selected_date_time"] = int(value) if value is not None else None
             else:

@@ -71,6 +71,7 @@ class SlackStandIn(ActingAsSlack):
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, dict[str, Any]] = {}
         self.views: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, set[str]] = {}  # user group ID (S…) -> its members
         self.triggers: dict[str, float] = {}
         self.calls: list[dict[str, Any]] = []
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -146,6 +147,11 @@ class SlackStandIn(ActingAsSlack):
             channel = Channel(self._new_id("C"), name, members=set(members or ()))
             self.channels[channel.id] = channel
             return channel.id
+
+    def add_usergroup(self, group_id: str, users: set[str]) -> str:
+        with self._lock:
+            self.usergroups[group_id] = set(users)
+            return group_id
 
     def direct_messages(self, user: str) -> list[dict[str, Any]]:
         """What the app said to ``user`` in its direct messages."""
@@ -393,16 +399,52 @@ class SlackStandIn(ActingAsSlack):
         self.channels[channel.id] = channel
         return {"channel": _channel_json(channel)}
 
+    def _visible(self, ref: Any) -> Channel:
+        """A channel the bot may look into: a private one only if it is a member (Slack
+        answers as though others did not exist)."""
+        channel = self._channel(ref)
+        if channel.is_private and BOT_USER not in channel.members:
+            raise SlackError("channel_not_found")
+        return channel
+
     def _m_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": _channel_json(self._channel(args.get("channel")))}
+        return {"channel": _channel_json(self._visible(args.get("channel")))}
+
+    def _m_conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args.get("channel"))
+        everyone = sorted(channel.members)
+        limit = int(args.get("limit") or 100)
+        start = int(args.get("cursor") or 0)
+        more = start + limit < len(everyone)
+        return {
+            "members": everyone[start : start + limit],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _m_conversations_archive(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args.get("channel"))
+        if BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        if channel.is_archived:
+            raise SlackError("already_archived")
+        channel.is_archived = True
+        return {}
+
+    def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup", ""))
+        if group not in self.usergroups:
+            raise SlackError("no_such_subteam")
+        return {"users": sorted(self.usergroups[group])}
 
     def _m_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
+        if channel.is_private:  # only an invitation lets anyone into a private channel
+            raise SlackError("method_not_supported_for_channel_type")
         channel.members.add(BOT_USER)
         return {"channel": _channel_json(channel)}
 
     def _m_conversations_invite(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
+        channel = self._visible(args.get("channel"))
         if BOT_USER not in channel.members:
             raise SlackError("not_in_channel")
         users = [u for u in str(args.get("users", "")).split(",") if u]
@@ -436,7 +478,7 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("is_archived")
         rules.check_message(args)
         if channel.is_private and BOT_USER not in channel.members:
-            raise SlackError("not_in_channel")
+            raise SlackError("channel_not_found")
         message = self._message(channel, args)
         channel.messages.append(message)
         return {"channel": channel.id, "ts": message["ts"], "message": message}
@@ -466,7 +508,7 @@ class SlackStandIn(ActingAsSlack):
         return {"message_ts": message["ts"]}
 
     def _m_pins_add(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
+        channel = self._visible(args.get("channel"))
         ts = str(args.get("timestamp", ""))
         if self._find_message(channel.id, ts) is None:
             raise SlackError("message_not_found")
@@ -493,9 +535,7 @@ class SlackStandIn(ActingAsSlack):
         return {"bookmark": bookmark}
 
     def _m_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
-        if channel.is_private and BOT_USER not in channel.members:
-            raise SlackError("not_in_channel")
+        channel = self._visible(args.get("channel"))
         latest = args.get("latest")
         inclusive = str(args.get("inclusive", "false")).lower() in {"true", "1"}
         limit = int(args.get("limit") or 100)
@@ -515,7 +555,7 @@ class SlackStandIn(ActingAsSlack):
         return {"messages": found[:limit], "has_more": len(found) > limit}
 
     def _m_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
+        channel = self._visible(args.get("channel"))
         ts = str(args.get("ts", ""))
         message = self._find_message(channel.id, ts)
         if message is None:
@@ -674,7 +714,10 @@ class SlackStandIn(ActingAsSlack):
         if isinstance(view, str):
             view = json.loads(view)
         rules.check_view(view)
-        self.views[view_id] = {**view, "id": view_id, "team_id": TEAM}
+        given = args.get("hash")
+        if given and given != self.views[view_id].get("hash"):
+            raise SlackError("hash_conflict")  # the view changed since that copy was read
+        self.views[view_id] = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
         return {"view": self.views[view_id]}
 
 
