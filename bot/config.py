@@ -49,6 +49,8 @@ class Settings:
     drift_limits: Limits = field(default_factory=Limits)
     drift_queue: int = 5  # analyses waiting at most, besides the one running
     metrics_token: str | None = None
+    # A Slack user group (S…) whose members may steer any incident and decide alert prompts.
+    responders: str | None = None
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -210,6 +212,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "nowhere to go. Set the broadcast channel, or use '*=declare'."
         )
 
+    responders = get("INCIDENTBOT_RESPONDERS")
+    if responders and not re.match(r"^S[A-Z0-9]{2,}$", responders):
+        raise ConfigError(
+            f"INCIDENTBOT_RESPONDERS {responders!r} is not a Slack user group ID; it starts "
+            "with S (S0123ABCD): in Slack, open the group's page and copy its ID from the "
+            "menu, or read it from usergroups.list."
+        )
+    if policy.declares_privately() and not responders:
+        raise ConfigError(
+            "INCIDENTBOT_ALERT_ROUTES declares some alerts privately, but "
+            "INCIDENTBOT_RESPONDERS is unset: a private channel opened by an alert is shown "
+            "only to the people invited, and with no person declaring it nobody would be. "
+            "Set INCIDENTBOT_RESPONDERS to the user group to invite (S0123ABCD)."
+        )
+
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -228,4 +245,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         drift_limits=_drift_limits(get),
         drift_queue=_whole("INCIDENTBOT_DRIFT_QUEUE", get("INCIDENTBOT_DRIFT_QUEUE"), 5),
         metrics_token=get("INCIDENTBOT_METRICS_TOKEN"),
+        responders=responders,
     )

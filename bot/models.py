@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -97,6 +98,9 @@ class Incident(Base):
     stakeholder_channels: Mapped[list[str] | None] = mapped_column(JSON)
     # The latest post-mortem uploaded to the channel, linked from the summary.
     postmortem_url: Mapped[str | None] = mapped_column(String(500))
+    # A private incident: a private channel without the title in its name, a broadcast
+    # without the title, hidden from lists for people outside its channel.
+    private: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -164,6 +168,33 @@ class TimelineEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events")
 
     __table_args__ = (Index("ix_timeline_events_when", "incident_id", "occurred_at"),)
+
+
+class HandoverRequest(Base):
+    """Someone asks for a role another person holds; the holder or the Commander answers.
+
+    The first answer wins (a conditional update on ``decision``); a request nobody
+    answers lapses at ``expires_at``.
+    """
+
+    __tablename__ = "handover_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(16))
+    candidate: Mapped[str] = mapped_column(String(32))  # who would take the role
+    requested_by: Mapped[str] = mapped_column(String(32))
+    holder: Mapped[str | None] = mapped_column(String(32))  # whose consent it needs
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    # None while open; 'handed_over', 'declined', 'lapsed' or 'superseded' once over.
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_handover_requests_open", "incident_id", "decision"),)
 
 
 class SlackEffect(Base):

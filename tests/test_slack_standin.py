@@ -236,6 +236,4 @@ def test_archiving_and_user_groups(slack: SlackStandIn, client: WebClient) -> No
     assert error_of(lambda: client.chat_postMessage(channel=made, text="x")) == "is_archived"
     slack.add_usergroup("S0ONCALL1", {"U0CARA003"})
     assert client.usergroups_users_list(usergroup="S0ONCALL1")["users"] == ["U0CARA003"]
-    assert error_of(lambda: client.usergroups_users_list(usergroup="S0NOPE")) == (
-        "no_such_subteam"
-    )
+    assert error_of(lambda: client.usergroups_users_list(usergroup="S0NOPE")) == ("no_such_subteam")

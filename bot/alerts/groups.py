@@ -87,7 +87,12 @@ def _links(alerts: Sequence[Alert]) -> dict[str, str]:
 
 
 def declare_from(
-    session: Session, group: AlertGroup, *, actor: str | None, now: datetime
+    session: Session,
+    group: AlertGroup,
+    *,
+    actor: str | None,
+    now: datetime,
+    private: bool = False,
 ) -> Incident:
     """Open the group's incident, with the alert's first signal first on its timeline."""
     detected_by = f"{source_name(group.source)}: {group.title}"[:200]
@@ -101,6 +106,7 @@ def declare_from(
             description=(group.annotations.get("description") or "")[:DESCRIPTION_MAX] or None,
             detected_at=group.starts_at or now,
             detected_by=detected_by,
+            private=private,
         ),
         now=now,
     )

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.alerts import groups, timeline_lines
 from bot.alerts.normalized import Alert, AlertBatch
-from bot.alerts.policy import AlertPolicy
+from bot.alerts.policy import PRIVATE, AlertPolicy
 from bot.db import Database
 from bot.models import AlertDelivery, AlertGroup, AlertRecord, Incident, utcnow
 
@@ -166,7 +166,7 @@ def _apply(
         if not firing:
             return Outcome(delivery_id, "ignored")
         return _open(session, delivery_id, batch, firing, policy, broadcast, report, now)
-    return _update(session, delivery_id, group, incident, batch, report, now)
+    return _update(session, delivery_id, group, incident, batch, policy, report, now)
 
 
 def _open(
@@ -180,7 +180,8 @@ def _open(
     now: datetime,
 ) -> Outcome:
     group = groups.new_group(batch, firing, policy, now)
-    asks = policy.mode_for(batch.route) == "ask" and broadcast is not None
+    mode = policy.mode_for(batch.route)
+    asks = mode == "ask" and broadcast is not None
     group.decision = "pending" if asks else "declared"
     group.prompt_channel = broadcast if asks else None
     unique = _unique(batch.alerts)
@@ -190,7 +191,7 @@ def _open(
     _add_records(session, group.id, unique, now)
     if asks:
         return Outcome(delivery_id, "asked", group.id, prompt_due=True)
-    incident = groups.declare_from(session, group, actor=None, now=now)
+    incident = groups.declare_from(session, group, actor=None, now=now, private=mode == PRIVATE)
     report(session, Change(group, incident, new_incident=True, still_firing=group.firing))
     return Outcome(delivery_id, "declared", group.id, incident.id, new_incident=True)
 
@@ -229,6 +230,7 @@ def _update(
     group: AlertGroup,
     incident: Incident | None,
     batch: AlertBatch,
+    policy: AlertPolicy,
     report: Reporter,
     now: datetime,
 ) -> Outcome:
@@ -278,11 +280,27 @@ def _update(
         report(session, change)
     elif group.decision == "pending":
         group.revision += 1
+    elif group.decision == "dismissed":
+        _ask_again_if_worse(group, change.joined + change.refired, policy)
     if group.status == "resolved" and group.decision != "declared":
         groups.close(group, now)  # no incident to follow: the next firing starts afresh
     return Outcome(
         delivery_id, result, group.id, group.incident_id, prompt_due=group.decision == "pending"
     )
+
+
+def _ask_again_if_worse(group: AlertGroup, fired: Sequence[Alert], policy: AlertPolicy) -> None:
+    """A dismissal holds for what was dismissed: an alert of the group more severe than
+    that is asked about again, in a new prompt."""
+    if not fired:
+        return
+    severity, label = policy.group_severity(fired)
+    if severity.value >= group.severity:  # sev1 < sev3: not more severe
+        return
+    group.severity, group.severity_label = severity.value, label
+    group.decision = "pending"
+    group.prompt_ts = None  # a new message, where people will see it
+    group.revision += 1
 
 
 def _finish(session: Session, outcomes: Sequence[Outcome]) -> None:

@@ -15,7 +15,8 @@ from bot.incidents.severity import Severity, parse_severity
 DEFAULT_SEVERITY_MAP = "critical=sev1,high=sev2,error=sev2,warning=sev3,info=sev4,low=sev4,*=sev3"
 DEFAULT_ROUTES = "*=declare"
 SEVERITY_LABELS = ("severity", "priority")
-MODES = ("declare", "ask")
+MODES = ("declare", "ask", "declare+private")
+PRIVATE = "declare+private"
 
 
 class PolicyError(ValueError):
@@ -55,6 +56,9 @@ class AlertPolicy:
     def asks_anywhere(self) -> bool:
         return self.fallback_mode == "ask" or "ask" in self.routes.values()
 
+    def declares_privately(self) -> bool:
+        return self.fallback_mode == PRIVATE or PRIVATE in self.routes.values()
+
 
 def _pairs(text: str, setting: str, example: str) -> Iterable[tuple[str, str]]:
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -87,11 +91,18 @@ def parse_policy(severity_text: str | None, routes_text: str | None) -> AlertPol
     for key, value in _pairs(
         routes_text or DEFAULT_ROUTES, "INCIDENTBOT_ALERT_ROUTES", "ml-pager=declare,*=ask"
     ):
-        mode = value.lower()
+        mode = value.lower().replace(" ", "")
+        if mode == "ask+private":
+            raise PolicyError(
+                f"INCIDENTBOT_ALERT_ROUTES gives route {key!r} the mode {value!r}, but the "
+                "Declare/Dismiss prompt is posted in the broadcast channel with the alert's "
+                "title, which a private incident must not show: use 'declare+private'."
+            )
         if mode not in MODES:
             raise PolicyError(
                 f"INCIDENTBOT_ALERT_ROUTES gives route {key!r} the mode {value!r}; use 'declare' "
-                "(open an incident at once) or 'ask' (post Declare/Dismiss buttons first)."
+                "(open an incident at once), 'declare+private' (open it in a private channel) "
+                "or 'ask' (post Declare/Dismiss buttons first)."
             )
         if key == "*":
             fallback_mode = mode

@@ -21,5 +21,10 @@ FAILURE_CATEGORIES: dict[str, str] = {
 }
 
 
+# Failures usually run in private (legal exposure, customer data): the declare form
+# proposes a private incident for these.
+USUALLY_PRIVATE = frozenset({"data-leak", "harmful-output", "bias-fairness"})
+
+
 def category_label(key: str | None) -> str | None:
     return FAILURE_CATEGORIES.get(key) if key else None

@@ -31,6 +31,8 @@ class Declaration:
     # For incidents a monitor raised: when its alert started firing, and which it was.
     detected_at: datetime | None = None
     detected_by: str | None = None
+    # A private channel, a broadcast without the title (PRODUCT.md, private incidents).
+    private: bool = False
 
 
 def validate_title(title: str) -> str:
@@ -67,6 +69,7 @@ def validate(declaration: Declaration) -> Declaration:
         description=description,
         detected_at=declaration.detected_at,
         detected_by=declaration.detected_by,
+        private=declaration.private,
     )
 
 
@@ -86,6 +89,7 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         provisioning_claimed_at=when,
         detected_at=clean.detected_at,
         detected_by=clean.detected_by,
+        private=clean.private,
     )
     session.add(incident)
     session.flush()  # assigns the id the event refers to
@@ -93,12 +97,14 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         session,
         incident,
         "declared",
-        f"{clean.severity.label} incident declared: {clean.title}",
+        f"{clean.severity.label} {'private ' if clean.private else ''}incident declared: "
+        f"{clean.title}",
         actor=clean.declared_by,
         when=when,
         severity=clean.severity.value,
         service=clean.service,
         failure_category=clean.failure_category,
         detected_by=clean.detected_by,
+        private=clean.private,
     )
     return incident

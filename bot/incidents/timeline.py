@@ -44,6 +44,9 @@ LABELS = {
     "resolved": "Resolved",
     "postmortem_published": "Post-mortem",
     "postmortem_reminded": "Post-mortem reminder",
+    "handover_requested": "Hand-over asked",
+    "handover_declined": "Hand-over declined",
+    "made_private": "Made private",
 }
 
 

@@ -164,6 +164,18 @@ def prompt_blocks(
     ]
     if group.links:
         blocks.append(ContextBlock(elements=[md(_links(group.links))]))
+    if group.decision == "pending" and group.decided_by:
+        when = f" {slack_date(group.decided_at)}" if group.decided_at else ""
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    md(
+                        f"Asked again: {mention(group.decided_by)} dismissed this alert{when} "
+                        f"when it was less severe; it is now {group.severity.upper()}."
+                    )
+                ]
+            )
+        )
     if group.decision == "pending":
         blocks.append(
             ActionsBlock(

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    CheckboxesElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -29,7 +30,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.incidents.categories import FAILURE_CATEGORIES, category_label
+from bot.incidents.categories import FAILURE_CATEGORIES, USUALLY_PRIVATE, category_label
 from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
@@ -52,6 +53,8 @@ SEVERITY_EMOJI = {
 }
 
 DECLARE_CALLBACK = "declare_incident"
+DECLARE_CATEGORY = "declare_category"  # the form's category select, which may propose Private
+PRIVATE_BLOCKS = ("private", "private_proposed")
 ROLE_SELECT_PREFIX = "role_select:"
 SEVERITY_SELECT = "severity_select"
 
@@ -270,7 +273,25 @@ def summary_text(incident: Incident) -> str:
     return truncate(f"{incident.reference} {sev.label}: {escape(incident.title)}", 3000)
 
 
+def commander_or_declarer(incident: Incident) -> str | None:
+    return incident.holder(Role.COMMANDER) or incident.declared_by
+
+
+def private_notice(incident: Incident) -> str:
+    """All the broadcast channel learns of a private incident: that one of this severity
+    exists, and who commands it. No title, no model, no channel to join."""
+    sev = Severity(incident.severity)
+    commander = commander_or_declarer(incident)
+    who = f"Commander: {mention(commander)}" if commander else "No Commander named yet"
+    return (
+        f"{severity_line(sev)} :lock: A private incident, {incident.reference}, is under "
+        f"way. {who}. Its details stay with the people working on it."
+    )
+
+
 def announcement_blocks(incident: Incident) -> list[Block]:
+    if incident.private:
+        return [SectionBlock(text=md(private_notice(incident)))]
     sev = Severity(incident.severity)
     details = [f"Channel: {channel_link(incident.channel_id, incident.channel_name)}"]
     if incident.service:
@@ -289,6 +310,8 @@ def announcement_blocks(incident: Incident) -> list[Block]:
 
 def announcement_text(incident: Incident) -> str:
     sev = Severity(incident.severity)
+    if incident.private:
+        return f"{sev.label} private incident {incident.reference} declared"
     return truncate(
         f"{sev.label} incident declared: {escape(incident.title)} in "
         f"{channel_link(incident.channel_id, incident.channel_name)}",
@@ -329,7 +352,35 @@ def help_blocks() -> list[Block]:
     return [SectionBlock(text=md(help_text()))]
 
 
-def declare_modal(private_metadata: dict[str, str] | None = None) -> View:
+PRIVATE_OPTION = Option(
+    value="private",
+    text="Private incident",
+    description="A private channel; the title stays out of its name, the broadcast and lists",
+)
+
+
+def private_block(proposed: bool) -> InputBlock:
+    """The Private checkbox; ticked (under a new block ID, so Slack does not keep the old,
+    unticked state) when the chosen failure category is one usually run in private."""
+    return InputBlock(
+        block_id=PRIVATE_BLOCKS[1] if proposed else PRIVATE_BLOCKS[0],
+        label="Privacy",
+        optional=True,
+        hint="Proposed for this failure category: data leaks, harmful output and fairness "
+        "violations usually are."
+        if proposed
+        else "For data leaks, prompt injection, harmful output, fairness violations.",
+        element=CheckboxesElement(
+            action_id="value",
+            options=[PRIVATE_OPTION],
+            initial_options=[PRIVATE_OPTION] if proposed else None,
+        ),
+    )
+
+
+def declare_modal(
+    private_metadata: dict[str, str] | None = None, category: str | None = None
+) -> View:
     """The form behind a bare ``/incident declare``."""
     categories = [
         Option(value=key, text=truncate(label, 75)) for key, label in FAILURE_CATEGORIES.items()
@@ -372,10 +423,12 @@ def declare_modal(private_metadata: dict[str, str] | None = None) -> View:
                 label="Failure category",
                 optional=True,
                 hint="Your best guess; triage can change it.",
+                dispatch_action=True,  # a category usually run in private proposes Private
                 element=StaticSelectElement(
-                    action_id="value", placeholder="Not sure yet", options=categories
+                    action_id=DECLARE_CATEGORY, placeholder="Not sure yet", options=categories
                 ),
             ),
+            private_block(category in USUALLY_PRIVATE),
             InputBlock(
                 block_id="description",
                 label="Description",

@@ -27,6 +27,7 @@ IN_INCIDENT_CHANNEL = (
     "resolve",
     "postmortem",
     "status",
+    "private",
 )
 SUBCOMMANDS = ANYWHERE + IN_INCIDENT_CHANNEL
 
@@ -47,6 +48,10 @@ class Command:
 class DeclareArgs:
     severity: Severity
     title: str
+    private: bool = False
+
+
+_PRIVATE_FLAGS = {"--private", "\u2014private", "-private"}  # Slack may turn -- into a dash
 
 
 def parse(text: str) -> Command:
@@ -70,7 +75,12 @@ def parse_declare(args: str) -> DeclareArgs | None:
     """``sev1 Fraud model ...`` -> severity and title; None when empty (open the form)."""
     if not args.strip():
         return None
-    first, _, rest = args.strip().partition(" ")
+    # Anywhere as a word of its own: whoever typed it at the end meant it too, and a
+    # title must not go public because of where the flag stood.
+    words = args.split()
+    private = any(w.lower() in _PRIVATE_FLAGS for w in words)
+    words = [w for w in words if w.lower() not in _PRIVATE_FLAGS]
+    first, rest = (words[0], " ".join(words[1:])) if words else ("", "")
     severity = parse_severity(first)
     if severity is None:
         if looks_like_severity(first):
@@ -79,9 +89,12 @@ def parse_declare(args: str) -> DeclareArgs | None:
             )
         raise InvalidInput(
             "Start with the severity, then the title: "
-            "`/incident declare sev2 Recommender click-through down 15%`. " + SEVERITY_HELP
+            "`/incident declare sev2 Recommender click-through down 15%` (add `--private` "
+            "after the severity for a private incident). " + SEVERITY_HELP
         )
-    return DeclareArgs(severity=severity, title=validate_title(plain_from_slack(rest)))
+    return DeclareArgs(
+        severity=severity, title=validate_title(plain_from_slack(rest)), private=private
+    )
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,16 @@ log = logging.getLogger(__name__)
 RETRY_WINDOW = 120.0  # seconds: retries due sooner than this get a timer of their own
 
 # Kinds that add messages to a channel: readers see their order, so it is kept.
-_ORDERED = {"post", "message", "upload", "alert_digest", "runbook", "follow_up", "postmortem"}
+_ORDERED = {
+    "post",
+    "message",
+    "upload",
+    "alert_digest",
+    "runbook",
+    "follow_up",
+    "postmortem",
+    "archive",  # after the notice that says why
+}
 
 
 def enqueue(session: Session, incident_id: int, kind: str, **payload: Any) -> None:
@@ -134,6 +143,9 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
         "upload": f"upload {escape(str(payload.get('filename', 'a file')))} to {channel}",
         "drift": "start the drift analysis the alert asked for",
         "dead_notice": "report work Slack refused",
+        "handover_card": "post or redraw a hand-over request",
+        "archive": f"archive {channel}",
+        "private_notice": "take the title out of the broadcast announcement",
     }
     return words.get(kind, kind)
 
@@ -189,7 +201,25 @@ def _tell(services: Services, incident_id: int, payload: dict[str, Any]) -> None
 
 
 def _invite(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    notify.invite(services.client, payload["channel"], payload["user"])
+    """Into the given channel, or the incident's own as it is when this runs."""
+    channel = payload.get("channel") or _incident_channel(services, incident_id)
+    notify.invite(services.client, channel, payload["user"])
+
+
+def _handover_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import roles
+
+    roles.draw_request(services, int(payload["request"]))
+
+
+def _archive(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    notify.archive(services.client, payload["channel"])
+
+
+def _private_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import privacy
+
+    privacy.redraw_announcement(services, incident_id, payload["channel"], payload["ts"])
 
 
 def _card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
@@ -294,4 +324,7 @@ PERFORMERS: dict[str, Performer] = {
     "upload": _upload,
     "drift": _drift,
     "dead_notice": _dead_notice,
+    "handover_card": _handover_card,
+    "archive": _archive,
+    "private_notice": _private_notice,
 }

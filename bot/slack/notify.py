@@ -102,6 +102,30 @@ def invite(client: WebClient, channel: str, user: str) -> None:
             raise
 
 
+def members(client: WebClient, channel: str) -> set[str]:
+    """Who is in a channel the bot is in (an empty set when Slack will not say)."""
+    found: set[str] = set()
+    cursor = None
+    try:
+        while True:
+            page = client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+            found.update(str(u) for u in page.get("members") or [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return found
+    except SlackApiError as exc:
+        log.warning("could not list the members of %s: %s", channel, exc.response.get("error"))
+        return found
+
+
+def archive(client: WebClient, channel: str) -> None:
+    try:
+        client.conversations_archive(channel=channel)
+    except SlackApiError as exc:
+        if exc.response.get("error") != "already_archived":
+            raise
+
+
 WORK_EVENT = "incidentbot_work"
 HISTORY_LOOKBACK = 100  # messages searched for an earlier attempt's post
 

@@ -22,10 +22,13 @@ from bot.config import Settings
 from bot.db import Database
 from bot.incidents import provisioning
 from bot.incidents.channel_names import channel_name
+from bot.incidents.roles import Role
 from bot.models import Incident
+from bot.outbox.failures import sort
 from bot.outbox.leases import Renewer
 from bot.slack import blocks, notify
 from bot.slack.flows.triage import post_card
+from bot.slack.responders import Responders
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class Provisioner:
     db: Database
     client: WebClient
     settings: Settings
+    responders: Responders | None = None
 
     def run(self, incident_id: int) -> Incident:
         """Finish every unfinished step for one incident the caller has claimed."""
@@ -73,8 +77,14 @@ class Provisioner:
                 provisioning.record_channel(session, incident, created_id, name)
         channel_id = incident.channel_id
         assert channel_id is not None
-        if incident.declared_by:
-            notify.invite(self.client, channel_id, incident.declared_by)
+        for person in self._invited(incident):
+            try:
+                notify.invite(self.client, channel_id, person)
+            except SlackApiError as exc:
+                if sort(exc).retry or person == incident.declared_by:
+                    raise
+                # A guest or a deactivated account among the others: the rest still come.
+                log.warning("could not invite %s to %s: %s", person, channel_id, exc)
         self.client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
         if incident.summary_ts is None:
             posted = self.client.chat_postMessage(
@@ -103,7 +113,9 @@ class Provisioner:
             )
             with self.db.begin() as session:
                 incident = self._get(session, incident_id)
-                provisioning.record_announcement(session, incident, broadcast, str(posted["ts"]))
+                provisioning.record_announcement(
+                    session, incident, str(posted.get("channel") or broadcast), str(posted["ts"])
+                )
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             provisioning.mark_provisioned(session, incident)
@@ -111,6 +123,16 @@ class Provisioner:
             # one cadence after it.
             reminders.schedule_status(session, incident, self.settings.status_update_every)
         return incident
+
+    def _invited(self, incident: Incident) -> list[str]:
+        """Who the channel starts with: the declarer and the role holders (after a move to
+        a private channel). A private incident an alert declared has no declarer: the
+        responders group is invited, or nobody could see it."""
+        people = [incident.declared_by] if incident.declared_by else []
+        people += [incident.holder(role) or "" for role in Role]
+        if incident.private and not incident.declared_by and self.responders is not None:
+            people += sorted(self.responders.members() or ())
+        return list(dict.fromkeys(p for p in people if p))
 
     def _create_channel(self, incident: Incident) -> tuple[str, str]:
         """Create the channel under the first name that is free both here and in Slack.
@@ -120,8 +142,10 @@ class Provisioner:
         Slack's ``name_taken`` then only means a channel someone else made.
         """
         day = incident.declared_at.date()
+        # A private incident's channel name says only that it is private, never the title.
+        said = f"private-{incident.id}" if incident.private else incident.title
         names = (
-            channel_name(self.settings.channel_prefix, day, incident.title, attempt)
+            channel_name(self.settings.channel_prefix, day, said, attempt)
             for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
         )
         reserved = incident.channel_name  # a resumed set-up keeps its reservation
@@ -129,11 +153,11 @@ class Provisioner:
             if name != reserved and not self._reserve(incident.id, name):
                 continue
             try:
-                created = self.client.conversations_create(name=name, is_private=False)
+                created = self.client.conversations_create(name=name, is_private=incident.private)
             except SlackApiError as exc:
                 if exc.response.get("error") != "name_taken":
                     raise
-                if name == reserved and (orphan := self._made_by_us(name)) is not None:
+                if name == reserved and (orphan := self._made_by_us(name, incident)) is not None:
                     # Slack made it just before a crash kept it from being recorded.
                     log.info("adopting #%s, created for %s before a restart", name, incident.id)
                     return orphan, name
@@ -142,12 +166,13 @@ class Provisioner:
             return str(channel["id"]), str(channel["name"])
         raise ProvisioningFailed(f"no free channel name after {MAX_NAME_ATTEMPTS} tries")
 
-    def _made_by_us(self, name: str) -> str | None:
+    def _made_by_us(self, name: str, incident: Incident) -> str | None:
         """The ID of the channel called ``name`` if this bot created it, else None."""
         me = self.client.auth_test()["user_id"]
+        kind = "private_channel" if incident.private else "public_channel"
         cursor = None
         while True:
-            page = self.client.conversations_list(types="public_channel", limit=1000, cursor=cursor)
+            page = self.client.conversations_list(types=kind, limit=1000, cursor=cursor)
             for channel in page.get("channels") or []:
                 if channel.get("name") == name:
                     return str(channel["id"]) if channel.get("creator") == me else None

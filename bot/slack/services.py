@@ -9,8 +9,10 @@ from slack_sdk import WebClient
 from bot.alerts.intake import AlertIntake
 from bot.config import Settings
 from bot.db import Database
+from bot.incidents.permissions import Actor, Policy
 from bot.slack.background import Background
 from bot.slack.provision import Provisioner
+from bot.slack.responders import Responders
 
 
 @dataclass
@@ -21,12 +23,23 @@ class Services:
     provisioner: Provisioner
     background: Background
     alerts: AlertIntake
+    responders: Responders
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(self.settings.responders)
+
+    def actor(self, user: str) -> Actor:
+        """``user`` as the permission policy sees them (asks Slack about the responders
+        group at most once a minute: call outside a database transaction)."""
+        return self.responders.actor(user)
 
     @classmethod
     def build(cls, settings: Settings, db: Database, client: WebClient) -> Services:
         from bot.slack.flows import alerts as alerts_flow
 
-        provisioner = Provisioner(db=db, client=client, settings=settings)
+        responders = Responders(client, settings.responders)
+        provisioner = Provisioner(db=db, client=client, settings=settings, responders=responders)
         services: Services
         intake = AlertIntake(
             db,
@@ -35,5 +48,5 @@ class Services:
             alerts_flow.reporter,
             lambda outcome: alerts_flow.after(services, outcome),
         )
-        services = cls(settings, db, client, provisioner, Background(), intake)
+        services = cls(settings, db, client, provisioner, Background(), intake, responders)
         return services

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from bot.incidents.errors import InvalidInput
+from bot.incidents.permissions import NotAllowed
 
 _TOKEN = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
@@ -67,6 +68,8 @@ def refusal(problem: BaseException) -> str:
     person or an alert sent, so they are escaped like any other such text."""
     if isinstance(problem, MrkdwnRefusal):
         return str(problem)
+    if isinstance(problem, NotAllowed):  # the people it names, as mentions
+        return problem.render(lambda user: f"<@{user}>", lambda group: f"<!subteam^{group}>")
     return escape(str(problem))
 
 

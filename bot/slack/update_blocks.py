@@ -48,9 +48,14 @@ def update_modal(
         blocks=[
             SectionBlock(
                 text=md(
-                    "Goes to the incident channel and the broadcast channel. Write for "
-                    "people outside the team: business terms, what is being done, what they "
-                    "must do, when they hear next. Replace the [brackets]."
+                    (
+                        ":lock: A private incident: this goes to the incident channel and only "
+                        "to the channels below, which the Incident Commander picks. "
+                        if incident.private
+                        else "Goes to the incident channel and the broadcast channel. "
+                    )
+                    + "Write for people outside the team: business terms, what is being "
+                    "done, what they must do, when they hear next. Replace the [brackets]."
                 )
             ),
             InputBlock(
@@ -67,7 +72,9 @@ def update_modal(
                 block_id="stakeholders",
                 label="Also post to",
                 optional=True,
-                hint="Channels of teams or clients that follow this incident; remembered.",
+                hint="Only the Incident Commander changes these while the incident is private."
+                if incident.private
+                else "Channels of teams or clients that follow this incident; remembered.",
                 element=ConversationMultiSelectElement(
                     action_id="value",
                     initial_conversations=stakeholders or None,

@@ -34,6 +34,19 @@ def test_a_custom_mapping_extends_the_defaults_and_sets_the_fallback() -> None:
     assert policy.severity_of(alert(severity="odd"))[0] is Severity.SEV4
 
 
+def test_a_route_may_declare_privately_given_someone_to_invite() -> None:
+    policy = parse_policy(None, "security=declare+private,*=declare")
+    assert policy.mode_for("security") == "declare+private"
+    assert policy.declares_privately() and not parse_policy(None, None).declares_privately()
+    settings = load_settings(
+        {
+            "INCIDENTBOT_ALERT_ROUTES": "security=declare+private",
+            "INCIDENTBOT_RESPONDERS": "S0ONCALL1",
+        }
+    )
+    assert settings.responders == "S0ONCALL1"
+
+
 def test_routes_choose_declare_or_ask() -> None:
     policy = parse_policy(None, "ml-review=ask,*=declare")
     assert policy.mode_for("ml-review") == "ask"
@@ -48,6 +61,12 @@ def test_routes_choose_declare_or_ask() -> None:
         ({"INCIDENTBOT_ALERT_SEVERITY": "critical"}, "key=value pairs"),
         ({"INCIDENTBOT_ALERT_ROUTES": "pager=maybe"}, "use 'declare'"),
         ({"INCIDENTBOT_ALERT_ROUTES": "*=ask"}, "INCIDENTBOT_BROADCAST_CHANNEL is unset"),
+        ({"INCIDENTBOT_ALERT_ROUTES": "security=ask+private"}, "must not show: use"),
+        (
+            {"INCIDENTBOT_ALERT_ROUTES": "security=declare+private"},
+            "INCIDENTBOT_RESPONDERS is unset",
+        ),
+        ({"INCIDENTBOT_RESPONDERS": "ml-oncall"}, "not a Slack user group ID"),
     ],
 )
 def test_settings_that_cannot_work_stop_the_bot_with_a_reason(

@@ -148,6 +148,10 @@ def test_repeats_are_absorbed_new_alerts_join_and_resolution_is_offered(
     assert kinds.count("alert_resolved") == 2
     assert "alerts_all_resolved" in kinds
 
+    # Nobody declared it, so nobody commands it: Alice takes the role (nobody holds it,
+    # so she may), and with it the right to resolve.
+    bot.command("role commander <@U0ALICE01|alice>", user="U0ALICE01", channel=channel.id)
+    slack.wait_for(lambda: "Commander: <@U0ALICE01>" in channel.topic, what="a Commander")
     slack.block_action(
         bot.url,
         user="U0ALICE01",

@@ -85,7 +85,7 @@ def test_changing_severity_redraws_the_summary_and_topic(
     channel, incident = declared(bot, slack, general)
     slack.block_action(
         bot.url,
-        user=BOB,
+        user=ALICE,  # she declared it: she commands until someone holds the role
         channel=channel.id,
         message_ts=channel.pins[0],
         action={

@@ -72,7 +72,10 @@ def test_refused_calls_are_reported_and_everything_after_them_arrives(
     )[0]["text"]
     assert "the channel is archived" in refused_post
 
-    # The summary redraw and the alert digest still arrive.
+    # The summary redraw and the alert digest still arrive. (An alert declared it: Alice
+    # takes command, which nobody holds, to steer it.)
+    bot.command(f"role commander <@{ALICE}|alice>", user=ALICE, channel=channel.id)
+    slack.wait_for(lambda: f"Commander: <@{ALICE}>" in channel.topic, what="a Commander")
     bot.command("severity sev1", user=ALICE, channel=channel.id)
     slack.wait_for(lambda: "SEV1" in channel.topic, what="the redrawn topic")
     assert deliver(bot, "generic", payloads.generic(status="resolved"))["result"] == "resolved"

@@ -13,6 +13,8 @@ def test_resolving_redraws_tells_the_channel_and_broadcast_and_happens_once(
     bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str
 ) -> None:
     channel, incident = declared(bot, slack, general)
+    bot.command(f"role commander <@{BOB}|bob>", user=ALICE, channel=channel.id)
+    slack.wait_for(lambda: "Commander: <@U0BOB0002>" in channel.topic, what="Bob commands")
     bot.command("resolve Rolled back to v41 <!channel>", user=BOB, channel=channel.id)
     slack.wait_for(
         lambda: [m for m in public(channel) if "resolved INC-1" in m["text"]],
@@ -31,7 +33,7 @@ def test_resolving_redraws_tells_the_channel_and_broadcast_and_happens_once(
     assert stored.status == "resolved" and stored.resolved_at is not None
     assert timeline_kinds(bot.database_url, incident.id).count("resolved") == 1
 
-    again = bot.command("resolve", user=ALICE, channel=channel.id).wait_reply()
+    again = bot.command("resolve", user=BOB, channel=channel.id).wait_reply()
     assert again["text"].startswith("INC-1 is already resolved (since ")
     assert again["text"].endswith("; nothing changed.")
     assert timeline_kinds(bot.database_url, incident.id).count("resolved") == 1

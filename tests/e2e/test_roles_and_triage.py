@@ -153,7 +153,7 @@ def test_two_people_taking_one_role_at_once_leave_one_whole_answer(
                 "user": who,
                 "channel": channel.id,
                 "message_ts": channel.pins[0],
-                "action": {"action_id": "role_select:commander", "selected_user": who},
+                "action": {"action_id": "role_select:ml-lead", "selected_user": who},
             },
         )
         for who in (BOB, CARA)
@@ -162,15 +162,18 @@ def test_two_people_taking_one_role_at_once_leave_one_whole_answer(
         click.start()
     for click in clicks:
         click.join()
+    # The first takes the role nobody held; the second finds it held, and asks.
     slack.wait_for(
-        lambda: len([t for t in public_texts(channel) if "Commander" in t and "set by" in t]) == 2,
-        what="both changes announced",
+        lambda: [t for t in public_texts(channel) if "asks for" in t], what="the request"
     )
-    stored = holders(bot.database_url, incident.id)["commander"]
-    slack.wait_for(lambda: f"Commander: <@{stored}>" in channel.topic, what="topic settles")
-    assert f"*Incident Commander*\\n<@{stored}>" in summary(channel)
+    stored = holders(bot.database_url, incident.id)["ml-lead"]
+    other = CARA if stored == BOB else BOB
+    slack.wait_for(lambda: f"*ML Lead*\\n<@{stored}>" in summary(channel), what="summary")
+    request = next(t for t in public_texts(channel) if "asks for" in t)
+    assert request == f"<@{other}> asks for <@{other}> to be ML Lead."
     kinds = timeline_kinds(bot.database_url, incident.id)
-    assert kinds.count("role_assigned") == 1 and kinds.count("role_handed_over") == 1
+    assert kinds.count("role_assigned") == 1 and kinds.count("handover_requested") == 1
+    assert "role_handed_over" not in kinds
 
 
 def test_severity_by_text_tells_the_channel_and_the_broadcast(

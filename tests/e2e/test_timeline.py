@@ -224,15 +224,19 @@ def test_only_the_commander_corrects_key_times(
         )
         return key
 
-    key = open_key_times(ALICE)
-    said = slack.wait_for(lambda: slack.responses.get(key), what="the refusal")[0]["text"]
-    assert "nobody holds that role yet" in said and slack.views == {}
+    # Alice declared: she commands until someone holds the role.
+    open_key_times(ALICE)
+    slack.wait_for(lambda: list(slack.views), what="the declarer's form")
+    slack.views.clear()
 
     pick_for_role(slack, bot.url, channel, "commander", BOB, by=ALICE)
     slack.wait_for(lambda: "Commander: <@U0BOB0002>" in channel.topic, what="the commander")
     key = open_key_times(ALICE)
     said = slack.wait_for(lambda: slack.responses.get(key), what="the refusal")[0]["text"]
-    assert said.startswith("Only the Incident Commander (<@U0BOB0002>) corrects key times")
+    assert said == (
+        "Only the Incident Commander, <@U0BOB0002>, can correct the key times of INC-1."
+    )
+    assert slack.views == {}
 
     open_key_times(BOB)
     view_id = slack.wait_for(lambda: list(slack.views), what="the form")[0]

@@ -22,13 +22,20 @@ def _no_calls_inside_transactions() -> Iterator[None]:
 
 
 @pytest.fixture
-def services(db: Database, slack: SlackStandIn) -> Iterator[Services]:
+def services_env() -> dict[str, str]:
+    """Extra settings for ``services``; a test module overrides this to change them."""
+    return {}
+
+
+@pytest.fixture
+def services(db: Database, slack: SlackStandIn, services_env: dict[str, str]) -> Iterator[Services]:
     settings = load_settings(
         {
             "SLACK_BOT_TOKEN": slack.token,
             "SLACK_SIGNING_SECRET": "s",
             "SLACK_API_URL": slack.api_url,
             "INCIDENTBOT_FETCH_ALLOW": DATA_HOST,
+            **services_env,
         }
     )
     built = Services.build(settings, db, make_client(settings, max_retries=0))

@@ -92,8 +92,13 @@ def test_declare_form_is_a_valid_modal() -> None:
         "severity",
         "service",
         "category",
+        "private",
         "description",
     ]
+    proposed = blocks.declare_modal({}, category="bias-fairness").to_dict()
+    rules.check_view(proposed)
+    (box,) = [b for b in proposed["blocks"] if b["block_id"] == "private_proposed"]
+    assert [o["value"] for o in box["element"]["initial_options"]] == ["private"]
 
 
 def test_help_fits_one_section() -> None:

@@ -92,3 +92,17 @@ def test_timeline_pages() -> None:
     for bad in ("0", "-1", "two", "1.5"):
         with pytest.raises(InvalidInput, match="is not a page number"):
             parse_page(bad)
+
+
+def test_declare_private_wherever_the_flag_stands() -> None:
+    for text in (
+        "sev1 --private Model repeats customer records",
+        "--private sev1 Model repeats customer records",
+        "sev1 Model repeats customer records --private",
+    ):
+        args = parse_declare(text)
+        assert args is not None and args.private, text
+        assert args.title == "Model repeats customer records"  # the flag is not in the title
+    public = parse_declare("sev2 Churn model drifted")
+    assert public is not None and not public.private
+    assert parse("private").name == "private"

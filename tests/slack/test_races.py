@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.incidents.assign_role import assign_role
@@ -27,6 +28,14 @@ from bot.slack.services import Services
 from tests.slack_standin import SlackStandIn
 
 ROUNDS = 4
+ONCALL = "S0RACE001"
+
+
+@pytest.fixture
+def services_env(slack: SlackStandIn) -> dict[str, str]:
+    # U1 declares each incident and so commands it; U2 is a responder: both may steer.
+    slack.add_usergroup(ONCALL, {"U2"})
+    return {"INCIDENTBOT_RESPONDERS": ONCALL}
 
 
 def _incident(services: Services, slack: SlackStandIn, n: int) -> tuple[int, str]:

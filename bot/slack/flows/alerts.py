@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from bot.alerts import groups
 from bot.alerts.ingest import Change, Outcome
+from bot.incidents.errors import InvalidInput
 from bot.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
 from bot.outbox.failures import sort
 from bot.outbox.leases import LEASE, Renewer
 from bot.slack import alert_blocks, blocks, effects, notify
 from bot.slack.background import Reply
 from bot.slack.provision import ProvisioningFailed
-from bot.slack.text import channel_link
+from bot.slack.text import channel_link, refusal
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -273,7 +274,15 @@ def _counts(session: Session, group_id: int) -> tuple[int, int]:
 
 
 def decide(services: Services, group_id: int, actor: str, choice: str, reply: Reply) -> None:
-    """A click on Declare incident or Dismiss: the first click wins and is recorded."""
+    """A click on Declare incident or Dismiss: the first click wins and is recorded.
+
+    With a responders group set, only its members decide (anyone else is told so, and
+    nothing changes)."""
+    try:
+        services.policy.check_alert_decision(services.actor(actor))
+    except InvalidInput as problem:
+        reply(text=refusal(problem))
+        return
     now = utcnow()
     answer: str | None = None  # said once the transaction is over
     with services.db.begin() as session:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import reminders
-from bot.incidents import timeline
+from bot.incidents import handover, timeline
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
 from bot.models import Incident, Reminder, TimelineEvent, utcnow
@@ -44,6 +44,9 @@ def tick(services: Services) -> int:
                 continue
             if reminder.kind == reminders.STATUS:
                 _nudge(services, session, incident, reminder, now)
+            elif reminder.kind == handover.LAPSE:
+                for request in handover.lapse_due(session, incident, now):
+                    effects.enqueue(session, incident.id, "handover_card", request=request.id)
             else:
                 _postmortem(session, incident, reminder)
             owners.add(incident.id)

@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot import reminders
+from bot.incidents.permissions import Act
 from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
 from bot.models import Incident, Reminder, utcnow
+from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.flows.updates import facts, tell_everyone
@@ -26,8 +28,10 @@ def resolve_incident(
     services: Services, channel_id: str, actor: str, summary: str | None, reply: Reply
 ) -> None:
     cadence = services.settings.status_update_every
+    who = services.actor(actor)
 
     def record(session: Session, incident: Incident) -> Incident:
+        services.policy.check(Act.RESOLVE, incident, who)
         now = utcnow()
         resolve(session, incident, by=actor, summary=summary, now=now)
         due = reminders.resolved(session, incident, now)
@@ -43,6 +47,15 @@ def resolve_incident(
             f":white_check_mark: <@{actor}> resolved {incident.reference}.\n{body}",
             f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
         )
+        broadcast = services.settings.broadcast_channel
+        if incident.private and broadcast:  # it said one existed: it says it is over
+            effects.enqueue(
+                session,
+                incident.id,
+                "post",
+                channel=broadcast,
+                text=f":lock: Private incident {incident.reference} is resolved.",
+            )
         return incident
 
     apply(services, channel_id, record, reply)

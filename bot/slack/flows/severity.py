@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot import reminders
 from bot.incidents.change_severity import SeverityChange, change_severity
+from bot.incidents.permissions import Act
 from bot.incidents.severity import Severity
 from bot.models import Incident
 from bot.slack import effects
@@ -22,7 +23,10 @@ if TYPE_CHECKING:
 def change(
     services: Services, channel_id: str, severity: Severity, actor: str, reply: Reply
 ) -> None:
+    who = services.actor(actor)
+
     def record(session: Session, incident: Incident) -> SeverityChange:
+        services.policy.check(Act.SEVERITY, incident, who)
         result = change_severity(session, incident, severity, by=actor)
         if result.changed:
             enqueue_announcement(services, session, incident, result, actor)
@@ -53,7 +57,16 @@ def enqueue_announcement(
         f"*Expected now:* {info.expectation}",
     )
     broadcast = services.settings.broadcast_channel
-    if broadcast:
+    if broadcast and incident.private:  # that it changed, never what it is about
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=broadcast,
+            text=f":lock: Private incident {incident.reference} {verb} from "
+            f"{result.previous.label} to {result.current.label}.",
+        )
+    elif broadcast:
         effects.enqueue(
             session,
             incident.id,

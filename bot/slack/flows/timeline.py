@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import key_times, notes, queries, timeline
 from bot.incidents.errors import InvalidInput
-from bot.incidents.roles import Role
+from bot.incidents.permissions import Act
 from bot.models import Incident, TimelineEvent
 from bot.slack import effects, timeline_blocks
 from bot.slack.background import Reply
@@ -17,7 +17,7 @@ from bot.slack.blocks import render, slack_date
 from bot.slack.command_parser import ActionArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT, apply
 from bot.slack.flows.roles import resolve_user
-from bot.slack.text import MrkdwnRefusal, escape, mention, refusal, truncate
+from bot.slack.text import escape, mention, refusal, truncate
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -55,7 +55,9 @@ def add_action(
             text=f"Action item: {escape(args.text)}",
             blocks=render(timeline_blocks.action_blocks(item, done=False)),
         )
-        if owner and owner != actor:
+        # A private channel holds only the declarer and the role holders: an owner
+        # is named, not brought in.
+        if owner and owner != actor and not incident.private:
             effects.enqueue(session, incident.id, "invite", channel=channel, user=owner)
         effects.enqueue(session, incident.id, "summary")
 
@@ -103,31 +105,18 @@ def show(services: Services, channel: str, page: int, reply: Reply) -> None:
     reply(text=text, blocks=render(blocks))
 
 
-def commander_check(incident: Incident, user: str) -> None:
-    commander = incident.holder(Role.COMMANDER)
-    if commander is None:
-        raise InvalidInput(
-            "Only the Incident Commander corrects key times, and nobody holds that role yet: "
-            "`/incident role commander @you`."
-        )
-    if commander != user:
-        raise MrkdwnRefusal(
-            f"Only the Incident Commander ({mention(commander)}) corrects key times; "
-            "ask them, or note what you know with `/incident note`."
-        )
-
-
 def open_key_times(
     services: Services, trigger_id: str, channel: str, user: str, reply: Reply
 ) -> None:
     refused: str | None = None
+    who = services.actor(user)
     with services.db.begin() as session:
         incident = queries.by_channel(session, channel)
         if incident is None:
             refused = NOT_AN_INCIDENT
         else:
             try:
-                commander_check(incident, user)
+                services.policy.check(Act.KEY_TIMES, incident, who)
             except InvalidInput as problem:
                 refused = refusal(problem)
             else:
@@ -147,8 +136,10 @@ def correct_key_times(
     actor: str,
     reply: Reply,
 ) -> None:
+    who = services.actor(actor)
+
     def change(session: Session, incident: Incident) -> None:
-        commander_check(incident, actor)
+        services.policy.check(Act.KEY_TIMES, incident, who)
         current = key_times.of(session, incident)
         recorded = key_times.correct(session, incident, current, changes, by=actor, reason=reason)
         if not recorded:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db import Database
 from bot.incidents import runbook_record, triage_record
 from bot.incidents.errors import InvalidInput
+from bot.incidents.permissions import Act
 from bot.incidents.triage import Runbook
 from bot.models import Incident, utcnow
 from bot.runbooks import load
@@ -160,7 +161,10 @@ def follow_up(services: Services, incident_id: int) -> None:
 def accept(
     services: Services, channel_id: str, proposed: str | None, actor: str, reply: Reply
 ) -> None:
+    who = services.actor(actor)
+
     def record(session: Session, incident: Incident) -> None:
+        services.policy.check(Act.PROPOSED_SEVERITY, incident, who)
         change = triage_record.accept(session, incident, by=actor, proposed=proposed)
         if change.changed:
             severity_flow.enqueue_announcement(services, session, incident, change, actor)
@@ -179,7 +183,10 @@ def accept(
 
 
 def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> None:
+    who = services.actor(actor)
+
     def record(session: Session, incident: Incident) -> None:
+        services.policy.check(Act.PROPOSED_SEVERITY, incident, who)
         triage_record.decline(session, incident, by=actor)
         effects.enqueue(
             session,

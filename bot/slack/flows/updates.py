@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot import reminders
 from bot.incidents import triage_record
 from bot.incidents.errors import InvalidInput
+from bot.incidents.permissions import Act
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, has_update, post_update
@@ -70,9 +71,15 @@ def send(
 ) -> None:
     """Record the update, then post it to the incident, broadcast and stakeholder channels."""
     cadence = services.settings.status_update_every
+    who = services.actor(actor) if stakeholders is not None else None
 
     def record(session: Session, incident: Incident) -> str:
-        if stakeholders is not None:
+        if stakeholders is not None and set(stakeholders) != set(
+            incident.stakeholder_channels or []
+        ):
+            if incident.private:  # where a private incident is spoken of is the Commander's call
+                assert who is not None
+                services.policy.check(Act.AUDIENCE, incident, who)
             incident.stakeholder_channels = stakeholders
         first = not has_update(session, incident.id)
         cleaned = post_update(session, incident, text, by=actor, kind=kind, cadence=cadence)
@@ -102,8 +109,10 @@ def tell_everyone(
 
 
 def audience(services: Services, incident: Incident) -> list[str]:
-    """Where updates go besides the incident channel: broadcast, then stakeholders."""
-    targets = [services.settings.broadcast_channel] if services.settings.broadcast_channel else []
+    """Where updates go besides the incident channel: broadcast, then stakeholders. A
+    private incident's go only to the channels its Commander picked."""
+    broadcast = services.settings.broadcast_channel
+    targets = [broadcast] if broadcast and not incident.private else []
     for channel in incident.stakeholder_channels or []:
         if channel not in targets and channel != incident.channel_id:
             targets.append(channel)

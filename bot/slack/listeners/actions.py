@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity, parse_severity
 from bot.incidents.triage import BY_KEY, Runbook
+from bot.slack import handover_blocks
 from bot.slack import triage_blocks as tb
 from bot.slack.background import Reply, reply_to
 from bot.slack.blocks import ROLE_SELECT_PREFIX, SEVERITY_SELECT
@@ -45,6 +46,8 @@ def register(app: App, services: Services) -> None:
     app.action(tb.DECLINE)(later(_decline))
     app.action(re.compile(f"^{tb.OPEN_RUNBOOK_PREFIX}"))(later(_open_runbook))
     app.action(re.compile(f"^{tb.RUNBOOK_PREFIX}"))(later(_tick))
+    app.action(handover_blocks.AGREE)(later(_handover))
+    app.action(handover_blocks.KEEP)(later(_handover))
 
     def note_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()  # the modal must open within 3 s of the click: the urgent pool
@@ -73,6 +76,18 @@ def _pick_role(
     user_id = action.get("selected_user")
     if user_id:
         roles_flow.assign(services, _channel(body), role, user_id, _actor(body), reply)
+
+
+def _handover(
+    services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
+) -> None:
+    try:
+        request_id = int(action.get("value", ""))
+    except ValueError:
+        reply(text="That button is damaged; nothing was changed.")
+        return
+    agree = action["action_id"] == handover_blocks.AGREE
+    roles_flow.answer_request(services, _channel(body), request_id, agree, _actor(body), reply)
 
 
 def _pick_severity(

@@ -36,7 +36,7 @@ from bot.slack.command_parser import (
 )
 from bot.slack.declaring import declare_and_open
 from bot.slack.flows import postmortem as postmortem_flow
-from bot.slack.flows import resolution, updates
+from bot.slack.flows import privacy, resolution, updates
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
@@ -92,7 +92,8 @@ def register(app: App, services: Services) -> None:
             return
         if declare_args is not None:
             ack(
-                text=f"Declaring a {declare_args.severity.label} incident: "
+                text=f"Declaring a {declare_args.severity.label}"
+                f"{' private' if declare_args.private else ''} incident: "
                 f"{escape(declare_args.title)}…"
             )
         else:
@@ -216,16 +217,15 @@ def _run(
         if args is None:  # the bare form was opened by _open_declare_form
             return
         declaration = Declaration(
-            title=args.title, severity=args.severity, declared_by=command.get("user_id")
+            title=args.title,
+            severity=args.severity,
+            declared_by=command.get("user_id"),
+            private=args.private,
         )
         declare_and_open(services, declaration, respond)
         return
     if parsed.name == "list":
-        with services.db.begin() as session:
-            incidents = queries.open_incidents(session, limit=blocks.MAX_BLOCKS - 2)
-            total = queries.count_open(session)
-            rendered = blocks.render(blocks.list_blocks(incidents, total))
-        respond(text=f"Open incidents: {total}", blocks=rendered)
+        _list(services, str(command.get("user_id") or ""), respond)
         return
     status: dict[str, Any] | None = None
     with services.db.begin() as session:
@@ -247,6 +247,28 @@ def _run(
         return
     channel, actor = str(command.get("channel_id")), str(command.get("user_id"))
     IN_CHANNEL[parsed.name](services, InChannel(parsed.args, channel, actor, incident_id), respond)
+
+
+def _list(services: Services, user: str, respond: Reply) -> None:
+    """Open incidents, without the private ones whose channel ``user`` is not in: for them
+    those do not exist here (the broadcast said only that one does)."""
+    with services.db.begin() as session:
+        incidents = queries.open_incidents(session, limit=LIST_SCAN)
+        total = queries.count_open(session)
+        session.expunge_all()
+    private = {i.channel_id for i in incidents if i.private and i.channel_id}
+    members_of = {channel: notify.members(services.client, channel) for channel in private}
+    shown = [
+        i
+        for i in incidents
+        if not i.private or (i.channel_id is not None and user in members_of[i.channel_id])
+    ]
+    hidden = len(incidents) - len(shown)
+    rendered = blocks.render(blocks.list_blocks(shown[: blocks.MAX_BLOCKS - 2], total - hidden))
+    respond(text=f"Open incidents: {total - hidden}", blocks=rendered)
+
+
+LIST_SCAN = 500  # open incidents read for a list; more than that and only these are shown
 
 
 @dataclass(frozen=True)
@@ -295,4 +317,5 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "timeline": lambda s, c, r: timeline_flow.show(s, c.channel, parse_page(c.args), r),
     "postmortem": lambda s, c, r: postmortem_flow.publish(s, c.channel, c.actor, r),
     "drift": _drift,
+    "private": lambda s, c, r: privacy.make_private(s, c.channel, c.actor, r),
 }

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
 
 from bot.incidents.declare import Declaration, validate
 from bot.incidents.errors import InvalidInput
@@ -14,7 +15,7 @@ from bot.incidents.severity import Severity, parse_severity
 from bot.incidents.triage_record import NOTE_MAX
 from bot.slack import notify
 from bot.slack.background import reply_to
-from bot.slack.blocks import DECLARE_CALLBACK
+from bot.slack.blocks import DECLARE_CALLBACK, DECLARE_CATEGORY, PRIVATE_BLOCKS, declare_modal
 from bot.slack.declaring import declare_and_open
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def _value(state: dict[str, Any], block: str) -> str | None:
-    element = state.get(block, {}).get("value", {})
+    element: dict[str, Any] = next(iter(state.get(block, {}).values()), {})  # one input each
     if element.get("type") == "static_select":
         selected = element.get("selected_option") or {}
         return selected.get("value")
@@ -46,10 +47,20 @@ def declaration_from_view(view: dict[str, Any], user_id: str) -> Declaration:
                 service=_value(state, "service"),
                 failure_category=_value(state, "category"),
                 description=_value(state, "description"),
+                private=_ticked(state),
             )
         )
     except InvalidInput as problem:
         raise InvalidInput(f"{_field_of(str(problem))}: {problem}") from None
+
+
+def _ticked(state: dict[str, Any]) -> bool:
+    """Whether the Private box is ticked (under whichever block ID the form has now)."""
+    for block in PRIVATE_BLOCKS:
+        element: dict[str, Any] = next(iter(state.get(block, {}).values()), {})
+        if any(o.get("value") == "private" for o in element.get("selected_options") or []):
+            return True
+    return False
 
 
 def _field_of(message: str) -> str:
@@ -58,6 +69,22 @@ def _field_of(message: str) -> str:
         if field in lowered:
             return field
     return "title"
+
+
+def _propose_private(services: Services, body: dict[str, Any], action: dict[str, Any]) -> None:
+    """Redraw the declare form for the chosen category: Private ticked when it is one
+    usually run in private, unticked again when the choice moves away from those."""
+    view = body.get("view") or {}
+    category = (action.get("selected_option") or {}).get("value")
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    try:
+        services.client.views_update(
+            view_id=view.get("id"),
+            hash=view.get("hash"),
+            view=declare_modal(metadata, category).to_dict(),
+        )
+    except SlackApiError as exc:  # a newer edit won (hash_conflict), or the form closed
+        log.info("the declare form was not redrawn: %s", exc.response.get("error"))
 
 
 def register(app: App, services: Services) -> None:
@@ -74,6 +101,12 @@ def register(app: App, services: Services) -> None:
         services.background.submit(declare_and_open, services, declaration, reply)
 
     app.view(DECLARE_CALLBACK)(on_submit)
+
+    def on_category(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()  # the form is redrawn after: Slack keeps what was typed (same block IDs)
+        services.background.submit_urgent(_propose_private, services, body, action)
+
+    app.action(DECLARE_CATEGORY)(on_category)
 
     def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         note = (_value(view.get("state", {}).get("values", {}), "note") or "").strip()

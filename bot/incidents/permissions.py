@@ -1,0 +1,168 @@
+"""Who may do what to an incident: the one place that decides (README, *Who may do what*).
+
+- Anyone in the incident channel: notes, pins, triage answers, action items, drift
+  analyses, status updates, and taking a role nobody holds.
+- A role someone holds changes hands with that holder's or the Commander's consent.
+- The Incident Commander steers: resolve, severity, proposed severities, key times,
+  making the incident private, choosing where a private incident's updates go,
+  containment. Until someone holds Commander, the declarer is the Commander.
+- Members of the responders user group (``INCIDENTBOT_RESPONDERS``) may do all of it on
+  any incident, and, when the group is set, only they decide alert prompts.
+
+Pure: who belongs to the responders group is looked up by the caller (it is a Slack
+question) and passed in as ``Actor.responder``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.incidents.errors import InvalidInput
+from bot.incidents.roles import Role
+from bot.models import Incident
+
+_Namer = Callable[[str], str]
+
+
+class Act(StrEnum):
+    """What only the Commander (or a responder) may do; the value completes "Only ... can"."""
+
+    RESOLVE = "resolve {ref}"
+    SEVERITY = "change the severity of {ref}"
+    PROPOSED_SEVERITY = "accept or decline the severity triage proposes for {ref}"
+    KEY_TIMES = "correct the key times of {ref}"
+    MAKE_PRIVATE = "make {ref} private"
+    AUDIENCE = "choose where {ref}'s status updates go while it is private"
+    CONTAIN = "run containment actions on {ref}"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person asking, and whether they belong to the responders group.
+
+    ``responder`` is None when the group is set but Slack could not say (the refusal
+    then says so rather than pretending the person is not a member)."""
+
+    user: str
+    responder: bool | None = False
+
+
+class NotAllowed(InvalidInput):
+    """A refusal that names who can. ``str()`` is plain text; the Slack adapter renders
+    the people in it as mentions (``bot.slack.text.refusal``)."""
+
+    def __init__(
+        self,
+        doing: str,
+        *,
+        commander: str | None,
+        group: str | None,
+        unknown: bool = False,
+        also: str | None = None,
+    ) -> None:
+        self.doing = doing
+        self.commander = commander
+        self.group = group
+        self.unknown = unknown  # the group's membership could not be read
+        self.also = also  # another person who could (a role's holder)
+        super().__init__(self.render(lambda user: f"@{user}", lambda group: f"@{group}"))
+
+    def render(self, person: _Namer, team: _Namer) -> str:
+        who = []
+        if self.also:
+            who.append(f"{person(self.also)} (who holds it)")
+        if self.commander:
+            who.append(f"the Incident Commander, {person(self.commander)}")
+        else:
+            who.append("the Incident Commander")
+        if self.group:
+            who.append(f"a member of {team(self.group)}")
+        listed = who[0]
+        if len(who) > 1:  # "the Incident Commander, @bob, or a member of @ml-oncall"
+            comma = "," if len(who) > 2 or "," in who[-2] else ""
+            listed = ", ".join(who[:-1]) + f"{comma} or {who[-1]}"
+        if "," in who[-1]:  # close the apposition: "the Incident Commander, @bob, can"
+            listed += ","
+        text = f"Only {listed} can {self.doing}."
+        if not self.commander:
+            text += " Nobody holds Incident Commander yet: `/incident role commander @you`."
+        if self.unknown:
+            text += " (Slack did not say who is in that group just now; try again shortly.)"
+        return text
+
+
+def commander(incident: Incident) -> str | None:
+    """Who commands: the Commander role's holder, else the person who declared it."""
+    return incident.holder(Role.COMMANDER) or incident.declared_by
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules, with the responders group (``S…``) when one is set."""
+
+    responders: str | None = None
+
+    def steers(self, incident: Incident, actor: Actor) -> bool:
+        return actor.user == commander(incident) or bool(self.responders and actor.responder)
+
+    def check(self, act: Act, incident: Incident, actor: Actor) -> None:
+        """Raise NotAllowed unless ``actor`` may do ``act`` on ``incident``."""
+        if self.steers(incident, actor):
+            return
+        raise NotAllowed(
+            act.value.format(ref=incident.reference),
+            commander=commander(incident),
+            group=self.responders,
+            unknown=actor.responder is None,
+        )
+
+    def holder(self, incident: Incident, role: Role) -> str | None:
+        """Whose consent a role needs to change hands: its holder, and for an unheld
+        Commander role, the declarer (who commands until someone takes it)."""
+        if role is Role.COMMANDER:
+            return commander(incident)
+        return incident.holder(role)
+
+    def may_give(self, incident: Incident, role: Role, actor: Actor) -> bool:
+        """Whether ``actor`` may give ``role`` to someone without asking anyone."""
+        holder = self.holder(incident, role)
+        return holder is None or actor.user == holder or self.steers(incident, actor)
+
+    def check_consent(
+        self, incident: Incident, role: Role, holder: str | None, actor: Actor
+    ) -> None:
+        """Raise NotAllowed unless ``actor`` may answer a request for ``holder``'s role."""
+        if actor.user == holder or self.steers(incident, actor):
+            return
+        also = holder if holder != commander(incident) else None
+        raise NotAllowed(
+            f"hand over {role.info.title} on {incident.reference}",
+            commander=commander(incident),
+            group=self.responders,
+            unknown=actor.responder is None,
+            also=also,
+        )
+
+    def check_alert_decision(self, actor: Actor) -> None:
+        """When the responders group is set, only its members decide alert prompts."""
+        if not self.responders or actor.responder:
+            return
+        raise NotAllowedAlert(self.responders, unknown=actor.responder is None)
+
+
+class NotAllowedAlert(NotAllowed):
+    def __init__(self, group: str, *, unknown: bool) -> None:
+        self.doing = "declare or dismiss alerts"
+        self.commander = None
+        self.group = group
+        self.unknown = unknown
+        self.also = None
+        InvalidInput.__init__(self, self.render(lambda u: f"@{u}", lambda g: f"@{g}"))
+
+    def render(self, person: _Namer, team: _Namer) -> str:
+        text = f"Only members of {team(self.group or '')} can {self.doing}."
+        if self.unknown:
+            text += " (Slack did not say who is in that group just now; try again shortly.)"
+        return text

@@ -1,0 +1,96 @@
+"""The permission policy on its own: who steers, who hands over, what a refusal says."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.incidents.permissions import Act, Actor, NotAllowed, Policy
+from bot.incidents.roles import Role
+from bot.models import Incident, RoleAssignment
+from bot.slack.text import refusal
+
+ALICE, BOB, CARA, DAN = "U0ALICE01", "U0BOB0002", "U0CARA003", "U0DAN0004"
+
+
+def incident(declared_by: str | None = ALICE, **roles: str) -> Incident:
+    made = Incident(id=12, title="t", severity="sev2", status="investigating")
+    made.declared_by = declared_by
+    made.roles = [
+        RoleAssignment(role=role.replace("_", "-"), user_id=u) for role, u in roles.items()
+    ]
+    return made
+
+
+def test_the_declarer_steers_until_someone_holds_commander() -> None:
+    policy = Policy()
+    first = incident()
+    policy.check(Act.RESOLVE, first, Actor(ALICE))
+    with pytest.raises(NotAllowed) as refused:
+        policy.check(Act.RESOLVE, first, Actor(BOB))
+    assert str(refused.value) == f"Only the Incident Commander, @{ALICE}, can resolve INC-12."
+    handed = incident(commander=BOB)
+    policy.check(Act.SEVERITY, handed, Actor(BOB))
+    with pytest.raises(NotAllowed):
+        policy.check(Act.SEVERITY, handed, Actor(ALICE))  # no longer the declarer's call
+
+
+def test_a_refusal_names_who_can_as_mentions() -> None:
+    policy = Policy("S0ONCALL1")
+    with pytest.raises(NotAllowed) as refused:
+        policy.check(Act.KEY_TIMES, incident(commander=BOB), Actor(CARA, responder=False))
+    assert refusal(refused.value) == (
+        f"Only the Incident Commander, <@{BOB}>, or a member of <!subteam^S0ONCALL1> can "
+        "correct the key times of INC-12."
+    )
+    policy.check(Act.KEY_TIMES, incident(commander=BOB), Actor(CARA, responder=True))
+
+
+def test_nobody_commanding_says_how_to_take_command() -> None:
+    with pytest.raises(NotAllowed) as refused:
+        Policy().check(Act.MAKE_PRIVATE, incident(declared_by=None), Actor(BOB))
+    assert "Nobody holds Incident Commander yet: `/incident role commander @you`" in str(
+        refused.value
+    )
+
+
+def test_unknown_group_membership_is_said_not_guessed() -> None:
+    with pytest.raises(NotAllowed) as refused:
+        Policy("S0ONCALL1").check(Act.RESOLVE, incident(), Actor(BOB, responder=None))
+    assert "Slack did not say who is in that group" in str(refused.value)
+
+
+def test_who_may_give_a_role_without_asking() -> None:
+    policy = Policy("S0ONCALL1")
+    held = incident(commander=BOB, ml_lead=CARA)
+    assert policy.may_give(held, Role.DATA_LEAD, Actor(DAN))  # nobody holds it
+    assert policy.may_give(held, Role.ML_LEAD, Actor(CARA))  # its holder
+    assert policy.may_give(held, Role.ML_LEAD, Actor(BOB))  # the Commander
+    assert policy.may_give(held, Role.ML_LEAD, Actor(DAN, responder=True))
+    assert not policy.may_give(held, Role.ML_LEAD, Actor(DAN))
+    # Commander unheld: the declarer commands, so taking it needs their consent.
+    assert policy.holder(incident(), Role.COMMANDER) == ALICE
+    assert not policy.may_give(incident(), Role.COMMANDER, Actor(DAN))
+    assert policy.may_give(incident(declared_by=None), Role.COMMANDER, Actor(DAN))
+
+
+def test_consent_comes_from_the_holder_or_the_commander() -> None:
+    policy = Policy()
+    held = incident(commander=BOB, ml_lead=CARA)
+    policy.check_consent(held, Role.ML_LEAD, CARA, Actor(CARA))
+    policy.check_consent(held, Role.ML_LEAD, CARA, Actor(BOB))
+    with pytest.raises(NotAllowed) as refused:
+        policy.check_consent(held, Role.ML_LEAD, CARA, Actor(DAN))
+    assert str(refused.value) == (
+        f"Only @{CARA} (who holds it) or the Incident Commander, @{BOB}, can hand over ML Lead "
+        "on INC-12."
+    )
+
+
+def test_alert_prompts_are_for_responders_once_the_group_is_set() -> None:
+    Policy().check_alert_decision(Actor(BOB))
+    Policy("S0ONCALL1").check_alert_decision(Actor(CARA, responder=True))
+    with pytest.raises(NotAllowed) as refused:
+        Policy("S0ONCALL1").check_alert_decision(Actor(BOB))
+    assert refusal(refused.value) == (
+        "Only members of <!subteam^S0ONCALL1> can declare or dismiss alerts."
+    )
