@@ -60,6 +60,21 @@ def pick_for_role(
     return key
 
 
+def open_key_times(
+    slack: SlackStandIn, bot_url: str, channel: Any, reply: dict[str, Any], user: str
+) -> str:
+    """Click *Correct key times* on a ``/incident timeline`` reply; returns the reply key."""
+    _, key = slack.block_action(
+        bot_url,
+        user=user,
+        channel=channel.id,
+        message_ts="",
+        message=reply,
+        action={"action_id": "key_times_open"},
+    )
+    return key
+
+
 def mark_resolved(database_url: str, incident_id: int) -> None:
     """Resolve an incident straight in the database, for tests about what follows."""
     db = Database(database_url)

@@ -19,7 +19,7 @@ from bot.models import HandoverRequest, Reminder, TimelineEvent, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, counts, deliver
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
+from tests.e2e.helpers import open_key_times, pick_for_role, stored_incidents, timeline_kinds
 from tests.e2e.test_alert_prompts import ROUTE, prompts
 from tests.e2e.test_alert_prompts import click as click_prompt
 from tests.e2e.test_roles_and_triage import complete_triage, declare, holders, proposals
@@ -192,14 +192,7 @@ def test_a_role_someone_holds_changes_hands_with_their_or_the_commanders_consent
     handed = events_of(bot.database_url, incident.id, "role_handed_over")
     assert [(e.actor, e.data["user"], e.data["previous"]) for e in handed] == [(BOB, DAN, BOB)]
     # A second answer, from a client still showing the buttons, finds it decided.
-    _, key = slack.block_action(
-        bot.url,
-        user=ALICE,
-        channel=channel.id,
-        message_ts=stale["ts"],
-        message=stale,
-        action={"action_id": "handover_keep"},
-    )
+    key = click(slack, bot, channel, stale, ALICE, "handover_keep", shown=True)
     assert said_to(slack, key).startswith("That hand-over request was agreed by <@U0BOB0002>")
 
     # Commander is held by the declarer until someone takes it: asking needs her consent.
@@ -239,14 +232,7 @@ def test_a_request_nobody_answers_lapses(
         lambda: "Lapsed unanswered" in str(requests_in(channel)[0]["blocks"]), what="the lapse"
     )
     assert "handover_agree" not in str(requests_in(channel)[0]["blocks"])
-    _, key = slack.block_action(
-        bot.url,
-        user=BOB,
-        channel=channel.id,
-        message_ts=stale["ts"],
-        message=stale,
-        action={"action_id": "handover_agree"},
-    )
+    key = click(slack, bot, channel, stale, BOB, "handover_agree", shown=True)
     assert "lapsed after 10 minutes unanswered" in said_to(slack, key)
     assert holders(bot.database_url, incident.id)["comms-lead"] == BOB
 
@@ -257,21 +243,10 @@ def test_key_times_are_corrected_by_the_commander_or_a_responder(
     channel, _incident = declare(bot, slack, general)
     join(channel, BOB, CARA)
     reply = bot.command("timeline", user=BOB, channel=channel.id).wait_reply()
-
-    def open_key_times(user: str) -> str:
-        _, key = slack.block_action(
-            bot.url,
-            user=user,
-            channel=channel.id,
-            message_ts="",
-            message=reply,
-            action={"action_id": "key_times_open"},
-        )
-        return key
-
-    assert "correct the key times of INC-1" in said_to(slack, open_key_times(BOB))
+    refused = open_key_times(slack, bot.url, channel, reply, BOB)
+    assert "correct the key times of INC-1" in said_to(slack, refused)
     assert slack.views == {}
-    open_key_times(CARA)
+    open_key_times(slack, bot.url, channel, reply, CARA)
     slack.wait_for(lambda: list(slack.views), what="the form for a responder")
 
 
@@ -313,13 +288,23 @@ def requests_in(channel: Any) -> list[dict[str, Any]]:
 
 
 def click(
-    slack: SlackStandIn, bot: BotProcess, channel: Any, message: Any, who: str, what: str
+    slack: SlackStandIn,
+    bot: BotProcess,
+    channel: Any,
+    message: Any,
+    who: str,
+    what: str,
+    *,
+    shown: bool = False,
 ) -> str:
+    """Click a button on ``message``; ``shown``: on that copy of it, as a client that has
+    not redrawn it still shows it (its buttons may be gone from the channel's)."""
     _, key = slack.block_action(
         bot.url,
         user=who,
         channel=channel.id,
         message_ts=message["ts"],
+        message=message if shown else None,
         action={"action_id": what},
     )
     return key

@@ -10,6 +10,7 @@ from typing import Any
 from bot.models import TimelineEvent
 from tests.alerts.helpers import events
 from tests.conftest import ALICE, BOB, CARA
+from tests.e2e import helpers
 from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
 from tests.e2e.test_controls import declared, private_to, public, summary_of
 from tests.slack_standin import SlackStandIn
@@ -213,16 +214,7 @@ def test_only_the_commander_corrects_key_times(
     reply = _timeline_reply(bot, channel)
 
     def open_key_times(user: str) -> str:
-        """Click *Correct key times* on the timeline reply; returns the click's reply key."""
-        _, key = slack.block_action(
-            bot.url,
-            user=user,
-            channel=channel.id,
-            message_ts="",
-            message=reply,
-            action={"action_id": "key_times_open"},
-        )
-        return key
+        return helpers.open_key_times(slack, bot.url, channel, reply, user)
 
     # Alice declared: she commands until someone holds the role.
     open_key_times(ALICE)
