@@ -23,6 +23,7 @@ from tests.support import BotProcess
 TITLE = "Support chatbot repeats customer card numbers"
 SECRET_WORDS = ("chatbot", "card numbers")
 ONCALL = "S0ONCALL1"
+EVE = "U0EVE0005"
 
 
 @pytest.fixture
@@ -193,7 +194,8 @@ def test_a_public_incident_moves_into_a_private_channel(
     bot.command(f"declare sev2 {TITLE}", user=ALICE, channel=general).wait_reply()
     incident = stored_incidents(bot.database_url)[0]
     old = slack.channels[incident.channel_id]
-    old.members.update({CARA})  # Cara joined the public channel herself
+    slack.add_user(EVE, "eve")
+    old.members.update({CARA, EVE})  # they joined the public channel themselves
     bot.command(f"role ml-lead <@{BOB}|bob>", user=ALICE, channel=old.id)
     slack.wait_for(lambda: BOB in old.members, what="Bob invited")
     slack.wait_for(lambda: slack.channels[broadcast].messages, what="the announcement")
@@ -204,13 +206,15 @@ def test_a_public_incident_moves_into_a_private_channel(
     assert "can make INC-1 private." in refused
     assert not stored_incidents(bot.database_url)[0].private
 
-    moved = bot.command("private", user=ALICE, channel=old.id).wait_reply()["text"]
+    # Cara is a responder: she may, and comes along although she holds no role.
+    moved = bot.command("private", user=CARA, channel=old.id).wait_reply()["text"]
     now = stored_incidents(bot.database_url)[0]
     assert now.private and now.channel_id != old.id
     new = slack.channels[now.channel_id]
     assert moved == f"INC-1 moved to <#{new.id}>."
     assert new.is_private and "private-1" in new.name
-    assert new.members == {BOT_USER, ALICE, BOB}  # not Cara: she was only watching
+    slack.wait_for(lambda: CARA in new.members, what="the mover invited")
+    assert new.members == {BOT_USER, ALICE, BOB, CARA}  # not Eve: she was only watching
     slack.wait_for(lambda: old.is_archived, what="the old channel archived")
     notice = [m["text"] for m in old.messages if m["text"].startswith(":lock:")]
     assert notice and "made INC-1 private" in notice[0] and new.name not in notice[0]
@@ -222,9 +226,10 @@ def test_a_public_incident_moves_into_a_private_channel(
     )
     slack.wait_for(lambda: new.pins, what="the summary pinned in the new channel")
     assert TITLE in str(new.messages[0]["blocks"])
-    assert actors_of(bot.database_url, incident.id, "made_private") == [ALICE]
-    for_cara = bot.command("list", user=CARA, channel=general).wait_reply()
-    assert "INC-1" not in str(for_cara) and free_of_title(for_cara)
+    assert actors_of(bot.database_url, incident.id, "made_private") == [CARA]
+    slack.channels[general].members.add(EVE)
+    for_eve = bot.command("list", user=EVE, channel=general).wait_reply()
+    assert "INC-1" not in str(for_eve) and free_of_title(for_eve)
 
     # Work goes on in the new channel; the old one is no incident's any more.
     bot.command("note Filter deployed", user=BOB, channel=new.id)

@@ -74,6 +74,9 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
             f"private by <@{actor}>. Its timeline, roles and triage came along; invite anyone "
             "else the response needs.",
         )
+        # The set-up invites the declarer and the role holders; whoever moved it (a
+        # responder, say) comes along too.
+        effects.enqueue(session, incident.id, "invite", user=actor)
         announced = _announcement(session, incident)
         if announced is not None:
             effects.enqueue(session, incident.id, "private_notice", **announced)
