@@ -231,6 +231,12 @@ def test_private_channels_are_seen_only_by_their_members(
 
 def test_archiving_and_user_groups(slack: SlackStandIn, client: WebClient) -> None:
     made = client.conversations_create(name="inc-2")["channel"]["id"]
+    client.conversations_create(name="inc-3")
+    assert error_of(lambda: client.conversations_rename(channel=made, name="inc-3")) == (
+        "name_taken"
+    )
+    client.conversations_rename(channel=made, name="inc-2-moved")
+    assert slack.channels[made].name == "inc-2-moved"
     client.conversations_archive(channel=made)
     assert error_of(lambda: client.conversations_archive(channel=made)) == "already_archived"
     assert error_of(lambda: client.chat_postMessage(channel=made, text="x")) == "is_archived"

@@ -41,6 +41,7 @@ _ORDERED = {
     "runbook",
     "follow_up",
     "postmortem",
+    "rename",
     "archive",  # after the notice that says why
 }
 
@@ -145,6 +146,7 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
         "dead_notice": "report work Slack refused",
         "handover_card": "post or redraw a hand-over request",
         "archive": f"archive {channel}",
+        "rename": f"rename {channel}",
         "private_notice": "take the title out of the broadcast announcement",
     }
     return words.get(kind, kind)
@@ -214,6 +216,10 @@ def _handover_card(services: Services, incident_id: int, payload: dict[str, Any]
 
 def _archive(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.archive(services.client, payload["channel"])
+
+
+def _rename(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    services.client.conversations_rename(channel=payload["channel"], name=payload["name"])
 
 
 def _private_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
@@ -326,5 +332,6 @@ PERFORMERS: dict[str, Performer] = {
     "dead_notice": _dead_notice,
     "handover_card": _handover_card,
     "archive": _archive,
+    "rename": _rename,
     "private_notice": _private_notice,
 }

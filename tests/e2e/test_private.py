@@ -216,6 +216,7 @@ def test_a_public_incident_moves_into_a_private_channel(
     slack.wait_for(lambda: CARA in new.members, what="the mover invited")
     assert new.members == {BOT_USER, ALICE, BOB, CARA}  # not Eve: she was only watching
     slack.wait_for(lambda: old.is_archived, what="the old channel archived")
+    assert old.name == f"inc-{datetime.now(UTC):%Y%m%d}-moved-1"  # the title left its name
     notice = [m["text"] for m in old.messages if m["text"].startswith(":lock:")]
     assert notice and "made INC-1 private" in notice[0] and new.name not in notice[0]
     slack.wait_for(

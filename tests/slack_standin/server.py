@@ -430,6 +430,19 @@ class SlackStandIn(ActingAsSlack):
         channel.is_archived = True
         return {}
 
+    def _m_conversations_rename(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._visible(args.get("channel"))
+        if BOT_USER not in channel.members:
+            raise SlackError("not_in_channel")
+        if channel.is_archived:
+            raise SlackError("is_archived")
+        name = str(args.get("name", ""))
+        rules.check_channel_name(name)
+        if (other := self.channel_named(name)) is not None and other is not channel:
+            raise SlackError("name_taken")
+        channel.name = name
+        return {"channel": _channel_json(channel)}
+
     def _m_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         group = str(args.get("usergroup", ""))
         if group not in self.usergroups:

@@ -4,7 +4,8 @@ Slack cannot turn a public channel private, so the incident gets a new private
 channel (the set-up of a private declaration: no title in the name, the declarer
 and the role holders invited, the summary pinned, a triage card), its broadcast
 announcement loses the title, and the old channel is told where the work went (not
-which channel: that is private) and archived. Nothing moves the other way.
+which channel: that is private), renamed without the title, and archived.
+Nothing moves the other way.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
+from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
 from bot.models import Incident, TimelineEvent, utcnow
@@ -65,6 +67,10 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
             "in a private channel with the Incident Commander and the role holders; ask them "
             "if you need to be there. This channel is archived now.",
         )
+        # Its name carried the title: the archived channel keeps a name that does not.
+        day = incident.declared_at.date()
+        quiet = channel_name(services.settings.channel_prefix, day, f"moved-{incident.id}")
+        effects.enqueue(session, incident.id, "rename", channel=old, name=quiet)
         effects.enqueue(session, incident.id, "archive", channel=old)
         effects.enqueue(
             session,
