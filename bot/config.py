@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
+from bot.containment import Lever, LeverError
+from bot.containment import load as load_levers
 from bot.diagnosis.limits import Limits
 from bot.egress import ALLOW_SETTING, EgressRule
 
@@ -21,6 +23,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
 DEFAULT_STATUS_UPDATE_EVERY = "sev1=30m,sev2=2h,sev3=8h,sev4=0"
 DEFAULT_CHANNEL_PREFIX = "inc"
+DEFAULT_MLFLOW_ALIAS = "champion"
 CHANNEL_PREFIX_MAX = 20
 
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
@@ -51,6 +54,12 @@ class Settings:
     metrics_token: str | None = None
     # A Slack user group (S…) whose members may steer any incident and decide alert prompts.
     responders: str | None = None
+    # The MLflow tracking server whose Model Registry holds the models, and its production alias.
+    mlflow_url: str | None = None
+    mlflow_token: str | None = None
+    mlflow_alias: str = DEFAULT_MLFLOW_ALIAS
+    # The team's containment levers (INCIDENTBOT_CONTAINMENT_FILE).
+    levers: tuple[Lever, ...] = ()
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -227,6 +236,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             "Set INCIDENTBOT_RESPONDERS to the user group to invite (S0123ABCD)."
         )
 
+    mlflow_url = get("INCIDENTBOT_MLFLOW_URL")
+    if mlflow_url and not mlflow_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"INCIDENTBOT_MLFLOW_URL {mlflow_url!r} is not an http(s) URL; give the tracking "
+            "server's address, e.g. https://mlflow.internal:5000."
+        )
+    alias = get("INCIDENTBOT_MLFLOW_ALIAS") or DEFAULT_MLFLOW_ALIAS
+    if not re.match(r"^[A-Za-z0-9_-]{1,255}$", alias):
+        raise ConfigError(
+            f"INCIDENTBOT_MLFLOW_ALIAS {alias!r} is not a registry alias (letters, digits, "
+            "'_' and '-'), e.g. champion."
+        )
+    levers: tuple[Lever, ...] = ()
+    if containment := get("INCIDENTBOT_CONTAINMENT_FILE"):
+        try:
+            levers = load_levers(Path(containment), env)
+        except LeverError as problem:
+            raise ConfigError(f"INCIDENTBOT_CONTAINMENT_FILE {containment} {problem}.") from None
+
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -246,4 +274,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         drift_queue=_whole("INCIDENTBOT_DRIFT_QUEUE", get("INCIDENTBOT_DRIFT_QUEUE"), 5),
         metrics_token=get("INCIDENTBOT_METRICS_TOKEN"),
         responders=responders,
+        mlflow_url=mlflow_url.rstrip("/") if mlflow_url else None,
+        mlflow_token=get("INCIDENTBOT_MLFLOW_TOKEN"),
+        mlflow_alias=alias,
+        levers=levers,
     )

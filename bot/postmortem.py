@@ -71,6 +71,8 @@ class _Reading:
         self.items: list[TimelineEvent] = []
         self.done_items: set[int] = set()
         self.resolution: str | None = None
+        self.model_cards: list[dict[str, Any]] = []
+        self.containment: list[dict[str, Any]] = []
         self._by_kind: dict[str, Callable[[TimelineEvent, dict[str, Any]], None]] = {
             "triage_answered": self._triage,
             "triage_note": self._triage,
@@ -88,6 +90,11 @@ class _Reading:
             "action_item": lambda e, d: self.items.append(e),
             "action_item_done": lambda e, d: self.done_items.add(int(d.get("item_id", 0))),
             "resolved": self._resolved,
+            "model_card": lambda e, d: self.model_cards.append(dict(d)),
+            "model_rolled_back": self._contained,
+            "model_rollback_undone": self._contained,
+            "containment_run": self._contained,
+            "containment_undone": self._contained,
         }
 
     def read(self, event: TimelineEvent) -> None:
@@ -143,6 +150,44 @@ class _Reading:
                 "text": str(data.get("message") or event.text),
             }
         )
+
+    def _contained(self, event: TimelineEvent, data: dict[str, Any]) -> None:
+        ok = bool(data.get("ok", True))  # a rollback is recorded only once it held
+        self.containment.append(
+            {
+                "at": event.occurred_at,
+                "by": self.person(event.actor),
+                "text": event.text,
+                "ok": ok,
+                "reason": data.get("reason") or None,
+                "answer": data.get("excerpt") or None,
+                "kind": event.kind,
+                "data": dict(data),
+            }
+        )
+
+    def lineage(self) -> dict[str, Any] | None:
+        """Which version served at the first signal, and which was last good."""
+        if not self.model_cards:
+            return None
+        card = self.model_cards[0]
+        versions = card.get("versions") or []
+        serving = card.get("serving")
+        created = next((v.get("created") for v in versions if v.get("version") == serving), None)
+        rolled = next(
+            (c["data"] for c in self.containment if c["kind"] == "model_rolled_back"), None
+        )
+        older = [v["version"] for v in versions if serving and v.get("version", 0) < serving]
+        last_good = rolled.get("version") if rolled else (max(older) if older else None)
+        return {
+            "model": card.get("model"),
+            "alias": card.get("alias"),
+            "serving": serving,
+            "serving_since": datetime.fromisoformat(created) if created else None,
+            "last_good": last_good,
+            "rolled_back": bool(rolled),
+            "finding": card.get("finding"),
+        }
 
     def _resolved(self, event: TimelineEvent, data: dict[str, Any]) -> None:
         self.resolution = data.get("summary") or self.resolution
@@ -200,6 +245,9 @@ def build(
         "alerts": reading.alerts,
         "model_versions": _versions(reading.alerts),
         "drift": reading.drift,
+        "lineage": reading.lineage(),
+        "containment": reading.containment,
+        "time_to_contain": _time_to_contain(reading.containment, times),
         "roles": [
             {"role": role.info.title, "holder": person(incident.holder(role))} for role in Role
         ],
@@ -217,6 +265,15 @@ def build(
     }
     context["went_well"], context["went_badly"] = observations(context, times)
     return context
+
+
+def _time_to_contain(
+    done: Sequence[Mapping[str, Any]], times: key_times.KeyTimes
+) -> timedelta | None:
+    """From the first signal to the first containment move that worked."""
+    worked = [c["at"] for c in done if c["ok"] and not str(c["kind"]).endswith("undone")]
+    start = times.at(key_times.KeyTime.DETECTED)
+    return min(worked) - start if worked and start else None
 
 
 def _facts(incident: Incident, person: Callable[[str | None], str | None]) -> dict[str, Any]:

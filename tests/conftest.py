@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -81,3 +82,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     outcome = yield
     report = outcome.get_result()
     setattr(item, "rep_" + report.when, report)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server() -> Iterator[Any]:
+    """A real MLflow tracking server (``mlflow`` from the test extra), shared by the session."""
+    import shutil
+
+    from tests.mlflow_server import MlflowServer
+    from tests.support import missing_server
+
+    if shutil.which("mlflow") is None:
+        missing_server("mlflow", "pip install -e '.[test]' brings it")
+    server = MlflowServer()
+    yield server
+    server.stop()

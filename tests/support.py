@@ -30,11 +30,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def missing_server(what: str) -> None:
+def missing_server(what: str, how: str = f"set {POSTGRES_ENV} to run against PostgreSQL") -> None:
     """Skip locally; in CI a missing server is a failure, never a skip."""
     if IN_CI:
         pytest.fail(f"{what} is required in CI but is not available")
-    pytest.skip(f"{what} not available (set {POSTGRES_ENV} to run against PostgreSQL)")
+    pytest.skip(f"{what} not available ({how})")
 
 
 @contextmanager

@@ -43,6 +43,8 @@ class KeyTime(StrEnum):
 CORRECTABLE = (KeyTime.DETECTED, KeyTime.ACKNOWLEDGED, KeyTime.MITIGATED, KeyTime.RESOLVED)
 # Events that show a person working on the incident (an acknowledgement).
 _PEOPLE_AT_WORK = {
+    "model_rolled_back",
+    "containment_run",
     "role_assigned",
     "role_handed_over",
     "severity_changed",
@@ -118,6 +120,12 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
         elif kind == "triage_answered" and mitigated is None:
             if event.data.get("question") == "trend" and event.data.get("answer") == "better":
                 mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, "triage: getting better")
+        elif kind == "model_rolled_back" and mitigated is None:
+            said = f"rolled back {event.data.get('model')} to v{event.data.get('version')}"
+            mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, said)
+        elif kind == "containment_run" and mitigated is None and event.data.get("ok"):
+            said = f"contained: {event.data.get('title')}"
+            mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, said)
         elif kind == "resolved":
             resolved = Moment(KeyTime.RESOLVED, event.occurred_at, "resolved")
         elif kind == "key_time_corrected":

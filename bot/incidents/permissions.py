@@ -61,12 +61,14 @@ class NotAllowed(InvalidInput):
         group: str | None,
         unknown: bool = False,
         also: str | None = None,
+        roles: tuple[tuple[str, str | None], ...] = (),
     ) -> None:
         self.doing = doing
         self.commander = commander
         self.group = group
         self.unknown = unknown  # the group's membership could not be read
         self.also = also  # another person who could (a role's holder)
+        self.roles = roles  # other roles that may, with their holders: ("ML Lead", "U…")
         super().__init__(self.render(lambda user: f"@{user}", lambda group: f"@{group}"))
 
     def render(self, person: _Namer, team: _Namer) -> str:
@@ -77,6 +79,8 @@ class NotAllowed(InvalidInput):
             who.append(f"the Incident Commander, {person(self.commander)}")
         else:
             who.append("the Incident Commander")
+        for title, holder in self.roles:
+            who.append(f"the {title}, {person(holder)}" if holder else f"the {title}")
         if self.group:
             who.append(f"a member of {team(self.group)}")
         listed = who[0]
@@ -145,6 +149,23 @@ class Policy:
             also=also,
         )
 
+    def check_roles(
+        self, doing: str, incident: Incident, actor: Actor, roles: tuple[Role, ...]
+    ) -> None:
+        """Raise NotAllowed unless ``actor`` steers or holds one of ``roles`` (a rollback is
+        the ML Lead's too; a lever names the roles that may pull it)."""
+        if self.steers(incident, actor) or any(incident.holder(r) == actor.user for r in roles):
+            return
+        raise NotAllowed(
+            doing,
+            commander=commander(incident),
+            group=self.responders,
+            unknown=actor.responder is None,
+            roles=tuple(
+                (r.info.title, incident.holder(r)) for r in roles if r is not Role.COMMANDER
+            ),
+        )
+
     def check_alert_decision(self, actor: Actor) -> None:
         """When the responders group is set, only its members decide alert prompts."""
         if not self.responders or actor.responder:
@@ -159,6 +180,7 @@ class NotAllowedAlert(NotAllowed):
         self.group = group
         self.unknown = unknown
         self.also = None
+        self.roles = ()
         InvalidInput.__init__(self, self.render(lambda u: f"@{u}", lambda g: f"@{g}"))
 
     def render(self, person: _Namer, team: _Namer) -> str:

@@ -47,6 +47,11 @@ LABELS = {
     "handover_requested": "Hand-over asked",
     "handover_declined": "Hand-over declined",
     "made_private": "Made private",
+    "model_card": "Model registry",
+    "model_rolled_back": "Rollback",
+    "model_rollback_undone": "Rollback undone",
+    "containment_run": "Containment",
+    "containment_undone": "Containment undone",
 }
 
 

@@ -30,6 +30,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.containment import Lever
 from bot.incidents.categories import FAILURE_CATEGORIES, USUALLY_PRIVATE, category_label
 from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
 from bot.incidents.roles import Role
@@ -57,6 +58,7 @@ DECLARE_CATEGORY = "declare_category"  # the form's category select, which may p
 PRIVATE_BLOCKS = ("private", "private_proposed")
 ROLE_SELECT_PREFIX = "role_select:"
 SEVERITY_SELECT = "severity_select"
+CONTAIN_SELECT = "contain_select"
 
 
 def md(text: str, limit: int = SECTION_TEXT_MAX) -> MarkdownTextObject:
@@ -125,6 +127,7 @@ def summary_blocks(
     incident: Incident,
     cadence: Cadence | None = None,
     open_actions: Sequence[TimelineEvent] = (),
+    levers: Sequence[Lever] = (),
 ) -> list[Block]:
     """The pinned incident summary: what, how bad, who, and the controls for what comes next.
 
@@ -191,7 +194,9 @@ def summary_blocks(
         SectionBlock(text=md("*Roles*"), fields=role_fields(incident)),
     ]
     if incident.is_open:
-        blocks.append(ActionsBlock(block_id="incident_controls", elements=_controls(incident)))
+        blocks.append(
+            ActionsBlock(block_id="incident_controls", elements=_controls(incident, levers))
+        )
     blocks.append(
         ContextBlock(elements=[md("`/incident help` lists what you can do in this channel.")])
     )
@@ -222,7 +227,7 @@ def _actions_text(items: Sequence[TimelineEvent]) -> str:
     return "\n".join(lines)
 
 
-def _controls(incident: Incident) -> list[Any]:
+def _controls(incident: Incident, levers: Sequence[Lever] = ()) -> list[Any]:
     elements: list[Any] = []
     for role in Role:
         holder = incident.holder(role)
@@ -241,6 +246,16 @@ def _controls(incident: Incident) -> list[Any]:
             initial_option=current,
         )
     )
+    if levers:  # the team's containment levers, each confirmed in a form
+        elements.append(
+            StaticSelectElement(
+                action_id=CONTAIN_SELECT,
+                placeholder="Contain…",
+                options=[
+                    Option(value=lever.name, text=truncate(lever.title, 75)) for lever in levers
+                ][:100],
+            )
+        )
     return elements
 
 

@@ -28,6 +28,9 @@ IN_INCIDENT_CHANNEL = (
     "postmortem",
     "status",
     "private",
+    "model",
+    "rollback",
+    "contain",
 )
 SUBCOMMANDS = ANYWHERE + IN_INCIDENT_CHANNEL
 
@@ -244,6 +247,46 @@ def parse_page(args: str) -> int:
     )
 
 
+def parse_model_args(args: str) -> str:
+    name = plain_from_slack(args).strip()
+    if not name or " " in name or len(name) > 200:
+        raise InvalidInput(
+            "Name the model as the registry does, one word: `/incident model fraud-scorer`."
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class RollbackArgs:
+    model: str | None
+    version: int | None
+
+
+ROLLBACK_USAGE = (
+    "Usage: `/incident rollback [model] [version]`, e.g. `/incident rollback`, "
+    "`/incident rollback fraud-scorer` or `/incident rollback fraud-scorer 6`."
+)
+_VERSION = re.compile(r"^v?(\d{1,9})$", re.IGNORECASE)
+
+
+def parse_rollback_args(args: str) -> RollbackArgs:
+    words = plain_from_slack(args).split()
+    version = None
+    if words and (match := _VERSION.match(words[-1])):
+        version = int(match.group(1))
+        words.pop()
+    if len(words) > 1:
+        raise InvalidInput(ROLLBACK_USAGE)
+    return RollbackArgs(words[0] if words else None, version)
+
+
+def parse_contain_args(args: str) -> str | None:
+    words = plain_from_slack(args).split()
+    if len(words) > 1:
+        raise InvalidInput("Usage: `/incident contain [lever]`; `/incident contain` lists them.")
+    return words[0].lower() if words else None
+
+
 def check_arguments(command: Command) -> None:
     """Refuse malformed arguments before the acknowledgement (no database, no Slack)."""
     if command.name == "role":
@@ -258,3 +301,9 @@ def check_arguments(command: Command) -> None:
         parse_page(command.args)
     elif command.name == "drift":
         parse_drift_args(command.args)
+    elif command.name == "model":
+        parse_model_args(command.args)
+    elif command.name == "rollback":
+        parse_rollback_args(command.args)
+    elif command.name == "contain":
+        parse_contain_args(command.args)

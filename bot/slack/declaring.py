@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.incidents.declare import Declaration, declare
 from bot.outbox import commands
+from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.provision import ProvisioningFailed
 from bot.slack.services import Services
@@ -33,4 +34,5 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply)
             f"{channel_link(opened.channel_id, opened.channel_name)}"
         )
     )
+    effects.drain(services, incident_id)  # what the set-up owes, the model's card among it
     return incident_id

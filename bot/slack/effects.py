@@ -147,6 +147,7 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
         "handover_card": "post or redraw a hand-over request",
         "archive": f"archive {channel}",
         "rename": f"rename {channel}",
+        "model_card": "post the model's registry card",
         "private_notice": "take the title out of the broadcast announcement",
     }
     return words.get(kind, kind)
@@ -220,6 +221,12 @@ def _archive(services: Services, incident_id: int, payload: dict[str, Any]) -> N
 
 def _rename(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     services.client.conversations_rename(channel=payload["channel"], name=payload["name"])
+
+
+def _model_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import contain
+
+    contain.post_card(services, incident_id, payload)
 
 
 def _private_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
@@ -333,5 +340,6 @@ PERFORMERS: dict[str, Performer] = {
     "handover_card": _handover_card,
     "archive": _archive,
     "rename": _rename,
+    "model_card": _model_card,
     "private_notice": _private_notice,
 }

@@ -52,7 +52,9 @@ def refresh_summary(services: Services, incident_id: int) -> None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
         summary = blocks.render(
-            blocks.summary_blocks(incident, services.settings.status_update_every, actions)
+            blocks.summary_blocks(
+                incident, services.settings.status_update_every, actions, services.settings.levers
+            )
         )
         try:
             client.chat_update(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,7 @@ from bot.db import Database
 from bot.incidents import provisioning
 from bot.incidents.channel_names import channel_name
 from bot.incidents.roles import Role
-from bot.models import Incident
+from bot.models import Incident, SlackEffect
 from bot.outbox.failures import sort
 from bot.outbox.leases import Renewer
 from bot.slack import blocks, notify
@@ -91,7 +92,9 @@ class Provisioner:
                 channel=channel_id,
                 text=blocks.summary_text(incident),
                 blocks=blocks.render(
-                    blocks.summary_blocks(incident, self.settings.status_update_every)
+                    blocks.summary_blocks(
+                        incident, self.settings.status_update_every, levers=self.settings.levers
+                    )
                 ),
                 unfurl_links=False,
             )
@@ -119,10 +122,26 @@ class Provisioner:
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             provisioning.mark_provisioned(session, incident)
+            self._owe_model_card(session, incident)
             # Stakeholders expect updates from the declaration on: the first nudge is due
             # one cadence after it.
             reminders.schedule_status(session, incident, self.settings.status_update_every)
         return incident
+
+    def _owe_model_card(self, session: Session, incident: Incident) -> None:
+        """When the incident names a model and a registry is set up, its card is owed once."""
+        model = incident.registered_model or incident.service
+        if not (self.settings.mlflow_url and model):
+            return
+        owed = session.scalar(
+            select(SlackEffect.id)
+            .where(SlackEffect.incident_id == incident.id, SlackEffect.kind == "model_card")
+            .limit(1)
+        )
+        if owed is None:
+            from bot.slack import effects
+
+            effects.enqueue(session, incident.id, "model_card", model=model)
 
     def _invited(self, incident: Incident) -> list[str]:
         """Who the channel starts with: the declarer and the role holders (after a move to

@@ -10,6 +10,7 @@ from bot.alerts.intake import AlertIntake
 from bot.config import Settings
 from bot.db import Database
 from bot.incidents.permissions import Actor, Policy
+from bot.registry import Registry
 from bot.slack.background import Background
 from bot.slack.provision import Provisioner
 from bot.slack.responders import Responders
@@ -28,6 +29,18 @@ class Services:
     @property
     def policy(self) -> Policy:
         return Policy(self.settings.responders)
+
+    @property
+    def registry(self) -> Registry | None:
+        """The MLflow registry client, when INCIDENTBOT_MLFLOW_URL is set (made on first use)."""
+        if not self.settings.mlflow_url:
+            return None
+        made = self.__dict__.get("_registry")
+        if made is None:
+            made = self.__dict__["_registry"] = Registry(
+                self.settings.mlflow_url, self.settings.mlflow_token, self.settings.mlflow_alias
+            )
+        return made
 
     def actor(self, user: str) -> Actor:
         """``user`` as the permission policy sees them (asks Slack about the responders

@@ -117,7 +117,9 @@ def outcome_text(proposal: Proposal) -> str:
     )
 
 
-def proposal_blocks(incident: Incident, proposal: Proposal) -> list[Block]:
+def proposal_blocks(
+    incident: Incident, proposal: Proposal, containment: str | None = None
+) -> list[Block]:
     current = Severity(incident.severity)
     if proposal.severity == current:
         text = f"{outcome_text(proposal)}\nThat matches the current severity."
@@ -140,7 +142,10 @@ def proposal_blocks(incident: Incident, proposal: Proposal) -> list[Block]:
             ),
             ButtonElement(text=f"Keep {current.label}", action_id=DECLINE, value=str(incident.id)),
         ]
-    return [SectionBlock(text=md(text)), ActionsBlock(block_id="proposal", elements=buttons)]
+    shown: list[Block] = [SectionBlock(text=md(text))]
+    if containment:
+        shown.append(SectionBlock(text=md(containment)))
+    return [*shown, ActionsBlock(block_id="proposal", elements=buttons)]
 
 
 def runbook_blocks(incident: Incident, checklist: Checklist, done: set[int]) -> list[Block]:

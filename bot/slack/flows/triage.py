@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import containment
 from bot.db import Database
 from bot.incidents import runbook_record, triage_record
 from bot.incidents.errors import InvalidInput
@@ -20,7 +21,7 @@ from bot.incidents.permissions import Act
 from bot.incidents.triage import Runbook
 from bot.models import Incident, utcnow
 from bot.runbooks import load
-from bot.slack import effects, notify, triage_blocks
+from bot.slack import containment_blocks, effects, notify, triage_blocks
 from bot.slack.background import Reply
 from bot.slack.blocks import render
 from bot.slack.flows import severity as severity_flow
@@ -147,7 +148,12 @@ def follow_up(services: Services, incident_id: int) -> None:
         if result.proposal is None or not triage_record.is_new(session, incident, result.proposal):
             return
         channel = incident.channel_id
-        blocks = render(triage_blocks.proposal_blocks(incident, result.proposal))
+        answers = triage_record.answers_of(triage_record.current(session, incident.id))
+        found = containment.findings(answers, result.proposal.severity.value)
+        hint = containment_blocks.hint_text(
+            found, services.settings.levers, services.settings.mlflow_url is not None
+        )
+        blocks = render(triage_blocks.proposal_blocks(incident, result.proposal, hint))
         text = f"Triage proposes {result.proposal.severity.label} for {incident.reference}"
     services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     with services.db.begin() as session:

@@ -16,10 +16,12 @@ from slack_sdk.errors import SlackApiError
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity, parse_severity
 from bot.incidents.triage import BY_KEY, Runbook
+from bot.slack import containment_blocks as cb
 from bot.slack import handover_blocks
 from bot.slack import triage_blocks as tb
 from bot.slack.background import Reply, reply_to
-from bot.slack.blocks import ROLE_SELECT_PREFIX, SEVERITY_SELECT
+from bot.slack.blocks import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
+from bot.slack.flows import contain
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import triage as triage_flow
@@ -48,6 +50,16 @@ def register(app: App, services: Services) -> None:
     app.action(re.compile(f"^{tb.RUNBOOK_PREFIX}"))(later(_tick))
     app.action(handover_blocks.AGREE)(later(_handover))
     app.action(handover_blocks.KEEP)(later(_handover))
+    app.action(cb.MODEL_CHANGED)(later(_model_changed))
+    app.action(cb.ROLLBACK_UNDO)(later(_undo_rollback))
+    app.action(cb.LEVER_UNDO)(later(_undo_lever))
+
+    def form_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()  # a confirmation form must open within 3 s of the click: the urgent pool
+        services.background.submit_urgent(_open_containment_form, services, body, action)
+
+    app.action(cb.ROLLBACK_OPEN)(form_button)
+    app.action(CONTAIN_SELECT)(form_button)
 
     def note_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()  # the modal must open within 3 s of the click: the urgent pool
@@ -88,6 +100,49 @@ def _handover(
         return
     agree = action["action_id"] == handover_blocks.AGREE
     roles_flow.answer_request(services, _channel(body), request_id, agree, _actor(body), reply)
+
+
+def _model_changed(
+    services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
+) -> None:
+    contain.confirm_change(
+        services, _channel(body), str(action.get("value", "")), _actor(body), reply
+    )
+
+
+def _undo_rollback(
+    services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
+) -> None:
+    contain.undo_rollback(
+        services, _channel(body), str(action.get("value", "")), _actor(body), reply
+    )
+
+
+def _undo_lever(
+    services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
+) -> None:
+    contain.pull(
+        services,
+        _channel(body),
+        str(action.get("value", "")),
+        "undo",
+        _actor(body),
+        reply,
+        undo=True,
+    )
+
+
+def _open_containment_form(
+    services: Services, body: dict[str, Any], action: dict[str, Any]
+) -> None:
+    reply = reply_to(body.get("response_url"))
+    trigger = str(body.get("trigger_id", ""))
+    if action["action_id"] == cb.ROLLBACK_OPEN:
+        model = str(action.get("value", "")) or None
+        contain.open_rollback(services, trigger, _channel(body), _actor(body), model, None, reply)
+    else:
+        lever = str((action.get("selected_option") or {}).get("value", ""))
+        contain.open_lever(services, trigger, _channel(body), lever, _actor(body), reply)
 
 
 def _pick_severity(

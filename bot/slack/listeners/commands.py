@@ -21,22 +21,25 @@ from bot.incidents.status_update import UpdateKind
 from bot.models import ReceivedCommand, utcnow
 from bot.outbox import commands
 from bot.outbox.leases import Renewer, lease_renewal
-from bot.slack import blocks, effects, notify
+from bot.slack import blocks, containment_blocks, effects, notify
 from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import (
     Command,
     check_arguments,
     parse,
     parse_action_args,
+    parse_contain_args,
     parse_declare,
     parse_drift_args,
+    parse_model_args,
     parse_page,
     parse_role_args,
+    parse_rollback_args,
     parse_severity_args,
 )
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import contain, privacy, resolution, updates
 from bot.slack.flows import postmortem as postmortem_flow
-from bot.slack.flows import privacy, resolution, updates
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
@@ -80,6 +83,12 @@ def register(app: App, services: Services) -> None:
         if parsed.name == "update" and not parsed.args.strip():
             ack()
             services.background.submit_urgent(_open_update_form, services, command)
+            return
+        if parsed.name == "rollback" or (
+            parsed.name == "contain" and parse_contain_args(parsed.args)
+        ):
+            ack()  # a confirmation form: it must open within 3 s of the command
+            services.background.submit_urgent(_open_containment_form, services, parsed, command)
             return
         if not services.background.has_room():
             ack(text=BUSY)
@@ -195,6 +204,19 @@ def _open_update_form(services: Services, command: dict[str, Any]) -> None:
         )
 
 
+def _open_containment_form(services: Services, parsed: Command, command: dict[str, Any]) -> None:
+    respond = reply_to(command.get("response_url"))
+    channel, user = str(command.get("channel_id", "")), str(command.get("user_id", ""))
+    if parsed.name == "rollback":
+        args = parse_rollback_args(parsed.args)
+        contain.open_rollback(
+            services, command["trigger_id"], channel, user, args.model, args.version, respond
+        )
+    else:
+        lever = parse_contain_args(parsed.args) or ""
+        contain.open_lever(services, command["trigger_id"], channel, lever, user, respond)
+
+
 def _open_declare_form(services: Services, command: dict[str, Any]) -> None:
     metadata = {"response_url": command.get("response_url", "")}
     try:
@@ -236,7 +258,12 @@ def _run(
             status = {
                 "text": blocks.summary_text(incident),
                 "blocks": blocks.render(
-                    blocks.summary_blocks(incident, services.settings.status_update_every, actions)
+                    blocks.summary_blocks(
+                        incident,
+                        services.settings.status_update_every,
+                        actions,
+                        services.settings.levers,
+                    )
                 ),
             }
     if incident_id is None:
@@ -318,4 +345,6 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "postmortem": lambda s, c, r: postmortem_flow.publish(s, c.channel, c.actor, r),
     "drift": _drift,
     "private": lambda s, c, r: privacy.make_private(s, c.channel, c.actor, r),
+    "model": lambda s, c, r: contain.name_model(s, c.channel, parse_model_args(c.args), c.actor, r),
+    "contain": lambda s, c, r: r(text=containment_blocks.levers_text(s.settings.levers)),
 }

@@ -13,10 +13,12 @@ from bot.incidents.declare import Declaration, validate
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity, parse_severity
 from bot.incidents.triage_record import NOTE_MAX
+from bot.slack import containment_blocks as cb
 from bot.slack import notify
 from bot.slack.background import reply_to
 from bot.slack.blocks import DECLARE_CALLBACK, DECLARE_CATEGORY, PRIVATE_BLOCKS, declare_modal
 from bot.slack.declaring import declare_and_open
+from bot.slack.flows import contain
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
 from bot.slack.triage_blocks import NOTE_CALLBACK
@@ -107,6 +109,45 @@ def register(app: App, services: Services) -> None:
         services.background.submit_urgent(_propose_private, services, body, action)
 
     app.action(DECLARE_CATEGORY)(on_category)
+
+    def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
+        if not reason:
+            ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
+            return
+        ack()
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+        services.background.submit(
+            contain.rollback,
+            services,
+            channel,
+            str(metadata.get("model", "")),
+            int(metadata.get("from", 0)),
+            int(metadata.get("to", 0)),
+            reason,
+            user,
+            notify.teller(services.client, channel, user),
+        )
+
+    app.view(cb.ROLLBACK_CALLBACK)(on_rollback)
+
+    def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+        services.background.submit(
+            contain.pull,
+            services,
+            channel,
+            str(metadata.get("lever", "")),
+            reason,
+            user,
+            notify.teller(services.client, channel, user),
+        )
+
+    app.view(cb.LEVER_CALLBACK)(on_lever)
 
     def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         note = (_value(view.get("state", {}).get("values", {}), "note") or "").strip()
