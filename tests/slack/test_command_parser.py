@@ -106,3 +106,26 @@ def test_declare_private_wherever_the_flag_stands() -> None:
     public = parse_declare("sev2 Churn model drifted")
     assert public is not None and not public.private
     assert parse("private").name == "private"
+
+
+def test_model_rollback_and_contain_arguments() -> None:
+    from bot.slack.command_parser import (
+        RollbackArgs,
+        parse_contain_args,
+        parse_model_args,
+        parse_rollback_args,
+    )
+
+    assert parse_model_args("fraud-scorer") == "fraud-scorer"
+    assert parse_rollback_args("") == RollbackArgs(None, None)
+    assert parse_rollback_args("fraud-scorer v6") == RollbackArgs("fraud-scorer", 6)
+    assert parse_rollback_args("7") == RollbackArgs(None, 7)
+    assert parse_contain_args("Rules-Fallback") == "rules-fallback"
+    assert parse_contain_args("") is None
+    for bad, says in (
+        (lambda: parse_model_args(""), "Name the model"),
+        (lambda: parse_rollback_args("a b 3"), "Usage: `/incident rollback"),
+        (lambda: parse_contain_args("a b"), "Usage: `/incident contain"),
+    ):
+        with pytest.raises(InvalidInput, match=says):
+            bad()
