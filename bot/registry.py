@@ -90,18 +90,7 @@ class Registry:
     # -- reading -------------------------------------------------------------------
     def history(self, model: str, shown: int = SHOWN_VERSIONS) -> History:
         """The model's newest versions, the serving one, and their runs' metrics."""
-        try:
-            self._call("GET", "registered-models/get", params={"name": model})
-        except NotFound:
-            raise NotFound(f"the model registry has no model called {model}") from None
-        found = (
-            self._call(
-                "GET",
-                "model-versions/search",
-                params={"filter": f"name='{_quoted(model)}'", "max_results": 1000},
-            ).get("model_versions")
-            or []
-        )
+        found = self._versions(model)
         serving = self.serving(model)
         versions = sorted(found, key=lambda v: int(v.get("version", 0)), reverse=True)
         if serving is not None:  # the serving version and those before it, first
@@ -125,27 +114,21 @@ class Registry:
         return int((answer.get("model_version") or {}).get("version", 0)) or None
 
     def versions(self, model: str) -> list[int]:
-        """Every version number of the model, newest first (one call)."""
+        """Every version number of the model, newest first."""
+        return sorted((int(v["version"]) for v in self._versions(model)), reverse=True)
+
+    def _versions(self, model: str) -> list[dict[str, Any]]:
+        """The model's versions as MLflow lists them; NotFound for a model it does not know."""
         try:
             self._call("GET", "registered-models/get", params={"name": model})
         except NotFound:
             raise NotFound(f"the model registry has no model called {model}") from None
-        found = (
-            self._call(
-                "GET",
-                "model-versions/search",
-                params={"filter": f"name='{_quoted(model)}'", "max_results": 1000},
-            ).get("model_versions")
-            or []
+        found = self._call(
+            "GET",
+            "model-versions/search",
+            params={"filter": f"name='{_quoted(model)}'", "max_results": 1000},
         )
-        return sorted((int(v["version"]) for v in found), reverse=True)
-
-    def has_version(self, model: str, number: int) -> bool:
-        try:
-            self._call("GET", "model-versions/get", params={"name": model, "version": number})
-        except NotFound:
-            return False
-        return True
+        return list(found.get("model_versions") or [])
 
     # -- moving the alias ------------------------------------------------------------
     def move_alias(self, model: str, to: int) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from tests.support import free_port
+from tests.support import free_port, wait_until_ready
 
 
 class MlflowServer:
@@ -49,17 +49,7 @@ class MlflowServer:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"mlflow server exited:\n{self.logs()}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"mlflow server did not start:\n{self.logs()}")
+        wait_until_ready(self.proc, f"{self.url}/health", "mlflow server", self.logs, 90)
 
     def logs(self) -> str:
         return (self.folder / "server.log").read_text(errors="replace")[-4000:]

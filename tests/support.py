@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,6 +35,23 @@ def missing_server(what: str, how: str = f"set {POSTGRES_ENV} to run against Pos
     if IN_CI:
         pytest.fail(f"{what} is required in CI but is not available")
     pytest.skip(f"{what} not available ({how})")
+
+
+def wait_until_ready(
+    proc: subprocess.Popen[bytes], url: str, what: str, logs: Callable[[], str], seconds: float
+) -> None:
+    """Until ``url`` answers 200; raises with the server's log if it exits or never does."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited:\n{logs()}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not become ready:\n{logs()}")
 
 
 @contextmanager

@@ -10,14 +10,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.support import free_port, missing_server
+from tests.support import free_port, missing_server, wait_until_ready
 
 BINARIES = ("prometheus-alertmanager", "alertmanager")
 
@@ -70,17 +69,7 @@ class Alertmanager:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"alertmanager exited:\n{self.logs()}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"alertmanager did not become ready:\n{self.logs()}")
+        wait_until_ready(self.proc, f"{self.url}/-/ready", "alertmanager", self.logs, 30)
 
     def fire(self, *alerts: dict[str, Any]) -> None:
         """Post alerts to Alertmanager's API, as Prometheus does on every evaluation."""

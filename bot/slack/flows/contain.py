@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ROLLERS = (Role.ML_LEAD,)  # who may roll back, besides the Commander and responders
 NO_REGISTRY = (
     "No model registry is set up for this bot (INCIDENTBOT_MLFLOW_URL), so it cannot read or "
     "roll back models."
@@ -150,16 +151,9 @@ def open_rollback(
     """The confirmation form naming the move; the registry is read for it first."""
     try:
         registry = _registry(services)
-        who = services.actor(actor)
-        with services.db.begin() as session:
-            incident = queries.by_channel(session, channel)
-            if incident is None:
-                raise InvalidInput(NOT_AN_INCIDENT)
-            services.policy.check_roles(
-                f"roll back a model for {incident.reference}", incident, who, (Role.ML_LEAD,)
-            )
-            model = model or model_of(incident)
-            reference = incident.reference
+        incident = _checked(services, channel, actor, "roll back a model for {ref}", ROLLERS)
+        model = model or model_of(incident)
+        reference = incident.reference
         if not model:
             raise InvalidInput(WHICH_MODEL)
         current = registry.serving(model)
@@ -191,6 +185,24 @@ def open_rollback(
         reply(text="Slack would not open the form in time; try `/incident rollback` again.")
 
 
+def _checked(
+    services: Services, channel: str, actor: str, doing: str, roles: tuple[Role, ...]
+) -> Incident:
+    """The channel's incident, once ``actor`` may do ``doing`` (``{ref}`` names the incident)
+    to it; raises InvalidInput otherwise. Slack is asked about the responders group first,
+    outside the transaction."""
+    who = services.actor(actor)
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            raise InvalidInput(NOT_AN_INCIDENT)
+        services.policy.check_roles(
+            doing.replace("{ref}", incident.reference), incident, who, roles
+        )
+        session.expunge(incident)
+    return incident
+
+
 def _registry_said(problem: Exception) -> str:
     return f"Nothing was changed: {escape(str(problem))}."
 
@@ -213,16 +225,9 @@ def rollback(
     if registry is None:
         reply(text=NO_REGISTRY)
         return
-    who = services.actor(actor)
     try:
-        with services.db.begin() as session:
-            incident = queries.by_channel(session, channel)
-            if incident is None:
-                raise InvalidInput(NOT_AN_INCIDENT)
-            doing = "undo a rollback" if undo else "roll back a model"
-            services.policy.check_roles(
-                f"{doing} for {incident.reference}", incident, who, (Role.ML_LEAD,)
-            )
+        doing = "undo a rollback for {ref}" if undo else "roll back a model for {ref}"
+        _checked(services, channel, actor, doing, ROLLERS)
         now = registry.serving(model)
         if now != current:
             raise InvalidInput(
@@ -309,15 +314,8 @@ def open_lever(
 ) -> None:
     try:
         lever = lever_named(services, name)
-        who = services.actor(actor)
-        with services.db.begin() as session:
-            incident = queries.by_channel(session, channel)
-            if incident is None:
-                raise InvalidInput(NOT_AN_INCIDENT)
-            services.policy.check_roles(
-                f"run {lever.title} on {incident.reference}", incident, who, lever.who
-            )
-            reference = incident.reference
+        doing = f"run {lever.title} on {{ref}}"
+        reference = _checked(services, channel, actor, doing, lever.who).reference
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
@@ -341,27 +339,18 @@ def pull(
     undo: bool = False,
 ) -> None:
     """Run a lever (or its undo) if ``actor`` may; record what the team's system answered."""
-    who = services.actor(actor)
     try:
         lever = lever_named(services, name)
-        with services.db.begin() as session:
-            incident = queries.by_channel(session, channel)
-            if incident is None:
-                raise InvalidInput(NOT_AN_INCIDENT)
-            services.policy.check_roles(
-                f"{'undo' if undo else 'run'} {lever.title} on {incident.reference}",
-                incident,
-                who,
-                lever.who,
-            )
-            facts = {
-                "reference": incident.reference,
-                "title": incident.title,
-                "severity": incident.severity.upper(),
-                "service": incident.service or "",
-                "actor": actor,
-                "reason": reason,
-            }
+        doing = f"{'undo' if undo else 'run'} {lever.title} on {{ref}}"
+        incident = _checked(services, channel, actor, doing, lever.who)
+        facts = {
+            "reference": incident.reference,
+            "title": incident.title,
+            "severity": incident.severity.upper(),
+            "service": incident.service or "",
+            "actor": actor,
+            "reason": reason,
+        }
         request = lever.undo if undo else lever.request
         if request is None:
             raise InvalidInput(f"{lever.title} has no undo in the containment file.")
