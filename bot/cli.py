@@ -84,7 +84,34 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("id", nargs="?", type=int, metavar="ID", help="the work's ID")
     outbox.add_argument("--dead", action="store_true", help="list dead work instead")
     outbox.set_defaults(run=_outbox)
+
+    drill = commands.add_parser(
+        "drill",
+        help="print a tabletop drill's script of injects (drills run in Slack: /incident drill)",
+    )
+    drill.add_argument("scenario", metavar="SCENARIO", help="e.g. fraud-false-positives")
+    drill.add_argument("--dry-run", action="store_true", help="print the script, offline")
+    drill.set_defaults(run=_drill)
     return parser
+
+
+def _drill(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import drills
+
+    if not args.dry_run:
+        print(
+            "incidentbot: drills run in Slack (`/incident drill <scenario>`); add --dry-run "
+            "to print the script here.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        scenario = drills.find(args.scenario, settings.drills_dir)
+    except drills.ScenarioError as problem:
+        print(f"incidentbot: {problem}", file=sys.stderr)
+        return 1
+    print(drills.script(scenario), end="")
+    return 0
 
 
 def _migrate(_: argparse.Namespace, settings: Settings) -> int:

@@ -60,6 +60,11 @@ class Settings:
     mlflow_alias: str = DEFAULT_MLFLOW_ALIAS
     # The team's containment levers (INCIDENTBOT_CONTAINMENT_FILE).
     levers: tuple[Lever, ...] = ()
+    # Drills: where they are announced instead of the broadcast channel, how fast their clock
+    # runs (2 = twice as fast as the wall clock), and a folder of the team's own scenarios.
+    drill_channel: str | None = None
+    drill_speed: float = 1.0
+    drills_dir: Path | None = None
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -255,6 +260,29 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except LeverError as problem:
             raise ConfigError(f"INCIDENTBOT_CONTAINMENT_FILE {containment} {problem}.") from None
 
+    drill_channel = get("INCIDENTBOT_DRILL_CHANNEL")
+    if drill_channel and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", drill_channel):
+        raise ConfigError(
+            f"INCIDENTBOT_DRILL_CHANNEL {drill_channel!r} is neither a channel ID (C0123ABCD) "
+            "nor a channel name starting with '#' (#incident-drills)."
+        )
+    speed_text = get("INCIDENTBOT_DRILL_SPEED") or "1"
+    try:
+        drill_speed = float(speed_text)
+    except ValueError:
+        drill_speed = 0.0
+    if not 1 <= drill_speed <= 10_000:
+        raise ConfigError(
+            f"INCIDENTBOT_DRILL_SPEED is {speed_text!r}; give how many times faster than the wall "
+            "clock a drill runs, from 1 (real time) up, e.g. 2."
+        )
+    drills_text = get("INCIDENTBOT_DRILLS_DIR")
+    drills_path = Path(drills_text).resolve() if drills_text else None
+    if drills_path is not None and not drills_path.is_dir():
+        raise ConfigError(
+            f"INCIDENTBOT_DRILLS_DIR {drills_text!r} is not a folder on this machine."
+        )
+
     return Settings(
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -278,4 +306,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mlflow_token=get("INCIDENTBOT_MLFLOW_TOKEN"),
         mlflow_alias=alias,
         levers=levers,
+        drill_channel=drill_channel,
+        drill_speed=drill_speed,
+        drills_dir=drills_path,
     )

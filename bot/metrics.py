@@ -68,7 +68,7 @@ def _read(db: Database) -> Iterator[Metric]:
     now = utcnow()
     pending = SlackEffect.done_at.is_(None) & SlackEffect.dead_at.is_(None)
     with db.begin() as session:
-        open_now = queries.count_open(session)
+        open_now = queries.count_open(session, drills=False)
         backlog = session.scalar(select(func.count()).where(pending)) or 0
         oldest = session.scalar(select(func.min(SlackEffect.due_at)).where(pending))
         dead = session.execute(
@@ -77,7 +77,9 @@ def _read(db: Database) -> Iterator[Metric]:
             .group_by(SlackEffect.kind, SlackEffect.error_code)
         ).all()
     yield GaugeMetricFamily(
-        "incidentbot_incidents_open", "Incidents not yet resolved.", value=open_now
+        "incidentbot_incidents_open",
+        "Incidents not yet resolved (drills left out).",
+        value=open_now,
     )
     yield GaugeMetricFamily(
         "incidentbot_outbox_backlog", "Slack work owed and not yet done.", value=backlog

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     MetaData,
@@ -103,6 +104,12 @@ class Incident(Base):
     private: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The model's name in the MLflow registry, when someone named it (/incident model).
     registered_model: Mapped[str | None] = mapped_column(String(200))
+    # A tabletop drill: its scenario, and its clock (started, paused, ended).
+    drill: Mapped[str | None] = mapped_column(String(80))
+    drill_started_at: Mapped[datetime | None]
+    drill_paused_at: Mapped[datetime | None]
+    drill_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    drill_ended_at: Mapped[datetime | None]
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -170,6 +177,26 @@ class TimelineEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events")
 
     __table_args__ = (Index("ix_timeline_events_when", "incident_id", "occurred_at"),)
+
+
+class DrillInject(Base):
+    """One inject of a running drill, due ``offset_seconds`` of drill time after its start.
+
+    The scheduler claims due ones (``sent_at`` set by a conditional update), so a
+    restart keeps the drill's clock and no inject is sent twice.
+    """
+
+    __tablename__ = "drill_injects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    offset_seconds: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_drill_injects_pending", "sent_at", "incident_id"),)
 
 
 class HandoverRequest(Base):

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.outbox.leases import LEASE
 from bot.slack import effects
-from bot.slack.flows import alerts, nudges
+from bot.slack.flows import alerts, drills, nudges
 from bot.slack.listeners import commands
 from bot.slack.services import Services
 
@@ -64,7 +64,7 @@ class Scheduler:
     def _remind(self) -> None:
         """Send the nudges and reminders that have fallen due."""
         try:
-            sent = nudges.tick(self._services)
+            sent = nudges.tick(self._services) + drills.tick(self._services)
             if sent:
                 log.info("sent %d reminder(s)", sent)
         except Exception:

@@ -30,6 +30,10 @@ def test_cadence_overrides_keep_the_other_defaults() -> None:
         ({"INCIDENTBOT_BROADCAST_CHANNEL": "incidents"}, "neither a channel ID"),
         ({"SLACK_API_URL": "slack.com/api"}, "must be an http"),
         ({"INCIDENTBOT_DATA_DIR": "/no/such/folder"}, "is not a folder"),
+        ({"INCIDENTBOT_DRILL_SPEED": "fast"}, "INCIDENTBOT_DRILL_SPEED is 'fast'"),
+        ({"INCIDENTBOT_DRILL_SPEED": "0.5"}, "from 1 \\(real time\\) up"),
+        ({"INCIDENTBOT_DRILL_CHANNEL": "drills"}, "INCIDENTBOT_DRILL_CHANNEL 'drills' is neither"),
+        ({"INCIDENTBOT_DRILLS_DIR": "/no/such/folder"}, "INCIDENTBOT_DRILLS_DIR"),
     ],
 )
 def test_bad_settings_are_explained(env: dict[str, str], message: str) -> None:

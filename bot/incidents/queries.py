@@ -48,10 +48,9 @@ def open_incidents(session: Session, limit: int = 50) -> list[Incident]:
     return list(session.scalars(query))
 
 
-def count_open(session: Session) -> int:
-    return (
-        session.scalar(
-            select(func.count()).select_from(Incident).where(Incident.status != "resolved")
-        )
-        or 0
-    )
+def count_open(session: Session, *, drills: bool = True) -> int:
+    """Open incidents; ``drills=False`` leaves tabletop drills out (statistics do)."""
+    query = select(func.count()).select_from(Incident).where(Incident.status != "resolved")
+    if not drills:
+        query = query.where(Incident.drill.is_(None))
+    return session.scalar(query) or 0

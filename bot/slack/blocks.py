@@ -101,6 +101,8 @@ def topic(incident: Incident) -> str:
         f"{sev.label} ({sev.info.name}) | {status_label(incident.status)} | "
         f"Commander: {mention(commander) if commander else 'unassigned'}"
     )
+    if incident.drill:
+        head = f"DRILL | {head}"
     room = TOPIC_MAX - len(head) - 3
     title = escape(incident.title)
     return head if room < 10 else f"{head} | {truncate(title, room)}"
@@ -137,7 +139,11 @@ def summary_blocks(
     blocks: list[Block] = [
         HeaderBlock(
             text=PlainTextObject(
-                text=truncate(f"{incident.reference}: {incident.title}", HEADER_MAX), emoji=False
+                text=truncate(
+                    f"{'[DRILL] ' if incident.drill else ''}{incident.reference}: {incident.title}",
+                    HEADER_MAX,
+                ),
+                emoji=False,
             )
         ),
         SectionBlock(
@@ -158,6 +164,19 @@ def summary_blocks(
             ]
         ),
     ]
+    if incident.drill:
+        blocks.insert(
+            1,
+            ContextBlock(
+                elements=[
+                    md(
+                        f":performing_arts: *DRILL* ({escape(incident.drill)}): practice only. "
+                        "Nothing here reaches real stakeholders; rollbacks and levers are "
+                        "rehearsed, not run."
+                    )
+                ]
+            ),
+        )
     if incident.detected_at is not None:
         lead = incident.declared_at - incident.detected_at
         minutes = max(0, int(lead.total_seconds() // 60))
@@ -305,6 +324,8 @@ def private_notice(incident: Incident) -> str:
 
 
 def announcement_blocks(incident: Incident) -> list[Block]:
+    if incident.drill:
+        return [SectionBlock(text=md(drill_notice(incident)))]
     if incident.private:
         return [SectionBlock(text=md(private_notice(incident)))]
     sev = Severity(incident.severity)
@@ -323,8 +344,18 @@ def announcement_blocks(incident: Incident) -> list[Block]:
     ]
 
 
+def drill_notice(incident: Incident) -> str:
+    where = "" if incident.private else f" in {channel_link(incident.channel_id)}"
+    return (
+        f":performing_arts: *DRILL* {incident.reference}: {escape(incident.title)}{where}. "
+        "Practice only: nothing is wrong in production."
+    )
+
+
 def announcement_text(incident: Incident) -> str:
     sev = Severity(incident.severity)
+    if incident.drill:
+        return f"DRILL {incident.reference} started (practice only)"
     if incident.private:
         return f"{sev.label} private incident {incident.reference} declared"
     return truncate(
@@ -345,7 +376,8 @@ def list_blocks(incidents: Sequence[Incident], total: int) -> list[Block]:
         blocks.append(
             SectionBlock(
                 text=md(
-                    f"{SEVERITY_EMOJI[sev]} *{sev.label}* {incident.reference} "
+                    f"{SEVERITY_EMOJI[sev]} *{sev.label}* "
+                    f"{':performing_arts: DRILL ' if incident.drill else ''}{incident.reference} "
                     f"{channel_link(incident.channel_id, incident.channel_name)}: "
                     f"{escape(incident.title)}\n"
                     f"{status_label(incident.status)} · "

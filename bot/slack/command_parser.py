@@ -14,7 +14,7 @@ from bot.incidents.roles import Role, parse_role
 from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.slack.text import plain_from_slack
 
-ANYWHERE = ("declare", "list", "help")
+ANYWHERE = ("declare", "list", "help", "drill")
 IN_INCIDENT_CHANNEL = (
     "role",
     "severity",

@@ -135,6 +135,17 @@ def model_card(history: History, signal: datetime) -> list[Block]:
 def rollback_modal(
     model: str, alias: str, current: int, target: int, channel: str, reference: str
 ) -> View:
+    if not current:  # a drill: the move is rehearsed
+        said = (
+            f":performing_arts: DRILL: rehearse rolling back *{escape(model)}* for {reference}. "
+            "Nothing moves in the registry; the timeline records the decision."
+        )
+    else:
+        said = (
+            f"*{escape(model)}*: {escape(alias)} v{current} → v{target}\n"
+            f"The registry's alias moves to version {target} for {reference}; whatever "
+            f"serves {escape(alias)} picks it up. *Undo* moves it back."
+        )
     return View(
         type="modal",
         callback_id=ROLLBACK_CALLBACK,
@@ -145,13 +156,7 @@ def rollback_modal(
             {"channel": channel, "model": model, "from": current, "to": target}
         ),
         blocks=[
-            SectionBlock(
-                text=md(
-                    f"*{escape(model)}*: {escape(alias)} v{current} → v{target}\n"
-                    f"The registry's alias moves to version {target} for {reference}; whatever "
-                    f"serves {escape(alias)} picks it up. *Undo* moves it back."
-                )
-            ),
+            SectionBlock(text=md(said)),
             InputBlock(
                 block_id="reason",
                 label="Why",

@@ -43,6 +43,7 @@ _ORDERED = {
     "postmortem",
     "rename",
     "archive",  # after the notice that says why
+    "drill_inject",
 }
 
 
@@ -148,6 +149,8 @@ def describe(kind: str, payload: dict[str, Any]) -> str:
         "archive": f"archive {channel}",
         "rename": f"rename {channel}",
         "model_card": "post the model's registry card",
+        "drill_inject": "post a drill inject",
+        "drill_report": "upload the drill report",
         "private_notice": "take the title out of the broadcast announcement",
     }
     return words.get(kind, kind)
@@ -227,6 +230,18 @@ def _model_card(services: Services, incident_id: int, payload: dict[str, Any]) -
     from bot.slack.flows import contain
 
     contain.post_card(services, incident_id, payload)
+
+
+def _drill_inject(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import drills
+
+    drills.post_inject(services, incident_id, payload)
+
+
+def _drill_report(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    from bot.slack.flows import drills
+
+    drills.upload_report(services, incident_id, payload)
 
 
 def _private_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
@@ -341,5 +356,7 @@ PERFORMERS: dict[str, Performer] = {
     "archive": _archive,
     "rename": _rename,
     "model_card": _model_card,
+    "drill_inject": _drill_inject,
+    "drill_report": _drill_report,
     "private_notice": _private_notice,
 }

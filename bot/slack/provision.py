@@ -106,7 +106,10 @@ class Provisioner:
         notify.pin(self.client, channel_id, incident.summary_ts)
         if incident.triage_ts is None:
             post_card(self.db, self.client, incident_id, actor=None)
-        broadcast = self.settings.broadcast_channel
+        # A drill never reaches the incidents channel: only the drill channel, if any.
+        broadcast = (
+            self.settings.drill_channel if incident.drill else self.settings.broadcast_channel
+        )
         if broadcast and incident.announced_ts is None:
             posted = self.client.chat_postMessage(
                 channel=broadcast,
@@ -131,8 +134,8 @@ class Provisioner:
     def _owe_model_card(self, session: Session, incident: Incident) -> None:
         """When the incident names a model and a registry is set up, its card is owed once."""
         model = incident.registered_model or incident.service
-        if not (self.settings.mlflow_url and model):
-            return
+        if not (self.settings.mlflow_url and model) or incident.drill:
+            return  # a drill's model is the scenario's, not one to read from the registry
         owed = session.scalar(
             select(SlackEffect.id)
             .where(SlackEffect.incident_id == incident.id, SlackEffect.kind == "model_card")
@@ -163,9 +166,10 @@ class Provisioner:
         day = incident.declared_at.date()
         # A private incident's channel name says only that it is private, never the title.
         said = f"private-{incident.id}" if incident.private else incident.title
+        # A drill's channel says so in its name: nobody mistakes it for the real thing.
+        prefix = "drill" if incident.drill else self.settings.channel_prefix
         names = (
-            channel_name(self.settings.channel_prefix, day, said, attempt)
-            for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
+            channel_name(prefix, day, said, attempt) for attempt in range(1, MAX_NAME_ATTEMPTS + 1)
         )
         reserved = incident.channel_name  # a resumed set-up keeps its reservation
         for name in ([reserved] if reserved else []) + list(names):

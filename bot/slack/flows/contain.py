@@ -150,10 +150,20 @@ def open_rollback(
 ) -> None:
     """The confirmation form naming the move; the registry is read for it first."""
     try:
-        registry = _registry(services)
         incident = _checked(services, channel, actor, "roll back a model for {ref}", ROLLERS)
         model = model or model_of(incident)
         reference = incident.reference
+        if incident.drill:  # rehearsed: the registry is neither read nor moved
+            _open_form(
+                services,
+                trigger_id,
+                cb.rollback_modal(
+                    model or "the model", services.settings.mlflow_alias, 0, 0, channel, reference
+                ),
+                reply,
+            )
+            return
+        registry = _registry(services)
         if not model:
             raise InvalidInput(WHICH_MODEL)
         current = registry.serving(model)
@@ -178,11 +188,15 @@ def open_rollback(
         )
         return
     view = cb.rollback_modal(model, registry.alias, current, target, channel, reference)
+    _open_form(services, trigger_id, view, reply)
+
+
+def _open_form(services: Services, trigger_id: str, view: Any, reply: Reply) -> None:
     try:
         services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
     except SlackApiError as exc:
-        log.warning("could not open the rollback form: %s", exc.response.get("error"))
-        reply(text="Slack would not open the form in time; try `/incident rollback` again.")
+        log.warning("could not open a containment form: %s", exc.response.get("error"))
+        reply(text="Slack would not open the form in time; try again.")
 
 
 def _checked(
@@ -221,13 +235,20 @@ def rollback(
 ) -> None:
     """Move the alias ``current`` → ``target`` if ``actor`` may and it still serves ``current``;
     record it once the registry reads back ``target``."""
+    doing = "undo a rollback for {ref}" if undo else "roll back a model for {ref}"
+    try:
+        incident = _checked(services, channel, actor, doing, ROLLERS)
+    except InvalidInput as problem:
+        reply(text=refusal(problem))
+        return
+    if incident.drill:
+        _rehearse(services, channel, actor, f"roll back {model}", reason, reply)
+        return
     registry = services.registry
     if registry is None:
         reply(text=NO_REGISTRY)
         return
     try:
-        doing = "undo a rollback for {ref}" if undo else "roll back a model for {ref}"
-        _checked(services, channel, actor, doing, ROLLERS)
         now = registry.serving(model)
         if now != current:
             raise InvalidInput(
@@ -288,6 +309,37 @@ def rollback(
     apply(services, channel, record, reply)
 
 
+def _rehearse(
+    services: Services, channel: str, actor: str, move: str, reason: str, reply: Reply
+) -> None:
+    """In a drill a containment move is recorded as made, and nothing outside is touched."""
+
+    def record(session: Session, incident: Incident) -> None:
+        timeline.record(
+            session,
+            incident,
+            "containment_run",
+            f"Rehearsed: {move}",
+            actor=actor,
+            title=move,
+            ok=True,
+            status=None,
+            excerpt="rehearsed in a drill: nothing was sent",
+            reason=reason,
+            rehearsed=True,
+        )
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel,
+            text=f":performing_arts: [DRILL] <@{actor}> would {escape(move)} now. Rehearsed: "
+            "nothing outside the drill was changed.",
+        )
+
+    apply(services, channel, record, reply)
+
+
 def undo_rollback(services: Services, channel: str, value: str, actor: str, reply: Reply) -> None:
     try:
         moved = json.loads(value)
@@ -319,13 +371,7 @@ def open_lever(
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
-    try:
-        services.client.views_open(
-            trigger_id=trigger_id, view=cb.lever_modal(lever, channel, reference).to_dict()
-        )
-    except SlackApiError as exc:
-        log.warning("could not open the lever form: %s", exc.response.get("error"))
-        reply(text="Slack would not open the form in time; try again.")
+    _open_form(services, trigger_id, cb.lever_modal(lever, channel, reference), reply)
 
 
 def pull(
@@ -343,6 +389,10 @@ def pull(
         lever = lever_named(services, name)
         doing = f"{'undo' if undo else 'run'} {lever.title} on {{ref}}"
         incident = _checked(services, channel, actor, doing, lever.who)
+        if incident.drill:
+            verb = "undo" if undo else "run"
+            _rehearse(services, channel, actor, f"{verb} {lever.title}", reason, reply)
+            return
         facts = {
             "reference": incident.reference,
             "title": incident.title,

@@ -48,7 +48,9 @@ def resolve_incident(
             f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
         )
         broadcast = services.settings.broadcast_channel
-        if incident.private and broadcast:  # it said one existed: it says it is over
+        if (
+            incident.private and broadcast and not incident.drill
+        ):  # it said one existed: it says it is over
             effects.enqueue(
                 session,
                 incident.id,

@@ -57,7 +57,18 @@ def enqueue_announcement(
         f"*Expected now:* {info.expectation}",
     )
     broadcast = services.settings.broadcast_channel
-    if broadcast and incident.private:  # that it changed, never what it is about
+    if incident.drill:
+        broadcast = services.settings.drill_channel
+        if broadcast:
+            effects.enqueue(
+                session,
+                incident.id,
+                "post",
+                channel=broadcast,
+                text=f":performing_arts: [DRILL] {incident.reference} {verb} from "
+                f"{result.previous.label} to {result.current.label}.",
+            )
+    elif broadcast and incident.private:  # that it changed, never what it is about
         effects.enqueue(
             session,
             incident.id,

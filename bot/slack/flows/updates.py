@@ -26,6 +26,7 @@ from bot.templating import render_text
 if TYPE_CHECKING:
     from bot.slack.services import Services
 
+DRILL_MARK = ":performing_arts: [DRILL]"
 UNKNOWN_IMPACT = "[not known yet: say what customers, money or decisions are affected]"
 
 
@@ -102,6 +103,8 @@ def tell_everyone(
 ) -> None:
     """Owe the incident channel one text and every audience channel another; redraw."""
     assert incident.channel_id is not None
+    if incident.drill:  # every word of a drill says it is one
+        in_channel, outside = f"{DRILL_MARK} {in_channel}", f"{DRILL_MARK} {outside}"
     effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=in_channel)
     for target in audience(services, incident):
         effects.enqueue(session, incident.id, "post", channel=target, text=outside)
@@ -111,6 +114,8 @@ def tell_everyone(
 def audience(services: Services, incident: Incident) -> list[str]:
     """Where updates go besides the incident channel: broadcast, then stakeholders. A
     private incident's go only to the channels its Commander picked."""
+    if incident.drill:  # never real stakeholders: the drill channel, when there is one
+        return [services.settings.drill_channel] if services.settings.drill_channel else []
     broadcast = services.settings.broadcast_channel
     targets = [broadcast] if broadcast and not incident.private else []
     for channel in incident.stakeholder_channels or []:

@@ -39,6 +39,7 @@ from bot.slack.command_parser import (
 )
 from bot.slack.declaring import declare_and_open
 from bot.slack.flows import contain, privacy, resolution, updates
+from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
@@ -248,6 +249,13 @@ def _run(
         return
     if parsed.name == "list":
         _list(services, str(command.get("user_id") or ""), respond)
+        return
+    if parsed.name == "drill":
+        scenario = plain_from_slack(parsed.args).strip().lower()
+        if not scenario:
+            respond(text=drills_flow.listing(services))
+            return
+        drills_flow.start(services, scenario, str(command.get("user_id") or ""), respond)
         return
     status: dict[str, Any] | None = None
     with services.db.begin() as session:

@@ -1,0 +1,316 @@
+"""Tabletop drills: scenarios from ``templates/drills/``, their data, and how a drill scores.
+
+A scenario is a TOML file (documented in ``templates/drills/README.md``): the
+incident to play, injects at offsets from the start (an alert, a message from a
+stakeholder, a data set pair with drift planted in named columns), and the
+moves expected of the team with a target time each. Pure: no Slack, no
+database; the Slack adapter runs the clock (``bot/slack/flows/drills.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.incidents.categories import FAILURE_CATEGORIES
+from bot.incidents.severity import Severity, parse_severity
+from bot.models import TimelineEvent
+from bot.resources import templates_dir
+
+KINDS = ("alert", "message", "data")
+MOVES = {
+    "roles": "All four roles taken",
+    "triage": "Triage answered to a proposal",
+    "severity": "Severity set to the scenario's",
+    "containment": "A containment move made (rollback or lever)",
+    "first_notice": "First notice sent to stakeholders",
+    "drift": "Drift analysis run",
+}
+_OFFSET = re.compile(r"^(\d+)\s*([smh])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600}
+NUMBERS = ("amount", "merchant_risk", "account_age_days", "hour")
+CATEGORIES = ("channel", "country")
+
+
+class ScenarioError(ValueError):
+    """A scenario file cannot be used; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Inject:
+    at: timedelta
+    kind: str
+    text: str
+    source: str = ""  # an alert's monitor, or who a message is from
+    name: str = ""  # an alert's name
+    features: tuple[str, ...] = ()
+    rows: int = 2000
+
+
+@dataclass(frozen=True)
+class Expect:
+    move: str
+    within: timedelta
+
+    @property
+    def label(self) -> str:
+        return MOVES[self.move]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    severity: Severity
+    start_severity: Severity
+    category: str | None
+    model: str | None
+    brief: str
+    private: bool = False
+    injects: tuple[Inject, ...] = ()
+    expects: tuple[Expect, ...] = field(default_factory=tuple)
+
+
+def folders(extra: Path | None = None) -> list[Path]:
+    found = [templates_dir() / "drills"]
+    return [extra, *found] if extra else found
+
+
+def library(extra: Path | None = None) -> dict[str, Scenario]:
+    """Every scenario, by name; a team's folder first, so its own may replace ours."""
+    scenarios: dict[str, Scenario] = {}
+    for folder in folders(extra):
+        for path in sorted(folder.glob("*.toml")):
+            scenario = load(path)
+            scenarios.setdefault(scenario.name, scenario)
+    return dict(sorted(scenarios.items()))
+
+
+def find(name: str, extra: Path | None = None) -> Scenario:
+    scenarios = library(extra)
+    if name not in scenarios:
+        raise ScenarioError(
+            f"There is no drill called {name!r}. The scenarios: {', '.join(scenarios)}."
+        )
+    return scenarios[name]
+
+
+def offset(text: Any, where: str) -> timedelta:
+    match = _OFFSET.match(str(text).strip().lower())
+    if not match:
+        raise ScenarioError(f"{where}: {text!r} is not a time like 30s, 5m or 1h")
+    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
+
+
+def load(path: Path) -> Scenario:
+    """Read and check one scenario file."""
+    where = path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{where} cannot be read: {exc}") from None
+    name = str(raw.get("name") or path.stem)
+    if not re.match(r"^[a-z0-9][a-z0-9-]{0,39}$", name):
+        raise ScenarioError(f"{where}: the name must be lowercase letters, digits and '-'")
+    severity = parse_severity(str(raw.get("severity", "")))
+    start = parse_severity(str(raw.get("start_severity", "sev3")))
+    if severity is None or start is None:
+        raise ScenarioError(f"{where}: severity and start_severity are sev1 to sev4")
+    category = raw.get("category")
+    if category is not None and category not in FAILURE_CATEGORIES:
+        raise ScenarioError(f"{where}: {category!r} is not a failure category")
+    injects = []
+    for index, entry in enumerate(raw.get("inject") or [], 1):
+        spot = f"{where} inject {index}"
+        kind = str(entry.get("kind", ""))
+        if kind not in KINDS:
+            raise ScenarioError(f"{spot}: kind is one of {', '.join(KINDS)}")
+        features = tuple(str(f) for f in entry.get("features") or ())
+        unknown = [f for f in features if f not in NUMBERS + CATEGORIES]
+        if unknown:
+            raise ScenarioError(
+                f"{spot}: {unknown[0]!r} is not a column of the drill data "
+                f"({', '.join(NUMBERS + CATEGORIES)})"
+            )
+        injects.append(
+            Inject(
+                at=offset(entry.get("at", "0m"), spot),
+                kind=kind,
+                text=str(entry.get("text", "")).strip(),
+                source=str(entry.get("source") or entry.get("from") or ""),
+                name=str(entry.get("name", "")),
+                features=features,
+                rows=max(200, min(int(entry.get("rows", 2000)), 50_000)),
+            )
+        )
+    expects = []
+    for index, entry in enumerate(raw.get("expect") or [], 1):
+        move = str(entry.get("move", ""))
+        if move not in MOVES:
+            raise ScenarioError(f"{where} expect {index}: move is one of {', '.join(MOVES)}")
+        expects.append(Expect(move, offset(entry.get("within", "10m"), f"{where} expect {index}")))
+    if not injects:
+        raise ScenarioError(f"{where}: a drill needs at least one [[inject]]")
+    return Scenario(
+        name=name,
+        title=str(raw.get("title", "")).strip() or name,
+        severity=severity,
+        start_severity=start,
+        category=category,
+        model=raw.get("model"),
+        brief=str(raw.get("brief", "")).strip(),
+        private=bool(raw.get("private", False)),
+        injects=tuple(sorted(injects, key=lambda i: i.at)),
+        expects=tuple(expects),
+    )
+
+
+def clock(text: timedelta) -> str:
+    seconds = int(text.total_seconds())
+    return f"+{seconds // 60}:{seconds % 60:02d}"
+
+
+def script(scenario: Scenario) -> str:
+    """What ``incidentbot drill <name> --dry-run`` prints."""
+    lines = [
+        f"DRILL {scenario.name}: {scenario.title}",
+        f"Plays a {scenario.severity.label} ({scenario.severity.info.name}); opens at "
+        f"{scenario.start_severity.label}. Model: {scenario.model or '-'}. "
+        f"Category: {scenario.category or '-'}.",
+        "",
+        scenario.brief,
+        "",
+        "Injects:",
+    ]
+    for inject in scenario.injects:
+        said = {
+            "alert": f"alert from {inject.source}: {inject.name}",
+            "message": f"message from {inject.source}",
+            "data": "data sets",
+        }[inject.kind]
+        lines.append(f"  {clock(inject.at)}  {said}. {inject.text}")
+        if inject.features:
+            lines.append(f"          drift planted in: {', '.join(inject.features)}")
+    lines += ["", "Expected moves:"]
+    for expect in scenario.expects:
+        lines.append(f"  within {clock(expect.within)}  {expect.label}")
+    return "\n".join(lines) + "\n"
+
+
+# -- the data an inject hands over --------------------------------------------------------
+def write_data(scenario: Scenario, inject: Inject, folder: Path, stem: str) -> tuple[str, str]:
+    """A reference and a current CSV in ``folder``, the same for every run of the drill, with
+    the inject's features shifted in the current one; returns their names."""
+    import numpy as np
+    import pandas as pd
+
+    seed = sum(ord(c) for c in f"{scenario.name}:{inject.at}")
+    rng = np.random.default_rng(seed)
+
+    def table(shifted: tuple[str, ...]) -> pd.DataFrame:
+        rows = inject.rows
+        data = {
+            "amount": rng.lognormal(3.5, 0.6, rows),
+            "merchant_risk": rng.beta(2, 8, rows),
+            "account_age_days": rng.gamma(4, 180, rows),
+            "hour": rng.integers(0, 24, rows).astype(float),
+            "channel": rng.choice(["web", "app", "pos"], rows, p=[0.5, 0.3, 0.2]),
+            "country": rng.choice(["DE", "FR", "NL", "ES"], rows, p=[0.4, 0.3, 0.2, 0.1]),
+        }
+        if "amount" in shifted:
+            data["amount"] = data["amount"] * 2.5
+        if "merchant_risk" in shifted:
+            data["merchant_risk"] = rng.beta(5, 4, rows)
+        if "account_age_days" in shifted:
+            data["account_age_days"] = rng.gamma(1.5, 60, rows)
+        if "hour" in shifted:
+            data["hour"] = rng.integers(0, 6, rows).astype(float)
+        if "channel" in shifted:
+            data["channel"] = rng.choice(["web", "app", "pos"], rows, p=[0.1, 0.2, 0.7])
+        if "country" in shifted:
+            data["country"] = rng.choice(["DE", "FR", "NL", "ES"], rows, p=[0.1, 0.1, 0.2, 0.6])
+        return pd.DataFrame(data)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    reference, current = f"{stem}-reference.csv", f"{stem}-current.csv"
+    table(()).to_csv(folder / reference, index=False)
+    table(inject.features).to_csv(folder / current, index=False)
+    return reference, current
+
+
+# -- scoring --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scored:
+    expect: Expect
+    done_at: timedelta | None  # drill time of the move, None if never made
+
+    @property
+    def met(self) -> bool:
+        return self.done_at is not None and self.done_at <= self.expect.within
+
+
+def moves(
+    scenario: Scenario,
+    events: Iterable[TimelineEvent],
+    elapsed: Any,
+) -> list[Scored]:
+    """When each expected move was made, in drill time (``elapsed(moment)``)."""
+    first: dict[str, datetime] = {}
+    held: set[str] = set()
+
+    def seen(move: str, at: datetime) -> None:
+        first.setdefault(move, at)
+
+    for event in events:
+        kind, data = event.kind, event.data or {}
+        if kind in ("role_assigned", "role_handed_over"):
+            held.add(str(data.get("role")))
+            if len(held) == 4:
+                seen("roles", event.occurred_at)
+        elif kind == "triage_proposed":
+            seen("triage", event.occurred_at)
+        elif kind == "severity_changed" and data.get("severity") == scenario.severity.value:
+            seen("severity", event.occurred_at)
+        elif kind in ("model_rolled_back", "containment_run") and data.get("ok", True):
+            seen("containment", event.occurred_at)
+        elif kind == "status_update":
+            seen("first_notice", event.occurred_at)
+        elif kind == "drift_found":
+            seen("drift", event.occurred_at)
+    return [
+        Scored(e, elapsed(first[e.move]) if e.move in first else None) for e in scenario.expects
+    ]
+
+
+def unticked(events: Sequence[TimelineEvent]) -> list[str]:
+    """Runbook steps offered in the drill and not ticked at its end."""
+    from bot.incidents.triage import Runbook
+    from bot.runbooks import load as checklist
+
+    offered: list[str] = []
+    ticked: set[tuple[str, int]] = set()
+    for event in events:
+        runbook, index = str(event.data.get("runbook")), int(event.data.get("item", -1))
+        if event.kind == "runbook_offered" and runbook not in offered:
+            offered.append(runbook)
+        elif event.kind == "runbook_item_checked":
+            ticked.add((runbook, index))
+        elif event.kind == "runbook_item_unchecked":
+            ticked.discard((runbook, index))
+    missed = []
+    for runbook in offered:
+        try:
+            steps = checklist(Runbook(runbook))
+        except ValueError:
+            continue
+        missed += [
+            f"{steps.title}: {item}"
+            for index, item in enumerate(steps.items)
+            if (runbook, index) not in ticked
+        ]
+    return missed
