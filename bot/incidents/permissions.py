@@ -35,7 +35,6 @@ class Act(StrEnum):
     KEY_TIMES = "correct the key times of {ref}"
     MAKE_PRIVATE = "make {ref} private"
     AUDIENCE = "choose where {ref}'s status updates go while it is private"
-    CONTAIN = "run containment actions on {ref}"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.containment import Lever
+from bot.incidents import permissions
 from bot.incidents.categories import FAILURE_CATEGORIES, USUALLY_PRIVATE, category_label
 from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
 from bot.incidents.roles import Role
@@ -307,15 +308,11 @@ def summary_text(incident: Incident) -> str:
     return truncate(f"{incident.reference} {sev.label}: {escape(incident.title)}", 3000)
 
 
-def commander_or_declarer(incident: Incident) -> str | None:
-    return incident.holder(Role.COMMANDER) or incident.declared_by
-
-
 def private_notice(incident: Incident) -> str:
     """All the broadcast channel learns of a private incident: that one of this severity
     exists, and who commands it. No title, no model, no channel to join."""
     sev = Severity(incident.severity)
-    commander = commander_or_declarer(incident)
+    commander = permissions.commander(incident)
     who = f"Commander: {mention(commander)}" if commander else "No Commander named yet"
     return (
         f"{severity_line(sev)} :lock: A private incident, {incident.reference}, is under "

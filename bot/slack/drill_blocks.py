@@ -17,7 +17,7 @@ END = "drill_end"
 MARK = ":performing_arts: DRILL"
 
 
-def facilitator(incident: Incident, scenario: Scenario, actor: str, *, paused: bool) -> list[Block]:
+def facilitator(incident: Incident, scenario: Scenario, actor: str) -> list[Block]:
     injects = "\n".join(
         f"• {clock(i.at)} {i.kind}" + (f" from {escape(i.source)}" if i.source else "")
         for i in scenario.injects

@@ -99,7 +99,7 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
             incident.id,
             "message",
             text=f"DRILL {scenario.title}: the facilitator's controls",
-            blocks=render(drill_blocks.facilitator(incident, scenario, actor, paused=False)),
+            blocks=render(drill_blocks.facilitator(incident, scenario, actor)),
         )
         commands.finish_current(session)
         incident_id, reference = incident.id, incident.reference

@@ -89,6 +89,16 @@ def _propose_private(services: Services, body: dict[str, Any], action: dict[str,
         log.info("the declare form was not redrawn: %s", exc.response.get("error"))
 
 
+def _from_channel(
+    services: Services, body: dict[str, Any], view: dict[str, Any]
+) -> tuple[dict[str, Any], str, str, Any]:
+    """A form opened from an incident channel: its metadata, the channel, who submitted
+    it, and how to answer them there (privately)."""
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    channel, user = str(metadata.get("channel", "")), str(body["user"]["id"])
+    return metadata, channel, user, notify.teller(services.client, channel, user)
+
+
 def register(app: App, services: Services) -> None:
     def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         try:
@@ -116,8 +126,7 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
             return
         ack()
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+        metadata, channel, user, reply = _from_channel(services, body, view)
         services.background.submit(
             contain.rollback,
             services,
@@ -127,7 +136,7 @@ def register(app: App, services: Services) -> None:
             int(metadata.get("to", 0)),
             reason,
             user,
-            notify.teller(services.client, channel, user),
+            reply,
         )
 
     app.view(cb.ROLLBACK_CALLBACK)(on_rollback)
@@ -135,16 +144,9 @@ def register(app: App, services: Services) -> None:
     def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
         reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+        metadata, channel, user, reply = _from_channel(services, body, view)
         services.background.submit(
-            contain.pull,
-            services,
-            channel,
-            str(metadata.get("lever", "")),
-            reason,
-            user,
-            notify.teller(services.client, channel, user),
+            contain.pull, services, channel, str(metadata.get("lever", "")), reason, user, reply
         )
 
     app.view(cb.LEVER_CALLBACK)(on_lever)
@@ -161,9 +163,7 @@ def register(app: App, services: Services) -> None:
             )
             return
         ack()
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
-        reply = notify.teller(services.client, channel, user)
+        metadata, channel, user, reply = _from_channel(services, body, view)
 
         services.background.submit(
             triage_flow.add_note,
