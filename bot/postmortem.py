@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError, TemplateNotFound, TemplateSyntaxError
 from sqlalchemy.orm import Session
 
 from bot.incidents import key_times, timeline
@@ -25,7 +24,7 @@ from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.triage import BY_KEY, answer_label
 from bot.models import Incident, TimelineEvent, utcnow
-from bot.templating import document_environment
+from bot.templating import BrokenTemplate, render_document
 
 FORMATS = {"md": "postmortem.md.j2", "html": "postmortem.html.j2"}
 # Label keys that name a model version in alerts (Alertmanager, Grafana, generic).
@@ -347,39 +346,18 @@ def render(
     """Render the whole document, or raise PostmortemError: never half a document."""
     if fmt not in FORMATS:
         raise PostmortemError(f"Unknown format {fmt!r}; use md or html.")
-    name = FORMATS[fmt]
-    env = document_environment(templates_dir, html=fmt == "html")
     data = dict(context)
     if chart is not None:
         data["chart_png_base64"] = base64.b64encode(chart).decode("ascii")
     try:
-        text = env.get_template(name).render(**data)
-    except TemplateNotFound as missing:
-        raise PostmortemError(f"The post-mortem template {missing.name} was not found.") from None
-    except TemplateSyntaxError as broken:
-        where = broken.filename or name
-        raise PostmortemError(
-            f"The post-mortem template {where} is broken at line {broken.lineno}: "
-            f"{(broken.message or 'syntax error').rstrip('.')}. Fix it, or remove it to use "
-            "the built-in one."
-        ) from None
-    except TemplateError as failed:
-        origin = _origin(env, name)
-        raise PostmortemError(
-            f"The post-mortem template {origin} failed: {failed}. The data it may use is "
-            "listed in the README (Post-mortem templates)."
-        ) from None
+        text = render_document(
+            templates_dir, FORMATS[fmt], data, html=fmt == "html", what="post-mortem"
+        )
+    except BrokenTemplate as problem:
+        raise PostmortemError(str(problem)) from None
     reference = str(context["incident"]["reference"])
     suffix = "-draft" if context.get("draft") else ""
     return Document(text.strip() + "\n", f"postmortem-{reference}{suffix}.{fmt}")
-
-
-def _origin(env: Any, name: str) -> str:
-    try:
-        source = env.loader.get_source(env, name)
-        return str(source[1] or name)
-    except TemplateError:
-        return name
 
 
 def chart(context: Mapping[str, Any]) -> bytes:

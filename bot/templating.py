@@ -8,7 +8,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    select_autoescape,
+)
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.resources import templates_dir
@@ -53,6 +62,41 @@ def document_environment(custom: Path | None = None, *, html: bool = False) -> E
     env.filters["md"] = markdown_text
     env.filters["url"] = markdown_url
     return env
+
+
+class BrokenTemplate(Exception):
+    """A document template is missing or fails; the message names the file and line."""
+
+
+def render_document(
+    custom: Path | None, name: str, data: dict[str, Any], *, html: bool, what: str
+) -> str:
+    """A whole document from template ``name`` (a team's own first), or BrokenTemplate:
+    never half a document."""
+    env = document_environment(custom, html=html)
+    try:
+        return env.get_template(name).render(**data)
+    except TemplateNotFound as missing:
+        raise BrokenTemplate(f"The {what} template {missing.name} was not found.") from None
+    except TemplateSyntaxError as broken:
+        raise BrokenTemplate(
+            f"The {what} template {broken.filename or name} is broken at line {broken.lineno}: "
+            f"{(broken.message or 'syntax error').rstrip('.')}. Fix it, or remove it to use "
+            "the built-in one."
+        ) from None
+    except TemplateError as failed:
+        raise BrokenTemplate(
+            f"The {what} template {_origin(env, name)} failed: {failed}. The data it may use "
+            f"is listed in the README ({what.capitalize()} templates)."
+        ) from None
+
+
+def _origin(env: Environment, name: str) -> str:
+    try:
+        assert env.loader is not None
+        return str(env.loader.get_source(env, name)[1] or name)
+    except TemplateError:
+        return name
 
 
 def when(moment: datetime | None) -> str:
