@@ -110,6 +110,17 @@ class Incident(Base):
     drill_paused_at: Mapped[datetime | None]
     drill_paused_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     drill_ended_at: Mapped[datetime | None]
+    # What its events left behind, for the review (bot.incidents.facts keeps them).
+    first_alert_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]  # a person at work (or declared by one)
+    mitigated_at: Mapped[datetime | None]
+    postmortem_published_at: Mapped[datetime | None]
+    first_notice_at: Mapped[datetime | None]
+    updates_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Updates sent later than the cadence allowed; None for incidents recorded before
+    # updates were timed (their share on cadence is not known).
+    updates_late: Mapped[int | None] = mapped_column(default=0)
+    triage_cause: Mapped[str | None] = mapped_column(String(40))  # the last hypothesis
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"
@@ -124,6 +135,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_status", "status"),
         Index("ix_incidents_provisioned_at", "provisioned_at"),
+        Index("ix_incidents_declared_at", "declared_at"),  # the review's periods
     )
 
     @property
@@ -176,7 +188,10 @@ class TimelineEvent(Base):
 
     incident: Mapped[Incident] = relationship(back_populates="events")
 
-    __table_args__ = (Index("ix_timeline_events_when", "incident_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_timeline_events_when", "incident_id", "occurred_at"),
+        Index("ix_timeline_events_kind", "kind", "incident_id", "occurred_at"),  # the review
+    )
 
 
 class DrillInject(Base):

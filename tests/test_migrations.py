@@ -32,3 +32,56 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     engine.dispose()
     upgrade(database_url)
     assert is_current(database_url)
+
+
+def test_incidents_recorded_before_0013_get_what_their_timelines_say(database_url: str) -> None:
+    """Migration 0013 fills in the review's columns from each incident's timeline."""
+    from sqlalchemy import text
+
+    command.upgrade(alembic_config(database_url), "0012")
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incidents (id, title, severity, status, declared_at, private, "
+                "drill_paused_seconds) VALUES (1, 'Old one', 'sev2', 'resolved', "
+                "'2026-07-06 09:10:00', false, 0)"
+            )
+        )
+        for n, (kind, actor, at, data) in enumerate(
+            [
+                ("alert_fired", None, "09:00", "{}"),
+                ("note", "U1", "09:05", "{}"),  # before the declaration: not an acknowledgement
+                ("role_assigned", "U1", "09:20", "{}"),
+                ("triage_proposed", None, "09:30", '{"cause": "model"}'),
+                ("triage_answered", "U1", "09:40", '{"question": "trend", "answer": "worse"}'),
+                ("status_update", "U1", "09:45", '{"update_kind": "first_notice"}'),
+                ("triage_proposed", None, "09:50", '{"cause": "data"}'),
+                ("containment_run", "U1", "09:55", '{"ok": false}'),
+                ("triage_answered", "U1", "10:00", '{"question": "trend", "answer": "better"}'),
+                ("status_update", "U1", "10:30", '{"update_kind": "update"}'),
+            ],
+            start=1,
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO timeline_events (id, incident_id, kind, occurred_at, actor, "
+                    "text, data) VALUES (:id, 1, :kind, :at, :actor, '', :data)"
+                ),
+                {"id": n, "kind": kind, "at": f"2026-07-06 {at}:00", "actor": actor, "data": data},
+            )
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT first_alert_at, acknowledged_at, mitigated_at, first_notice_at, "
+                "updates_sent, updates_late, triage_cause, postmortem_published_at "
+                "FROM incidents WHERE id = 1"
+            )
+        ).one()
+    engine.dispose()
+    minutes = [str(v)[11:16] if v is not None else None for v in row[:4]]
+    assert minutes == ["09:00", "09:20", "10:00", "09:45"]
+    assert tuple(row[4:]) == (2, None, "data", None)

@@ -90,6 +90,7 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         detected_at=clean.detected_at,
         detected_by=clean.detected_by,
         private=clean.private,
+        acknowledged_at=when if clean.declared_by else None,  # a person is at work
     )
     session.add(incident)
     session.flush()  # assigns the id the event refers to

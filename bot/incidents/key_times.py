@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.facts import PEOPLE_AT_WORK
 from bot.models import Incident, TimelineEvent, utcnow
 
 
@@ -41,23 +42,6 @@ class KeyTime(StrEnum):
 
 # Which key times the Commander may move; "declared" is when the bot was told, a fact.
 CORRECTABLE = (KeyTime.DETECTED, KeyTime.ACKNOWLEDGED, KeyTime.MITIGATED, KeyTime.RESOLVED)
-# Events that show a person working on the incident (an acknowledgement).
-_PEOPLE_AT_WORK = {
-    "model_rolled_back",
-    "containment_run",
-    "role_assigned",
-    "role_handed_over",
-    "severity_changed",
-    "triage_answered",
-    "triage_note",
-    "triage_proposal_accepted",
-    "triage_proposal_declined",
-    "runbook_item_checked",
-    "note",
-    "status_update",
-    "action_item",
-    "resolved",
-}
 
 
 @dataclass(frozen=True)
@@ -134,7 +118,7 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
             corrections[which] = Moment(which, at, "corrected", corrected_by=event.actor)
         if (
             acknowledged is None
-            and kind in _PEOPLE_AT_WORK
+            and kind in PEOPLE_AT_WORK
             and event.actor
             and event.occurred_at >= incident.declared_at
         ):

@@ -14,6 +14,8 @@ from bot.models import Incident, utcnow
 
 # Slack shows a section of up to 3,000 characters; an update is one message.
 UPDATE_MAX = 3000
+# An update up to 10% past its cadence still counts as on time (the review's share on cadence).
+CADENCE_GRACE = 0.1
 
 
 class UpdateKind(StrEnum):
@@ -67,6 +69,9 @@ def post_update(
     when = now or utcnow()
     if kind is UpdateKind.UPDATE and not has_update(session, incident.id):
         kind = UpdateKind.FIRST_NOTICE  # the first one stakeholders get is the first notice
+    every = reminders.cadence_of(cadence, incident)
+    since = incident.last_update_at or incident.declared_at
+    late = None if every is None else (when - since) > every * (1 + CADENCE_GRACE)
     timeline.record(
         session,
         incident,
@@ -76,6 +81,7 @@ def post_update(
         when=when,
         update_kind=kind.value,
         message=cleaned,
+        late=late,
     )
     if incident.is_open:
         reminders.update_sent(session, incident, cadence, when)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.incidents import facts
 from bot.models import Incident, TimelineEvent, utcnow
 
 # How each kind of event reads in a list or a document.
@@ -89,6 +90,7 @@ def record(
         data=data,
     )
     session.add(event)
+    facts.absorb(incident, event)
     return event
 
 
