@@ -1,4 +1,4 @@
-"""``incidentbot``: serve, migrate, postmortem, manifest, outbox."""
+"""``incidentbot``: serve, migrate, postmortem, report, manifest, outbox, drill."""
 
 from __future__ import annotations
 
@@ -69,6 +69,29 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", metavar="FILE", help="write here instead of standard output"
     )
     postmortem.set_defaults(run=_postmortem)
+
+    report = commands.add_parser(
+        "report",
+        help="the periodic review of all incidents (HTML, Markdown or a CSV incident log)",
+        description="Figures for a quarter (default: the one in progress) or a range of "
+        "dates, each against the period before. Drills are left out unless asked for.",
+    )
+    report.add_argument("--quarter", metavar="QUARTER", help="e.g. 2026Q4")
+    report.add_argument("--from", dest="since", metavar="DATE", help="first day, e.g. 2026-10-01")
+    report.add_argument("--to", dest="until", metavar="DATE", help="last day, e.g. 2026-12-31")
+    report.add_argument(
+        "--format",
+        choices=("html", "md", "csv"),
+        help="default: from the -o file's suffix, else md",
+    )
+    report.add_argument("--include-drills", action="store_true", help="count drills too")
+    report.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write here instead of standard output (Markdown: the charts go beside it)",
+    )
+    report.set_defaults(run=_report)
 
     manifest = commands.add_parser("manifest", help="print the Slack app manifest (JSON)")
     manifest.add_argument("--url", required=True, help="the bot's public https base URL")
@@ -142,6 +165,58 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
         print(f"incidentbot: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(document.text)
+    return 0
+
+
+def _report(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.incidents.errors import InvalidInput
+    from bot.models import utcnow
+    from bot.review import figures, period, render
+
+    output = Path(args.output) if args.output else None
+    fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
+    if fmt not in render.FORMATS:
+        print(f"incidentbot: cannot tell the format from {output}; add --format.", file=sys.stderr)
+        return 2
+    now = utcnow()
+    try:
+        chosen = period.choose(
+            quarter=args.quarter, since=args.since, until=args.until, today=now.date()
+        )
+    except InvalidInput as problem:
+        print(f"incidentbot: {problem}", file=sys.stderr)
+        return 2
+    database = _database(settings)
+    try:
+        review = figures.make(
+            database,
+            chosen,
+            settings.status_update_every,
+            now,
+            include_drills=args.include_drills,
+        )
+    finally:
+        database.dispose()
+    try:
+        report = render.produce(
+            review, fmt, settings.templates_dir, charts=bool(output) or fmt != "md"
+        )
+    except render.ReportError as problem:
+        print(f"incidentbot: {problem}", file=sys.stderr)
+        return 1
+    if output is None:
+        sys.stdout.write(report.text)
+        return 0
+    output.write_text(report.text, encoding="utf-8")
+    written = [str(output)]
+    if fmt == "md":
+        for name, png in report.charts.items():
+            chart = output.with_name(render.chart_filename(review, name))
+            chart.write_bytes(png)
+            written.append(str(chart))
+    print(f"incidentbot: wrote {', '.join(written)}", file=sys.stderr)
     return 0
 
 

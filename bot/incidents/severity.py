@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 
@@ -62,6 +63,24 @@ SEVERITIES: dict[Severity, SeverityInfo] = {
         meaning="Early signs only: input shift, confidence trending down.",
         expectation="Plan an investigation and record the trend.",
     ),
+}
+
+
+@dataclass(frozen=True)
+class ResponseTarget:
+    """What each severity's expected response means in minutes, for the review: people at
+    work within ``acknowledge`` of the declaration, stakeholders told within ``notify``
+    (when None, within the severity's status-update cadence)."""
+
+    acknowledge: timedelta | None
+    notify: timedelta | None
+
+
+RESPONSE_TARGETS: dict[Severity, ResponseTarget] = {
+    Severity.SEV1: ResponseTarget(timedelta(minutes=30), timedelta(minutes=30)),
+    Severity.SEV2: ResponseTarget(timedelta(hours=2), None),
+    Severity.SEV3: ResponseTarget(timedelta(hours=24), None),
+    Severity.SEV4: ResponseTarget(None, None),
 }
 
 # sev1, SEV-1, sev 1 -> SEV1; p0..p3 (priority style) -> SEV1..SEV4.

@@ -1,0 +1,160 @@
+"""The facts a review needs: one row per incident, and the few events read one by one.
+
+Each incident carries what its events left behind (``bot.incidents.facts``: first
+alert, acknowledgement, mitigation, first notice, updates sent and late, the last
+triage hypothesis, the post-mortem), so a quarter of 100,000 incidents with
+millions of events is read as 100,000 rows, never as a loop over incidents or a
+scan of the timeline. Only key-time corrections and action items come from the
+timeline, by the (kind, incident, time) index. Times arrive as the database hands
+them over and become timestamps a column at a time (a Python datetime per value
+would cost more than the queries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import ColumnElement, CursorResult, and_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
+
+from bot.db import Database
+from bot.models import Incident, TimelineEvent
+
+INCIDENTS, EVENTS = Incident.__table__, TimelineEvent.__table__
+I = INCIDENTS.c  # noqa: E741 (the columns, as the queries read them)
+E = EVENTS.c
+IN_PERIOD = EVENTS.join(INCIDENTS, I.id == E.incident_id)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """One row per incident, key-time correction and action item of the incidents declared
+    in the window read."""
+
+    incidents: pd.DataFrame
+    corrections: pd.DataFrame
+    actions: pd.DataFrame
+
+
+def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) -> Facts:
+    """Every fact about incidents declared in [start, end), in one transaction."""
+    chosen = and_(I.declared_at >= start, I.declared_at < end)
+    if not include_drills:
+        chosen = and_(chosen, I.drill.is_(None))
+    with db.begin() as session:
+        incidents = _frame(session, _incident_rows(chosen))
+        corrections = _frame(
+            session,
+            _events_of(chosen, "key_time_corrected").add_columns(
+                E.data["which"].as_string().label("which"), E.data["at"].as_string().label("at")
+            ),
+        )
+        actions = _frame(
+            session,
+            _events_of(chosen, "action_item").add_columns(E.data["due"].as_string().label("due")),
+        )
+        done = _frame(
+            session,
+            _events_of(chosen, "action_item_done").add_columns(
+                E.data["item_id"].as_integer().label("item_id")
+            ),
+        )
+    actions["done"] = actions["event_id"].isin(set(done["item_id"].dropna().astype(int)))
+    frame = incidents.set_index("id", drop=False).rename_axis(None)
+    for column in TIMES:
+        frame[column] = _times(frame[column])
+    frame["private"] = frame["private"].fillna(False).astype(bool)
+    return Facts(incidents=frame, corrections=corrections, actions=actions)
+
+
+class _stored(FunctionElement[Any]):
+    """A timestamp as the database can hand it over fastest: SQLite's stored text
+    ('2026-07-06 09:00:00.000000', UTC), elsewhere seconds since 1970. ``_times`` turns
+    either into timestamps a whole column at a time."""
+
+    type = NullType()
+    inherit_cache = True
+
+
+@compiles(_stored, "sqlite")
+def _stored_sqlite(element: _stored, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(_stored)
+def _stored_epoch(element: _stored, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS FLOAT)"
+
+
+def _raw(column: Any) -> Any:
+    return _stored(column)
+
+
+TIMES = (
+    "declared_at",
+    "resolved_at",
+    "detected_at",
+    "first_alert_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "postmortem_published_at",
+    "first_notice_at",
+)
+
+
+def _incident_rows(chosen: ColumnElement[bool]) -> Any:
+    return select(
+        I.id,
+        I.title,
+        I.severity,
+        I.status,
+        I.service,
+        I.registered_model.label("model"),
+        I.failure_category.label("category"),
+        I.declared_by,
+        I.detected_by,
+        I.private,
+        I.drill,
+        I.updates_sent,
+        I.updates_late,
+        I.triage_cause,
+        *(_raw(I[name]).label(name) for name in TIMES),
+    ).where(chosen)
+
+
+def _times(values: pd.Series) -> pd.Series:
+    """A column of stored times (``_stored``) as UTC timestamps."""
+    known = values.dropna()
+    if known.empty:
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    if isinstance(known.iloc[0], str):
+        return pd.to_datetime(values, utc=True, format="ISO8601")
+    micros = (pd.to_numeric(values) * 1e6).round()  # to the microsecond, as stored
+    return pd.to_datetime(micros, unit="us", utc=True)
+
+
+def _events_of(chosen: ColumnElement[bool], kind: str) -> Any:
+    return (
+        select(E.incident_id, E.id.label("event_id"), _raw(E.occurred_at).label("occurred_at"))
+        .select_from(IN_PERIOD)
+        .where(chosen, E.kind == kind)
+    )
+
+
+def _frame(session: Session, statement: Any) -> pd.DataFrame:
+    """The statement's rows as a frame, straight from the driver's cursor: every column
+    read is one the driver already gives as the frame needs it (text, numbers, and the
+    raw times ``_times`` converts), so no per-value conversion runs in Python."""
+    result = session.execute(statement)
+    assert isinstance(result, CursorResult)
+    frame = pd.DataFrame(result.cursor.fetchall(), columns=list(result.keys()))
+    if "occurred_at" in frame:
+        frame["occurred_at"] = _times(frame["occurred_at"])
+    return frame
