@@ -25,7 +25,8 @@ BOT_SCOPES = {
     "pins:write": "pin the incident summary",
     "reactions:read": "add :pushpin:-reacted messages to the timeline",
     "bookmarks:write": "bookmark dashboards, runbooks and the post-mortem",
-    "files:write": "upload post-mortems and drift charts",
+    "files:write": "upload post-mortems, drift charts and the review's charts",
+    "im:write": "send /incident stats charts to the person who asked",
     "users:read": "check that a person picked for a role exists",
 }
 

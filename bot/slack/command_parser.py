@@ -14,7 +14,7 @@ from bot.incidents.roles import Role, parse_role
 from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.slack.text import plain_from_slack
 
-ANYWHERE = ("declare", "list", "help", "drill")
+ANYWHERE = ("declare", "list", "help", "drill", "stats")
 IN_INCIDENT_CHANNEL = (
     "role",
     "severity",
@@ -287,6 +287,44 @@ def parse_contain_args(args: str) -> str | None:
     return words[0].lower() if words else None
 
 
+@dataclass(frozen=True)
+class StatsArgs:
+    """``/incident stats [2026Q4 | <from> <to>] [--share] [--include-drills]``."""
+
+    quarter: str | None = None
+    since: str | None = None
+    until: str | None = None
+    share: bool = False
+    include_drills: bool = False
+
+
+_DASHES = ("-", "\u2014", "\u2013")  # Slack may turn -- into a dash
+STATS_USAGE = (
+    "Usage: `/incident stats [2026Q4 | 2026-10-01 2026-10-31] [--share] [--include-drills]`; "
+    "alone, the quarter so far, only to you."
+)
+
+
+def parse_stats_args(args: str, today: date) -> StatsArgs:
+    """Checked against the period rules now, so a bad period is refused before the ack."""
+    from bot.review.period import choose
+
+    words, flags = [], set()
+    for word in plain_from_slack(args).split():
+        if not word.startswith(_DASHES):
+            words.append(word)
+        elif (flag := word.lstrip("".join(_DASHES)).lower()) in {"share", "include-drills"}:
+            flags.add(flag)
+        else:
+            raise InvalidInput(f"`{word[:30]}` is not an option of stats. {STATS_USAGE}")
+    if len(words) > 2:
+        raise InvalidInput(STATS_USAGE)
+    quarter = words[0] if len(words) == 1 else None
+    since, until = (words[0], words[1]) if len(words) == 2 else (None, None)
+    choose(quarter=quarter, since=since, until=until, today=today)
+    return StatsArgs(quarter, since, until, "share" in flags, "include-drills" in flags)
+
+
 def check_arguments(command: Command) -> None:
     """Refuse malformed arguments before the acknowledgement (no database, no Slack)."""
     if command.name == "role":
@@ -307,3 +345,5 @@ def check_arguments(command: Command) -> None:
         parse_rollback_args(command.args)
     elif command.name == "contain":
         parse_contain_args(command.args)
+    elif command.name == "stats":
+        parse_stats_args(command.args, datetime.now(UTC).date())

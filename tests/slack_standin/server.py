@@ -449,6 +449,14 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("no_such_subteam")
         return {"users": sorted(self.usergroups[group])}
 
+    def _m_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1:  # the bot opens direct messages with one person at a time
+            raise SlackError("invalid_arguments", "users must name one person")
+        if users[0] not in self.users:
+            raise SlackError("user_not_found")
+        return {"channel": {"id": self._channel(users[0]).id}}
+
     def _m_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
         if channel.is_private:  # only an invitation lets anyone into a private channel

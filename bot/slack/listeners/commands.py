@@ -36,6 +36,7 @@ from bot.slack.command_parser import (
     parse_role_args,
     parse_rollback_args,
     parse_severity_args,
+    parse_stats_args,
 )
 from bot.slack.declaring import declare_and_open
 from bot.slack.flows import contain, privacy, resolution, updates
@@ -256,6 +257,14 @@ def _run(
             respond(text=drills_flow.listing(services))
             return
         drills_flow.start(services, scenario, str(command.get("user_id") or ""), respond)
+        return
+    if parsed.name == "stats":
+        from bot.slack.flows import stats  # pandas and matplotlib load on first use
+
+        user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+        stats.start(
+            services, parse_stats_args(parsed.args, utcnow().date()), user, channel, respond
+        )
         return
     status: dict[str, Any] | None = None
     with services.db.begin() as session:
