@@ -31,6 +31,7 @@ STAGES = (
     ("resolve", "Time to resolve", KeyTime.RESOLVED),
 )
 UNNAMED = "(not named)"
+PRIVATE = "(private)"
 MISSED_LISTED = 100  # incidents named under "expected response missed"; the CSV marks all
 
 
@@ -97,6 +98,8 @@ def incident_frame(facts: Facts, cadence: Cadence, now: datetime) -> pd.DataFram
         f[f"to_{key}"] = (f[until.value] - f.detected).dt.total_seconds().clip(lower=0)
     f["detection"] = np.where(f.detected_by.notna() | f.first_alert_at.notna(), "alert", "person")
     f["model_or_service"] = f.model.fillna(f.service).fillna(UNNAMED)
+    # A private incident's model could say what its title would: it is counted, not named.
+    f.loc[f.private, "model_or_service"] = PRIVATE
     f["category_label"] = f.category.map(FAILURE_CATEGORIES).fillna(UNNAMED)
     f["cadence"] = f.severity.map({s: _seconds(cadence.get(s)) for s in SEVERITIES}).astype(float)
     f["severity"] = pd.Categorical(f.severity, categories=SEVERITIES)
@@ -227,7 +230,7 @@ def _recurrence(this: pd.DataFrame, before: pd.DataFrame) -> dict[str, Any]:
     """Models and categories with more than one incident, and where triage put the causes."""
 
     def repeats(column: str) -> list[dict[str, Any]]:
-        counts = this[this[column] != UNNAMED][column].value_counts()
+        counts = this[~this[column].isin((UNNAMED, PRIVATE))][column].value_counts()
         earlier = before[column].value_counts()
         return [
             {"name": str(k), "count": int(v), "previous": int(earlier.get(k, 0))}

@@ -47,7 +47,7 @@ def test_stats_go_to_the_person_and_the_charts_to_their_messages(
     assert "*7* incidents (1 in 2026Q2), 3 still open" in text
     assert f"INC-{ids['C']} (SEV2)" in text and f"INC-{ids['B']} (SEV1)" in text
     assert "&lt;!here&gt; ranker 2" in text and "<!here>" not in text
-    assert story.SECRET not in text and "onerror" not in text
+    assert story.SECRET not in text and "support-llm" not in text and "onerror" not in text
     assert "incidentbot report --quarter 2026Q3" in text
     uploads = slack.wait_for(lambda: slack.direct_messages(ALICE), 60, "the charts in a DM")
     files = uploads[-1]["files"]
