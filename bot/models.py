@@ -93,6 +93,9 @@ class Incident(Base):
     detected_at: Mapped[datetime | None]
     # What raised it when not a person, e.g. "Alertmanager: FraudPrecisionLow".
     detected_by: Mapped[str | None] = mapped_column(String(200))
+    # How it was found, when the declarer said (declare.DETECTIONS): "alert", "person",
+    # "external". Unsaid, an incident with an alert was found by one, else by a person.
+    detection: Mapped[str | None] = mapped_column(String(16))
     # The last status update sent to stakeholders; the cadence counts from it.
     last_update_at: Mapped[datetime | None]
     # Channels besides the broadcast one that status updates also go to.

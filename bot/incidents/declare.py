@@ -18,6 +18,14 @@ SERVICE_MAX = 200
 DESCRIPTION_MAX = 3000
 
 
+# How an incident was found, as the declare form offers it (the review counts them).
+DETECTIONS = {
+    "alert": "Our monitoring (an alert)",
+    "person": "Someone on the team noticed",
+    "external": "Reported from outside (a customer, partner or regulator)",
+}
+
+
 @dataclass(frozen=True)
 class Declaration:
     """What a person or an alert asks for; checked by ``validate`` before anything is stored."""
@@ -33,6 +41,7 @@ class Declaration:
     detected_by: str | None = None
     # A private channel, a broadcast without the title (PRODUCT.md, private incidents).
     private: bool = False
+    detection: str | None = None  # how it was found, a key of DETECTIONS
 
 
 def validate_title(title: str) -> str:
@@ -60,6 +69,10 @@ def validate(declaration: Declaration) -> Declaration:
         raise InvalidInput(
             f"The description is {len(description)} characters; keep it to {DESCRIPTION_MAX}."
         )
+    if declaration.detection is not None and declaration.detection not in DETECTIONS:
+        raise InvalidInput(
+            f"{declaration.detection!r} is not a way this bot knows incidents are found."
+        )
     return Declaration(
         title=validate_title(declaration.title),
         severity=declaration.severity,
@@ -69,6 +82,7 @@ def validate(declaration: Declaration) -> Declaration:
         description=description,
         detected_at=declaration.detected_at,
         detected_by=declaration.detected_by,
+        detection=declaration.detection,
         private=declaration.private,
     )
 
@@ -90,6 +104,7 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         detected_at=clean.detected_at,
         detected_by=clean.detected_by,
         private=clean.private,
+        detection=clean.detection,
         acknowledged_at=when if clean.declared_by else None,  # a person is at work
     )
     session.add(incident)
@@ -106,6 +121,7 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
         service=clean.service,
         failure_category=clean.failure_category,
         detected_by=clean.detected_by,
+        detection=clean.detection,
         private=clean.private,
     )
     return incident

@@ -30,6 +30,8 @@ STAGES = (
     ("mitigate", "Time to mitigate", KeyTime.MITIGATED),
     ("resolve", "Time to resolve", KeyTime.RESOLVED),
 )
+# How an incident was found (declare.DETECTIONS; unsaid: an alert if one came, else a person).
+DETECTED = {"alert": "alert", "person": "person", "external": "external report"}
 UNNAMED = "(not named)"
 PRIVATE = "(private)"
 MISSED_LISTED = 100  # incidents named under "expected response missed"; the CSV marks all
@@ -96,7 +98,8 @@ def incident_frame(facts: Facts, cadence: Cadence, now: datetime) -> pd.DataFram
             f[which] = moved.reindex(f.index).fillna(f[which])
     for key, _, until in STAGES:
         f[f"to_{key}"] = (f[until.value] - f.detected).dt.total_seconds().clip(lower=0)
-    f["detection"] = np.where(f.detected_by.notna() | f.first_alert_at.notna(), "alert", "person")
+    alerted = np.where(f.detected_by.notna() | f.first_alert_at.notna(), "alert", "person")
+    f["detection"] = f.detection.fillna(pd.Series(alerted, index=f.index)).map(DETECTED)
     f["model_or_service"] = f.model.fillna(f.service).fillna(UNNAMED)
     # A private incident's model could say what its title would: it is counted, not named.
     f.loc[f.private, "model_or_service"] = PRIVATE
@@ -133,7 +136,7 @@ def _counts(this: pd.DataFrame, before: pd.DataFrame) -> dict[str, Any]:
         "severity": table("severity", list(SEVERITIES)),
         "category": table("category_label"),
         "model": table("model_or_service"),
-        "detection": table("detection", ["alert", "person"]),
+        "detection": table("detection", list(DETECTED.values())),
     }
 
 

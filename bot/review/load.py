@@ -120,6 +120,7 @@ def _incident_rows(chosen: ColumnElement[bool]) -> Any:
         I.failure_category.label("category"),
         I.declared_by,
         I.detected_by,
+        I.detection,
         I.private,
         I.drill,
         I.updates_sent,

@@ -33,7 +33,7 @@ from slack_sdk.models.views import View
 from bot.containment import Lever
 from bot.incidents import permissions
 from bot.incidents.categories import FAILURE_CATEGORIES, USUALLY_PRIVATE, category_label
-from bot.incidents.declare import DESCRIPTION_MAX, SERVICE_MAX, TITLE_MAX
+from bot.incidents.declare import DESCRIPTION_MAX, DETECTIONS, SERVICE_MAX, TITLE_MAX
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.models import Incident, TimelineEvent
@@ -470,6 +470,16 @@ def declare_modal(
                 dispatch_action=True,  # a category usually run in private proposes Private
                 element=StaticSelectElement(
                     action_id=DECLARE_CATEGORY, placeholder="Not sure yet", options=categories
+                ),
+            ),
+            InputBlock(
+                block_id="detection",
+                label="How was it found?",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id="value",
+                    placeholder="Pick one",
+                    options=[Option(value=k, text=v) for k, v in DETECTIONS.items()],
                 ),
             ),
             private_block(category in USUALLY_PRIVATE),

@@ -1,5 +1,5 @@
-"""The review's reads: what each incident's events left behind, on the incident; timeline
-events by kind, incidents by when they were declared
+"""The review's reads: what each incident's events left behind, on the incident, and how it
+was found; timeline events by kind, incidents by when they were declared
 
 Revision ID: 0013
 Revises: 0012
@@ -37,6 +37,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column('updates_late', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('triage_cause', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('detection', sa.String(length=16), nullable=True))
         batch_op.create_index('ix_incidents_declared_at', ['declared_at'], unique=False)
     with op.batch_alter_table('timeline_events', schema=None) as batch_op:
         batch_op.create_index(
@@ -104,5 +105,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_timeline_events_kind')
     with op.batch_alter_table('incidents', schema=None) as batch_op:
         batch_op.drop_index('ix_incidents_declared_at')
-        for name in (*NEW, 'updates_sent', 'updates_late', 'triage_cause'):
+        for name in (*NEW, 'updates_sent', 'updates_late', 'triage_cause', 'detection'):
             batch_op.drop_column(name)

@@ -26,6 +26,7 @@ def test_bare_declare_opens_a_form_that_declares_on_submit(
             "severity": "sev2",
             "service": "credit-scorer v7",
             "category": "bias-fairness",
+            "detection": "external",
             "description": "Approval rate in region 4 fell from 61% to 12% after Tuesday's run.",
         },
     )
@@ -45,6 +46,7 @@ def test_bare_declare_opens_a_form_that_declares_on_submit(
     assert "Bias or fairness violation" in summary
     assert "region 4 fell from 61% to 12%" in summary
     assert "SEV2 · high" in summary
+    assert [i.detection for i in stored_incidents(bot.database_url)] == ["external"]
 
 
 def test_the_form_points_at_the_field_that_is_wrong_and_declares_nothing(

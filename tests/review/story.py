@@ -225,11 +225,14 @@ def build(db: Database) -> dict[str, int]:
         session.flush()
         ids["E"] = e.id
 
-        # F: SEV4 by Alice, 09-20 10:00, resolved 12:00; no model, no category, no updates
-        # expected. Detect 0, acknowledge 0, mitigate 120 (taken as resolved), resolve 120.
+        # F: SEV4 by Alice, 09-20 10:00, resolved 12:00, reported from outside; no model, no
+        # category, no updates expected. Detect 0, acknowledge 0, mitigate 120 (taken as
+        # resolved), resolve 120.
         f = declare(
             session,
-            Declaration(title=FORMULA, severity=Severity.SEV4, declared_by=ALICE),
+            Declaration(
+                title=FORMULA, severity=Severity.SEV4, declared_by=ALICE, detection="external"
+            ),
             now=at("2026-09-20", "10:00"),
         )
         session.flush()

@@ -49,6 +49,14 @@ def start(services: Services, args: StatsArgs, user: str, channel: str, respond:
 
 
 def _run(services: Services, args: StatsArgs, user: str, channel: str, respond: Reply) -> None:
+    try:
+        _review(services, args, user, channel, respond)
+    except Exception:
+        log.exception("the review failed")
+        respond(text="Something went wrong computing the review; it is logged. Try again.")
+
+
+def _review(services: Services, args: StatsArgs, user: str, channel: str, respond: Reply) -> None:
     now = utcnow()
     period = choose(quarter=args.quarter, since=args.since, until=args.until, today=now.date())
     review = figures.make(

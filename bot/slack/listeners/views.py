@@ -50,6 +50,7 @@ def declaration_from_view(view: dict[str, Any], user_id: str) -> Declaration:
                 failure_category=_value(state, "category"),
                 description=_value(state, "description"),
                 private=_ticked(state),
+                detection=_value(state, "detection"),
             )
         )
     except InvalidInput as problem:
