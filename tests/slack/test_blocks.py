@@ -92,6 +92,7 @@ def test_declare_form_is_a_valid_modal() -> None:
         "severity",
         "service",
         "category",
+        "detection",
         "private",
         "description",
     ]
