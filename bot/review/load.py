@@ -1,13 +1,13 @@
-"""The facts a review needs: one row per incident, and the few events read one by one.
+"""The facts a review needs: one row per incident, and the few events it reads itself.
 
 Each incident carries what its events left behind (``bot.incidents.facts``: first
 alert, acknowledgement, mitigation, first notice, updates sent and late, the last
 triage hypothesis, the post-mortem), so a quarter of 100,000 incidents with
 millions of events is read as 100,000 rows, never as a loop over incidents or a
 scan of the timeline. Only key-time corrections and action items come from the
-timeline, by the (kind, incident, time) index. Times arrive as the database hands
-them over and become timestamps a column at a time (a Python datetime per value
-would cost more than the queries).
+timeline, in one query by the (kind, incident, time) index. Times arrive as the
+database hands them over and become timestamps a column at a time (a Python
+datetime per value would cost more than the queries).
 """
 
 from __future__ import annotations
@@ -48,25 +48,30 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
     chosen = and_(I.declared_at >= start, I.declared_at < end)
     if not include_drills:
         chosen = and_(chosen, I.drill.is_(None))
-    with db.begin() as session:
+    read_events = (
+        select(
+            E.incident_id,
+            E.id.label("event_id"),
+            E.kind,
+            _stored(E.occurred_at).label("occurred_at"),
+            E.data["which"].as_string().label("which"),
+            E.data["at"].as_string().label("at"),
+            E.data["due"].as_string().label("due"),
+            E.data["item_id"].as_integer().label("item_id"),
+        )
+        .select_from(IN_PERIOD)
+        .where(chosen, E.kind.in_(("key_time_corrected", "action_item", "action_item_done")))
+    )
+    with db.begin() as session:  # one query per table
         incidents = _frame(session, _incident_rows(chosen))
-        corrections = _frame(
-            session,
-            _events_of(chosen, "key_time_corrected").add_columns(
-                E.data["which"].as_string().label("which"), E.data["at"].as_string().label("at")
-            ),
-        )
-        actions = _frame(
-            session,
-            _events_of(chosen, "action_item").add_columns(E.data["due"].as_string().label("due")),
-        )
-        done = _frame(
-            session,
-            _events_of(chosen, "action_item_done").add_columns(
-                E.data["item_id"].as_integer().label("item_id")
-            ),
-        )
-    actions["done"] = actions["event_id"].isin(set(done["item_id"].dropna().astype(int)))
+        events = _frame(session, read_events)
+    kind = events.kind
+    corrections = events.loc[
+        kind == "key_time_corrected", ["incident_id", "event_id", "occurred_at", "which", "at"]
+    ]
+    actions = events.loc[kind == "action_item", ["incident_id", "event_id", "occurred_at", "due"]]
+    closed = events.loc[kind == "action_item_done", "item_id"].dropna().astype(int)
+    actions = actions.assign(done=actions.event_id.isin(set(closed)))
     frame = incidents.set_index("id", drop=False).rename_axis(None)
     for column in TIMES:
         frame[column] = _times(frame[column])
@@ -91,10 +96,6 @@ def _stored_sqlite(element: _stored, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(_stored)
 def _stored_epoch(element: _stored, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS FLOAT)"
-
-
-def _raw(column: Any) -> Any:
-    return _stored(column)
 
 
 TIMES = (
@@ -126,7 +127,7 @@ def _incident_rows(chosen: ColumnElement[bool]) -> Any:
         I.updates_sent,
         I.updates_late,
         I.triage_cause,
-        *(_raw(I[name]).label(name) for name in TIMES),
+        *(_stored(I[name]).label(name) for name in TIMES),
     ).where(chosen)
 
 
@@ -139,14 +140,6 @@ def _times(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, utc=True, format="ISO8601")
     micros = (pd.to_numeric(values) * 1e6).round()  # to the microsecond, as stored
     return pd.to_datetime(micros, unit="us", utc=True)
-
-
-def _events_of(chosen: ColumnElement[bool], kind: str) -> Any:
-    return (
-        select(E.incident_id, E.id.label("event_id"), _raw(E.occurred_at).label("occurred_at"))
-        .select_from(IN_PERIOD)
-        .where(chosen, E.kind == kind)
-    )
 
 
 def _frame(session: Session, statement: Any) -> pd.DataFrame:
