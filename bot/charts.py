@@ -4,12 +4,39 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 # pyplot keeps global state; one chart at a time per process.
 _lock = threading.Lock()
+
+
+@contextmanager
+def canvas(width: float, height: float, columns: int = 1) -> Iterator[tuple[Any, Any]]:
+    """A figure and its axes (``columns`` side by side) to draw on, off-screen, one at a
+    time per process; closed afterwards whatever happens."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with _lock:
+        fig, axes = plt.subplots(1, columns, figsize=(width, height), dpi=100)
+        try:
+            yield fig, axes
+        finally:
+            plt.close(fig)
+
+
+def png(fig: Any) -> bytes:
+    """The figure, laid out, as PNG bytes."""
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
 
 PHASES = (
     ("detected", "declared", "Before declaring", "#f2a541"),
@@ -32,63 +59,52 @@ def timeline_png(
     title: str,
 ) -> bytes:
     """The incident's phases on a time axis, its key times marked, its events below."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
 
     at = {k["name"]: k["at"] for k in key_times}
     start = at.get("detected") or at["declared"]
     end = at.get("resolved") or now
-    with _lock:
-        fig, ax = plt.subplots(figsize=(10, 3.6), dpi=100)
-        try:
-            for begin, until, label, colour in PHASES:
-                left = at.get(begin)
-                right = at.get(until) or (now if begin != "mitigated" else None)
-                if left is None or right is None or right <= left:
-                    continue
-                ax.barh(
-                    len(ROWS),
-                    mdates.date2num(right) - mdates.date2num(left),
-                    left=mdates.date2num(left),
-                    height=0.6,
-                    color=colour,
-                    label=label,
-                )
-            for row, (_, kinds, colour) in enumerate(ROWS):
-                xs = [mdates.date2num(e["at"]) for e in events if e["kind"] in kinds]
-                if xs:
-                    ax.scatter(xs, [row] * len(xs), s=18, color=colour, marker="|")
-            for step, (moment, labels) in enumerate(_marks(key_times)):
-                x = mdates.date2num(moment)
-                ax.axvline(x, color="#555", lw=0.8, ls=":")
-                ax.text(
-                    x,
-                    len(ROWS) + 0.4 + 0.35 * (step % 2),  # alternate heights: no overlaps
-                    " " + ", ".join(labels),
-                    fontsize=7,
-                    ha="left",
-                    va="bottom",
-                )
-            ax.set_yticks(range(len(ROWS) + 1), [r[0] for r in ROWS] + ["Phases"], fontsize=8)
-            ax.set_ylim(-0.7, len(ROWS) + 1.6)
-            pad = max((end - start).total_seconds() * 0.05, 30) / 86400
-            ax.set_xlim(mdates.date2num(start) - pad, mdates.date2num(end) + pad)
-            locator = mdates.AutoDateLocator(tz=start.tzinfo)
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=start.tzinfo))
-            ax.tick_params(axis="x", labelsize=8)
-            ax.set_title(title, fontsize=10, loc="left")
-            ax.set_xlabel("UTC", fontsize=8)
-            ax.legend(loc="lower right", fontsize=7, frameon=False, ncols=3)
-            fig.tight_layout()
-            out = io.BytesIO()
-            fig.savefig(out, format="png")
-            return out.getvalue()
-        finally:
-            plt.close(fig)
+    with canvas(10, 3.6) as (fig, ax):
+        for begin, until, label, colour in PHASES:
+            left = at.get(begin)
+            right = at.get(until) or (now if begin != "mitigated" else None)
+            if left is None or right is None or right <= left:
+                continue
+            ax.barh(
+                len(ROWS),
+                mdates.date2num(right) - mdates.date2num(left),
+                left=mdates.date2num(left),
+                height=0.6,
+                color=colour,
+                label=label,
+            )
+        for row, (_, kinds, colour) in enumerate(ROWS):
+            xs = [mdates.date2num(e["at"]) for e in events if e["kind"] in kinds]
+            if xs:
+                ax.scatter(xs, [row] * len(xs), s=18, color=colour, marker="|")
+        for step, (moment, labels) in enumerate(_marks(key_times)):
+            x = mdates.date2num(moment)
+            ax.axvline(x, color="#555", lw=0.8, ls=":")
+            ax.text(
+                x,
+                len(ROWS) + 0.4 + 0.35 * (step % 2),  # alternate heights: no overlaps
+                " " + ", ".join(labels),
+                fontsize=7,
+                ha="left",
+                va="bottom",
+            )
+        ax.set_yticks(range(len(ROWS) + 1), [r[0] for r in ROWS] + ["Phases"], fontsize=8)
+        ax.set_ylim(-0.7, len(ROWS) + 1.6)
+        pad = max((end - start).total_seconds() * 0.05, 30) / 86400
+        ax.set_xlim(mdates.date2num(start) - pad, mdates.date2num(end) + pad)
+        locator = mdates.AutoDateLocator(tz=start.tzinfo)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=start.tzinfo))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_xlabel("UTC", fontsize=8)
+        ax.legend(loc="lower right", fontsize=7, frameon=False, ncols=3)
+        return png(fig)
 
 
 def _marks(key_times: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, list[str]]]:
@@ -105,24 +121,13 @@ def _marks(key_times: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, list[
 def drift_png(columns: Sequence[Any], title: str) -> bytes:
     """Reference against current for a few columns (``ColumnDrift`` with outcomes): histograms
     of numbers, bars of category shares."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     shown = [c for c in columns if c.outcome is not None][:4]
-    with _lock:
-        fig, axes = plt.subplots(1, max(len(shown), 1), figsize=(3.4 * max(len(shown), 1), 3.2))
-        try:
-            for ax, column in zip(list(getattr(axes, "flat", [axes])), shown, strict=False):
-                _drift_panel(ax, column)
-            fig.suptitle(title, fontsize=10, x=0.01, ha="left")
-            fig.tight_layout()
-            out = io.BytesIO()
-            fig.savefig(out, format="png", dpi=100)
-            return out.getvalue()
-        finally:
-            plt.close(fig)
+    panels = max(len(shown), 1)
+    with canvas(3.4 * panels, 3.2, panels) as (fig, axes):
+        for ax, column in zip(list(getattr(axes, "flat", [axes])), shown, strict=False):
+            _drift_panel(ax, column)
+        fig.suptitle(title, fontsize=10, x=0.01, ha="left")
+        return png(fig)
 
 
 def _drift_panel(ax: Any, column: Any) -> None:

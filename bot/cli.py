@@ -180,6 +180,9 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     if fmt not in render.FORMATS:
         print(f"incidentbot: cannot tell the format from {output}; add --format.", file=sys.stderr)
         return 2
+    if output is not None and not output.parent.is_dir():
+        print(f"incidentbot: there is no folder {output.parent} to write into.", file=sys.stderr)
+        return 2
     now = utcnow()
     try:
         chosen = period.choose(

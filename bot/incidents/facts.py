@@ -54,8 +54,8 @@ def absorb(incident: Incident, event: TimelineEvent) -> None:
     if kind == "status_update":
         incident.first_notice_at = _earlier(incident.first_notice_at, at)
         incident.updates_sent = (incident.updates_sent or 0) + 1
-        if data.get("late"):
-            incident.updates_late = (incident.updates_late or 0) + 1
+        if data.get("late") and incident.updates_late is not None:  # None: timing not known
+            incident.updates_late += 1
     if mitigates(kind, data):
         incident.mitigated_at = _earlier(incident.mitigated_at, at)
     if kind in PEOPLE_AT_WORK and event.actor and at >= incident.declared_at:

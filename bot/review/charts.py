@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 
-from bot.charts import _lock
+from bot.charts import canvas, png
 
 SEVERITY_COLOURS = {"sev1": "#c92a2a", "sev2": "#e8590c", "sev3": "#f2c94c", "sev4": "#74c0fc"}
 TOP_MODELS = 10  # models or services in the category chart; the rest are summed as "others"
-
-
-@contextmanager
-def _canvas(width: float, height: float) -> Iterator[tuple[Any, Any]]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    with _lock:
-        fig, ax = plt.subplots(figsize=(width, height), dpi=100)
-        try:
-            yield fig, ax
-        finally:
-            plt.close(fig)
-
-
-def _png(fig: Any) -> bytes:
-    fig.tight_layout()
-    out = io.BytesIO()
-    fig.savefig(out, format="png")
-    return out.getvalue()
 
 
 def weekly(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bytes:
@@ -47,7 +22,7 @@ def weekly(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bytes
     table = pd.crosstab(week, frame.severity).reindex(
         index=weeks.tz_convert(None), columns=list(SEVERITY_COLOURS), fill_value=0
     )
-    with _canvas(9, 3.4) as (fig, ax):
+    with canvas(9, 3.4) as (fig, ax):
         bottom = pd.Series(0, index=table.index)
         for severity, colour in SEVERITY_COLOURS.items():
             ax.bar(
@@ -64,7 +39,7 @@ def weekly(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bytes
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=7, frameon=False, ncols=4, loc="upper left")
         fig.autofmt_xdate()
-        return _png(fig)
+        return png(fig)
 
 
 def resolve_times(frame: pd.DataFrame) -> bytes:
@@ -73,7 +48,7 @@ def resolve_times(frame: pd.DataFrame) -> bytes:
     hours = [
         (frame[frame.severity == s].to_resolve.dropna() / 3600).clip(lower=1 / 60) for s in shown
     ]
-    with _canvas(7, 3.4) as (fig, ax):
+    with canvas(7, 3.4) as (fig, ax):
         if shown:
             boxes = ax.boxplot(
                 hours,
@@ -90,7 +65,7 @@ def resolve_times(frame: pd.DataFrame) -> bytes:
         ax.set_title("Time to resolve, from the first signal", fontsize=10, loc="left")
         ax.set_ylabel("hours", fontsize=8)
         ax.tick_params(labelsize=8)
-        return _png(fig)
+        return png(fig)
 
 
 def categories_by_model(frame: pd.DataFrame) -> bytes:
@@ -103,7 +78,7 @@ def categories_by_model(frame: pd.DataFrame) -> bytes:
     else:
         table = table.loc[order]
     table = table.iloc[::-1]  # the biggest on top
-    with _canvas(9, 0.9 + 0.38 * max(len(table), 3)) as (fig, ax):
+    with canvas(9, 0.9 + 0.38 * max(len(table), 3)) as (fig, ax):
         left = pd.Series(0, index=table.index)
         colours = _palette(len(table.columns))
         for column, colour in zip(table.columns, colours, strict=True):
@@ -120,7 +95,7 @@ def categories_by_model(frame: pd.DataFrame) -> bytes:
         ax.tick_params(labelsize=8)
         if len(table.columns):
             ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
-        return _png(fig)
+        return png(fig)
 
 
 def _short(name: Any) -> str:

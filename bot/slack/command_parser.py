@@ -12,6 +12,7 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.notes import clean_action, clean_note
 from bot.incidents.roles import Role, parse_role
 from bot.incidents.severity import Severity, looks_like_severity, parse_severity
+from bot.review.period import choose
 from bot.slack.text import plain_from_slack
 
 ANYWHERE = ("declare", "list", "help", "drill", "stats")
@@ -307,8 +308,6 @@ STATS_USAGE = (
 
 def parse_stats_args(args: str, today: date) -> StatsArgs:
     """Checked against the period rules now, so a bad period is refused before the ack."""
-    from bot.review.period import choose
-
     words, flags = [], set()
     for word in plain_from_slack(args).split():
         if not word.startswith(_DASHES):

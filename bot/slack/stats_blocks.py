@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
 from bot.incidents.key_times import spoken
-from bot.review.figures import Review
+from bot.review.figures import SEVERITIES, Review
 from bot.slack.blocks import md
 from bot.slack.text import escape, truncate
 
@@ -66,7 +66,7 @@ def _median_p90(row: dict[str, Any]) -> str:
 def _times(durations: list[dict[str, Any]], before: str) -> str:
     lines = ["*Time to acknowledge · to resolve* (median / 90th percentile, from the first signal)"]
     by = {(r["severity"], r["key"]): r for r in durations}
-    for severity in ("sev1", "sev2", "sev3", "sev4"):
+    for severity in SEVERITIES:
         ack, res = by[(severity, "acknowledge")], by[(severity, "resolve")]
         if not (ack["n"] or res["n"]):
             continue

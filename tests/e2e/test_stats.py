@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from bot.db import Database
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
+from bot.models import ReceivedCommand
 from tests.conftest import ALICE, BOB
 from tests.review import story
 from tests.review.story import at
@@ -84,7 +87,7 @@ def test_share_where_the_bot_cannot_be_says_so(
 
 
 def test_a_bad_period_is_refused_before_any_work(
-    bot: BotProcess, slack: SlackStandIn, general: str
+    bot: BotProcess, slack: SlackStandIn, general: str, database_url: str
 ) -> None:
     for words, answer in (
         ("stats 2026Q7", "is not a quarter"),
@@ -94,4 +97,10 @@ def test_a_bad_period_is_refused_before_any_work(
     ):
         result = bot.command(words, user=ALICE, channel=general)
         assert answer in result.ack_text, (words, result.ack_text)
-    assert slack.calls_to("conversations.open") == [] and slack.calls_to("chat.postMessage") == []
+    # Refused in the acknowledgement: nothing was stored, so nothing runs after it.
+    db = Database(database_url)
+    try:
+        with db.begin() as session:
+            assert session.scalar(select(func.count()).select_from(ReceivedCommand)) == 0
+    finally:
+        db.dispose()

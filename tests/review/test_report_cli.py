@@ -76,6 +76,9 @@ def test_bad_requests_are_refused_with_a_reason(tmp_path: Path) -> None:
     unknown = run("report", "-o", str(tmp_path / "review.pdf"), DATABASE_URL=url)
     assert unknown.returncode == 2 and "add --format" in unknown.stderr
     assert not (tmp_path / "review.pdf").exists()
+    nowhere = run("report", "-o", str(tmp_path / "missing" / "review.html"), DATABASE_URL=url)
+    assert nowhere.returncode == 2 and "there is no folder" in nowhere.stderr
+    assert "Traceback" not in nowhere.stderr
     unmigrated = run("report", DATABASE_URL=f"sqlite:///{tmp_path}/none.db")
     assert unmigrated.returncode == 2 and "incidentbot migrate" in unmigrated.stderr
 
