@@ -137,7 +137,11 @@ def test_the_model_card_then_a_rollback_and_its_undo(
     assert f"*{model}* in the model registry: *champion* serves version 3" in shown
     assert "*v3* (champion)" in shown and "*v2*" in shown and "precision 0.83" in shown
     assert "before the first signal" in shown
-    assert actors_of(bot.database_url, incident.id, "model_card") == [ALICE]
+    # The card is posted, then recorded: wait for the record rather than race it.
+    slack.wait_for(
+        lambda: actors_of(bot.database_url, incident.id, "model_card") == [ALICE],
+        what="the card on the timeline, asked for by Alice",
+    )
 
     # The card's proposal, confirmed, answers the triage question about model changes.
     click(slack, bot, channel, card, BOB, {"action_id": "model_changed_confirm"})
@@ -296,4 +300,7 @@ def test_a_model_named_at_declaration_gets_its_card_at_once(
     channel = slack.channels[incident.channel_id]
     card = slack.wait_for(lambda: message_with(channel, "in the model registry"), what="card")
     assert "serves version 2" in str(card[0]["blocks"])
-    assert actors_of(bot.database_url, incident.id, "model_card") == [None]  # nobody asked
+    slack.wait_for(  # nobody asked for it: the declaration named the model
+        lambda: actors_of(bot.database_url, incident.id, "model_card") == [None],
+        what="the card on the timeline, asked for by nobody",
+    )
