@@ -56,8 +56,11 @@ def assemble(
 class _Reading:
     """One pass over the timeline, sorting what each event says into the document's sections."""
 
-    def __init__(self, person: Callable[[str | None], str | None]) -> None:
+    def __init__(
+        self, person: Callable[[str | None], str | None], names: Mapping[str, str]
+    ) -> None:
         self.person = person
+        self.names = dict(names)
         self.entries: list[dict[str, Any]] = []
         self.kinds: Counter[str] = Counter()
         self.triage: dict[str, dict[str, Any]] = {}
@@ -105,7 +108,7 @@ class _Reading:
                 "kind": event.kind,
                 "label": timeline.label(event.kind),
                 "actor": self.person(event.actor),
-                "text": _short(event.text),
+                "text": _short(self.words(event)),
                 "link": data.get("permalink") if event.kind == "pinned_message" else None,
             }
         )
@@ -113,8 +116,12 @@ class _Reading:
         if handler is not None:
             handler(event, data)
 
+    def words(self, event: TimelineEvent) -> str:
+        """The event in plain words, people by display name; the template escapes it."""
+        return timeline.plain(event, self.names)
+
     def _said(self, event: TimelineEvent) -> dict[str, Any]:
-        return {"at": event.occurred_at, "by": self.person(event.actor), "text": event.text}
+        return {"at": event.occurred_at, "by": self.person(event.actor), "text": self.words(event)}
 
     def _triage(self, event: TimelineEvent, data: dict[str, Any]) -> None:
         question = str(data.get("question"))
@@ -216,7 +223,7 @@ def build(
     def person(user: str | None) -> str | None:
         return f"@{names.get(user, user)}" if user else None
 
-    reading = _Reading(person)
+    reading = _Reading(person, names)
     for event in events:
         reading.read(event)
     times = key_times.derive(incident, events)

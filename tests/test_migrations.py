@@ -85,3 +85,49 @@ def test_incidents_recorded_before_0013_get_what_their_timelines_say(database_ur
     minutes = [str(v)[11:16] if v is not None else None for v in row[:4]]
     assert minutes == ["09:00", "09:20", "10:00", "09:45"]
     assert tuple(row[4:]) == (2, None, "data", None)
+
+
+def test_events_recorded_before_0014_lose_their_slack_markup(database_url: str) -> None:
+    """Migration 0014 turns stored mentions into @IDs and strips pinned messages' markup."""
+    from sqlalchemy import text
+
+    command.upgrade(alembic_config(database_url), "0013")
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incidents (id, title, severity, status, declared_at, private, "
+                "drill_paused_seconds, updates_sent) VALUES (1, 'Old one', 'sev2', 'open', "
+                "'2026-07-06 09:10:00', false, 0, 0)"
+            )
+        )
+        for n, (kind, said) in enumerate(
+            [
+                ("role_assigned", "<@U0BOB0002> is Incident Commander"),
+                ("role_handed_over", "<@U0CARA003> took over as ML Lead from <@U0BOB0002|bob>"),
+                ("pinned_message", ":white_check_mark: *INC-1 resolved: model_v2 rolled back*"),
+                ("pinned_message", ":tada:"),
+                ("note", "Checked at 12:30:45, *not* a Slack emphasis here"),
+            ],
+            start=1,
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO timeline_events (id, incident_id, kind, occurred_at, text, data) "
+                    "VALUES (:id, 1, :kind, '2026-07-06 09:20:00', :said, '{}')"
+                ),
+                {"id": n, "kind": kind, "said": said},
+            )
+    engine.dispose()
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        texts = list(conn.scalars(text("SELECT text FROM timeline_events ORDER BY id")))
+    engine.dispose()
+    assert texts == [
+        "@U0BOB0002 is Incident Commander",
+        "@U0CARA003 took over as ML Lead from @U0BOB0002",
+        "INC-1 resolved: model_v2 rolled back",
+        "(no text)",
+        "Checked at 12:30:45, *not* a Slack emphasis here",  # a note is words a person typed
+    ]

@@ -20,6 +20,8 @@ from bot.incidents.severity import Severity
 from bot.models import Incident, utcnow
 from bot.postmortem import PostmortemError, assemble, produce, render
 
+BOB, CARA = "U0BOB0002", "U0CARA003"
+
 
 def story(db: Database, *, resolved: bool = True) -> int:
     """An alert-opened SEV1 with the usual history; returns its ID."""
@@ -277,3 +279,28 @@ def test_markdown_shows_what_people_and_alerts_wrote_as_text(db: Database) -> No
     assert "\\- a list item &lt;img src=x onerror=alert(1)&gt;" in text
     assert "1\\. numbered" in text
     assert "\\[Boss\\](https\\://phish.example) \\*\\*urgent\\*\\*" in text  # a display name
+
+
+def test_people_in_the_timeline_read_by_name_without_slack_markup(db: Database) -> None:
+    """Role changes and hand-overs are stored as facts: the document names the people."""
+    from bot.incidents.assign_role import assign_role
+    from bot.incidents.roles import Role
+
+    with db.begin() as session:
+        incident = declare(
+            session,
+            Declaration(title="Churn model fed nulls", severity=Severity.SEV2, declared_by=BOB),
+        )
+        assign_role(session, incident, Role.COMMANDER, BOB, by=BOB)
+        assign_role(session, incident, Role.ML_LEAD, CARA, by=BOB)
+        assign_role(session, incident, Role.ML_LEAD, BOB, by=CARA)
+        incident_id = incident.id
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        document, _ = produce(session, incident, "md", None, {BOB: "bob", CARA: "cara"})
+    text = document.text
+    assert "@bob is Incident Commander" in text
+    assert "@cara is ML Lead" in text
+    assert "@bob took over as ML Lead from @cara" in text
+    assert "<@" not in text and "&lt;@" not in text and "U0BOB0002" not in text

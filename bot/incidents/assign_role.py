@@ -39,9 +39,9 @@ def assign_role(
     else:
         current.user_id, current.assigned_by, current.assigned_at = user_id, by, utcnow()
     text = (
-        f"<@{user_id}> took over as {role.info.title} from <@{previous}>"
+        f"@{user_id} took over as {role.info.title} from @{previous}"
         if previous
-        else f"<@{user_id}> is {role.info.title}"
+        else f"@{user_id} is {role.info.title}"
     )
     timeline.record(
         session,

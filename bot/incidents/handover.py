@@ -68,7 +68,7 @@ def ask(
         session,
         incident,
         "handover_requested",
-        f"<@{by}> asked for <@{candidate}> to take {role.info.title} from <@{holder}>",
+        f"@{by} asked for @{candidate} to take {role.info.title} from @{holder}",
         actor=by,
         when=now,
         role=role.value,

@@ -1,7 +1,16 @@
-"""Writing timeline events: the one way incident history is recorded."""
+"""Writing timeline events: the one way incident history is recorded.
+
+An event stores facts, never Slack text: its kind, who did it (``actor``, a user
+ID), the people and things it is about as IDs in ``data``, and ``text``, what
+happened in plain words as a person wrote or the bot said it (no mentions, no
+escaping, no emphasis, no emoji codes). Each surface renders the facts its own
+way through :func:`describe`: mentions and escaped text in Slack, display names
+in the post-mortem's Markdown, plain words on the command line.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.incidents import facts
+from bot.incidents.roles import Role
 from bot.models import Incident, TimelineEvent, utcnow
 
 # How each kind of event reads in a list or a document.
@@ -58,6 +68,73 @@ LABELS = {
 
 def label(kind: str) -> str:
     return LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+# The kinds of event told from the people they name, and the fields naming them.
+ABOUT_PEOPLE = (
+    "role_assigned",
+    "role_handed_over",
+    "handover_requested",
+    "handover_declined",
+    "made_private",
+)
+_SUBJECT_FIELDS = ("user", "previous", "holder")
+
+
+def subjects(event: TimelineEvent) -> set[str]:
+    """The people an event is about, besides its actor."""
+    data = event.data or {}
+    return {str(data[field]) for field in _SUBJECT_FIELDS if data.get(field)}
+
+
+def _role_title(value: object) -> str:
+    try:
+        return Role(str(value)).info.title
+    except ValueError:
+        return str(value)
+
+
+def describe(
+    event: TimelineEvent,
+    person: Callable[[str], str],
+    words: Callable[[str], str] = lambda text: text,
+) -> str:
+    """What the event says, for one surface.
+
+    ``person`` shows a user ID (a Slack mention, ``@display name``); ``words``
+    prepares stored text for the surface (Slack escaping; nothing for plain text
+    or for a template that escapes on its own). Events about people are told from
+    their IDs; every other event's ``text`` is already its plain words.
+    """
+    data = event.data or {}
+    user, role = data.get("user"), data.get("role")
+    if event.kind == "role_assigned" and user and role:
+        return f"{person(user)} {words('is ' + _role_title(role))}"
+    if event.kind == "role_handed_over" and user and role and data.get("previous"):
+        return (
+            f"{person(user)} {words(f'took over as {_role_title(role)} from')} "
+            f"{person(data['previous'])}"
+        )
+    if event.kind == "handover_requested" and user and role and event.actor:
+        holder = data.get("holder")
+        said = f"{person(event.actor)} {words('asked for')} {person(user)} "
+        said += words(f"to take {_role_title(role)}")
+        return said + (f" {words('from')} {person(holder)}" if holder else "")
+    if event.kind == "handover_declined" and user and role and event.actor:
+        return (
+            f"{person(event.actor)} {words(f'kept {_role_title(role)} from going to')} "
+            f"{person(user)}"
+        )
+    if event.kind == "made_private" and event.actor:
+        archived = f"; #{data['from_name']} archived" if data.get("from_name") else ""
+        return f"{words('Moved to a private channel by')} {person(event.actor)}{words(archived)}"
+    return words(event.text)
+
+
+def plain(event: TimelineEvent, names: dict[str, str] | None = None) -> str:
+    """The event in plain words, people as ``@name`` (their IDs where no name is known)."""
+    known = names or {}
+    return describe(event, lambda user: "@" + known.get(user, user))
 
 
 def has_event(session: Session, incident_id: int, kind: str) -> bool:

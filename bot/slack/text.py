@@ -53,6 +53,22 @@ def plain_from_slack(text: str) -> str:
     return "".join(parts)
 
 
+_EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*:(?!\w)\s?")
+_EMPHASIS = [
+    re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)([^\n]+?)(?<=\S){re.escape(m)}(?![\w{m}])")
+    for m in "*_~"
+]
+
+
+def words_from_slack(text: str) -> str:
+    """A Slack message as plain words for the timeline: tokens as :func:`plain_from_slack`
+    reads them, and no emoji codes or emphasis marks, which only Slack would draw."""
+    words = _EMOJI.sub("", plain_from_slack(text))
+    for pattern in _EMPHASIS:
+        words = pattern.sub(r"\1", words)
+    return words.strip()
+
+
 def escape(text: str) -> str:
     """Make stored text safe for mrkdwn and ``text`` fields: no pings, links or mentions."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -62,7 +62,8 @@ def event_label(kind: str) -> str:
 
 def event_line(event: TimelineEvent) -> str:
     who = f" · {mention(event.actor)}" if event.actor else ""
-    text = truncate(escape(event.text), EVENT_TEXT_MAX)
+    # The stored text is cut before it is escaped, so no mention or entity is halved.
+    text = timeline.describe(event, mention, lambda said: escape(truncate(said, EVENT_TEXT_MAX)))
     link = event.data.get("permalink") if event.kind == "pinned_message" else None
     more = f" (<{link}|message>)" if isinstance(link, str) and link.startswith("https://") else ""
     return f"{slack_date(event.occurred_at)} *{event_label(event.kind)}*{who}\n{text}{more}"

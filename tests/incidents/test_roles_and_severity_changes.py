@@ -44,8 +44,8 @@ def test_assigning_then_handing_over_a_role(db: Database, incident_id: int) -> N
         incident = load(session, incident_id)
         assert incident.holder(Role.ML_LEAD) == "U0BOB0002"
     assert events(db, incident_id)[1:] == [
-        ("role_assigned", "<@U0CARA003> is ML Lead"),
-        ("role_handed_over", "<@U0BOB0002> took over as ML Lead from <@U0CARA003>"),
+        ("role_assigned", "@U0CARA003 is ML Lead"),  # plain words: surfaces draw the people
+        ("role_handed_over", "@U0BOB0002 took over as ML Lead from @U0CARA003"),
     ]
 
 

@@ -308,7 +308,7 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
                     {
                         "at": drills.clock(elapsed(e.occurred_at)),
                         "label": timeline.label(e.kind),
-                        "text": e.text,
+                        "text": timeline.plain(e),
                     }
                     for e in events
                 ],

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 from bot.incidents import notes, queries
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.text import plain_from_slack
+from bot.slack.text import words_from_slack
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -93,7 +93,7 @@ def add(
         ts=ts,
         author=message.get("user"),
         posted_at=datetime.fromtimestamp(float(ts), UTC),
-        text=plain_from_slack(str(message.get("text") or "")).strip() or "(no text)",
+        text=words_from_slack(str(message.get("text") or "")) or "(no text)",
         permalink=permalink(services.client, channel, ts),
     )
     with services.db.begin() as session:

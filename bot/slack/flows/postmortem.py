@@ -108,6 +108,13 @@ def _people(session: Session, incident: Incident) -> set[str]:
     )
     people = {str(a) for a in actors}
     people.update(a.user_id for a in incident.roles)
+    about = session.scalars(  # the people role changes and hand-overs name
+        select(TimelineEvent).where(
+            TimelineEvent.incident_id == incident.id,
+            TimelineEvent.kind.in_(timeline.ABOUT_PEOPLE),
+        )
+    )
+    people.update(user for event in about for user in timeline.subjects(event))
     people.update(
         str(item.data["owner"])
         for item, _ in notes.actions(session, incident.id)

@@ -44,7 +44,7 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
             session,
             incident,
             "made_private",
-            f"Moved to a private channel by <@{actor}>; #{old_name} archived",
+            f"Moved to a private channel by @{actor}; #{old_name} archived",
             actor=actor,
             when=now,
             from_channel=old,

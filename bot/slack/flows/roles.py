@@ -179,7 +179,7 @@ def answer_request(
                 session,
                 incident,
                 "handover_declined",
-                f"<@{actor}> kept {role.info.title} from going to <@{request.candidate}>",
+                f"@{actor} kept {role.info.title} from going to @{request.candidate}",
                 actor=actor,
                 role=role.value,
                 user=request.candidate,
