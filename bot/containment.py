@@ -58,7 +58,7 @@ class Lever:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class LeverResult:
     ok: bool
     status: int | None
     excerpt: str  # the start of the answer, or what went wrong
@@ -198,7 +198,7 @@ def fill(body: Any, facts: Mapping[str, str]) -> Any:
     return body
 
 
-def run(request: Request, facts: Mapping[str, str], transport: Any = None) -> Outcome:
+def run(request: Request, facts: Mapping[str, str], transport: Any = None) -> LeverResult:
     """Send the request; any answer under 400 is success. Never raises for the network."""
     body = fill(request.body, facts)
     try:
@@ -212,8 +212,8 @@ def run(request: Request, facts: Mapping[str, str], transport: Any = None) -> Ou
                 json=body if body is not None and request.method != "GET" else None,
             )
     except httpx.TimeoutException:
-        return Outcome(False, None, f"no answer within {request.timeout:g} s")
+        return LeverResult(False, None, f"no answer within {request.timeout:g} s")
     except httpx.HTTPError as exc:
-        return Outcome(False, None, f"could not be reached ({type(exc).__name__})")
+        return LeverResult(False, None, f"could not be reached ({type(exc).__name__})")
     text = " ".join(answer.text.split())[:EXCERPT]
-    return Outcome(answer.status_code < 400, answer.status_code, text)
+    return LeverResult(answer.status_code < 400, answer.status_code, text)

@@ -289,7 +289,7 @@ def moves(
 
 def unticked(events: Sequence[TimelineEvent]) -> list[str]:
     """Runbook steps offered in the drill and not ticked at its end."""
-    from bot.incidents.triage import Runbook
+    from bot.incidents.triage_questions import Runbook
     from bot.runbooks import load as checklist
 
     offered: list[str] = []

@@ -6,8 +6,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.slack.listeners.events import SUBSCRIBED
-from bot.slack.listeners.timeline_actions import SHORTCUT
+from bot.slack.listeners.actions.timeline_controls import SHORTCUT
+from bot.slack.listeners.events.reactions import SUBSCRIBED
 
 # What the bot does with each scope, so an admin reviewing the install can check.
 BOT_SCOPES = {

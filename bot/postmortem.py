@@ -22,7 +22,7 @@ from bot.incidents import key_times, timeline
 from bot.incidents.categories import category_label
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.incidents.triage import BY_KEY, answer_label
+from bot.incidents.triage_questions import BY_KEY, answer_label
 from bot.models import Incident, TimelineEvent, utcnow
 from bot.templating import BrokenTemplate, render_document
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from bot.incidents.triage import Runbook
+from bot.incidents.triage_questions import Runbook
 from bot.resources import templates_dir
 
 MAX_ITEMS = 10  # one Slack checkbox group holds ten options

@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.outbox.leases import LEASE
 from bot.slack import effects
 from bot.slack.flows import alerts, drills, nudges
-from bot.slack.listeners import commands
+from bot.slack.listeners.commands import incident_command
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class Scheduler:
 
     def _sweep_once(self) -> None:
         try:
-            replayed = commands.replay(self._services)
+            replayed = incident_command.replay(self._services)
             if replayed:
                 log.info("running again %d command(s) a stopped process left", replayed)
             finished = self._services.provisioner.sweep()

@@ -3,7 +3,7 @@
 import pytest
 
 from bot.incidents.roles import Role
-from bot.incidents.triage import Runbook
+from bot.incidents.triage_questions import Runbook
 from bot.runbooks import MAX_ITEMS, load
 from bot.templating import render_text
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from bot.alerts.grouped import parse_grouped
+from bot.alerts.grouped_webhook import parse_grouped
 from bot.alerts.normalized import AlertBatch
 
 SOURCE = "grafana"

@@ -23,7 +23,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.alerts import groups, timeline_lines
+from bot.alerts import group_lifecycle, timeline_lines
 from bot.alerts.normalized import Alert, AlertBatch
 from bot.alerts.policy import PRIVATE, AlertPolicy
 from bot.db import Database
@@ -60,7 +60,7 @@ Reporter = Callable[[Session, Change], None]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Disposition:
     delivery_id: int
     result: str  # declared, asked, joined, resolved, repeat, ignored, duplicate
     group_id: int | None = None
@@ -96,7 +96,7 @@ def process_many(
     broadcast: str | None,
     report: Reporter,
     budget: float | None = None,
-) -> list[Outcome]:
+) -> list[Disposition]:
     """Apply stored deliveries in order in one transaction: one commit for a burst.
 
     With a ``budget`` (seconds) it stops once that is spent, so the write lock
@@ -105,13 +105,13 @@ def process_many(
     one by one with ``process``.
     """
     started = time.perf_counter()
-    outcomes: list[Outcome] = []
+    outcomes: list[Disposition] = []
     with db.begin() as session:
         for delivery_id, batch in items:
             if _claim(session, delivery_id):
                 outcomes.append(_apply(session, delivery_id, batch, policy, broadcast, report))
             else:
-                outcomes.append(Outcome(delivery_id, "duplicate"))
+                outcomes.append(Disposition(delivery_id, "duplicate"))
             if budget is not None and time.perf_counter() - started > budget:
                 break
         _finish(session, [o for o in outcomes if o.result != "duplicate"])
@@ -125,7 +125,7 @@ def process(
     policy: AlertPolicy,
     broadcast: str | None,
     report: Reporter,
-) -> Outcome:
+) -> Disposition:
     """Apply one stored delivery, retrying when a concurrent process wins a race for its group."""
     for attempt in range(MAX_ATTEMPTS):
         try:
@@ -158,13 +158,13 @@ def _apply(
     policy: AlertPolicy,
     broadcast: str | None,
     report: Reporter,
-) -> Outcome:
+) -> Disposition:
     now = utcnow()
-    group, incident = groups.live_group(session, batch.dedup_hash, now)
+    group, incident = group_lifecycle.live_group(session, batch.dedup_hash, now)
     firing = [alert for alert in batch.alerts if alert.firing]
     if group is None:
         if not firing:
-            return Outcome(delivery_id, "ignored")
+            return Disposition(delivery_id, "ignored")
         return _open(session, delivery_id, batch, firing, policy, broadcast, report, now)
     return _update(session, delivery_id, group, incident, batch, policy, report, now)
 
@@ -178,8 +178,8 @@ def _open(
     broadcast: str | None,
     report: Reporter,
     now: datetime,
-) -> Outcome:
-    group = groups.new_group(batch, firing, policy, now)
+) -> Disposition:
+    group = group_lifecycle.new_group(batch, firing, policy, now)
     mode = policy.mode_for(batch.route)
     asks = mode == "ask" and broadcast is not None
     group.decision = "pending" if asks else "declared"
@@ -190,10 +190,12 @@ def _open(
     session.flush()  # the unique active_key: a concurrent opener fails here and retries
     _add_records(session, group.id, unique, now)
     if asks:
-        return Outcome(delivery_id, "asked", group.id, prompt_due=True)
-    incident = groups.declare_from(session, group, actor=None, now=now, private=mode == PRIVATE)
+        return Disposition(delivery_id, "asked", group.id, prompt_due=True)
+    incident = group_lifecycle.declare_from(
+        session, group, actor=None, now=now, private=mode == PRIVATE
+    )
     report(session, Change(group, incident, new_incident=True, still_firing=group.firing))
-    return Outcome(delivery_id, "declared", group.id, incident.id, new_incident=True)
+    return Disposition(delivery_id, "declared", group.id, incident.id, new_incident=True)
 
 
 def _add_records(session: Session, group_id: int, alerts: Sequence[Alert], now: datetime) -> None:
@@ -233,7 +235,7 @@ def _update(
     policy: AlertPolicy,
     report: Reporter,
     now: datetime,
-) -> Outcome:
+) -> Disposition:
     alerts = _unique(batch.alerts)
     known = {
         row.fingerprint: row
@@ -267,7 +269,7 @@ def _update(
         )
     group.last_seen_at = now
     if not (change.joined or change.refired or change.resolved):
-        return Outcome(delivery_id, "repeat", group.id, group.incident_id)
+        return Disposition(delivery_id, "repeat", group.id, group.incident_id)
     # The group row is locked for this transaction, so the counter cannot drift.
     group.firing = max(
         0, group.firing + len(change.joined) + len(change.refired) - len(change.resolved)
@@ -283,8 +285,8 @@ def _update(
     elif group.decision == "dismissed":
         _ask_again_if_worse(group, change.joined + change.refired, policy)
     if group.status == "resolved" and group.decision != "declared":
-        groups.close(group, now)  # no incident to follow: the next firing starts afresh
-    return Outcome(
+        group_lifecycle.close(group, now)  # no incident to follow: the next firing starts afresh
+    return Disposition(
         delivery_id, result, group.id, group.incident_id, prompt_due=group.decision == "pending"
     )
 
@@ -303,7 +305,7 @@ def _ask_again_if_worse(group: AlertGroup, fired: Sequence[Alert], policy: Alert
     group.revision += 1
 
 
-def _finish(session: Session, outcomes: Sequence[Outcome]) -> None:
+def _finish(session: Session, outcomes: Sequence[Disposition]) -> None:
     """Mark the deliveries applied, with what each did, in one statement."""
     if not outcomes:
         return

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bot.alerts import ingest
-from bot.alerts.ingest import Item, Outcome, Reporter
+from bot.alerts.accepted_sources import PARSERS
+from bot.alerts.ingest import Disposition, Item, Reporter
 from bot.alerts.normalized import AlertBatch, PayloadError
 from bot.alerts.policy import AlertPolicy
-from bot.alerts.sources import PARSERS
 from bot.db import Database
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class AlertIntake:
         policy: AlertPolicy,
         broadcast: str | None,
         report: Reporter,
-        after: Callable[[Outcome], None],
+        after: Callable[[Disposition], None],
     ) -> None:
         self._db = db
         self._policy = policy
@@ -109,7 +109,7 @@ class AlertIntake:
                 done = len(waiting)  # stored: the sweep applies them later
             del waiting[:done]
 
-    def _apply(self, items: list[Item]) -> list[Outcome]:
+    def _apply(self, items: list[Item]) -> list[Disposition]:
         """Apply a prefix of ``items`` together, or, if that fails, each on its own."""
         try:
             return ingest.process_many(
@@ -132,10 +132,10 @@ class AlertIntake:
                     "alert delivery %s could not be applied; the sweep retries", delivery_id
                 )
                 ingest.note_failure(self._db, delivery_id, f"{type(exc).__name__}: {exc}")
-                outcomes.append(Outcome(delivery_id, "failed"))
+                outcomes.append(Disposition(delivery_id, "failed"))
         return outcomes
 
-    def _hand_on(self, outcome: Outcome) -> None:
+    def _hand_on(self, outcome: Disposition) -> None:
         try:
             self._after(outcome)
         except Exception:

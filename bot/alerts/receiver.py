@@ -20,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot import metrics
+from bot.alerts.accepted_sources import PARSERS
 from bot.alerts.normalized import AlertBatch, PayloadError
-from bot.alerts.sources import PARSERS
 from bot.bounded_body import read_bounded
 
 log = logging.getLogger(__name__)

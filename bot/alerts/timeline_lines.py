@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot.alerts.groups import source_name
+from bot.alerts.group_lifecycle import source_name
 from bot.alerts.normalized import Alert
 from bot.incidents import timeline
 from bot.models import Incident

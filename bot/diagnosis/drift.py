@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bot.diagnosis.columns import ColumnKind, kind_from_counts, kind_of
-from bot.diagnosis.stattests import Outcome, categorical, numerical
+from bot.diagnosis.stattests import StatResult, categorical, numerical
 
 DRIFT_SHARE = 0.5  # the data set has drifted when this share of its columns has (Evidently's)
 NULL_JUMP = 0.05  # missing share up by at least this much, and at least doubled: a pipeline suspect
@@ -33,7 +33,7 @@ class DriftInputError(ValueError):
 class ColumnDrift:
     column: str
     kind: ColumnKind
-    outcome: Outcome | None  # None when the column was not tested
+    outcome: StatResult | None  # None when the column was not tested
     reference_missing: float  # share of rows without a value
     current_missing: float
     not_tested: str | None = None  # why, when it was not
@@ -214,11 +214,11 @@ def _is_numeric(column: pd.Series) -> bool:
     )
 
 
-def _categorical(reference: pd.Series, current: pd.Series) -> Outcome:
+def _categorical(reference: pd.Series, current: pd.Series) -> StatResult:
     return _from_counts(reference.value_counts(sort=False), current.value_counts(sort=False))
 
 
-def _from_counts(ref_counts: pd.Series, cur_counts: pd.Series) -> Outcome:
+def _from_counts(ref_counts: pd.Series, cur_counts: pd.Series) -> StatResult:
     keys = _sorted_keys(set(ref_counts.index) | set(cur_counts.index))
     ref = ref_counts.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)
     cur = cur_counts.reindex(keys, fill_value=0).to_numpy(dtype=np.int64)

@@ -71,7 +71,7 @@ class Method(StrEnum):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class StatResult:
     method: Method
     score: float
     drifted: bool
@@ -82,7 +82,7 @@ class Outcome:
     current_share: list[float]
 
 
-def numerical(reference: Floats, current: Floats) -> Outcome:
+def numerical(reference: Floats, current: Floats) -> StatResult:
     """Drift of a numerical column (finite values only, each side non-empty)."""
     ref = np.sort(reference, kind="quicksort")
     cur = np.sort(current, kind="quicksort")
@@ -104,7 +104,7 @@ def numerical(reference: Floats, current: Floats) -> Outcome:
         norm = max(float(np.std(ref)), 0.001)
         method = Method.WASSERSTEIN
         score = _wasserstein(merged, from_current, len(ref), len(cur)) / norm
-    return Outcome(
+    return StatResult(
         method,
         score,
         method.drifted(score),
@@ -120,7 +120,7 @@ def categorical(
     reference_counts: Counts,
     current_counts: Counts,
     numeric: Floats | None = None,
-) -> Outcome:
+) -> StatResult:
     """Drift of a categorical column from each value's count on both sides (labels sorted
     as Evidently sorts the values, so the Z-test's first category is theirs)."""
     n_ref, n_cur = int(reference_counts.sum()), int(current_counts.sum())
@@ -135,7 +135,7 @@ def categorical(
     else:
         method = Method.JENSEN_SHANNON
         score = float(distance.jensenshannon(ref_share, cur_share))
-    return Outcome(
+    return StatResult(
         method,
         score,
         method.drifted(score),

@@ -13,7 +13,7 @@ from bot.incidents.notes import clean_action, clean_note
 from bot.incidents.roles import Role, parse_role
 from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.review.period import choose
-from bot.slack.text import plain_from_slack
+from bot.slack.text import names_a_person, plain_from_slack
 
 ANYWHERE = ("declare", "list", "help", "drill", "stats")
 IN_INCIDENT_CHANNEL = (
@@ -148,7 +148,6 @@ ACTION_USAGE = (
     "`/incident action Alert on null rates in the payments feed @cara 2026-12-04`. "
     "The due date is YYYY-MM-DD, `today` or `tomorrow`."
 )
-_MENTION = re.compile(r"^(<@[UW][A-Z0-9]+(\|[^>]*)?>|@[\w.\-]+)$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 
@@ -160,7 +159,7 @@ def parse_action_args(args: str, today: date | None = None) -> ActionArgs:
     due: date | None = None
     while words:
         last = words[-1]
-        if owner is None and _MENTION.match(last):
+        if owner is None and names_a_person(last):
             owner = words.pop()
         elif due is None and (parsed := _due_date(last, today)) is not None:
             words.pop()

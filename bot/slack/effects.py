@@ -270,7 +270,7 @@ def _follow_up(services: Services, incident_id: int, payload: dict[str, Any]) ->
 
 
 def _runbook(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.incidents.triage import Runbook
+    from bot.incidents.triage_questions import Runbook
     from bot.slack.flows import triage
 
     triage.offer_runbook(services, incident_id, Runbook(payload["runbook"]))

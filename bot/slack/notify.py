@@ -20,8 +20,9 @@ from slack_sdk.errors import SlackApiError
 from bot.incidents import notes, provisioning
 from bot.models import Incident, utcnow
 from bot.outbox.engine import current as current_work
-from bot.slack import blocks
 from bot.slack.background import reply_to
+from bot.slack.views.kit import render
+from bot.slack.views.summary import summary_blocks, summary_text, topic
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -51,8 +52,8 @@ def refresh_summary(services: Services, incident_id: int) -> None:
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
-        summary = blocks.render(
-            blocks.summary_blocks(
+        summary = render(
+            summary_blocks(
                 incident, services.settings.status_update_every, actions, services.settings.levers
             )
         )
@@ -60,14 +61,14 @@ def refresh_summary(services: Services, incident_id: int) -> None:
             client.chat_update(
                 channel=channel,
                 ts=incident.summary_ts,
-                text=blocks.summary_text(incident),
+                text=summary_text(incident),
                 blocks=summary,
             )
         except SlackApiError as exc:
             if exc.response.get("error") != "message_not_found":
                 raise
             _repost_summary(services, incident, summary)
-        client.conversations_setTopic(channel=channel, topic=blocks.topic(incident))
+        client.conversations_setTopic(channel=channel, topic=topic(incident))
 
 
 def _repost_summary(services: Services, incident: Incident, summary: list[Any]) -> None:
@@ -75,7 +76,7 @@ def _repost_summary(services: Services, incident: Incident, summary: list[Any]) 
     log.info("the summary of %s was gone; posting it again", incident.reference)
     posted = services.client.chat_postMessage(
         channel=incident.channel_id,
-        text=blocks.summary_text(incident),
+        text=summary_text(incident),
         blocks=summary,
         unfurl_links=False,
     )

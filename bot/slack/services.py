@@ -12,7 +12,7 @@ from bot.db import Database
 from bot.incidents.permissions import Actor, Policy
 from bot.registry import Registry
 from bot.slack.background import Background
-from bot.slack.provision import Provisioner
+from bot.slack.flows.channel_setup import Provisioner
 from bot.slack.responders import Responders
 
 

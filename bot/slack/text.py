@@ -22,6 +22,21 @@ _SUBTEAM = re.compile(r"^!subteam\^[A-Z0-9]+(?:\|([^>]*))?$")
 _LINK = re.compile(r"^((?:https?|mailto):[^|]*)(?:\|(.*))?$")
 
 
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_HANDLE = re.compile(r"^@[\w.\-]+$")
+
+
+def mentioned_user(token: str) -> str | None:
+    """The user ID in a mention token as Slack sends it (``<@U123|cara>``), else None."""
+    match = _MENTION.match(token.strip())
+    return match.group(1) if match else None
+
+
+def names_a_person(token: str) -> bool:
+    """Whether a word of command text is a person: a mention token or a plain ``@handle``."""
+    return mentioned_user(token) is not None or _HANDLE.match(token) is not None
+
+
 def _unescape(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 

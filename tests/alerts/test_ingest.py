@@ -18,7 +18,7 @@ from tests.alerts import payloads
 POLICY = parse_policy(None, None)
 
 
-def run(db: Database, payload: dict, parse=alertmanager.parse) -> ingest.Outcome:  # type: ignore[no-untyped-def,type-arg]
+def run(db: Database, payload: dict, parse=alertmanager.parse) -> ingest.Disposition:  # type: ignore[no-untyped-def,type-arg]
     changes: list[Change] = []
     delivery = ingest.store(db, "alertmanager", "{}")
     return ingest.process(
@@ -38,7 +38,7 @@ def test_ten_deliveries_racing_for_one_new_group_open_one_incident(
     # this process keeps them apart, only the database.
     racers = [Database(database_url) for _ in range(10)]
     start = threading.Barrier(10)
-    outcomes: list[ingest.Outcome] = []
+    outcomes: list[ingest.Disposition] = []
     errors: list[BaseException] = []
 
     def deliver(i: int) -> None:

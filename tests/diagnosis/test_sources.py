@@ -15,8 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bot.diagnosis.datasets import Source, SourceError, fetch, load, locate, read_table
 from bot.diagnosis.limits import Limits
-from bot.diagnosis.sources import Source, SourceError, fetch, load, locate, read_table
 from bot.egress import EgressRule
 
 LOCAL = EgressRule.parse("127.0.0.1")  # the test server plays an allowed data host

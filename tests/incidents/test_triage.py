@@ -1,7 +1,7 @@
 """What triage answers point to: hints as they come, and the proposal when complete."""
 
 from bot.incidents.severity import Severity
-from bot.incidents.triage import QUESTIONS, Cause, NextStep, Runbook, assess
+from bot.incidents.triage_questions import QUESTIONS, Cause, NextStep, Runbook, assess
 
 CALM = {
     "alert": "yes",

@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.incidents import runbook_record, triage_record
+from bot.incidents import runbook_record, triage_state
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.incidents.triage import QUESTIONS
+from bot.incidents.triage_questions import QUESTIONS
 from bot.models import TimelineEvent
 from tests.incidents.helpers import load
 from tests.samples import TRIAGE_ANSWERS
@@ -38,12 +38,12 @@ def kinds(db: Database, incident_id: int) -> list[str]:
 def test_latest_answer_wins_and_repeats_record_nothing(db: Database, incident_id: int) -> None:
     with db.begin() as session:
         incident = load(session, incident_id)
-        assert triage_record.answer(session, incident, "serving", "unknown", by="U1")
-        assert triage_record.answer(session, incident, "serving", "yes", by="U2")
-        assert not triage_record.answer(session, incident, "serving", "yes", by="U3")
-        triage_record.add_note(session, incident, "serving", "p99 latency normal", by="U2")
+        assert triage_state.answer(session, incident, "serving", "unknown", by="U1")
+        assert triage_state.answer(session, incident, "serving", "yes", by="U2")
+        assert not triage_state.answer(session, incident, "serving", "yes", by="U3")
+        triage_state.add_note(session, incident, "serving", "p99 latency normal", by="U2")
     with db.begin() as session:
-        state = triage_record.current(session, incident_id)["serving"]
+        state = triage_state.current(session, incident_id)["serving"]
         assert (state.answer, state.by, state.note) == ("yes", "U2", "p99 latency normal")
     assert kinds(db, incident_id).count("triage_answered") == 2
 
@@ -54,14 +54,14 @@ def test_answers_outside_the_choices_are_refused(
 ) -> None:
     with pytest.raises(InvalidInput, match="not one of the offered choices"), db.begin() as s:
         incident = load(s, incident_id)
-        triage_record.answer(s, incident, question, value, by="U1")
+        triage_state.answer(s, incident, question, value, by="U1")
 
 
 def test_notes_must_say_something_short(db: Database, incident_id: int) -> None:
     for note, message in (("   ", "empty"), ("x" * 501, "500 characters")):
         with pytest.raises(InvalidInput, match=message), db.begin() as session:
             incident = load(session, incident_id)
-            triage_record.add_note(session, incident, "alert", note, by="U1")
+            triage_state.add_note(session, incident, "alert", note, by="U1")
 
 
 def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
@@ -70,12 +70,12 @@ def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
     with db.begin() as session:
         incident = load(session, incident_id)
         for key, value in ANSWERS.items():
-            triage_record.answer(session, incident, key, value, by="U1")
-        result = triage_record.assessment(session, incident)
+            triage_state.answer(session, incident, key, value, by="U1")
+        result = triage_state.assessment(session, incident)
         assert result.complete and result.proposal is not None
-        assert triage_record.propose(session, incident, result.proposal)
-        assert not triage_record.propose(session, incident, result.proposal)  # same again
-        change = triage_record.accept(session, incident, by="U2")
+        assert triage_state.propose(session, incident, result.proposal)
+        assert not triage_state.propose(session, incident, result.proposal)  # same again
+        change = triage_state.accept(session, incident, by="U2")
         assert (change.previous, change.current) == (Severity.SEV3, Severity.SEV2)
         assert incident.failure_category == "data-drift"
     assert kinds(db, incident_id)[-3:] == [
@@ -89,7 +89,7 @@ def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
 def test_accepting_without_a_proposal_is_refused(db: Database, incident_id: int) -> None:
     with pytest.raises(InvalidInput, match="no triage proposal"), db.begin() as session:
         incident = load(session, incident_id)
-        triage_record.accept(session, incident, by="U1")
+        triage_state.accept(session, incident, by="U1")
 
 
 def test_a_resolved_incident_takes_no_more_triage_or_ticks(db: Database, incident_id: int) -> None:
@@ -98,7 +98,7 @@ def test_a_resolved_incident_takes_no_more_triage_or_ticks(db: Database, inciden
         incident.status = "resolved"
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
         incident = load(session, incident_id)
-        triage_record.answer(session, incident, "serving", "no", by="U1")
+        triage_state.answer(session, incident, "serving", "no", by="U1")
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
         incident = load(session, incident_id)
         runbook_record.set_item(session, incident, "model-degradation", ("a",), 0, True, by="U1")
@@ -122,12 +122,12 @@ def test_accepting_checks_the_proposal_the_person_saw(db: Database, incident_id:
     with db.begin() as session:
         incident = load(session, incident_id)
         for key, value in ANSWERS.items():
-            triage_record.answer(session, incident, key, value, by="U1")
-        proposal = triage_record.assessment(session, incident).proposal
+            triage_state.answer(session, incident, key, value, by="U1")
+        proposal = triage_state.assessment(session, incident).proposal
         assert proposal is not None
-        triage_record.propose(session, incident, proposal)
+        triage_state.propose(session, incident, proposal)
     with pytest.raises(InvalidInput, match="triage now proposes SEV2"), db.begin() as session:
-        triage_record.accept(session, load(session, incident_id), by="U2", proposed="sev1")
+        triage_state.accept(session, load(session, incident_id), by="U2", proposed="sev1")
     with db.begin() as session:
-        change = triage_record.accept(session, load(session, incident_id), by="U2", proposed="sev2")
+        change = triage_state.accept(session, load(session, incident_id), by="U2", proposed="sev2")
         assert change.current is Severity.SEV2

@@ -3,7 +3,11 @@
 from datetime import UTC, datetime
 
 from bot.models import Incident, RoleAssignment
-from bot.slack import blocks
+from bot.slack.views.declare_form import declare_modal
+from bot.slack.views.help import help_blocks, help_text
+from bot.slack.views.incident_list import list_blocks
+from bot.slack.views.kit import render
+from bot.slack.views.summary import summary_blocks, summary_text, topic
 from tests.slack_standin import rules
 
 NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
@@ -44,7 +48,7 @@ def text_objects(node: object, kind: str) -> list[dict[str, object]]:
 
 
 def test_summary_fits_slack_and_shows_untrusted_text_as_text() -> None:
-    rendered = blocks.render(blocks.summary_blocks(incident()))
+    rendered = render(summary_blocks(incident()))
     rules.check_blocks(rendered)
     mrkdwn = text_objects(rendered, "mrkdwn")
     assert mrkdwn and all(t.get("verbatim") is True for t in mrkdwn)
@@ -54,38 +58,38 @@ def test_summary_fits_slack_and_shows_untrusted_text_as_text() -> None:
     # The header is plain_text, which Slack never parses for mentions or links.
     header = next(b for b in rendered if b["type"] == "header")
     assert header["text"]["type"] == "plain_text"
-    assert blocks.summary_text(incident()).count("<") == 0
+    assert summary_text(incident()).count("<") == 0
 
 
 def test_roles_show_holders_and_who_answers_for_the_rest() -> None:
     made = incident()
     made.roles = [RoleAssignment(role="commander", user_id="U0BOB0002")]
-    text = str(blocks.render(blocks.summary_blocks(made)))
+    text = str(render(summary_blocks(made)))
     assert "*Incident Commander*\\n<@U0BOB0002>" in text
     assert "*ML Lead*\\n_unassigned: <@U0BOB0002> (Commander) answers for it_" in text
 
 
 def test_topic_fits_and_leads_with_severity_status_commander() -> None:
-    topic = blocks.topic(incident())
-    assert len(topic) <= rules.TOPIC_MAX
-    assert topic.startswith("SEV1 (critical) | Investigating | Commander: unassigned")
-    assert "<!channel>" not in topic
+    shown = topic(incident())
+    assert len(shown) <= rules.TOPIC_MAX
+    assert shown.startswith("SEV1 (critical) | Investigating | Commander: unassigned")
+    assert "<!channel>" not in shown
 
 
 def test_a_resolved_incident_has_no_controls() -> None:
-    rendered = blocks.render(blocks.summary_blocks(incident(status="resolved")))
+    rendered = render(summary_blocks(incident(status="resolved")))
     assert not [b for b in rendered if b["type"] == "actions"]
 
 
 def test_list_of_many_incidents_stays_under_fifty_blocks() -> None:
     many = [incident(id=i) for i in range(120)]
-    rendered = blocks.render(blocks.list_blocks(many, total=120))
+    rendered = render(list_blocks(many, total=120))
     rules.check_blocks(rendered)
     assert "…and 72 more." in str(rendered[-1])
 
 
 def test_declare_form_is_a_valid_modal() -> None:
-    view = blocks.declare_modal({"response_url": "https://hooks.example/x"}).to_dict()
+    view = declare_modal({"response_url": "https://hooks.example/x"}).to_dict()
     rules.check_view(view)
     assert [b["block_id"] for b in view["blocks"]] == [
         "title",
@@ -96,12 +100,12 @@ def test_declare_form_is_a_valid_modal() -> None:
         "private",
         "description",
     ]
-    proposed = blocks.declare_modal({}, category="bias-fairness").to_dict()
+    proposed = declare_modal({}, category="bias-fairness").to_dict()
     rules.check_view(proposed)
     (box,) = [b for b in proposed["blocks"] if b["block_id"] == "private_proposed"]
     assert [o["value"] for o in box["element"]["initial_options"]] == ["private"]
 
 
 def test_help_fits_one_section() -> None:
-    rules.check_blocks(blocks.render(blocks.help_blocks()))
-    assert "/incident declare <sev> <title>" in blocks.help_text()
+    rules.check_blocks(render(help_blocks()))
+    assert "/incident declare <sev> <title>" in help_text()

@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.alerts import groups
-from bot.alerts.ingest import Change, Outcome
+from bot.alerts import group_lifecycle
+from bot.alerts.ingest import Change, Disposition
 from bot.incidents.errors import InvalidInput
 from bot.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
 from bot.outbox.failures import sort
 from bot.outbox.leases import LEASE, Renewer
-from bot.slack import alert_blocks, blocks, effects, notify
+from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.provision import ProvisioningFailed
+from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.text import channel_link, refusal
+from bot.slack.views import alert_prompt
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -48,8 +50,8 @@ def reporter(session: Session, change: Change) -> None:
             session,
             incident.id,
             "message",
-            text=alert_blocks.details_text(group),
-            blocks=blocks.render(alert_blocks.details_blocks(group)),
+            text=alert_prompt.details_text(group),
+            blocks=render(alert_prompt.details_blocks(group)),
         )
         for title, link in group.links.items():
             effects.enqueue(session, incident.id, "bookmark", title=title, link=link)
@@ -60,13 +62,13 @@ def reporter(session: Session, change: Change) -> None:
     if change.joined or change.refired or (change.resolved and not change.all_resolved):
         _digest_due(session, incident.id)
     if change.all_resolved and incident.is_open:
-        offer = alert_blocks.resolved_offer_blocks(incident, change)
+        offer = alert_prompt.resolved_offer_blocks(incident, change)
         effects.enqueue(
             session,
             incident.id,
             "message",
             text="Every alert of this incident has resolved. Resolve the incident?",
-            blocks=blocks.render(offer),
+            blocks=render(offer),
         )
 
 
@@ -116,7 +118,7 @@ def post_digest(services: Services, incident_id: int) -> None:
                 select(TimelineEvent)
                 .where(
                     TimelineEvent.incident_id == incident_id,
-                    TimelineEvent.kind.in_(alert_blocks.DIGESTED),
+                    TimelineEvent.kind.in_(alert_prompt.DIGESTED),
                     TimelineEvent.id > reported,
                 )
                 .order_by(TimelineEvent.id)
@@ -124,7 +126,7 @@ def post_digest(services: Services, incident_id: int) -> None:
         )
         source, group_id = group.source, group.id
         channel = session.scalar(select(Incident.channel_id).where(Incident.id == incident_id))
-    text = alert_blocks.digest_text(source, news)
+    text = alert_prompt.digest_text(source, news)
     if text is None or channel is None:
         return
     notify.post(services.client, channel, text)
@@ -137,7 +139,7 @@ def post_digest(services: Services, incident_id: int) -> None:
         )
 
 
-def after(services: Services, outcome: Outcome) -> None:
+def after(services: Services, outcome: Disposition) -> None:
     """Queue the Slack work a processed delivery owes; returns at once.
 
     Outbox drains and prompt redraws read the latest state when they run, so
@@ -248,8 +250,8 @@ def _draw_prompt(services: Services, group_id: int) -> None:
         revision = group.revision
         total, firing = _counts(session, group_id)
         incident = session.get(Incident, group.incident_id) if group.incident_id else None
-        shown = blocks.render(alert_blocks.prompt_blocks(group, firing, total, incident))
-        channel, ts, text = group.prompt_channel, group.prompt_ts, alert_blocks.prompt_text(group)
+        shown = render(alert_prompt.prompt_blocks(group, firing, total, incident))
+        channel, ts, text = group.prompt_channel, group.prompt_ts, alert_prompt.prompt_text(group)
     if ts is None:
         posted = services.client.chat_postMessage(
             channel=channel, text=text, blocks=shown, unfurl_links=False
@@ -306,7 +308,7 @@ def decide(services: Services, group_id: int, actor: str, choice: str, reply: Re
             if not won:
                 answer = _already_decided(session, group)
             elif choice == "declared":
-                incident = groups.declare_from(session, group, actor=actor, now=now)
+                incident = group_lifecycle.declare_from(session, group, actor=actor, now=now)
                 reporter(session, Change(group, incident, new_incident=True))
                 incident_id = incident.id
     if answer is not None:

@@ -22,13 +22,13 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
 from bot.models import Incident
 from bot.registry import History, Registry, RegistryError
-from bot.slack import containment_blocks as cb
 from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.blocks import render
 from bot.slack.flows import triage as triage_flow
 from bot.slack.flows.common import NOT_AN_INCIDENT, apply
 from bot.slack.text import MrkdwnRefusal, escape, refusal
+from bot.slack.views import containment_cards as cb
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

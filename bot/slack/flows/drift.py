@@ -20,15 +20,16 @@ import pandas as pd
 from slack_sdk.errors import SlackApiError
 
 from bot.charts import drift_png
-from bot.diagnosis import sources
+from bot.diagnosis import datasets
 from bot.diagnosis.drift import DriftInputError, DriftReport, analyse, top_drifted
 from bot.incidents import queries, timeline
-from bot.slack import drift_blocks, effects, notify
+from bot.slack import effects, notify
 from bot.slack.background import QueueFull, Reply
-from bot.slack.blocks import render
 from bot.slack.command_parser import DriftArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT
 from bot.slack.text import escape, mention, refusal, truncate
+from bot.slack.views import drift_findings
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -44,9 +45,9 @@ def start(
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
     limits = services.settings.drift_limits
     try:
-        reference = sources.locate(args.reference, services.settings.data_dir, limits)
-        current = sources.locate(args.current, services.settings.data_dir, limits)
-    except sources.SourceError as problem:
+        reference = datasets.locate(args.reference, services.settings.data_dir, limits)
+        current = datasets.locate(args.current, services.settings.data_dir, limits)
+    except datasets.SourceError as problem:
         reply(text=f"No drift analysis: {refusal(problem)}")
         return
     with services.db.begin() as session:
@@ -124,8 +125,8 @@ def _run(
     services: Services,
     channel: str,
     args: DriftArgs,
-    reference: sources.Source,
-    current: sources.Source,
+    reference: datasets.Source,
+    current: datasets.Source,
     actor: str | None,
     reply: Reply,
 ) -> None:
@@ -151,7 +152,7 @@ def _run(
                 f":hourglass_flowing_sand: Compared {done} of {total} columns…"
             ),
         )
-    except (sources.SourceError, DriftInputError) as problem:
+    except (datasets.SourceError, DriftInputError) as problem:
         # Found only on reading (an unreachable URL, bytes that are not a table).
         status.withdraw()
         reply(text=f"No drift analysis: {refusal(problem)}")
@@ -164,12 +165,12 @@ def _run(
     _publish(services, channel, report, reference.text, current.text, actor)
 
 
-def _load(services: Services, source: sources.Source, role: str, status: _Status) -> pd.DataFrame:
+def _load(services: Services, source: datasets.Source, role: str, status: _Status) -> pd.DataFrame:
     def progress(done: int, total: int | None) -> None:
         share = f" ({done / total:.0%})" if total else ""
         status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
 
-    return sources.load(source, services.settings.drift_limits, progress)
+    return datasets.load(source, services.settings.drift_limits, progress)
 
 
 def _publish(
@@ -190,7 +191,7 @@ def _publish(
             session,
             incident,
             "drift_found",
-            drift_blocks.timeline_text(report),
+            drift_findings.timeline_text(report),
             actor=actor,
             **findings(report, reference, current),
         )
@@ -200,7 +201,7 @@ def _publish(
             "message",
             channel=channel,
             text=f"Drift: {escape(report.verdict())}",
-            blocks=render(drift_blocks.result_blocks(report, reference, current, actor)),
+            blocks=render(drift_findings.result_blocks(report, reference, current, actor)),
         )
         effects.enqueue(
             session,

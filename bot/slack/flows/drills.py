@@ -24,12 +24,13 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.resolve import resolve
 from bot.models import DrillInject, Incident, TimelineEvent, utcnow
 from bot.outbox import commands
-from bot.slack import drill_blocks, effects, notify
+from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.blocks import render
+from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import apply
-from bot.slack.provision import ProvisioningFailed
 from bot.slack.text import channel_link, escape
+from bot.slack.views import drill_controls
+from bot.slack.views.kit import render
 from bot.templating import document_environment
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
             incident.id,
             "message",
             text=f"DRILL {scenario.title}: the facilitator's controls",
-            blocks=render(drill_blocks.facilitator(incident, scenario, actor)),
+            blocks=render(drill_controls.facilitator(incident, scenario, actor)),
         )
         commands.finish_current(session)
         incident_id, reference = incident.id, incident.reference
@@ -207,7 +208,7 @@ def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -
                 stem = f"{reference.lower()}-{position + 1}"
                 ref, cur = drills.write_data(scenario, planted, folder / "drills", stem)
                 command = f"/incident drift drills/{ref} drills/{cur}"
-    text = drill_blocks.inject_text(kind, data, command, services.settings.data_dir is not None)
+    text = drill_controls.inject_text(kind, data, command, services.settings.data_dir is not None)
     notify.post(services.client, channel, text)
 
 
@@ -222,7 +223,7 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
         if incident.drill_ended_at is not None:
             raise InvalidInput(f"Drill {incident.reference} is over.")
         if actor != incident.declared_by and not (services.policy.responders and who.responder):
-            raise drill_blocks.only_facilitator(incident)
+            raise drill_controls.only_facilitator(incident)
         now = utcnow()
         if action == "pause":
             if incident.drill_paused_at is None:

@@ -19,8 +19,10 @@ from bot.incidents import handover, timeline
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
 from bot.models import Incident, Reminder, TimelineEvent, utcnow
-from bot.slack import blocks, effects, update_blocks
+from bot.slack import effects
 from bot.slack.flows.updates import holder_for_updates
+from bot.slack.views import update_form
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -71,7 +73,7 @@ def _nudge(
         "message",
         channel=incident.channel_id,
         text=f"A status update for {incident.reference} is due.",
-        blocks=blocks.render(update_blocks.nudge_blocks(incident, who, period, sent.missed, first)),
+        blocks=render(update_form.nudge_blocks(incident, who, period, sent.missed, first)),
     )
     timeline.record(
         session,

@@ -20,11 +20,13 @@ from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
 from bot.models import Incident, TimelineEvent, utcnow
-from bot.slack import blocks, effects
+from bot.slack import effects
 from bot.slack.background import Reply
+from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import handled
-from bot.slack.provision import ProvisioningFailed
 from bot.slack.text import channel_link
+from bot.slack.views.announcement import announcement_blocks, announcement_text
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -123,8 +125,8 @@ def redraw_announcement(services: Services, incident_id: int, channel: str, ts: 
         incident = session.get(Incident, incident_id)
         if incident is None:
             return
-        text = blocks.announcement_text(incident)
-        shown = blocks.render(blocks.announcement_blocks(incident))
+        text = announcement_text(incident)
+        shown = render(announcement_blocks(incident))
     if channel.startswith("#"):  # stored by name before IDs were kept; chat.update needs the ID
         found = _channel_id(services, channel[1:])
         if found is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,25 +16,24 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.models import HandoverRequest, Incident, utcnow
-from bot.slack import effects, handover_blocks, notify
+from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.blocks import render
 from bot.slack.flows import updates
 from bot.slack.flows.common import apply
-from bot.slack.text import MrkdwnRefusal, escape, mention, refusal
+from bot.slack.text import MrkdwnRefusal, escape, mention, mentioned_user, refusal
+from bot.slack.views import handover_request
+from bot.slack.views.kit import render
 from bot.templating import render_text
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
 
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
-
 
 def resolve_user(client: WebClient, token: str) -> str:
     """A user ID from ``<@U123|cara>`` (escaped command text) or a plain ``@cara``."""
     token = token.strip()
-    if match := _MENTION.match(token):
-        return match.group(1)
+    if (user := mentioned_user(token)) is not None:
+        return user
     name = token.removeprefix("@").lower()
     if not name or not token.startswith("@"):
         raise InvalidInput(
@@ -210,8 +208,8 @@ def draw_request(services: Services, request_id: int) -> None:
         incident = session.get(Incident, request.incident_id)
         assert incident is not None
         commander = services.policy.holder(incident, Role.COMMANDER)
-        shown = render(handover_blocks.request_blocks(request, commander, name))
-        text = handover_blocks.request_text(request)
+        shown = render(handover_request.request_blocks(request, commander, name))
+        text = handover_request.request_text(request)
         channel, ts = request.channel_id, request.message_ts
     if ts is None:
         ts = notify.post(services.client, channel, text, blocks=shown)

@@ -17,9 +17,10 @@ from slack_sdk.errors import SlackApiError
 from bot.models import utcnow
 from bot.review import charts, figures
 from bot.review.period import choose
-from bot.slack import blocks, stats_blocks
 from bot.slack.background import QueueFull, Reply
 from bot.slack.command_parser import StatsArgs
+from bot.slack.views import stats_summary
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -70,8 +71,8 @@ def _review(services: Services, args: StatsArgs, user: str, channel: str, respon
     where = (
         "The charts follow here." if args.share else "The charts are in your messages with the bot."
     )
-    said = stats_blocks.text(review)
-    rendered = blocks.render(stats_blocks.summary(review, charts_where=where))
+    said = stats_summary.text(review)
+    rendered = render(stats_summary.summary(review, charts_where=where))
     uploads = [
         {"content": png, "filename": f"review-{name}.png", "title": f"{period.label}: {name}"}
         for name, png in pngs.items()

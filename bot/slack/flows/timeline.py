@@ -11,13 +11,14 @@ from bot.incidents import key_times, notes, queries, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
 from bot.models import Incident, TimelineEvent
-from bot.slack import effects, timeline_blocks
+from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.blocks import render, slack_date
 from bot.slack.command_parser import ActionArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT, apply
 from bot.slack.flows.roles import resolve_user
 from bot.slack.text import escape, mention, refusal, truncate
+from bot.slack.views import timeline_page
+from bot.slack.views.kit import render, slack_date
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -53,7 +54,7 @@ def add_action(
             "message",
             channel=channel,
             text=f"Action item: {escape(args.text)}",
-            blocks=render(timeline_blocks.action_blocks(item, done=False)),
+            blocks=render(timeline_page.action_blocks(item, done=False)),
         )
         # A private channel holds only the declarer and the role holders: an owner
         # is named, not brought in.
@@ -85,7 +86,7 @@ def redraw_action(
         if item is None:
             return
         done = any(i.id == item_id and d for i, d in notes.actions(session, item.incident_id))
-        rendered = render(timeline_blocks.action_blocks(item, done, closed_by))
+        rendered = render(timeline_page.action_blocks(item, done, closed_by))
         text = f"Action item: {escape(str(item.data.get('item', '')))}"
     services.client.chat_update(channel=channel, ts=ts, text=text, blocks=rendered)
 
@@ -95,9 +96,9 @@ def show(services: Services, channel: str, page: int, reply: Reply) -> None:
         incident = queries.by_channel(session, channel)
         if incident is not None:
             total = timeline.count(session, incident.id)
-            shown = timeline.page(session, incident.id, page, timeline_blocks.PAGE_SIZE)
+            shown = timeline.page(session, incident.id, page, timeline_page.PAGE_SIZE)
             times = key_times.of(session, incident)
-            blocks = timeline_blocks.timeline_blocks(incident, shown, times, page=page, total=total)
+            blocks = timeline_page.timeline_blocks(incident, shown, times, page=page, total=total)
             text = f"Timeline of {incident.reference}: {total} events"
     if incident is None:
         reply(text=NOT_AN_INCIDENT)
@@ -121,7 +122,7 @@ def open_key_times(
                 refused = refusal(problem)
             else:
                 times = key_times.of(session, incident)
-                view = timeline_blocks.key_times_modal(incident, times, channel)
+                view = timeline_page.key_times_modal(incident, times, channel)
     if refused is not None:
         reply(text=refused)
         return

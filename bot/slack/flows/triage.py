@@ -15,17 +15,18 @@ from sqlalchemy.orm import Session
 
 from bot import containment
 from bot.db import Database
-from bot.incidents import runbook_record, triage_record
+from bot.incidents import runbook_record, triage_state
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
-from bot.incidents.triage import Runbook
+from bot.incidents.triage_questions import Runbook
 from bot.models import Incident, utcnow
 from bot.runbooks import load
-from bot.slack import containment_blocks, effects, notify, triage_blocks
+from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.blocks import render
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows.common import apply, handled
+from bot.slack.views import containment_cards, triage_card
+from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -46,9 +47,9 @@ def _card_view(db: Database, incident_id: int) -> tuple[Incident, str, list[dict
     with db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
-        state = triage_record.current(session, incident_id)
-        result = triage_record.assessment(session, incident)
-        blocks = render(triage_blocks.card(incident, state, result))
+        state = triage_state.current(session, incident_id)
+        result = triage_state.assessment(session, incident)
+        blocks = render(triage_card.card(incident, state, result))
         return incident, incident.channel_id, blocks
 
 
@@ -64,7 +65,7 @@ def post_card(db: Database, client: WebClient, incident_id: int, actor: str | No
         with db.begin() as session:
             stored = session.get(Incident, incident_id)
             assert stored is not None
-            triage_record.offered(session, stored, str(posted["ts"]), by=actor)
+            triage_state.offered(session, stored, str(posted["ts"]), by=actor)
         return str(posted["ts"])
 
 
@@ -109,7 +110,7 @@ def answer(
     def record(session: Session, incident: Incident) -> bool:
         if card_ts and incident.triage_ts and card_ts != incident.triage_ts:
             raise InvalidInput(STALE_CARD)
-        changed = triage_record.answer(session, incident, question, value, by=actor)
+        changed = triage_state.answer(session, incident, question, value, by=actor)
         if changed:
             effects.enqueue(
                 session,
@@ -129,7 +130,7 @@ def add_note(
     services: Services, channel_id: str, question: str, note: str, actor: str, reply: Reply
 ) -> None:
     def record(session: Session, incident: Incident) -> None:
-        triage_record.add_note(session, incident, question, note, by=actor)
+        triage_state.add_note(session, incident, question, note, by=actor)
         effects.enqueue(session, incident.id, "card")
 
     apply(services, channel_id, record, reply)
@@ -144,22 +145,22 @@ def follow_up(services: Services, incident_id: int) -> None:
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
-        result = triage_record.assessment(session, incident)
-        if result.proposal is None or not triage_record.is_new(session, incident, result.proposal):
+        result = triage_state.assessment(session, incident)
+        if result.proposal is None or not triage_state.is_new(session, incident, result.proposal):
             return
         channel = incident.channel_id
-        answers = triage_record.answers_of(triage_record.current(session, incident.id))
+        answers = triage_state.answers_of(triage_state.current(session, incident.id))
         found = containment.findings(answers, result.proposal.severity.value)
-        hint = containment_blocks.hint_text(
+        hint = containment_cards.hint_text(
             found, services.settings.levers, services.settings.mlflow_url is not None
         )
-        blocks = render(triage_blocks.proposal_blocks(incident, result.proposal, hint))
+        blocks = render(triage_card.proposal_blocks(incident, result.proposal, hint))
         text = f"Triage proposes {result.proposal.severity.label} for {incident.reference}"
     services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        triage_record.propose(session, incident, result.proposal)
+        triage_state.propose(session, incident, result.proposal)
         for runbook in result.runbooks:
             effects.enqueue(session, incident_id, "runbook", runbook=runbook.value)
 
@@ -171,7 +172,7 @@ def accept(
 
     def record(session: Session, incident: Incident) -> None:
         services.policy.check(Act.PROPOSED_SEVERITY, incident, who)
-        change = triage_record.accept(session, incident, by=actor, proposed=proposed)
+        change = triage_state.accept(session, incident, by=actor, proposed=proposed)
         if change.changed:
             severity_flow.enqueue_announcement(services, session, incident, change, actor)
         else:
@@ -193,7 +194,7 @@ def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> No
 
     def record(session: Session, incident: Incident) -> None:
         services.policy.check(Act.PROPOSED_SEVERITY, incident, who)
-        triage_record.decline(session, incident, by=actor)
+        triage_state.decline(session, incident, by=actor)
         effects.enqueue(
             session,
             incident.id,
@@ -229,7 +230,7 @@ def offer_runbook(services: Services, incident_id: int, runbook: Runbook) -> Non
             return
         done = runbook_record.ticked(session, incident_id, runbook.value)
         channel = incident.channel_id
-        blocks = render(triage_blocks.runbook_blocks(incident, checklist, done))
+        blocks = render(triage_card.runbook_blocks(incident, checklist, done))
     posted = services.client.chat_postMessage(
         channel=channel, text=f"Runbook: {checklist.title}", blocks=blocks
     )

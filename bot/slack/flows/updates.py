@@ -8,19 +8,20 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from bot import reminders
-from bot.incidents import triage_record
+from bot.incidents import triage_state
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, has_update, post_update
-from bot.incidents.triage import answer_label
+from bot.incidents.triage_questions import answer_label
 from bot.models import Incident, utcnow
-from bot.slack import effects, update_blocks
+from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.blocks import SEVERITY_EMOJI
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
+from bot.slack.views import update_form
+from bot.slack.views.kit import SEVERITY_EMOJI
 from bot.templating import render_text
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ def when(moment: datetime | None) -> str:
 def facts(session: Session, incident: Incident, cadence: reminders.Cadence) -> dict[str, Any]:
     """What a template may say about the incident (plain text, unescaped)."""
     severity = Severity(incident.severity)
-    answers = triage_record.answers_of(triage_record.current(session, incident.id))
+    answers = triage_state.answers_of(triage_state.current(session, incident.id))
     impact = answers.get("impact")
     every = reminders.cadence_of(cadence, incident)
     return {
@@ -138,7 +139,7 @@ def open_form(
         if kind is UpdateKind.UPDATE and not has_update(session, incident.id):
             kind = UpdateKind.FIRST_NOTICE
         text = draft(session, incident, kind, cadence)
-        view = update_blocks.update_modal(
+        view = update_form.update_modal(
             incident, kind, text, channel_id, list(incident.stakeholder_channels or [])
         )
     services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
@@ -148,7 +149,7 @@ def propose_first_notice(session: Session, incident: Incident, comms_lead: str) 
     """When a Comms Lead is named and nothing has gone out yet, offer the first notice."""
     if has_update(session, incident.id) or not incident.is_open:
         return
-    from bot.slack import blocks
+    from bot.slack.views.kit import render
 
     effects.enqueue(
         session,
@@ -156,7 +157,7 @@ def propose_first_notice(session: Session, incident: Incident, comms_lead: str) 
         "message",
         channel=incident.channel_id,
         text=f"First notice for {incident.reference}: a draft is ready.",
-        blocks=blocks.render(update_blocks.first_notice_blocks(incident, comms_lead)),
+        blocks=render(update_form.first_notice_blocks(incident, comms_lead)),
     )
 
 

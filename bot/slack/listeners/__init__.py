@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import (
-    actions,
-    alert_actions,
-    commands,
-    events,
-    timeline_actions,
-    update_actions,
-    views,
+from bot.slack.listeners.actions import (
+    alert_prompts,
+    incident_controls,
+    status_updates,
+    timeline_controls,
 )
+from bot.slack.listeners.commands import incident_command
+from bot.slack.listeners.events import reactions
+from bot.slack.listeners.submissions import forms
 from bot.slack.services import Services
 
 
 def register_all(app: App, services: Services) -> None:
-    commands.register(app, services)
-    views.register(app, services)
-    actions.register(app, services)
-    events.register(app, services)
-    alert_actions.register(app, services)
-    update_actions.register(app, services)
-    timeline_actions.register(app, services)
+    incident_command.register(app, services)
+    forms.register(app, services)
+    incident_controls.register(app, services)
+    reactions.register(app, services)
+    alert_prompts.register(app, services)
+    status_updates.register(app, services)
+    timeline_controls.register(app, services)

@@ -27,9 +27,12 @@ from bot.incidents.roles import Role
 from bot.models import Incident, SlackEffect
 from bot.outbox.failures import sort
 from bot.outbox.leases import Renewer
-from bot.slack import blocks, notify
+from bot.slack import notify
 from bot.slack.flows.triage import post_card
 from bot.slack.responders import Responders
+from bot.slack.views.announcement import announcement_blocks, announcement_text
+from bot.slack.views.kit import render
+from bot.slack.views.summary import summary_blocks, summary_text, topic
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +89,13 @@ class Provisioner:
                     raise
                 # A guest or a deactivated account among the others: the rest still come.
                 log.warning("could not invite %s to %s: %s", person, channel_id, exc)
-        self.client.conversations_setTopic(channel=channel_id, topic=blocks.topic(incident))
+        self.client.conversations_setTopic(channel=channel_id, topic=topic(incident))
         if incident.summary_ts is None:
             posted = self.client.chat_postMessage(
                 channel=channel_id,
-                text=blocks.summary_text(incident),
-                blocks=blocks.render(
-                    blocks.summary_blocks(
+                text=summary_text(incident),
+                blocks=render(
+                    summary_blocks(
                         incident, self.settings.status_update_every, levers=self.settings.levers
                     )
                 ),
@@ -113,8 +116,8 @@ class Provisioner:
         if broadcast and incident.announced_ts is None:
             posted = self.client.chat_postMessage(
                 channel=broadcast,
-                text=blocks.announcement_text(incident),
-                blocks=blocks.render(blocks.announcement_blocks(incident)),
+                text=announcement_text(incident),
+                blocks=render(announcement_blocks(incident)),
                 unfurl_links=False,
             )
             with self.db.begin() as session:

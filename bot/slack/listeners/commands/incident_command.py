@@ -21,7 +21,7 @@ from bot.incidents.status_update import UpdateKind
 from bot.models import ReceivedCommand, utcnow
 from bot.outbox import commands
 from bot.outbox.leases import Renewer, lease_renewal
-from bot.slack import blocks, containment_blocks, effects, notify
+from bot.slack import effects, notify
 from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import (
     Command,
@@ -38,7 +38,6 @@ from bot.slack.command_parser import (
     parse_severity_args,
     parse_stats_args,
 )
-from bot.slack.declaring import declare_and_open
 from bot.slack.flows import contain, privacy, resolution, updates
 from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import postmortem as postmortem_flow
@@ -46,8 +45,15 @@ from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.flows import triage as triage_flow
+from bot.slack.flows.open_incident import declare_and_open
 from bot.slack.services import Services
 from bot.slack.text import escape, plain_from_slack, refusal
+from bot.slack.views import containment_cards
+from bot.slack.views.declare_form import declare_modal
+from bot.slack.views.help import help_blocks, help_text
+from bot.slack.views.incident_list import list_blocks
+from bot.slack.views.kit import MAX_BLOCKS, render
+from bot.slack.views.summary import summary_blocks, summary_text
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +82,7 @@ def register(app: App, services: Services) -> None:
             ack(text=refusal(problem))
             return
         if parsed.name == "help":
-            ack(text=blocks.help_text(), blocks=blocks.render(blocks.help_blocks()))
+            ack(text=help_text(), blocks=render(help_blocks()))
             return
         if parsed.name == "declare" and declare_args is None:
             ack()
@@ -223,7 +229,7 @@ def _open_declare_form(services: Services, command: dict[str, Any]) -> None:
     metadata = {"response_url": command.get("response_url", "")}
     try:
         services.client.views_open(
-            trigger_id=command["trigger_id"], view=blocks.declare_modal(metadata).to_dict()
+            trigger_id=command["trigger_id"], view=declare_modal(metadata).to_dict()
         )
     except SlackApiError as exc:
         log.warning("could not open the declare form: %s", exc.response.get("error"))
@@ -273,9 +279,9 @@ def _run(
         if incident is not None and parsed.name == "status":
             actions = notes.open_actions(session, incident.id)
             status = {
-                "text": blocks.summary_text(incident),
-                "blocks": blocks.render(
-                    blocks.summary_blocks(
+                "text": summary_text(incident),
+                "blocks": render(
+                    summary_blocks(
                         incident,
                         services.settings.status_update_every,
                         actions,
@@ -308,7 +314,7 @@ def _list(services: Services, user: str, respond: Reply) -> None:
         if not i.private or (i.channel_id is not None and user in members_of[i.channel_id])
     ]
     hidden = len(incidents) - len(shown)
-    rendered = blocks.render(blocks.list_blocks(shown[: blocks.MAX_BLOCKS - 2], total - hidden))
+    rendered = render(list_blocks(shown[: MAX_BLOCKS - 2], total - hidden))
     respond(text=f"Open incidents: {total - hidden}", blocks=rendered)
 
 
@@ -363,5 +369,5 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "drift": _drift,
     "private": lambda s, c, r: privacy.make_private(s, c.channel, c.actor, r),
     "model": lambda s, c, r: contain.name_model(s, c.channel, parse_model_args(c.args), c.actor, r),
-    "contain": lambda s, c, r: r(text=containment_blocks.levers_text(s.settings.levers)),
+    "contain": lambda s, c, r: r(text=containment_cards.levers_text(s.settings.levers)),
 }

@@ -6,7 +6,7 @@ from bot.incidents.declare import Declaration, declare
 from bot.outbox import commands
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.provision import ProvisioningFailed
+from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.services import Services
 from bot.slack.text import channel_link, escape
 

@@ -8,8 +8,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.drills import Scenario, clock
 from bot.models import Incident
-from bot.slack.blocks import md
 from bot.slack.text import MrkdwnRefusal, escape, mention
+from bot.slack.views.kit import md
 
 PAUSE = "drill_pause"
 NEXT = "drill_next"

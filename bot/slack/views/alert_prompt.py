@@ -17,13 +17,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.alerts.groups import source_name
+from bot.alerts.group_lifecycle import source_name
 from bot.alerts.ingest import Change
 from bot.alerts.timeline_lines import describe
 from bot.incidents.severity import Severity
 from bot.models import AlertGroup, Incident, TimelineEvent
-from bot.slack.blocks import FIELD_MAX, md, severity_line, slack_date
 from bot.slack.text import channel_link, escape, mention, truncate
+from bot.slack.views.kit import FIELD_MAX, md, severity_line, slack_date
 
 DECLARE = "alert_declare"
 DISMISS = "alert_dismiss"

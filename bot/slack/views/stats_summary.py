@@ -13,8 +13,8 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlo
 
 from bot.incidents.key_times import spoken
 from bot.review.figures import SEVERITIES, Review
-from bot.slack.blocks import md
 from bot.slack.text import escape, truncate
+from bot.slack.views.kit import md
 
 SHOWN = 5  # rows of each ranking
 MISSED_SHOWN = 15

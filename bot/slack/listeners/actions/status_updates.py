@@ -12,11 +12,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UPDATE_MAX, UpdateKind
-from bot.slack import notify, update_blocks
+from bot.slack import notify
 from bot.slack.background import reply_to
 from bot.slack.flows import updates
 from bot.slack.services import Services
 from bot.slack.text import refusal
+from bot.slack.views import update_form
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,8 @@ def register(app: App, services: Services) -> None:
             list(chosen) if isinstance(chosen, list) else None,
         )
 
-    app.action(update_blocks.OPEN_FORM)(on_button)
-    app.view(update_blocks.UPDATE_CALLBACK)(on_submit)
+    app.action(update_form.OPEN_FORM)(on_button)
+    app.view(update_form.UPDATE_CALLBACK)(on_submit)
 
 
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{4,}\]")

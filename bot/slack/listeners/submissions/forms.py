@@ -12,16 +12,21 @@ from slack_sdk.errors import SlackApiError
 from bot.incidents.declare import Declaration, validate
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity, parse_severity
-from bot.incidents.triage_record import NOTE_MAX
-from bot.slack import containment_blocks as cb
+from bot.incidents.triage_state import NOTE_MAX
 from bot.slack import notify
 from bot.slack.background import reply_to
-from bot.slack.blocks import DECLARE_CALLBACK, DECLARE_CATEGORY, PRIVATE_BLOCKS, declare_modal
-from bot.slack.declaring import declare_and_open
 from bot.slack.flows import contain
 from bot.slack.flows import triage as triage_flow
+from bot.slack.flows.open_incident import declare_and_open
 from bot.slack.services import Services
-from bot.slack.triage_blocks import NOTE_CALLBACK
+from bot.slack.views import containment_cards as cb
+from bot.slack.views.declare_form import (
+    DECLARE_CALLBACK,
+    DECLARE_CATEGORY,
+    PRIVATE_BLOCKS,
+    declare_modal,
+)
+from bot.slack.views.triage_card import NOTE_CALLBACK
 
 log = logging.getLogger(__name__)
 

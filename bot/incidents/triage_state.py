@@ -16,7 +16,7 @@ from bot.incidents import timeline
 from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.incidents.triage import BY_KEY, Assessment, Proposal, answer_label, assess
+from bot.incidents.triage_questions import BY_KEY, Assessment, Proposal, answer_label, assess
 from bot.models import Incident, TimelineEvent
 
 NOTE_MAX = 500

@@ -18,8 +18,8 @@ from slack_sdk.models.views import View
 
 from bot.incidents.status_update import UPDATE_MAX, UpdateKind
 from bot.models import Incident
-from bot.slack.blocks import md
 from bot.slack.text import mention
+from bot.slack.views.kit import md
 
 UPDATE_CALLBACK = "status_update"
 OPEN_FORM = "status_update_open"

@@ -11,11 +11,12 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents.key_times import CORRECTABLE, KeyTime
-from bot.slack import notify, timeline_blocks
+from bot.slack import notify
 from bot.slack.background import reply_to
 from bot.slack.flows import pins
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.services import Services
+from bot.slack.views import timeline_page
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,9 @@ def register(app: App, services: Services) -> None:
         )
 
     app.shortcut(SHORTCUT)(on_shortcut)
-    app.action(timeline_blocks.ACTION_DONE)(on_done)
-    app.action(timeline_blocks.KEY_TIMES_OPEN)(on_open)
-    app.view(timeline_blocks.KEY_TIMES_CALLBACK)(on_submit)
+    app.action(timeline_page.ACTION_DONE)(on_done)
+    app.action(timeline_page.KEY_TIMES_OPEN)(on_open)
+    app.view(timeline_page.KEY_TIMES_CALLBACK)(on_submit)
 
 
 def _open(services: Services, body: dict[str, Any]) -> None:

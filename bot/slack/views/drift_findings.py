@@ -5,8 +5,8 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
 
 from bot.diagnosis.drift import ColumnDrift, DriftReport
-from bot.slack.blocks import md
 from bot.slack.text import escape, truncate
+from bot.slack.views.kit import md
 
 SECTION_MAX = 2900
 LINES_SHOWN = 40

@@ -6,13 +6,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.slack import alert_blocks
 from bot.slack.background import reply_to
 from bot.slack.flows import alerts as alerts_flow
 from bot.slack.flows import resolution
 from bot.slack.services import Services
+from bot.slack.views import alert_prompt
 
-CHOICES = {alert_blocks.DECLARE: "declared", alert_blocks.DISMISS: "dismissed"}
+CHOICES = {alert_prompt.DECLARE: "declared", alert_prompt.DISMISS: "dismissed"}
 
 
 def register(app: App, services: Services) -> None:
@@ -43,6 +43,6 @@ def register(app: App, services: Services) -> None:
             reply,
         )
 
-    app.action(alert_blocks.DECLARE)(on_prompt)
-    app.action(alert_blocks.DISMISS)(on_prompt)
-    app.action(alert_blocks.RESOLVE)(on_resolve)
+    app.action(alert_prompt.DECLARE)(on_prompt)
+    app.action(alert_prompt.DISMISS)(on_prompt)
+    app.action(alert_prompt.RESOLVE)(on_resolve)

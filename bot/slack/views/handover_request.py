@@ -7,8 +7,8 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 from bot.incidents.handover import WAIT
 from bot.incidents.roles import Role
 from bot.models import HandoverRequest
-from bot.slack.blocks import md, slack_date
 from bot.slack.text import mention, truncate
+from bot.slack.views.kit import md, slack_date
 
 AGREE = "handover_agree"
 KEEP = "handover_keep"

@@ -15,18 +15,18 @@ from slack_sdk.errors import SlackApiError
 
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity, parse_severity
-from bot.incidents.triage import BY_KEY, Runbook
-from bot.slack import containment_blocks as cb
-from bot.slack import drill_blocks, handover_blocks
-from bot.slack import triage_blocks as tb
+from bot.incidents.triage_questions import BY_KEY, Runbook
 from bot.slack.background import Reply, reply_to
-from bot.slack.blocks import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
 from bot.slack.flows import contain
 from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.services import Services
+from bot.slack.views import containment_cards as cb
+from bot.slack.views import drill_controls, handover_request
+from bot.slack.views import triage_card as tb
+from bot.slack.views.summary import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,10 @@ def register(app: App, services: Services) -> None:
     app.action(tb.DECLINE)(later(_decline))
     app.action(re.compile(f"^{tb.OPEN_RUNBOOK_PREFIX}"))(later(_open_runbook))
     app.action(re.compile(f"^{tb.RUNBOOK_PREFIX}"))(later(_tick))
-    app.action(handover_blocks.AGREE)(later(_handover))
-    app.action(handover_blocks.KEEP)(later(_handover))
+    app.action(handover_request.AGREE)(later(_handover))
+    app.action(handover_request.KEEP)(later(_handover))
     app.action(cb.MODEL_CHANGED)(later(_model_changed))
-    for control in (drill_blocks.PAUSE, drill_blocks.NEXT, drill_blocks.END):
+    for control in (drill_controls.PAUSE, drill_controls.NEXT, drill_controls.END):
         app.action(control)(later(_drill_control))
     app.action(cb.ROLLBACK_UNDO)(later(_undo_rollback))
     app.action(cb.LEVER_UNDO)(later(_undo_lever))
@@ -101,14 +101,14 @@ def _handover(
     except ValueError:
         reply(text="That button is damaged; nothing was changed.")
         return
-    agree = action["action_id"] == handover_blocks.AGREE
+    agree = action["action_id"] == handover_request.AGREE
     roles_flow.answer_request(services, _channel(body), request_id, agree, _actor(body), reply)
 
 
 def _drill_control(
     services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
 ) -> None:
-    what = {drill_blocks.PAUSE: "pause", drill_blocks.NEXT: "next", drill_blocks.END: "end"}
+    what = {drill_controls.PAUSE: "pause", drill_controls.NEXT: "next", drill_controls.END: "end"}
     drills_flow.control(services, _channel(body), what[action["action_id"]], _actor(body), reply)
 
 

@@ -19,8 +19,8 @@ from slack_sdk.models.views import View
 
 from bot.containment import Lever
 from bot.registry import History, Version
-from bot.slack.blocks import md, slack_date
 from bot.slack.text import escape, truncate
+from bot.slack.views.kit import md, slack_date
 
 ROLLBACK_OPEN = "rollback_open"
 ROLLBACK_CALLBACK = "rollback_confirm"

@@ -1,0 +1,20 @@
+"""``/incident help``."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    SectionBlock,
+)
+
+from bot.incidents.severity import Severity
+from bot.slack.views.kit import md
+from bot.templating import render_text
+
+
+def help_text() -> str:
+    return render_text("slack/help.md.j2", severities=list(Severity))
+
+
+def help_blocks() -> list[Block]:
+    return [SectionBlock(text=md(help_text()))]
