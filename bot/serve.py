@@ -12,9 +12,8 @@ from bot.config import ConfigError, Settings
 from bot.db import Database
 from bot.migrate import is_current
 from bot.scheduler import Scheduler
-from bot.slack.app import build_app
+from bot.slack.app import build_app, build_services
 from bot.slack.client import make_client
-from bot.slack.services import Services
 from bot.web import create_app
 
 log = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
             "(the Procfile's release step does this on deploy)."
         )
     db = Database(settings.database_url)
-    services = Services.build(settings, db, make_client(settings))
+    services = build_services(settings, db, make_client(settings))
     try:
         bolt = build_app(services)
     except (BoltError, SlackApiError) as exc:

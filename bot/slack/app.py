@@ -1,12 +1,43 @@
-"""The Bolt app: only wiring. Listeners live in ``bot/slack/listeners/``."""
+"""The composition root: the services, the Bolt app and every use case, wired once.
+
+Listeners live in ``bot/slack/listeners/``; each flow in ``bot/slack/flows/``
+registers the durable work it performs with the outbox when it is imported, and
+this module imports them all, so every kind of work is known before any runs.
+Nothing below this layer imports it.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from slack_bolt import App
+from slack_sdk import WebClient
 
+from bot.alerts.intake import AlertIntake
+from bot.config import Settings
+from bot.db import Database
+from bot.slack.background import Background
+from bot.slack.flows import (  # noqa: F401  (imported for the work each registers)
+    alerts,
+    channel_setup,
+    contain,
+    drift,
+    drills,
+    nudges,
+    open_incident,
+    pins,
+    postmortem,
+    privacy,
+    resolution,
+    roles,
+    severity,
+    stats,
+    timeline,
+    triage,
+    updates,
+)
 from bot.slack.listeners import register_all
+from bot.slack.responders import Responders
 from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -17,6 +48,21 @@ class _QuietTokenWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "`token` will be unused" not in record.getMessage()
+
+
+def build_services(settings: Settings, db: Database, client: WebClient) -> Services:
+    """The process's services; the alert intake reports to the alerts flow."""
+    services: Services
+    intake = AlertIntake(
+        db,
+        settings.alert_policy,
+        settings.broadcast_channel,
+        alerts.reporter,
+        lambda outcome: alerts.after(services, outcome),
+    )
+    responders = Responders(client, settings.responders)
+    services = Services(settings, db, client, Background(), intake, responders)
+    return services
 
 
 def build_app(services: Services) -> App:

@@ -3,9 +3,11 @@
 A flow writes its effects (redraw the summary, post the announcement, brief
 the new role holder...) in the same transaction as the change, then drains
 them at once; the scheduler's sweep drains what is left, also after a
-restart. ``bot.outbox.engine`` claims, performs and retries them; this module
-says what each kind does, which ones keep their order (posts into one
-channel), and how dead work is reported: in the incident channel, in words.
+restart. ``bot.outbox.engine`` claims, performs and retries them. Each kind is
+registered with :func:`performs` by the module that knows how to do it (the
+plain Slack calls here, a use case's own work in its flow), saying what it is
+for in words and whether it keeps its order (posts into one channel); dead work
+is reported in the incident channel, in those words. Nothing here imports a flow.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -32,26 +34,44 @@ log = logging.getLogger(__name__)
 
 RETRY_WINDOW = 120.0  # seconds: retries due sooner than this get a timer of their own
 
-# Kinds that add messages to a channel: readers see their order, so it is kept.
-_ORDERED = {
-    "post",
-    "message",
-    "upload",
-    "alert_digest",
-    "runbook",
-    "follow_up",
-    "postmortem",
-    "rename",
-    "archive",  # after the notice that says why
-    "drill_inject",
-}
+Performer = Callable[["Services", int, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class EffectKind:
+    perform: Performer
+    what: Callable[[dict[str, Any]], str]  # "Could not <what>"
+    ordered: bool  # adds a message to a channel: readers see the order, so it is kept
+
+
+_KINDS: dict[str, EffectKind] = {}
+
+
+def performs(
+    kind: str, what: str | Callable[[dict[str, Any]], str], *, ordered: bool = False
+) -> Callable[[Performer], Performer]:
+    """Register how ``kind`` is performed; ``what`` finishes the sentence "Could not ..."."""
+
+    def register(perform: Performer) -> Performer:
+        if kind in _KINDS and _KINDS[kind].perform is not perform:
+            raise ValueError(f"two performers for the Slack effect {kind!r}")
+        words = what if callable(what) else (lambda payload, said=what: said)
+        _KINDS[kind] = EffectKind(perform, words, ordered)
+        return perform
+
+    return register
+
+
+def kinds() -> frozenset[str]:
+    """Every kind registered so far (all of them once ``bot.slack.app`` is imported)."""
+    return frozenset(_KINDS)
 
 
 def enqueue(session: Session, incident_id: int, kind: str, **payload: Any) -> None:
-    if kind not in PERFORMERS:
+    if kind not in _KINDS:
         raise ValueError(f"unknown Slack effect {kind!r}")
     key = None
-    if kind in _ORDERED:
+    if _KINDS[kind].ordered:
         channel = payload.get("channel")
         if channel is None:
             incident = session.get(Incident, incident_id)
@@ -66,11 +86,18 @@ def engine(services: Services) -> Engine:
     if made is None:
         made = Engine(
             services.db,
-            lambda work: PERFORMERS[work.kind](services, work.incident_id, work.payload),
+            lambda work: _perform(services, work),
             lambda work, failure: _report_dead(services, work, failure),
         )
         services.__dict__["_outbox"] = made
     return made
+
+
+def _perform(services: Services, work: Work) -> None:
+    known = _KINDS.get(work.kind)
+    if known is None:  # a kind from a newer or older release: Slack never saw it
+        raise LookupError(f"no performer for the Slack effect {work.kind!r}")
+    known.perform(services, work.incident_id, work.payload)
 
 
 def drain(services: Services, incident_id: int | None = None) -> int:
@@ -124,36 +151,18 @@ def _has_channel(services: Services, incident_id: int) -> bool:
     return channel is not None
 
 
+def _channel_named(payload: dict[str, Any]) -> str:
+    return f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
+
+
+def _user_named(payload: dict[str, Any]) -> str:
+    return f"<@{payload['user']}>" if payload.get("user") else "someone"
+
+
 def describe(kind: str, payload: dict[str, Any]) -> str:
     """What the work was meant to do, in the words of a sentence "Could not ..."."""
-    channel = f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
-    user = f"<@{payload['user']}>" if payload.get("user") else "someone"
-    words = {
-        "summary": "redraw the pinned summary",
-        "post": f"post to {channel}",
-        "message": f"post to {channel}",
-        "bookmark": f"add the bookmark “{escape(str(payload.get('title', '')))}”",
-        "alert_digest": "post the digest of alert changes",
-        "tell": f"send {user} a private message",
-        "invite": f"invite {user} to this channel",
-        "card": "redraw the triage card",
-        "follow_up": "post the triage follow-up",
-        "runbook": "post the runbook",
-        "action_card": "redraw an action item's card",
-        "postmortem": "upload the post-mortem",
-        "pin": "put a pinned message on the timeline",
-        "upload": f"upload {escape(str(payload.get('filename', 'a file')))} to {channel}",
-        "drift": "start the drift analysis the alert asked for",
-        "dead_notice": "report work Slack refused",
-        "handover_card": "post or redraw a hand-over request",
-        "archive": f"archive {channel}",
-        "rename": f"rename {channel}",
-        "model_card": "post the model's registry card",
-        "drill_inject": "post a drill inject",
-        "drill_report": "upload the drill report",
-        "private_notice": "take the title out of the broadcast announcement",
-    }
-    return words.get(kind, kind)
+    known = _KINDS.get(kind)
+    return known.what(payload) if known is not None else kind
 
 
 def _report_dead(services: Services, work: Work, failure: Failure) -> None:
@@ -169,31 +178,36 @@ def _report_dead(services: Services, work: Work, failure: Failure) -> None:
         enqueue(session, work.incident_id, "dead_notice", text=text)
 
 
+@performs("summary", "redraw the pinned summary")
 def _summary(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.refresh_summary(services, incident_id)
 
 
+@performs("post", lambda p: f"post to {_channel_named(p)}", ordered=True)
 def _post(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.post(services.client, payload["channel"], payload["text"])
 
 
+@performs("message", lambda p: f"post to {_channel_named(p)}", ordered=True)
 def _message(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """A message with blocks; no channel means the incident's own."""
-    channel = payload.get("channel") or _incident_channel(services, incident_id)
+    channel = payload.get("channel") or incident_channel(services, incident_id)
     notify.post(services.client, channel, payload["text"], blocks=payload.get("blocks"))
 
 
+@performs("dead_notice", "report work Slack refused")
 def _dead_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    notify.post(services.client, _incident_channel(services, incident_id), payload["text"])
+    notify.post(services.client, incident_channel(services, incident_id), payload["text"])
 
 
+@performs("bookmark", lambda p: f"add the bookmark “{escape(str(p.get('title', '')))}”")
 def _bookmark(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.bookmark(
-        services.client, _incident_channel(services, incident_id), payload["title"], payload["link"]
+        services.client, incident_channel(services, incident_id), payload["title"], payload["link"]
     )
 
 
-def _incident_channel(services: Services, incident_id: int) -> str:
+def incident_channel(services: Services, incident_id: int) -> str:
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         channel = incident.channel_id if incident is not None else None
@@ -202,106 +216,33 @@ def _incident_channel(services: Services, incident_id: int) -> str:
     return channel
 
 
+@performs("tell", lambda p: f"send {_user_named(p)} a private message")
 def _tell(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.tell(services.client, payload["channel"], payload["user"], payload["text"])
 
 
+@performs("invite", lambda p: f"invite {_user_named(p)} to this channel")
 def _invite(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """Into the given channel, or the incident's own as it is when this runs."""
-    channel = payload.get("channel") or _incident_channel(services, incident_id)
+    channel = payload.get("channel") or incident_channel(services, incident_id)
     notify.invite(services.client, channel, payload["user"])
 
 
-def _handover_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import roles
-
-    roles.draw_request(services, int(payload["request"]))
-
-
+@performs("archive", lambda p: f"archive {_channel_named(p)}", ordered=True)  # after the notice
 def _archive(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     notify.archive(services.client, payload["channel"])
 
 
+@performs("rename", lambda p: f"rename {_channel_named(p)}", ordered=True)
 def _rename(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     services.client.conversations_rename(channel=payload["channel"], name=payload["name"])
 
 
-def _model_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import contain
-
-    contain.post_card(services, incident_id, payload)
-
-
-def _drill_inject(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import drills
-
-    drills.post_inject(services, incident_id, payload)
-
-
-def _drill_report(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import drills
-
-    drills.upload_report(services, incident_id, payload)
-
-
-def _private_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import privacy
-
-    privacy.redraw_announcement(services, incident_id, payload["channel"], payload["ts"])
-
-
-def _card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import triage
-
-    asked = payload.get("asked_at")
-    triage.redraw_card(
-        services,
-        incident_id,
-        payload.get("response_url"),
-        datetime.fromisoformat(asked) if asked else None,
-        payload.get("user"),
-    )
-
-
-def _follow_up(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import triage
-
-    triage.follow_up(services, incident_id)
-
-
-def _runbook(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.incidents.triage_questions import Runbook
-    from bot.slack.flows import triage
-
-    triage.offer_runbook(services, incident_id, Runbook(payload["runbook"]))
-
-
-def _action_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import timeline
-
-    timeline.redraw_action(
-        services,
-        _incident_channel(services, incident_id),
-        payload["ts"],
-        payload["item_id"],
-        payload.get("closed_by"),
-    )
-
-
-def _postmortem(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import postmortem
-
-    postmortem.upload(services, incident_id, payload["by"])
-
-
-def _pin(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import pins
-
-    pins.pin_from_slack(
-        services, _incident_channel(services, incident_id), payload["ts"], payload["user"]
-    )
-
-
+@performs(
+    "upload",
+    lambda p: f"upload {escape(str(p.get('filename', 'a file')))} to {_channel_named(p)}",
+    ordered=True,
+)
 def _upload(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """A file into the channel (Slack's external upload flow)."""
     services.client.files_upload_v2(
@@ -311,52 +252,3 @@ def _upload(services: Services, incident_id: int, payload: dict[str, Any]) -> No
         title=payload["title"],
         initial_comment=payload.get("comment"),
     )
-
-
-def _drift(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    """An analysis an alert asked for (``reference_data``/``current_data``), once the
-    incident has its channel; problems are told to the channel, as nobody typed it."""
-    from bot.slack.command_parser import DriftArgs
-    from bot.slack.flows import drift
-
-    channel = _incident_channel(services, incident_id)
-
-    def tell_channel(**message: Any) -> None:
-        notify.post(services.client, channel, str(message.get("text", "")))
-
-    args = DriftArgs(payload["reference"], payload["current"], payload.get("prediction"))
-    drift.start(services, channel, args, None, tell_channel)
-
-
-def _alert_digest(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    from bot.slack.flows import alerts
-
-    alerts.post_digest(services, incident_id)
-
-
-Performer = Callable[["Services", int, dict[str, Any]], None]
-PERFORMERS: dict[str, Performer] = {
-    "summary": _summary,
-    "post": _post,
-    "message": _message,
-    "bookmark": _bookmark,
-    "alert_digest": _alert_digest,
-    "tell": _tell,
-    "invite": _invite,
-    "card": _card,
-    "follow_up": _follow_up,
-    "runbook": _runbook,
-    "action_card": _action_card,
-    "postmortem": _postmortem,
-    "pin": _pin,
-    "upload": _upload,
-    "drift": _drift,
-    "dead_notice": _dead_notice,
-    "handover_card": _handover_card,
-    "archive": _archive,
-    "rename": _rename,
-    "model_card": _model_card,
-    "drill_inject": _drill_inject,
-    "drill_report": _drill_report,
-    "private_notice": _private_notice,
-}

@@ -1,4 +1,7 @@
-"""What the listeners and the alert intake need, built once at start-up and passed in."""
+"""What the listeners and the alert intake need, built once at start-up and passed in.
+
+``bot.slack.app.build_services`` puts it together; nothing here knows a use case.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ from bot.db import Database
 from bot.incidents.permissions import Actor, Policy
 from bot.registry import Registry
 from bot.slack.background import Background
-from bot.slack.flows.channel_setup import Provisioner
 from bot.slack.responders import Responders
 
 
@@ -21,7 +23,6 @@ class Services:
     settings: Settings
     db: Database
     client: WebClient
-    provisioner: Provisioner
     background: Background
     alerts: AlertIntake
     responders: Responders
@@ -46,20 +47,3 @@ class Services:
         """``user`` as the permission policy sees them (asks Slack about the responders
         group at most once a minute: call outside a database transaction)."""
         return self.responders.actor(user)
-
-    @classmethod
-    def build(cls, settings: Settings, db: Database, client: WebClient) -> Services:
-        from bot.slack.flows import alerts as alerts_flow
-
-        responders = Responders(client, settings.responders)
-        provisioner = Provisioner(db=db, client=client, settings=settings, responders=responders)
-        services: Services
-        intake = AlertIntake(
-            db,
-            settings.alert_policy,
-            settings.broadcast_channel,
-            alerts_flow.reporter,
-            lambda outcome: alerts_flow.after(services, outcome),
-        )
-        services = cls(settings, db, client, provisioner, Background(), intake, responders)
-        return services

@@ -8,6 +8,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.db import Database
+from bot.slack.app import build_services
 from bot.slack.client import make_client
 from bot.slack.services import Services
 from tests.diagnosis.data import DATA_HOST
@@ -38,6 +39,6 @@ def services(db: Database, slack: SlackStandIn, services_env: dict[str, str]) ->
             **services_env,
         }
     )
-    built = Services.build(settings, db, make_client(settings, max_retries=0))
+    built = build_services(settings, db, make_client(settings, max_retries=0))
     yield built
     built.background.shutdown()

@@ -13,6 +13,7 @@ from bot.incidents.severity import Severity
 from bot.models import Incident, ReceivedCommand, utcnow
 from bot.slack import notify
 from bot.slack.background import Background
+from bot.slack.flows import channel_setup
 from bot.slack.services import Services
 from tests.slack_standin import SlackStandIn
 from tests.slack_standin.acting import BOT_USER
@@ -32,7 +33,7 @@ def test_a_channel_slack_made_before_a_crash_is_adopted_not_doubled(
         stored.channel_name = reserved
     made = slack.add_channel(reserved, members={BOT_USER})
     slack.channels[made].creator = BOT_USER
-    services.provisioner.run(incident_id)
+    channel_setup.provisioner(services).run(incident_id)
     with services.db.begin() as session:
         stored = session.get(Incident, incident_id)
         assert stored is not None and stored.channel_id == made
@@ -48,7 +49,7 @@ def test_someone_elses_channel_of_that_name_is_not_adopted(
         incident.channel_name = reserved
         incident_id = incident.id
     taken = slack.add_channel(reserved, members={BOT_USER})  # a person made it
-    opened = services.provisioner.run(incident_id)
+    opened = channel_setup.provisioner(services).run(incident_id)
     assert opened.channel_id != taken and opened.channel_name == reserved + "-2"
 
 

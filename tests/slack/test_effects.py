@@ -113,3 +113,29 @@ def test_a_post_an_earlier_attempt_got_through_is_not_posted_again(
     assert [m["text"] for m in slack.channels[channel].messages] == ["posted once", "after it"]
     posted = [m["metadata"]["event_payload"]["work"] for m in slack.channels[channel].messages]
     assert posted == [first.id, second.id]  # every post names its work
+
+
+def test_every_kind_of_work_the_code_owes_has_a_performer() -> None:
+    """Flows register their own work; once the app is wired, each kind enqueued anywhere
+    in the bot is known (a kind nobody registered would be refused at enqueue)."""
+    import ast
+    from pathlib import Path
+
+    import bot
+    import bot.slack.app  # wires every flow
+    from bot.slack import effects
+
+    owed: dict[str, str] = {}
+    for path in Path(bot.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "enqueue"
+                and len(node.args) >= 3
+                and isinstance(node.args[2], ast.Constant)
+            ):
+                owed[str(node.args[2].value)] = f"{path.name}:{node.lineno}"
+    assert len(owed) >= 15  # the scan found the flows' calls
+    unknown = {kind: where for kind, where in owed.items() if kind not in effects.kinds()}
+    assert not unknown

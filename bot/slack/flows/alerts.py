@@ -21,6 +21,7 @@ from bot.outbox.failures import sort
 from bot.outbox.leases import LEASE, Renewer
 from bot.slack import effects, notify
 from bot.slack.background import Reply
+from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.text import channel_link, refusal
 from bot.slack.views import alert_prompt
@@ -167,7 +168,7 @@ def after(services: Services, outcome: Disposition) -> None:
 
 def _open(services: Services, incident_id: int) -> None:
     try:
-        services.provisioner.run(incident_id)
+        channel_setup.provisioner(services).run(incident_id)
     except ProvisioningFailed:
         return  # the sweep finishes the set-up, then performs the effects
     effects.drain(services, incident_id)
@@ -318,7 +319,7 @@ def decide(services: Services, group_id: int, actor: str, choice: str, reply: Re
     if incident_id is None:
         return
     try:
-        opened = services.provisioner.run(incident_id)
+        opened = channel_setup.provisioner(services).run(incident_id)
     except ProvisioningFailed:
         reply(text="The incident is declared; its channel will follow as soon as Slack allows.")
         return
@@ -365,3 +366,8 @@ def sweep(services: Services) -> int:
         except Exception as exc:
             log.warning("the prompt for alert group %s could not be drawn: %s", group_id, exc)
     return requeued
+
+
+@effects.performs("alert_digest", "post the digest of alert changes", ordered=True)
+def _post_digest_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    post_digest(services, incident_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -33,6 +34,9 @@ from bot.slack.responders import Responders
 from bot.slack.views.announcement import announcement_blocks, announcement_text
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
+
+if TYPE_CHECKING:
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -237,3 +241,16 @@ class Provisioner:
             except ProvisioningFailed:
                 continue
         return finished
+
+
+def provisioner(services: Services) -> Provisioner:
+    """The process's provisioner, made from its services on first use."""
+    made = services.__dict__.get("_provisioner")
+    if made is None:
+        made = services.__dict__["_provisioner"] = Provisioner(
+            db=services.db,
+            client=services.client,
+            settings=services.settings,
+            responders=services.responders,
+        )
+    return made

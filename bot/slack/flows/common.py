@@ -12,6 +12,7 @@ from bot.incidents import queries
 from bot.incidents.errors import InvalidInput
 from bot.models import Incident
 from bot.outbox import commands
+from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.text import refusal
 
@@ -72,8 +73,6 @@ def apply(
     services: Services, channel_id: str, change: Callable[[Session, Incident], T], reply: Reply
 ) -> T | None:
     """``handled``, then perform the Slack effects the change stored; None when refused."""
-    from bot.slack import effects
-
     done = handled(services, channel_id, change, reply)
     if done is None:
         return None

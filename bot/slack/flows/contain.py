@@ -72,6 +72,7 @@ def model_of(incident: Incident) -> str | None:
     return incident.registered_model or incident.service
 
 
+@effects.performs("model_card", "post the model's registry card")
 def post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """The effect: read the model from the registry, post its card, record what it said."""
     registry = services.registry

@@ -242,3 +242,16 @@ def findings(report: DriftReport, reference: str, current: str) -> dict[str, Any
             report.prediction.drifted if report.prediction is not None else None
         ),
     }
+
+
+@effects.performs("drift", "start the drift analysis the alert asked for")
+def _start_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """An analysis an alert asked for (``reference_data``/``current_data``), once the
+    incident has its channel; problems are told to the channel, as nobody typed it."""
+    channel = effects.incident_channel(services, incident_id)
+
+    def tell_channel(**message: Any) -> None:
+        notify.post(services.client, channel, str(message.get("text", "")))
+
+    args = DriftArgs(payload["reference"], payload["current"], payload.get("prediction"))
+    start(services, channel, args, None, tell_channel)

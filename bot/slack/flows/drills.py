@@ -26,6 +26,7 @@ from bot.models import DrillInject, Incident, TimelineEvent, utcnow
 from bot.outbox import commands
 from bot.slack import effects, notify
 from bot.slack.background import Reply
+from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
@@ -105,7 +106,7 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
         commands.finish_current(session)
         incident_id, reference = incident.id, incident.reference
     try:
-        opened = services.provisioner.run(incident_id)
+        opened = channel_setup.provisioner(services).run(incident_id)
     except ProvisioningFailed:
         reply(text=f"Drill {reference} is set up; Slack did not let me open its channel yet.")
         return
@@ -189,6 +190,7 @@ def tick(services: Services) -> int:
     return len(owners)
 
 
+@effects.performs("drill_inject", "post a drill inject", ordered=True)
 def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """The effect: say the inject in the drill's channel (writing its data sets first)."""
     with services.db.begin() as session:
@@ -273,6 +275,7 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
         tick(services)
 
 
+@effects.performs("drill_report", "upload the drill report")
 def upload_report(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     """The effect: score the moves, render the report, upload it to the drill's channel."""
     with services.db.begin() as session:

@@ -137,3 +137,10 @@ def permalink(client: WebClient, channel: str, ts: str) -> str | None:
     except SlackApiError as exc:
         log.info("no permalink for %s in %s: %s", ts, channel, exc.response.get("error"))
         return None
+
+
+@effects.performs("pin", "put a pinned message on the timeline")
+def _pin_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    pin_from_slack(
+        services, effects.incident_channel(services, incident_id), payload["ts"], payload["user"]
+    )

@@ -135,3 +135,8 @@ def _names(client: WebClient, users: set[str]) -> dict[str, str]:
         if shown:
             names[user] = str(shown)
     return names
+
+
+@effects.performs("postmortem", "upload the post-mortem", ordered=True)
+def _upload_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    upload(services, incident_id, payload["by"])

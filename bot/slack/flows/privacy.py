@@ -10,7 +10,7 @@ Nothing moves the other way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from bot.incidents.permissions import Act
 from bot.models import Incident, TimelineEvent, utcnow
 from bot.slack import effects
 from bot.slack.background import Reply
+from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import handled
 from bot.slack.text import channel_link
@@ -95,7 +96,7 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
         return
     incident_id, reference = done
     try:
-        opened = services.provisioner.run(incident_id)
+        opened = channel_setup.provisioner(services).run(incident_id)
     except ProvisioningFailed:
         reply(
             text=f"{reference} is private now; Slack did not let me finish its new channel "
@@ -147,3 +148,8 @@ def _channel_id(services: Services, name: str) -> str | None:
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return None
+
+
+@effects.performs("private_notice", "take the title out of the broadcast announcement")
+def _announcement_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    redraw_announcement(services, incident_id, payload["channel"], payload["ts"])

@@ -258,3 +258,8 @@ def _brief(incident: Incident, role: Role) -> str:
         severity=severity.label,
         expectation=severity.info.expectation,
     )
+
+
+@effects.performs("handover_card", "post or redraw a hand-over request")
+def _draw_request_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    draw_request(services, int(payload["request"]))

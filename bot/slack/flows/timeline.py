@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -163,3 +163,14 @@ def correct_key_times(
         effects.enqueue(session, incident.id, "summary")
 
     apply(services, channel, change, reply)
+
+
+@effects.performs("action_card", "redraw an action item's card")
+def _redraw_action_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    redraw_action(
+        services,
+        effects.incident_channel(services, incident_id),
+        payload["ts"],
+        payload["item_id"],
+        payload.get("closed_by"),
+    )

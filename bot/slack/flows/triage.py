@@ -258,3 +258,25 @@ def tick(
         ),
         reply,
     )
+
+
+@effects.performs("card", "redraw the triage card")
+def _redraw_card_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    asked = payload.get("asked_at")
+    redraw_card(
+        services,
+        incident_id,
+        payload.get("response_url"),
+        datetime.fromisoformat(asked) if asked else None,
+        payload.get("user"),
+    )
+
+
+@effects.performs("follow_up", "post the triage follow-up", ordered=True)
+def _follow_up_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    follow_up(services, incident_id)
+
+
+@effects.performs("runbook", "post the runbook", ordered=True)
+def _runbook_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    offer_runbook(services, incident_id, Runbook(payload["runbook"]))
