@@ -9,8 +9,9 @@ Nothing below this layer imports it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
@@ -65,6 +66,14 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
     return services
 
 
+def _with_services(services: Services) -> Callable[..., None]:
+    def put(context: BoltContext, next: Callable[[], None]) -> None:
+        context["services"] = services
+        next()
+
+    return put
+
+
 def build_app(services: Services) -> App:
     """A Bolt app in HTTP mode whose listeners acknowledge and return at once.
 
@@ -84,5 +93,6 @@ def build_app(services: Services) -> App:
         process_before_response=True,
         logger=bolt_log,
     )
-    register_all(app, services)
+    app.use(_with_services(services))
+    register_all(app)
     return app

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
@@ -47,3 +48,8 @@ class Services:
         """``user`` as the permission policy sees them (asks Slack about the responders
         group at most once a minute: call outside a database transaction)."""
         return self.responders.actor(user)
+
+
+def from_context(context: BoltContext) -> Services:
+    """The services ``bot.slack.app`` put in every request's Bolt context."""
+    return context["services"]  # type: ignore[no-any-return]

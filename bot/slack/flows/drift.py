@@ -16,12 +16,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from slack_sdk.errors import SlackApiError
 
-from bot.charts import drift_png
-from bot.diagnosis import datasets
-from bot.diagnosis.drift import DriftInputError, DriftReport, analyse, top_drifted
 from bot.incidents import queries, timeline
 from bot.slack import effects, notify
 from bot.slack.background import QueueFull, Reply
@@ -32,6 +28,10 @@ from bot.slack.views import drift_findings
 from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from bot.diagnosis import datasets
+    from bot.diagnosis.drift import DriftReport
     from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,9 @@ def start(
     services: Services, channel: str, args: DriftArgs, actor: str | None, reply: Reply
 ) -> None:
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
+    # pandas and scipy take a second or two to import: the bot pays it on first use.
+    from bot.diagnosis import datasets
+
     limits = services.settings.drift_limits
     try:
         reference = datasets.locate(args.reference, services.settings.data_dir, limits)
@@ -130,6 +133,9 @@ def _run(
     actor: str | None,
     reply: Reply,
 ) -> None:
+    from bot.diagnosis import datasets
+    from bot.diagnosis.drift import DriftInputError, analyse
+
     who = mention(actor) if actor else "The alert"
     head = (
         f":mag: {who} asked whether the data changed: `{escape(truncate(reference.text, 200))}` "
@@ -170,6 +176,8 @@ def _load(services: Services, source: datasets.Source, role: str, status: _Statu
         share = f" ({done / total:.0%})" if total else ""
         status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
 
+    from bot.diagnosis import datasets
+
     return datasets.load(source, services.settings.drift_limits, progress)
 
 
@@ -181,6 +189,9 @@ def _publish(
     current: str,
     actor: str | None,
 ) -> None:
+    from bot.charts import drift_png
+    from bot.diagnosis.drift import top_drifted
+
     shown = top_drifted(report)
     png = drift_png(shown, report.verdict())
     with services.db.begin() as session:

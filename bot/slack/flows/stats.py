@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 
 from bot.models import utcnow
-from bot.review import charts, figures
 from bot.review.period import choose
 from bot.slack.background import QueueFull, Reply
 from bot.slack.command_parser import StatsArgs
@@ -58,6 +57,8 @@ def _run(services: Services, args: StatsArgs, user: str, channel: str, respond: 
 
 
 def _review(services: Services, args: StatsArgs, user: str, channel: str, respond: Reply) -> None:
+    from bot.review import charts, figures  # pandas and matplotlib: loaded on first use
+
     now = utcnow()
     period = choose(quarter=args.quarter, since=args.since, until=args.until, today=now.date())
     review = figures.make(

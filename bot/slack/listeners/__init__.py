@@ -1,4 +1,6 @@
-"""Bolt listeners, one module per kind, each with ``register(app, services)``."""
+"""Bolt listeners: ``<kind>/<feature>.py``, each with module-level handlers and a
+``register(app)`` that only wires them. Handlers find the services in Bolt's
+context (``bot.slack.app`` puts them there), so a test can call one directly."""
 
 from __future__ import annotations
 
@@ -13,14 +15,13 @@ from bot.slack.listeners.actions import (
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.events import reactions
 from bot.slack.listeners.submissions import forms
-from bot.slack.services import Services
 
 
-def register_all(app: App, services: Services) -> None:
-    incident_command.register(app, services)
-    forms.register(app, services)
-    incident_controls.register(app, services)
-    reactions.register(app, services)
-    alert_prompts.register(app, services)
-    status_updates.register(app, services)
-    timeline_controls.register(app, services)
+def register_all(app: App) -> None:
+    incident_command.register(app)
+    forms.register(app)
+    incident_controls.register(app)
+    reactions.register(app)
+    alert_prompts.register(app)
+    status_updates.register(app)
+    timeline_controls.register(app)

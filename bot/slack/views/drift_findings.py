@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
 
-from bot.diagnosis.drift import ColumnDrift, DriftReport
 from bot.slack.text import escape, truncate
 from bot.slack.views.kit import md
+
+if TYPE_CHECKING:  # pandas and scipy load on first use, not with the app
+    from bot.diagnosis.drift import ColumnDrift, DriftReport
 
 SECTION_MAX = 2900
 LINES_SHOWN = 40

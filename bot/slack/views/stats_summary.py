@@ -7,14 +7,17 @@ service names are people's text, escaped.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, SectionBlock
 
 from bot.incidents.key_times import spoken
-from bot.review.figures import SEVERITIES, Review
+from bot.incidents.severity import Severity
 from bot.slack.text import escape, truncate
 from bot.slack.views.kit import md
+
+if TYPE_CHECKING:  # pandas loads on first use, not with the app
+    from bot.review.figures import Review
 
 SHOWN = 5  # rows of each ranking
 MISSED_SHOWN = 15
@@ -66,7 +69,7 @@ def _median_p90(row: dict[str, Any]) -> str:
 def _times(durations: list[dict[str, Any]], before: str) -> str:
     lines = ["*Time to acknowledge · to resolve* (median / 90th percentile, from the first signal)"]
     by = {(r["severity"], r["key"]): r for r in durations}
-    for severity in SEVERITIES:
+    for severity in (s.value for s in Severity):
         ack, res = by[(severity, "acknowledge")], by[(severity, "resolve")]
         if not (ack["n"] or res["n"]):
             continue

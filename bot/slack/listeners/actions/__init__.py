@@ -1,1 +1,1 @@
-"""actions"""
+"""Clicks on buttons and selects, by the surface they sit on."""

@@ -4,45 +4,49 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.background import reply_to
 from bot.slack.flows import alerts as alerts_flow
 from bot.slack.flows import resolution
-from bot.slack.services import Services
+from bot.slack.services import from_context
 from bot.slack.views import alert_prompt
 
 CHOICES = {alert_prompt.DECLARE: "declared", alert_prompt.DISMISS: "dismissed"}
 
 
-def register(app: App, services: Services) -> None:
-    def on_prompt(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        reply = reply_to(body.get("response_url"))
-        try:
-            group_id = int(action.get("value", ""))
-        except ValueError:
-            reply(text="That button is damaged; nothing was changed.")
-            return
-        choice = CHOICES[action["action_id"]]
-        services.background.submit(
-            alerts_flow.decide, services, group_id, str(body["user"]["id"]), choice, reply
-        )
+def on_prompt(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    ack()
+    reply = reply_to(body.get("response_url"))
+    try:
+        group_id = int(action.get("value", ""))
+    except ValueError:
+        reply(text="That button is damaged; nothing was changed.")
+        return
+    choice = CHOICES[action["action_id"]]
+    services.background.submit(
+        alerts_flow.decide, services, group_id, str(body["user"]["id"]), choice, reply
+    )
 
-    def on_resolve(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        reply = reply_to(body.get("response_url"))
-        channel = str((body.get("channel") or {}).get("id", ""))
-        actor = str(body["user"]["id"])
-        services.background.submit(
-            resolution.resolve_incident,
-            services,
-            channel,
-            actor,
-            "Every alert resolved",
-            reply,
-        )
 
+def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    ack()
+    reply = reply_to(body.get("response_url"))
+    channel = str((body.get("channel") or {}).get("id", ""))
+    actor = str(body["user"]["id"])
+    services.background.submit(
+        resolution.resolve_incident,
+        services,
+        channel,
+        actor,
+        "Every alert resolved",
+        reply,
+    )
+
+
+def register(app: App) -> None:
     app.action(alert_prompt.DECLARE)(on_prompt)
     app.action(alert_prompt.DISMISS)(on_prompt)
     app.action(alert_prompt.RESOLVE)(on_resolve)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents.roles import Role
@@ -22,7 +22,7 @@ from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import triage as triage_flow
-from bot.slack.services import Services
+from bot.slack.services import Services, from_context
 from bot.slack.views import containment_cards as cb
 from bot.slack.views import drill_controls, handover_request
 from bot.slack.views import triage_card as tb
@@ -31,44 +31,42 @@ from bot.slack.views.summary import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY
 log = logging.getLogger(__name__)
 
 Work = Callable[[Services, dict[str, Any], dict[str, Any], Reply], None]
+Opener = Callable[[Services, dict[str, Any], dict[str, Any]], None]
+_T = TypeVar("_T")
 
 
-def register(app: App, services: Services) -> None:
-    def later(work: Work) -> Callable[..., None]:
-        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-            ack()
-            reply = reply_to(body.get("response_url"))
-            services.background.submit(work, services, body, action, reply)
+def on_click(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """A click whose work can wait: acknowledge, then do it in the background."""
+    ack()
+    services = from_context(context)
+    reply = reply_to(body.get("response_url"))
+    services.background.submit(
+        _work_for(action["action_id"], _CLICKS), services, body, action, reply
+    )
 
-        return listener
 
-    app.action(re.compile(f"^{ROLE_SELECT_PREFIX}"))(later(_pick_role))
-    app.action(SEVERITY_SELECT)(later(_pick_severity))
-    app.action(re.compile(f"^{tb.ANSWER_PREFIX}"))(later(_answer))
-    app.action(tb.ACCEPT)(later(_accept))
-    app.action(tb.DECLINE)(later(_decline))
-    app.action(re.compile(f"^{tb.OPEN_RUNBOOK_PREFIX}"))(later(_open_runbook))
-    app.action(re.compile(f"^{tb.RUNBOOK_PREFIX}"))(later(_tick))
-    app.action(handover_request.AGREE)(later(_handover))
-    app.action(handover_request.KEEP)(later(_handover))
-    app.action(cb.MODEL_CHANGED)(later(_model_changed))
-    for control in (drill_controls.PAUSE, drill_controls.NEXT, drill_controls.END):
-        app.action(control)(later(_drill_control))
-    app.action(cb.ROLLBACK_UNDO)(later(_undo_rollback))
-    app.action(cb.LEVER_UNDO)(later(_undo_lever))
+def on_form_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    """A click that opens a form: it must open within 3 s of the click, so the urgent pool."""
+    ack()
+    services = from_context(context)
+    opens = _work_for(action["action_id"], _FORM_BUTTONS)
+    services.background.submit_urgent(opens, services, body, action)
 
-    def form_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()  # a confirmation form must open within 3 s of the click: the urgent pool
-        services.background.submit_urgent(_open_containment_form, services, body, action)
 
-    app.action(cb.ROLLBACK_OPEN)(form_button)
-    app.action(CONTAIN_SELECT)(form_button)
+def _work_for(action_id: str, table: list[tuple[re.Pattern[str], _T]]) -> _T:
+    for matcher, work in table:
+        if matcher.match(action_id):
+            return work
+    raise LookupError(f"no work for the click {action_id!r}")
 
-    def note_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()  # the modal must open within 3 s of the click: the urgent pool
-        services.background.submit_urgent(_open_note_form, services, body, action)
 
-    app.action(re.compile(f"^{tb.NOTE_PREFIX}"))(note_button)
+def register(app: App) -> None:
+    for matcher, _ in _CLICKS:
+        app.action(matcher)(on_click)
+    for matcher, _ in _FORM_BUTTONS:
+        app.action(matcher)(on_form_button)
 
 
 def _channel(body: dict[str, Any]) -> str:
@@ -214,3 +212,36 @@ def _open_note_form(services: Services, body: dict[str, Any], action: dict[str, 
         reply_to(body.get("response_url"))(
             text="Slack would not open the note form in time; click *Add a note* again."
         )
+
+
+def _exactly(action_id: str) -> re.Pattern[str]:
+    return re.compile(f"^{re.escape(action_id)}$")
+
+
+def _starting(prefix: str) -> re.Pattern[str]:
+    return re.compile(f"^{re.escape(prefix)}")
+
+
+# Which click does what; the first pattern that matches an action ID wins.
+_CLICKS: list[tuple[re.Pattern[str], Work]] = [
+    (_starting(ROLE_SELECT_PREFIX), _pick_role),
+    (_exactly(SEVERITY_SELECT), _pick_severity),
+    (_starting(tb.ANSWER_PREFIX), _answer),
+    (_exactly(tb.ACCEPT), _accept),
+    (_exactly(tb.DECLINE), _decline),
+    (_starting(tb.OPEN_RUNBOOK_PREFIX), _open_runbook),
+    (_starting(tb.RUNBOOK_PREFIX), _tick),
+    (_exactly(handover_request.AGREE), _handover),
+    (_exactly(handover_request.KEEP), _handover),
+    (_exactly(cb.MODEL_CHANGED), _model_changed),
+    (_exactly(drill_controls.PAUSE), _drill_control),
+    (_exactly(drill_controls.NEXT), _drill_control),
+    (_exactly(drill_controls.END), _drill_control),
+    (_exactly(cb.ROLLBACK_UNDO), _undo_rollback),
+    (_exactly(cb.LEVER_UNDO), _undo_lever),
+]
+_FORM_BUTTONS: list[tuple[re.Pattern[str], Opener]] = [
+    (_exactly(cb.ROLLBACK_OPEN), _open_containment_form),
+    (_exactly(CONTAIN_SELECT), _open_containment_form),
+    (_starting(tb.NOTE_PREFIX), _open_note_form),
+]

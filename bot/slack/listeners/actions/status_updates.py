@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents.errors import InvalidInput
@@ -15,55 +15,59 @@ from bot.incidents.status_update import UPDATE_MAX, UpdateKind
 from bot.slack import notify
 from bot.slack.background import reply_to
 from bot.slack.flows import updates
-from bot.slack.services import Services
+from bot.slack.services import Services, from_context
 from bot.slack.text import refusal
 from bot.slack.views import update_form
 
 log = logging.getLogger(__name__)
 
 
-def register(app: App, services: Services) -> None:
-    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()  # the form must open within 3 s of the click: the urgent pool
-        services.background.submit_urgent(_open, services, body, action)
+def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    ack()  # the form must open within 3 s of the click: the urgent pool
+    services.background.submit_urgent(_open, services, body, action)
 
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        values = view.get("state", {}).get("values", {})
-        text = str(values.get("text", {}).get("value", {}).get("value") or "").strip()
-        if not text:
-            ack(response_action="errors", errors={"text": "Write the update, or press Cancel."})
-            return
-        if len(text) > UPDATE_MAX:
-            ack(
-                response_action="errors",
-                errors={"text": f"Keep it to {UPDATE_MAX} characters (it has {len(text)})."},
-            )
-            return
-        left = unfilled(view, text)
-        if left:
-            ack(
-                response_action="errors",
-                errors={"text": f"Replace or delete the parts in brackets first, e.g. {left}"},
-            )
-            return
-        ack()
-        chosen = values.get("stakeholders", {}).get("value", {}).get("selected_conversations")
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        channel, user = str(metadata.get("channel", "")), body["user"]["id"]
-        kind = UpdateKind(metadata.get("kind", UpdateKind.UPDATE.value))
-        reply = notify.teller(services.client, channel, user)
 
-        services.background.submit(
-            updates.send,
-            services,
-            channel,
-            text,
-            user,
-            reply,
-            kind,
-            list(chosen) if isinstance(chosen, list) else None,
+def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    values = view.get("state", {}).get("values", {})
+    text = str(values.get("text", {}).get("value", {}).get("value") or "").strip()
+    if not text:
+        ack(response_action="errors", errors={"text": "Write the update, or press Cancel."})
+        return
+    if len(text) > UPDATE_MAX:
+        ack(
+            response_action="errors",
+            errors={"text": f"Keep it to {UPDATE_MAX} characters (it has {len(text)})."},
         )
+        return
+    left = unfilled(view, text)
+    if left:
+        ack(
+            response_action="errors",
+            errors={"text": f"Replace or delete the parts in brackets first, e.g. {left}"},
+        )
+        return
+    ack()
+    chosen = values.get("stakeholders", {}).get("value", {}).get("selected_conversations")
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    channel, user = str(metadata.get("channel", "")), body["user"]["id"]
+    kind = UpdateKind(metadata.get("kind", UpdateKind.UPDATE.value))
+    reply = notify.teller(services.client, channel, user)
 
+    services.background.submit(
+        updates.send,
+        services,
+        channel,
+        text,
+        user,
+        reply,
+        kind,
+        list(chosen) if isinstance(chosen, list) else None,
+    )
+
+
+def register(app: App) -> None:
     app.action(update_form.OPEN_FORM)(on_button)
     app.view(update_form.UPDATE_CALLBACK)(on_submit)
 

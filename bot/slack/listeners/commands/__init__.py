@@ -1,1 +1,1 @@
-"""commands"""
+"""Slash commands."""

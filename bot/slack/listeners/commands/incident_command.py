@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -39,6 +39,7 @@ from bot.slack.command_parser import (
     parse_stats_args,
 )
 from bot.slack.flows import contain, privacy, resolution, updates
+from bot.slack.flows import drift as drift_flow
 from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import roles as roles_flow
@@ -46,7 +47,7 @@ from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services
+from bot.slack.services import Services, from_context
 from bot.slack.text import escape, plain_from_slack, refusal
 from bot.slack.views import containment_cards
 from bot.slack.views.declare_form import declare_modal
@@ -72,51 +73,51 @@ FORM_DID_NOT_OPEN = (
 )
 
 
-def register(app: App, services: Services) -> None:
-    def on_command(ack: Ack, command: dict[str, Any]) -> None:
-        try:
-            parsed = parse(command.get("text", ""))
-            declare_args = parse_declare(parsed.args) if parsed.name == "declare" else None
-            check_arguments(parsed)  # syntax only: answered before any work starts
-        except InvalidInput as problem:
-            ack(text=refusal(problem))
-            return
-        if parsed.name == "help":
-            ack(text=help_text(), blocks=render(help_blocks()))
-            return
-        if parsed.name == "declare" and declare_args is None:
-            ack()
-            services.background.submit_urgent(_open_declare_form, services, command)
-            return
-        if parsed.name == "update" and not parsed.args.strip():
-            ack()
-            services.background.submit_urgent(_open_update_form, services, command)
-            return
-        if parsed.name == "rollback" or (
-            parsed.name == "contain" and parse_contain_args(parsed.args)
-        ):
-            ack()  # a confirmation form: it must open within 3 s of the command
-            services.background.submit_urgent(_open_containment_form, services, parsed, command)
-            return
-        if not services.background.has_room():
-            ack(text=BUSY)
-            return
-        try:  # stored before the acknowledgement: a crash after it loses nothing
-            command_id = _journal(services).record(_kept(command))
-        except (SQLAlchemyError, TimeoutError):
-            log.exception("could not store /incident %s", parsed.name)
-            ack(text=NOT_STORED)
-            return
-        if declare_args is not None:
-            ack(
-                text=f"Declaring a {declare_args.severity.label}"
-                f"{' private' if declare_args.private else ''} incident: "
-                f"{escape(declare_args.title)}…"
-            )
-        else:
-            ack()
-        services.background.submit(_work, services, command_id, command, utcnow())
+def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    try:
+        parsed = parse(command.get("text", ""))
+        declare_args = parse_declare(parsed.args) if parsed.name == "declare" else None
+        check_arguments(parsed)  # syntax only: answered before any work starts
+    except InvalidInput as problem:
+        ack(text=refusal(problem))
+        return
+    if parsed.name == "help":
+        ack(text=help_text(), blocks=render(help_blocks()))
+        return
+    if parsed.name == "declare" and declare_args is None:
+        ack()
+        services.background.submit_urgent(_open_declare_form, services, command)
+        return
+    if parsed.name == "update" and not parsed.args.strip():
+        ack()
+        services.background.submit_urgent(_open_update_form, services, command)
+        return
+    if parsed.name == "rollback" or (parsed.name == "contain" and parse_contain_args(parsed.args)):
+        ack()  # a confirmation form: it must open within 3 s of the command
+        services.background.submit_urgent(_open_containment_form, services, parsed, command)
+        return
+    if not services.background.has_room():
+        ack(text=BUSY)
+        return
+    try:  # stored before the acknowledgement: a crash after it loses nothing
+        command_id = _journal(services).record(_kept(command))
+    except (SQLAlchemyError, TimeoutError):
+        log.exception("could not store /incident %s", parsed.name)
+        ack(text=NOT_STORED)
+        return
+    if declare_args is not None:
+        ack(
+            text=f"Declaring a {declare_args.severity.label}"
+            f"{' private' if declare_args.private else ''} incident: "
+            f"{escape(declare_args.title)}…"
+        )
+    else:
+        ack()
+    services.background.submit(_work, services, command_id, command, utcnow())
 
+
+def register(app: App) -> None:
     app.command("/incident")(on_command)
 
 
@@ -338,9 +339,6 @@ def _role(services: Services, c: InChannel, respond: Reply) -> None:
 
 
 def _drift(services: Services, c: InChannel, respond: Reply) -> None:
-    # pandas and scipy take a second or two to import: the bot pays it on first use.
-    from bot.slack.flows import drift as drift_flow
-
     drift_flow.start(services, c.channel, parse_drift_args(c.args), c.actor, respond)
 
 
@@ -348,26 +346,61 @@ def _triage(services: Services, c: InChannel, respond: Reply) -> None:
     triage_flow.post_card(services.db, services.client, c.incident_id, c.actor)
 
 
+def _severity(services: Services, c: InChannel, respond: Reply) -> None:
+    severity_flow.change(services, c.channel, parse_severity_args(c.args), c.actor, respond)
+
+
+def _update(services: Services, c: InChannel, respond: Reply) -> None:
+    updates.send(services, c.channel, plain_from_slack(c.args), c.actor, respond)
+
+
+def _resolve(services: Services, c: InChannel, respond: Reply) -> None:
+    resolution.resolve_incident(
+        services, c.channel, c.actor, plain_from_slack(c.args).strip() or None, respond
+    )
+
+
+def _note(services: Services, c: InChannel, respond: Reply) -> None:
+    timeline_flow.add_note(services, c.channel, plain_from_slack(c.args), c.actor, respond)
+
+
+def _action(services: Services, c: InChannel, respond: Reply) -> None:
+    timeline_flow.add_action(services, c.channel, parse_action_args(c.args), c.actor, respond)
+
+
+def _timeline(services: Services, c: InChannel, respond: Reply) -> None:
+    timeline_flow.show(services, c.channel, parse_page(c.args), respond)
+
+
+def _postmortem(services: Services, c: InChannel, respond: Reply) -> None:
+    postmortem_flow.publish(services, c.channel, c.actor, respond)
+
+
+def _private(services: Services, c: InChannel, respond: Reply) -> None:
+    privacy.make_private(services, c.channel, c.actor, respond)
+
+
+def _model(services: Services, c: InChannel, respond: Reply) -> None:
+    contain.name_model(services, c.channel, parse_model_args(c.args), c.actor, respond)
+
+
+def _levers(services: Services, c: InChannel, respond: Reply) -> None:
+    respond(text=containment_cards.levers_text(services.settings.levers))
+
+
+# What each command run in an incident channel does.
 IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "role": _role,
-    "severity": lambda s, c, r: severity_flow.change(
-        s, c.channel, parse_severity_args(c.args), c.actor, r
-    ),
+    "severity": _severity,
     "triage": _triage,
-    "update": lambda s, c, r: updates.send(s, c.channel, plain_from_slack(c.args), c.actor, r),
-    "resolve": lambda s, c, r: resolution.resolve_incident(
-        s, c.channel, c.actor, plain_from_slack(c.args).strip() or None, r
-    ),
-    "note": lambda s, c, r: timeline_flow.add_note(
-        s, c.channel, plain_from_slack(c.args), c.actor, r
-    ),
-    "action": lambda s, c, r: timeline_flow.add_action(
-        s, c.channel, parse_action_args(c.args), c.actor, r
-    ),
-    "timeline": lambda s, c, r: timeline_flow.show(s, c.channel, parse_page(c.args), r),
-    "postmortem": lambda s, c, r: postmortem_flow.publish(s, c.channel, c.actor, r),
+    "update": _update,
+    "resolve": _resolve,
+    "note": _note,
+    "action": _action,
+    "timeline": _timeline,
+    "postmortem": _postmortem,
     "drift": _drift,
-    "private": lambda s, c, r: privacy.make_private(s, c.channel, c.actor, r),
-    "model": lambda s, c, r: contain.name_model(s, c.channel, parse_model_args(c.args), c.actor, r),
-    "contain": lambda s, c, r: r(text=containment_cards.levers_text(s.settings.levers)),
+    "private": _private,
+    "model": _model,
+    "contain": _levers,
 }

@@ -1,1 +1,1 @@
-"""events"""
+"""Events API deliveries."""

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltContext
 
 from bot.slack.flows import pins
-from bot.slack.services import Services
+from bot.slack.services import from_context
 
 SUBSCRIBED = ("reaction_added", "reaction_removed")
 
 
-def register(app: App, services: Services) -> None:
-    def received(event: dict[str, Any]) -> None:
-        if event.get("reaction") == pins.PIN_REACTION:
-            services.background.submit(pins.from_reaction, services, event)
+def received(event: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    if event.get("reaction") == pins.PIN_REACTION:
+        services.background.submit(pins.from_reaction, services, event)
 
+
+def register(app: App) -> None:
     for name in SUBSCRIBED:
         app.event(name)(received)

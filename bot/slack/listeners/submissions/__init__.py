@@ -1,1 +1,1 @@
-"""submissions"""
+"""View submissions: the forms people send (declare, rollback and lever confirmations, triage notes)."""

@@ -6,7 +6,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents.declare import Declaration, validate
@@ -18,7 +18,7 @@ from bot.slack.background import reply_to
 from bot.slack.flows import contain
 from bot.slack.flows import triage as triage_flow
 from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services
+from bot.slack.services import Services, from_context
 from bot.slack.views import containment_cards as cb
 from bot.slack.views.declare_form import (
     DECLARE_CALLBACK,
@@ -105,80 +105,88 @@ def _from_channel(
     return metadata, channel, user, notify.teller(services.client, channel, user)
 
 
-def register(app: App, services: Services) -> None:
-    def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            declaration = declaration_from_view(view, body["user"]["id"])
-        except InvalidInput as problem:
-            field, _, message = str(problem).partition(": ")
-            ack(response_action="errors", errors={field: message})
-            return
-        ack()
-        metadata = json.loads(view.get("private_metadata") or "{}")
-        reply = reply_to(metadata.get("response_url"))
-        services.background.submit(declare_and_open, services, declaration, reply)
+def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    try:
+        declaration = declaration_from_view(view, body["user"]["id"])
+    except InvalidInput as problem:
+        field, _, message = str(problem).partition(": ")
+        ack(response_action="errors", errors={field: message})
+        return
+    ack()
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    reply = reply_to(metadata.get("response_url"))
+    services.background.submit(declare_and_open, services, declaration, reply)
 
+
+def on_category(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    services = from_context(context)
+    ack()  # the form is redrawn after: Slack keeps what was typed (same block IDs)
+    services.background.submit_urgent(_propose_private, services, body, action)
+
+
+def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
+    if not reason:
+        ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
+        return
+    ack()
+    metadata, channel, user, reply = _from_channel(services, body, view)
+    services.background.submit(
+        contain.rollback,
+        services,
+        channel,
+        str(metadata.get("model", "")),
+        int(metadata.get("from", 0)),
+        int(metadata.get("to", 0)),
+        reason,
+        user,
+        reply,
+    )
+
+
+def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    ack()
+    reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
+    metadata, channel, user, reply = _from_channel(services, body, view)
+    services.background.submit(
+        contain.pull, services, channel, str(metadata.get("lever", "")), reason, user, reply
+    )
+
+
+def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    note = (_value(view.get("state", {}).get("values", {}), "note") or "").strip()
+    if not note:
+        ack(response_action="errors", errors={"note": "Write something, or press Cancel."})
+        return
+    if len(note) > NOTE_MAX:
+        ack(
+            response_action="errors",
+            errors={"note": f"Keep the note to {NOTE_MAX} characters (it has {len(note)})."},
+        )
+        return
+    ack()
+    metadata, channel, user, reply = _from_channel(services, body, view)
+
+    services.background.submit(
+        triage_flow.add_note,
+        services,
+        channel,
+        str(metadata.get("question", "")),
+        note,
+        user,
+        reply,
+    )
+
+
+def register(app: App) -> None:
     app.view(DECLARE_CALLBACK)(on_submit)
-
-    def on_category(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()  # the form is redrawn after: Slack keeps what was typed (same block IDs)
-        services.background.submit_urgent(_propose_private, services, body, action)
-
     app.action(DECLARE_CATEGORY)(on_category)
-
-    def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
-        if not reason:
-            ack(response_action="errors", errors={"reason": "Say why, for the timeline."})
-            return
-        ack()
-        metadata, channel, user, reply = _from_channel(services, body, view)
-        services.background.submit(
-            contain.rollback,
-            services,
-            channel,
-            str(metadata.get("model", "")),
-            int(metadata.get("from", 0)),
-            int(metadata.get("to", 0)),
-            reason,
-            user,
-            reply,
-        )
-
     app.view(cb.ROLLBACK_CALLBACK)(on_rollback)
-
-    def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()
-        reason = (_value(view.get("state", {}).get("values", {}), "reason") or "").strip()
-        metadata, channel, user, reply = _from_channel(services, body, view)
-        services.background.submit(
-            contain.pull, services, channel, str(metadata.get("lever", "")), reason, user, reply
-        )
-
     app.view(cb.LEVER_CALLBACK)(on_lever)
-
-    def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        note = (_value(view.get("state", {}).get("values", {}), "note") or "").strip()
-        if not note:
-            ack(response_action="errors", errors={"note": "Write something, or press Cancel."})
-            return
-        if len(note) > NOTE_MAX:
-            ack(
-                response_action="errors",
-                errors={"note": f"Keep the note to {NOTE_MAX} characters (it has {len(note)})."},
-            )
-            return
-        ack()
-        metadata, channel, user, reply = _from_channel(services, body, view)
-
-        services.background.submit(
-            triage_flow.add_note,
-            services,
-            channel,
-            str(metadata.get("question", "")),
-            note,
-            user,
-            reply,
-        )
-
     app.view(NOTE_CALLBACK)(on_note)
