@@ -6,9 +6,8 @@ from typing import Any
 import pytest
 
 from bot.db import Database
-from bot.migrate import upgrade
 from tests.slack_standin import SlackStandIn
-from tests.support import BotProcess, fresh_database
+from tests.support import BotProcess, fresh_database, migrate
 
 DATABASES = ["sqlite", "postgresql"]
 
@@ -26,7 +25,7 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     """A fresh database brought to the newest schema by the migrations (never create_all)."""
-    upgrade(database_url)
+    migrate(database_url)
     database = Database(database_url)
     yield database
     database.dispose()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -52,6 +55,64 @@ def wait_until_ready(
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not become ready:\n{logs()}")
+
+
+_TEMPLATES: dict[str, str] = {}
+_TEMPLATES_LOCK = threading.Lock()
+
+
+def migrate(database_url: str) -> None:
+    """Bring a fresh, empty database to the newest schema.
+
+    The migrations run once per kind of database and test process, into a template
+    (``alembic upgrade head``, as the bot's own ``migrate`` does); each test's
+    database is then a copy of it: a file copy on SQLite, ``CREATE DATABASE ...
+    TEMPLATE`` on PostgreSQL. The migrations themselves are tested from an empty
+    database in tests/test_migrations.py.
+    """
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    template = _template(kind)
+    if kind == "sqlite":
+        shutil.copyfile(template, database_url.removeprefix("sqlite:///"))
+        return
+    import psycopg
+
+    name = database_url.rpartition("/")[2]
+    admin = os.environ[POSTGRES_ENV].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+def _template(kind: str) -> str:
+    """The migrated template of ``kind``: a file path (SQLite) or a database name."""
+    from bot.migrate import upgrade
+
+    with _TEMPLATES_LOCK:
+        if kind in _TEMPLATES:
+            return _TEMPLATES[kind]
+        if kind == "sqlite":
+            folder = tempfile.mkdtemp(prefix="incidentbot-template-")
+            path = str(Path(folder) / "template.db")
+            upgrade(f"sqlite:///{path}")
+            _TEMPLATES[kind] = path
+            atexit.register(shutil.rmtree, folder, True)
+            return path
+        import psycopg
+
+        admin = os.environ[POSTGRES_ENV].replace("postgresql+psycopg://", "postgresql://")
+        name = f"ib_template_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        upgrade(f"{admin.rpartition('/')[0]}/{name}")
+        _TEMPLATES[kind] = name
+
+        def drop() -> None:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        atexit.register(drop)
+        return name
 
 
 @contextmanager
@@ -108,9 +169,8 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def migrate(self) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "bot", "migrate"], env=self.env, check=True, capture_output=True
-        )
+        """The schema ``incidentbot migrate`` leaves (copied from a migrated template)."""
+        migrate(self.database_url)
 
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")

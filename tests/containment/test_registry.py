@@ -13,6 +13,9 @@ import pytest
 from bot.registry import NotFound, Registry, RegistryError
 from tests.support import free_port
 
+# One MLflow server serves these tests: on one worker when the suite runs in parallel.
+pytestmark = pytest.mark.xdist_group("mlflow")
+
 
 def test_history_reads_versions_alias_runs_and_metrics(mlflow_server: Any) -> None:
     model = mlflow_server.register(versions=4, serving=3)

@@ -11,14 +11,13 @@ import httpx
 import pytest
 
 from bot.db import Database
-from bot.migrate import upgrade
 from bot.models import AlertDelivery, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, deliver, events, post_alert
 from tests.e2e.helpers import stored_incidents
 from tests.slack.test_blocks import text_objects
 from tests.slack_standin import SlackStandIn
-from tests.support import BotProcess
+from tests.support import BotProcess, migrate
 
 
 @pytest.fixture
@@ -269,7 +268,7 @@ def test_a_delivery_stored_but_never_processed_is_processed_by_the_sweep(
     slack: SlackStandIn, database_url: str, broadcast: str
 ) -> None:
     # As if the bot died between committing a delivery and applying it.
-    upgrade(database_url)
+    migrate(database_url)
     db = Database(database_url)
     with db.begin() as session:
         session.add(

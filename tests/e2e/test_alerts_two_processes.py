@@ -8,17 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.migrate import upgrade
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, post_alert
 from tests.slack_standin import SlackStandIn
-from tests.support import BotProcess, fresh_database
+from tests.support import BotProcess, fresh_database, migrate
 
 
 @pytest.fixture
 def shared_database() -> Iterator[str]:
     with fresh_database("postgresql") as url:
-        upgrade(url)
+        migrate(url)
         yield url
 
 

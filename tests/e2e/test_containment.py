@@ -20,6 +20,9 @@ from tests.e2e.test_roles_and_triage import complete_triage, declare, proposals
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
+# One MLflow server serves these tests: on one worker when the suite runs in parallel.
+pytestmark = pytest.mark.xdist_group("mlflow")
+
 
 class Recorder:
     """The team's flag service: records each request; answers 200, or 500 under /broken."""

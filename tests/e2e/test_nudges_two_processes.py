@@ -10,19 +10,18 @@ import pytest
 from sqlalchemy import select
 
 from bot.db import Database
-from bot.migrate import upgrade
 from bot.models import TimelineEvent
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
 from tests.e2e.test_status_updates import CADENCE, nudges
 from tests.slack_standin import SlackStandIn
-from tests.support import BotProcess, fresh_database
+from tests.support import BotProcess, fresh_database, migrate
 
 
 @pytest.fixture
 def shared_database() -> Iterator[str]:
     with fresh_database("postgresql") as url:
-        upgrade(url)
+        migrate(url)
         yield url
 
 

@@ -3,18 +3,17 @@ resolution that stops it, and a restart that neither loses nor bursts."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from tests.conftest import ALICE, BOB, CARA
+from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents, timeline_kinds
 from tests.e2e.test_controls import public, summary_of
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
-CADENCE = "sev1=2s,sev2=2s,sev3=3s,sev4=0"
+CADENCE = "sev1=1s,sev2=1s,sev3=1s,sev4=0"
 
 
 @pytest.fixture
@@ -32,14 +31,14 @@ def nudges(channel: Any) -> list[dict[str, Any]]:
     return [m for m in public(channel) if m["text"].startswith("A status update for")]
 
 
-def test_nudges_come_on_cadence_an_update_resets_them_and_resolving_stops_them(
+def test_the_running_bot_nudges_and_an_update_reaches_everyone(
     bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str
 ) -> None:
-    declared = time.time()
+    """The scheduler in the real process sends nudges; the cadence itself (an update
+    restarting it, resolving stopping it, two missed telling the Commander, one catch-up
+    after a stop) is driven by an injected clock in tests/slack/test_nudges.py."""
     channel = open_incident(bot, slack, general)
     first = slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")[0]
-    waited = time.time() - declared
-    assert 2.0 <= waited <= 6.0, waited  # sev3 is every 3 s here
     assert "Nobody holds Comms Lead or Commander yet" in str(first["blocks"])
     assert "first notice" in str(first["blocks"])
 
@@ -57,7 +56,6 @@ def test_nudges_come_on_cadence_an_update_resets_them_and_resolving_stops_them(
         lambda: [m for m in public(channel) if m["text"].startswith("*First notice* from")],
         what="the update in the channel",
     )
-    updated = time.time()
     told = slack.wait_for(
         lambda: [m for m in slack.channels[broadcast].messages if "*First notice*" in m["text"]],
         what="the update in the broadcast channel",
@@ -72,57 +70,16 @@ def test_nudges_come_on_cadence_an_update_resets_them_and_resolving_stops_them(
     after = slack.wait_for(
         lambda: len(nudges(channel)) > count and nudges(channel)[-1], timeout=10, what="next nudge"
     )
-    assert time.time() - updated >= 2.0  # the clock restarted at the update
     assert "<@U0BOB0002>" in str(after["blocks"])  # addressed to the Comms Lead
 
     bot.command("resolve Rolled back to ranker v7", user=ALICE, channel=channel.id)
-    slack.wait_for(
+    resolution = slack.wait_for(
         lambda: [m for m in slack.channels[broadcast].messages if "INC-1 resolved" in m["text"]],
         what="the resolution",
-    )
-    resolution = next(
-        m for m in slack.channels[broadcast].messages if "INC-1 resolved" in m["text"]
-    )["text"]
+    )[0]["text"]
     assert "*What happened:* Rolled back to ranker v7" in resolution
-    settled = len(nudges(channel))
-    time.sleep(7)  # two cadences
-    assert len(nudges(channel)) == settled
     kinds = timeline_kinds(bot.database_url, 1)
     assert kinds.count("status_update") == 2  # the first notice and the resolution
-
-
-def test_two_unanswered_nudges_tell_the_commander(
-    bot: BotProcess, slack: SlackStandIn, general: str
-) -> None:
-    channel = open_incident(bot, slack, general, sev="sev2")
-    bot.command("role commander <@U0CARA003|cara>", user=ALICE, channel=channel.id)
-    bot.command("role comms-lead <@U0BOB0002|bob>", user=ALICE, channel=channel.id)
-    told = slack.wait_for(
-        lambda: [
-            m
-            for m in channel.messages
-            if m.get("ephemeral_to") == CARA and "no status update for 2 reminders" in m["text"]
-        ],
-        timeout=15,
-        what="the Commander to hear of two missed updates",
-    )
-    assert told
-    assert len(nudges(channel)) >= 2
-
-
-def test_a_restart_sends_one_catch_up_nudge_not_a_burst(
-    bot: BotProcess, slack: SlackStandIn, general: str
-) -> None:
-    channel = open_incident(bot, slack, general)
-    slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")
-    bot.stop()
-    before = len(nudges(channel))
-    time.sleep(7)  # two nudges fall due while the bot is down
-    bot.start()
-    slack.wait_for(lambda: len(nudges(channel)) > before, timeout=5, what="a catch-up nudge")
-    time.sleep(1.5)
-    assert len(nudges(channel)) == before + 1  # one, not two
-    slack.wait_for(lambda: len(nudges(channel)) == before + 2, timeout=6, what="back on cadence")
 
 
 def test_updates_and_nudge_buttons_refuse_what_cannot_be_done(

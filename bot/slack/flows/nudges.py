@@ -34,9 +34,10 @@ log = logging.getLogger(__name__)
 TELL_COMMANDER_AFTER = 2  # unanswered nudges
 
 
-def tick(services: Services) -> int:
-    """Send what is due; returns how many reminders went out."""
-    now = utcnow()
+def tick(services: Services, now: datetime | None = None) -> int:
+    """Send what is due at ``now`` (the scheduler's clock: the current time unless a
+    caller says otherwise); returns how many reminders went out."""
+    now = now or utcnow()
     with services.db.begin() as session:
         due = reminders.claim_due(session, now)
         owners = set()

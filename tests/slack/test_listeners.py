@@ -1,0 +1,149 @@
+"""Listener handlers called in-process, as Bolt calls them: what they acknowledge, and
+that a refusal starts no work and stores nothing. (The end-to-end tests drive the
+same handlers through signed HTTP requests; these need no bot process.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.models import Incident, ReceivedCommand, TimelineEvent
+from bot.slack.listeners.actions import alert_prompts, incident_controls
+from bot.slack.listeners.commands import incident_command
+from bot.slack.listeners.submissions import forms
+from bot.slack.services import Services
+from tests.conftest import ALICE
+
+
+class Acks:
+    """Bolt's ``ack``: records each acknowledgement."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def __call__(self, **answer: Any) -> None:
+        self.calls.append(answer)
+
+
+class Refused(Exception):
+    pass
+
+
+@pytest.fixture
+def idle(services: Services, monkeypatch: pytest.MonkeyPatch) -> Services:
+    """The services, with every background pool refusing work: a handler that
+    refuses must not hand anything on."""
+
+    def no_work(*args: Any, **kwargs: Any) -> Any:
+        raise Refused(f"work was handed on: {args[:1]}")
+
+    for pool in ("submit", "submit_urgent", "submit_heavy", "submit_once"):
+        monkeypatch.setattr(services.background, pool, no_work)
+    return services
+
+
+def stored(services: Services) -> tuple[int, int, int]:
+    with services.db.begin() as session:
+        return tuple(  # type: ignore[return-value]
+            session.scalar(select(func.count()).select_from(table)) or 0
+            for table in (Incident, TimelineEvent, ReceivedCommand)
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("declare sev9 Model is down", "`sev9` is not a severity. Use sev1 (critical)"),
+        ("declare Model is down", "Start with the severity, then the title"),
+        ("declare sev1", "The incident needs a title"),
+        ("declare sev1    ", "The incident needs a title"),
+        ("declare sev2 " + "drift " * 40, "characters; keep it to 200"),
+        ("explode now", "`explode` is not an /incident command"),
+        ("delcare sev1 Model down", "Did you mean `declare`?"),
+        ("severity sev7", "`sev7` is not a severity"),
+        ("stats 2026Q5", "2026Q5"),
+        ("drift only-one.csv", "drift"),
+    ],
+)
+def test_a_bad_command_is_refused_in_the_acknowledgement(
+    idle: Services, text: str, answer: str
+) -> None:
+    ack = Acks()
+    command = {"text": text, "user_id": ALICE, "channel_id": "C0GENERAL", "command": "/incident"}
+    incident_command.on_command(ack, command, {"services": idle})
+    assert len(ack.calls) == 1
+    assert answer in ack.calls[0]["text"]
+    assert stored(idle) == (0, 0, 0)
+
+
+def test_help_is_answered_in_the_acknowledgement(idle: Services) -> None:
+    ack = Acks()
+    command = {"text": "help", "user_id": ALICE, "channel_id": "C0GENERAL"}
+    incident_command.on_command(ack, command, {"services": idle})
+    assert "/incident declare" in ack.calls[0]["text"] and ack.calls[0]["blocks"]
+
+
+def test_a_good_command_is_stored_before_it_is_acknowledged(services: Services) -> None:
+    handed: list[Any] = []
+    services.background.submit = lambda fn, *args: handed.append((fn, args))  # type: ignore[method-assign,assignment]
+    ack = Acks()
+    command = {"text": "list", "user_id": ALICE, "channel_id": "C0GENERAL"}
+    incident_command.on_command(ack, command, {"services": services})
+    assert ack.calls == [{}]
+    assert stored(services)[2] == 1  # the command is kept, so a crash after the ack loses nothing
+    assert len(handed) == 1
+
+
+def test_an_incomplete_declare_form_shows_the_error_beside_the_field(idle: Services) -> None:
+    ack = Acks()
+    view = {"callback_id": "declare_incident", "private_metadata": "{}", "state": {"values": {}}}
+    forms.on_submit(ack, {"user": {"id": ALICE}}, view, {"services": idle})
+    assert ack.calls == [{"response_action": "errors", "errors": {"severity": "Pick a severity."}}]
+    assert stored(idle) == (0, 0, 0)
+
+
+def test_a_damaged_alert_button_is_answered_and_changes_nothing(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    said: list[dict[str, Any]] = []
+    monkeypatch.setattr(alert_prompts, "reply_to", lambda url: lambda **m: said.append(m))
+    ack = Acks()
+    body = {"user": {"id": ALICE}, "response_url": "https://hooks.slack.invalid/x"}
+    action = {"action_id": "alert_declare", "value": "not-a-number"}
+    alert_prompts.on_prompt(ack, body, action, {"services": services})
+    assert ack.calls == [{}]
+    assert said == [{"text": "That button is damaged; nothing was changed."}]
+    assert stored(services) == (0, 0, 0)
+
+
+def test_every_incident_control_has_work_behind_it() -> None:
+    """Each action ID the summary, triage card and containment cards carry finds its work."""
+    from bot.slack.views import containment_cards, drill_controls, handover_request, triage_card
+    from bot.slack.views.summary import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
+
+    clicks = [
+        ROLE_SELECT_PREFIX + "commander",
+        SEVERITY_SELECT,
+        triage_card.ANSWER_PREFIX + "impact",
+        triage_card.ACCEPT,
+        triage_card.DECLINE,
+        triage_card.OPEN_RUNBOOK_PREFIX + "x",
+        triage_card.RUNBOOK_PREFIX + "x:1",
+        handover_request.AGREE,
+        handover_request.KEEP,
+        containment_cards.MODEL_CHANGED,
+        drill_controls.PAUSE,
+        drill_controls.NEXT,
+        drill_controls.END,
+        containment_cards.ROLLBACK_UNDO,
+        containment_cards.LEVER_UNDO,
+    ]
+    works = [incident_controls._work_for(c, incident_controls._CLICKS) for c in clicks]
+    assert len(set(works)) == 12  # 15 controls: Agree and Keep share one, the drill three one
+    forms_opened = [containment_cards.ROLLBACK_OPEN, CONTAIN_SELECT, triage_card.NOTE_PREFIX + "q"]
+    for click in forms_opened:
+        assert incident_controls._work_for(click, incident_controls._FORM_BUTTONS)
+    with pytest.raises(LookupError):
+        incident_controls._work_for("nobody_sends_this", incident_controls._CLICKS)

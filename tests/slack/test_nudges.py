@@ -1,0 +1,104 @@
+"""Status-update nudges on the severity's cadence, driven by an injected clock: each
+``tick`` is the scheduler's run at the time the test says, so no test waits for one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot import reminders
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.severity import Severity
+from bot.models import RoleAssignment, utcnow
+from bot.slack.flows import nudges, resolution, updates
+from bot.slack.services import Services
+from tests.conftest import ALICE, BOB, CARA
+from tests.slack_standin import SlackStandIn
+
+EVERY = timedelta(minutes=30)
+
+
+@pytest.fixture
+def services_env() -> dict[str, str]:
+    return {"INCIDENTBOT_STATUS_UPDATE_EVERY": "sev1=15m,sev2=30m,sev3=30m,sev4=0"}
+
+
+def incident_in(
+    services: Services, channel: str, *, roles: dict[str, str], ago: timedelta = timedelta(0)
+) -> datetime:
+    """A SEV2 in ``channel`` declared ``ago`` with ``roles``, its first nudge scheduled;
+    returns when it was declared."""
+    start = utcnow() - ago
+    with services.db.begin() as session:
+        incident = declare(
+            session, Declaration("Ranker CTR down 15%", Severity.SEV2, ALICE), now=start
+        )
+        incident.channel_id = channel
+        for role, user in roles.items():
+            incident.roles.append(RoleAssignment(role=role, user_id=user))
+        cadence = services.settings.status_update_every
+        reminders.schedule_status(session, incident, cadence, now=start)
+    return start
+
+
+def nudges_in(slack: SlackStandIn, channel: str) -> list[dict[str, Any]]:
+    return [
+        m for m in slack.channels[channel].messages if m["text"].startswith("A status update for")
+    ]
+
+
+def quiet(**message: Any) -> None:
+    """A reply nobody reads."""
+
+
+def test_nudges_follow_the_cadence_an_update_restarts_it_and_resolving_stops_it(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-ranker", members={"UBOTINCIDENT", ALICE, BOB})
+    # Declared 45 minutes ago: the first nudge fell due 15 minutes ago.
+    start = incident_in(services, channel, roles={"comms-lead": BOB}, ago=timedelta(minutes=45))
+    assert nudges.tick(services, start + EVERY - timedelta(seconds=1)) == 0
+    assert nudges.tick(services, start + EVERY) == 1
+    first = nudges_in(slack, channel)
+    assert len(first) == 1 and "<@U0BOB0002>" in str(first[0]["blocks"])
+    assert "first notice" in str(first[0]["blocks"])
+    assert nudges.tick(services, start + EVERY) == 0  # each nudge once
+
+    updates.send(services, channel, "Rolling back the ranker. Next update 10:30.", BOB, quiet)
+    sent = utcnow()  # the update restarted the clock: nothing at the old time
+    assert nudges.tick(services, start + 2 * EVERY) == 0
+    assert nudges.tick(services, sent + EVERY - timedelta(seconds=5)) == 0
+    assert nudges.tick(services, sent + EVERY) == 1
+
+    resolution.resolve_incident(services, channel, ALICE, "Rolled back to ranker v7", quiet)
+    assert nudges.tick(services, sent + 10 * EVERY) == 0
+    assert len(nudges_in(slack, channel)) == 2
+
+
+def test_two_unanswered_nudges_tell_the_commander(services: Services, slack: SlackStandIn) -> None:
+    channel = slack.add_channel("inc-quiet", members={"UBOTINCIDENT", ALICE, BOB, CARA})
+    start = incident_in(services, channel, roles={"commander": CARA, "comms-lead": BOB})
+    assert nudges.tick(services, start + EVERY) == 1
+    told = [m for m in slack.channels[channel].messages if m.get("ephemeral_to") == CARA]
+    assert not told  # one missed update is not yet the Commander's business
+    assert nudges.tick(services, start + 2 * EVERY) == 1
+    told = [m for m in slack.channels[channel].messages if m.get("ephemeral_to") == CARA]
+    assert len(told) == 1
+    assert "no status update for 2 reminders in a row" in told[0]["text"]
+    assert "stakeholders last heard nothing at all" in told[0]["text"]
+
+
+def test_after_a_long_stop_one_catch_up_nudge_then_back_on_cadence(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-restart", members={"UBOTINCIDENT", ALICE})
+    start = incident_in(services, channel, roles={})
+    assert nudges.tick(services, start + EVERY) == 1
+    back = start + 5 * EVERY  # the bot was down through three more cadences
+    assert nudges.tick(services, back) == 1  # one, not a burst of three
+    assert nudges.tick(services, back + timedelta(seconds=1)) == 0
+    assert nudges.tick(services, back + EVERY - timedelta(seconds=1)) == 0
+    assert nudges.tick(services, back + EVERY) == 1
+    assert len(nudges_in(slack, channel)) == 3
