@@ -1,1 +1,2 @@
-"""View submissions: the forms people send (declare, rollback and lever confirmations, triage notes)."""
+"""View submissions: the forms people send (declare, rollback and lever confirmations,
+triage notes)."""
