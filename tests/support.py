@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -166,30 +169,15 @@ class BotProcess:
         }
         self.log_path = Path(tempfile.mkstemp(prefix="incidentbot-log-", suffix=".txt")[1])
         self.args = args  # more for `serve`, e.g. --socket-mode
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: Forked | None = None
 
     def migrate(self) -> None:
         """The schema ``incidentbot migrate`` leaves (copied from a migrated template)."""
         migrate(self.database_url)
 
     def start(self) -> BotProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                *self.args,
-            ],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        args = ["serve", "--host", "127.0.0.1", "--port", str(self.port), *self.args]
+        self.proc = _forkserver().start(self.env, args, self.log_path)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -222,3 +210,78 @@ class BotProcess:
 
     def command(self, text: str, *, user: str, channel: str, **sign: object):  # type: ignore[no-untyped-def]
         return self.slack.command(self.url, text, user=user, channel=channel, **sign)
+
+
+class Forked:
+    """A bot process forked by the zygote: the parts of ``Popen`` the tests use. It is
+    not this process's child, so its exit code is unknown; ``poll`` says whether it ended."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return -1
+        return None
+
+    def wait(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.02)
+        return -1
+
+    def terminate(self) -> None:
+        self._signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, which: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, which)
+
+
+class _Zygote:
+    """``tests/bot_forkserver.py``, started once per test process."""
+
+    def __init__(self) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [GUARD_SITE, os.environ.get("PYTHONPATH")])),
+            "INCIDENTBOT_TEST_GUARD": "1",
+        }
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.bot_forkserver"],
+            cwd=Path(__file__).parent.parent,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._lock = threading.Lock()
+        atexit.register(self._proc.kill)
+
+    def start(self, env: dict[str, str], args: list[str], log: Path) -> Forked:
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        with self._lock:
+            request = {"env": env, "args": args, "log": str(log)}
+            self._proc.stdin.write(json.dumps(request) + "\n")
+            self._proc.stdin.flush()
+            answer = self._proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("the bot forkserver has stopped")
+        return Forked(int(answer))
+
+
+_ZYGOTE: list[_Zygote] = []
+
+
+def _forkserver() -> _Zygote:
+    with _TEMPLATES_LOCK:
+        if not _ZYGOTE or _ZYGOTE[0]._proc.poll() is not None:
+            _ZYGOTE[:] = [_Zygote()]
+        return _ZYGOTE[0]
