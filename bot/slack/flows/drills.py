@@ -143,9 +143,10 @@ def _elapsed_now(incident: Incident, now: datetime, speed: float) -> float:
     return max(0.0, wall) * speed
 
 
-def tick(services: Services) -> int:
-    """Send the injects whose drill time has come; returns how many."""
-    now = utcnow()
+def tick(services: Services, now: datetime | None = None) -> int:
+    """Send the injects whose drill time has come at ``now`` (the scheduler's clock: the
+    current time unless a caller says otherwise); returns for how many drills."""
+    now = now or utcnow()
     speed = services.settings.drill_speed
     owners: set[int] = set()
     with services.db.begin() as session:
