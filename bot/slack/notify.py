@@ -130,6 +130,7 @@ def archive(client: WebClient, channel: str) -> None:
 
 
 WORK_EVENT = "incidentbot_work"
+STEP_EVENT = "incidentbot_step"  # a set-up step's post, found again on a repeat
 HISTORY_LOOKBACK = 100  # messages searched for an earlier attempt's post
 
 
@@ -156,6 +157,30 @@ def post_once(client: WebClient, channel: str, **message: Any) -> str:
 
 
 def _posted_before(client: WebClient, channel: str, work_id: int) -> str | None:
+    return _marked(client, channel, WORK_EVENT, "work", work_id)
+
+
+def post_marked(
+    client: WebClient, channel: str, mark: str, *, repeat: bool, **message: Any
+) -> tuple[str, str]:
+    """``chat.postMessage`` carrying ``mark`` (e.g. ``incident:12:announcement``) in its
+    metadata, for a step that records the message only after posting it.
+
+    On a ``repeat`` (the step's process may have stopped between posting and
+    recording) the channel's recent messages are searched for the mark first, and
+    an earlier post is returned rather than posted twice. Returns the channel's ID
+    (``channel`` may be a ``#name``) and the message's ts.
+    """
+    message["metadata"] = {"event_type": STEP_EVENT, "event_payload": {"mark": mark}}
+    if repeat and (earlier := _marked(client, channel, STEP_EVENT, "mark", mark)) is not None:
+        log.info("%s was already posted to %s; not posting it again", mark, channel)
+        return channel, earlier
+    posted = client.chat_postMessage(channel=channel, **message)
+    return str(posted.get("channel") or channel), str(posted["ts"])
+
+
+def _marked(client: WebClient, channel: str, event: str, key: str, value: object) -> str | None:
+    """The newest recent message in ``channel`` whose metadata says ``key=value``."""
     try:
         history = client.conversations_history(
             channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
@@ -166,7 +191,7 @@ def _posted_before(client: WebClient, channel: str, work_id: int) -> str | None:
     for found in history.get("messages") or []:
         metadata = found.get("metadata") or {}
         payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == WORK_EVENT and payload.get("work") == work_id:
+        if metadata.get("event_type") == event and payload.get(key) == value:
             return str(found["ts"])
     return None
 

@@ -3,6 +3,7 @@ expired response_urls, a full work pool says so."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -38,6 +39,32 @@ def test_a_channel_slack_made_before_a_crash_is_adopted_not_doubled(
         stored = session.get(Incident, incident_id)
         assert stored is not None and stored.channel_id == made
     assert [c.name for c in slack.channels.values() if c.name.startswith("inc-")] == [reserved]
+
+
+def test_posts_a_stopped_set_up_made_but_never_recorded_are_not_made_twice(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """kill -9 between posting the summary, triage card or announcement and recording it:
+    the sweep's repeat finds each by the mark in its metadata and posts none again."""
+    broadcast = slack.add_channel("incidents", members={BOT_USER})
+    services.settings = replace(services.settings, broadcast_channel=broadcast)
+    with services.db.begin() as session:
+        incident_id = declare(session, Declaration("Scorer outage", Severity.SEV2, None)).id
+    first = channel_setup.Provisioner(services.db, services.client, services.settings)
+    opened = first.run(incident_id)
+    assert opened.channel_id is not None
+    posted = (opened.summary_ts, opened.triage_ts, opened.announced_ts)
+    with services.db.begin() as session:  # what a process killed after posting leaves
+        stored = session.get(Incident, incident_id)
+        assert stored is not None
+        stored.summary_ts = stored.triage_ts = stored.announced_ts = None
+        stored.provisioned_at = None
+    again = channel_setup.Provisioner(services.db, services.client, services.settings)
+    done = again.run(incident_id, repeat=True)
+    assert (done.summary_ts, done.triage_ts, done.announced_ts) == posted
+    assert len(slack.channels[broadcast].messages) == 1
+    assert len(slack.channels[opened.channel_id].messages) == 2  # one summary, one card
+    assert slack.channels[opened.channel_id].pins == [opened.summary_ts]
 
 
 def test_someone_elses_channel_of_that_name_is_not_adopted(

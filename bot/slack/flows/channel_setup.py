@@ -54,12 +54,15 @@ class Provisioner:
     settings: Settings
     responders: Responders | None = None
 
-    def run(self, incident_id: int) -> Incident:
-        """Finish every unfinished step for one incident the caller has claimed."""
+    def run(self, incident_id: int, *, repeat: bool = False) -> Incident:
+        """Finish every unfinished step for one incident the caller has claimed.
+
+        ``repeat``: an earlier attempt may have posted a message and stopped before
+        recording it, so each post first looks for that earlier one."""
         renewer = self._renewer()
         renewer.hold(incident_id, "set-up")
         try:
-            return self._run(incident_id)
+            return self._run(incident_id, repeat)
         except Exception as exc:
             with self.db.begin() as session:
                 incident = session.get(Incident, incident_id)
@@ -76,7 +79,7 @@ class Provisioner:
             made = self.__dict__["_leases"] = Renewer(self.db, provisioning.claim_renewal)
         return made
 
-    def _run(self, incident_id: int) -> Incident:
+    def _run(self, incident_id: int, repeat: bool) -> Incident:
         incident = self._load(incident_id)
         if incident.channel_id is None:
             created_id, name = self._create_channel(incident)
@@ -95,8 +98,11 @@ class Provisioner:
                 log.warning("could not invite %s to %s: %s", person, channel_id, exc)
         self.client.conversations_setTopic(channel=channel_id, topic=topic(incident))
         if incident.summary_ts is None:
-            posted = self.client.chat_postMessage(
-                channel=channel_id,
+            _, ts = notify.post_marked(
+                self.client,
+                channel_id,
+                f"incident:{incident.id}:summary",
+                repeat=repeat,
                 text=summary_text(incident),
                 blocks=render(
                     summary_blocks(
@@ -105,30 +111,30 @@ class Provisioner:
                 ),
                 unfurl_links=False,
             )
-            ts = str(posted["ts"])
             with self.db.begin() as session:
                 incident = self._get(session, incident_id)
                 provisioning.record_summary(session, incident, ts)
         assert incident.summary_ts is not None
         notify.pin(self.client, channel_id, incident.summary_ts)
         if incident.triage_ts is None:
-            post_card(self.db, self.client, incident_id, actor=None)
+            post_card(self.db, self.client, incident_id, actor=None, repeat=repeat)
         # A drill never reaches the incidents channel: only the drill channel, if any.
         broadcast = (
             self.settings.drill_channel if incident.drill else self.settings.broadcast_channel
         )
         if broadcast and incident.announced_ts is None:
-            posted = self.client.chat_postMessage(
-                channel=broadcast,
+            where, announced = notify.post_marked(
+                self.client,
+                broadcast,
+                f"incident:{incident.id}:announcement",
+                repeat=repeat,
                 text=announcement_text(incident),
                 blocks=render(announcement_blocks(incident)),
                 unfurl_links=False,
             )
             with self.db.begin() as session:
                 incident = self._get(session, incident_id)
-                provisioning.record_announcement(
-                    session, incident, str(posted.get("channel") or broadcast), str(posted["ts"])
-                )
+                provisioning.record_announcement(session, incident, where, announced)
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             provisioning.mark_provisioned(session, incident)
@@ -236,7 +242,7 @@ class Provisioner:
         finished = 0
         for incident_id in claimed:
             try:
-                self.run(incident_id)
+                self.run(incident_id, repeat=True)
                 finished += 1
             except ProvisioningFailed:
                 continue

@@ -53,20 +53,27 @@ def _card_view(db: Database, incident_id: int) -> tuple[Incident, str, list[dict
         return incident, incident.channel_id, blocks
 
 
-def post_card(db: Database, client: WebClient, incident_id: int, actor: str | None) -> str:
-    """Post a triage card showing the answers so far; it becomes the current one."""
+def post_card(
+    db: Database, client: WebClient, incident_id: int, actor: str | None, *, repeat: bool = False
+) -> str:
+    """Post a triage card showing the answers so far; it becomes the current one.
+    ``repeat``: the set-up's earlier attempt may have posted it already (see
+    ``notify.post_marked``); a card asked for again by a person is always new."""
     with notify.incident_lock(incident_id):
         incident, channel, blocks = _card_view(db, incident_id)
-        posted = client.chat_postMessage(
-            channel=channel,
-            text=f"Triage for {incident.reference}: answer what you know.",
-            blocks=blocks,
-        )
+        text = f"Triage for {incident.reference}: answer what you know."
+        if actor is None:  # the set-up's card
+            mark = f"incident:{incident_id}:triage"
+            _, ts = notify.post_marked(
+                client, channel, mark, repeat=repeat, text=text, blocks=blocks
+            )
+        else:
+            ts = str(client.chat_postMessage(channel=channel, text=text, blocks=blocks)["ts"])
         with db.begin() as session:
             stored = session.get(Incident, incident_id)
             assert stored is not None
-            triage_state.offered(session, stored, str(posted["ts"]), by=actor)
-        return str(posted["ts"])
+            triage_state.offered(session, stored, ts, by=actor)
+        return ts
 
 
 def redraw_card(
