@@ -63,8 +63,8 @@ def stored(services: Services) -> tuple[int, int, int]:
         ("explode now", "`explode` is not an /incident command"),
         ("delcare sev1 Model down", "Did you mean `declare`?"),
         ("severity sev7", "`sev7` is not a severity"),
-        ("stats 2026Q5", "2026Q5"),
-        ("drift only-one.csv", "drift"),
+        ("stats 2026Q5", "“2026Q5” is not a quarter; write it like 2026Q4."),
+        ("drift only-one.csv", "Give two data sets, the reference and the current one"),
     ],
 )
 def test_a_bad_command_is_refused_in_the_acknowledgement(
