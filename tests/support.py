@@ -278,10 +278,11 @@ class _Zygote:
 
 
 _ZYGOTE: list[_Zygote] = []
+_ZYGOTE_LOCK = threading.Lock()
 
 
 def _forkserver() -> _Zygote:
-    with _TEMPLATES_LOCK:
+    with _ZYGOTE_LOCK:
         if not _ZYGOTE or _ZYGOTE[0]._proc.poll() is not None:
             _ZYGOTE[:] = [_Zygote()]
         return _ZYGOTE[0]

@@ -147,17 +147,9 @@ def post_once(client: WebClient, channel: str, **message: Any) -> str:
     earlier attempt got through. Outside outbox work it simply posts.
     """
     work = current_work.get()
-    if work is not None:
-        message["metadata"] = {"event_type": WORK_EVENT, "event_payload": {"work": work.id}}
-        if work.repeat and (earlier := _posted_before(client, channel, work.id)) is not None:
-            log.info("work %s was already posted to %s; not posting it again", work.id, channel)
-            return earlier
-    posted = client.chat_postMessage(channel=channel, **message)
-    return str(posted["ts"])
-
-
-def _posted_before(client: WebClient, channel: str, work_id: int) -> str | None:
-    return _marked(client, channel, WORK_EVENT, "work", work_id)
+    if work is None:
+        return str(client.chat_postMessage(channel=channel, **message)["ts"])
+    return _post_named(client, channel, WORK_EVENT, {"work": work.id}, work.repeat, message)[1]
 
 
 def post_marked(
@@ -167,20 +159,31 @@ def post_marked(
     metadata, for a step that records the message only after posting it.
 
     On a ``repeat`` (the step's process may have stopped between posting and
-    recording) the channel's recent messages are searched for the mark first, and
-    an earlier post is returned rather than posted twice. Returns the channel's ID
-    (``channel`` may be a ``#name``) and the message's ts.
+    recording) it is found again by the mark, as ``post_once`` finds outbox work.
+    Returns the channel's ID (``channel`` may be a ``#name``) and the message's ts.
     """
-    message["metadata"] = {"event_type": STEP_EVENT, "event_payload": {"mark": mark}}
-    if repeat and (earlier := _marked(client, channel, STEP_EVENT, "mark", mark)) is not None:
-        log.info("%s was already posted to %s; not posting it again", mark, channel)
+    return _post_named(client, channel, STEP_EVENT, {"mark": mark}, repeat, message)
+
+
+def _post_named(
+    client: WebClient,
+    channel: str,
+    event: str,
+    name: dict[str, Any],
+    repeat: bool,
+    message: dict[str, Any],
+) -> tuple[str, str]:
+    """Post with ``name`` in the metadata; on a repeat, return an earlier post so named."""
+    message["metadata"] = {"event_type": event, "event_payload": name}
+    if repeat and (earlier := _posted_before(client, channel, event, name)) is not None:
+        log.info("%s was already posted to %s; not posting it again", name, channel)
         return channel, earlier
     posted = client.chat_postMessage(channel=channel, **message)
     return str(posted.get("channel") or channel), str(posted["ts"])
 
 
-def _marked(client: WebClient, channel: str, event: str, key: str, value: object) -> str | None:
-    """The newest recent message in ``channel`` whose metadata says ``key=value``."""
+def _posted_before(client: WebClient, channel: str, event: str, name: dict[str, Any]) -> str | None:
+    """A recent message in ``channel`` whose metadata carries ``name``."""
     try:
         history = client.conversations_history(
             channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
@@ -190,8 +193,7 @@ def _marked(client: WebClient, channel: str, event: str, key: str, value: object
         return None  # better a rare double post than a lost one
     for found in history.get("messages") or []:
         metadata = found.get("metadata") or {}
-        payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == event and payload.get(key) == value:
+        if metadata.get("event_type") == event and metadata.get("event_payload") == name:
             return str(found["ts"])
     return None
 
