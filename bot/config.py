@@ -14,10 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
-from bot.containment import Lever, LeverError
-from bot.containment import load as load_levers
+from bot.containment.levers import Lever, LeverError
+from bot.containment.levers import load as load_levers
 from bot.diagnosis.limits import Limits
-from bot.egress import ALLOW_SETTING, EgressRule
+from bot.net.egress import ALLOW_SETTING, EgressRule
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from bot.db import Database
+from bot.store.db import Database
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 

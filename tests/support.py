@@ -89,7 +89,7 @@ def migrate(database_url: str) -> None:
 
 def _template(kind: str) -> str:
     """The migrated template of ``kind``: a file path (SQLite) or a database name."""
-    from bot.migrate import upgrade
+    from bot.store.migrate import upgrade
 
     with _TEMPLATES_LOCK:
         if kind in _TEMPLATES:

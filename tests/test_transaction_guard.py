@@ -10,7 +10,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import text
 
-from bot.db import Database
+from bot.store.db import Database
 from tests.guard_site.transaction_guard import CallInsideTransaction, no_calls_inside_transactions
 from tests.slack_standin import SlackStandIn
 from tests.support import GUARD_SITE

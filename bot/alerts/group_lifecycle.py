@@ -13,7 +13,7 @@ from bot.alerts.policy import AlertPolicy
 from bot.incidents import timeline
 from bot.incidents.declare import DESCRIPTION_MAX, TITLE_MAX, Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import AlertGroup, Incident
+from bot.store.models import AlertGroup, Incident
 
 SOURCE_NAMES = {"alertmanager": "Alertmanager", "grafana": "Grafana", "generic": "Monitor"}
 SERVICE_LABELS = ("model", "model_name", "service", "app", "job")

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from bot.alerts import group_lifecycle, timeline_lines
 from bot.alerts.normalized import Alert, AlertBatch
 from bot.alerts.policy import PRIVATE, AlertPolicy
-from bot.db import Database
-from bot.models import AlertDelivery, AlertGroup, AlertRecord, Incident, utcnow
+from bot.store.db import Database
+from bot.store.models import AlertDelivery, AlertGroup, AlertRecord, Incident, utcnow
 
 log = logging.getLogger(__name__)
 

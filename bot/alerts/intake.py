@@ -22,7 +22,7 @@ from bot.alerts.accepted_sources import PARSERS
 from bot.alerts.ingest import Disposition, Item, Reporter
 from bot.alerts.normalized import AlertBatch, PayloadError
 from bot.alerts.policy import AlertPolicy
-from bot.db import Database
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.alerts.group_lifecycle import source_name
 from bot.alerts.normalized import Alert
 from bot.incidents import timeline
-from bot.models import Incident
+from bot.store.models import Incident
 
 if TYPE_CHECKING:
     from bot.alerts.ingest import Change

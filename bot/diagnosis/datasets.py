@@ -4,7 +4,7 @@
 Everything else is refused with the reason, and every bound holds on what is in
 memory, not on what was sent:
 
-- URLs go through the egress rule (``bot.egress``): no address inside the
+- URLs go through the egress rule (``bot.net.egress``): no address inside the
   network unless allowed, redirects checked hop by hop, one deadline in all;
 - the data is streamed into a spooled temporary file and unpacked on the way,
   so a gzip bomb stops at ``max_bytes`` unpacked without ever being held;
@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 import httpx
 import pandas as pd
 
-from bot import egress
 from bot.diagnosis.limits import Limits
+from bot.net import egress
 
 CHUNK = 1024 * 1024
 SPOOL = 16 * 1024 * 1024  # kept in memory below this, on disk above

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot import egress
+from bot.net import egress
 
 
 @dataclass(frozen=True)

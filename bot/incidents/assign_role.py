@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
-from bot.models import Incident, RoleAssignment, utcnow
+from bot.store.models import Incident, RoleAssignment, utcnow
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.models import Incident
+from bot.store.models import Incident
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from bot.incidents import timeline
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.models import Incident, utcnow
+from bot.store.models import Incident, utcnow
 
 TITLE_MAX = 200
 SERVICE_MAX = 200

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent
 
 # Events that show a person working on the incident (an acknowledgement; key_times.derive).
 PEOPLE_AT_WORK = {

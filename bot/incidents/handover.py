@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
-from bot.models import HandoverRequest, Incident, Reminder
+from bot.store.models import HandoverRequest, Incident, Reminder
 
 WAIT = timedelta(minutes=10)
 LAPSE = "handover_lapse"  # the reminder kind that closes requests nobody answered

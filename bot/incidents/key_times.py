@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.facts import PEOPLE_AT_WORK
-from bot.models import Incident, TimelineEvent, utcnow
+from bot.store.models import Incident, TimelineEvent, utcnow
 
 
 class KeyTime(StrEnum):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
-from bot.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent
 
 # One Slack section shows 3,000 characters; a note is shown whole in the timeline view.
 NOTE_MAX = 3000

@@ -21,7 +21,7 @@ from enum import StrEnum
 
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
-from bot.models import Incident
+from bot.store.models import Incident
 
 _Namer = Callable[[str], str]
 

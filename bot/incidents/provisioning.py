@@ -14,8 +14,8 @@ from sqlalchemy import Update, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
-from bot.models import Incident, utcnow
 from bot.outbox.leases import LEASE
+from bot.store.models import Incident, utcnow
 
 # A claim older than this is presumed abandoned: its worker renews it while it works
 # (``bot.outbox.leases``), so only a worker that died or gave up leaves it this old.

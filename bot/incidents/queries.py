@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.models import Incident
+from bot.store.models import Incident
 
 
 def lock(session: Session, incident_id: int) -> Incident | None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
-from bot.models import Incident, utcnow
+from bot.store.models import Incident, utcnow
 
 SUMMARY_MAX = 1000
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
-from bot.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent
 
 KINDS = ("runbook_item_checked", "runbook_item_unchecked")
 

@@ -7,10 +7,9 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from bot import reminders
-from bot.incidents import timeline
+from bot.incidents import reminders, timeline
 from bot.incidents.errors import InvalidInput
-from bot.models import Incident, utcnow
+from bot.store.models import Incident, utcnow
 
 # Slack shows a section of up to 3,000 characters; an update is one message.
 UPDATE_MAX = 3000

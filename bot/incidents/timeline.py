@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import facts
 from bot.incidents.roles import Role
-from bot.models import Incident, TimelineEvent, utcnow
+from bot.store.models import Incident, TimelineEvent, utcnow
 
 # How each kind of event reads in a list or a document.
 LABELS = {

@@ -17,7 +17,7 @@ from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, Assessment, Proposal, answer_label, assess
-from bot.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent
 
 NOTE_MAX = 500
 TRIAGE_KINDS = ("triage_answered", "triage_note")

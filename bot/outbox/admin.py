@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from bot.db import Database
-from bot.models import Incident, SlackEffect, utcnow
 from bot.outbox.engine import pending_filter
+from bot.store.db import Database
+from bot.store.models import Incident, SlackEffect, utcnow
 
 
 @dataclass(frozen=True)

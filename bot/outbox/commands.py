@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.db import Database
-from bot.models import ReceivedCommand, utcnow
 from bot.outbox.leases import LEASE, Renewer
+from bot.store.db import Database
+from bot.store.models import ReceivedCommand, utcnow
 
 # The command the current thread is running, if any: its change marks it done.
 _current: ContextVar[int | None] = ContextVar("current_command", default=None)

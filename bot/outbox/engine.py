@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
-from bot.db import Database
-from bot.models import SlackEffect, utcnow
 from bot.outbox.failures import Failure, sort
 from bot.outbox.leases import LEASE, Clock, Renewer, lease_renewal
+from bot.store.db import Database
+from bot.store.models import SlackEffect, utcnow
 
 log = logging.getLogger(__name__)
 

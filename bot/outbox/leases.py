@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Update, update
 
-from bot.db import Database
-from bot.models import utcnow
+from bot.store.db import Database
+from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot.charts import canvas, png
+from bot.documents.plotting import canvas, png
 
 SEVERITY_COLOURS = {"sev1": "#c92a2a", "sev2": "#e8590c", "sev3": "#f2c94c", "sev4": "#74c0fc"}
 TOP_MODELS = 10  # models or services in the category chart; the rest are summed as "others"

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bot.db import Database
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.key_times import KeyTime, spoken
+from bot.incidents.reminders import POSTMORTEM_BUSINESS_DAYS, POSTMORTEM_SEVERITIES, Cadence
 from bot.incidents.severity import RESPONSE_TARGETS, Severity
-from bot.reminders import POSTMORTEM_BUSINESS_DAYS, POSTMORTEM_SEVERITIES, Cadence
 from bot.review.load import Facts, read
 from bot.review.period import Period
+from bot.store.db import Database
 
 SEVERITIES = [s.value for s in Severity]
 # Key times the review reads, and the durations from the first signal it reports.

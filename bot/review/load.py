@@ -24,8 +24,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.sqltypes import NullType
 
-from bot.db import Database
-from bot.models import Incident, TimelineEvent
+from bot.store.db import Database
+from bot.store.models import Incident, TimelineEvent
 
 INCIDENTS, EVENTS = Incident.__table__, TimelineEvent.__table__
 I = INCIDENTS.c  # noqa: E741 (the columns, as the queries read them)

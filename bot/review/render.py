@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents.categories import category_label
 from bot.review import charts as drawing
 from bot.review.figures import Review, problems
-from bot.templating import BrokenTemplate, render_document
 
 FORMATS = {"html": "review/report.html.j2", "md": "review/report.md.j2", "csv": None}
 # A cell a spreadsheet would read as a formula (or a command) starts with one of these.

@@ -16,7 +16,6 @@ from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
 from bot.config import Settings
-from bot.db import Database
 from bot.slack.background import Background
 from bot.slack.flows import (  # noqa: F401  (imported for the work each registers)
     alerts,
@@ -40,6 +39,7 @@ from bot.slack.flows import (  # noqa: F401  (imported for the work each registe
 from bot.slack.listeners import register_all
 from bot.slack.responders import Responders
 from bot.slack.services import Services
+from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.models import Incident, SlackEffect, utcnow
 from bot.outbox.engine import Engine, Work, pending_filter
 from bot.outbox.failures import Failure
 from bot.slack import notify
 from bot.slack.text import escape
+from bot.store.models import Incident, SlackEffect, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -18,11 +18,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents import notes, provisioning
-from bot.models import Incident, utcnow
 from bot.outbox.engine import current as current_work
 from bot.slack.background import reply_to
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
+from bot.store.models import Incident, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -12,11 +12,11 @@ from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
 from bot.config import Settings
-from bot.db import Database
+from bot.containment.mlflow import Registry
 from bot.incidents.permissions import Actor, Policy
-from bot.registry import Registry
 from bot.slack.background import Background
 from bot.slack.responders import Responders
+from bot.store.db import Database
 
 
 @dataclass

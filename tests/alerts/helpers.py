@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from bot.db import Database
-from bot.models import AlertDelivery, AlertGroup, Incident, TimelineEvent
+from bot.store.db import Database
+from bot.store.models import AlertDelivery, AlertGroup, Incident, TimelineEvent
 from tests.support import BotProcess
 
 ALERT_TOKEN = "alert-token-for-tests"

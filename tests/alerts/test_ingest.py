@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from bot.alerts import alertmanager, generic, ingest
 from bot.alerts.ingest import Change
 from bot.alerts.policy import parse_policy
-from bot.db import Database
 from bot.incidents.resolve import resolve
-from bot.models import AlertDelivery, AlertGroup, Incident
+from bot.store.db import Database
+from bot.store.models import AlertDelivery, AlertGroup, Incident
 from tests.alerts import payloads
 
 POLICY = parse_policy(None, None)

@@ -24,14 +24,14 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
-from bot.db import Database
+from bot.documents.postmortem import assemble, chart, render
 from bot.incidents import notes, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
-from bot.migrate import upgrade
-from bot.models import Incident, utcnow
-from bot.postmortem import assemble, chart, render
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+from bot.store.models import Incident, utcnow
 from tests.support import fresh_database
 
 KINDS = ("note", "status_update", "alert_refired", "role_assigned", "pinned_message", "triage_note")

@@ -37,12 +37,12 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bot.db import Database
 from bot.incidents import facts
-from bot.migrate import upgrade
-from bot.models import Incident, TimelineEvent
 from bot.review import charts, figures, period, render
 from bot.review.load import read
+from bot.store.db import Database
+from bot.store.migrate import upgrade
+from bot.store.models import Incident, TimelineEvent
 from tests.review.story import CADENCE
 from tests.support import fresh_database
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.db import Database
-from bot.models import SlackEffect
+from bot.store.db import Database
+from bot.store.models import SlackEffect
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, post_alert
 from tests.e2e.helpers import stored_incidents
@@ -88,7 +88,7 @@ def run(incidents: int, down: float, storm: int, database: str) -> None:
         general = slack.add_channel("general", members={USER})
         broadcast = slack.add_channel("incidents", members={USER})
         bot = BotProcess(slack, url, INCIDENTBOT_BROADCAST_CHANNEL=broadcast, **ALERT_ENV)
-        bot.migrate()
+        bot.store.migrate()
         bot.start()
         try:
             for n in range(incidents):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.containment import fill, findings, load
+from bot.containment.levers import fill, findings, load
 from bot.incidents.roles import Role
 
 EXAMPLE = Path(__file__).parents[2] / "templates" / "containment.toml"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.registry import NotFound, Registry, RegistryError
+from bot.containment.mlflow import NotFound, Registry, RegistryError
 from tests.support import free_port
 
 # One MLflow server serves these tests: on one worker when the suite runs in parallel.

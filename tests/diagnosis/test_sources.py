@@ -17,7 +17,7 @@ import pytest
 
 from bot.diagnosis.datasets import Source, SourceError, fetch, load, locate, read_table
 from bot.diagnosis.limits import Limits
-from bot.egress import EgressRule
+from bot.net.egress import EgressRule
 
 LOCAL = EgressRule.parse("127.0.0.1")  # the test server plays an allowed data host
 

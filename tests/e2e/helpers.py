@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.db import Database
-from bot.models import Incident, TimelineEvent
+from bot.store.db import Database
+from bot.store.models import Incident, TimelineEvent
 from tests.slack_standin import SlackStandIn
 
 

@@ -161,8 +161,8 @@ def test_a_dismissed_group_stays_quiet_until_it_resolves_and_fires_again(
 def test_a_prompt_slack_refuses_for_good_is_given_up_with_the_reason(
     bot: BotProcess, slack: SlackStandIn, broadcast: str, database_url: str
 ) -> None:
-    from bot.db import Database
-    from bot.models import AlertGroup
+    from bot.store.db import Database
+    from bot.store.models import AlertGroup
 
     slack.channels[broadcast].is_archived = True
     body = payloads.alertmanager(payloads.am_alert(severity="warning"), receiver=ROUTE)

@@ -10,8 +10,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from bot.db import Database
-from bot.models import AlertDelivery, utcnow
+from bot.store.db import Database
+from bot.store.models import AlertDelivery, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, deliver, events, post_alert
 from tests.e2e.helpers import stored_incidents

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot import drills
+from bot.drills import scenarios
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents, timeline_kinds
 from tests.e2e.test_permissions import events_of, said_to
@@ -45,7 +45,7 @@ def test_a_drill_runs_on_its_clock_and_ends_in_a_report(
     bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str, drill_channel: str
 ) -> None:
     listed = bot.command("drill", user=ALICE, channel=general).wait_reply()["text"]
-    for name in drills.library():
+    for name in scenarios.library():
         assert f"`{name}`" in listed
 
     started = bot.command("drill fraud-false-positives", user=ALICE, channel=general)

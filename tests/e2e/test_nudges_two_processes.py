@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.db import Database
-from bot.models import TimelineEvent
+from bot.store.db import Database
+from bot.store.models import TimelineEvent
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
 from tests.e2e.test_status_updates import nudges

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.db import Database
-from bot.models import HandoverRequest, Reminder, TimelineEvent, utcnow
+from bot.store.db import Database
+from bot.store.models import HandoverRequest, Reminder, TimelineEvent, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, counts, deliver
 from tests.conftest import ALICE, BOB, CARA

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db import Database
-from bot.models import Incident, RoleAssignment
+from bot.store.db import Database
+from bot.store.models import Incident, RoleAssignment
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import mark_resolved, pick_for_role, stored_incidents, timeline_kinds
 from tests.samples import TRIAGE_ANSWERS

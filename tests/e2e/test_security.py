@@ -342,7 +342,7 @@ def test_metrics_can_require_a_token_and_health_stays_open(
     slack: SlackStandIn, database_url: str
 ) -> None:
     bot = BotProcess(slack, database_url, INCIDENTBOT_METRICS_TOKEN="m-secret")
-    bot.migrate()
+    bot.store.migrate()
     bot.start()
     try:
         assert httpx.get(f"{bot.url}/metrics").status_code == 401

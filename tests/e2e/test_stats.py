@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.db import Database
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import ReceivedCommand
+from bot.store.db import Database
+from bot.store.models import ReceivedCommand
 from tests.conftest import ALICE, BOB
 from tests.review import story
 from tests.review.story import at

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.models import TimelineEvent
+from bot.store.models import TimelineEvent
 from tests.alerts.helpers import events
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e import helpers

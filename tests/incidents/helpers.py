@@ -1,6 +1,6 @@
 from sqlalchemy.orm import Session
 
-from bot.models import Incident
+from bot.store.models import Incident
 
 
 def load(session: Session, incident_id: int) -> Incident:

@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import Database
 from bot.incidents import provisioning, queries
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.models import Incident, TimelineEvent, utcnow
+from bot.store.db import Database
+from bot.store.models import Incident, TimelineEvent, utcnow
 from tests.incidents.helpers import load
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.db import Database
 from bot.incidents import timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, post_update
-from bot.models import Incident
+from bot.store.db import Database
+from bot.store.models import Incident
 
 START = datetime(2026, 7, 6, 9, 0, tzinfo=UTC)
 CADENCE = {"sev2": timedelta(hours=2)}

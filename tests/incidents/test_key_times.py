@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.db import Database
 from bot.incidents import key_times, notes, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.key_times import KeyTime
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
-from bot.models import utcnow
+from bot.store.db import Database
+from bot.store.models import utcnow
 from tests.incidents.helpers import load
 
 ALERT = Declaration(

@@ -1,14 +1,14 @@
 import pytest
 from sqlalchemy import select
 
-from bot.db import Database
 from bot.incidents.assign_role import assign_role
 from bot.incidents.change_severity import change_severity
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.models import TimelineEvent
+from bot.store.db import Database
+from bot.store.models import TimelineEvent
 from tests.incidents.helpers import load
 
 

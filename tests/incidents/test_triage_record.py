@@ -3,13 +3,13 @@
 import pytest
 from sqlalchemy import select
 
-from bot.db import Database
 from bot.incidents import runbook_record, triage_state
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import QUESTIONS
-from bot.models import TimelineEvent
+from bot.store.db import Database
+from bot.store.models import TimelineEvent
 from tests.incidents.helpers import load
 from tests.samples import TRIAGE_ANSWERS
 

@@ -11,13 +11,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy import select
 
-from bot.db import Database
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import SlackEffect, utcnow
 from bot.outbox import engine as outbox
 from bot.outbox.engine import Engine, Work
 from bot.outbox.failures import Failure, sort
+from bot.store.db import Database
+from bot.store.models import SlackEffect, utcnow
 
 
 def refusal(code: str, status: int = 200) -> SlackApiError:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.db import Database
 from bot.incidents import key_times, notes, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.key_times import KeyTime
+from bot.incidents.reminders import Cadence
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, post_update
-from bot.models import Incident
-from bot.reminders import Cadence
+from bot.store.db import Database
+from bot.store.models import Incident
 
 ALICE, BOB, CARA = "U0ALICE01", "U0BOB0002", "U0CARA003"
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday, after the quarter

@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from bot.db import Database
 from bot.incidents import key_times
-from bot.models import Incident
-from bot.reminders import add_business_days
+from bot.incidents.reminders import add_business_days
 from bot.review import figures, period, render
 from bot.review.figures import Review
+from bot.store.db import Database
+from bot.store.models import Incident
 from tests.review import story
 
 

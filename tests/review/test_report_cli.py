@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from bot.db import Database
+from bot.store.db import Database
 from tests.review import story
 from tests.test_cli import run
 

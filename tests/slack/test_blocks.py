@@ -2,12 +2,12 @@
 
 from datetime import UTC, datetime
 
-from bot.models import Incident, RoleAssignment
 from bot.slack.views.declare_form import declare_modal
 from bot.slack.views.help import help_blocks, help_text
 from bot.slack.views.incident_list import list_blocks
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
+from bot.store.models import Incident, RoleAssignment
 from tests.slack_standin import rules
 
 NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.models import Incident, utcnow
 from bot.slack.flows import drills
 from bot.slack.services import Services
+from bot.store.models import Incident, utcnow
 from tests.conftest import ALICE
 from tests.slack_standin import SlackStandIn
 

@@ -11,11 +11,11 @@ import pytest
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import Incident, ReceivedCommand, utcnow
 from bot.slack import notify
 from bot.slack.background import Background
 from bot.slack.flows import channel_setup
 from bot.slack.services import Services
+from bot.store.models import Incident, ReceivedCommand, utcnow
 from tests.slack_standin import SlackStandIn
 from tests.slack_standin.acting import BOT_USER
 
@@ -153,10 +153,10 @@ def test_a_command_the_database_cannot_store_is_refused_not_acknowledged(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from bot.db import Database
     from bot.outbox import commands
+    from bot.store.db import Database
 
-    nowhere = Database(f"sqlite:///{tmp_path}/missing-folder/bot.db")
+    nowhere = Database(f"sqlite:///{tmp_path}/missing-folder/bot.store.db")
     with pytest.raises(OperationalError):
         commands.Journal(nowhere).record({"text": "note lost?"})
     nowhere.dispose()

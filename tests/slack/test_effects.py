@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import Incident, SlackEffect, utcnow
 from bot.slack import effects
 from bot.slack.services import Services
+from bot.store.models import Incident, SlackEffect, utcnow
 from tests.slack_standin import SlackStandIn
 
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.models import Incident, ReceivedCommand, TimelineEvent
 from bot.slack.listeners.actions import alert_prompts, incident_controls
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.submissions import forms
 from bot.slack.services import Services
+from bot.store.models import Incident, ReceivedCommand, TimelineEvent
 from tests.conftest import ALICE
 
 

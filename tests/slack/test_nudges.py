@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot import reminders
+from bot.incidents import reminders
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import RoleAssignment, utcnow
 from bot.slack.flows import nudges, resolution, updates
 from bot.slack.services import Services
+from bot.store.models import RoleAssignment, utcnow
 from tests.conftest import ALICE, BOB, CARA
 from tests.slack_standin import SlackStandIn
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import SlackEffect, TimelineEvent, utcnow
 from bot.slack.flows import pins
 from bot.slack.services import Services
+from bot.store.models import SlackEffect, TimelineEvent, utcnow
 from tests.slack_standin import SlackStandIn
 
 

@@ -6,14 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from bot import reminders
-from bot.incidents import timeline
+from bot.incidents import reminders, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
-from bot.models import Incident, Reminder, RoleAssignment, utcnow
 from bot.slack.flows import nudges
 from bot.slack.services import Services
+from bot.store.models import Incident, Reminder, RoleAssignment, utcnow
 from tests.conftest import CARA
 from tests.slack_standin import SlackStandIn
 

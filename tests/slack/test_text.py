@@ -39,8 +39,8 @@ def test_a_slack_message_becomes_plain_words_for_the_timeline() -> None:
 
 
 def test_the_timeline_view_mentions_the_people_an_event_is_about() -> None:
-    from bot.models import TimelineEvent
     from bot.slack.views.timeline_page import event_line
+    from bot.store.models import TimelineEvent
 
     event = TimelineEvent(
         kind="role_handed_over",

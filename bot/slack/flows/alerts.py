@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from bot.alerts import group_lifecycle
 from bot.alerts.ingest import Change, Disposition
 from bot.incidents.errors import InvalidInput
-from bot.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
 from bot.outbox.failures import sort
 from bot.outbox.leases import LEASE, Renewer
 from bot.slack import effects, notify
@@ -26,6 +25,7 @@ from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.text import channel_link, refusal
 from bot.slack.views import alert_prompt
 from bot.slack.views.kit import render
+from bot.store.models import AlertGroup, AlertRecord, Incident, SlackEffect, TimelineEvent, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -19,13 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import reminders
 from bot.config import Settings
-from bot.db import Database
-from bot.incidents import provisioning
+from bot.incidents import provisioning, reminders
 from bot.incidents.channel_names import channel_name
 from bot.incidents.roles import Role
-from bot.models import Incident, SlackEffect
 from bot.outbox.failures import sort
 from bot.outbox.leases import Renewer
 from bot.slack import notify
@@ -34,6 +31,8 @@ from bot.slack.responders import Responders
 from bot.slack.views.announcement import announcement_blocks, announcement_text
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
+from bot.store.db import Database
+from bot.store.models import Incident, SlackEffect
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

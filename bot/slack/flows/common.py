@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import queries
 from bot.incidents.errors import InvalidInput
-from bot.models import Incident
 from bot.outbox import commands
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.text import refusal
+from bot.store.models import Incident
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

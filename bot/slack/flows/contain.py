@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import containment
-from bot.containment import Lever
+from bot.containment import levers
+from bot.containment.levers import Lever
+from bot.containment.mlflow import History, Registry, RegistryError
 from bot.incidents import queries, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
-from bot.models import Incident
-from bot.registry import History, Registry, RegistryError
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import triage as triage_flow
@@ -29,6 +28,7 @@ from bot.slack.flows.common import NOT_AN_INCIDENT, apply
 from bot.slack.text import MrkdwnRefusal, escape, refusal
 from bot.slack.views import containment_cards as cb
 from bot.slack.views.kit import render
+from bot.store.models import Incident
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -408,7 +408,7 @@ def pull(
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
-    outcome = containment.run(request, facts)
+    outcome = levers.run(request, facts)
 
     def record(session: Session, incident: Incident) -> None:
         timeline.record(

@@ -189,8 +189,8 @@ def _publish(
     current: str,
     actor: str | None,
 ) -> None:
-    from bot.charts import drift_png
     from bot.diagnosis.drift import top_drifted
+    from bot.documents.plotting import drift_png
 
     shown = top_drifted(report)
     png = drift_png(shown, report.verdict())

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import drills
+from bot.documents.templating import document_environment
+from bot.drills import scenarios
 from bot.incidents import timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.resolve import resolve
-from bot.models import DrillInject, Incident, TimelineEvent, utcnow
 from bot.outbox import commands
 from bot.slack import effects, notify
 from bot.slack.background import Reply
@@ -32,7 +32,7 @@ from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
 from bot.slack.views import drill_controls
 from bot.slack.views.kit import render
-from bot.templating import document_environment
+from bot.store.models import DrillInject, Incident, TimelineEvent, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -41,16 +41,16 @@ log = logging.getLogger(__name__)
 
 
 def listing(services: Services) -> str:
-    scenarios = drills.library(services.settings.drills_dir)
-    lines = [f"• `{s.name}`: {escape(s.title)} ({s.severity.label})" for s in scenarios.values()]
+    library = scenarios.library(services.settings.drills_dir)
+    lines = [f"• `{s.name}`: {escape(s.title)} ({s.severity.label})" for s in library.values()]
     return "*Drill scenarios* (`/incident drill <name>` starts one)\n" + "\n".join(lines)
 
 
 def start(services: Services, name: str, actor: str, reply: Reply) -> None:
     """Declare the drill's incident, queue its injects, set up its channel, brief everyone."""
     try:
-        scenario = drills.find(name, services.settings.drills_dir)
-    except drills.ScenarioError as problem:
+        scenario = scenarios.find(name, services.settings.drills_dir)
+    except scenarios.ScenarioError as problem:
         raise InvalidInput(str(problem)) from None
     now = utcnow()
     with services.db.begin() as session:
@@ -145,7 +145,7 @@ def _elapsed_now(incident: Incident, now: datetime, speed: float) -> float:
 
 def tick(services: Services, now: datetime | None = None) -> int:
     """Send the injects whose drill time has come at ``now`` (the scheduler's clock: the
-    current time unless a caller says otherwise); returns for how many drills."""
+    current time unless a caller says otherwise); returns for how many scenarios."""
     now = now or utcnow()
     speed = services.settings.drill_speed
     owners: set[int] = set()
@@ -205,11 +205,11 @@ def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -
     if kind == "data":
         folder = services.settings.data_dir
         if folder is not None and scenario_name:
-            scenario = drills.find(scenario_name, services.settings.drills_dir)
+            scenario = scenarios.find(scenario_name, services.settings.drills_dir)
             planted = scenario.injects[position] if position < len(scenario.injects) else None
             if planted is not None:
                 stem = f"{reference.lower()}-{position + 1}"
-                ref, cur = drills.write_data(scenario, planted, folder / "drills", stem)
+                ref, cur = scenarios.write_data(scenario, planted, folder / "drills", stem)
                 command = f"/incident drift drills/{ref} drills/{cur}"
     text = drill_controls.inject_text(kind, data, command, services.settings.data_dir is not None)
     notify.post(services.client, channel, text)
@@ -288,9 +288,9 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
         speed = float(
             (started.data if started else {}).get("speed") or services.settings.drill_speed
         )
-        scenario = drills.find(incident.drill, services.settings.drills_dir)
+        scenario = scenarios.find(incident.drill, services.settings.drills_dir)
         elapsed = drill_time(incident, list(events), speed)
-        scored = drills.moves(scenario, events, elapsed)
+        scored = scenarios.moves(scenario, events, elapsed)
         text = (
             document_environment()
             .get_template("drills/report.md.j2")
@@ -299,10 +299,10 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
                 scenario=scenario,
                 scored=scored,
                 missed=[s for s in scored if s.done_at is None],
-                unticked=drills.unticked(events),
+                unticked=scenarios.unticked(events),
                 injects=[
                     {
-                        "at": drills.clock(elapsed(e.occurred_at)),
+                        "at": scenarios.clock(elapsed(e.occurred_at)),
                         "text": e.data.get("text"),
                         "kind": e.data.get("kind"),
                     }
@@ -311,14 +311,14 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
                 ],
                 entries=[
                     {
-                        "at": drills.clock(elapsed(e.occurred_at)),
+                        "at": scenarios.clock(elapsed(e.occurred_at)),
                         "label": timeline.label(e.kind),
                         "text": timeline.plain(e),
                     }
                     for e in events
                 ],
-                duration=drills.clock(elapsed(incident.drill_ended_at or utcnow())),
-                clock=drills.clock,
+                duration=scenarios.clock(elapsed(incident.drill_ended_at or utcnow())),
+                clock=scenarios.clock,
             )
         )
         channel, reference = incident.channel_id, incident.reference

@@ -14,15 +14,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import reminders
-from bot.incidents import handover, timeline
+from bot.incidents import handover, reminders, timeline
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
-from bot.models import Incident, Reminder, TimelineEvent, utcnow
 from bot.slack import effects
 from bot.slack.flows.updates import holder_for_updates
 from bot.slack.views import update_form
 from bot.slack.views.kit import render
+from bot.store.models import Incident, Reminder, TimelineEvent, utcnow
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -15,13 +15,13 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import postmortem
+from bot.documents import postmortem
 from bot.incidents import notes, timeline
-from bot.models import Incident, TimelineEvent
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.text import refusal
+from bot.store.models import Incident, TimelineEvent
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

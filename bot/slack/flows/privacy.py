@@ -19,7 +19,6 @@ from bot.incidents import timeline
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
-from bot.models import Incident, TimelineEvent, utcnow
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows import channel_setup
@@ -28,6 +27,7 @@ from bot.slack.flows.common import handled
 from bot.slack.text import channel_link
 from bot.slack.views.announcement import announcement_blocks, announcement_text
 from bot.slack.views.kit import render
+from bot.store.models import Incident, TimelineEvent, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

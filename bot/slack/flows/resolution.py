@@ -6,17 +6,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot import reminders
+from bot.documents.templating import render_text
+from bot.incidents import reminders
 from bot.incidents.permissions import Act
 from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
-from bot.models import Incident, Reminder, utcnow
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.flows.updates import facts, tell_everyone
 from bot.slack.text import channel_link, escape
-from bot.templating import render_text
+from bot.store.models import Incident, Reminder, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

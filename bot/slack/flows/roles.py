@@ -10,12 +10,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.documents.templating import render_text
 from bot.incidents import handover, timeline
 from bot.incidents.assign_role import RoleChange, assign_role
 from bot.incidents.errors import InvalidInput
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.models import HandoverRequest, Incident, utcnow
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import updates
@@ -23,7 +23,7 @@ from bot.slack.flows.common import apply
 from bot.slack.text import MrkdwnRefusal, escape, mention, mentioned_user, refusal
 from bot.slack.views import handover_request
 from bot.slack.views.kit import render
-from bot.templating import render_text
+from bot.store.models import HandoverRequest, Incident, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

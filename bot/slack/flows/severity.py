@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot import reminders
+from bot.incidents import reminders
 from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.permissions import Act
 from bot.incidents.severity import Severity
-from bot.models import Incident
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
+from bot.store.models import Incident
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
-from bot.models import utcnow
 from bot.review.period import choose
 from bot.slack.background import QueueFull, Reply
 from bot.slack.command_parser import StatsArgs
 from bot.slack.views import stats_summary
 from bot.slack.views.kit import render
+from bot.store.models import utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from bot.incidents import key_times, notes, queries, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
-from bot.models import Incident, TimelineEvent
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.command_parser import ActionArgs
@@ -19,6 +18,7 @@ from bot.slack.flows.roles import resolve_user
 from bot.slack.text import escape, mention, refusal, truncate
 from bot.slack.views import timeline_page
 from bot.slack.views.kit import render, slack_date
+from bot.store.models import Incident, TimelineEvent
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

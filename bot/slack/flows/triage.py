@@ -13,20 +13,20 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot import containment
-from bot.db import Database
+from bot.containment import levers
 from bot.incidents import runbook_record, triage_state
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
+from bot.incidents.runbooks import load
 from bot.incidents.triage_questions import Runbook
-from bot.models import Incident, utcnow
-from bot.runbooks import load
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows.common import apply, handled
 from bot.slack.views import containment_cards, triage_card
 from bot.slack.views.kit import render
+from bot.store.db import Database
+from bot.store.models import Incident, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -157,7 +157,7 @@ def follow_up(services: Services, incident_id: int) -> None:
             return
         channel = incident.channel_id
         answers = triage_state.answers_of(triage_state.current(session, incident.id))
-        found = containment.findings(answers, result.proposal.severity.value)
+        found = levers.findings(answers, result.proposal.severity.value)
         hint = containment_cards.hint_text(
             found, services.settings.levers, services.settings.mlflow_url is not None
         )

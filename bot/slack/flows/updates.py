@@ -7,22 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot import reminders
-from bot.incidents import triage_state
+from bot.documents.templating import render_text
+from bot.incidents import reminders, triage_state
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, has_update, post_update
 from bot.incidents.triage_questions import answer_label
-from bot.models import Incident, utcnow
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
 from bot.slack.views import update_form
 from bot.slack.views.kit import SEVERITY_EMOJI
-from bot.templating import render_text
+from bot.store.models import Incident, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services

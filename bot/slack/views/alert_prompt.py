@@ -21,9 +21,9 @@ from bot.alerts.group_lifecycle import source_name
 from bot.alerts.ingest import Change
 from bot.alerts.timeline_lines import describe
 from bot.incidents.severity import Severity
-from bot.models import AlertGroup, Incident, TimelineEvent
 from bot.slack.text import channel_link, escape, mention, truncate
 from bot.slack.views.kit import FIELD_MAX, md, severity_line, slack_date
+from bot.store.models import AlertGroup, Incident, TimelineEvent
 
 DECLARE = "alert_declare"
 DISMISS = "alert_dismiss"

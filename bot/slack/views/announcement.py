@@ -8,10 +8,10 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.incidents.severity import Severity
-from bot.models import Incident
 from bot.slack.text import channel_link, escape, truncate
 from bot.slack.views.kit import md, severity_line
 from bot.slack.views.summary import declarer_line, private_notice
+from bot.store.models import Incident
 
 
 def announcement_blocks(incident: Incident) -> list[Block]:

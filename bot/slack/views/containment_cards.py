@@ -17,8 +17,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.containment import Lever
-from bot.registry import History, Version
+from bot.containment.levers import Lever
+from bot.containment.mlflow import History, Version
 from bot.slack.text import escape, truncate
 from bot.slack.views.kit import md, slack_date
 

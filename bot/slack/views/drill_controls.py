@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, SectionBlock
 
-from bot.drills import Scenario, clock
-from bot.models import Incident
+from bot.drills.scenarios import Scenario, clock
 from bot.slack.text import MrkdwnRefusal, escape, mention
 from bot.slack.views.kit import md
+from bot.store.models import Incident
 
 PAUSE = "drill_pause"
 NEXT = "drill_next"

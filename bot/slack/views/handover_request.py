@@ -6,9 +6,9 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.incidents.handover import WAIT
 from bot.incidents.roles import Role
-from bot.models import HandoverRequest
 from bot.slack.text import mention, truncate
 from bot.slack.views.kit import md, slack_date
+from bot.store.models import HandoverRequest
 
 AGREE = "handover_agree"
 KEEP = "handover_keep"

@@ -7,9 +7,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.documents.templating import render_text
 from bot.incidents.severity import Severity
 from bot.slack.views.kit import md
-from bot.templating import render_text
 
 
 def help_text() -> str:

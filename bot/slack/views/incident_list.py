@@ -12,9 +12,9 @@ from slack_sdk.models.blocks import (
 
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.models import Incident
 from bot.slack.text import channel_link, escape, mention
 from bot.slack.views.kit import MAX_BLOCKS, SEVERITY_EMOJI, md, slack_date, status_label
+from bot.store.models import Incident
 
 
 def list_blocks(incidents: Sequence[Incident], total: int) -> list[Block]:

@@ -20,13 +20,12 @@ from slack_sdk.models.blocks import (
     UserSelectElement,
 )
 
-from bot.containment import Lever
+from bot.containment.levers import Lever
 from bot.incidents import permissions
 from bot.incidents.categories import category_label
+from bot.incidents.reminders import Cadence, next_update_due
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.models import Incident, TimelineEvent
-from bot.reminders import Cadence, next_update_due
 from bot.slack.text import escape, mention, truncate
 from bot.slack.views.kit import (
     FIELD_MAX,
@@ -38,6 +37,7 @@ from bot.slack.views.kit import (
     slack_date,
     status_label,
 )
+from bot.store.models import Incident, TimelineEvent
 
 ROLE_SELECT_PREFIX = "role_select:"
 

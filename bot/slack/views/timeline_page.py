@@ -21,10 +21,10 @@ from slack_sdk.models.views import View
 
 from bot.incidents import timeline
 from bot.incidents.key_times import CORRECTABLE, KeyTime, KeyTimes, spoken
-from bot.models import Incident, TimelineEvent
 from bot.slack.text import escape, mention, truncate
 from bot.slack.views.kit import md, slack_date
 from bot.slack.views.summary import action_facts
+from bot.store.models import Incident, TimelineEvent
 
 PAGE_SIZE = 20
 EVENT_TEXT_MAX = 400

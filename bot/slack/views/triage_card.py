@@ -19,13 +19,13 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.incidents.categories import category_label
+from bot.incidents.runbooks import Checklist, load
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import QUESTIONS, Assessment, Proposal, answer_label
 from bot.incidents.triage_state import NOTE_MAX, AnswerState
-from bot.models import Incident
-from bot.runbooks import Checklist, load
 from bot.slack.text import escape, mention, truncate
 from bot.slack.views.kit import md
+from bot.store.models import Incident
 
 ANSWER_PREFIX = "triage_answer:"
 NOTE_PREFIX = "triage_note:"

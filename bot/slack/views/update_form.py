@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.incidents.status_update import UPDATE_MAX, UpdateKind
-from bot.models import Incident
 from bot.slack.text import mention
 from bot.slack.views.kit import md
+from bot.store.models import Incident
 
 UPDATE_CALLBACK = "status_update"
 OPEN_FORM = "status_update_open"

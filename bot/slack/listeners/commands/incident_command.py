@@ -18,7 +18,6 @@ from bot.incidents import notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
-from bot.models import ReceivedCommand, utcnow
 from bot.outbox import commands
 from bot.outbox.leases import Renewer, lease_renewal
 from bot.slack import effects, notify
@@ -55,6 +54,7 @@ from bot.slack.views.help import help_blocks, help_text
 from bot.slack.views.incident_list import list_blocks
 from bot.slack.views.kit import MAX_BLOCKS, render
 from bot.slack.views.summary import summary_blocks, summary_text
+from bot.store.models import ReceivedCommand, utcnow
 
 log = logging.getLogger(__name__)
 

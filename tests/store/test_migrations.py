@@ -5,9 +5,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from bot.db import make_engine
-from bot.migrate import alembic_config, is_current, upgrade
-from bot.models import Base
+from bot.store.db import make_engine
+from bot.store.migrate import alembic_config, is_current, upgrade
+from bot.store.models import Base
 
 
 def test_upgrade_on_a_fresh_database_matches_the_models(database_url: str) -> None:

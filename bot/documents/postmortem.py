@@ -18,13 +18,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents import key_times, timeline
 from bot.incidents.categories import category_label
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, answer_label
-from bot.models import Incident, TimelineEvent, utcnow
-from bot.templating import BrokenTemplate, render_document
+from bot.store.models import Incident, TimelineEvent, utcnow
 
 FORMATS = {"md": "postmortem.md.j2", "html": "postmortem.html.j2"}
 # Label keys that name a model version in alerts (Alertmanager, Grafana, generic).
@@ -368,7 +368,7 @@ def render(
 
 
 def chart(context: Mapping[str, Any]) -> bytes:
-    from bot.charts import timeline_png
+    from bot.documents.plotting import timeline_png
 
     return timeline_png(
         context["key_times"],

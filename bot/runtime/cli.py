@@ -13,7 +13,7 @@ from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 
 if TYPE_CHECKING:
-    from bot.db import Database
+    from bot.store.db import Database
 
 log = logging.getLogger("bot")
 
@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _drill(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import drills
+    from bot.drills import scenarios
 
     if not args.dry_run:
         print(
@@ -129,16 +129,16 @@ def _drill(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     try:
-        scenario = drills.find(args.scenario, settings.drills_dir)
-    except drills.ScenarioError as problem:
+        scenario = scenarios.find(args.scenario, settings.drills_dir)
+    except scenarios.ScenarioError as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 1
-    print(drills.script(scenario), end="")
+    print(scenarios.script(scenario), end="")
     return 0
 
 
 def _migrate(_: argparse.Namespace, settings: Settings) -> int:
-    from bot.migrate import upgrade
+    from bot.store.migrate import upgrade
 
     upgrade(settings.database_url)
     print("incidentbot: the database is at the newest schema.")
@@ -148,7 +148,7 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
-    from bot.postmortem import PostmortemError, find, produce
+    from bot.documents.postmortem import PostmortemError, find, produce
 
     database = _database(settings)
     try:
@@ -172,8 +172,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from bot.incidents.errors import InvalidInput
-    from bot.models import utcnow
     from bot.review import figures, period, render
+    from bot.store.models import utcnow
 
     output = Path(args.output) if args.output else None
     fmt = args.format or (output.suffix.lstrip(".").lower() if output else "md")
@@ -224,8 +224,8 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _database(settings: Settings) -> Database:
-    from bot.db import Database
-    from bot.migrate import is_current
+    from bot.store.db import Database
+    from bot.store.migrate import is_current
 
     # Checking the schema is not news on a command that only reads.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
@@ -278,7 +278,7 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _manifest(args: argparse.Namespace, _: Settings) -> int:
-    from bot.manifest import ManifestError, manifest_json
+    from bot.runtime.manifest import ManifestError, manifest_json
 
     try:
         print(manifest_json(args.url))
@@ -294,6 +294,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "--socket-mode needs SLACK_APP_TOKEN (an app-level token, xapp-..., with the "
             "connections:write scope; Basic Information > App-Level Tokens)."
         )
-    from bot.serve import run
+    from bot.runtime.serve import run
 
     return run(settings, host=args.host, port=args.port, socket_mode=args.socket_mode)

@@ -15,10 +15,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import metrics
-from bot.alerts.receiver import authorised, make_endpoint
-from bot.bounded_body import read_bounded
-from bot.scheduler import Scheduler
+from bot.net.bounded_body import read_bounded
+from bot.runtime import metrics
+from bot.runtime.alert_routes import authorised, make_endpoint
+from bot.runtime.scheduler import Scheduler
 from bot.slack.services import Services
 from bot.slack.signing import Refused, Replayed, Verifier
 

@@ -9,12 +9,12 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, Settings
-from bot.db import Database
-from bot.migrate import is_current
-from bot.scheduler import Scheduler
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.web import create_app
 from bot.slack.app import build_app, build_services
 from bot.slack.client import make_client
-from bot.web import create_app
+from bot.store.db import Database
+from bot.store.migrate import is_current
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from bot.db import Database
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import Incident
+from bot.store.db import Database
+from bot.store.models import Incident
 
 
 def add_incident(db: Database, title: str) -> None:

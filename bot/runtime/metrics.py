@@ -13,9 +13,9 @@ from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from bot.db import Database
 from bot.incidents import queries
-from bot.models import SlackEffect, utcnow
+from bot.store.db import Database
+from bot.store.models import SlackEffect, utcnow
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 _REQUESTS = Counter(

@@ -2,10 +2,10 @@
 
 import pytest
 
+from bot.documents.templating import render_text
 from bot.incidents.roles import Role
+from bot.incidents.runbooks import MAX_ITEMS, load
 from bot.incidents.triage_questions import Runbook
-from bot.runbooks import MAX_ITEMS, load
-from bot.templating import render_text
 
 
 @pytest.mark.parametrize("runbook", list(Runbook))

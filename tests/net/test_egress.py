@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.egress import EgressRule, classify
+from bot.net.egress import EgressRule, classify
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from bot.incidents.triage_questions import Runbook
-from bot.resources import templates_dir
+from bot.store.resources import templates_dir
 
 MAX_ITEMS = 10  # one Slack checkbox group holds ten options
 

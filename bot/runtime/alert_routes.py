@@ -19,10 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot import metrics
 from bot.alerts.accepted_sources import PARSERS
 from bot.alerts.normalized import AlertBatch, PayloadError
-from bot.bounded_body import read_bounded
+from bot.net.bounded_body import read_bounded
+from bot.runtime import metrics
 
 log = logging.getLogger(__name__)
 

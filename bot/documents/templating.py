@@ -20,7 +20,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from bot.resources import templates_dir
+from bot.store.resources import templates_dir
 
 
 @lru_cache(maxsize=1)

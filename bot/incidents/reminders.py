@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents.severity import Severity
-from bot.models import Incident, Reminder, utcnow
+from bot.store.models import Incident, Reminder, utcnow
 
 STATUS = "status_update"
 POSTMORTEM_DUE = "postmortem_due"

@@ -7,8 +7,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot.db import make_engine, normalise_url
-from bot.resources import migrations_dir
+from bot.store.db import make_engine, normalise_url
+from bot.store.resources import migrations_dir
 
 
 def alembic_config(database_url: str) -> Config:

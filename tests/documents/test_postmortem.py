@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import Database
+from bot.documents.postmortem import PostmortemError, assemble, produce, render
 from bot.incidents import notes, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
-from bot.models import Incident, utcnow
-from bot.postmortem import PostmortemError, assemble, produce, render
+from bot.store.db import Database
+from bot.store.models import Incident, utcnow
 
 BOB, CARA = "U0BOB0002", "U0CARA003"
 

@@ -19,8 +19,8 @@ from typing import Any
 
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.severity import Severity, parse_severity
-from bot.models import TimelineEvent
-from bot.resources import templates_dir
+from bot.store.models import TimelineEvent
+from bot.store.resources import templates_dir
 
 KINDS = ("alert", "message", "data")
 MOVES = {
@@ -289,8 +289,8 @@ def moves(
 
 def unticked(events: Sequence[TimelineEvent]) -> list[str]:
     """Runbook steps offered in the drill and not ticked at its end."""
+    from bot.incidents.runbooks import load as checklist
     from bot.incidents.triage_questions import Runbook
-    from bot.runbooks import load as checklist
 
     offered: list[str] = []
     ticked: set[tuple[str, int]] = set()

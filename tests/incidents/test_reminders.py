@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from bot import reminders
 from bot.config import parse_status_cadence
-from bot.db import Database
+from bot.incidents import reminders
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
-from bot.models import Incident, Reminder
+from bot.store.db import Database
+from bot.store.models import Incident, Reminder
 
 CADENCE = parse_status_cadence("sev1=30m,sev2=2h,sev3=8h,sev4=0")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday

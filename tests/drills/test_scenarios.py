@@ -8,14 +8,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot import drills
-from bot.models import TimelineEvent
+from bot.drills import scenarios
+from bot.store.models import TimelineEvent
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
 def test_the_library_has_the_six_scenarios_ml_teams_meet() -> None:
-    library = drills.library()
+    library = scenarios.library()
     assert set(library) == {
         "fraud-false-positives",
         "recommender-ctr-drop",
@@ -35,13 +35,13 @@ def test_a_broken_scenario_is_named(tmp_path: Path) -> None:
     (tmp_path / "bad.toml").write_text(
         'title = "x"\nseverity = "sev2"\n[[inject]]\nat = "soon"\nkind = "alert"\n'
     )
-    with pytest.raises(drills.ScenarioError, match=r"bad\.toml inject 1: 'soon' is not a time"):
-        drills.library(tmp_path)
+    with pytest.raises(scenarios.ScenarioError, match=r"bad\.toml inject 1: 'soon' is not a time"):
+        scenarios.library(tmp_path)
     (tmp_path / "bad.toml").write_text(
         'title = "x"\nseverity = "sev2"\n[[inject]]\nkind = "data"\nfeatures = ["age"]\n'
     )
-    with pytest.raises(drills.ScenarioError, match="'age' is not a column of the drill data"):
-        drills.library(tmp_path)
+    with pytest.raises(scenarios.ScenarioError, match="'age' is not a column of the drill data"):
+        scenarios.library(tmp_path)
 
 
 def test_a_teams_own_folder_comes_first(tmp_path: Path) -> None:
@@ -49,14 +49,14 @@ def test_a_teams_own_folder_comes_first(tmp_path: Path) -> None:
         'name = "fraud-false-positives"\ntitle = "Our own"\nseverity = "sev2"\n'
         '[[inject]]\nkind = "message"\ntext = "hi"\n'
     )
-    assert drills.find("fraud-false-positives", tmp_path).title == "Our own"
+    assert scenarios.find("fraud-false-positives", tmp_path).title == "Our own"
 
 
 def test_the_data_is_the_same_every_run_and_drifts_where_planted(tmp_path: Path) -> None:
-    scenario = drills.find("fraud-false-positives")
+    scenario = scenarios.find("fraud-false-positives")
     data = next(i for i in scenario.injects if i.kind == "data")
-    first = drills.write_data(scenario, data, tmp_path / "a", "inc-1-3")
-    drills.write_data(scenario, data, tmp_path / "b", "inc-1-3")
+    first = scenarios.write_data(scenario, data, tmp_path / "a", "inc-1-3")
+    scenarios.write_data(scenario, data, tmp_path / "b", "inc-1-3")
     for name in first:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     reference = pd.read_csv(tmp_path / "a" / first[0])
@@ -70,14 +70,14 @@ def event(kind: str, minutes: float, **data: object) -> TimelineEvent:
 
 
 def test_moves_are_scored_against_their_targets() -> None:
-    scenario = drills.find("fraud-false-positives")
+    scenario = scenarios.find("fraud-false-positives")
     events = [
         event("severity_changed", 3, severity="sev1"),
         event("status_update", 20),
         event("drift_found", 9),
         *(event("role_assigned", 1, role=r) for r in ("commander", "ml-lead", "data-lead")),
     ]
-    scored = {s.expect.move: s for s in drills.moves(scenario, events, lambda at: at - START)}
+    scored = {s.expect.move: s for s in scenarios.moves(scenario, events, lambda at: at - START)}
     assert scored["severity"].met and scored["drift"].met
     assert scored["first_notice"].done_at == timedelta(minutes=20)
     assert not scored["first_notice"].met  # made, but after its 15-minute target

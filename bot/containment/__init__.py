@@ -1,0 +1,1 @@
+"""Containment: the team's levers, the MLflow registry client, rollback planning."""

@@ -1,0 +1,1 @@
+"""Tabletop drills: scenarios, the drill clock, the facilitator's controls, the report."""

@@ -1,0 +1,1 @@
+"""The process: command line, HTTP app, scheduler, metrics, manifest. Nothing imports it."""
