@@ -36,7 +36,7 @@ def main() -> None:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            _child(bot.cli.main, request)
+            _child(bot.runtime.cli.main, request)
         sys.stdout.write(f"{pid}\n")
         sys.stdout.flush()
 

@@ -71,7 +71,7 @@ def migrate(database_url: str) -> None:
     (``alembic upgrade head``, as the bot's own ``migrate`` does); each test's
     database is then a copy of it: a file copy on SQLite, ``CREATE DATABASE ...
     TEMPLATE`` on PostgreSQL. The migrations themselves are tested from an empty
-    database in tests/test_migrations.py.
+    database in tests/store/test_migrations.py.
     """
     kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     template = _template(kind)

@@ -1,25 +1,24 @@
-"""Tabletop drills: scenarios from ``templates/drills/``, their data, and how a drill scores.
+"""Tabletop drills' scenarios: read from ``templates/drills/``, and the data they plant.
 
 A scenario is a TOML file (documented in ``templates/drills/README.md``): the
 incident to play, injects at offsets from the start (an alert, a message from a
 stakeholder, a data set pair with drift planted in named columns), and the
 moves expected of the team with a target time each. Pure: no Slack, no
-database; the Slack adapter runs the clock (``bot/slack/flows/drills.py``).
+database. ``lifecycle`` runs a drill, ``injects`` sends its injects on ``clock``,
+``report`` scores it.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.severity import Severity, parse_severity
-from bot.store.models import TimelineEvent
 from bot.store.resources import templates_dir
 
 KINDS = ("alert", "message", "data")
@@ -241,76 +240,3 @@ def write_data(scenario: Scenario, inject: Inject, folder: Path, stem: str) -> t
     table(()).to_csv(folder / reference, index=False)
     table(inject.features).to_csv(folder / current, index=False)
     return reference, current
-
-
-# -- scoring --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Scored:
-    expect: Expect
-    done_at: timedelta | None  # drill time of the move, None if never made
-
-    @property
-    def met(self) -> bool:
-        return self.done_at is not None and self.done_at <= self.expect.within
-
-
-def moves(
-    scenario: Scenario,
-    events: Iterable[TimelineEvent],
-    elapsed: Any,
-) -> list[Scored]:
-    """When each expected move was made, in drill time (``elapsed(moment)``)."""
-    first: dict[str, datetime] = {}
-    held: set[str] = set()
-
-    def seen(move: str, at: datetime) -> None:
-        first.setdefault(move, at)
-
-    for event in events:
-        kind, data = event.kind, event.data or {}
-        if kind in ("role_assigned", "role_handed_over"):
-            held.add(str(data.get("role")))
-            if len(held) == 4:
-                seen("roles", event.occurred_at)
-        elif kind == "triage_proposed":
-            seen("triage", event.occurred_at)
-        elif kind == "severity_changed" and data.get("severity") == scenario.severity.value:
-            seen("severity", event.occurred_at)
-        elif kind in ("model_rolled_back", "containment_run") and data.get("ok", True):
-            seen("containment", event.occurred_at)
-        elif kind == "status_update":
-            seen("first_notice", event.occurred_at)
-        elif kind == "drift_found":
-            seen("drift", event.occurred_at)
-    return [
-        Scored(e, elapsed(first[e.move]) if e.move in first else None) for e in scenario.expects
-    ]
-
-
-def unticked(events: Sequence[TimelineEvent]) -> list[str]:
-    """Runbook steps offered in the drill and not ticked at its end."""
-    from bot.incidents.runbooks import load as checklist
-    from bot.incidents.triage_questions import Runbook
-
-    offered: list[str] = []
-    ticked: set[tuple[str, int]] = set()
-    for event in events:
-        runbook, index = str(event.data.get("runbook")), int(event.data.get("item", -1))
-        if event.kind == "runbook_offered" and runbook not in offered:
-            offered.append(runbook)
-        elif event.kind == "runbook_item_checked":
-            ticked.add((runbook, index))
-        elif event.kind == "runbook_item_unchecked":
-            ticked.discard((runbook, index))
-    missed = []
-    for runbook in offered:
-        try:
-            steps = checklist(Runbook(runbook))
-        except ValueError:
-            continue
-        missed += [
-            f"{steps.title}: {item}"
-            for index, item in enumerate(steps.items)
-            if (runbook, index) not in ticked
-        ]
-    return missed

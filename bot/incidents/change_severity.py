@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.permissions import Act, Actor, Policy
 from bot.incidents.severity import Severity
 from bot.store.models import Incident
 
@@ -23,8 +24,10 @@ class SeverityChange:
 
 
 def change_severity(
-    session: Session, incident: Incident, severity: Severity, *, by: str | None
+    session: Session, incident: Incident, severity: Severity, *, who: Actor, policy: Policy
 ) -> SeverityChange:
+    """Set ``incident``'s severity if ``who`` may (NotAllowed otherwise) and it is open."""
+    policy.check(Act.SEVERITY, incident, who)
     if not incident.is_open:
         raise InvalidInput(f"{incident.reference} is resolved; its severity no longer changes.")
     previous = Severity(incident.severity)
@@ -37,7 +40,7 @@ def change_severity(
         incident,
         "severity_changed",
         f"Severity {direction} from {previous.label} to {severity.label}",
-        actor=by,
+        actor=who.user,
         previous=previous.value,
         severity=severity.value,
     )

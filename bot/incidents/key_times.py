@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.facts import PEOPLE_AT_WORK
+from bot.incidents.permissions import Act, Actor, Policy
 from bot.store.models import Incident, TimelineEvent, utcnow
 
 
@@ -167,11 +168,14 @@ def correct(
     current: KeyTimes,
     changes: dict[KeyTime, datetime],
     *,
-    by: str,
+    who: Actor,
+    policy: Policy,
     reason: str = "",
     now: datetime | None = None,
 ) -> list[TimelineEvent]:
-    """Record the Commander's corrections; refuses (and records nothing) if any is impossible."""
+    """Record the Commander's corrections; refuses (and records nothing) unless ``who``
+    may correct key times, or if any correction is impossible."""
+    policy.check(Act.KEY_TIMES, incident, who)
     now = now or utcnow()
     proposed = {k: m.at for k, m in current.moments.items()}
     changed = {k: v for k, v in changes.items() if not _same_minute(v, proposed.get(k))}
@@ -189,7 +193,7 @@ def correct(
                 "key_time_corrected",
                 f"{which.label} corrected to {at:%Y-%m-%d %H:%M} UTC"
                 + (f": {reason}" if reason else ""),
-                actor=by,
+                actor=who.user,
                 which=which.value,
                 at=at.isoformat(),
                 previous=previous.isoformat() if previous else None,

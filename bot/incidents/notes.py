@@ -175,3 +175,29 @@ def _done_ids(session: Session, incident_id: int) -> set[int]:
 
 def open_actions(session: Session, incident_id: int) -> list[TimelineEvent]:
     return [item for item, done in actions(session, incident_id) if not done]
+
+
+def people(session: Session, incident: Incident) -> set[str]:
+    """Everyone an incident names: who acted, who holds a role, who role changes and
+    hand-overs are about, who owns an action item (their display names are looked up
+    for documents)."""
+    actors = session.scalars(
+        select(TimelineEvent.actor)
+        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.actor.is_not(None))
+        .distinct()
+    )
+    people = {str(a) for a in actors}
+    people.update(a.user_id for a in incident.roles)
+    about = session.scalars(  # the people role changes and hand-overs name
+        select(TimelineEvent).where(
+            TimelineEvent.incident_id == incident.id,
+            TimelineEvent.kind.in_(timeline.ABOUT_PEOPLE),
+        )
+    )
+    people.update(user for event in about for user in timeline.subjects(event))
+    people.update(
+        str(item.data["owner"])
+        for item, _ in actions(session, incident.id)
+        if item.data.get("owner")
+    )
+    return people

@@ -6,6 +6,9 @@
 - The Incident Commander steers: resolve, severity, proposed severities, key times,
   making the incident private, choosing where a private incident's updates go,
   containment. Until someone holds Commander, the declarer is the Commander.
+- A rollback (and its undo) is the ML Lead's too; a lever is also for the roles the
+  containment file names for it.
+- A drill's facilitator (who started it) runs its controls, and may end it.
 - Members of the responders user group (``INCIDENTBOT_RESPONDERS``) may do all of it on
   any incident, and, when the group is set, only they decide alert prompts.
 
@@ -27,7 +30,7 @@ _Namer = Callable[[str], str]
 
 
 class Act(StrEnum):
-    """What only the Commander (or a responder) may do; the value completes "Only ... can"."""
+    """What only some people may do; the value completes "Only ... can"."""
 
     RESOLVE = "resolve {ref}"
     SEVERITY = "change the severity of {ref}"
@@ -35,6 +38,18 @@ class Act(StrEnum):
     KEY_TIMES = "correct the key times of {ref}"
     MAKE_PRIVATE = "make {ref} private"
     AUDIENCE = "choose where {ref}'s status updates go while it is private"
+    ROLLBACK = "roll back a model for {ref}"
+    UNDO_ROLLBACK = "undo a rollback for {ref}"
+    FACILITATE = "run {ref}'s drill controls"
+
+
+# Roles that may do an act besides whoever steers (the Commander and the responders).
+ALSO_ROLES: dict[Act, tuple[Role, ...]] = {
+    Act.ROLLBACK: (Role.ML_LEAD,),
+    Act.UNDO_ROLLBACK: (Role.ML_LEAD,),
+}
+# What a drill's facilitator may do in it; the facilitator, not the Commander, runs them.
+FACILITATOR_ACTS = frozenset({Act.FACILITATE, Act.RESOLVE})
 
 
 @dataclass(frozen=True)
@@ -110,15 +125,38 @@ class Policy:
     def steers(self, incident: Incident, actor: Actor) -> bool:
         return actor.user == commander(incident) or bool(self.responders and actor.responder)
 
+    def allows(self, act: Act, incident: Incident, actor: Actor) -> bool:
+        """Whether ``actor`` may do ``act`` on ``incident``."""
+        if act is Act.FACILITATE:
+            return bool(incident.drill) and self._facilitates(incident, actor)
+        if act in FACILITATOR_ACTS and incident.drill and self._facilitates(incident, actor):
+            return True
+        roles = ALSO_ROLES.get(act, ())
+        return self.steers(incident, actor) or any(incident.holder(r) == actor.user for r in roles)
+
+    def _facilitates(self, incident: Incident, actor: Actor) -> bool:
+        return actor.user == incident.declared_by or bool(self.responders and actor.responder)
+
     def check(self, act: Act, incident: Incident, actor: Actor) -> None:
         """Raise NotAllowed unless ``actor`` may do ``act`` on ``incident``."""
-        if self.steers(incident, actor):
+        if self.allows(act, incident, actor):
             return
+        doing = act.value.format(ref=incident.reference)
+        if act is Act.FACILITATE:
+            raise NotAllowedFacilitator(incident.declared_by, unknown=actor.responder is None)
+        self._refuse(doing, incident, actor, ALSO_ROLES.get(act, ()))
+
+    def _refuse(
+        self, doing: str, incident: Incident, actor: Actor, roles: tuple[Role, ...]
+    ) -> None:
         raise NotAllowed(
-            act.value.format(ref=incident.reference),
+            doing,
             commander=commander(incident),
             group=self.responders,
             unknown=actor.responder is None,
+            roles=tuple(
+                (r.info.title, incident.holder(r)) for r in roles if r is not Role.COMMANDER
+            ),
         )
 
     def holder(self, incident: Incident, role: Role) -> str | None:
@@ -148,22 +186,15 @@ class Policy:
             also=also,
         )
 
-    def check_roles(
-        self, doing: str, incident: Incident, actor: Actor, roles: tuple[Role, ...]
+    def check_lever(
+        self, title: str, roles: tuple[Role, ...], incident: Incident, actor: Actor, *, undo: bool
     ) -> None:
-        """Raise NotAllowed unless ``actor`` steers or holds one of ``roles`` (a rollback is
-        the ML Lead's too; a lever names the roles that may pull it)."""
+        """Raise NotAllowed unless ``actor`` steers or holds one of ``roles``, the roles the
+        containment file names for the lever called ``title``."""
         if self.steers(incident, actor) or any(incident.holder(r) == actor.user for r in roles):
             return
-        raise NotAllowed(
-            doing,
-            commander=commander(incident),
-            group=self.responders,
-            unknown=actor.responder is None,
-            roles=tuple(
-                (r.info.title, incident.holder(r)) for r in roles if r is not Role.COMMANDER
-            ),
-        )
+        verb = "undo" if undo else "run"
+        self._refuse(f"{verb} {title} on {incident.reference}", incident, actor, roles)
 
     def check_alert_decision(self, actor: Actor) -> None:
         """When the responders group is set, only its members decide alert prompts."""
@@ -184,6 +215,26 @@ class NotAllowedAlert(NotAllowed):
 
     def render(self, person: _Namer, team: _Namer) -> str:
         text = f"Only members of {team(self.group or '')} can {self.doing}."
+        if self.unknown:
+            text += " (Slack did not say who is in that group just now; try again shortly.)"
+        return text
+
+
+class NotAllowedFacilitator(NotAllowed):
+    """Only a drill's facilitator, or a responder, runs its controls."""
+
+    def __init__(self, facilitator: str | None, *, unknown: bool) -> None:
+        self.doing = "run the drill's controls"
+        self.commander = None
+        self.group = None
+        self.unknown = unknown
+        self.also = facilitator
+        self.roles = ()
+        InvalidInput.__init__(self, self.render(lambda u: f"@{u}", lambda g: f"@{g}"))
+
+    def render(self, person: _Namer, team: _Namer) -> str:
+        who = f"the facilitator, {person(self.also)}," if self.also else "the facilitator"
+        text = f"Only {who} or a responder runs the drill's controls."
         if self.unknown:
             text += " (Slack did not say who is in that group just now; try again shortly.)"
         return text

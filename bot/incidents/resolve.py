@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.permissions import Act, Actor, Policy
 from bot.store.models import Incident, utcnow
 
 SUMMARY_MAX = 1000
@@ -17,11 +18,14 @@ def resolve(
     session: Session,
     incident: Incident,
     *,
-    by: str | None,
+    who: Actor,
+    policy: Policy,
     summary: str | None = None,
     now: datetime | None = None,
 ) -> Incident:
-    """Mark ``incident`` resolved; the caller commits. Refuses one already resolved."""
+    """Mark ``incident`` resolved; the caller commits. Refuses (NotAllowed) unless ``who``
+    may resolve it, and one already resolved."""
+    policy.check(Act.RESOLVE, incident, who)
     if not incident.is_open:
         at = incident.resolved_at
         since = f" (since {at:%Y-%m-%d %H:%M} UTC)" if at else ""
@@ -39,7 +43,7 @@ def resolve(
         incident,
         "resolved",
         f"Resolved: {text}" if text else "Resolved",
-        actor=by,
+        actor=who.user,
         when=when,
         summary=text,
     )

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.errors import InvalidInput
+from bot.incidents.permissions import Act, Actor, Policy
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, Assessment, Proposal, answer_label, assess
 from bot.store.models import Incident, TimelineEvent
@@ -155,7 +156,12 @@ def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
 
 
 def accept(
-    session: Session, incident: Incident, *, by: str | None, proposed: str | None = None
+    session: Session,
+    incident: Incident,
+    *,
+    who: Actor,
+    policy: Policy,
+    proposed: str | None = None,
 ) -> SeverityChange:
     """Apply the latest proposal's severity (and its category if none is set yet).
 
@@ -163,6 +169,7 @@ def accept(
     older proposal that a newer one replaced is refused rather than applying
     something the person did not see.
     """
+    policy.check(Act.PROPOSED_SEVERITY, incident, who)
     _require_open(incident)
     last = last_proposal(session, incident.id)
     if last is None:
@@ -173,7 +180,7 @@ def accept(
             f"That proposal was replaced: triage now proposes {severity.label}. "
             "Accept the newest proposal further down the channel."
         )
-    change = change_severity(session, incident, severity, by=by)
+    change = change_severity(session, incident, severity, who=who, policy=policy)
     category = last.data.get("category")
     if category and not incident.failure_category:
         incident.failure_category = str(category)
@@ -182,14 +189,15 @@ def accept(
         incident,
         "triage_proposal_accepted",
         f"Triage proposal accepted: {severity.label}",
-        actor=by,
+        actor=who.user,
         severity=severity.value,
         category=category,
     )
     return change
 
 
-def decline(session: Session, incident: Incident, *, by: str | None) -> None:
+def decline(session: Session, incident: Incident, *, who: Actor, policy: Policy) -> None:
+    policy.check(Act.PROPOSED_SEVERITY, incident, who)
     _require_open(incident)
     if last_proposal(session, incident.id) is None:
         raise InvalidInput("There is no triage proposal to decline.")
@@ -198,5 +206,5 @@ def decline(session: Session, incident: Incident, *, by: str | None) -> None:
         incident,
         "triage_proposal_declined",
         f"Triage proposal declined; severity stays {Severity(incident.severity).label}",
-        actor=by,
+        actor=who.user,
     )

@@ -240,3 +240,38 @@ def tell(client: WebClient, channel: str, user: str, text: str) -> None:
         if exc.response.get("error") not in {"user_not_in_channel", "channel_not_found"}:
             raise
         client.chat_postMessage(channel=user, text=text)
+
+
+def open_modal(
+    client: WebClient,
+    trigger_id: str,
+    view: Any,
+    reply: Callable[..., None],
+    *,
+    form: str = "the form",
+    again: str = "click the button again",
+) -> bool:
+    """Open a form for the person who clicked or typed; if Slack will not (the trigger
+    lasts 3 seconds), tell them so in words and how to try again."""
+    try:
+        client.views_open(trigger_id=trigger_id, view=view.to_dict())
+    except SlackApiError as exc:
+        log.warning("could not open %s: %s", form, exc.response.get("error"))
+        reply(text=f"Slack would not open {form} in time; {again}.")
+        return False
+    return True
+
+
+def display_names(client: WebClient, users: set[str]) -> dict[str, str]:
+    """Display names for a document read outside Slack (at most 200 people); a person
+    Slack does not answer for is left out, so the document shows their ID."""
+    names = {}
+    for user in sorted(users)[:200]:
+        try:
+            profile = client.users_info(user=user)["user"]
+        except SlackApiError:
+            continue
+        shown = (profile.get("profile") or {}).get("display_name") or profile.get("name")
+        if shown:
+            names[user] = str(shown)
+    return names

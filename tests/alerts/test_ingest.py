@@ -14,6 +14,7 @@ from bot.incidents.resolve import resolve
 from bot.store.db import Database
 from bot.store.models import AlertDelivery, AlertGroup, Incident
 from tests.alerts import payloads
+from tests.incidents.helpers import steering
 
 POLICY = parse_policy(None, None)
 
@@ -75,7 +76,7 @@ def test_a_resolved_incident_frees_its_group_key(db: Database) -> None:
     with db.begin() as session:
         incident = session.get(Incident, first.incident_id)
         assert incident is not None
-        resolve(session, incident, by="U1")
+        resolve(session, incident, **steering("U1"))
     again = run(db, payloads.alertmanager())
     assert again.result == "declared" and again.incident_id != first.incident_id
     with db.begin() as session:

@@ -71,7 +71,7 @@ def run(alerts: int, groups: int, batch: int, concurrency: int, database: str) -
     with fresh_database(database) as url, SlackStandIn(rate_limits={}) as slack:
         slack.add_channel("incidents")
         bot = BotProcess(slack, url, **ALERT_ENV)
-        bot.store.migrate()
+        bot.migrate()
         bot.start()
         sender = Sender()
         endpoint = bot.url + "/alerts/alertmanager"

@@ -48,7 +48,7 @@ def run(bursts: int, concurrency: int, database: str) -> None:
         slack.add_user(USER, "bench")
         general = slack.add_channel("general", members={USER})
         bot = BotProcess(slack, url)
-        bot.store.migrate()
+        bot.migrate()
         bot.start()
         sender = Sender()
         try:

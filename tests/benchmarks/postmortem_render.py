@@ -32,6 +32,7 @@ from bot.incidents.severity import Severity
 from bot.store.db import Database
 from bot.store.migrate import upgrade
 from bot.store.models import Incident, utcnow
+from tests.incidents.helpers import steering
 from tests.support import fresh_database
 
 KINDS = ("note", "status_update", "alert_refired", "role_assigned", "pinned_message", "triage_note")
@@ -73,7 +74,7 @@ def build(db: Database, events: int) -> int:
             by="U00000002",
         )
         notes.add_action(session, incident, notes.ActionItem("Retrain", None, None), by=None)
-        resolve(session, incident, by="U0ALICE01", summary="Rolled back to v41")
+        resolve(session, incident, **steering("U0ALICE01"), summary="Rolled back to v41")
         return incident.id
 
 

@@ -88,7 +88,7 @@ def run(incidents: int, down: float, storm: int, database: str) -> None:
         general = slack.add_channel("general", members={USER})
         broadcast = slack.add_channel("incidents", members={USER})
         bot = BotProcess(slack, url, INCIDENTBOT_BROADCAST_CHANNEL=broadcast, **ALERT_ENV)
-        bot.store.migrate()
+        bot.migrate()
         bot.start()
         try:
             for n in range(incidents):

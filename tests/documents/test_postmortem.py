@@ -19,6 +19,7 @@ from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
 from bot.store.db import Database
 from bot.store.models import Incident, utcnow
+from tests.incidents.helpers import steering
 
 BOB, CARA = "U0BOB0002", "U0CARA003"
 
@@ -98,7 +99,7 @@ def story(db: Database, *, resolved: bool = True) -> int:
         session.flush()
         notes.close_action(session, incident, item.id, by="U0CARA003")
         if resolved:
-            resolve(session, incident, by="U0BOB0002", summary="Rolled back to v41")
+            resolve(session, incident, **steering("U0BOB0002"), summary="Rolled back to v41")
         return incident.id
 
 

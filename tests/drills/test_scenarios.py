@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bot.drills import scenarios
+from bot.drills import report, scenarios
+from bot.drills.clock import DrillClock
 from bot.store.models import TimelineEvent
 
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
@@ -77,7 +78,8 @@ def test_moves_are_scored_against_their_targets() -> None:
         event("drift_found", 9),
         *(event("role_assigned", 1, role=r) for r in ("commander", "ml-lead", "data-lead")),
     ]
-    scored = {s.expect.move: s for s in scenarios.moves(scenario, events, lambda at: at - START)}
+    on_clock = DrillClock(START, 1.0)
+    scored = {s.expect.move: s for s in report.moves(scenario, events, on_clock)}
     assert scored["severity"].met and scored["drift"].met
     assert scored["first_notice"].done_at == timedelta(minutes=20)
     assert not scored["first_notice"].met  # made, but after its 15-minute target

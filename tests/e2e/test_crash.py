@@ -35,7 +35,7 @@ def test_a_declare_burst_survives_kill_9(
     slack: SlackStandIn, database_url: str, broadcast: str, general: str
 ) -> None:
     bot = BotProcess(slack, database_url, INCIDENTBOT_BROADCAST_CHANNEL=broadcast)
-    bot.store.migrate()
+    bot.migrate()
     bot.start()
     try:
         prepared = [
@@ -80,7 +80,7 @@ def test_a_declare_burst_survives_kill_9(
 
 def test_an_alert_storm_survives_kill_9(slack: SlackStandIn, database_url: str) -> None:
     bot = BotProcess(slack, database_url, **ALERT_ENV)
-    bot.store.migrate()
+    bot.migrate()
     bot.start()
     try:
         bodies = [

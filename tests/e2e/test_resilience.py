@@ -114,7 +114,7 @@ def test_a_burst_beyond_slacks_rate_limit_still_opens_every_channel(
 ) -> None:
     general = strict_slack.add_channel("general", members={ALICE})
     bot = BotProcess(strict_slack, database_url)
-    bot.store.migrate()
+    bot.migrate()
     bot.start()
     try:
         results = [

@@ -5,7 +5,7 @@ The internal target is a server on 127.0.0.1 that records every request it gets;
 data host a team allowed (``INCIDENTBOT_FETCH_ALLOW``) is on 127.0.0.2. Linux routes
 all of 127.0.0.0/8 to loopback, so no traffic leaves the machine. Other ranges
 (169.254.169.254, 10/8, ...) are checked by calling the address rule itself in
-``tests/test_egress.py``, never by letting the bot try them.
+``tests/net/test_egress.py``, never by letting the bot try them.
 """
 
 from __future__ import annotations
@@ -342,7 +342,7 @@ def test_metrics_can_require_a_token_and_health_stays_open(
     slack: SlackStandIn, database_url: str
 ) -> None:
     bot = BotProcess(slack, database_url, INCIDENTBOT_METRICS_TOKEN="m-secret")
-    bot.store.migrate()
+    bot.migrate()
     bot.start()
     try:
         assert httpx.get(f"{bot.url}/metrics").status_code == 401

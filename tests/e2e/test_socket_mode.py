@@ -33,7 +33,7 @@ def test_commands_clicks_and_events_over_the_socket_and_a_reconnect(
         SLACK_APP_TOKEN=slack.app_token,
         INCIDENTBOT_BROADCAST_CHANNEL=broadcast,
     )
-    bot.store.migrate()
+    bot.migrate()
     bot.start()
     try:
         socket.wait_connected(1)

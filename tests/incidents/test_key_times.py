@@ -14,7 +14,7 @@ from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
 from bot.store.db import Database
 from bot.store.models import utcnow
-from tests.incidents.helpers import load
+from tests.incidents.helpers import load, steering
 
 ALERT = Declaration(
     title="Fraud precision low",
@@ -43,7 +43,7 @@ def test_an_alert_opened_incident_counts_from_the_alert(db: Database) -> None:
         timeline.record(
             session, incident, "alerts_all_resolved", "ok", when=start + timedelta(hours=2)
         )
-        resolve(session, incident, by="U2", now=start + timedelta(hours=3))
+        resolve(session, incident, **steering("U2"), now=start + timedelta(hours=3))
         times = key_times.of(session, incident)
     assert times.at(KeyTime.DETECTED) == start
     assert times[KeyTime.ACKNOWLEDGED].source == "first role assigned"  # not the bot's nudge
@@ -66,7 +66,7 @@ def test_a_person_declaring_acknowledges_and_mitigation_defaults_to_resolution(
         assert open_times.at(KeyTime.ACKNOWLEDGED) == incident.declared_at
         assert open_times.at(KeyTime.MITIGATED) is None
         assert open_times[KeyTime.DETECTED].source == "declared (no earlier signal known)"
-        resolve(session, incident, by="U1")
+        resolve(session, incident, **steering("U1"))
         times = key_times.of(session, incident)
     assert times.at(KeyTime.MITIGATED) == times.at(KeyTime.RESOLVED)
     assert times[KeyTime.MITIGATED].source == "not recorded: taken as resolved"
@@ -88,7 +88,9 @@ def test_corrections_are_events_the_latest_wins_and_impossible_ones_change_nothi
     ):
         with pytest.raises(InvalidInput, match=reason), db.begin() as session:
             incident = load(session, incident_id)
-            key_times.correct(session, incident, key_times.of(session, incident), bad, by="U1")
+            key_times.correct(
+                session, incident, key_times.of(session, incident), bad, **steering("U1")
+            )
     for minutes in (30, 50):
         with db.begin() as session:
             incident = load(session, incident_id)
@@ -97,7 +99,7 @@ def test_corrections_are_events_the_latest_wins_and_impossible_ones_change_nothi
                 incident,
                 key_times.of(session, incident),
                 {KeyTime.DETECTED: declared_at - timedelta(minutes=minutes)},
-                by="U9",
+                **steering("U9"),
                 reason="dashboard",
             )
     with db.begin() as session:

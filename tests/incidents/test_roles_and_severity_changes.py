@@ -9,7 +9,7 @@ from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.store.db import Database
 from bot.store.models import TimelineEvent
-from tests.incidents.helpers import load
+from tests.incidents.helpers import load, steering
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def test_severity_change_is_recorded_and_refused_once_resolved(
 ) -> None:
     with db.begin() as session:
         incident = load(session, incident_id)
-        change = change_severity(session, incident, Severity.SEV1, by="U1")
+        change = change_severity(session, incident, Severity.SEV1, **steering("U1"))
         assert (change.previous, change.current) == (Severity.SEV3, Severity.SEV1)
     assert events(db, incident_id)[-1] == ("severity_changed", "Severity raised from SEV3 to SEV1")
     with db.begin() as session:
@@ -72,7 +72,7 @@ def test_severity_change_is_recorded_and_refused_once_resolved(
         incident.status = "resolved"
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
         incident = load(session, incident_id)
-        change_severity(session, incident, Severity.SEV2, by="U1")
+        change_severity(session, incident, Severity.SEV2, **steering("U1"))
     with db.begin() as session:
         incident = load(session, incident_id)
         assert incident.severity == "sev1"

@@ -10,7 +10,7 @@ from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import QUESTIONS
 from bot.store.db import Database
 from bot.store.models import TimelineEvent
-from tests.incidents.helpers import load
+from tests.incidents.helpers import load, steering
 from tests.samples import TRIAGE_ANSWERS
 
 ANSWERS = TRIAGE_ANSWERS
@@ -75,7 +75,7 @@ def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
         assert result.complete and result.proposal is not None
         assert triage_state.propose(session, incident, result.proposal)
         assert not triage_state.propose(session, incident, result.proposal)  # same again
-        change = triage_state.accept(session, incident, by="U2")
+        change = triage_state.accept(session, incident, **steering("U2"))
         assert (change.previous, change.current) == (Severity.SEV3, Severity.SEV2)
         assert incident.failure_category == "data-drift"
     assert kinds(db, incident_id)[-3:] == [
@@ -89,7 +89,7 @@ def test_a_complete_triage_is_proposed_once_and_accepting_applies_it(
 def test_accepting_without_a_proposal_is_refused(db: Database, incident_id: int) -> None:
     with pytest.raises(InvalidInput, match="no triage proposal"), db.begin() as session:
         incident = load(session, incident_id)
-        triage_state.accept(session, incident, by="U1")
+        triage_state.accept(session, incident, **steering("U1"))
 
 
 def test_a_resolved_incident_takes_no_more_triage_or_ticks(db: Database, incident_id: int) -> None:
@@ -127,7 +127,9 @@ def test_accepting_checks_the_proposal_the_person_saw(db: Database, incident_id:
         assert proposal is not None
         triage_state.propose(session, incident, proposal)
     with pytest.raises(InvalidInput, match="triage now proposes SEV2"), db.begin() as session:
-        triage_state.accept(session, load(session, incident_id), by="U2", proposed="sev1")
+        triage_state.accept(session, load(session, incident_id), **steering("U2"), proposed="sev1")
     with db.begin() as session:
-        change = triage_state.accept(session, load(session, incident_id), by="U2", proposed="sev2")
+        change = triage_state.accept(
+            session, load(session, incident_id), **steering("U2"), proposed="sev2"
+        )
         assert change.current is Severity.SEV2

@@ -18,6 +18,7 @@ from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, post_update
 from bot.store.db import Database
 from bot.store.models import Incident
+from tests.incidents.helpers import steering
 
 ALICE, BOB, CARA = "U0ALICE01", "U0BOB0002", "U0CARA003"
 NOW = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)  # a Thursday, after the quarter
@@ -98,7 +99,7 @@ def build(db: Database) -> dict[str, int]:
         )
         session.flush()
         notes.close_action(session, a, done.id, by=BOB)
-        resolve(session, a, by=BOB, now=at("2026-07-06", "11:00"))
+        resolve(session, a, **steering(BOB), now=at("2026-07-06", "11:00"))
         _update(session, a, at("2026-07-06", "11:00"), UpdateKind.RESOLUTION, BOB)
         timeline.record(
             session,
@@ -143,7 +144,7 @@ def build(db: Database) -> dict[str, int]:
             question="trend",
             answer="better",
         )
-        resolve(session, b, by=ALICE, now=at("2026-08-03", "16:00"))
+        resolve(session, b, **steering(ALICE), now=at("2026-08-03", "16:00"))
         _update(session, b, at("2026-08-03", "16:00"), UpdateKind.RESOLUTION, ALICE)
         for moved in ("12:00", "11:00"):
             key_times.correct(
@@ -151,7 +152,7 @@ def build(db: Database) -> dict[str, int]:
                 b,
                 key_times.of(session, b),
                 {KeyTime.DETECTED: at("2026-08-03", moved)},
-                by=BOB,
+                **steering(BOB),
                 now=at("2026-08-04", "09:00"),
             )
         key_times.correct(
@@ -159,7 +160,7 @@ def build(db: Database) -> dict[str, int]:
             b,
             key_times.of(session, b),
             {KeyTime.RESOLVED: at("2026-08-03", "15:30")},
-            by=BOB,
+            **steering(BOB),
             now=at("2026-08-04", "09:00"),
         )
         ids["B"] = b.id
@@ -191,7 +192,7 @@ def build(db: Database) -> dict[str, int]:
         notes.add_action(
             session, c, notes.ActionItem("Check CTR feature", CARA, date(2026, 12, 1)), by=CARA
         )
-        resolve(session, c, by=CARA, now=at("2026-08-20", "13:00"))
+        resolve(session, c, **steering(CARA), now=at("2026-08-20", "13:00"))
         _update(session, c, at("2026-08-20", "13:00"), UpdateKind.RESOLUTION, CARA)
         timeline.record(
             session, c, "postmortem_published", "published", when=at("2026-09-01", "10:00")
@@ -236,7 +237,7 @@ def build(db: Database) -> dict[str, int]:
             now=at("2026-09-20", "10:00"),
         )
         session.flush()
-        resolve(session, f, by=ALICE, now=at("2026-09-20", "12:00"))
+        resolve(session, f, **steering(ALICE), now=at("2026-09-20", "12:00"))
         ids["F"] = f.id
 
         # G, the quarter before: SEV1 fraud-scorer data drift by Alice, 05-05 10:00 to
@@ -253,6 +254,6 @@ def build(db: Database) -> dict[str, int]:
             now=at("2026-05-05", "10:00"),
         )
         session.flush()
-        resolve(session, g, by=ALICE, now=at("2026-05-05", "12:00"))
+        resolve(session, g, **steering(ALICE), now=at("2026-05-05", "12:00"))
         ids["G"] = g.id
     return ids

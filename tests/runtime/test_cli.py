@@ -60,7 +60,7 @@ def test_manifest_refuses_a_url_slack_cannot_call() -> None:
 
 
 def test_migrate_is_repeatable_and_serve_refuses_an_old_schema(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/bot.store.db"
+    url = f"sqlite:///{tmp_path}/bot.db"
     creds = {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": url}
     refused = run("serve", "--port", str(free_port()), **creds)
     assert refused.returncode == 2
@@ -72,7 +72,7 @@ def test_migrate_is_repeatable_and_serve_refuses_an_old_schema(tmp_path: Path) -
 
 
 def test_serve_with_a_token_slack_refuses_explains_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/bot.store.db"
+    url = f"sqlite:///{tmp_path}/bot.db"
     assert run("migrate", DATABASE_URL=url).returncode == 0
     with SlackStandIn() as slack:
         result = run(
@@ -107,7 +107,7 @@ def test_socket_mode_without_an_app_token_says_how_to_get_one(tmp_path: Path) ->
 
 
 def test_outbox_says_what_is_wrong_with_a_call(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/bot.store.db"
+    url = f"sqlite:///{tmp_path}/bot.db"
     unmigrated = run("outbox", DATABASE_URL=url)
     assert unmigrated.returncode == 2 and "run `incidentbot migrate` first" in unmigrated.stderr
     assert run("migrate", DATABASE_URL=url).returncode == 0

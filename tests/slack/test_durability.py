@@ -156,7 +156,7 @@ def test_a_command_the_database_cannot_store_is_refused_not_acknowledged(
     from bot.outbox import commands
     from bot.store.db import Database
 
-    nowhere = Database(f"sqlite:///{tmp_path}/missing-folder/bot.store.db")
+    nowhere = Database(f"sqlite:///{tmp_path}/missing-folder/bot.db")
     with pytest.raises(OperationalError):
         commands.Journal(nowhere).record({"text": "note lost?"})
     nowhere.dispose()

@@ -14,6 +14,7 @@ from bot.slack.flows import nudges
 from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, RoleAssignment, utcnow
 from tests.conftest import CARA
+from tests.incidents.helpers import steering
 from tests.slack_standin import SlackStandIn
 
 
@@ -22,7 +23,7 @@ def resolved_incident(services: Services, channel: str, severity: Severity) -> i
         incident = declare(session, Declaration("Credit model bias", severity, "U1"))
         incident.channel_id = channel
         incident.roles.append(RoleAssignment(role="commander", user_id=CARA))
-        resolve(session, incident, by="U1")
+        resolve(session, incident, **steering("U1"))
         reminders.resolved(session, incident, utcnow())
         return incident.id
 

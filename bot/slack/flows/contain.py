@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.containment import levers
+from bot.containment import levers, rollback
 from bot.containment.levers import Lever
 from bot.containment.mlflow import History, Registry, RegistryError
 from bot.incidents import queries, timeline
 from bot.incidents.errors import InvalidInput
-from bot.incidents.roles import Role
+from bot.incidents.permissions import Actor
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import triage as triage_flow
@@ -35,14 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ROLLERS = (Role.ML_LEAD,)  # who may roll back, besides the Commander and responders
 NO_REGISTRY = (
     "No model registry is set up for this bot (INCIDENTBOT_MLFLOW_URL), so it cannot read or "
     "roll back models."
-)
-WHICH_MODEL = (
-    "Which model? Name it as the registry does: `/incident model fraud-scorer`, or "
-    "`/incident rollback fraud-scorer [version]`."
 )
 
 
@@ -66,10 +61,6 @@ def name_model(services: Services, channel: str, model: str, actor: str, reply: 
         effects.enqueue(session, incident.id, "model_card", model=model, by=actor)
 
     apply(services, channel, change, reply)
-
-
-def model_of(incident: Incident) -> str | None:
-    return incident.registered_model or incident.service
 
 
 @effects.performs("model_card", "post the model's registry card")
@@ -151,69 +142,49 @@ def open_rollback(
 ) -> None:
     """The confirmation form naming the move; the registry is read for it first."""
     try:
-        incident = _checked(services, channel, actor, "roll back a model for {ref}", ROLLERS)
-        model = model or model_of(incident)
+        incident = _checked(services, channel, actor, _may_roll_back(services, False))
+        model = model or rollback.model_of(incident)
         reference = incident.reference
         if incident.drill:  # rehearsed: the registry is neither read nor moved
-            _open_form(
-                services,
-                trigger_id,
-                cb.rollback_modal(
-                    model or "the model", services.settings.mlflow_alias, 0, 0, channel, reference
-                ),
-                reply,
+            view = cb.rollback_modal(
+                model or "the model", services.settings.mlflow_alias, 0, 0, channel, reference
             )
+            notify.open_modal(services.client, trigger_id, view, reply, again="try again")
             return
-        registry = _registry(services)
-        if not model:
-            raise InvalidInput(WHICH_MODEL)
-        current = registry.serving(model)
-        versions = registry.versions(model)
-        if current is None:
-            raise InvalidInput(
-                f"{model}'s alias {registry.alias} points to no version, so there is nothing "
-                "to roll back from."
-            )
-        target = (
-            version if version is not None else next((v for v in versions if v < current), None)
-        )
-        if target is None:
-            raise InvalidInput(f"{model} has no version older than v{current} to roll back to.")
-        if target not in versions:
-            raise InvalidInput(f"{model} has no version {target} in the registry.")
-        if target == current:
-            raise InvalidInput(f"{registry.alias} already serves v{current} of {model}.")
+        move = rollback.plan(_registry(services), model, version)
     except (InvalidInput, RegistryError) as problem:
         reply(
             text=refusal(problem) if isinstance(problem, InvalidInput) else _registry_said(problem)
         )
         return
-    view = cb.rollback_modal(model, registry.alias, current, target, channel, reference)
-    _open_form(services, trigger_id, view, reply)
+    view = cb.rollback_modal(move.model, move.alias, move.current, move.target, channel, reference)
+    notify.open_modal(services.client, trigger_id, view, reply, again="try again")
 
 
-def _open_form(services: Services, trigger_id: str, view: Any, reply: Reply) -> None:
-    try:
-        services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
-    except SlackApiError as exc:
-        log.warning("could not open a containment form: %s", exc.response.get("error"))
-        reply(text="Slack would not open the form in time; try again.")
+_Check = Callable[[Incident, Actor], None]
 
 
-def _checked(
-    services: Services, channel: str, actor: str, doing: str, roles: tuple[Role, ...]
-) -> Incident:
-    """The channel's incident, once ``actor`` may do ``doing`` (``{ref}`` names the incident)
-    to it; raises InvalidInput otherwise. Slack is asked about the responders group first,
+def _may_roll_back(services: Services, undo: bool) -> _Check:
+    return lambda incident, who: services.policy.check(rollback.act(undo), incident, who)
+
+
+def _may_pull(services: Services, lever: Lever, undo: bool) -> _Check:
+    def check(incident: Incident, who: Actor) -> None:
+        services.policy.check_lever(lever.title, lever.who, incident, who, undo=undo)
+
+    return check
+
+
+def _checked(services: Services, channel: str, actor: str, check: _Check) -> Incident:
+    """The channel's incident, once ``check`` (a policy question) lets ``actor`` act on it;
+    raises InvalidInput otherwise. Slack is asked about the responders group first,
     outside the transaction."""
     who = services.actor(actor)
     with services.db.begin() as session:
         incident = queries.by_channel(session, channel)
         if incident is None:
             raise InvalidInput(NOT_AN_INCIDENT)
-        services.policy.check_roles(
-            doing.replace("{ref}", incident.reference), incident, who, roles
-        )
+        check(incident, who)
         session.expunge(incident)
     return incident
 
@@ -222,42 +193,32 @@ def _registry_said(problem: Exception) -> str:
     return f"Nothing was changed: {escape(str(problem))}."
 
 
-def rollback(
+def roll_back(
     services: Services,
     channel: str,
-    model: str,
-    current: int,
-    target: int,
+    move: rollback.Move,
     reason: str,
     actor: str,
     reply: Reply,
     *,
     undo: bool = False,
 ) -> None:
-    """Move the alias ``current`` → ``target`` if ``actor`` may and it still serves ``current``;
-    record it once the registry reads back ``target``."""
-    doing = "undo a rollback for {ref}" if undo else "roll back a model for {ref}"
+    """Make ``move`` if ``actor`` may and the alias still serves its ``current`` version;
+    record it once the registry reads back the target."""
     try:
-        incident = _checked(services, channel, actor, doing, ROLLERS)
+        incident = _checked(services, channel, actor, _may_roll_back(services, undo))
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
     if incident.drill:
-        _rehearse(services, channel, actor, f"roll back {model}", reason, reply)
+        _rehearse(services, channel, actor, f"roll back {move.model}", reason, reply)
         return
     registry = services.registry
     if registry is None:
         reply(text=NO_REGISTRY)
         return
     try:
-        now = registry.serving(model)
-        if now != current:
-            raise InvalidInput(
-                f"{registry.alias} of {model} serves "
-                + (f"v{now}" if now is not None else "no version")
-                + f" now, not v{current}: someone moved it meanwhile. Nothing was changed."
-            )
-        registry.move_alias(model, target)
+        rollback.make(registry, move)
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
@@ -265,28 +226,18 @@ def rollback(
         notify.post(
             services.client,
             channel,
-            f":warning: <@{actor}> asked to move {escape(registry.alias)} of *{escape(model)}* "
-            f"from v{current} to v{target}; the registry did not: {escape(str(problem))}. "
-            "Nothing was recorded as done.",
+            f":warning: <@{actor}> asked to move {escape(move.alias)} of *{escape(move.model)}* "
+            f"from v{move.current} to v{move.target}; the registry did not: "
+            f"{escape(str(problem))}. Nothing was recorded as done.",
         )
         return
-    alias = registry.alias
+    who = services.actor(actor)
 
     def record(session: Session, incident: Incident) -> None:
-        timeline.record(
-            session,
-            incident,
-            "model_rollback_undone" if undo else "model_rolled_back",
-            (f"Rollback undone: {model} {alias} v{current} → v{target}")
-            if undo
-            else f"Rolled back {model}: {alias} v{current} → v{target}",
-            actor=actor,
-            model=model,
-            alias=alias,
-            previous=current,
-            version=target,
-            reason=reason,
+        rollback.record(
+            session, incident, move, who=who, policy=services.policy, reason=reason, undo=undo
         )
+        model, alias, current, target = move.model, move.alias, move.current, move.target
         if undo:
             effects.enqueue(
                 session,
@@ -313,22 +264,8 @@ def rollback(
 def _rehearse(
     services: Services, channel: str, actor: str, move: str, reason: str, reply: Reply
 ) -> None:
-    """In a drill a containment move is recorded as made, and nothing outside is touched."""
-
     def record(session: Session, incident: Incident) -> None:
-        timeline.record(
-            session,
-            incident,
-            "containment_run",
-            f"Rehearsed: {move}",
-            actor=actor,
-            title=move,
-            ok=True,
-            status=None,
-            excerpt="rehearsed in a drill: nothing was sent",
-            reason=reason,
-            rehearsed=True,
-        )
+        rollback.rehearse(session, incident, move, by=actor, reason=reason)
         effects.enqueue(
             session,
             incident.id,
@@ -348,7 +285,9 @@ def undo_rollback(services: Services, channel: str, value: str, actor: str, repl
     except (ValueError, KeyError, TypeError):
         reply(text="That button is damaged; nothing was changed.")
         return
-    rollback(services, channel, model, current, target, "undo", actor, reply, undo=True)
+    alias = services.settings.mlflow_alias
+    move = rollback.Move(model, alias, current, target)
+    roll_back(services, channel, move, "undo", actor, reply, undo=True)
 
 
 # -- the team's levers -----------------------------------------------------------------
@@ -367,12 +306,17 @@ def open_lever(
 ) -> None:
     try:
         lever = lever_named(services, name)
-        doing = f"run {lever.title} on {{ref}}"
-        reference = _checked(services, channel, actor, doing, lever.who).reference
+        reference = _checked(services, channel, actor, _may_pull(services, lever, False)).reference
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
-    _open_form(services, trigger_id, cb.lever_modal(lever, channel, reference), reply)
+    notify.open_modal(
+        services.client,
+        trigger_id,
+        cb.lever_modal(lever, channel, reference),
+        reply,
+        again="try again",
+    )
 
 
 def pull(
@@ -388,8 +332,7 @@ def pull(
     """Run a lever (or its undo) if ``actor`` may; record what the team's system answered."""
     try:
         lever = lever_named(services, name)
-        doing = f"{'undo' if undo else 'run'} {lever.title} on {{ref}}"
-        incident = _checked(services, channel, actor, doing, lever.who)
+        incident = _checked(services, channel, actor, _may_pull(services, lever, undo))
         if incident.drill:
             verb = "undo" if undo else "run"
             _rehearse(services, channel, actor, f"{verb} {lever.title}", reason, reply)

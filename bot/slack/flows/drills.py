@@ -1,38 +1,35 @@
-"""Running a tabletop drill in Slack: start it, send its injects on its clock, let the
-facilitator pause, skip ahead and end it, and upload the report.
+"""Running a tabletop drill in Slack: start it, post its injects when ``bot.drills``
+says they are due, the facilitator's controls, and the report's upload.
 
 A drill is an incident with a scenario (``Incident.drill``). Everything works in it,
 and nothing of it reaches real stakeholders: no broadcast (only
 ``INCIDENTBOT_DRILL_CHANNEL`` when set), no stakeholder channels, rollbacks and
-levers only rehearsed. Injects are rows (``DrillInject``) the scheduler claims when
-their drill time has come, so a restart keeps the drill's clock.
+levers only rehearsed. What a drill is and when its injects fire is ``bot.drills``
+(``control``, ``injects``, ``clock``, ``report``); this module says it in Slack.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.documents.templating import document_environment
-from bot.drills import scenarios
-from bot.incidents import timeline
-from bot.incidents.declare import Declaration, declare
+from bot.drills import injects, lifecycle, report, scenarios
+from bot.drills.clock import DrillClock, speed_of
+from bot.incidents import notes, timeline
 from bot.incidents.errors import InvalidInput
-from bot.incidents.resolve import resolve
 from bot.outbox import commands
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import apply
-from bot.slack.text import channel_link, escape
+from bot.slack.text import channel_link, escape, refusal
 from bot.slack.views import drill_controls
 from bot.slack.views.kit import render
-from bot.store.models import DrillInject, Incident, TimelineEvent, utcnow
+from bot.store.models import DrillInject, Incident, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -52,49 +49,9 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
         scenario = scenarios.find(name, services.settings.drills_dir)
     except scenarios.ScenarioError as problem:
         raise InvalidInput(str(problem)) from None
-    now = utcnow()
     with services.db.begin() as session:
-        incident = declare(
-            session,
-            Declaration(
-                title=scenario.title,
-                severity=scenario.start_severity,
-                declared_by=actor,
-                service=scenario.model,
-                failure_category=scenario.category,
-                private=scenario.private,
-            ),
-            now=now,
-        )
-        incident.drill, incident.drill_started_at = scenario.name, now
-        for position, inject in enumerate(scenario.injects):
-            session.add(
-                DrillInject(
-                    incident_id=incident.id,
-                    position=position,
-                    offset_seconds=inject.at.total_seconds(),
-                    kind=inject.kind,
-                    payload={
-                        "text": inject.text,
-                        "source": inject.source,
-                        "name": inject.name,
-                        "features": list(inject.features),
-                        "rows": inject.rows,
-                    },
-                )
-            )
-        timeline.record(
-            session,
-            incident,
-            "drill_started",
-            f"Drill started: {scenario.name}",
-            actor=actor,
-            when=now,
-            scenario=scenario.name,
-            expects=[
-                {"move": e.move, "within": e.within.total_seconds()} for e in scenario.expects
-            ],
-            speed=services.settings.drill_speed,
+        incident = lifecycle.start(
+            session, scenario, by=actor, now=utcnow(), speed=services.settings.drill_speed
         )
         effects.enqueue(
             session,
@@ -114,79 +71,16 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
     effects.drain(services, incident_id)
 
 
-def drill_time(incident: Incident, events: list[TimelineEvent], speed: float) -> Any:
-    """A function from a moment to how far into the drill it was (pauses left out)."""
-    started = incident.drill_started_at or incident.declared_at
-    pauses: list[tuple[datetime, datetime | None]] = []
-    for event in events:
-        if event.kind == "drill_paused":
-            pauses.append((event.occurred_at, None))
-        elif event.kind == "drill_resumed" and pauses and pauses[-1][1] is None:
-            pauses[-1] = (pauses[-1][0], event.occurred_at)
-
-    def elapsed(moment: datetime) -> timedelta:
-        wall = (moment - started).total_seconds()
-        for begun, ended in pauses:
-            if begun < moment:
-                wall -= (min(ended or moment, moment) - begun).total_seconds()
-        return timedelta(seconds=max(0.0, wall) * speed)
-
-    return elapsed
-
-
-def _elapsed_now(incident: Incident, now: datetime, speed: float) -> float:
-    """Drill seconds so far, from the stored clock."""
-    started = incident.drill_started_at or incident.declared_at
-    wall = (now - started).total_seconds() - incident.drill_paused_seconds
-    if incident.drill_paused_at is not None:
-        wall -= (now - incident.drill_paused_at).total_seconds()
-    return max(0.0, wall) * speed
-
-
 def tick(services: Services, now: datetime | None = None) -> int:
     """Send the injects whose drill time has come at ``now`` (the scheduler's clock: the
-    current time unless a caller says otherwise); returns for how many scenarios."""
+    current time unless a caller says otherwise); returns for how many drills."""
     now = now or utcnow()
-    speed = services.settings.drill_speed
-    owners: set[int] = set()
     with services.db.begin() as session:
-        rows = session.execute(
-            select(DrillInject, Incident)
-            .join(Incident, Incident.id == DrillInject.incident_id)
-            .where(
-                DrillInject.sent_at.is_(None),
-                Incident.drill.is_not(None),
-                Incident.drill_ended_at.is_(None),
-                Incident.drill_paused_at.is_(None),
-                Incident.provisioned_at.is_not(None),
-            )
-            .order_by(DrillInject.incident_id, DrillInject.position)
-        ).all()
-        for inject, incident in rows:
-            if _elapsed_now(incident, now, speed) < inject.offset_seconds:
-                continue
-            taken = session.execute(
-                update(DrillInject)
-                .where(DrillInject.id == inject.id, DrillInject.sent_at.is_(None))
-                .values(sent_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if not taken.rowcount:  # type: ignore[attr-defined]
-                continue  # another process sent it
-            timeline.record(
-                session,
-                incident,
-                "drill_inject",
-                f"Inject {inject.position + 1}: {inject.kind}",
-                when=now,
-                inject_kind=inject.kind,
-                position=inject.position,
-                said=inject.payload.get("text"),
-                source=inject.payload.get("source"),
-            )
-            effects.enqueue(session, incident.id, "drill_inject", inject=inject.id)
-            owners.add(incident.id)
-    for incident_id in sorted(owners):
+        claimed = injects.claim_due(session, now, services.settings.drill_speed)
+        for inject in claimed:
+            effects.enqueue(session, inject.incident_id, "drill_inject", inject=inject.id)
+        owners = sorted({inject.incident_id for inject in claimed})
+    for incident_id in owners:
         effects.drain(services, incident_id)
     return len(owners)
 
@@ -217,47 +111,19 @@ def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -
 
 def control(services: Services, channel: str, action: str, actor: str, reply: Reply) -> None:
     """*Pause*/*Resume*, *Next inject now*, *End drill*: the facilitator's or a responder's."""
-    who = services.actor(actor)
-    speed = services.settings.drill_speed
+    who, policy = services.actor(actor), services.policy
 
     def change(session: Session, incident: Incident) -> str | None:
-        if not incident.drill:
-            raise InvalidInput("This incident is not a drill.")
-        if incident.drill_ended_at is not None:
-            raise InvalidInput(f"Drill {incident.reference} is over.")
-        if actor != incident.declared_by and not (services.policy.responders and who.responder):
-            raise drill_controls.only_facilitator(incident)
         now = utcnow()
         if action == "pause":
-            if incident.drill_paused_at is None:
-                incident.drill_paused_at = now
-                timeline.record(session, incident, "drill_paused", "Drill paused", actor=actor)
-            else:
-                incident.drill_paused_seconds += (now - incident.drill_paused_at).total_seconds()
-                incident.drill_paused_at = None
-                timeline.record(session, incident, "drill_resumed", "Drill resumed", actor=actor)
+            lifecycle.pause_or_resume(session, incident, who=who, policy=policy, now=now)
             return None
         if action == "next":
-            following = session.scalars(
-                select(DrillInject)
-                .where(DrillInject.incident_id == incident.id, DrillInject.sent_at.is_(None))
-                .order_by(DrillInject.position)
-                .limit(1)
-            ).first()
-            if following is None:
-                return "Every inject has been sent; end the drill when the team is done."
-            following.offset_seconds = min(
-                following.offset_seconds, _elapsed_now(incident, now, speed)
+            speed = services.settings.drill_speed
+            return lifecycle.skip_ahead(
+                session, incident, who=who, policy=policy, now=now, speed=speed
             )
-            return None
-        # End: the incident is resolved as a drill (no stakeholder hears of it), and reported.
-        if incident.drill_paused_at is not None:
-            incident.drill_paused_seconds += (now - incident.drill_paused_at).total_seconds()
-            incident.drill_paused_at = None
-        incident.drill_ended_at = now
-        if incident.is_open:
-            resolve(session, incident, by=actor, summary="Drill ended", now=now)
-        timeline.record(session, incident, "drill_ended", "Drill ended", actor=actor, when=now)
+        lifecycle.end(session, incident, who=who, policy=policy, now=now)
         effects.enqueue(
             session,
             incident.id,
@@ -278,50 +144,34 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
 
 @effects.performs("drill_report", "upload the drill report")
 def upload_report(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    """The effect: score the moves, render the report, upload it to the drill's channel."""
+    """The effect: score the moves, render the report, upload it to the drill's channel.
+    Read, close, call, write: people's names come from Slack between two reads."""
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         if incident is None or incident.channel_id is None or not incident.drill:
             return
+        people = notes.people(session, incident)
+    names = notify.display_names(services.client, people)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.drill and incident.channel_id
         events = timeline.events(session, incident.id)
-        started = next((e for e in events if e.kind == "drill_started"), None)
-        speed = float(
-            (started.data if started else {}).get("speed") or services.settings.drill_speed
-        )
         scenario = scenarios.find(incident.drill, services.settings.drills_dir)
-        elapsed = drill_time(incident, list(events), speed)
-        scored = scenarios.moves(scenario, events, elapsed)
-        text = (
-            document_environment()
-            .get_template("drills/report.md.j2")
-            .render(
-                incident=incident,
-                scenario=scenario,
-                scored=scored,
-                missed=[s for s in scored if s.done_at is None],
-                unticked=scenarios.unticked(events),
-                injects=[
-                    {
-                        "at": scenarios.clock(elapsed(e.occurred_at)),
-                        "text": e.data.get("text"),
-                        "kind": e.data.get("kind"),
-                    }
-                    for e in events
-                    if e.kind == "drill_inject"
-                ],
-                entries=[
-                    {
-                        "at": scenarios.clock(elapsed(e.occurred_at)),
-                        "label": timeline.label(e.kind),
-                        "text": timeline.plain(e),
-                    }
-                    for e in events
-                ],
-                duration=scenarios.clock(elapsed(incident.drill_ended_at or utcnow())),
-                clock=scenarios.clock,
-            )
+        drill_clock = DrillClock.of(
+            incident, events, speed_of(events, services.settings.drill_speed)
         )
+        data = report.assemble(incident, scenario, events, drill_clock, names, utcnow())
         channel, reference = incident.channel_id, incident.reference
+        try:
+            text = report.render(data, services.settings.templates_dir)
+        except report.ReportError as problem:
+            text = None
+            broken = refusal(problem)
+    if text is None:  # a broken team template will not fix itself on retry: say so, stop
+        notify.tell(
+            services.client, channel, str(payload.get("by") or ""), f"No drill report: {broken}"
+        )
+        return
     uploaded = services.client.files_upload_v2(
         channel=channel,
         content=text,

@@ -10,9 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.documents import postmortem
@@ -21,7 +18,7 @@ from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.text import refusal
-from bot.store.models import Incident, TimelineEvent
+from bot.store.models import Incident
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -46,8 +43,8 @@ def upload(services: Services, incident_id: int, by: str) -> None:
         incident = session.get(Incident, incident_id)
         if incident is None or incident.channel_id is None:
             return
-        people = _people(session, incident)
-    names = _names(services.client, people)
+        people = notes.people(session, incident)
+    names = notify.display_names(services.client, people)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
@@ -98,43 +95,6 @@ def upload(services: Services, incident_id: int, by: str) -> None:
         effects.enqueue(session, incident_id, "summary")
         if first and link:
             effects.enqueue(session, incident_id, "bookmark", title="Post-mortem", link=str(link))
-
-
-def _people(session: Session, incident: Incident) -> set[str]:
-    actors = session.scalars(
-        select(TimelineEvent.actor)
-        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.actor.is_not(None))
-        .distinct()
-    )
-    people = {str(a) for a in actors}
-    people.update(a.user_id for a in incident.roles)
-    about = session.scalars(  # the people role changes and hand-overs name
-        select(TimelineEvent).where(
-            TimelineEvent.incident_id == incident.id,
-            TimelineEvent.kind.in_(timeline.ABOUT_PEOPLE),
-        )
-    )
-    people.update(user for event in about for user in timeline.subjects(event))
-    people.update(
-        str(item.data["owner"])
-        for item, _ in notes.actions(session, incident.id)
-        if item.data.get("owner")
-    )
-    return people
-
-
-def _names(client: WebClient, users: set[str]) -> dict[str, str]:
-    """Display names for the document, which is read outside Slack; IDs where unknown."""
-    names = {}
-    for user in sorted(users)[:200]:
-        try:
-            profile = client.users_info(user=user)["user"]
-        except SlackApiError:
-            continue
-        shown = (profile.get("profile") or {}).get("display_name") or profile.get("name")
-        if shown:
-            names[user] = str(shown)
-    return names
 
 
 @effects.performs("postmortem", "upload the post-mortem", ordered=True)

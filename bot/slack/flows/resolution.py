@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from bot.documents.templating import render_text
 from bot.incidents import reminders
-from bot.incidents.permissions import Act
 from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
 from bot.slack import effects
@@ -31,9 +30,8 @@ def resolve_incident(
     who = services.actor(actor)
 
     def record(session: Session, incident: Incident) -> Incident:
-        services.policy.check(Act.RESOLVE, incident, who)
         now = utcnow()
-        resolve(session, incident, by=actor, summary=summary, now=now)
+        resolve(session, incident, who=who, policy=services.policy, summary=summary, now=now)
         due = reminders.resolved(session, incident, now)
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import reminders
 from bot.incidents.change_severity import SeverityChange, change_severity
-from bot.incidents.permissions import Act
 from bot.incidents.severity import Severity
 from bot.slack import effects
 from bot.slack.background import Reply
@@ -26,8 +25,7 @@ def change(
     who = services.actor(actor)
 
     def record(session: Session, incident: Incident) -> SeverityChange:
-        services.policy.check(Act.SEVERITY, incident, who)
-        result = change_severity(session, incident, severity, by=actor)
+        result = change_severity(session, incident, severity, who=who, policy=services.policy)
         if result.changed:
             enqueue_announcement(services, session, incident, result, actor)
         return result

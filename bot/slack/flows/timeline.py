@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import key_times, notes, queries, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
-from bot.slack import effects
+from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.command_parser import ActionArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT, apply
@@ -126,7 +126,7 @@ def open_key_times(
     if refused is not None:
         reply(text=refused)
         return
-    services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
+    notify.open_modal(services.client, trigger_id, view, reply)
 
 
 def correct_key_times(
@@ -140,9 +140,10 @@ def correct_key_times(
     who = services.actor(actor)
 
     def change(session: Session, incident: Incident) -> None:
-        services.policy.check(Act.KEY_TIMES, incident, who)
         current = key_times.of(session, incident)
-        recorded = key_times.correct(session, incident, current, changes, by=actor, reason=reason)
+        recorded = key_times.correct(
+            session, incident, current, changes, who=who, policy=services.policy, reason=reason
+        )
         if not recorded:
             raise InvalidInput("Those are the key times already; nothing changed.")
         if key_times.KeyTime.DETECTED in changes:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from bot.containment import levers
 from bot.incidents import runbook_record, triage_state
 from bot.incidents.errors import InvalidInput
-from bot.incidents.permissions import Act
 from bot.incidents.runbooks import load
 from bot.incidents.triage_questions import Runbook
 from bot.slack import effects, notify
@@ -178,8 +177,9 @@ def accept(
     who = services.actor(actor)
 
     def record(session: Session, incident: Incident) -> None:
-        services.policy.check(Act.PROPOSED_SEVERITY, incident, who)
-        change = triage_state.accept(session, incident, by=actor, proposed=proposed)
+        change = triage_state.accept(
+            session, incident, who=who, policy=services.policy, proposed=proposed
+        )
         if change.changed:
             severity_flow.enqueue_announcement(services, session, incident, change, actor)
         else:
@@ -200,8 +200,7 @@ def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> No
     who = services.actor(actor)
 
     def record(session: Session, incident: Incident) -> None:
-        services.policy.check(Act.PROPOSED_SEVERITY, incident, who)
-        triage_state.decline(session, incident, by=actor)
+        triage_state.decline(session, incident, who=who, policy=services.policy)
         effects.enqueue(
             session,
             incident.id,

@@ -15,7 +15,7 @@ from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.status_update import UpdateKind, has_update, post_update
 from bot.incidents.triage_questions import answer_label
-from bot.slack import effects
+from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
@@ -125,7 +125,13 @@ def audience(services: Services, incident: Incident) -> list[str]:
 
 
 def open_form(
-    services: Services, trigger_id: str, channel_id: str, incident_id: int, kind: UpdateKind
+    services: Services,
+    trigger_id: str,
+    channel_id: str,
+    incident_id: int,
+    kind: UpdateKind,
+    reply: Reply,
+    again: str = "click the button again",
 ) -> None:
     """Open the update form with a draft; raises InvalidInput when no update is due."""
     cadence = services.settings.status_update_every
@@ -141,7 +147,7 @@ def open_form(
         view = update_form.update_modal(
             incident, kind, text, channel_id, list(incident.stakeholder_channels or [])
         )
-    services.client.views_open(trigger_id=trigger_id, view=view.to_dict())
+    notify.open_modal(services.client, trigger_id, view, reply, again=again)
 
 
 def propose_first_notice(session: Session, incident: Incident, comms_lead: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, SectionBlock
 
 from bot.drills.scenarios import Scenario, clock
-from bot.slack.text import MrkdwnRefusal, escape, mention
+from bot.slack.text import escape, mention
 from bot.slack.views.kit import md
 from bot.store.models import Incident
 
@@ -60,10 +60,3 @@ def inject_text(kind: str, data: dict[str, Any], command: str | None, has_folder
         return f":floppy_disk: [DRILL] {text}\nCheck them with `{escape(command)}`"
     reason = "the scenario could not be read" if has_folder else "INCIDENTBOT_DATA_DIR is not set"
     return f":floppy_disk: [DRILL] {text} (No data sets were written: {reason}.)"
-
-
-def only_facilitator(incident: Incident) -> MrkdwnRefusal:
-    return MrkdwnRefusal(
-        f"Only the facilitator, {mention(incident.declared_by)}, or a responder runs the drill's "
-        "controls."
-    )

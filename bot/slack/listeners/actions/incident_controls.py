@@ -11,11 +11,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity, parse_severity
 from bot.incidents.triage_questions import BY_KEY, Runbook
+from bot.slack import notify
 from bot.slack.background import Reply, reply_to
 from bot.slack.flows import contain
 from bot.slack.flows import drills as drills_flow
@@ -205,13 +205,14 @@ def _open_note_form(services: Services, body: dict[str, Any], action: dict[str, 
     view = tb.note_modal(
         int(action["value"]), question.key, question.note_prompt or question.text, _channel(body)
     )
-    try:
-        services.client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
-    except SlackApiError as exc:
-        log.warning("could not open the note form: %s", exc.response.get("error"))
-        reply_to(body.get("response_url"))(
-            text="Slack would not open the note form in time; click *Add a note* again."
-        )
+    notify.open_modal(
+        services.client,
+        body["trigger_id"],
+        view,
+        reply_to(body.get("response_url")),
+        form="the note form",
+        again="click *Add a note* again",
+    )
 
 
 def _exactly(action_id: str) -> re.Pattern[str]:

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UPDATE_MAX, UpdateKind
@@ -98,9 +97,6 @@ def _open(services: Services, body: dict[str, Any], action: dict[str, Any]) -> N
         return
     channel = str((body.get("channel") or {}).get("id", ""))
     try:
-        updates.open_form(services, body["trigger_id"], channel, incident_id, kind)
+        updates.open_form(services, body["trigger_id"], channel, incident_id, kind, reply)
     except InvalidInput as problem:
         reply(text=refusal(problem))
-    except SlackApiError as exc:
-        log.warning("could not open the update form: %s", exc.response.get("error"))
-        reply(text="Slack would not open the form in time; click the button again.")

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents.key_times import CORRECTABLE, KeyTime
 from bot.slack import notify
@@ -81,10 +80,4 @@ def register(app: App) -> None:
 def _open(services: Services, body: dict[str, Any]) -> None:
     reply = reply_to(body.get("response_url"))
     channel = str((body.get("channel") or {}).get("id", ""))
-    try:
-        timeline_flow.open_key_times(
-            services, body["trigger_id"], channel, body["user"]["id"], reply
-        )
-    except SlackApiError as exc:
-        log.warning("could not open the key-times form: %s", exc.response.get("error"))
-        reply(text="Slack would not open the form in time; click the button again.")
+    timeline_flow.open_key_times(services, body["trigger_id"], channel, body["user"]["id"], reply)

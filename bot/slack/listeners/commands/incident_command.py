@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.incidents import notes, queries
@@ -67,9 +66,9 @@ NOT_IN_INCIDENT_CHANNEL = (
     "`/incident {name}` works inside an incident channel, and this is not one. "
     "`/incident list` shows the open incidents and their channels."
 )
-FORM_DID_NOT_OPEN = (
-    "Slack would not open the declare form in time. Try `/incident declare` again, or "
-    "declare in one line: `/incident declare sev2 <what is wrong>`."
+FORM_AGAIN = (
+    "try `/incident declare` again, or declare in one line: "
+    "`/incident declare sev2 <what is wrong>`"
 )
 
 
@@ -201,16 +200,13 @@ def _open_update_form(services: Services, command: dict[str, Any]) -> None:
     if incident_id is None:
         respond(text=NOT_IN_INCIDENT_CHANNEL.format(name="update"))
         return
+    again = "try again, or write `/incident update <your message>`"
     try:
-        updates.open_form(services, command["trigger_id"], channel, incident_id, UpdateKind.UPDATE)
+        updates.open_form(
+            services, command["trigger_id"], channel, incident_id, UpdateKind.UPDATE, respond, again
+        )
     except InvalidInput as problem:
         respond(text=refusal(problem))
-    except SlackApiError as exc:
-        log.warning("could not open the update form: %s", exc.response.get("error"))
-        respond(
-            text="Slack would not open the form in time; try again, or write "
-            "`/incident update <your message>`."
-        )
 
 
 def _open_containment_form(services: Services, parsed: Command, command: dict[str, Any]) -> None:
@@ -228,13 +224,14 @@ def _open_containment_form(services: Services, parsed: Command, command: dict[st
 
 def _open_declare_form(services: Services, command: dict[str, Any]) -> None:
     metadata = {"response_url": command.get("response_url", "")}
-    try:
-        services.client.views_open(
-            trigger_id=command["trigger_id"], view=declare_modal(metadata).to_dict()
-        )
-    except SlackApiError as exc:
-        log.warning("could not open the declare form: %s", exc.response.get("error"))
-        reply_to(command.get("response_url"))(text=FORM_DID_NOT_OPEN)
+    notify.open_modal(
+        services.client,
+        command["trigger_id"],
+        declare_modal(metadata),
+        reply_to(command.get("response_url")),
+        form="the declare form",
+        again=FORM_AGAIN,
+    )
 
 
 def _run(

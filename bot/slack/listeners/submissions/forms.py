@@ -9,6 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
+from bot.containment import rollback
 from bot.incidents.declare import Declaration, validate
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity, parse_severity
@@ -135,17 +136,13 @@ def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
         return
     ack()
     metadata, channel, user, reply = _from_channel(services, body, view)
-    services.background.submit(
-        contain.rollback,
-        services,
-        channel,
+    move = rollback.Move(
         str(metadata.get("model", "")),
+        services.settings.mlflow_alias,
         int(metadata.get("from", 0)),
         int(metadata.get("to", 0)),
-        reason,
-        user,
-        reply,
     )
+    services.background.submit(contain.roll_back, services, channel, move, reason, user, reply)
 
 
 def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:

@@ -1,0 +1,142 @@
+"""The drill report: each expected move against its target on the drill's clock, the
+runbook steps left unticked, the injects and the timeline, through the document
+templates (``templates/drills/report.md.j2``; a team's own folder first)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.documents.templating import BrokenTemplate, render_document
+from bot.drills.clock import DrillClock
+from bot.drills.scenarios import Expect, Scenario, clock
+from bot.incidents import timeline
+from bot.store.models import Incident, TimelineEvent
+
+TEMPLATE = "drills/report.md.j2"
+
+
+class ReportError(Exception):
+    """The report could not be rendered (a team's template is broken); says which and why."""
+
+
+# -- scoring --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scored:
+    expect: Expect
+    done_at: timedelta | None  # drill time of the move, None if never made
+
+    @property
+    def met(self) -> bool:
+        return self.done_at is not None and self.done_at <= self.expect.within
+
+
+def moves(
+    scenario: Scenario,
+    events: Iterable[TimelineEvent],
+    elapsed: DrillClock,
+) -> list[Scored]:
+    """When each expected move was made, on the drill's clock."""
+    first: dict[str, datetime] = {}
+    held: set[str] = set()
+
+    def seen(move: str, at: datetime) -> None:
+        first.setdefault(move, at)
+
+    for event in events:
+        kind, data = event.kind, event.data or {}
+        if kind in ("role_assigned", "role_handed_over"):
+            held.add(str(data.get("role")))
+            if len(held) == 4:
+                seen("roles", event.occurred_at)
+        elif kind == "triage_proposed":
+            seen("triage", event.occurred_at)
+        elif kind == "severity_changed" and data.get("severity") == scenario.severity.value:
+            seen("severity", event.occurred_at)
+        elif kind in ("model_rolled_back", "containment_run") and data.get("ok", True):
+            seen("containment", event.occurred_at)
+        elif kind == "status_update":
+            seen("first_notice", event.occurred_at)
+        elif kind == "drift_found":
+            seen("drift", event.occurred_at)
+    return [
+        Scored(e, elapsed.at(first[e.move]) if e.move in first else None) for e in scenario.expects
+    ]
+
+
+def unticked(events: Sequence[TimelineEvent]) -> list[str]:
+    """Runbook steps offered in the drill and not ticked at its end."""
+    from bot.incidents.runbooks import load as checklist
+    from bot.incidents.triage_questions import Runbook
+
+    offered: list[str] = []
+    ticked: set[tuple[str, int]] = set()
+    for event in events:
+        runbook, index = str(event.data.get("runbook")), int(event.data.get("item", -1))
+        if event.kind == "runbook_offered" and runbook not in offered:
+            offered.append(runbook)
+        elif event.kind == "runbook_item_checked":
+            ticked.add((runbook, index))
+        elif event.kind == "runbook_item_unchecked":
+            ticked.discard((runbook, index))
+    missed = []
+    for runbook in offered:
+        try:
+            steps = checklist(Runbook(runbook))
+        except ValueError:
+            continue
+        missed += [
+            f"{steps.title}: {item}"
+            for index, item in enumerate(steps.items)
+            if (runbook, index) not in ticked
+        ]
+    return missed
+
+
+def assemble(
+    incident: Incident,
+    scenario: Scenario,
+    events: Sequence[TimelineEvent],
+    drill_clock: DrillClock,
+    names: Mapping[str, str],
+    now: datetime,
+) -> dict[str, Any]:
+    """The report's data; people by their display names (``names``), IDs where unknown."""
+    scored = moves(scenario, events, drill_clock)
+
+    def at(moment: datetime) -> str:
+        return clock(drill_clock.at(moment))
+
+    return {
+        "incident": incident,
+        "scenario": scenario,
+        "scored": scored,
+        "missed": [s for s in scored if s.done_at is None],
+        "unticked": unticked(events),
+        "injects": [
+            {"at": at(e.occurred_at), "text": e.data.get("said"), "kind": e.data.get("inject_kind")}
+            for e in events
+            if e.kind == "drill_inject"
+        ],
+        "entries": [
+            {
+                "at": at(e.occurred_at),
+                "label": timeline.label(e.kind),
+                "text": timeline.plain(e, dict(names)),
+            }
+            for e in events
+        ],
+        "duration": at(incident.drill_ended_at or now),
+        "clock": clock,
+    }
+
+
+def render(data: Mapping[str, Any], templates_dir: Path | None) -> str:
+    """The report in Markdown, or ReportError: never half a report."""
+    try:
+        return render_document(templates_dir, TEMPLATE, dict(data), html=False, what="drill report")
+    except BrokenTemplate as problem:
+        raise ReportError(str(problem)) from None
