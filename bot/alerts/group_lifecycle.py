@@ -12,6 +12,7 @@ from bot.alerts.normalized import Alert, AlertBatch
 from bot.alerts.policy import AlertPolicy
 from bot.incidents import timeline
 from bot.incidents.declare import DESCRIPTION_MAX, TITLE_MAX, Declaration, declare
+from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.store.models import AlertGroup, Incident
 
@@ -113,7 +114,7 @@ def declare_from(
     timeline.record(
         session,
         incident,
-        "alert_fired",
+        EventKind.ALERT_FIRED,
         f"{source_name(group.source)} alert fired: {group.title}",
         when=group.starts_at or now,
         source=group.source,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.alerts.group_lifecycle import source_name
 from bot.alerts.normalized import Alert
 from bot.incidents import timeline
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident
 
 if TYPE_CHECKING:
@@ -22,9 +23,9 @@ MAX_LISTED = 20
 def record(session: Session, incident: Incident, change: Change, now: datetime) -> None:
     source = source_name(change.group.source)
     for kind, alerts, verb in (
-        ("alert_joined", change.joined, "joined the incident"),
-        ("alert_refired", change.refired, "fired again"),
-        ("alert_resolved", change.resolved, "resolved"),
+        (EventKind.ALERT_JOINED, change.joined, "joined the incident"),
+        (EventKind.ALERT_REFIRED, change.refired, "fired again"),
+        (EventKind.ALERT_RESOLVED, change.resolved, "resolved"),
     ):
         if alerts:
             timeline.record(
@@ -41,7 +42,7 @@ def record(session: Session, incident: Incident, change: Change, now: datetime) 
         timeline.record(
             session,
             incident,
-            "alerts_all_resolved",
+            EventKind.ALERTS_ALL_RESOLVED,
             f"{source}: every alert of the group has resolved",
             when=now,
             group_key=change.group.group_key,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.containment.mlflow import Registry
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.store.models import Incident
 
@@ -98,7 +99,7 @@ def record(
     timeline.record(
         session,
         incident,
-        "model_rollback_undone" if undo else "model_rolled_back",
+        EventKind.MODEL_ROLLBACK_UNDONE if undo else EventKind.MODEL_ROLLED_BACK,
         (f"Rollback undone: {move.model} {move.alias} v{move.current} → v{move.target}")
         if undo
         else f"Rolled back {move.model}: {move.alias} v{move.current} → v{move.target}",
@@ -118,7 +119,7 @@ def rehearse(session: Session, incident: Incident, move: str, *, by: str, reason
     timeline.record(
         session,
         incident,
-        "containment_run",
+        EventKind.CONTAINMENT_RUN,
         f"Rehearsed: {move}",
         actor=by,
         title=move,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents import key_times, timeline
 from bot.incidents.categories import category_label
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, answer_label
@@ -109,7 +110,7 @@ class _Reading:
                 "label": timeline.label(event.kind),
                 "actor": self.person(event.actor),
                 "text": _short(self.words(event)),
-                "link": data.get("permalink") if event.kind == "pinned_message" else None,
+                "link": data.get("permalink") if event.kind == EventKind.PINNED_MESSAGE else None,
             }
         )
         handler = self._by_kind.get(event.kind)
@@ -130,7 +131,7 @@ class _Reading:
         asked = self.triage.setdefault(
             question, {"question": BY_KEY[question].text, "answer": None, "by": None, "notes": []}
         )
-        if event.kind == "triage_note":
+        if event.kind == EventKind.TRIAGE_NOTE:
             asked["notes"].append(event.text)
         else:
             answer = answer_label(question, str(data.get("answer")))

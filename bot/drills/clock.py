@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, TimelineEvent
 
 _Pause = tuple[datetime, datetime | None]  # begun, ended (None: paused still)
@@ -27,9 +28,9 @@ class DrillClock:
         """The clock of ``incident``'s drill from its timeline."""
         pauses: list[_Pause] = []
         for event in events:
-            if event.kind == "drill_paused":
+            if event.kind == EventKind.DRILL_PAUSED:
                 pauses.append((event.occurred_at, None))
-            elif event.kind == "drill_resumed" and pauses and pauses[-1][1] is None:
+            elif event.kind == EventKind.DRILL_RESUMED and pauses and pauses[-1][1] is None:
                 pauses[-1] = (pauses[-1][0], event.occurred_at)
         return cls(incident.drill_started_at or incident.declared_at, speed, tuple(pauses))
 
@@ -45,5 +46,5 @@ class DrillClock:
 def speed_of(events: Iterable[TimelineEvent], default: float) -> float:
     """The speed the drill was started at (a later change of the setting does not
     change a running drill's clock)."""
-    started = next((e for e in events if e.kind == "drill_started"), None)
+    started = next((e for e in events if e.kind == EventKind.DRILL_STARTED), None)
     return float((started.data if started else {}).get("speed") or default)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.drills.clock import DrillClock, speed_of
 from bot.drills.scenarios import Scenario
 from bot.incidents import timeline
+from bot.incidents.kinds import EventKind
 from bot.store.models import DrillInject, Incident
 
 
@@ -74,7 +75,7 @@ def claim_due(session: Session, now: datetime, speed: float) -> list[DrillInject
         timeline.record(
             session,
             incident,
-            "drill_inject",
+            EventKind.DRILL_INJECT,
             f"Inject {inject.position + 1}: {inject.kind}",
             when=now,
             inject_kind=inject.kind,

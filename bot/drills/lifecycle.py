@@ -18,6 +18,7 @@ from bot.drills.scenarios import Scenario
 from bot.incidents import timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.incidents.resolve import resolve
 from bot.store.models import DrillInject, Incident
@@ -44,7 +45,7 @@ def start(
     timeline.record(
         session,
         incident,
-        "drill_started",
+        EventKind.DRILL_STARTED,
         f"Drill started: {scenario.name}",
         actor=by,
         when=now,
@@ -69,12 +70,14 @@ def pause_or_resume(
     _running(incident, who, policy)
     if incident.drill_paused_at is None:
         incident.drill_paused_at = now
-        timeline.record(session, incident, "drill_paused", "Drill paused", actor=who.user, when=now)
+        timeline.record(
+            session, incident, EventKind.DRILL_PAUSED, "Drill paused", actor=who.user, when=now
+        )
     else:
         incident.drill_paused_seconds += (now - incident.drill_paused_at).total_seconds()
         incident.drill_paused_at = None
         timeline.record(
-            session, incident, "drill_resumed", "Drill resumed", actor=who.user, when=now
+            session, incident, EventKind.DRILL_RESUMED, "Drill resumed", actor=who.user, when=now
         )
 
 
@@ -112,4 +115,6 @@ def end(session: Session, incident: Incident, *, who: Actor, policy: Policy, now
     incident.drill_ended_at = now
     if incident.is_open:
         resolve(session, incident, who=who, policy=policy, summary="Drill ended", now=now)
-    timeline.record(session, incident, "drill_ended", "Drill ended", actor=who.user, when=now)
+    timeline.record(
+        session, incident, EventKind.DRILL_ENDED, "Drill ended", actor=who.user, when=now
+    )

@@ -14,6 +14,7 @@ from bot.documents.templating import BrokenTemplate, render_document
 from bot.drills.clock import DrillClock
 from bot.drills.scenarios import Expect, Scenario, clock
 from bot.incidents import timeline
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, TimelineEvent
 
 TEMPLATE = "drills/report.md.j2"
@@ -48,19 +49,21 @@ def moves(
 
     for event in events:
         kind, data = event.kind, event.data or {}
-        if kind in ("role_assigned", "role_handed_over"):
+        if kind in (EventKind.ROLE_ASSIGNED, EventKind.ROLE_HANDED_OVER):
             held.add(str(data.get("role")))
             if len(held) == 4:
                 seen("roles", event.occurred_at)
-        elif kind == "triage_proposed":
+        elif kind == EventKind.TRIAGE_PROPOSED:
             seen("triage", event.occurred_at)
-        elif kind == "severity_changed" and data.get("severity") == scenario.severity.value:
+        elif kind == EventKind.SEVERITY_CHANGED and data.get("severity") == scenario.severity.value:
             seen("severity", event.occurred_at)
-        elif kind in ("model_rolled_back", "containment_run") and data.get("ok", True):
+        elif kind in (EventKind.MODEL_ROLLED_BACK, EventKind.CONTAINMENT_RUN) and data.get(
+            "ok", True
+        ):
             seen("containment", event.occurred_at)
-        elif kind == "status_update":
+        elif kind == EventKind.STATUS_UPDATE:
             seen("first_notice", event.occurred_at)
-        elif kind == "drift_found":
+        elif kind == EventKind.DRIFT_FOUND:
             seen("drift", event.occurred_at)
     return [
         Scored(e, elapsed.at(first[e.move]) if e.move in first else None) for e in scenario.expects
@@ -76,11 +79,11 @@ def unticked(events: Sequence[TimelineEvent]) -> list[str]:
     ticked: set[tuple[str, int]] = set()
     for event in events:
         runbook, index = str(event.data.get("runbook")), int(event.data.get("item", -1))
-        if event.kind == "runbook_offered" and runbook not in offered:
+        if event.kind == EventKind.RUNBOOK_OFFERED and runbook not in offered:
             offered.append(runbook)
-        elif event.kind == "runbook_item_checked":
+        elif event.kind == EventKind.RUNBOOK_ITEM_CHECKED:
             ticked.add((runbook, index))
-        elif event.kind == "runbook_item_unchecked":
+        elif event.kind == EventKind.RUNBOOK_ITEM_UNCHECKED:
             ticked.discard((runbook, index))
     missed = []
     for runbook in offered:
@@ -119,7 +122,7 @@ def assemble(
         "injects": [
             {"at": at(e.occurred_at), "text": e.data.get("said"), "kind": e.data.get("inject_kind")}
             for e in events
-            if e.kind == "drill_inject"
+            if e.kind == EventKind.DRILL_INJECT
         ],
         "entries": [
             {

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.store.models import Incident, RoleAssignment, utcnow
 
@@ -46,7 +47,7 @@ def assign_role(
     timeline.record(
         session,
         incident,
-        "role_handed_over" if previous else "role_assigned",
+        EventKind.ROLE_HANDED_OVER if previous else EventKind.ROLE_ASSIGNED,
         text,
         actor=by,
         role=role.value,

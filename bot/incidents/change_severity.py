@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.incidents.severity import Severity
 from bot.store.models import Incident
@@ -38,7 +39,7 @@ def change_severity(
     timeline.record(
         session,
         incident,
-        "severity_changed",
+        EventKind.SEVERITY_CHANGED,
         f"Severity {direction} from {previous.label} to {severity.label}",
         actor=who.user,
         previous=previous.value,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.store.models import Incident, utcnow
 
@@ -112,7 +113,7 @@ def declare(session: Session, declaration: Declaration, *, now: datetime | None 
     timeline.record(
         session,
         incident,
-        "declared",
+        EventKind.DECLARED,
         f"{clean.severity.label} {'private ' if clean.private else ''}incident declared: "
         f"{clean.title}",
         actor=clean.declared_by,

@@ -12,46 +12,47 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, TimelineEvent
 
 # Events that show a person working on the incident (an acknowledgement; key_times.derive).
 PEOPLE_AT_WORK = {
-    "model_rolled_back",
-    "containment_run",
-    "role_assigned",
-    "role_handed_over",
-    "severity_changed",
-    "triage_answered",
-    "triage_note",
-    "triage_proposal_accepted",
-    "triage_proposal_declined",
-    "runbook_item_checked",
-    "note",
-    "status_update",
-    "action_item",
-    "resolved",
+    EventKind.MODEL_ROLLED_BACK,
+    EventKind.CONTAINMENT_RUN,
+    EventKind.ROLE_ASSIGNED,
+    EventKind.ROLE_HANDED_OVER,
+    EventKind.SEVERITY_CHANGED,
+    EventKind.TRIAGE_ANSWERED,
+    EventKind.TRIAGE_NOTE,
+    EventKind.TRIAGE_PROPOSAL_ACCEPTED,
+    EventKind.TRIAGE_PROPOSAL_DECLINED,
+    EventKind.RUNBOOK_ITEM_CHECKED,
+    EventKind.NOTE,
+    EventKind.STATUS_UPDATE,
+    EventKind.ACTION_ITEM,
+    EventKind.RESOLVED,
 }
 
 
 def mitigates(kind: str, data: dict[str, Any]) -> bool:
     """Whether an event of ``kind`` mitigates its incident (key_times.derive's rule)."""
-    if kind in ("alerts_all_resolved", "model_rolled_back"):
+    if kind in (EventKind.ALERTS_ALL_RESOLVED, EventKind.MODEL_ROLLED_BACK):
         return True
-    if kind == "triage_answered":
+    if kind == EventKind.TRIAGE_ANSWERED:
         return data.get("question") == "trend" and data.get("answer") == "better"
-    return kind == "containment_run" and bool(data.get("ok"))
+    return kind == EventKind.CONTAINMENT_RUN and bool(data.get("ok"))
 
 
 def absorb(incident: Incident, event: TimelineEvent) -> None:
     """Fold one new event into the incident's summary columns."""
     kind, at, data = event.kind, event.occurred_at, event.data or {}
-    if kind == "alert_fired":
+    if kind == EventKind.ALERT_FIRED:
         incident.first_alert_at = _earlier(incident.first_alert_at, at)
-    elif kind == "postmortem_published":
+    elif kind == EventKind.POSTMORTEM_PUBLISHED:
         incident.postmortem_published_at = _earlier(incident.postmortem_published_at, at)
-    elif kind == "triage_proposed" and data.get("cause"):
+    elif kind == EventKind.TRIAGE_PROPOSED and data.get("cause"):
         incident.triage_cause = str(data["cause"])[:40]
-    if kind == "status_update":
+    if kind == EventKind.STATUS_UPDATE:
         incident.first_notice_at = _earlier(incident.first_notice_at, at)
         incident.updates_sent = (incident.updates_sent or 0) + 1
         if data.get("late") and incident.updates_late is not None:  # None: timing not known

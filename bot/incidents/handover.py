@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.store.models import HandoverRequest, Incident, Reminder
 
@@ -67,7 +68,7 @@ def ask(
     timeline.record(
         session,
         incident,
-        "handover_requested",
+        EventKind.HANDOVER_REQUESTED,
         f"@{by} asked for @{candidate} to take {role.info.title} from @{holder}",
         actor=by,
         when=now,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.facts import PEOPLE_AT_WORK
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.store.models import Incident, TimelineEvent, utcnow
 
@@ -98,22 +99,22 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
         acknowledged = Moment(KeyTime.ACKNOWLEDGED, incident.declared_at, "declared by a person")
     for event in events:
         kind = event.kind
-        if kind == "alert_fired" and (alert is None or event.occurred_at < alert):
+        if kind == EventKind.ALERT_FIRED and (alert is None or event.occurred_at < alert):
             alert = event.occurred_at
-        elif kind == "alerts_all_resolved" and mitigated is None:
+        elif kind == EventKind.ALERTS_ALL_RESOLVED and mitigated is None:
             mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, "every alert resolved")
-        elif kind == "triage_answered" and mitigated is None:
+        elif kind == EventKind.TRIAGE_ANSWERED and mitigated is None:
             if event.data.get("question") == "trend" and event.data.get("answer") == "better":
                 mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, "triage: getting better")
-        elif kind == "model_rolled_back" and mitigated is None:
+        elif kind == EventKind.MODEL_ROLLED_BACK and mitigated is None:
             said = f"rolled back {event.data.get('model')} to v{event.data.get('version')}"
             mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, said)
-        elif kind == "containment_run" and mitigated is None and event.data.get("ok"):
+        elif kind == EventKind.CONTAINMENT_RUN and mitigated is None and event.data.get("ok"):
             said = f"contained: {event.data.get('title')}"
             mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, said)
-        elif kind == "resolved":
+        elif kind == EventKind.RESOLVED:
             resolved = Moment(KeyTime.RESOLVED, event.occurred_at, "resolved")
-        elif kind == "key_time_corrected":
+        elif kind == EventKind.KEY_TIME_CORRECTED:
             which = KeyTime(event.data["which"])
             at = datetime.fromisoformat(event.data["at"])
             corrections[which] = Moment(which, at, "corrected", corrected_by=event.actor)
@@ -190,7 +191,7 @@ def correct(
             timeline.record(
                 session,
                 incident,
-                "key_time_corrected",
+                EventKind.KEY_TIME_CORRECTED,
                 f"{which.label} corrected to {at:%Y-%m-%d %H:%M} UTC"
                 + (f": {reason}" if reason else ""),
                 actor=who.user,

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, TimelineEvent
 
 # One Slack section shows 3,000 characters; a note is shown whole in the timeline view.
@@ -32,7 +33,7 @@ def clean_note(text: str) -> str:
 
 
 def add_note(session: Session, incident: Incident, text: str, *, by: str | None) -> TimelineEvent:
-    return timeline.record(session, incident, "note", clean_note(text), actor=by)
+    return timeline.record(session, incident, EventKind.NOTE, clean_note(text), actor=by)
 
 
 # -- pinned messages ------------------------------------------------------------------
@@ -73,7 +74,7 @@ def pin(
     return timeline.record_once(
         session,
         incident,
-        "pinned_message",
+        EventKind.PINNED_MESSAGE,
         message.text[:NOTE_MAX],
         dedup_key=message.key,
         actor=message.author,
@@ -127,7 +128,7 @@ def add_action(
     return timeline.record(
         session,
         incident,
-        "action_item",
+        EventKind.ACTION_ITEM,
         f"Action item: {text}",
         actor=by,
         item=text,
@@ -139,14 +140,14 @@ def add_action(
 def close_action(session: Session, incident: Incident, item_id: int, *, by: str) -> TimelineEvent:
     """Mark an action item done; refused when it is not this incident's or already done."""
     item = session.get(TimelineEvent, item_id)
-    if item is None or item.incident_id != incident.id or item.kind != "action_item":
+    if item is None or item.incident_id != incident.id or item.kind != EventKind.ACTION_ITEM:
         raise InvalidInput("That action item is not part of this incident.")
     if item_id in _done_ids(session, incident.id):
         raise InvalidInput("That action item is already done; nothing changed.")
     return timeline.record(
         session,
         incident,
-        "action_item_done",
+        EventKind.ACTION_ITEM_DONE,
         f"Action item done: {item.data.get('item', '')}",
         actor=by,
         item_id=item_id,
@@ -158,7 +159,9 @@ def actions(session: Session, incident_id: int) -> list[tuple[TimelineEvent, boo
     done = _done_ids(session, incident_id)
     items = session.scalars(
         select(TimelineEvent)
-        .where(TimelineEvent.incident_id == incident_id, TimelineEvent.kind == "action_item")
+        .where(
+            TimelineEvent.incident_id == incident_id, TimelineEvent.kind == EventKind.ACTION_ITEM
+        )
         .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
     )
     return [(item, item.id in done) for item in items]
@@ -167,7 +170,8 @@ def actions(session: Session, incident_id: int) -> list[tuple[TimelineEvent, boo
 def _done_ids(session: Session, incident_id: int) -> set[int]:
     closing = session.scalars(
         select(TimelineEvent.data).where(
-            TimelineEvent.incident_id == incident_id, TimelineEvent.kind == "action_item_done"
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.kind == EventKind.ACTION_ITEM_DONE,
         )
     )
     return {int(data["item_id"]) for data in closing if "item_id" in data}

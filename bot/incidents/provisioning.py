@@ -10,27 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Update, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
-from bot.outbox.leases import LEASE
+from bot.incidents.kinds import EventKind
+from bot.outbox.leases import Lease
 from bot.store.models import Incident, utcnow
 
-# A claim older than this is presumed abandoned: its worker renews it while it works
-# (``bot.outbox.leases``), so only a worker that died or gave up leaves it this old.
-CLAIM_TTL = LEASE
-
-
-def claim_renewal(incident_id: int, _holder: str, now: datetime) -> Update:
-    """Keep a set-up's claim fresh while its worker is at it."""
-    return (
-        update(Incident)
-        .where(Incident.id == incident_id, Incident.provisioned_at.is_(None))
-        .where(Incident.provisioning_claimed_at.is_not(None))
-        .values(provisioning_claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+# A set-up's claim is the time it was taken, renewed while its worker is at it; one
+# older than the lease is presumed abandoned (its worker died or gave up).
+SETUP = Lease(Incident.provisioning_claimed_at, stamped=True)
 
 
 def reserve_channel_name(session: Session, incident: Incident, name: str) -> None:
@@ -41,7 +31,9 @@ def reserve_channel_name(session: Session, incident: Incident, name: str) -> Non
 def record_channel(session: Session, incident: Incident, channel_id: str, name: str) -> None:
     incident.channel_id = channel_id
     incident.channel_name = name
-    timeline.record(session, incident, "channel_created", f"Channel #{name} opened", name=name)
+    timeline.record(
+        session, incident, EventKind.CHANNEL_CREATED, f"Channel #{name} opened", name=name
+    )
 
 
 def record_summary(session: Session, incident: Incident, ts: str) -> None:
@@ -51,7 +43,11 @@ def record_summary(session: Session, incident: Incident, ts: str) -> None:
 def record_announcement(session: Session, incident: Incident, channel: str, ts: str) -> None:
     incident.announced_ts = ts
     timeline.record(
-        session, incident, "announced", "Announced in the broadcast channel", channel=channel
+        session,
+        incident,
+        EventKind.ANNOUNCED,
+        "Announced in the broadcast channel",
+        channel=channel,
     )
 
 
@@ -67,37 +63,11 @@ def claim_unfinished(session: Session, now: datetime | None = None, limit: int =
     one incident, only one sees its row updated.
     """
     now = now or utcnow()
-    stale = now - CLAIM_TTL
+    unfinished = Incident.provisioned_at.is_(None)
     candidates = session.scalars(
-        select(Incident.id)
-        .where(Incident.provisioned_at.is_(None))
-        .where(
-            or_(
-                Incident.provisioning_claimed_at.is_(None),
-                Incident.provisioning_claimed_at < stale,
-            )
-        )
-        .order_by(Incident.id)
-        .limit(limit)
+        select(Incident.id).where(unfinished, SETUP.free(now)).order_by(Incident.id).limit(limit)
     ).all()
-    claimed = []
-    for incident_id in candidates:
-        result = session.execute(
-            update(Incident)
-            .where(Incident.id == incident_id)
-            .where(Incident.provisioned_at.is_(None))
-            .where(
-                or_(
-                    Incident.provisioning_claimed_at.is_(None),
-                    Incident.provisioning_claimed_at < stale,
-                )
-            )
-            .values(provisioning_claimed_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(incident_id)
-    return claimed
+    return [i for i in candidates if SETUP.claim(session, i, "set-up", now, unfinished)]
 
 
 def release_claim(session: Session, incident: Incident) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.store.models import Incident, utcnow
 
@@ -41,7 +42,7 @@ def resolve(
     timeline.record(
         session,
         incident,
-        "resolved",
+        EventKind.RESOLVED,
         f"Resolved: {text}" if text else "Resolved",
         actor=who.user,
         when=when,

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, TimelineEvent
 
 KINDS = ("runbook_item_checked", "runbook_item_unchecked")
@@ -16,14 +17,19 @@ def was_offered(session: Session, incident_id: int, runbook: str) -> bool:
     events = session.scalars(
         select(TimelineEvent.data)
         .where(TimelineEvent.incident_id == incident_id)
-        .where(TimelineEvent.kind == "runbook_offered")
+        .where(TimelineEvent.kind == EventKind.RUNBOOK_OFFERED)
     )
     return any(data.get("runbook") == runbook for data in events)
 
 
 def offered(session: Session, incident: Incident, runbook: str, title: str, ts: str) -> None:
     timeline.record(
-        session, incident, "runbook_offered", f"Runbook offered: {title}", runbook=runbook, ts=ts
+        session,
+        incident,
+        EventKind.RUNBOOK_OFFERED,
+        f"Runbook offered: {title}",
+        runbook=runbook,
+        ts=ts,
     )
 
 
@@ -39,7 +45,7 @@ def ticked(session: Session, incident_id: int, runbook: str) -> set[int]:
         if event.data.get("runbook") != runbook:
             continue
         item = int(event.data["item"])
-        if event.kind == "runbook_item_checked":
+        if event.kind == EventKind.RUNBOOK_ITEM_CHECKED:
             done.add(item)
         else:
             done.discard(item)
@@ -67,7 +73,7 @@ def set_item(
         timeline.record(
             session,
             incident,
-            "runbook_item_checked",
+            EventKind.RUNBOOK_ITEM_CHECKED,
             f"Done: {items[index]}",
             actor=by,
             runbook=runbook,
@@ -77,7 +83,7 @@ def set_item(
         timeline.record(
             session,
             incident,
-            "runbook_item_unchecked",
+            EventKind.RUNBOOK_ITEM_UNCHECKED,
             f"Not done after all: {items[index]}",
             actor=by,
             runbook=runbook,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import reminders, timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, utcnow
 
 # Slack shows a section of up to 3,000 characters; an update is one message.
@@ -74,7 +75,7 @@ def post_update(
     timeline.record(
         session,
         incident,
-        "status_update",
+        EventKind.STATUS_UPDATE,
         f"{kind.label}: {cleaned[:300]}",
         actor=by,
         when=when,

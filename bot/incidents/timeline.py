@@ -18,65 +18,24 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.incidents import facts
+from bot.incidents import facts, kinds
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.store.models import Incident, TimelineEvent, utcnow
 
-# How each kind of event reads in a list or a document.
-LABELS = {
-    "declared": "Declared",
-    "channel_created": "Channel opened",
-    "announced": "Announced",
-    "alert_fired": "Alert fired",
-    "alert_joined": "Alert joined",
-    "alert_refired": "Alert fired again",
-    "alert_resolved": "Alert resolved",
-    "alerts_all_resolved": "All alerts resolved",
-    "role_assigned": "Role",
-    "role_handed_over": "Hand-over",
-    "severity_changed": "Severity",
-    "triage_offered": "Triage",
-    "triage_answered": "Triage",
-    "triage_note": "Triage note",
-    "triage_proposed": "Triage proposal",
-    "triage_proposal_accepted": "Proposal accepted",
-    "triage_proposal_declined": "Proposal declined",
-    "runbook_offered": "Runbook",
-    "runbook_item_checked": "Runbook step done",
-    "runbook_item_unchecked": "Runbook step undone",
-    "status_update": "Status update",
-    "update_nudged": "Update nudge",
-    "note": "Note",
-    "pinned_message": "Pinned message",
-    "action_item": "Action item",
-    "action_item_done": "Action item done",
-    "drift_found": "Drift",
-    "key_time_corrected": "Key time corrected",
-    "resolved": "Resolved",
-    "postmortem_published": "Post-mortem",
-    "postmortem_reminded": "Post-mortem reminder",
-    "handover_requested": "Hand-over asked",
-    "handover_declined": "Hand-over declined",
-    "made_private": "Made private",
-    "model_card": "Model registry",
-    "model_rolled_back": "Rollback",
-    "model_rollback_undone": "Rollback undone",
-    "containment_run": "Containment",
-    "containment_undone": "Containment undone",
-}
-
 
 def label(kind: str) -> str:
-    return LABELS.get(kind) or kind.replace("_", " ").capitalize()
+    """How an event of ``kind`` reads in a list or a document."""
+    return kinds.label(kind)
 
 
 # The kinds of event told from the people they name, and the fields naming them.
 ABOUT_PEOPLE = (
-    "role_assigned",
-    "role_handed_over",
-    "handover_requested",
-    "handover_declined",
-    "made_private",
+    EventKind.ROLE_ASSIGNED,
+    EventKind.ROLE_HANDED_OVER,
+    EventKind.HANDOVER_REQUESTED,
+    EventKind.HANDOVER_DECLINED,
+    EventKind.MADE_PRIVATE,
 )
 _SUBJECT_FIELDS = ("user", "previous", "holder")
 
@@ -108,24 +67,24 @@ def describe(
     """
     data = event.data or {}
     user, role = data.get("user"), data.get("role")
-    if event.kind == "role_assigned" and user and role:
+    if event.kind == EventKind.ROLE_ASSIGNED and user and role:
         return f"{person(user)} {words('is ' + _role_title(role))}"
-    if event.kind == "role_handed_over" and user and role and data.get("previous"):
+    if event.kind == EventKind.ROLE_HANDED_OVER and user and role and data.get("previous"):
         return (
             f"{person(user)} {words(f'took over as {_role_title(role)} from')} "
             f"{person(data['previous'])}"
         )
-    if event.kind == "handover_requested" and user and role and event.actor:
+    if event.kind == EventKind.HANDOVER_REQUESTED and user and role and event.actor:
         holder = data.get("holder")
         said = f"{person(event.actor)} {words('asked for')} {person(user)} "
         said += words(f"to take {_role_title(role)}")
         return said + (f" {words('from')} {person(holder)}" if holder else "")
-    if event.kind == "handover_declined" and user and role and event.actor:
+    if event.kind == EventKind.HANDOVER_DECLINED and user and role and event.actor:
         return (
             f"{person(event.actor)} {words(f'kept {_role_title(role)} from going to')} "
             f"{person(user)}"
         )
-    if event.kind == "made_private" and event.actor:
+    if event.kind == EventKind.MADE_PRIVATE and event.actor:
         archived = f"; #{data['from_name']} archived" if data.get("from_name") else ""
         return f"{words('Moved to a private channel by')} {person(event.actor)}{words(archived)}"
     return words(event.text)
@@ -150,7 +109,7 @@ def has_event(session: Session, incident_id: int, kind: str) -> bool:
 def record(
     session: Session,
     incident: Incident,
-    kind: str,
+    kind: EventKind,
     text: str,
     *,
     actor: str | None = None,
@@ -174,7 +133,7 @@ def record(
 def record_once(
     session: Session,
     incident: Incident,
-    kind: str,
+    kind: EventKind,
     text: str,
     *,
     dedup_key: str,

@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, Assessment, Proposal, answer_label, assess
 from bot.store.models import Incident, TimelineEvent
 
 NOTE_MAX = 500
-TRIAGE_KINDS = ("triage_answered", "triage_note")
+TRIAGE_KINDS = (EventKind.TRIAGE_ANSWERED, EventKind.TRIAGE_NOTE)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def current(session: Session, incident_id: int) -> dict[str, AnswerState]:
     for event in events:
         key = str(event.data.get("question"))
         before = state.get(key, AnswerState(None, None, None))
-        if event.kind == "triage_answered":
+        if event.kind == EventKind.TRIAGE_ANSWERED:
             state[key] = AnswerState(
                 str(event.data["answer"]), event.actor, event.occurred_at, before.note
             )
@@ -80,7 +81,7 @@ def answer(
     timeline.record(
         session,
         incident,
-        "triage_answered",
+        EventKind.TRIAGE_ANSWERED,
         f"Triage: {asked.text} {answer_label(question, value)}",
         actor=by,
         question=question,
@@ -101,19 +102,19 @@ def add_note(
         raise InvalidInput("The note is empty.")
     if len(text) > NOTE_MAX:
         raise InvalidInput(f"Keep the note to {NOTE_MAX} characters (it has {len(text)}).")
-    timeline.record(session, incident, "triage_note", text, actor=by, question=question)
+    timeline.record(session, incident, EventKind.TRIAGE_NOTE, text, actor=by, question=question)
 
 
 def offered(session: Session, incident: Incident, ts: str, *, by: str | None) -> None:
     incident.triage_ts = ts
-    timeline.record(session, incident, "triage_offered", "Triage offered", actor=by, ts=ts)
+    timeline.record(session, incident, EventKind.TRIAGE_OFFERED, "Triage offered", actor=by, ts=ts)
 
 
 def last_proposal(session: Session, incident_id: int) -> TimelineEvent | None:
     return session.scalars(
         select(TimelineEvent)
         .where(TimelineEvent.incident_id == incident_id)
-        .where(TimelineEvent.kind == "triage_proposed")
+        .where(TimelineEvent.kind == EventKind.TRIAGE_PROPOSED)
         .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
         .limit(1)
     ).first()
@@ -143,7 +144,7 @@ def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
     timeline.record(
         session,
         incident,
-        "triage_proposed",
+        EventKind.TRIAGE_PROPOSED,
         f"Triage proposes {proposal.severity.label}, next step: {proposal.next_step.value}, "
         f"cause: {proposal.cause.value}",
         reasons=list(proposal.reasons),
@@ -187,7 +188,7 @@ def accept(
     timeline.record(
         session,
         incident,
-        "triage_proposal_accepted",
+        EventKind.TRIAGE_PROPOSAL_ACCEPTED,
         f"Triage proposal accepted: {severity.label}",
         actor=who.user,
         severity=severity.value,
@@ -204,7 +205,7 @@ def decline(session: Session, incident: Incident, *, who: Actor, policy: Policy)
     timeline.record(
         session,
         incident,
-        "triage_proposal_declined",
+        EventKind.TRIAGE_PROPOSAL_DECLINED,
         f"Triage proposal declined; severity stays {Severity(incident.severity).label}",
         actor=who.user,
     )

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.outbox.leases import LEASE, Renewer
+from bot.outbox.leases import Lease, Renewer
 from bot.store.db import Database
 from bot.store.models import ReceivedCommand, utcnow
 
@@ -33,6 +33,7 @@ _current: ContextVar[int | None] = ContextVar("current_command", default=None)
 # A command acknowledged this long ago without a lease is replayed by the sweep.
 UNCLAIMED_GRACE = timedelta(seconds=10)
 MAX_ATTEMPTS = 3  # a command that failed this often is not replayed again
+COMMANDS = Lease(ReceivedCommand.lease_until, ReceivedCommand.lease_holder)
 KEPT_FOR = timedelta(days=7)  # finished commands (and their response_urls) are then forgotten
 
 
@@ -90,19 +91,15 @@ class Journal:
 def claim(db: Database, command_id: int, holder: str) -> bool:
     now = utcnow()
     with db.begin() as session:
-        taken = session.execute(
-            update(ReceivedCommand)
-            .where(ReceivedCommand.id == command_id, ReceivedCommand.done_at.is_(None))
-            .where(or_(ReceivedCommand.lease_until.is_(None), ReceivedCommand.lease_until < now))
-            .where(ReceivedCommand.attempts < MAX_ATTEMPTS)
-            .values(
-                lease_until=now + LEASE,
-                lease_holder=holder,
-                attempts=ReceivedCommand.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
+        return COMMANDS.claim(
+            session,
+            command_id,
+            holder,
+            now,
+            ReceivedCommand.done_at.is_(None),
+            ReceivedCommand.attempts < MAX_ATTEMPTS,
+            attempts=ReceivedCommand.attempts + 1,
         )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def finish_current(session: Session) -> None:
@@ -113,7 +110,7 @@ def finish_current(session: Session) -> None:
     session.execute(
         update(ReceivedCommand)
         .where(ReceivedCommand.id == command_id)
-        .values(done_at=utcnow(), lease_until=None, lease_holder=None)
+        .values(done_at=utcnow(), **COMMANDS.released())
         .execution_options(synchronize_session=False)
     )
 
@@ -123,7 +120,7 @@ def finish(db: Database, command_id: int) -> None:
         session.execute(
             update(ReceivedCommand)
             .where(ReceivedCommand.id == command_id, ReceivedCommand.done_at.is_(None))
-            .values(done_at=utcnow(), lease_until=None, lease_holder=None)
+            .values(done_at=utcnow(), **COMMANDS.released())
             .execution_options(synchronize_session=False)
         )
 

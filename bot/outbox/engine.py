@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 
 from bot.outbox.failures import Failure, sort
-from bot.outbox.leases import LEASE, Clock, Renewer, lease_renewal
+from bot.outbox.leases import Clock, Lease, Renewer
 from bot.store.db import Database
 from bot.store.models import SlackEffect, utcnow
 
@@ -61,6 +61,9 @@ def pending_filter() -> Any:
     return and_(SlackEffect.done_at.is_(None), SlackEffect.dead_at.is_(None))
 
 
+EFFECTS = Lease(SlackEffect.lease_until, SlackEffect.lease_holder)
+
+
 class Engine:
     def __init__(
         self, db: Database, perform: Perform, on_dead: OnDead, clock: Clock = utcnow
@@ -70,7 +73,7 @@ class Engine:
         self._on_dead = on_dead
         self._clock = clock
         self.holder = f"{uuid.uuid4().hex[:12]}"
-        self.renewer = Renewer(db, lease_renewal(SlackEffect), clock)
+        self.renewer = Renewer(db, EFFECTS, clock)
 
     def run_incident(self, incident_id: int) -> int:
         """Perform one incident's due work; returns how many items were done."""
@@ -115,14 +118,7 @@ class Engine:
             previous = session.scalar(
                 select(SlackEffect.lease_holder).where(SlackEffect.id == effect_id)
             )
-            taken = session.execute(
-                update(SlackEffect)
-                .where(SlackEffect.id == effect_id, pending_filter())
-                .where(or_(SlackEffect.lease_until.is_(None), SlackEffect.lease_until < now))
-                .values(lease_until=now + LEASE, lease_holder=self.holder)
-                .execution_options(synchronize_session=False)
-            )
-            if not taken.rowcount:  # type: ignore[attr-defined]
+            if not EFFECTS.claim(session, effect_id, self.holder, now, pending_filter()):
                 return None
             row = session.get(SlackEffect, effect_id, populate_existing=True)
             assert row is not None
@@ -178,6 +174,6 @@ class Engine:
             session.execute(
                 update(SlackEffect)
                 .where(SlackEffect.id == effect_id)
-                .values(lease_until=None, lease_holder=None, **values)
+                .values(**EFFECTS.released(), **values)
                 .execution_options(synchronize_session=False)
             )

@@ -4,7 +4,8 @@ A claim stamps the row with a time; the claimer renews it while the work runs (a
 Slack call may sleep out a long ``Retry-After``); another process may take the row
 only once the stamp is older than ``LEASE``. A process killed mid-work stops
 renewing, and its work is free ``LEASE`` later. The outbox's rows, received slash
-commands and incident set-ups all follow these rules.
+commands, incident set-ups and alert prompts all follow these rules, each through a
+``Lease`` naming its table's columns.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Update, update
+from sqlalchemy import ColumnElement, Update, or_, update
+from sqlalchemy.orm import Session
 
 from bot.store.db import Database
 from bot.store.models import utcnow
@@ -26,25 +29,74 @@ LEASE = timedelta(seconds=20)  # a stopped process's work is free this long afte
 RENEW_EVERY = 5.0  # seconds
 
 Clock = Callable[[], datetime]
-# (row id, holder, now) -> the statement that extends that row's lease
-Renewal = Callable[[int, str, datetime], Update]
 
 
-def lease_renewal(table: Any) -> Renewal:
-    """For tables with ``lease_until`` and ``lease_holder``."""
-    return lambda row_id, holder, now: (
-        update(table)
-        .where(table.id == row_id, table.lease_holder == holder)
-        .values(lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    )
+@dataclass(frozen=True)
+class Lease:
+    """The lease columns of one table: ``until`` (when the lease ends) and ``holder``
+    (which process holds it). A table without a holder column keeps, in ``until``, when
+    the row was taken (``stamped``): it is free ``LEASE`` after that."""
+
+    until: Any
+    holder: Any = None
+    stamped: bool = False
+
+    @property
+    def table(self) -> Any:
+        return self.until.class_
+
+    def free(self, now: datetime) -> ColumnElement[bool]:
+        """Rows nobody holds, or whose holder stopped renewing."""
+        lapsed = now - LEASE if self.stamped else now
+        return or_(self.until.is_(None), self.until < lapsed)
+
+    def taken(self, holder: str, now: datetime) -> dict[str, Any]:
+        values: dict[str, Any] = {self.until.key: now if self.stamped else now + LEASE}
+        if self.holder is not None:
+            values[self.holder.key] = holder
+        return values
+
+    def released(self) -> dict[str, Any]:
+        values: dict[str, Any] = {self.until.key: None}
+        if self.holder is not None:
+            values[self.holder.key] = None
+        return values
+
+    def claim(
+        self,
+        session: Session,
+        row_id: int,
+        holder: str,
+        now: datetime,
+        *where: Any,
+        **also: Any,
+    ) -> bool:
+        """Take row ``row_id`` if it is free and ``where`` holds, in one conditional
+        update (of two processes racing, one wins); ``also`` are more values to set."""
+        taken = session.execute(
+            update(self.table)
+            .where(self.table.id == row_id, self.free(now), *where)
+            .values(**self.taken(holder, now), **also)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    def renewal(self, row_id: int, holder: str, now: datetime) -> Update:
+        """The statement that extends ``holder``'s lease of row ``row_id``."""
+        held = self.until.is_not(None) if self.holder is None else self.holder == holder
+        return (
+            update(self.table)
+            .where(self.table.id == row_id, held)
+            .values({self.until.key: now if self.stamped else now + LEASE})
+            .execution_options(synchronize_session=False)
+        )
 
 
 class Renewer:
     """One thread that keeps this process's leases of one kind alive while work runs."""
 
-    def __init__(self, db: Database, renewal: Renewal, clock: Clock = utcnow) -> None:
-        self._db, self._renewal, self._clock = db, renewal, clock
+    def __init__(self, db: Database, lease: Lease, clock: Clock = utcnow) -> None:
+        self._db, self._renewal, self._clock = db, lease.renewal, clock
         self._held: dict[int, str] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None

@@ -24,6 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.sqltypes import NullType
 
+from bot.incidents.kinds import EventKind
 from bot.store.db import Database
 from bot.store.models import Incident, TimelineEvent
 
@@ -60,17 +61,25 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
             E.data["item_id"].as_integer().label("item_id"),
         )
         .select_from(IN_PERIOD)
-        .where(chosen, E.kind.in_(("key_time_corrected", "action_item", "action_item_done")))
+        .where(
+            chosen,
+            E.kind.in_(
+                (EventKind.KEY_TIME_CORRECTED, EventKind.ACTION_ITEM, EventKind.ACTION_ITEM_DONE)
+            ),
+        )
     )
     with db.begin() as session:  # one query per table
         incidents = _frame(session, _incident_rows(chosen))
         events = _frame(session, read_events)
     kind = events.kind
     corrections = events.loc[
-        kind == "key_time_corrected", ["incident_id", "event_id", "occurred_at", "which", "at"]
+        kind == EventKind.KEY_TIME_CORRECTED,
+        ["incident_id", "event_id", "occurred_at", "which", "at"],
     ]
-    actions = events.loc[kind == "action_item", ["incident_id", "event_id", "occurred_at", "due"]]
-    closed = events.loc[kind == "action_item_done", "item_id"].dropna().astype(int)
+    actions = events.loc[
+        kind == EventKind.ACTION_ITEM, ["incident_id", "event_id", "occurred_at", "due"]
+    ]
+    closed = events.loc[kind == EventKind.ACTION_ITEM_DONE, "item_id"].dropna().astype(int)
     actions = actions.assign(done=actions.event_id.isin(set(closed)))
     frame = incidents.set_index("id", drop=False).rename_axis(None)
     for column in TIMES:

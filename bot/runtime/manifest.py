@@ -6,8 +6,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.slack.listeners.actions.timeline_controls import SHORTCUT
 from bot.slack.listeners.events.reactions import SUBSCRIBED
+from bot.slack.listeners.shortcuts.timeline import SHORTCUT
 
 # What the bot does with each scope, so an admin reviewing the install can check.
 BOT_SCOPES = {

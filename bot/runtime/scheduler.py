@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.outbox.leases import LEASE
 from bot.slack import effects
-from bot.slack.flows import alerts, channel_setup, drills, nudges
+from bot.slack.flows import alerts, drills, nudges
 from bot.slack.listeners.commands import incident_command
 from bot.slack.services import Services
 
@@ -84,7 +84,7 @@ class Scheduler:
             replayed = incident_command.replay(self._services)
             if replayed:
                 log.info("running again %d command(s) a stopped process left", replayed)
-            finished = channel_setup.provisioner(self._services).sweep()
+            finished = self._services.provisioner.sweep()
             if finished:
                 log.info("finished setting up %d incident(s) in Slack", finished)
             processed = alerts.sweep(self._services)

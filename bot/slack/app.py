@@ -16,6 +16,10 @@ from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
 from bot.config import Settings
+from bot.containment.mlflow import Registry
+from bot.outbox import commands
+from bot.outbox.leases import Renewer
+from bot.slack import effects
 from bot.slack.background import Background
 from bot.slack.flows import (  # noqa: F401  (imported for the work each registers)
     alerts,
@@ -52,7 +56,9 @@ class _QuietTokenWarning(logging.Filter):
 
 
 def build_services(settings: Settings, db: Database, client: WebClient) -> Services:
-    """The process's services; the alert intake reports to the alerts flow."""
+    """Every long-lived object of the process, made once. The alert intake reports to
+    the alerts flow and the outbox performs the effects flows registered; both call
+    back into the finished services."""
     services: Services
     intake = AlertIntake(
         db,
@@ -62,7 +68,25 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
         lambda outcome: alerts.after(services, outcome),
     )
     responders = Responders(client, settings.responders)
-    services = Services(settings, db, client, Background(), intake, responders)
+    registry = (
+        Registry(settings.mlflow_url, settings.mlflow_token, settings.mlflow_alias)
+        if settings.mlflow_url
+        else None
+    )
+    services = Services(
+        settings=settings,
+        db=db,
+        client=client,
+        background=Background(),
+        alerts=intake,
+        responders=responders,
+        outbox=effects.engine(db, lambda: services),
+        journal=commands.Journal(db),
+        command_leases=Renewer(db, commands.COMMANDS),
+        prompt_leases=Renewer(db, alerts.PROMPTS),
+        provisioner=channel_setup.Provisioner(db, client, settings, responders),
+        registry=registry,
+    )
     return services
 
 

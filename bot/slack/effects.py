@@ -25,6 +25,7 @@ from bot.outbox.engine import Engine, Work, pending_filter
 from bot.outbox.failures import Failure
 from bot.slack import notify
 from bot.slack.text import escape
+from bot.store.db import Database
 from bot.store.models import Incident, SlackEffect, utcnow
 
 if TYPE_CHECKING:
@@ -80,17 +81,14 @@ def enqueue(session: Session, incident_id: int, kind: str, **payload: Any) -> No
     session.add(SlackEffect(incident_id=incident_id, kind=kind, payload=payload, order_key=key))
 
 
-def engine(services: Services) -> Engine:
-    """The process's engine for these effects (made on first use)."""
-    made = services.__dict__.get("_outbox")
-    if made is None:
-        made = Engine(
-            services.db,
-            lambda work: _perform(services, work),
-            lambda work, failure: _report_dead(services, work, failure),
-        )
-        services.__dict__["_outbox"] = made
-    return made
+def engine(db: Database, services: Callable[[], Services]) -> Engine:
+    """An engine that performs these effects with the process's services (``services()``
+    gives them once they are built: ``build_services`` makes the one engine)."""
+    return Engine(
+        db,
+        lambda work: _perform(services(), work),
+        lambda work, failure: _report_dead(services(), work, failure),
+    )
 
 
 def _perform(services: Services, work: Work) -> None:
@@ -121,7 +119,7 @@ def drain(services: Services, incident_id: int | None = None) -> int:
         # performed some of it meanwhile.
         with notify.incident_lock(owner):
             if _has_channel(services, owner):  # effects wait for the incident's set-up
-                done += engine(services).run_incident(owner)
+                done += services.outbox.run_incident(owner)
         _drain_again_when_due(services, owner)
     return done
 

@@ -1,11 +1,14 @@
-"""What the listeners and the alert intake need, built once at start-up and passed in.
+"""What the listeners, flows and the alert intake need: every long-lived object of
+the process, built once at start-up by ``bot.slack.app.build_services`` and passed in.
 
-``bot.slack.app.build_services`` puts it together; nothing here knows a use case.
+Nothing here knows a use case: the types of the few objects a flow defines are named
+for type checking only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -14,9 +17,15 @@ from bot.alerts.intake import AlertIntake
 from bot.config import Settings
 from bot.containment.mlflow import Registry
 from bot.incidents.permissions import Actor, Policy
+from bot.outbox import commands
+from bot.outbox.engine import Engine
+from bot.outbox.leases import Renewer
 from bot.slack.background import Background
 from bot.slack.responders import Responders
 from bot.store.db import Database
+
+if TYPE_CHECKING:
+    from bot.slack.flows.channel_setup import Provisioner
 
 
 @dataclass
@@ -27,22 +36,16 @@ class Services:
     background: Background
     alerts: AlertIntake
     responders: Responders
+    outbox: Engine  # performs the durable Slack work; its holder names this process
+    journal: commands.Journal  # stores slash commands before they are acknowledged
+    command_leases: Renewer  # keeps running commands' leases alive
+    prompt_leases: Renewer  # keeps alert prompts' leases alive while they are drawn
+    provisioner: Provisioner  # sets up incident channels
+    registry: Registry | None  # the MLflow registry, when INCIDENTBOT_MLFLOW_URL is set
 
     @property
     def policy(self) -> Policy:
         return Policy(self.settings.responders)
-
-    @property
-    def registry(self) -> Registry | None:
-        """The MLflow registry client, when INCIDENTBOT_MLFLOW_URL is set (made on first use)."""
-        if not self.settings.mlflow_url:
-            return None
-        made = self.__dict__.get("_registry")
-        if made is None:
-            made = self.__dict__["_registry"] = Registry(
-                self.settings.mlflow_url, self.settings.mlflow_token, self.settings.mlflow_alias
-            )
-        return made
 
     def actor(self, user: str) -> Actor:
         """``user`` as the permission policy sees them (asks Slack about the responders

@@ -34,7 +34,7 @@ def test_a_channel_slack_made_before_a_crash_is_adopted_not_doubled(
         stored.channel_name = reserved
     made = slack.add_channel(reserved, members={BOT_USER})
     slack.channels[made].creator = BOT_USER
-    channel_setup.provisioner(services).run(incident_id)
+    services.provisioner.run(incident_id)
     with services.db.begin() as session:
         stored = session.get(Incident, incident_id)
         assert stored is not None and stored.channel_id == made
@@ -76,7 +76,7 @@ def test_someone_elses_channel_of_that_name_is_not_adopted(
         incident.channel_name = reserved
         incident_id = incident.id
     taken = slack.add_channel(reserved, members={BOT_USER})  # a person made it
-    opened = channel_setup.provisioner(services).run(incident_id)
+    opened = services.provisioner.run(incident_id)
     assert opened.channel_id != taken and opened.channel_name == reserved + "-2"
 
 

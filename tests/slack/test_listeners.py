@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.slack.listeners.actions import alert_prompts, incident_controls
+from bot.slack import listeners
+from bot.slack.listeners.actions import alert_prompts
 from bot.slack.listeners.commands import incident_command
-from bot.slack.listeners.submissions import forms
+from bot.slack.listeners.views import declare
 from bot.slack.services import Services
 from bot.store.models import Incident, ReceivedCommand, TimelineEvent
 from tests.conftest import ALICE
@@ -99,7 +100,7 @@ def test_a_good_command_is_stored_before_it_is_acknowledged(services: Services) 
 def test_an_incomplete_declare_form_shows_the_error_beside_the_field(idle: Services) -> None:
     ack = Acks()
     view = {"callback_id": "declare_incident", "private_metadata": "{}", "state": {"values": {}}}
-    forms.on_submit(ack, {"user": {"id": ALICE}}, view, {"services": idle})
+    declare.on_submit(ack, {"user": {"id": ALICE}}, view, {"services": idle})
     assert ack.calls == [{"response_action": "errors", "errors": {"severity": "Pick a severity."}}]
     assert stored(idle) == (0, 0, 0)
 
@@ -118,11 +119,55 @@ def test_a_damaged_alert_button_is_answered_and_changes_nothing(
     assert stored(services) == (0, 0, 0)
 
 
-def test_every_incident_control_has_work_behind_it() -> None:
-    """Each action ID the summary, triage card and containment cards carry finds its work."""
-    from bot.slack.views import containment_cards, drill_controls, handover_request, triage_card
+class Wiring:
+    """Stands in for Bolt's ``App`` while ``register_all`` wires it: which listener each
+    action ID, form callback and shortcut reaches, the first match winning as in Bolt."""
+
+    def __init__(self) -> None:
+        self.wired: dict[str, list[tuple[Any, Any]]] = {"action": [], "view": [], "other": []}
+
+    def _wire(self, kind: str, matcher: Any) -> Any:
+        def take(listener: Any) -> Any:
+            self.wired[kind].append((matcher, listener))
+            return listener
+
+        return take
+
+    def action(self, matcher: Any) -> Any:
+        return self._wire("action", matcher)
+
+    def view(self, matcher: Any) -> Any:
+        return self._wire("view", matcher)
+
+    def command(self, matcher: Any) -> Any:
+        return self._wire("other", matcher)
+
+    shortcut = event = command
+
+    def reached(self, kind: str, given: str) -> list[Any]:
+        return [
+            listener
+            for matcher, listener in self.wired[kind]
+            if (matcher.match(given) if hasattr(matcher, "match") else matcher == given)
+        ]
+
+
+def test_every_control_and_form_reaches_one_listener() -> None:
+    """Each action ID the summary, triage card and other messages carry, and each form's
+    callback, is wired to exactly one listener; an unknown one to none."""
+    from bot.slack.views import (
+        containment_cards,
+        declare_form,
+        drill_controls,
+        handover_request,
+        timeline_page,
+        triage_card,
+        update_form,
+    )
     from bot.slack.views.summary import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
 
+    app = Wiring()
+    listeners.register_all(app)  # type: ignore[arg-type]
     clicks = [
         ROLE_SELECT_PREFIX + "commander",
         SEVERITY_SELECT,
@@ -131,19 +176,36 @@ def test_every_incident_control_has_work_behind_it() -> None:
         triage_card.DECLINE,
         triage_card.OPEN_RUNBOOK_PREFIX + "x",
         triage_card.RUNBOOK_PREFIX + "x:1",
+        triage_card.NOTE_PREFIX + "q",
         handover_request.AGREE,
         handover_request.KEEP,
         containment_cards.MODEL_CHANGED,
+        containment_cards.ROLLBACK_OPEN,
+        containment_cards.ROLLBACK_UNDO,
+        containment_cards.LEVER_UNDO,
+        CONTAIN_SELECT,
         drill_controls.PAUSE,
         drill_controls.NEXT,
         drill_controls.END,
-        containment_cards.ROLLBACK_UNDO,
-        containment_cards.LEVER_UNDO,
+        update_form.OPEN_FORM,
+        timeline_page.ACTION_DONE,
+        timeline_page.KEY_TIMES_OPEN,
+        declare_form.DECLARE_CATEGORY,
+        "alert_declare",
+        "alert_dismiss",
+        "incident_resolve",
     ]
-    works = [incident_controls._work_for(c, incident_controls._CLICKS) for c in clicks]
-    assert len(set(works)) == 12  # 15 controls: Agree and Keep share one, the drill three one
-    forms_opened = [containment_cards.ROLLBACK_OPEN, CONTAIN_SELECT, triage_card.NOTE_PREFIX + "q"]
-    for click in forms_opened:
-        assert incident_controls._work_for(click, incident_controls._FORM_BUTTONS)
-    with pytest.raises(LookupError):
-        incident_controls._work_for("nobody_sends_this", incident_controls._CLICKS)
+    reached = {click: app.reached("action", click) for click in clicks}
+    assert {click: len(found) for click, found in reached.items()} == dict.fromkeys(clicks, 1)
+    assert reached[handover_request.AGREE] == reached[handover_request.KEEP]  # one answer
+    assert reached[drill_controls.PAUSE] == reached[drill_controls.END]  # one control
+    forms = [
+        declare_form.DECLARE_CALLBACK,
+        containment_cards.ROLLBACK_CALLBACK,
+        containment_cards.LEVER_CALLBACK,
+        triage_card.NOTE_CALLBACK,
+        update_form.UPDATE_CALLBACK,
+        timeline_page.KEY_TIMES_CALLBACK,
+    ]
+    assert {f: len(app.reached("view", f)) for f in forms} == dict.fromkeys(forms, 1)
+    assert app.reached("action", "nobody_sends_this") == []

@@ -17,10 +17,9 @@ from bot.alerts import group_lifecycle
 from bot.alerts.ingest import Change, Disposition
 from bot.incidents.errors import InvalidInput
 from bot.outbox.failures import sort
-from bot.outbox.leases import LEASE, Renewer
+from bot.outbox.leases import Lease
 from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.text import channel_link, refusal
 from bot.slack.views import alert_prompt
@@ -31,6 +30,9 @@ if TYPE_CHECKING:
     from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
+
+# One process draws an alert group's prompt at a time.
+PROMPTS = Lease(AlertGroup.prompt_lease_until, AlertGroup.prompt_lease_holder)
 
 # Alert changes to a known group are shown at most this often per incident (and
 # prompt): Slack allows about one message a second per channel, and a storm of
@@ -168,7 +170,7 @@ def after(services: Services, outcome: Disposition) -> None:
 
 def _open(services: Services, incident_id: int) -> None:
     try:
-        channel_setup.provisioner(services).run(incident_id)
+        services.provisioner.run(incident_id)
     except ProvisioningFailed:
         return  # the sweep finishes the set-up, then performs the effects
     effects.drain(services, incident_id)
@@ -180,10 +182,10 @@ def show_prompt(services: Services, group_id: int) -> None:
     Under the outbox's rules: the group's row is claimed with a lease (renewed while
     Slack is called), so one process draws a prompt at a time; a passing failure is
     left for the sweep; a final one gives up that revision and keeps the reason."""
-    holder = effects.engine(services).holder
+    holder = services.outbox.holder
     if not _claim_prompt(services, group_id, holder):
         return  # nothing to draw, or another process is drawing it
-    leases = _prompt_leases(services)
+    leases = services.prompt_leases
     leases.hold(group_id, holder)
     try:
         _draw_prompt(services, group_id)
@@ -206,17 +208,14 @@ def show_prompt(services: Services, group_id: int) -> None:
 def _claim_prompt(services: Services, group_id: int, holder: str) -> bool:
     now = utcnow()
     with services.db.begin() as session:
-        taken = session.execute(
-            update(AlertGroup)
-            .where(AlertGroup.id == group_id, AlertGroup.prompt_channel.is_not(None))
-            .where(
-                AlertGroup.prompt_ts.is_(None) | (AlertGroup.shown_revision < AlertGroup.revision)
-            )
-            .where(AlertGroup.prompt_lease_until.is_(None) | (AlertGroup.prompt_lease_until < now))
-            .values(prompt_lease_until=now + LEASE, prompt_lease_holder=holder)
-            .execution_options(synchronize_session=False)
+        return PROMPTS.claim(
+            session,
+            group_id,
+            holder,
+            now,
+            AlertGroup.prompt_channel.is_not(None),
+            AlertGroup.prompt_ts.is_(None) | (AlertGroup.shown_revision < AlertGroup.revision),
         )
-        return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 def _release_prompt(services: Services, group_id: int, **values: Any) -> None:
@@ -224,24 +223,9 @@ def _release_prompt(services: Services, group_id: int, **values: Any) -> None:
         session.execute(
             update(AlertGroup)
             .where(AlertGroup.id == group_id)
-            .values(prompt_lease_until=None, prompt_lease_holder=None, **values)
+            .values(**PROMPTS.released(), **values)
             .execution_options(synchronize_session=False)
         )
-
-
-def _prompt_leases(services: Services) -> Renewer:
-    made = services.__dict__.get("_prompt_leases")
-    if made is None:
-        made = services.__dict__["_prompt_leases"] = Renewer(
-            services.db,
-            lambda group_id, holder, now: (
-                update(AlertGroup)
-                .where(AlertGroup.id == group_id, AlertGroup.prompt_lease_holder == holder)
-                .values(prompt_lease_until=now + LEASE)
-                .execution_options(synchronize_session=False)
-            ),
-        )
-    return made
 
 
 def _draw_prompt(services: Services, group_id: int) -> None:
@@ -319,7 +303,7 @@ def decide(services: Services, group_id: int, actor: str, choice: str, reply: Re
     if incident_id is None:
         return
     try:
-        opened = channel_setup.provisioner(services).run(incident_id)
+        opened = services.provisioner.run(incident_id)
     except ProvisioningFailed:
         reply(text="The incident is declared; its channel will follow as soon as Slack allows.")
         return

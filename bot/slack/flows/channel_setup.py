@@ -10,7 +10,7 @@ stopped when the incident is next claimed, and nothing is done twice.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from slack_sdk import WebClient
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.incidents import provisioning, reminders
 from bot.incidents.channel_names import channel_name
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.outbox.failures import sort
 from bot.outbox.leases import Renewer
@@ -35,7 +36,7 @@ from bot.store.db import Database
 from bot.store.models import Incident, SlackEffect
 
 if TYPE_CHECKING:
-    from bot.slack.services import Services
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +53,17 @@ class Provisioner:
     client: WebClient
     settings: Settings
     responders: Responders | None = None
+    leases: Renewer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.leases = Renewer(self.db, provisioning.SETUP)
 
     def run(self, incident_id: int, *, repeat: bool = False) -> Incident:
         """Finish every unfinished step for one incident the caller has claimed.
 
         ``repeat``: an earlier attempt may have posted a message and stopped before
         recording it, so each post first looks for that earlier one."""
-        renewer = self._renewer()
+        renewer = self.leases
         renewer.hold(incident_id, "set-up")
         try:
             return self._run(incident_id, repeat)
@@ -71,12 +76,6 @@ class Provisioner:
             raise ProvisioningFailed(str(exc)) from exc
         finally:
             renewer.release(incident_id)
-
-    def _renewer(self) -> Renewer:
-        made = self.__dict__.get("_leases")
-        if made is None:
-            made = self.__dict__["_leases"] = Renewer(self.db, provisioning.claim_renewal)
-        return made
 
     def _run(self, incident_id: int, repeat: bool) -> Incident:
         incident = self._load(incident_id)
@@ -150,7 +149,7 @@ class Provisioner:
             return  # a drill's model is the scenario's, not one to read from the registry
         owed = session.scalar(
             select(SlackEffect.id)
-            .where(SlackEffect.incident_id == incident.id, SlackEffect.kind == "model_card")
+            .where(SlackEffect.incident_id == incident.id, SlackEffect.kind == EventKind.MODEL_CARD)
             .limit(1)
         )
         if owed is None:
@@ -246,16 +245,3 @@ class Provisioner:
             except ProvisioningFailed:
                 continue
         return finished
-
-
-def provisioner(services: Services) -> Provisioner:
-    """The process's provisioner, made from its services on first use."""
-    made = services.__dict__.get("_provisioner")
-    if made is None:
-        made = services.__dict__["_provisioner"] = Provisioner(
-            db=services.db,
-            client=services.client,
-            settings=services.settings,
-            responders=services.responders,
-        )
-    return made

@@ -20,6 +20,7 @@ from bot.containment.levers import Lever
 from bot.containment.mlflow import History, Registry, RegistryError
 from bot.incidents import queries, timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Actor
 from bot.slack import effects, notify
 from bot.slack.background import Reply
@@ -94,7 +95,7 @@ def post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> 
         timeline.record(
             session,
             incident,
-            "model_card",
+            EventKind.MODEL_CARD,
             f"Model registry: {model} serves "
             + (f"v{history.serving}" if history.serving else "no version")
             + f" ({history.alias})",
@@ -357,7 +358,7 @@ def pull(
         timeline.record(
             session,
             incident,
-            "containment_undone" if undo else "containment_run",
+            EventKind.CONTAINMENT_UNDONE if undo else EventKind.CONTAINMENT_RUN,
             f"{'Undid' if undo else 'Ran'} {lever.title}: "
             + (f"HTTP {outcome.status}" if outcome.status is not None else outcome.excerpt),
             actor=actor,

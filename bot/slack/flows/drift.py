@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.incidents import queries, timeline
+from bot.incidents.kinds import EventKind
 from bot.slack import effects, notify
 from bot.slack.background import QueueFull, Reply
 from bot.slack.command_parser import DriftArgs
@@ -201,7 +202,7 @@ def _publish(
         timeline.record(
             session,
             incident,
-            "drift_found",
+            EventKind.DRIFT_FOUND,
             drift_findings.timeline_text(report),
             actor=actor,
             **findings(report, reference, current),

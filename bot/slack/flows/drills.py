@@ -20,10 +20,10 @@ from bot.drills import injects, lifecycle, report, scenarios
 from bot.drills.clock import DrillClock, speed_of
 from bot.incidents import notes, timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.outbox import commands
 from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape, refusal
@@ -63,7 +63,7 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
         commands.finish_current(session)
         incident_id, reference = incident.id, incident.reference
     try:
-        opened = channel_setup.provisioner(services).run(incident_id)
+        opened = services.provisioner.run(incident_id)
     except ProvisioningFailed:
         reply(text=f"Drill {reference} is set up; Slack did not let me open its channel yet.")
         return
@@ -187,7 +187,7 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
         timeline.record(
             session,
             incident,
-            "drill_report",
+            EventKind.DRILL_REPORT,
             "Drill report uploaded",
             actor=payload.get("by"),
             file_id=files[0].get("id") if files else None,

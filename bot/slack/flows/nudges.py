@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.incidents import handover, reminders, timeline
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
 from bot.slack import effects
@@ -78,7 +79,7 @@ def _nudge(
     timeline.record(
         session,
         incident,
-        "update_nudged",
+        EventKind.UPDATE_NUDGED,
         f"Status update due (unanswered nudges: {unanswered})",
         when=now,
         addressed_to=who,
@@ -110,7 +111,7 @@ def postmortem_published(session: Session, incident_id: int) -> bool:
     published = session.scalars(
         select(TimelineEvent.data).where(
             TimelineEvent.incident_id == incident_id,
-            TimelineEvent.kind == "postmortem_published",
+            TimelineEvent.kind == EventKind.POSTMORTEM_PUBLISHED,
         )
     )
     return any(not data.get("draft") for data in published)
@@ -136,5 +137,5 @@ def _postmortem(session: Session, incident: Incident, reminder: Reminder) -> Non
     else:
         effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
     timeline.record(
-        session, incident, "postmortem_reminded", f"Post-mortem reminder ({when})", due=when
+        session, incident, EventKind.POSTMORTEM_REMINDED, f"Post-mortem reminder ({when})", due=when
     )

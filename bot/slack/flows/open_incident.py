@@ -6,7 +6,6 @@ from bot.incidents.declare import Declaration, declare
 from bot.outbox import commands
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.services import Services
 from bot.slack.text import channel_link, escape
@@ -19,7 +18,7 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply)
         commands.finish_current(session)  # a replay after a crash must not declare twice
         incident_id, reference = incident.id, incident.reference
     try:
-        opened = channel_setup.provisioner(services).run(incident_id)
+        opened = services.provisioner.run(incident_id)
     except ProvisioningFailed as exc:
         reply(
             text=(

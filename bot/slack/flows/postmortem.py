@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.documents import postmortem
 from bot.incidents import notes, timeline
+from bot.incidents.kinds import EventKind
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply
@@ -85,7 +86,7 @@ def upload(services: Services, incident_id: int, by: str) -> None:
         timeline.record(
             session,
             incident,
-            "postmortem_published",
+            EventKind.POSTMORTEM_PUBLISHED,
             "Draft post-mortem uploaded" if draft else "Post-mortem uploaded",
             actor=by,
             file_id=file_id,

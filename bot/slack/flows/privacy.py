@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows import channel_setup
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import handled
 from bot.slack.text import channel_link
@@ -46,7 +46,7 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
         timeline.record(
             session,
             incident,
-            "made_private",
+            EventKind.MADE_PRIVATE,
             f"Moved to a private channel by @{actor}; #{old_name} archived",
             actor=actor,
             when=now,
@@ -96,7 +96,7 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
         return
     incident_id, reference = done
     try:
-        opened = channel_setup.provisioner(services).run(incident_id)
+        opened = services.provisioner.run(incident_id)
     except ProvisioningFailed:
         reply(
             text=f"{reference} is private now; Slack did not let me finish its new channel "
@@ -112,7 +112,7 @@ def _announcement(session: Session, incident: Incident) -> dict[str, str] | None
         return None
     channel = session.scalar(
         select(TimelineEvent.data)
-        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == "announced")
+        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == EventKind.ANNOUNCED)
         .order_by(TimelineEvent.id.desc())
         .limit(1)
     )

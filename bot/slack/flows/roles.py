@@ -14,6 +14,7 @@ from bot.documents.templating import render_text
 from bot.incidents import handover, timeline
 from bot.incidents.assign_role import RoleChange, assign_role
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.slack import effects, notify
@@ -176,7 +177,7 @@ def answer_request(
             timeline.record(
                 session,
                 incident,
-                "handover_declined",
+                EventKind.HANDOVER_DECLINED,
                 f"@{actor} kept {role.info.title} from going to @{request.candidate}",
                 actor=actor,
                 role=role.value,

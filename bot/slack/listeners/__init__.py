@@ -1,6 +1,8 @@
-"""Bolt listeners: ``<kind>/<feature>.py``, each with module-level handlers and a
-``register(app)`` that only wires them. Handlers find the services in Bolt's
-context (``bot.slack.app`` puts them there), so a test can call one directly."""
+"""Bolt listeners by Bolt's kinds: ``commands/``, ``actions/`` (clicks), ``views/``
+(form submissions), ``shortcuts/``, ``events/``; one module a feature, with
+module-level handlers and a ``register(app)`` that only wires them. Handlers find
+the services in Bolt's context (``bot.slack.app`` puts them there), so a test can
+call one directly."""
 
 from __future__ import annotations
 
@@ -8,20 +10,42 @@ from slack_bolt import App
 
 from bot.slack.listeners.actions import (
     alert_prompts,
-    incident_controls,
+    containment,
+    declare_form,
+    drills,
+    roles,
+    severity,
     status_updates,
-    timeline_controls,
+    timeline,
+    triage,
 )
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.events import reactions
-from bot.slack.listeners.submissions import forms
+from bot.slack.listeners.shortcuts import timeline as timeline_shortcut
+from bot.slack.listeners.views import containment as containment_forms
+from bot.slack.listeners.views import declare, key_times, status_update, triage_note
+
+MODULES = (
+    incident_command,
+    roles,
+    severity,
+    triage,
+    drills,
+    containment,
+    alert_prompts,
+    status_updates,
+    timeline,
+    declare_form,
+    declare,
+    containment_forms,
+    triage_note,
+    status_update,
+    key_times,
+    timeline_shortcut,
+    reactions,
+)
 
 
 def register_all(app: App) -> None:
-    incident_command.register(app)
-    forms.register(app)
-    incident_controls.register(app)
-    reactions.register(app)
-    alert_prompts.register(app)
-    status_updates.register(app)
-    timeline_controls.register(app)
+    for module in MODULES:
+        module.register(app)

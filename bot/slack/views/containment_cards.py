@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,7 +21,9 @@ from slack_sdk.models.views import View
 
 from bot.containment.levers import Lever
 from bot.containment.mlflow import History, Version
+from bot.containment.rollback import Move
 from bot.slack.text import escape, truncate
+from bot.slack.views import forms
 from bot.slack.views.kit import md, slack_date
 
 ROLLBACK_OPEN = "rollback_open"
@@ -286,3 +290,38 @@ def hint_text(found: Sequence[str], levers: Sequence[Lever], registry: bool) -> 
     if not lines:
         return None
     return "*Containment*\n" + "\n".join(f"• {line}" for line in lines)
+
+
+@dataclass(frozen=True)
+class RollbackSubmission:
+    channel: str
+    move: Move
+    reason: str
+
+
+def parse_rollback(view: dict[str, Any], alias: str) -> RollbackSubmission:
+    """The confirmed move (as the form showed it) and why, or FormErrors without a reason."""
+    reason = forms.text(view, "reason")
+    if not reason:
+        raise forms.FormErrors({"reason": "Say why, for the timeline."})
+    carried = forms.metadata(view)
+    try:
+        current, target = int(carried.get("from", 0)), int(carried.get("to", 0))
+    except (TypeError, ValueError):
+        current = target = 0
+    move = Move(str(carried.get("model", "")), alias, current, target)
+    return RollbackSubmission(str(carried.get("channel", "")), move, reason)
+
+
+@dataclass(frozen=True)
+class LeverSubmission:
+    channel: str
+    lever: str
+    reason: str
+
+
+def parse_lever(view: dict[str, Any]) -> LeverSubmission:
+    carried = forms.metadata(view)
+    return LeverSubmission(
+        str(carried.get("channel", "")), str(carried.get("lever", "")), forms.text(view, "reason")
+    )

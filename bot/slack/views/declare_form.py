@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from slack_sdk.models.blocks import (
     CheckboxesElement,
@@ -14,8 +15,18 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.incidents.categories import FAILURE_CATEGORIES, USUALLY_PRIVATE
-from bot.incidents.declare import DESCRIPTION_MAX, DETECTIONS, SERVICE_MAX, TITLE_MAX
+from bot.incidents.declare import (
+    DESCRIPTION_MAX,
+    DETECTIONS,
+    SERVICE_MAX,
+    TITLE_MAX,
+    Declaration,
+    validate,
+)
+from bot.incidents.errors import InvalidInput
+from bot.incidents.severity import Severity, parse_severity
 from bot.slack.text import truncate
+from bot.slack.views import forms
 from bot.slack.views.kit import severity_options
 
 DECLARE_CALLBACK = "declare_incident"
@@ -124,3 +135,42 @@ def declare_modal(
             ),
         ],
     )
+
+
+def parse_submission(view: dict[str, Any], user_id: str) -> Declaration:
+    """The declaration the form describes, validated, or FormErrors naming the field."""
+    severity = parse_severity(forms.value(view, "severity") or "")
+    if severity is None:
+        raise forms.FormErrors({"severity": "Pick a severity."})
+    try:
+        return validate(
+            Declaration(
+                title=forms.value(view, "title") or "",
+                severity=Severity(severity),
+                declared_by=user_id,
+                service=forms.value(view, "service"),
+                failure_category=forms.value(view, "category"),
+                description=forms.value(view, "description"),
+                private=_ticked(view),
+                detection=forms.value(view, "detection"),
+            )
+        )
+    except InvalidInput as problem:
+        raise forms.FormErrors({_field_of(str(problem)): str(problem)}) from None
+
+
+def _ticked(view: dict[str, Any]) -> bool:
+    """Whether the Private box is ticked (under whichever block ID the form has now)."""
+    return any(
+        o.get("value") == "private"
+        for block in PRIVATE_BLOCKS
+        for o in forms.element(view, block).get("selected_options") or []
+    )
+
+
+def _field_of(message: str) -> str:
+    lowered = message.lower()
+    for field in ("description", "category", "service"):
+        if field in lowered:
+            return field
+    return "title"

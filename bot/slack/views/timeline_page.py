@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -21,7 +24,9 @@ from slack_sdk.models.views import View
 
 from bot.incidents import timeline
 from bot.incidents.key_times import CORRECTABLE, KeyTime, KeyTimes, spoken
+from bot.incidents.kinds import EventKind
 from bot.slack.text import escape, mention, truncate
+from bot.slack.views import forms
 from bot.slack.views.kit import md, slack_date
 from bot.slack.views.summary import action_facts
 from bot.store.models import Incident, TimelineEvent
@@ -33,27 +38,27 @@ KEY_TIMES_CALLBACK = "key_times_submit"
 ACTION_DONE = "action_item_done"
 
 # An emoji per kind of event, to scan the list by.
-EMOJI = {
-    "declared": ":rotating_light:",
-    "alert_fired": ":bell:",
-    "alert_joined": ":bell:",
-    "alert_refired": ":bell:",
-    "alert_resolved": ":large_green_circle:",
-    "alerts_all_resolved": ":large_green_circle:",
-    "role_assigned": ":bust_in_silhouette:",
-    "role_handed_over": ":busts_in_silhouette:",
-    "severity_changed": ":warning:",
-    "status_update": ":mega:",
-    "update_nudged": ":alarm_clock:",
-    "note": ":memo:",
-    "triage_note": ":memo:",
-    "pinned_message": ":pushpin:",
-    "action_item": ":dart:",
-    "action_item_done": ":white_check_mark:",
-    "drift_found": ":chart_with_upwards_trend:",
-    "key_time_corrected": ":stopwatch:",
-    "resolved": ":white_check_mark:",
-    "postmortem_published": ":page_facing_up:",
+EMOJI: dict[str, str] = {
+    EventKind.DECLARED: ":rotating_light:",
+    EventKind.ALERT_FIRED: ":bell:",
+    EventKind.ALERT_JOINED: ":bell:",
+    EventKind.ALERT_REFIRED: ":bell:",
+    EventKind.ALERT_RESOLVED: ":large_green_circle:",
+    EventKind.ALERTS_ALL_RESOLVED: ":large_green_circle:",
+    EventKind.ROLE_ASSIGNED: ":bust_in_silhouette:",
+    EventKind.ROLE_HANDED_OVER: ":busts_in_silhouette:",
+    EventKind.SEVERITY_CHANGED: ":warning:",
+    EventKind.STATUS_UPDATE: ":mega:",
+    EventKind.UPDATE_NUDGED: ":alarm_clock:",
+    EventKind.NOTE: ":memo:",
+    EventKind.TRIAGE_NOTE: ":memo:",
+    EventKind.PINNED_MESSAGE: ":pushpin:",
+    EventKind.ACTION_ITEM: ":dart:",
+    EventKind.ACTION_ITEM_DONE: ":white_check_mark:",
+    EventKind.DRIFT_FOUND: ":chart_with_upwards_trend:",
+    EventKind.KEY_TIME_CORRECTED: ":stopwatch:",
+    EventKind.RESOLVED: ":white_check_mark:",
+    EventKind.POSTMORTEM_PUBLISHED: ":page_facing_up:",
 }
 
 
@@ -65,7 +70,7 @@ def event_line(event: TimelineEvent) -> str:
     who = f" · {mention(event.actor)}" if event.actor else ""
     # The stored text is cut before it is escaped, so no mention or entity is halved.
     text = timeline.describe(event, mention, lambda said: escape(truncate(said, EVENT_TEXT_MAX)))
-    link = event.data.get("permalink") if event.kind == "pinned_message" else None
+    link = event.data.get("permalink") if event.kind == EventKind.PINNED_MESSAGE else None
     more = f" (<{link}|message>)" if isinstance(link, str) and link.startswith("https://") else ""
     return f"{slack_date(event.occurred_at)} *{event_label(event.kind)}*{who}\n{text}{more}"
 
@@ -185,3 +190,21 @@ def key_times_modal(incident: Incident, times: KeyTimes, channel: str) -> View:
         private_metadata=json.dumps({"channel": channel, "incident": incident.id}),
         blocks=blocks,
     )
+
+
+@dataclass(frozen=True)
+class KeyTimesSubmission:
+    channel: str
+    changes: dict[KeyTime, datetime]
+    reason: str
+
+
+def parse_key_times(view: dict[str, Any]) -> KeyTimesSubmission:
+    """The key times as picked (only those the form shows; the domain checks their order)."""
+    changes: dict[KeyTime, datetime] = {}
+    for which in CORRECTABLE:
+        picked = forms.element(view, which.value).get("selected_date_time")
+        if picked:
+            changes[which] = datetime.fromtimestamp(int(picked), UTC)
+    carried = forms.metadata(view)
+    return KeyTimesSubmission(str(carried.get("channel", "")), changes, forms.text(view, "reason"))

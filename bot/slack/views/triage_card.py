@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -24,6 +27,7 @@ from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import QUESTIONS, Assessment, Proposal, answer_label
 from bot.incidents.triage_state import NOTE_MAX, AnswerState
 from bot.slack.text import escape, mention, truncate
+from bot.slack.views import forms
 from bot.slack.views.kit import md
 from bot.store.models import Incident
 
@@ -196,3 +200,23 @@ def note_modal(incident_id: int, question_key: str, prompt: str, channel_id: str
             )
         ],
     )
+
+
+@dataclass(frozen=True)
+class NoteSubmission:
+    channel: str
+    question: str
+    note: str
+
+
+def parse_note(view: dict[str, Any]) -> NoteSubmission:
+    """The note as written, or FormErrors when it is empty or too long."""
+    note = forms.text(view, "note")
+    if not note:
+        raise forms.FormErrors({"note": "Write something, or press Cancel."})
+    if len(note) > NOTE_MAX:
+        raise forms.FormErrors(
+            {"note": f"Keep the note to {NOTE_MAX} characters (it has {len(note)})."}
+        )
+    carried = forms.metadata(view)
+    return NoteSubmission(str(carried.get("channel", "")), str(carried.get("question", "")), note)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -18,6 +21,7 @@ from slack_sdk.models.views import View
 
 from bot.incidents.status_update import UPDATE_MAX, UpdateKind
 from bot.slack.text import mention
+from bot.slack.views import forms
 from bot.slack.views.kit import md
 from bot.store.models import Incident
 
@@ -130,3 +134,52 @@ def first_notice_blocks(incident: Incident, comms_lead: str) -> list[Block]:
             elements=[form_button(incident, UpdateKind.FIRST_NOTICE, "Write the first notice")],
         ),
     ]
+
+
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{4,}\]")
+
+
+@dataclass(frozen=True)
+class UpdateSubmission:
+    channel: str
+    text: str
+    kind: UpdateKind
+    stakeholders: list[str] | None  # None: the form had no stakeholder picker
+
+
+def parse_submission(view: dict[str, Any]) -> UpdateSubmission:
+    """The update as sent, or FormErrors: empty, too long, or a [bracketed] prompt of the
+    draft still in it."""
+    written = forms.text(view, "text")
+    if not written:
+        raise forms.FormErrors({"text": "Write the update, or press Cancel."})
+    if len(written) > UPDATE_MAX:
+        raise forms.FormErrors(
+            {"text": f"Keep it to {UPDATE_MAX} characters (it has {len(written)})."}
+        )
+    left = unfilled(view, written)
+    if left:
+        raise forms.FormErrors(
+            {"text": f"Replace or delete the parts in brackets first, e.g. {left}"}
+        )
+    carried = forms.metadata(view)
+    chosen = forms.element(view, "stakeholders").get("selected_conversations")
+    return UpdateSubmission(
+        channel=str(carried.get("channel", "")),
+        text=written,
+        kind=UpdateKind(carried.get("kind", UpdateKind.UPDATE.value)),
+        stakeholders=list(chosen) if isinstance(chosen, list) else None,
+    )
+
+
+def unfilled(view: dict[str, Any], text: str) -> str | None:
+    """A [bracketed] prompt of the draft still in the text, word for word."""
+    drafted = next(
+        (
+            str(block.get("element", {}).get("initial_value") or "")
+            for block in view.get("blocks", [])
+            if block.get("block_id") == "text"
+        ),
+        "",
+    )
+    return next((p for p in _PLACEHOLDER.findall(drafted) if p in text), None)

@@ -4,7 +4,6 @@ Slack runs in the background, after Slack has its acknowledgement."""
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,8 +17,7 @@ from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
 from bot.outbox import commands
-from bot.outbox.leases import Renewer, lease_renewal
-from bot.slack import effects, notify
+from bot.slack import notify
 from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import (
     Command,
@@ -53,7 +51,7 @@ from bot.slack.views.help import help_blocks, help_text
 from bot.slack.views.incident_list import list_blocks
 from bot.slack.views.kit import MAX_BLOCKS, render
 from bot.slack.views.summary import summary_blocks, summary_text
-from bot.store.models import ReceivedCommand, utcnow
+from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +98,7 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         ack(text=BUSY)
         return
     try:  # stored before the acknowledgement: a crash after it loses nothing
-        command_id = _journal(services).record(_kept(command))
+        command_id = services.journal.record(_kept(command))
     except (SQLAlchemyError, TimeoutError):
         log.exception("could not store /incident %s", parsed.name)
         ack(text=NOT_STORED)
@@ -130,8 +128,8 @@ def _kept(command: dict[str, Any]) -> dict[str, Any]:
 
 def _work(services: Services, command_id: int, command: dict[str, Any], received: datetime) -> None:
     """Run a stored command, unless another process already took it."""
-    leases = _leases(services)
-    if not commands.claim(services.db, command_id, leases.holder):
+    holder = services.outbox.holder  # one name for this process's leases
+    if not commands.claim(services.db, command_id, holder):
         return
     respond = notify.reply_for(
         services.client,
@@ -141,7 +139,7 @@ def _work(services: Services, command_id: int, command: dict[str, Any], received
         str(command.get("user_id") or ""),
     )
     parsed = parse(command.get("text", ""))
-    with commands.running(services.db, leases.renewer, command_id, leases.holder):
+    with commands.running(services.db, services.command_leases, command_id, holder):
         try:
             _run(services, parsed, command, respond)
         except InvalidInput as problem:
@@ -160,35 +158,6 @@ def replay(services: Services) -> int:
         log.info("running /incident %s again: its process stopped before finishing", command_id)
         services.background.submit(_work, services, command_id, body, received)
     return len(left)
-
-
-def _journal(services: Services) -> commands.Journal:
-    made = services.__dict__.get("_command_journal")
-    if made is None:
-        with _made_once:
-            made = services.__dict__.get("_command_journal")
-            if made is None:
-                made = services.__dict__["_command_journal"] = commands.Journal(services.db)
-    return made
-
-
-_made_once = threading.Lock()
-
-
-def _leases(services: Services) -> Any:
-    """The engine's holder name and lease renewer, shared by this process's commands."""
-    made = services.__dict__.get("_command_leases")
-    if made is None:
-        engine = effects.engine(services)
-        made = _Leases(engine.holder, Renewer(services.db, lease_renewal(ReceivedCommand)))
-        services.__dict__["_command_leases"] = made
-    return made
-
-
-@dataclass(frozen=True)
-class _Leases:
-    holder: str
-    renewer: Renewer
 
 
 def _open_update_form(services: Services, command: dict[str, Any]) -> None:

@@ -1,0 +1,67 @@
+"""What every click listener shares: acknowledge first, then do the work in the
+background pool (or in the urgent pool when the click opens a form, which must open
+within 3 seconds of it), and read who clicked where."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, BoltContext
+
+from bot.slack.background import Reply, reply_to
+from bot.slack.services import Services, from_context
+
+Work = Callable[[Services, dict[str, Any], dict[str, Any], Reply], None]
+Opener = Callable[[Services, dict[str, Any], dict[str, Any]], None]
+Listener = Callable[[Ack, dict[str, Any], dict[str, Any], BoltContext], None]
+
+
+def in_background(work: Work) -> Listener:
+    """A listener for a click whose work can wait."""
+
+    def on_click(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        services = from_context(context)
+        reply = reply_to(body.get("response_url"))
+        services.background.submit(work, services, body, action, reply)
+
+    return on_click
+
+
+def opening_form(opens: Opener) -> Listener:
+    """A listener for a click that opens a form."""
+
+    def on_click(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+    ) -> None:
+        ack()
+        services = from_context(context)
+        services.background.submit_urgent(opens, services, body, action)
+
+    return on_click
+
+
+def starting(prefix: str) -> re.Pattern[str]:
+    """Action IDs that carry what was clicked after ``prefix``."""
+    return re.compile(f"^{re.escape(prefix)}")
+
+
+def channel(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id", ""))
+
+
+def actor(body: dict[str, Any]) -> str:
+    return str(body["user"]["id"])
+
+
+def message_ts(body: dict[str, Any]) -> str | None:
+    """The message the click came from."""
+    ts = (body.get("container") or {}).get("message_ts")
+    return str(ts) if ts else None
+
+
+DAMAGED = "That button is damaged; nothing was changed."

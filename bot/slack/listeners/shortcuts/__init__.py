@@ -1,0 +1,1 @@
+"""Shortcuts (Bolt's ``shortcut``): the message shortcut that pins to the timeline."""

@@ -1,0 +1,24 @@
+"""*Add to incident timeline*, the message shortcut: pins a message from any channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack.background import reply_to
+from bot.slack.flows import pins
+from bot.slack.services import from_context
+
+SHORTCUT = "add_to_timeline"
+
+
+def on_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    ack()
+    reply = reply_to(body.get("response_url"))
+    services.background.submit(pins.from_shortcut, services, body, reply)
+
+
+def register(app: App) -> None:
+    app.shortcut(SHORTCUT)(on_shortcut)

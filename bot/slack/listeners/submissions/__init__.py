@@ -1,2 +1,0 @@
-"""View submissions: the forms people send (declare, rollback and lever confirmations,
-triage notes)."""

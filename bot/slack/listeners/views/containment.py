@@ -1,0 +1,45 @@
+"""The rollback and lever confirmations: the move is made after the ack, and its
+outcome said in the channel to the person who confirmed it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack import notify
+from bot.slack.flows import contain
+from bot.slack.services import from_context
+from bot.slack.views import containment_cards as cb
+from bot.slack.views import forms
+
+
+def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    try:
+        sent = cb.parse_rollback(view, services.settings.mlflow_alias)
+    except forms.FormErrors as bad:
+        ack(response_action="errors", errors=bad.errors)
+        return
+    ack()
+    user = body["user"]["id"]
+    reply = notify.teller(services.client, sent.channel, user)
+    services.background.submit(
+        contain.roll_back, services, sent.channel, sent.move, sent.reason, user, reply
+    )
+
+
+def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    ack()
+    sent = cb.parse_lever(view)
+    user = body["user"]["id"]
+    reply = notify.teller(services.client, sent.channel, user)
+    services.background.submit(
+        contain.pull, services, sent.channel, sent.lever, sent.reason, user, reply
+    )
+
+
+def register(app: App) -> None:
+    app.view(cb.ROLLBACK_CALLBACK)(on_rollback)
+    app.view(cb.LEVER_CALLBACK)(on_lever)

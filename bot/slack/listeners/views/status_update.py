@@ -1,0 +1,31 @@
+"""The status-update form: errors beside the text, or the update sent after the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack import notify
+from bot.slack.flows import updates
+from bot.slack.services import from_context
+from bot.slack.views import forms, update_form
+
+
+def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    try:
+        sent = update_form.parse_submission(view)
+    except forms.FormErrors as bad:
+        ack(response_action="errors", errors=bad.errors)
+        return
+    ack()
+    user = body["user"]["id"]
+    reply = notify.teller(services.client, sent.channel, user)
+    services.background.submit(
+        updates.send, services, sent.channel, sent.text, user, reply, sent.kind, sent.stakeholders
+    )
+
+
+def register(app: App) -> None:
+    app.view(update_form.UPDATE_CALLBACK)(on_submit)

@@ -1,0 +1,32 @@
+"""A triage answer's note: errors beside the field, or recorded after the ack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot.slack import notify
+from bot.slack.flows import triage as triage_flow
+from bot.slack.services import from_context
+from bot.slack.views import forms
+from bot.slack.views import triage_card as tb
+
+
+def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    services = from_context(context)
+    try:
+        sent = tb.parse_note(view)
+    except forms.FormErrors as bad:
+        ack(response_action="errors", errors=bad.errors)
+        return
+    ack()
+    user = body["user"]["id"]
+    reply = notify.teller(services.client, sent.channel, user)
+    services.background.submit(
+        triage_flow.add_note, services, sent.channel, sent.question, sent.note, user, reply
+    )
+
+
+def register(app: App) -> None:
+    app.view(tb.NOTE_CALLBACK)(on_note)
