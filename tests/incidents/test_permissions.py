@@ -94,3 +94,86 @@ def test_alert_prompts_are_for_responders_once_the_group_is_set() -> None:
     assert refusal(refused.value) == (
         "Only members of <!subteam^S0ONCALL1> can declare or dismiss alerts."
     )
+
+
+# Who may do each act, as the README's table says: the Commander (BOB), the declarer who
+# no longer commands (ALICE), the ML Lead (CARA), a member of the responders group (ERIN),
+# and someone in the channel with no role (DAN). In a drill ALICE is the facilitator.
+ERIN = "U0ERIN005"
+PEOPLE = ("commander", "declarer", "ml_lead", "responder", "bystander")
+MAY: dict[Act, tuple[bool, ...]] = {
+    Act.RESOLVE: (True, False, False, True, False),
+    Act.SEVERITY: (True, False, False, True, False),
+    Act.PROPOSED_SEVERITY: (True, False, False, True, False),
+    Act.KEY_TIMES: (True, False, False, True, False),
+    Act.MAKE_PRIVATE: (True, False, False, True, False),
+    Act.AUDIENCE: (True, False, False, True, False),
+    Act.ROLLBACK: (True, False, True, True, False),
+    Act.UNDO_ROLLBACK: (True, False, True, True, False),
+    Act.FACILITATE: (False, False, False, False, False),  # only in a drill
+}
+IN_A_DRILL: dict[Act, tuple[bool, ...]] = {
+    **MAY,
+    Act.RESOLVE: (True, True, False, True, False),  # the facilitator ends the drill
+    Act.FACILITATE: (False, True, False, True, False),
+}
+
+
+def _actors() -> dict[str, Actor]:
+    return {
+        "commander": Actor(BOB),
+        "declarer": Actor(ALICE),
+        "ml_lead": Actor(CARA),
+        "responder": Actor(ERIN, responder=True),
+        "bystander": Actor(DAN),
+    }
+
+
+def test_the_table_names_every_act() -> None:
+    assert set(MAY) == set(Act) == set(IN_A_DRILL)
+
+
+@pytest.mark.parametrize("drill", [False, True], ids=["incident", "drill"])
+@pytest.mark.parametrize("act", list(Act), ids=lambda act: act.name)
+def test_who_may_do_what(act: Act, drill: bool) -> None:
+    policy = Policy("S0ONCALL1")
+    held = incident(commander=BOB, ml_lead=CARA)
+    held.drill = "fraud-false-positives" if drill else None
+    expected = (IN_A_DRILL if drill else MAY)[act]
+    for person, may in zip(PEOPLE, expected, strict=True):
+        actor = _actors()[person]
+        assert policy.allows(act, held, actor) is may, (person, act.name)
+        if may:
+            policy.check(act, held, actor)
+        else:
+            with pytest.raises(NotAllowed):
+                policy.check(act, held, actor)
+
+
+def test_a_rollback_refusal_names_the_ml_lead_too() -> None:
+    with pytest.raises(NotAllowed) as refused:
+        Policy().check(Act.ROLLBACK, incident(commander=BOB, ml_lead=CARA), Actor(DAN))
+    assert str(refused.value) == (
+        f"Only the Incident Commander, @{BOB}, or the ML Lead, @{CARA}, can roll back a model "
+        "for INC-12."
+    )
+
+
+def test_a_drill_control_refusal_names_the_facilitator() -> None:
+    drill = incident(commander=BOB)
+    drill.drill = "fraud-false-positives"
+    with pytest.raises(NotAllowed) as refused:
+        Policy("S0ONCALL1").check(Act.FACILITATE, drill, Actor(BOB))
+    assert refusal(refused.value) == (
+        f"Only the facilitator, <@{ALICE}>, or a responder runs the drill's controls."
+    )
+
+
+def test_a_lever_is_also_for_the_roles_the_file_names() -> None:
+    policy = Policy()
+    held = incident(commander=BOB, data_lead=CARA)
+    policy.check_lever("Route to human review", (Role.DATA_LEAD,), held, Actor(CARA), undo=False)
+    with pytest.raises(NotAllowed) as refused:
+        policy.check_lever("Route to human review", (Role.DATA_LEAD,), held, Actor(DAN), undo=True)
+    assert "undo Route to human review on INC-12" in str(refused.value)
+    assert f"the Data Lead, @{CARA}" in str(refused.value)

@@ -76,3 +76,36 @@ def test_severity_change_is_recorded_and_refused_once_resolved(
     with db.begin() as session:
         incident = load(session, incident_id)
         assert incident.severity == "sev1"
+
+
+@pytest.mark.parametrize("change", ["resolve", "severity", "key_times", "accept", "decline"])
+def test_the_domain_refuses_whoever_may_not_steer_and_changes_nothing(
+    db: Database, incident_id: int, change: str
+) -> None:
+    """The policy is checked where the change is made, so no caller can forget it."""
+    from datetime import timedelta
+
+    from bot.incidents import key_times, triage_state
+    from bot.incidents.permissions import Actor, NotAllowed, Policy
+    from bot.incidents.resolve import resolve
+
+    before = events(db, incident_id)
+    stranger, policy = Actor("U0DAN0004"), Policy()
+    with pytest.raises(NotAllowed), db.begin() as session:
+        incident = load(session, incident_id)
+        if change == "resolve":
+            resolve(session, incident, who=stranger, policy=policy)
+        elif change == "severity":
+            change_severity(session, incident, Severity.SEV1, who=stranger, policy=policy)
+        elif change == "key_times":
+            times = key_times.of(session, incident)
+            earlier = {key_times.KeyTime.DETECTED: incident.declared_at - timedelta(minutes=5)}
+            key_times.correct(session, incident, times, earlier, who=stranger, policy=policy)
+        elif change == "accept":
+            triage_state.accept(session, incident, who=stranger, policy=policy)
+        else:
+            triage_state.decline(session, incident, who=stranger, policy=policy)
+    with db.begin() as session:
+        incident = load(session, incident_id)
+        assert incident.is_open and incident.severity == "sev3"
+    assert events(db, incident_id) == before

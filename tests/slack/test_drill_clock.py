@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.slack.flows import drills
+from bot.incidents.roles import Role
+from bot.slack.flows import drills, roles
 from bot.slack.services import Services
 from bot.store.models import Incident, utcnow
-from tests.conftest import ALICE
+from tests.conftest import ALICE, BOB
 from tests.slack_standin import SlackStandIn
 
 
@@ -44,3 +45,26 @@ def test_injects_arrive_in_order_when_their_drill_time_comes(
     support = next(i for i, t in enumerate(texts) if "Support lead" in t)
     assert support < alert < legal
     assert drills.tick(services, utcnow() + timedelta(hours=1)) == 0  # nothing left
+
+
+def test_the_report_says_each_inject_and_names_people(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """The report's inject lines carry what each inject said (they were once empty), and
+    the people in its timeline are shown by their display names, not their Slack IDs."""
+    answers: list[dict[str, Any]] = []
+    drills.start(services, "chatbot-stale-index", ALICE, lambda **m: answers.append(m))
+    with services.db.begin() as session:
+        incident = session.scalars(select(Incident)).one()
+        channel, began = incident.channel_id, incident.drill_started_at
+    assert channel is not None and began is not None
+    drills.tick(services, began + timedelta(minutes=5))
+    roles.assign(services, channel, Role.ML_LEAD, BOB, ALICE, lambda **m: answers.append(m))
+    drills.control(services, channel, "end", ALICE, lambda **m: answers.append(m))
+    reports = [f for f in slack.channels[channel].files if f["name"].startswith("drill-report")]
+    assert len(reports) == 1
+    report = reports[0]["content"].decode()
+    injects = report.split("## Injects", 1)[1].split("## Timeline", 1)[0]
+    assert "- +5:00 message: Three customers today were promised 60-day refunds." in injects
+    assert "- +5:00 alert: Share of answers citing current documents fell" in injects
+    assert "@bob is ML Lead" in report and BOB not in report

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.incidents import provisioning, reminders
+from bot.incidents import audience, provisioning, reminders
 from bot.incidents.channel_names import channel_name
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
@@ -116,9 +116,8 @@ class Provisioner:
         notify.pin(self.client, channel_id, incident.summary_ts)
         if incident.triage_ts is None:
             post_card(self.db, self.client, incident_id, actor=None, repeat=repeat)
-        # A drill never reaches the incidents channel: only the drill channel, if any.
-        broadcast = (
-            self.settings.drill_channel if incident.drill else self.settings.broadcast_channel
+        broadcast = audience.announced_in(
+            incident, self.settings.broadcast_channel, self.settings.drill_channel
         )
         if broadcast and incident.announced_ts is None:
             where, announced = notify.post_marked(

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.documents.templating import render_text
-from bot.incidents import reminders
+from bot.incidents import audience, reminders
+from bot.incidents.audience import Hearing
 from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
 from bot.slack import effects
@@ -46,9 +47,8 @@ def resolve_incident(
             f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
         )
         broadcast = services.settings.broadcast_channel
-        if (
-            incident.private and broadcast and not incident.drill
-        ):  # it said one existed: it says it is over
+        if broadcast and audience.hearing(incident) is Hearing.PRIVATE:
+            # the broadcast said one existed: it says it is over
             effects.enqueue(
                 session,
                 incident.id,

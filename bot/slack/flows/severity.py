@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot.incidents import reminders
+from bot.incidents import audience, reminders
+from bot.incidents.audience import Hearing
 from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.severity import Severity
 from bot.slack import effects
@@ -54,34 +55,14 @@ def enqueue_announcement(
         f"{result.current.label} ({info.name}). {info.meaning}\n"
         f"*Expected now:* {info.expectation}",
     )
-    broadcast = services.settings.broadcast_channel
-    if incident.drill:
-        broadcast = services.settings.drill_channel
-        if broadcast:
-            effects.enqueue(
-                session,
-                incident.id,
-                "post",
-                channel=broadcast,
-                text=f":performing_arts: [DRILL] {incident.reference} {verb} from "
-                f"{result.previous.label} to {result.current.label}.",
-            )
-    elif broadcast and incident.private:  # that it changed, never what it is about
-        effects.enqueue(
-            session,
-            incident.id,
-            "post",
-            channel=broadcast,
-            text=f":lock: Private incident {incident.reference} {verb} from "
-            f"{result.previous.label} to {result.current.label}.",
-        )
-    elif broadcast:
-        effects.enqueue(
-            session,
-            incident.id,
-            "post",
-            channel=broadcast,
-            text=f"{incident.reference} {verb} from {result.previous.label} to "
-            f"{result.current.label}: {escape(incident.title)} · "
-            f"{channel_link(incident.channel_id)}",
-        )
+    settings = services.settings
+    broadcast = audience.announced_in(incident, settings.broadcast_channel, settings.drill_channel)
+    if not broadcast:
+        return
+    moved = f"{incident.reference} {verb} from {result.previous.label} to {result.current.label}"
+    said = {
+        Hearing.DRILL: f":performing_arts: [DRILL] {moved}.",
+        Hearing.PRIVATE: f":lock: Private incident {moved}.",  # never what it is about
+        Hearing.PUBLIC: f"{moved}: {escape(incident.title)} · {channel_link(incident.channel_id)}",
+    }[audience.hearing(incident)]
+    effects.enqueue(session, incident.id, "post", channel=broadcast, text=said)

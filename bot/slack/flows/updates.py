@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from bot.documents.templating import render_text
+from bot.incidents import audience as audience_rules
 from bot.incidents import reminders, triage_state
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import Act
@@ -112,16 +113,11 @@ def tell_everyone(
 
 
 def audience(services: Services, incident: Incident) -> list[str]:
-    """Where updates go besides the incident channel: broadcast, then stakeholders. A
-    private incident's go only to the channels its Commander picked."""
-    if incident.drill:  # never real stakeholders: the drill channel, when there is one
-        return [services.settings.drill_channel] if services.settings.drill_channel else []
-    broadcast = services.settings.broadcast_channel
-    targets = [broadcast] if broadcast and not incident.private else []
-    for channel in incident.stakeholder_channels or []:
-        if channel not in targets and channel != incident.channel_id:
-            targets.append(channel)
-    return targets
+    """Where updates go besides the incident channel (``bot.incidents.audience``)."""
+    settings = services.settings
+    return audience_rules.updates_go_to(
+        incident, settings.broadcast_channel, settings.drill_channel
+    )
 
 
 def open_form(

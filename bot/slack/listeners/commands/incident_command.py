@@ -4,6 +4,7 @@ Slack runs in the background, after Slack has its acknowledgement."""
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.incidents import notes, queries
+from bot.incidents import audience, notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
@@ -274,12 +275,9 @@ def _list(services: Services, user: str, respond: Reply) -> None:
         total = queries.count_open(session)
         session.expunge_all()
     private = {i.channel_id for i in incidents if i.private and i.channel_id}
-    members_of = {channel: notify.members(services.client, channel) for channel in private}
-    shown = [
-        i
-        for i in incidents
-        if not i.private or (i.channel_id is not None and user in members_of[i.channel_id])
-    ]
+    members_of: dict[str | None, set[str]] = defaultdict(set)
+    members_of.update({channel: notify.members(services.client, channel) for channel in private})
+    shown = [i for i in incidents if audience.listed_for(i, user in members_of[i.channel_id])]
     hidden = len(incidents) - len(shown)
     rendered = render(list_blocks(shown[: MAX_BLOCKS - 2], total - hidden))
     respond(text=f"Open incidents: {total - hidden}", blocks=rendered)

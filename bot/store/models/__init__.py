@@ -1,0 +1,27 @@
+"""The database schema, one module a concept: ``incidents`` (the incident, its roles and
+its timeline), ``alerts``, ``work`` (outbox, commands, reminders), ``drills``; ``base``
+holds what every table shares. Importing this package registers every table."""
+
+from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
+from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from bot.store.models.drills import DrillInject
+from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
+from bot.store.models.work import ReceivedCommand, Reminder, SlackEffect
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AlertDelivery",
+    "AlertGroup",
+    "AlertRecord",
+    "Base",
+    "DrillInject",
+    "HandoverRequest",
+    "Incident",
+    "ReceivedCommand",
+    "Reminder",
+    "RoleAssignment",
+    "SlackEffect",
+    "TimelineEvent",
+    "UTCDateTime",
+    "utcnow",
+]
