@@ -286,3 +286,16 @@ def _forkserver() -> _Zygote:
         if not _ZYGOTE or _ZYGOTE[0]._proc.poll() is not None:
             _ZYGOTE[:] = [_Zygote()]
         return _ZYGOTE[0]
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``incidentbot ARGS`` in its own process, without the Slack and bot settings of
+    the environment the tests run in."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

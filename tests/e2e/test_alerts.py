@@ -15,8 +15,8 @@ from bot.store.models import AlertDelivery, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, deliver, events, post_alert
 from tests.e2e.helpers import stored_incidents
-from tests.slack.test_blocks import text_objects
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable, text_objects
 from tests.support import BotProcess, migrate
 
 
@@ -80,7 +80,7 @@ def test_an_alertmanager_alert_opens_an_incident_with_what_the_alert_said(
         lambda: [m for m in channel.messages if "Opened from" in (m.get("text") or "")],
         what="the alert's details in the channel",
     )[0]
-    shown = str(details["blocks"])
+    shown = readable(details["blocks"])
     assert "`severity` critical" in shown and "`model` fraud-scorer" in shown
     assert "Share of legitimate payments flagged: 40%" in shown
     bookmarks = slack.wait_for(lambda: len(channel.bookmarks) == 2 and channel.bookmarks)

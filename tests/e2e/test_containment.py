@@ -14,10 +14,19 @@ from typing import Any
 import pytest
 
 from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import stored_incidents, timeline_kinds
-from tests.e2e.test_permissions import DAN, actors_of, events_of, said_to
-from tests.e2e.test_roles_and_triage import complete_triage, declare, proposals
+from tests.e2e.helpers import (
+    DAN,
+    actors_of,
+    complete_triage,
+    declare,
+    events_of,
+    proposals,
+    said_to,
+    stored_incidents,
+    timeline_kinds,
+)
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import buttons, controls, readable
 from tests.support import BotProcess
 
 # One MLflow server serves these tests: on one worker when the suite runs in parallel.
@@ -110,10 +119,6 @@ def dan(slack: SlackStandIn) -> None:
     slack.add_user(DAN, "dan")
 
 
-def message_with(channel: Any, words: str) -> list[dict[str, Any]]:
-    return [m for m in channel.messages if words in m["text"] or words in str(m.get("blocks"))]
-
-
 def click(
     slack: SlackStandIn,
     bot: BotProcess,
@@ -135,8 +140,8 @@ def test_the_model_card_then_a_rollback_and_its_undo(
     channel, incident = declare(bot, slack, general)
     channel.members.update({BOB, DAN})
     bot.command(f"model {model}", user=ALICE, channel=channel.id)
-    card = slack.wait_for(lambda: message_with(channel, "in the model registry"), what="card")[0]
-    shown = str(card["blocks"])
+    card = slack.wait_for(lambda: channel.saying("in the model registry"), what="card")[0]
+    shown = readable(card["blocks"])
     assert f"*{model}* in the model registry: *champion* serves version 3" in shown
     assert "*v3* (champion)" in shown and "*v2*" in shown and "precision 0.83" in shown
     assert "before the first signal" in shown
@@ -165,18 +170,18 @@ def test_the_model_card_then_a_rollback_and_its_undo(
 
     # Bob is ML Lead: the form names the move, and wants a reason.
     bot.command(f"role ml-lead <@{BOB}|bob>", user=ALICE, channel=channel.id)
-    slack.wait_for(lambda: "*ML Lead*\\n<@U0BOB0002>" in str(channel.messages[0]["blocks"]))
+    slack.wait_for(lambda: "*ML Lead*\\n<@U0BOB0002>" in readable(channel.messages[0]["blocks"]))
     click(slack, bot, channel, card, BOB, {"action_id": "rollback_open"})
     view_id = slack.wait_for(lambda: list(slack.views), what="the rollback form")[0]
-    assert "champion v3 → v2" in str(slack.views[view_id]["blocks"])
+    assert "champion v3 → v2" in readable(slack.views[view_id]["blocks"])
     empty = slack.submit_view(bot.url, user=BOB, view_id=view_id, values={"reason": " "})
     assert empty.json()["errors"] == {"reason": "Say why, for the timeline."}
     slack.submit_view(
         bot.url, user=BOB, view_id=view_id, values={"reason": "v3 flags 40% of payments"}
     )
-    done = slack.wait_for(lambda: message_with(channel, "rolled *"), what="the rollback")[0]
+    done = slack.wait_for(lambda: channel.saying("rolled *"), what="the rollback")[0]
     assert mlflow_server.serving(model) == 2  # MLflow itself says so
-    assert "champion v3 → v2 (read back from the registry)" in str(done["blocks"])
+    assert "champion v3 → v2 (read back from the registry)" in readable(done["blocks"])
     (event,) = events_of(bot.database_url, incident.id, "model_rolled_back")
     assert (event.actor, event.data["previous"], event.data["version"]) == (BOB, 3, 2)
     assert event.data["reason"] == "v3 flags 40% of payments"
@@ -209,7 +214,7 @@ def test_registry_trouble_is_said_in_the_channel(
 ) -> None:
     channel, _ = declare(bot, slack, general)
     bot.command("model no-such-model", user=ALICE, channel=channel.id)
-    said = slack.wait_for(lambda: message_with(channel, "Could not read"), what="the warning")
+    said = slack.wait_for(lambda: channel.saying("Could not read"), what="the warning")
     assert said[0]["text"].startswith(
         ":warning: Could not read *no-such-model* from the model registry: the model registry "
         "has no model called no-such-model."
@@ -225,7 +230,7 @@ def test_the_teams_levers_run_from_the_channel_and_undo(
 ) -> None:
     channel, incident = declare(bot, slack, general)
     channel.members.update({DAN})
-    assert "contain_select" in str(channel.messages[0]["blocks"])  # the summary's menu
+    assert "Contain…" in controls(channel.messages[0]["blocks"])  # the summary's menu
     listed = bot.command("contain", user=DAN, channel=channel.id).wait_reply()["text"]
     assert "`rules-fallback`: Fall back to the rules engine" in listed
 
@@ -243,7 +248,9 @@ def test_the_teams_levers_run_from_the_channel_and_undo(
         {"action_id": "contain_select", "selected_option": {"value": "rules-fallback"}},
     )
     view_id = slack.wait_for(lambda: list(slack.views), what="the lever's form")[0]
-    assert "The rules engine scores every payment until undone." in str(slack.views[view_id])
+    assert "The rules engine scores every payment until undone." in readable(
+        slack.views[view_id]["blocks"]
+    )
     slack.submit_view(bot.url, user=ALICE, view_id=view_id, values={"reason": "drift in amounts"})
     slack.wait_for(lambda: recorder.received, what="the flag service called")
     assert recorder.received[0] == {
@@ -252,8 +259,8 @@ def test_the_teams_levers_run_from_the_channel_and_undo(
         "auth": "Bearer flag-secret",
         "body": {"enabled": False, "incident": "INC-1", "why": "drift in amounts"},
     }
-    ran = slack.wait_for(lambda: message_with(channel, "ran *Fall back"), what="the outcome")[0]
-    assert "HTTP 200" in str(ran["blocks"]) and "lever_undo" in str(ran["blocks"])
+    ran = slack.wait_for(lambda: channel.saying("ran *Fall back"), what="the outcome")[0]
+    assert "HTTP 200" in readable(ran["blocks"]) and "Undo" in buttons(ran["blocks"])
     (event,) = events_of(bot.database_url, incident.id, "containment_run")
     assert event.data["ok"] and event.data["status"] == 200 and event.actor == ALICE
 
@@ -266,8 +273,10 @@ def test_the_teams_levers_run_from_the_channel_and_undo(
     bot.command("contain broken-lever", user=ALICE, channel=channel.id)
     view_id = slack.wait_for(lambda: list(slack.views)[1:], what="the second form")[0]
     slack.submit_view(bot.url, user=ALICE, view_id=view_id, values={"reason": ""})
-    failed = slack.wait_for(lambda: message_with(channel, "and it failed"), what="failure")[0]
-    assert "HTTP 500" in str(failed["blocks"]) and "flag service is down" in str(failed["blocks"])
+    failed = slack.wait_for(lambda: channel.saying("and it failed"), what="failure")[0]
+    assert "HTTP 500" in readable(failed["blocks"]) and "flag service is down" in readable(
+        failed["blocks"]
+    )
     runs = events_of(bot.database_url, incident.id, "containment_run")
     assert [e.data["ok"] for e in runs] == [True, False]
 
@@ -278,7 +287,7 @@ def test_triage_names_the_lever_that_fits_its_finding(
     channel, _ = declare(bot, slack, general)
     complete_triage(bot, slack, channel, input_changed="yes", model_changed="no")
     proposal = slack.wait_for(lambda: proposals(channel), what="the proposal")[0]
-    shown = str(proposal["blocks"])
+    shown = readable(proposal["blocks"])
     assert "The inputs changed and the model did not: fall back or route to human review" in shown
     assert "*Fall back to the rules engine* (`/incident contain rules-fallback`)" in shown
     assert stored_incidents(bot.database_url)[0].severity == "sev3"
@@ -301,8 +310,8 @@ def test_a_model_named_at_declaration_gets_its_card_at_once(
         what="the incident",
     )[0]
     channel = slack.channels[incident.channel_id]
-    card = slack.wait_for(lambda: message_with(channel, "in the model registry"), what="card")
-    assert "serves version 2" in str(card[0]["blocks"])
+    card = slack.wait_for(lambda: channel.saying("in the model registry"), what="card")
+    assert "serves version 2" in readable(card[0]["blocks"])
     slack.wait_for(  # nobody asked for it: the declaration named the model
         lambda: actors_of(bot.database_url, incident.id, "model_card") == [None],
         what="the card on the timeline, asked for by nobody",

@@ -2,61 +2,39 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
+from tests.e2e.helpers import declare, pick_for_role, timeline_kinds
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
-
-
-def declared(bot: BotProcess, slack: SlackStandIn, general: str) -> Any:
-    bot.command(
-        "declare sev3 Churn model precision dropped", user=ALICE, channel=general
-    ).wait_reply()
-    incident = stored_incidents(bot.database_url)[0]
-    return slack.channels[incident.channel_id], incident
-
-
-def public(channel: Any) -> list[dict[str, Any]]:
-    return [m for m in channel.messages if "ephemeral_to" not in m and m["text"]]
-
-
-def private_to(channel: Any, user: str) -> list[dict[str, Any]]:
-    return [m for m in channel.messages if m.get("ephemeral_to") == user]
-
-
-def summary_of(channel: Any) -> str:
-    return str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
 
 
 def test_picking_a_commander_updates_summary_topic_and_channel(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     pick_for_role(slack, bot.url, channel, "commander", BOB, by=ALICE)
     slack.wait_for(lambda: "Commander: <@U0BOB0002>" in channel.topic, what="topic update")
     assert BOB in channel.members
-    assert "*Incident Commander*\\n<@U0BOB0002>" in summary_of(channel)
-    assert "(Commander) answers for it" in summary_of(channel)
+    assert "*Incident Commander*\n<@U0BOB0002>" in channel.summary()
+    assert "(Commander) answers for it" in channel.summary()
     said = slack.wait_for(
-        lambda: [m["text"] for m in public(channel) if "is now Incident Commander" in m["text"]],
+        lambda: [m["text"] for m in channel.public() if "is now Incident Commander" in m["text"]],
         what="the announcement",
     )
     assert said == [
         "<@U0BOB0002> is now Incident Commander (set by <@U0ALICE01>): runs the "
         "response; owns severity, decisions and hand-overs."
     ]
-    brief = slack.wait_for(lambda: private_to(channel, BOB), what="Bob's brief")
+    brief = slack.wait_for(lambda: channel.private_to(BOB), what="Bob's brief")
     assert brief[0]["text"].startswith("*You are Incident Commander for INC-1.*")
     assert timeline_kinds(bot.database_url, incident.id)[-1] == "role_assigned"
 
 
 def test_handing_a_role_over_says_so(bot: BotProcess, slack: SlackStandIn, general: str) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     for person in (BOB, CARA):
         pick_for_role(slack, bot.url, channel, "ml-lead", person, by=ALICE)
-        slack.wait_for(lambda p=person: f"*ML Lead*\\n<@{p}>" in summary_of(channel))
+        slack.wait_for(lambda p=person: f"*ML Lead*\n<@{p}>" in channel.summary())
     slack.wait_for(
         lambda: any(
             "<@U0CARA003> takes over as ML Lead from <@U0BOB0002>" in (m["text"] or "")
@@ -70,19 +48,19 @@ def test_a_deactivated_account_cannot_take_a_role(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
     slack.add_user("U0GONE004", "gone", deleted=True)
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     key = pick_for_role(slack, bot.url, channel, "data-lead", "U0GONE004", by=ALICE)
     reply = slack.wait_for(lambda: slack.responses.get(key), what="ephemeral answer")
     assert "cannot hold a role" in reply[0]["text"]
     assert reply[0].get("response_type", "ephemeral") == "ephemeral"
-    assert "*Data Lead*\\n_unassigned" in summary_of(channel)
+    assert "*Data Lead*\n_unassigned" in channel.summary()
     assert timeline_kinds(bot.database_url, incident.id)[-1] != "role_assigned"
 
 
 def test_changing_severity_redraws_the_summary_and_topic(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     slack.block_action(
         bot.url,
         user=ALICE,  # she declared it: she commands until someone holds the role
@@ -97,7 +75,7 @@ def test_changing_severity_redraws_the_summary_and_topic(
         },
     )
     slack.wait_for(lambda: channel.topic.startswith("SEV1 (critical)"), what="topic")
-    assert "SEV1 · critical" in summary_of(channel)
+    assert "SEV1 · critical" in channel.summary()
     slack.wait_for(
         lambda: any(
             "raised the severity from SEV3 to SEV1" in (m["text"] or "") for m in channel.messages

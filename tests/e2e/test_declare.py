@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from tests.conftest import ALICE
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 TITLE = "Fraud model flags 40% of legitimate transactions"
@@ -38,7 +39,7 @@ def test_declare_opens_a_channel_with_everything_a_responder_needs(
     # The pinned summary: title, severity with its meaning and expectation, status, roles.
     assert len(channel.pins) == 1
     summary = next(m for m in channel.messages if m["ts"] == channel.pins[0])
-    shown = str(summary["blocks"])
+    shown = readable(summary["blocks"])
     assert f"INC-1: {TITLE}" in shown
     assert "SEV1 · critical" in shown
     assert "Predictions are causing significant harm now" in shown
@@ -57,7 +58,7 @@ def test_declare_opens_a_channel_with_everything_a_responder_needs(
 
     # The broadcast channel hears about it, with a link to the incident channel.
     announcement = slack.wait_for(lambda: slack.channels[broadcast].messages, what="announcement")
-    assert f"<#{channel.id}>" in str(announcement[0]["blocks"])
+    assert f"<#{channel.id}>" in readable(announcement[0]["blocks"])
     assert TITLE in announcement[0]["text"]
 
 

@@ -15,9 +15,9 @@ from tests.alerts.helpers import ALERT_ENV, events, post_alert
 from tests.conftest import ALICE
 from tests.diagnosis.data import DATA_HOST, DRIFTED, table
 from tests.diagnosis.data import served as serving
-from tests.e2e.helpers import stored_incidents
-from tests.e2e.test_controls import declared, public
+from tests.e2e.helpers import declare, stored_incidents
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 
@@ -61,7 +61,7 @@ def findings(database_url: str) -> list[Any]:
 
 def result_of(slack: SlackStandIn, channel: Any) -> dict[str, Any]:
     return slack.wait_for(
-        lambda: [m for m in public(channel) if m["text"].startswith("Drift: ")],
+        lambda: [m for m in channel.public() if m["text"].startswith("Drift: ")],
         timeout=60,
         what="the drift findings",
     )[0]
@@ -70,7 +70,7 @@ def result_of(slack: SlackStandIn, channel: Any) -> dict[str, Any]:
 def test_drift_over_http_posts_the_verdict_the_table_and_a_chart(
     bot: BotProcess, slack: SlackStandIn, general: str, served: str
 ) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     answer = bot.command(
         f"drift <{served}/reference.csv> <{served}/current.csv> prediction=score",
         user=ALICE,
@@ -78,7 +78,7 @@ def test_drift_over_http_posts_the_verdict_the_table_and_a_chart(
     )
     assert answer.http.status_code == 200
     result = result_of(slack, channel)
-    shown = str(result["blocks"])
+    shown = readable(result["blocks"])
     assert result["text"] == "Drift: 4 of 10 features drifted — data set drift: no"
     for column in DRIFTED:
         assert f":red_circle: *drifted* `{column}`" in shown
@@ -88,7 +88,7 @@ def test_drift_over_http_posts_the_verdict_the_table_and_a_chart(
     assert "*Prediction shift* (reported apart)" in shown
     assert "Wasserstein distance (normed)" in shown and "Jensen-Shannon distance" in shown
     assert "PSI " in shown
-    working = next(m for m in public(channel) if m["text"].startswith(":mag: <@U0ALICE01>"))
+    working = next(m for m in channel.public() if m["text"].startswith(":mag: <@U0ALICE01>"))
     assert working["text"].endswith(":white_check_mark: Done: the findings follow.")
     chart = slack.wait_for(lambda: list(channel.files), what="the chart")[0]
     assert chart["name"] == "drift-INC-1.png" and chart["content"].startswith(b"\x89PNG")
@@ -100,7 +100,7 @@ def test_drift_over_http_posts_the_verdict_the_table_and_a_chart(
 def test_files_in_the_data_folder_gzip_and_parquet(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     bot.command("drift reference.csv.gz current.parquet skip=score", user=ALICE, channel=channel.id)
     result = result_of(slack, channel)
     assert result["text"] == "Drift: 4 of 10 features drifted — data set drift: no"
@@ -123,14 +123,14 @@ def test_files_in_the_data_folder_gzip_and_parquet(
 def test_sources_that_cannot_be_used_are_refused_with_the_reason(
     bot: BotProcess, slack: SlackStandIn, general: str, args: str, said: str
 ) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     reply = bot.command(f"drift {args}", user=ALICE, channel=channel.id).wait_reply(timeout=30)
     assert reply["text"].startswith("No drift analysis: ") and said in reply["text"]
     assert findings(bot.database_url) == []
     # Refused, so nothing in the channel: the working message of one found bad on reading
     # (unreachable, not a table, no common column) is taken away again.
     slack.wait_for(
-        lambda: not [m for m in public(channel) if m["text"].startswith((":mag:", "Drift: "))],
+        lambda: not [m for m in channel.public() if m["text"].startswith((":mag:", "Drift: "))],
         what="the channel without the refused analysis",
     )
 
@@ -138,7 +138,7 @@ def test_sources_that_cannot_be_used_are_refused_with_the_reason(
 def test_wrong_arguments_are_answered_before_any_work(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     answer = bot.command("drift only-one.csv", user=ALICE, channel=channel.id)
     assert answer.ack_text.startswith("Give two data sets, the reference and the current one")
     outside = bot.command("drift a.csv b.csv", user=ALICE, channel=general).wait_reply()
@@ -166,6 +166,6 @@ def test_an_alert_naming_its_data_gets_the_analysis_when_its_incident_opens(
     channel = slack.channels[incident.channel_id]
     result = result_of(slack, channel)
     assert result["text"] == "Drift: 5 of 11 features drifted — data set drift: no"  # with score
-    assert "Started by the alert." in str(result["blocks"])
+    assert "Started by the alert." in readable(result["blocks"])
     (finding,) = findings(bot.database_url)
     assert finding.actor is None and finding.incident_id == incident.id

@@ -15,9 +15,9 @@ import pytest
 
 from bot.drills import scenarios
 from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import stored_incidents, timeline_kinds
-from tests.e2e.test_permissions import events_of, said_to
+from tests.e2e.helpers import events_of, said_to, stored_incidents, timeline_kinds
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 SPEED = "240"  # four drill minutes a wall second: the 15-minute inject comes after ~4 s
@@ -54,7 +54,7 @@ def test_a_drill_runs_on_its_clock_and_ends_in_a_report(
     channel = slack.channels[incident.channel_id]
     assert reply == f"Drill INC-1 started: <#{channel.id}>"
     assert channel.name.startswith("drill-") and channel.topic.startswith("DRILL | SEV3")
-    summary = str(channel.messages[0]["blocks"])
+    summary = readable(channel.messages[0]["blocks"])
     assert "[DRILL] INC-1: Fraud model flags 40% of legitimate transactions" in summary
     assert ":performing_arts: *DRILL* (fraud-false-positives): practice only" in summary
 

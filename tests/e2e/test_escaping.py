@@ -7,8 +7,8 @@ import pytest
 from tests.alerts.helpers import ALERT_ENV, post_alert
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from tests.slack.test_blocks import text_objects
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import message_text, readable, text_objects
 from tests.support import BotProcess
 
 
@@ -45,7 +45,9 @@ def test_a_title_with_pings_and_links_is_shown_not_obeyed(
         "text": "INC-1: @channel scorer down <!here> see click (https://evil.example)",
     }
     announced = slack.channels[broadcast].messages[0]["blocks"]
-    assert "*@channel scorer down &lt;!here&gt; see click (https://evil.example)*" in str(announced)
+    assert "*@channel scorer down &lt;!here&gt; see click (https://evil.example)*" in message_text(
+        announced
+    )
 
 
 # What an attacker (or a careless alert) writes, as its author typed it. Slack has no
@@ -105,7 +107,7 @@ def test_every_entry_point_shows_pings_mentions_and_links_as_text(
         what="the pin's confirmation",
     )
     shown = bot.command("timeline", user=ALICE, channel=channel.id).wait_reply()
-    assert "@channel @here @U123 #C123 y (https://x)" in str(shown["blocks"])
+    assert "@channel @here @U123 #C123 y (https://x)" in readable(shown["blocks"])
     # Alert labels, annotations and title, as JSON carries them: literally.
     answer = post_alert(
         bot.url,
@@ -125,11 +127,13 @@ def test_every_entry_point_shows_pings_mentions_and_links_as_text(
         what="the alert's incident",
     )[0]
     details = slack.wait_for(
-        lambda: [m for m in slack.channels[alerted.channel_id].messages if "team" in str(m)],
+        lambda: [
+            m for m in slack.channels[alerted.channel_id].messages if "team" in message_text(m)
+        ],
         what="the alert's details",
     )
     # A literal &lt; from an alert is shown as those four characters; *bold* as written.
-    assert "&amp;lt; *bold*" in str(details)
+    assert "&amp;lt; *bold*" in message_text(details)
     # A form: the declare form's fields arrive as typed.
     result = bot.command("declare", user=ALICE, channel=general)
     opened = slack.wait_for(lambda: slack.calls_to("views.open"), what="views.open")

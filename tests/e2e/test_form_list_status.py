@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_counts, stored_incidents
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 
@@ -70,11 +71,11 @@ def test_list_shows_open_incidents_most_severe_first(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
     empty = bot.command("list", user=BOB, channel=general).wait_reply()
-    assert "No open incidents" in str(empty["blocks"])
+    assert "No open incidents" in readable(empty["blocks"])
     for text in ("declare sev3 Confidence trending down", "declare sev1 Fraud model flags 40%"):
         bot.command(text, user=ALICE, channel=general).wait_reply()
     listing = bot.command("list", user=BOB, channel=general).wait_reply()
-    shown = str(listing["blocks"])
+    shown = readable(listing["blocks"])
     assert "Open incidents: 2" in shown
     assert shown.index("Fraud model flags 40%") < shown.index("Confidence trending down")
     channels = {i.title: i.channel_id for i in stored_incidents(bot.database_url)}
@@ -89,7 +90,7 @@ def test_status_in_an_incident_channel_shows_its_summary(
     assert channel_id
     status = bot.command("status", user=ALICE, channel=channel_id).wait_reply()
     assert status.get("response_type", "ephemeral") == "ephemeral"
-    shown = str(status["blocks"])
+    shown = readable(status["blocks"])
     assert "INC-1: Forecasts 40% off" in shown and "SEV2 · high" in shown
 
 

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from bot.store.db import Database
 from bot.store.models import TimelineEvent
 from tests.conftest import ALICE
-from tests.e2e.helpers import stored_incidents
-from tests.e2e.test_status_updates import nudges
+from tests.e2e.helpers import nudges, stored_incidents
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 

@@ -4,8 +4,7 @@ summary and a bookmark, through Slack's external upload flow."""
 from __future__ import annotations
 
 from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import stored_incidents, timeline_kinds
-from tests.e2e.test_controls import declared, summary_of
+from tests.e2e.helpers import declare, stored_incidents, timeline_kinds
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
@@ -13,11 +12,11 @@ from tests.support import BotProcess
 def test_a_resolved_incidents_postmortem_is_uploaded_and_linked(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     bot.command("note Rolled back to v41", user=BOB, channel=channel.id)
     bot.command("action Alert on null rates @bob", user=ALICE, channel=channel.id)
     bot.command("resolve Rolled back to v41", user=ALICE, channel=channel.id)
-    slack.wait_for(lambda: "Status: *Resolved*" in summary_of(channel), what="resolved")
+    slack.wait_for(lambda: "Status: *Resolved*" in channel.summary(), what="resolved")
 
     answer = bot.command("postmortem", user=ALICE, channel=channel.id)
     assert answer.http.status_code == 200
@@ -36,7 +35,7 @@ def test_a_resolved_incidents_postmortem_is_uploaded_and_linked(
     calls = [c["method"] for c in slack.calls if c["method"].startswith("files.")]
     assert calls == ["files.getUploadURLExternal"] * 2 + ["files.completeUploadExternal"]
 
-    slack.wait_for(lambda: document["permalink"] in summary_of(channel), what="summary link")
+    slack.wait_for(lambda: document["permalink"] in channel.summary(), what="summary link")
     slack.wait_for(lambda: channel.bookmarks, what="the bookmark")
     assert channel.bookmarks == [
         {
@@ -52,17 +51,17 @@ def test_a_resolved_incidents_postmortem_is_uploaded_and_linked(
     bot.command("postmortem", user=ALICE, channel=channel.id)
     slack.wait_for(lambda: len(channel.files) == 4, what="the second upload")
     slack.wait_for(
-        lambda: channel.files[2]["permalink"] in summary_of(channel), what="the newer link"
+        lambda: channel.files[2]["permalink"] in channel.summary(), what="the newer link"
     )
     assert len(channel.bookmarks) == 1
     assert stored_incidents(bot.database_url)[0].postmortem_url == channel.files[2]["permalink"]
 
 
 def test_an_open_incident_gets_a_draft(bot: BotProcess, slack: SlackStandIn, general: str) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     bot.command("postmortem", user=ALICE, channel=channel.id)
     files = slack.wait_for(lambda: list(channel.files), what="the uploaded files")
     assert files[0]["name"] == "postmortem-INC-1-draft.md"
     assert files[0]["title"] == "Post-mortem INC-1 (draft)"
     assert "> **DRAFT**" in files[0]["content"].decode()
-    slack.wait_for(lambda: "Post-mortem (draft)>" in summary_of(channel), what="summary link")
+    slack.wait_for(lambda: "Post-mortem (draft)>" in channel.summary(), what="summary link")

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ALICE
-from tests.e2e.helpers import timeline_kinds
-from tests.e2e.test_controls import declared, private_to
+from tests.e2e.helpers import declare, timeline_kinds
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess
 
@@ -22,10 +21,10 @@ def bot_env(tmp_path: Path) -> dict[str, str]:
 def test_a_broken_custom_template_is_reported_and_nothing_is_uploaded(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     bot.command("postmortem", user=ALICE, channel=channel.id)
     said = slack.wait_for(
-        lambda: [m["text"] for m in private_to(channel, ALICE) if "No post-mortem" in m["text"]],
+        lambda: [m["text"] for m in channel.private_to(ALICE) if "No post-mortem" in m["text"]],
         what="the reason",
     )[0]
     assert "postmortem.md.j2 is broken at line 2" in said

@@ -13,11 +13,10 @@ import pytest
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import stored_incidents, timeline_kinds
-from tests.e2e.test_controls import private_to
-from tests.e2e.test_permissions import actors_of
+from tests.e2e.helpers import actors_of, stored_incidents, timeline_kinds
 from tests.slack_standin import SlackStandIn
 from tests.slack_standin.acting import BOT_USER
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 TITLE = "Support chatbot repeats customer card numbers"
@@ -68,19 +67,19 @@ def test_a_private_incident_keeps_its_title_to_its_channel(
     assert channel.members == {BOT_USER, ALICE}
     slack.wait_for(lambda: slack.channels[broadcast].messages, what="the announcement")
     announced = slack.channels[broadcast].messages[0]
-    assert "A private incident, INC-1, is under way. Commander: <@U0ALICE01>" in str(
+    assert "A private incident, INC-1, is under way. Commander: <@U0ALICE01>" in readable(
         announced["blocks"]
     )
     assert free_of_title(everything_in(slack, broadcast))
     assert "<#" not in str(announced)  # no way to join
-    assert TITLE in str(channel.messages[0]["blocks"])  # its members see what it is about
+    assert TITLE in readable(channel.messages[0]["blocks"])  # its members see what it is about
 
     # /incident list: Bob is not in the channel, so for him there is nothing open.
     for_bob = bot.command("list", user=BOB, channel=general).wait_reply()
     assert for_bob["text"] == "Open incidents: 0"
     assert free_of_title(for_bob) and "INC-1" not in str(for_bob)
     for_alice = bot.command("list", user=ALICE, channel=general).wait_reply()
-    assert for_alice["text"] == "Open incidents: 1" and TITLE in str(for_alice["blocks"])
+    assert for_alice["text"] == "Open incidents: 1" and TITLE in readable(for_alice["blocks"])
 
     # A status update reaches no channel the Commander did not pick.
     bot.command("update Blocked the chatbot's answers", user=ALICE, channel=channel.id)
@@ -124,7 +123,7 @@ def test_a_private_incidents_updates_go_where_its_commander_picks(
         views_before = set(slack.views)
         bot.command("update", user=user, channel=channel.id)
         view_id = slack.wait_for(lambda: set(slack.views) - views_before, what="the form").pop()
-        assert "only to the channels below" in str(slack.views[view_id]["blocks"])
+        assert "only to the channels below" in readable(slack.views[view_id]["blocks"])
         slack.submit_view(
             bot.url,
             user=user,
@@ -134,7 +133,7 @@ def test_a_private_incidents_updates_go_where_its_commander_picks(
 
     submit(BOB)
     refused = slack.wait_for(
-        lambda: [m for m in private_to(channel, BOB) if m["text"].startswith("Only")],
+        lambda: [m for m in channel.private_to(BOB) if m["text"].startswith("Only")],
         what="Bob's refusal",
     )[0]["text"]
     assert refused.startswith("Only the Incident Commander, <@U0ALICE01>, or a member of")
@@ -222,11 +221,11 @@ def test_a_public_incident_moves_into_a_private_channel(
     slack.wait_for(
         lambda: free_of_title(everything_in(slack, broadcast)), what="the announcement redrawn"
     )
-    assert "A private incident, INC-1, is under way" in str(
+    assert "A private incident, INC-1, is under way" in readable(
         slack.channels[broadcast].messages[0]["blocks"]
     )
     slack.wait_for(lambda: new.pins, what="the summary pinned in the new channel")
-    assert TITLE in str(new.messages[0]["blocks"])
+    assert TITLE in readable(new.messages[0]["blocks"])
     assert actors_of(bot.database_url, incident.id, "made_private") == [CARA]
     slack.channels[general].members.add(EVE)
     for_eve = bot.command("list", user=EVE, channel=general).wait_reply()
@@ -252,7 +251,7 @@ def test_an_alert_route_declares_privately_and_invites_the_responders(
     assert incident.private and channel.is_private and "private" in channel.name
     assert channel.members == {BOT_USER, CARA}  # no declarer: the responders group
     assert free_of_title(everything_in(slack, broadcast))
-    assert "No Commander named yet" in str(slack.channels[broadcast].messages[0]["blocks"])
+    assert "No Commander named yet" in readable(slack.channels[broadcast].messages[0]["blocks"])
     # Nobody commands it yet: only a responder steers, and Cara is one.
     bot.command("severity sev1", user=CARA, channel=channel.id)
     slack.wait_for(lambda: stored_incidents(bot.database_url)[0].severity == "sev1")

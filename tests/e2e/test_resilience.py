@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 
@@ -160,7 +161,7 @@ def test_role_announcements_owed_during_an_outage_arrive_after_a_restart(
     )
     assert BOB in channel.members
     summary = next(m for m in channel.messages if m["ts"] == channel.pins[0])
-    assert f"*ML Lead*\\n<@{BOB}>" in str(summary["blocks"])
+    assert f"*ML Lead*\\n<@{BOB}>" in readable(summary["blocks"])
     slack.wait_for(
         lambda: any(m.get("ephemeral_to") == BOB for m in channel.messages),
         what="Bob's brief, the last effect owed",

@@ -5,14 +5,21 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from sqlalchemy import select
-
-from bot.store.db import Database
-from bot.store.models import Incident, RoleAssignment
 from tests.conftest import ALICE, BOB, CARA
-from tests.e2e.helpers import mark_resolved, pick_for_role, stored_incidents, timeline_kinds
-from tests.samples import TRIAGE_ANSWERS
+from tests.e2e.helpers import (
+    answer,
+    card,
+    complete_triage,
+    declare,
+    holders,
+    mark_resolved,
+    pick_for_role,
+    proposals,
+    stored_incidents,
+    timeline_kinds,
+)
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 ROLES = {
@@ -27,44 +34,8 @@ ROLES = {
 EVERY_ROLE_HELD = {"commander": BOB, "ml-lead": CARA, "data-lead": BOB, "comms-lead": CARA}
 
 
-def declare(
-    bot: BotProcess,
-    slack: SlackStandIn,
-    general: str,
-    text: str = "declare sev3 Churn model precision dropped",
-) -> tuple[Any, Incident]:
-    bot.command(text, user=ALICE, channel=general).wait_reply()
-    incident = stored_incidents(bot.database_url)[-1]
-    channel = slack.channels[incident.channel_id]
-    slack.wait_for(
-        lambda: any(m["text"].startswith("Triage for") for m in channel.messages),
-        what="the triage card",
-    )
-    return channel, incident
-
-
-def summary(channel: Any) -> str:
-    return str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
-
-
 def public_texts(channel: Any) -> list[str]:
     return [m["text"] for m in channel.messages if "ephemeral_to" not in m]
-
-
-def card(channel: Any) -> dict[str, Any]:
-    return next(m for m in reversed(channel.messages) if m["text"].startswith("Triage for"))
-
-
-def holders(database_url: str, incident_id: int) -> dict[str, str]:
-    db = Database(database_url)
-    try:
-        with db.begin() as session:
-            rows = session.scalars(
-                select(RoleAssignment).where(RoleAssignment.incident_id == incident_id)
-            )
-            return {r.role: r.user_id for r in rows}
-    finally:
-        db.dispose()
 
 
 def test_each_role_by_text_then_a_hand_over(
@@ -82,7 +53,7 @@ def test_each_role_by_text_then_a_hand_over(
         assert result.http.status_code == 200 and result.ack_text == ""
         expected = {"@bob": BOB, "@Cara": CARA}.get(who) or who[2:11]
         slack.wait_for(
-            lambda r=role, e=expected: f"*{ROLES[r]}*\\n<@{e}>" in summary(channel),
+            lambda r=role, e=expected: f"*{ROLES[r]}*\n<@{e}>" in channel.summary(),
             what=f"{role} on the summary",
         )
         assert expected in channel.members
@@ -98,7 +69,7 @@ def test_each_role_by_text_then_a_hand_over(
 
     bot.command(f"role commander <@{BOB}|bob>", user=ALICE, channel=channel.id)
     slack.wait_for(lambda: f"Commander: <@{BOB}>" in channel.topic, what="the new commander")
-    assert f"*Incident Commander*\\n<@{BOB}>" in summary(channel)
+    assert f"*Incident Commander*\n<@{BOB}>" in channel.summary()
     slack.wait_for(
         lambda: any(
             f"<@{BOB}> takes over as Incident Commander from <@{ALICE}>" in t
@@ -133,7 +104,7 @@ def test_every_role_by_the_pinned_controls(
     for role, person in zip(ROLES, (BOB, CARA, BOB, CARA), strict=True):
         pick_for_role(slack, bot.url, channel, role, person, by=ALICE)
         slack.wait_for(
-            lambda r=role, p=person: f"*{ROLES[r]}*\\n<@{p}>" in summary(channel),
+            lambda r=role, p=person: f"*{ROLES[r]}*\n<@{p}>" in channel.summary(),
             what=f"{role} on the summary",
         )
     assert {BOB, CARA} <= channel.members
@@ -168,7 +139,7 @@ def test_two_people_taking_one_role_at_once_leave_one_whole_answer(
     )
     stored = holders(bot.database_url, incident.id)["ml-lead"]
     other = CARA if stored == BOB else BOB
-    slack.wait_for(lambda: f"*ML Lead*\\n<@{stored}>" in summary(channel), what="summary")
+    slack.wait_for(lambda: f"*ML Lead*\n<@{stored}>" in channel.summary(), what="summary")
     request = next(t for t in public_texts(channel) if "asks for" in t)
     assert request == f"<@{other}> asks for <@{other}> to be ML Lead."
     kinds = timeline_kinds(bot.database_url, incident.id)
@@ -186,7 +157,7 @@ def test_severity_by_text_tells_the_channel_and_the_broadcast(
     )
     bot.command("severity p0", user=ALICE, channel=channel.id)
     slack.wait_for(lambda: channel.topic.startswith("SEV1 (critical)"), what="topic")
-    assert "SEV1 · critical" in summary(channel)
+    assert "SEV1 · critical" in channel.summary()
     said = slack.wait_for(lambda: [t for t in public_texts(channel) if "raised the severity" in t])
     assert "Executives are told within 30 minutes" in said[0]
     announced = slack.wait_for(
@@ -200,20 +171,6 @@ def test_severity_by_text_tells_the_channel_and_the_broadcast(
     already = bot.command("severity sev1", user=ALICE, channel=channel.id).wait_reply()
     assert already["text"] == "The incident is already SEV1."
     assert timeline_kinds(bot.database_url, incident.id).count("severity_changed") == 1
-
-
-def answer(
-    bot: BotProcess, slack: SlackStandIn, channel: Any, question: str, value: str, user: str = BOB
-) -> str:
-    message = card(channel)
-    _, key = slack.block_action(
-        bot.url,
-        user=user,
-        channel=channel.id,
-        message_ts=message["ts"],
-        action={"action_id": f"triage_answer:{question}:{value}"},
-    )
-    return key
 
 
 def open_note_form(bot: BotProcess, slack: SlackStandIn, channel: Any) -> str:
@@ -281,7 +238,7 @@ def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
         lambda: [m for m in channel.messages if m["text"].startswith("Triage proposes")],
         what="the proposal",
     )[0]
-    shown = str(proposal["blocks"])
+    shown = readable(proposal["blocks"])
     assert "Triage proposes SEV2 (high)" in shown and "next step: *investigate*" in shown
     assert "likely cause: *data (Data drift)*" in shown
     runbook = slack.wait_for(
@@ -296,7 +253,7 @@ def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
         action={"action_id": "triage_accept"},
     )
     slack.wait_for(lambda: channel.topic.startswith("SEV2 (high)"), what="the new severity")
-    assert "SEV2 · high" in summary(channel) and "Data drift" in summary(channel)
+    assert "SEV2 · high" in channel.summary() and "Data drift" in channel.summary()
     slack.wait_for(
         lambda: any(
             "raised from SEV3 to SEV2" in m["text"] for m in slack.channels[broadcast].messages
@@ -368,18 +325,8 @@ def test_a_deleted_summarys_controls_still_work_and_bring_it_back(
         action={"action_id": "role_select:data-lead", "selected_user": BOB},
     )
     slack.wait_for(lambda: channel.pins and channel.pins[0] != old_ts, what="a new pinned summary")
-    assert f"*Data Lead*\\n<@{BOB}>" in summary(channel)
+    assert f"*Data Lead*\n<@{BOB}>" in channel.summary()
     assert stored_incidents(bot.database_url)[0].summary_ts == channel.pins[0]
-
-
-def complete_triage(bot: BotProcess, slack: SlackStandIn, channel: Any, **overrides: str) -> None:
-    answers = {**TRIAGE_ANSWERS, **overrides}
-    for question, value in answers.items():
-        answer(bot, slack, channel, question, value)
-
-
-def proposals(channel: Any) -> list[dict[str, Any]]:
-    return [m for m in channel.messages if m["text"].startswith("Triage proposes")]
 
 
 def test_accepting_a_replaced_proposal_is_refused(

@@ -28,8 +28,7 @@ import pytest
 from tests.alerts.helpers import ALERT_ENV, events, post_alert
 from tests.conftest import ALICE
 from tests.diagnosis.data import DATA_HOST
-from tests.e2e.helpers import stored_incidents
-from tests.e2e.test_controls import declared, public
+from tests.e2e.helpers import declare, stored_incidents
 from tests.slack_standin import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
@@ -145,7 +144,7 @@ def _refusal(result: Any, timeout: float = 60) -> str:
 def _no_drift_left(bot: BotProcess, slack: SlackStandIn, channel: Any) -> None:
     assert events(bot.database_url, kind="drift_found") == []
     slack.wait_for(
-        lambda: not [m for m in public(channel) if m["text"].startswith((":mag:", "Drift: "))],
+        lambda: not [m for m in channel.public() if m["text"].startswith((":mag:", "Drift: "))],
         what="the channel without the refused analysis",
     )
 
@@ -159,7 +158,7 @@ def test_drift_cannot_be_pointed_inside_the_network(
 ) -> None:
     inside, hits = internal
     port = inside.rsplit(":", 1)[1]
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     attacks = [
         (f"{inside}/secret.csv", "127.0.0.1 is a loopback address"),
         (f"http://localhost:{port}/secret.csv", "localhost resolves to a loopback address"),
@@ -204,7 +203,7 @@ def test_an_alert_cannot_start_a_fetch_inside_the_network(
     )[0]
     channel = slack.channels[incident.channel_id]
     refused = slack.wait_for(
-        lambda: [m for m in public(channel) if m["text"].startswith("No drift analysis")],
+        lambda: [m for m in channel.public() if m["text"].startswith("No drift analysis")],
         timeout=30,
         what="the refusal in the channel",
     )[0]["text"]
@@ -233,11 +232,11 @@ def test_bombs_and_huge_bodies_leave_the_bot_memory_where_it_was(
 ) -> None:
     assert bot.proc is not None
     pid = bot.proc.pid
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     # Warm up the drift path once (pandas and pyarrow load on first use).
     bot.command(f"drift {allowed}/ok.csv {allowed}/ok.csv", user=ALICE, channel=channel.id)
     slack.wait_for(
-        lambda: [m for m in public(channel) if m["text"].startswith("Drift: ")],
+        lambda: [m for m in channel.public() if m["text"].startswith("Drift: ")],
         timeout=60,
         what="the warm-up analysis",
     )
@@ -301,7 +300,7 @@ def _signed(slack: SlackStandIn, body: bytes, stamp: str) -> dict[str, str]:
 def test_slack_requests_must_be_signed_well_formed_and_fresh(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _ = declared(bot, slack, general)
+    channel, _ = declare(bot, slack, general)
     body = b"command=%2Fincident&text=note+hello&user_id=" + ALICE.encode()
     now = str(int(time.time()))
     refused = [

@@ -3,14 +3,12 @@ resolution that stops it, and a restart that neither loses nor bursts."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import stored_incidents, timeline_kinds
-from tests.e2e.test_controls import public, summary_of
+from tests.e2e.helpers import declare, nudges, stored_incidents, timeline_kinds
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 CADENCE = "sev1=1s,sev2=1s,sev3=1s,sev4=0"
@@ -21,30 +19,20 @@ def bot_env() -> dict[str, str]:
     return {"INCIDENTBOT_STATUS_UPDATE_EVERY": CADENCE}
 
 
-def open_incident(bot: BotProcess, slack: SlackStandIn, general: str, sev: str = "sev3") -> Any:
-    bot.command(f"declare {sev} Ranker CTR down 15%", user=ALICE, channel=general).wait_reply()
-    incident = stored_incidents(bot.database_url)[-1]
-    return slack.channels[incident.channel_id]
-
-
-def nudges(channel: Any) -> list[dict[str, Any]]:
-    return [m for m in public(channel) if m["text"].startswith("A status update for")]
-
-
 def test_the_running_bot_nudges_and_an_update_reaches_everyone(
     bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str
 ) -> None:
     """The scheduler in the real process sends nudges; the cadence itself (an update
     restarting it, resolving stopping it, two missed telling the Commander, one catch-up
     after a stop) is driven by an injected clock in tests/slack/test_nudges.py."""
-    channel = open_incident(bot, slack, general)
+    channel = declare(bot, slack, general, "declare sev3 Ranker CTR down 15%")[0]
     first = slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")[0]
-    assert "Nobody holds Comms Lead or Commander yet" in str(first["blocks"])
-    assert "first notice" in str(first["blocks"])
+    assert "Nobody holds Comms Lead or Commander yet" in readable(first["blocks"])
+    assert "first notice" in readable(first["blocks"])
 
     bot.command("role comms-lead <@U0BOB0002|bob>", user=ALICE, channel=channel.id)
     slack.wait_for(
-        lambda: [m for m in public(channel) if m["text"].startswith("First notice for INC-1")],
+        lambda: [m for m in channel.public() if m["text"].startswith("First notice for INC-1")],
         what="the first-notice proposal to the new Comms Lead",
     )
     bot.command(
@@ -53,7 +41,7 @@ def test_the_running_bot_nudges_and_an_update_reaches_everyone(
         channel=channel.id,
     )
     slack.wait_for(
-        lambda: [m for m in public(channel) if m["text"].startswith("*First notice* from")],
+        lambda: [m for m in channel.public() if m["text"].startswith("*First notice* from")],
         what="the update in the channel",
     )
     told = slack.wait_for(
@@ -62,15 +50,15 @@ def test_the_running_bot_nudges_and_an_update_reaches_everyone(
     )
     assert "rolling back" in told[0]["text"]
     slack.wait_for(
-        lambda: "Stakeholders last updated <!date^" in summary_of(channel),
+        lambda: "Stakeholders last updated <!date^" in channel.summary(),
         what="the summary to show when stakeholders last heard",
     )
-    assert "next update due <!date^" in summary_of(channel)
+    assert "next update due <!date^" in channel.summary()
     count = len(nudges(channel))
     after = slack.wait_for(
         lambda: len(nudges(channel)) > count and nudges(channel)[-1], timeout=10, what="next nudge"
     )
-    assert "<@U0BOB0002>" in str(after["blocks"])  # addressed to the Comms Lead
+    assert "<@U0BOB0002>" in readable(after["blocks"])  # addressed to the Comms Lead
 
     bot.command("resolve Rolled back to ranker v7", user=ALICE, channel=channel.id)
     resolution = slack.wait_for(
@@ -85,7 +73,7 @@ def test_the_running_bot_nudges_and_an_update_reaches_everyone(
 def test_updates_and_nudge_buttons_refuse_what_cannot_be_done(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel = open_incident(bot, slack, general)
+    channel = declare(bot, slack, general, "declare sev3 Ranker CTR down 15%")[0]
     empty = bot.command("update", user=BOB, channel=general).wait_reply()
     assert "works inside an incident channel" in empty["text"]
     long = bot.command("update " + "x" * 3001, user=BOB, channel=channel.id).wait_reply()
@@ -117,11 +105,11 @@ def test_updates_and_nudge_buttons_refuse_what_cannot_be_done(
 def test_the_form_is_drafted_from_the_template_and_reaches_stakeholders(
     bot: BotProcess, slack: SlackStandIn, general: str, broadcast: str
 ) -> None:
-    channel = open_incident(bot, slack, general)
+    channel = declare(bot, slack, general, "declare sev3 Ranker CTR down 15%")[0]
     clients = slack.add_channel("risk-clients", members={ALICE})
     bot.command("update", user=BOB, channel=channel.id)
     view = slack.wait_for(lambda: list(slack.views.values()), what="the update form")[-1]
-    draft = str(view["blocks"])
+    draft = readable(view["blocks"])
     assert "INC-1 (SEV3, medium): Ranker CTR down 15%" in draft
     assert "*Next update:* " in draft and "UTC" in draft
     response = slack.submit_view(

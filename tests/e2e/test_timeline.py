@@ -10,9 +10,14 @@ from bot.store.models import TimelineEvent
 from tests.alerts.helpers import events
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e import helpers
-from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
-from tests.e2e.test_controls import declared, private_to, public, summary_of
+from tests.e2e.helpers import (
+    declare,
+    pick_for_role,
+    stored_incidents,
+    timeline_kinds,
+)
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 from tests.support import BotProcess
 
 
@@ -42,13 +47,13 @@ def pins_of(database_url: str, ts: str) -> list[TimelineEvent]:
 def test_a_note_goes_on_the_timeline_and_into_the_channel_escaped(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     reply = bot.command(
         "note Rolled back to v41 <!channel> <https://x.test|click>", user=BOB, channel=channel.id
     )
     assert reply.http.status_code == 200
     said = slack.wait_for(
-        lambda: [m["text"] for m in public(channel) if "noted:" in m["text"]], what="the note"
+        lambda: [m["text"] for m in channel.public() if "noted:" in m["text"]], what="the note"
     )
     assert said == [":memo: <@U0BOB0002> noted: Rolled back to v41 @channel click (https://x.test)"]
     (note,) = events_of(bot.database_url, "note")
@@ -66,7 +71,7 @@ def test_a_note_goes_on_the_timeline_and_into_the_channel_escaped(
 def test_pushpin_adds_the_message_once_and_taking_it_away_removes_it(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _incident = declared(bot, slack, general)
+    channel, _incident = declare(bot, slack, general)
     slack.channels[channel.id].members.update({BOB, CARA})
     ts = slack.say(BOB, channel.id, "precision is back to 0.91 after the rollback &lt;3")
     answer, event_id = slack.react(bot.url, user=ALICE, channel=channel.id, ts=ts)
@@ -78,7 +83,7 @@ def test_pushpin_adds_the_message_once_and_taking_it_away_removes_it(
     assert event.actor == BOB and event.text == "precision is back to 0.91 after the rollback <3"
     assert event.occurred_at == datetime.fromtimestamp(float(ts), UTC)
     assert event.data["permalink"].startswith("https://standin.slack.invalid/archives/")
-    assert slack.wait_for(lambda: private_to(channel, ALICE), what="a word to the pinner")
+    assert slack.wait_for(lambda: channel.private_to(ALICE), what="a word to the pinner")
 
     # Slack redelivers the same event (X-Slack-Retry-Num), and a second person pins it too.
     for retry in (1, 2):
@@ -99,7 +104,7 @@ def test_pushpin_adds_the_message_once_and_taking_it_away_removes_it(
 def test_reactions_elsewhere_and_other_emoji_are_ignored(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _incident = declared(bot, slack, general)
+    channel, _incident = declare(bot, slack, general)
     outside = slack.say(ALICE, general, "lunch?")
     inside = slack.say(ALICE, channel.id, "the feature store lagged")
     slack.react(bot.url, user=ALICE, channel=general, ts=outside)
@@ -115,7 +120,7 @@ def test_reactions_elsewhere_and_other_emoji_are_ignored(
 def test_the_shortcut_adds_a_message_and_says_so(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _incident = declared(bot, slack, general)
+    channel, _incident = declare(bot, slack, general)
     ts = slack.say(ALICE, channel.id, "threshold moved to 0.7 at 14:05")
     answer, key = slack.message_shortcut(
         bot.url, user=ALICE, channel=channel.id, ts=ts, callback_id="add_to_timeline"
@@ -144,7 +149,7 @@ def test_the_shortcut_adds_a_message_and_says_so(
 def test_action_items_are_recorded_listed_and_closed(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _incident = declared(bot, slack, general)
+    channel, _incident = declare(bot, slack, general)
     due = (datetime.now(UTC).date() + timedelta(days=7)).isoformat()
     bot.command(
         f"action Alert on null rates in payments <@{CARA}|cara> {due}",
@@ -152,12 +157,12 @@ def test_action_items_are_recorded_listed_and_closed(
         channel=channel.id,
     )
     card = slack.wait_for(
-        lambda: [m for m in public(channel) if m["text"].startswith("Action item:")],
+        lambda: [m for m in channel.public() if m["text"].startswith("Action item:")],
         what="the action item card",
     )[0]
-    assert f"owner <@{CARA}>" in str(card["blocks"])
+    assert f"owner <@{CARA}>" in readable(card["blocks"])
     slack.wait_for(lambda: CARA in channel.members, what="the owner invited")
-    slack.wait_for(lambda: "Open action items (1)" in summary_of(channel), what="the summary")
+    slack.wait_for(lambda: "Open action items (1)" in channel.summary(), what="the summary")
     (item,) = events_of(bot.database_url, "action_item")
     assert item.data == {"item": "Alert on null rates in payments", "owner": CARA, "due": due}
 
@@ -168,8 +173,8 @@ def test_action_items_are_recorded_listed_and_closed(
         message_ts=card["ts"],
         action={"action_id": "action_item_done"},
     )
-    slack.wait_for(lambda: "Done, marked by" in str(card["blocks"]), what="the card redrawn")
-    slack.wait_for(lambda: "Open action items" not in summary_of(channel), what="the summary")
+    slack.wait_for(lambda: "Done, marked by" in readable(card["blocks"]), what="the card redrawn")
+    slack.wait_for(lambda: "Open action items" not in channel.summary(), what="the summary")
     assert len(events_of(bot.database_url, "action_item_done")) == 1
 
     past = bot.command("action Fix it 2020-01-01", user=ALICE, channel=channel.id)
@@ -184,20 +189,20 @@ def test_action_items_are_recorded_listed_and_closed(
 def test_open_action_items_stay_listed_after_resolution(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _incident = declared(bot, slack, general)
+    channel, _incident = declare(bot, slack, general)
     bot.command("action Retrain with March data", user=ALICE, channel=channel.id)
-    slack.wait_for(lambda: "Open action items (1)" in summary_of(channel), what="the summary")
+    slack.wait_for(lambda: "Open action items (1)" in channel.summary(), what="the summary")
     bot.command("resolve Rolled back", user=ALICE, channel=channel.id)
-    slack.wait_for(lambda: "Status: *Resolved*" in summary_of(channel), what="resolved")
-    assert "Retrain with March data" in summary_of(channel)
+    slack.wait_for(lambda: "Status: *Resolved*" in channel.summary(), what="resolved")
+    assert "Retrain with March data" in channel.summary()
     status = bot.command("status", user=ALICE, channel=channel.id).wait_reply()
-    assert "Retrain with March data" in str(status["blocks"])
+    assert "Retrain with March data" in readable(status["blocks"])
 
 
 def test_timeline_is_paged_and_shows_key_times(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, incident = declared(bot, slack, general)
+    channel, incident = declare(bot, slack, general)
     for n in range(22):
         bot.command(f"note step {n}", user=ALICE, channel=channel.id)
     slack.wait_for(
@@ -205,13 +210,13 @@ def test_timeline_is_paged_and_shows_key_times(
     )
     total = len(timeline_kinds(bot.database_url, incident.id))
     first = bot.command("timeline", user=ALICE, channel=channel.id).wait_reply()
-    shown = str(first["blocks"])
+    shown = readable(first["blocks"])
     assert first["text"] == f"Timeline of INC-1: {total} events"
     assert "*First signal*" in shown and "Time to acknowledge" in shown
     assert f"Page 1 of 2 · {total} events · next: `/incident timeline 2`" in shown
     assert "Declared" in shown and "step 0" in shown and "step 21" not in shown
     second = bot.command("timeline 2", user=ALICE, channel=channel.id).wait_reply()
-    assert "step 21" in str(second["blocks"]) and "Page 2 of 2" in str(second["blocks"])
+    assert "step 21" in readable(second["blocks"]) and "Page 2 of 2" in readable(second["blocks"])
     bad = bot.command("timeline two", user=ALICE, channel=channel.id)
     assert bad.ack_text.startswith("`two` is not a page number")
 
@@ -223,7 +228,7 @@ def _timeline_reply(bot: BotProcess, channel: Any) -> dict[str, Any]:
 def test_only_the_commander_corrects_key_times(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _incident = declared(bot, slack, general)
+    channel, _incident = declare(bot, slack, general)
     reply = _timeline_reply(bot, channel)
 
     def open_key_times(user: str) -> str:
@@ -257,7 +262,7 @@ def test_only_the_commander_corrects_key_times(
     slack.wait_for(
         lambda: [
             m
-            for m in private_to(channel, BOB)
+            for m in channel.private_to(BOB)
             if "Declared cannot come before the first signal." in m["text"]
         ],
         what="the refusal",
@@ -276,13 +281,13 @@ def test_only_the_commander_corrects_key_times(
         },
     )
     said = slack.wait_for(
-        lambda: [m["text"] for m in public(channel) if "corrected First signal" in m["text"]],
+        lambda: [m["text"] for m in channel.public() if "corrected First signal" in m["text"]],
         what="the correction",
     )[0]
     assert said.startswith(":stopwatch: <@U0BOB0002> corrected First signal to <!date^")
     assert "&lt;!here&gt;" in said
     (correction,) = events_of(bot.database_url, "key_time_corrected")
     assert correction.data["which"] == "detected" and correction.actor == BOB
-    slack.wait_for(lambda: "45 min before it was declared" in summary_of(channel), what="summary")
+    slack.wait_for(lambda: "45 min before it was declared" in channel.summary(), what="summary")
     shown = str(_timeline_reply(bot, channel)["blocks"])
     assert "corrected by <@U0BOB0002>" in shown and "Time to detect: *45 min*" in shown

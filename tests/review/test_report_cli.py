@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.store.db import Database
 from tests.review import story
-from tests.runtime.test_cli import run
+from tests.support import run_cli as run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

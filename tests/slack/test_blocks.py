@@ -9,6 +9,7 @@ from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
 from bot.store.models import Incident, RoleAssignment
 from tests.slack_standin import rules
+from tests.slack_standin.reading import readable, text_objects
 
 NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
 
@@ -31,20 +32,6 @@ def incident(**overrides: object) -> Incident:
     made = Incident(**values)
     made.roles = []
     return made
-
-
-def text_objects(node: object, kind: str) -> list[dict[str, object]]:
-    """Every text object of ``kind`` anywhere in a Block Kit structure."""
-    found: list[dict[str, object]] = []
-    if isinstance(node, dict):
-        if node.get("type") == kind and "text" in node:
-            found.append(node)
-        for value in node.values():
-            found += text_objects(value, kind)
-    elif isinstance(node, list):
-        for value in node:
-            found += text_objects(value, kind)
-    return found
 
 
 def test_summary_fits_slack_and_shows_untrusted_text_as_text() -> None:
@@ -85,7 +72,7 @@ def test_list_of_many_incidents_stays_under_fifty_blocks() -> None:
     many = [incident(id=i) for i in range(120)]
     rendered = render(list_blocks(many, total=120))
     rules.check_blocks(rendered)
-    assert "…and 72 more." in str(rendered[-1])
+    assert "…and 72 more." in readable(rendered[-1])
 
 
 def test_declare_form_is_a_valid_modal() -> None:

@@ -16,6 +16,7 @@ from bot.slack.services import Services
 from bot.store.models import RoleAssignment, utcnow
 from tests.conftest import ALICE, BOB, CARA
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import readable
 
 EVERY = timedelta(minutes=30)
 
@@ -62,8 +63,8 @@ def test_nudges_follow_the_cadence_an_update_restarts_it_and_resolving_stops_it(
     assert nudges.tick(services, start + EVERY - timedelta(seconds=1)) == 0
     assert nudges.tick(services, start + EVERY) == 1
     first = nudges_in(slack, channel)
-    assert len(first) == 1 and "<@U0BOB0002>" in str(first[0]["blocks"])
-    assert "first notice" in str(first[0]["blocks"])
+    assert len(first) == 1 and "<@U0BOB0002>" in readable(first[0]["blocks"])
+    assert "first notice" in readable(first[0]["blocks"])
     assert nudges.tick(services, start + EVERY) == 0  # each nudge once
 
     updates.send(services, channel, "Rolling back the ranker. Next update 10:30.", BOB, quiet)

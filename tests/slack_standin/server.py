@@ -19,6 +19,7 @@ import httpx
 
 from tests.slack_standin import rules
 from tests.slack_standin.acting import BOT_USER, TEAM, ActingAsSlack
+from tests.slack_standin.reading import message_text, readable
 from tests.slack_standin.rules import SlackError
 
 TRIGGER_TTL = 3.0  # seconds, as Slack's
@@ -39,6 +40,27 @@ class Channel:
     bookmarks: list[dict[str, str]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)  # shared here, newest last
     created: float = field(default_factory=time.time)
+
+    # What the people in the channel read (tests ask these, not the raw messages).
+    def public(self) -> list[dict[str, Any]]:
+        """Messages everyone in the channel sees (with text)."""
+        return [m for m in self.messages if "ephemeral_to" not in m and m["text"]]
+
+    def private_to(self, user: str) -> list[dict[str, Any]]:
+        """Messages only ``user`` sees."""
+        return [m for m in self.messages if m.get("ephemeral_to") == user]
+
+    def pinned(self) -> dict[str, Any]:
+        """The first pinned message: the incident's summary."""
+        return next(m for m in self.messages if m["ts"] == self.pins[0])
+
+    def summary(self) -> str:
+        """The words of the pinned summary, as a person reads them."""
+        return readable(self.pinned()["blocks"])
+
+    def saying(self, words: str) -> list[dict[str, Any]]:
+        """Messages whose text or blocks read ``words``."""
+        return [m for m in self.messages if words in m["text"] or words in message_text(m)]
 
 
 @dataclass
