@@ -93,3 +93,23 @@ def _strongly_connected(edges: dict[str, set[str]]) -> list[list[str]]:
                         break
                 groups.append(sorted(group))
     return groups
+
+
+def test_no_two_modules_of_a_package_nearly_share_a_name() -> None:
+    """A reader should not have to guess which of ``triage.py`` and ``triages.py`` holds
+    what: within a package, no module's name starts another's or is most of it."""
+    from difflib import SequenceMatcher
+
+    close = []
+    for package in sorted({path.parent for path in (ROOT / "bot").rglob("*.py")}):
+        names = sorted(
+            p.stem if p.is_file() else p.name
+            for p in package.iterdir()
+            if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").exists()
+        )
+        for i, one in enumerate(names):
+            for other in names[i + 1 :]:
+                alike = SequenceMatcher(None, one, other).ratio() > 0.75
+                if alike or one.startswith(other) or other.startswith(one):
+                    close.append(f"{package.relative_to(ROOT)}: {one} / {other}")
+    assert not close, close

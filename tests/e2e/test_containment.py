@@ -170,7 +170,7 @@ def test_the_model_card_then_a_rollback_and_its_undo(
 
     # Bob is ML Lead: the form names the move, and wants a reason.
     bot.command(f"role ml-lead <@{BOB}|bob>", user=ALICE, channel=channel.id)
-    slack.wait_for(lambda: "*ML Lead*\\n<@U0BOB0002>" in readable(channel.messages[0]["blocks"]))
+    slack.wait_for(lambda: "*ML Lead*\n<@U0BOB0002>" in readable(channel.messages[0]["blocks"]))
     click(slack, bot, channel, card, BOB, {"action_id": "rollback_open"})
     view_id = slack.wait_for(lambda: list(slack.views), what="the rollback form")[0]
     assert "champion v3 → v2" in readable(slack.views[view_id]["blocks"])

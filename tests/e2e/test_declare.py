@@ -46,7 +46,7 @@ def test_declare_opens_a_channel_with_everything_a_responder_needs(
     assert "Executives are told within 30 minutes" in shown
     assert "Investigating" in shown
     for role in ("Incident Commander", "ML Lead", "Data Lead", "Comms Lead"):
-        assert f"*{role}*\\n_unassigned" in shown
+        assert f"*{role}*\n_unassigned" in shown
     controls = next(b for b in summary["blocks"] if b["type"] == "actions")["elements"]
     assert {e["action_id"] for e in controls} >= {
         "role_select:commander",

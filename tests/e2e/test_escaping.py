@@ -45,7 +45,7 @@ def test_a_title_with_pings_and_links_is_shown_not_obeyed(
         "text": "INC-1: @channel scorer down <!here> see click (https://evil.example)",
     }
     announced = slack.channels[broadcast].messages[0]["blocks"]
-    assert "*@channel scorer down &lt;!here&gt; see click (https://evil.example)*" in message_text(
+    assert "*@channel scorer down &lt;!here&gt; see click (https://evil.example)*" in readable(
         announced
     )
 
@@ -133,7 +133,7 @@ def test_every_entry_point_shows_pings_mentions_and_links_as_text(
         what="the alert's details",
     )
     # A literal &lt; from an alert is shown as those four characters; *bold* as written.
-    assert "&amp;lt; *bold*" in message_text(details)
+    assert any("&amp;lt; *bold*" in message_text(m) for m in details)
     # A form: the declare form's fields arrive as typed.
     result = bot.command("declare", user=ALICE, channel=general)
     opened = slack.wait_for(lambda: slack.calls_to("views.open"), what="views.open")

@@ -161,7 +161,7 @@ def test_role_announcements_owed_during_an_outage_arrive_after_a_restart(
     )
     assert BOB in channel.members
     summary = next(m for m in channel.messages if m["ts"] == channel.pins[0])
-    assert f"*ML Lead*\\n<@{BOB}>" in readable(summary["blocks"])
+    assert f"*ML Lead*\n<@{BOB}>" in readable(summary["blocks"])
     slack.wait_for(
         lambda: any(m.get("ephemeral_to") == BOB for m in channel.messages),
         what="Bob's brief, the last effect owed",

@@ -3,7 +3,9 @@ scheduler's run at the time the test says, so injects minutes apart need no wait
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -68,3 +70,26 @@ def test_the_report_says_each_inject_and_names_people(
     assert "- +5:00 message: Three customers today were promised 60-day refunds." in injects
     assert "- +5:00 alert: Share of answers citing current documents fell" in injects
     assert "@bob is ML Lead" in report and BOB not in report
+
+
+def test_a_teams_broken_report_template_is_said_not_half_uploaded(
+    services: Services, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    """The report renders through the document templates, a team's folder first: a
+    broken one is named to the facilitator, and no report is uploaded."""
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "drills" / "report.md.j2").write_text("# {{ incident.reference }\n")
+    services.settings = replace(services.settings, templates_dir=tmp_path)
+    answers: list[dict[str, Any]] = []
+    drills.start(services, "chatbot-stale-index", ALICE, lambda **m: answers.append(m))
+    with services.db.begin() as session:
+        channel = session.scalars(select(Incident)).one().channel_id
+    assert channel is not None
+    drills.control(services, channel, "end", ALICE, lambda **m: answers.append(m))
+    told = [m["text"] for m in slack.channels[channel].private_to(ALICE)]
+    assert any(
+        t.startswith("No drill report: The drill report template ")
+        and "drills/report.md.j2 is broken at line 1" in t
+        for t in told
+    ), told
+    assert not [f for f in slack.channels[channel].files if f["name"].startswith("drill-report")]

@@ -25,9 +25,24 @@ def text_objects(node: object, kind: str | None = None) -> list[dict[str, Any]]:
 
 
 def readable(blocks: object) -> str:
-    """The words of ``blocks`` as Slack shows them, one text object a line (mrkdwn as
-    written: ``*bold*`` stays ``*bold*``, a mention stays ``<@U…>``)."""
-    return "\n".join(str(t["text"]) for t in text_objects(blocks or []))
+    """The words of ``blocks`` as Slack shows them, one text object (or text a form's
+    field is filled with) a line; mrkdwn as written: ``*bold*`` stays ``*bold*``, a
+    mention stays ``<@U…>``."""
+    return "\n".join(_words(blocks or []))
+
+
+def _words(node: object) -> list[str]:
+    if isinstance(node, dict):
+        if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+            return [str(node["text"])]
+        found = [str(node["initial_value"])] if isinstance(node.get("initial_value"), str) else []
+        for key, value in node.items():
+            if key != "initial_value":
+                found += _words(value)
+        return found
+    if isinstance(node, list):
+        return [word for value in node for word in _words(value)]
+    return []
 
 
 def _elements(node: object) -> list[dict[str, Any]]:
@@ -61,5 +76,7 @@ def controls(blocks: object) -> list[str]:
 
 
 def message_text(message: dict[str, Any]) -> str:
-    """A message as read: its blocks' words, or its text when it has no blocks."""
-    return readable(message["blocks"]) if message.get("blocks") else str(message.get("text", ""))
+    """A message as read: its text (what notifications show), then its blocks' words."""
+    return "\n".join(
+        filter(None, [str(message.get("text") or ""), readable(message.get("blocks"))])
+    )
