@@ -98,7 +98,7 @@ def test_an_alertmanager_alert_opens_an_incident_with_what_the_alert_said(
     assert incident.detected_by == (
         "Alertmanager: FraudPrecisionLow: Precision of the fraud model fell below 0.8"
     )
-    summary = str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
+    summary = channel.summary()
     assert "First signal <!date^" in summary and "Alertmanager: FraudPrecisionLow" in summary
     metrics = httpx.get(f"{bot.url}/metrics").text
     assert 'incidentbot_alerts_accepted_total{source="alertmanager"} 1.0' in metrics

@@ -42,7 +42,7 @@ def test_bare_declare_opens_a_form_that_declares_on_submit(
         what="channel",
     )
     assert channel.name.endswith("-credit-model-denies-applicants-from-one-region")
-    summary = str(next(m for m in channel.messages if m["ts"] == channel.pins[0])["blocks"])
+    summary = channel.summary()
     assert "credit-scorer v7" in summary
     assert "Bias or fairness violation" in summary
     assert "region 4 fell from 61% to 12%" in summary

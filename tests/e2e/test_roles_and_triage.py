@@ -188,7 +188,12 @@ def open_note_form(bot: BotProcess, slack: SlackStandIn, channel: Any) -> str:
 
 
 def card_text(channel: Any) -> str:
-    return str(card(channel)["blocks"])
+    return readable(card(channel)["blocks"])
+
+
+def question_line(channel: Any, question: str) -> str:
+    """The triage card's line for one question, as read."""
+    return readable([b for b in card(channel)["blocks"] if b.get("block_id") == f"q_{question}"])
 
 
 def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
@@ -206,9 +211,7 @@ def test_a_triage_run_to_an_accepted_proposal_and_a_runbook(
     for question, value in answers:
         answer(bot, slack, channel, question, value)
         slack.wait_for(
-            lambda q=question: (
-                f"q_{q}" in card_text(channel) and "said <@U0BOB0002>" in card_text(channel)
-            ),
+            lambda q=question: "said <@U0BOB0002>" in question_line(channel, q),
             what=f"{question}",
         )
     slack.wait_for(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
 from bot.incidents.declare import Declaration, declare
@@ -12,6 +14,7 @@ from tests.conftest import ALICE, BOB
 from tests.review import story
 from tests.review.story import at
 from tests.slack_standin import SlackStandIn
+from tests.slack_standin.reading import message_text
 from tests.support import BotProcess
 
 LOUD = "<!here> ranker"  # a service name that would ping everyone if it were not escaped
@@ -33,8 +36,8 @@ def with_story(database_url: str) -> dict[str, int]:
         db.dispose()
 
 
-def said(message: dict[str, object]) -> str:
-    return str(message.get("text", "")) + str(message.get("blocks", ""))
+def said(message: dict[str, Any]) -> str:
+    return message_text(message)
 
 
 def test_stats_go_to_the_person_and_the_charts_to_their_messages(

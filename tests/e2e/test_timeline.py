@@ -289,5 +289,5 @@ def test_only_the_commander_corrects_key_times(
     (correction,) = events_of(bot.database_url, "key_time_corrected")
     assert correction.data["which"] == "detected" and correction.actor == BOB
     slack.wait_for(lambda: "45 min before it was declared" in channel.summary(), what="summary")
-    shown = str(_timeline_reply(bot, channel)["blocks"])
+    shown = readable(_timeline_reply(bot, channel)["blocks"])
     assert "corrected by <@U0BOB0002>" in shown and "Time to detect: *45 min*" in shown

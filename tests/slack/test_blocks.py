@@ -51,9 +51,9 @@ def test_summary_fits_slack_and_shows_untrusted_text_as_text() -> None:
 def test_roles_show_holders_and_who_answers_for_the_rest() -> None:
     made = incident()
     made.roles = [RoleAssignment(role="commander", user_id="U0BOB0002")]
-    text = str(render(summary_blocks(made)))
-    assert "*Incident Commander*\\n<@U0BOB0002>" in text
-    assert "*ML Lead*\\n_unassigned: <@U0BOB0002> (Commander) answers for it_" in text
+    text = readable(render(summary_blocks(made)))
+    assert "*Incident Commander*\n<@U0BOB0002>" in text
+    assert "*ML Lead*\n_unassigned: <@U0BOB0002> (Commander) answers for it_" in text
 
 
 def test_topic_fits_and_leads_with_severity_status_commander() -> None:
