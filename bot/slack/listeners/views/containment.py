@@ -9,19 +9,16 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import notify
 from bot.slack.flows import contain
+from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
 from bot.slack.views import containment_cards as cb
-from bot.slack.views import forms
 
 
 def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = from_context(context)
-    try:
-        sent = cb.parse_rollback(view, services.settings.mlflow_alias)
-    except forms.FormErrors as bad:
-        ack(response_action="errors", errors=bad.errors)
+    sent = accepted(ack, lambda v: cb.parse_rollback(v, services.settings.mlflow_alias), view)
+    if sent is None:
         return
-    ack()
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(

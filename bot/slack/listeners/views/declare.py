@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.background import reply_to
 from bot.slack.flows.open_incident import declare_and_open
+from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
 from bot.slack.views import forms
 from bot.slack.views.declare_form import DECLARE_CALLBACK, parse_submission
@@ -15,12 +16,9 @@ from bot.slack.views.declare_form import DECLARE_CALLBACK, parse_submission
 
 def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = from_context(context)
-    try:
-        declaration = parse_submission(view, body["user"]["id"])
-    except forms.FormErrors as bad:
-        ack(response_action="errors", errors=bad.errors)
+    declaration = accepted(ack, lambda v: parse_submission(v, body["user"]["id"]), view)
+    if declaration is None:
         return
-    ack()
     reply = reply_to(forms.metadata(view).get("response_url"))
     services.background.submit(declare_and_open, services, declaration, reply)
 

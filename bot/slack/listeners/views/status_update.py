@@ -8,18 +8,16 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import notify
 from bot.slack.flows import updates
+from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
-from bot.slack.views import forms, update_form
+from bot.slack.views import update_form
 
 
 def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = from_context(context)
-    try:
-        sent = update_form.parse_submission(view)
-    except forms.FormErrors as bad:
-        ack(response_action="errors", errors=bad.errors)
+    sent = accepted(ack, update_form.parse_submission, view)
+    if sent is None:
         return
-    ack()
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(

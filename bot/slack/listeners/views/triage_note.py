@@ -8,19 +8,16 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import notify
 from bot.slack.flows import triage as triage_flow
+from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
-from bot.slack.views import forms
 from bot.slack.views import triage_card as tb
 
 
 def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     services = from_context(context)
-    try:
-        sent = tb.parse_note(view)
-    except forms.FormErrors as bad:
-        ack(response_action="errors", errors=bad.errors)
+    sent = accepted(ack, tb.parse_note, view)
+    if sent is None:
         return
-    ack()
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(
