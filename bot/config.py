@@ -18,12 +18,19 @@ from bot.containment.levers import Lever, LeverError
 from bot.containment.levers import load as load_levers
 from bot.diagnosis.limits import Limits
 from bot.net.egress import ALLOW_SETTING, EgressRule
+from bot.paging import ladder
+from bot.paging.directory import Directory, DirectoryError, Service, default_service
+from bot.paging.directory import load as load_directory
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
 DEFAULT_STATUS_UPDATE_EVERY = "sev1=30m,sev2=2h,sev3=8h,sev4=0"
 DEFAULT_CHANNEL_PREFIX = "inc"
 DEFAULT_MLFLOW_ALIAS = "champion"
+DEFAULT_PAGERDUTY_URL = "https://api.pagerduty.com"
+DEFAULT_OPSGENIE_URL = "https://api.opsgenie.com"
+DEFAULT_PAGE_SEVERITIES = "sev1,sev2"
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 CHANNEL_PREFIX_MAX = 20
 
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
@@ -33,6 +40,25 @@ _PREFIX = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 class ConfigError(ValueError):
     """The environment does not describe a runnable bot; the message says why."""
+
+
+@dataclass(frozen=True)
+class PagingSettings:
+    """One provider (PagerDuty's REST API, or the Opsgenie-shaped alert API), the
+    severities that page on their own, which service each model pages, and the ladder."""
+
+    pager: str | None = None  # "pagerduty", "opsgenie", or None: no provider
+    pagerduty_token: str | None = None
+    pagerduty_from: str | None = None
+    pagerduty_url: str = DEFAULT_PAGERDUTY_URL
+    webhook_secrets: tuple[str, ...] = ()
+    opsgenie_key: str | None = None
+    opsgenie_url: str = DEFAULT_OPSGENIE_URL
+    severities: frozenset[str] = frozenset({"sev1", "sev2"})
+    directory: Directory = field(default_factory=Directory)
+    escalate_after: dict[str, timedelta | None] = field(default_factory=dict)
+    ladder: tuple[str, ...] = ()
+    executive_channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +91,7 @@ class Settings:
     drill_channel: str | None = None
     drill_speed: float = 1.0
     drills_dir: Path | None = None
+    paging: PagingSettings = field(default_factory=lambda: PagingSettings())
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -284,6 +311,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     return Settings(
+        paging=_paging(get),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
@@ -309,4 +337,106 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         drill_channel=drill_channel,
         drill_speed=drill_speed,
         drills_dir=drills_path,
+    )
+
+
+def _severity_windows(text: str) -> dict[str, timedelta | None]:
+    windows: dict[str, timedelta | None] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        try:
+            if not sep or key not in SEVERITIES:
+                raise ValueError(part)
+            windows[key] = parse_duration(value)
+        except ValueError:
+            raise ConfigError(
+                f"INCIDENTBOT_ESCALATE_AFTER has {part!r}; write severity=duration pairs, e.g. "
+                f"{ladder.DEFAULT_WINDOWS} (0 for never)."
+            ) from None
+    return windows
+
+
+def _paging(get: Callable[[str], str | None]) -> PagingSettings:
+    """The paging settings, checked together: they only make sense as a whole."""
+    token, sender = get("INCIDENTBOT_PAGERDUTY_TOKEN"), get("INCIDENTBOT_PAGERDUTY_FROM")
+    key = get("INCIDENTBOT_OPSGENIE_KEY")
+    if token and key:
+        raise ConfigError(
+            "Both INCIDENTBOT_PAGERDUTY_TOKEN and INCIDENTBOT_OPSGENIE_KEY are set; the bot "
+            "pages through one provider. Unset the one you do not use."
+        )
+    if token and not (sender and re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", sender)):
+        raise ConfigError(
+            "INCIDENTBOT_PAGERDUTY_FROM must be the email of the PagerDuty user the bot acts "
+            f"as (PagerDuty requires it on every write), not {sender!r}."
+        )
+    urls = {}
+    for name, default in (
+        ("INCIDENTBOT_PAGERDUTY_URL", DEFAULT_PAGERDUTY_URL),
+        ("INCIDENTBOT_OPSGENIE_URL", DEFAULT_OPSGENIE_URL),
+    ):
+        url = (get(name) or default).rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} must be an http(s) URL, not {url!r}.")
+        urls[name] = url
+    severities = frozenset(
+        s.strip().lower()
+        for s in (get("INCIDENTBOT_PAGE_SEVERITIES") or DEFAULT_PAGE_SEVERITIES).split(",")
+        if s.strip()
+    )
+    if not severities <= set(SEVERITIES) and severities != {"none"}:
+        raise ConfigError(
+            f"INCIDENTBOT_PAGE_SEVERITIES names {', '.join(sorted(severities - set(SEVERITIES)))}; "
+            "give severities from sev1 to sev4, comma separated (e.g. sev1,sev2), or none."
+        )
+    pager = "pagerduty" if token else "opsgenie" if key else None
+    default_id = get("INCIDENTBOT_PAGERDUTY_SERVICE") if token else get("INCIDENTBOT_OPSGENIE_TEAM")
+    drill_id = get("INCIDENTBOT_DRILL_PAGE_SERVICE")
+    try:
+        paging_file = get("INCIDENTBOT_PAGING_FILE")
+        directory = load_directory(
+            Path(paging_file) if paging_file else None,
+            default_service(default_id),
+            Service("drill", drill_id, "the drill's on-call") if drill_id else None,
+        )
+    except DirectoryError as problem:
+        raise ConfigError(
+            f"INCIDENTBOT_PAGING_FILE {get('INCIDENTBOT_PAGING_FILE')} {problem}."
+        ) from None
+    ladder_entries = tuple(
+        e.strip() for e in (get("INCIDENTBOT_ESCALATION_LADDER") or "").split(",") if e.strip()
+    )
+    for entry in ladder_entries:
+        if not re.match(r"^[USW][A-Z0-9]{2,}$", entry):
+            raise ConfigError(
+                f"INCIDENTBOT_ESCALATION_LADDER has {entry!r}; list Slack user IDs (U0123ABCD) "
+                "and user group IDs (S0123ABCD), one a level, comma separated."
+            )
+    executives = get("INCIDENTBOT_EXECUTIVE_CHANNEL")
+    if executives and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", executives):
+        raise ConfigError(
+            f"INCIDENTBOT_EXECUTIVE_CHANNEL {executives!r} is neither a channel ID (C0123ABCD) "
+            "nor a channel name starting with '#' (#exec-incidents)."
+        )
+    secrets = tuple(
+        s.strip()
+        for s in (get("INCIDENTBOT_PAGERDUTY_WEBHOOK_SECRET") or "").split(",")
+        if s.strip()
+    )
+    return PagingSettings(
+        pager=pager,
+        pagerduty_token=token,
+        pagerduty_from=sender,
+        pagerduty_url=urls["INCIDENTBOT_PAGERDUTY_URL"],
+        webhook_secrets=secrets,
+        opsgenie_key=key,
+        opsgenie_url=urls["INCIDENTBOT_OPSGENIE_URL"],
+        severities=frozenset() if severities == {"none"} else severities,
+        directory=directory,
+        escalate_after=_severity_windows(
+            get("INCIDENTBOT_ESCALATE_AFTER") or ladder.DEFAULT_WINDOWS
+        ),
+        ladder=ladder_entries,
+        executive_channel=executives,
     )

@@ -242,7 +242,7 @@ def build(
                 "source": times[which].source,
                 "corrected_by": person(times[which].corrected_by),
             }
-            for which in key_times.KeyTime
+            for which in times.shown()
         ],
         "figures": [{"label": f.label, "duration": f.duration} for f in times.figures()],
         "timeline": reading.entries,

@@ -57,6 +57,10 @@ def absorb(incident: Incident, event: TimelineEvent) -> None:
         incident.updates_sent = (incident.updates_sent or 0) + 1
         if data.get("late") and incident.updates_late is not None:  # None: timing not known
             incident.updates_late += 1
+    if kind == EventKind.PAGED:
+        incident.paged_at = _earlier(incident.paged_at, at)
+    elif kind == EventKind.PAGE_ACKNOWLEDGED:
+        incident.page_acknowledged_at = _earlier(incident.page_acknowledged_at, at)
     if mitigates(kind, data):
         incident.mitigated_at = _earlier(incident.mitigated_at, at)
     if kind in PEOPLE_AT_WORK and event.actor and at >= incident.declared_at:

@@ -30,6 +30,8 @@ class KeyTime(StrEnum):
     ACKNOWLEDGED = "acknowledged"
     MITIGATED = "mitigated"
     RESOLVED = "resolved"
+    PAGED = "paged"
+    PAGE_ACKNOWLEDGED = "page_acknowledged"
 
     @property
     def label(self) -> str:
@@ -39,6 +41,8 @@ class KeyTime(StrEnum):
             "acknowledged": "Acknowledged",
             "mitigated": "Mitigated",
             "resolved": "Resolved",
+            "paged": "On-call paged",
+            "page_acknowledged": "Page acknowledged",
         }[self.value]
 
 
@@ -71,6 +75,11 @@ class KeyTimes:
     def at(self, which: KeyTime) -> datetime | None:
         return self.moments[which].at
 
+    def shown(self) -> list[KeyTime]:
+        """The key times worth a line: the paging ones only for an incident that paged."""
+        paged = self.at(KeyTime.PAGED) is not None
+        return [k for k in KeyTime if paged or k not in (KeyTime.PAGED, KeyTime.PAGE_ACKNOWLEDGED)]
+
     def figures(self) -> list[Figure]:
         """Time to detect, acknowledge, mitigate and resolve, each from the first signal."""
         start = self.at(KeyTime.DETECTED)
@@ -84,6 +93,11 @@ class KeyTimes:
             end = self.at(until)
             duration = max(end - start, timedelta(0)) if start and end else None
             out.append(Figure(label, until, duration))
+        paged, answered = self.at(KeyTime.PAGED), self.at(KeyTime.PAGE_ACKNOWLEDGED)
+        if paged is not None:  # how long the on-call took to answer, from the page
+            waited = max(answered - paged, timedelta(0)) if answered else None
+            label = "Time from page to acknowledgement"
+            out.append(Figure(label, KeyTime.PAGE_ACKNOWLEDGED, waited))
         return out
 
 
@@ -95,6 +109,8 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
     mitigated: Moment | None = None
     resolved: Moment | None = None
     corrections: dict[KeyTime, Moment] = {}
+    paged: Moment | None = None
+    page_answered: Moment | None = None
     if incident.declared_by:
         acknowledged = Moment(KeyTime.ACKNOWLEDGED, incident.declared_at, "declared by a person")
     for event in events:
@@ -114,6 +130,11 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
             mitigated = Moment(KeyTime.MITIGATED, event.occurred_at, said)
         elif kind == EventKind.RESOLVED:
             resolved = Moment(KeyTime.RESOLVED, event.occurred_at, "resolved")
+        elif kind == EventKind.PAGED and paged is None:
+            paged = Moment(KeyTime.PAGED, event.occurred_at, f"paged {event.data.get('service')}")
+        elif kind == EventKind.PAGE_ACKNOWLEDGED and page_answered is None:
+            said = f"acknowledged by {event.data.get('by') or 'the on-call'}"
+            page_answered = Moment(KeyTime.PAGE_ACKNOWLEDGED, event.occurred_at, said)
         elif kind == EventKind.KEY_TIME_CORRECTED:
             which = KeyTime(event.data["which"])
             at = datetime.fromisoformat(event.data["at"])
@@ -141,6 +162,9 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
         KeyTime.ACKNOWLEDGED: acknowledged or Moment(KeyTime.ACKNOWLEDGED, None, "not yet"),
         KeyTime.MITIGATED: mitigated or Moment(KeyTime.MITIGATED, None, "not yet"),
         KeyTime.RESOLVED: resolved or Moment(KeyTime.RESOLVED, None, "not yet"),
+        KeyTime.PAGED: paged or Moment(KeyTime.PAGED, None, "nobody paged"),
+        KeyTime.PAGE_ACKNOWLEDGED: page_answered
+        or Moment(KeyTime.PAGE_ACKNOWLEDGED, None, "not yet" if paged else "nobody paged"),
     }
     moments.update(corrections)
     return KeyTimes(moments)

@@ -60,6 +60,11 @@ class EventKind(StrEnum):
     DRILL_RESUMED = "drill_resumed", "Drill resumed"
     DRILL_ENDED = "drill_ended", "Drill ended"
     DRILL_REPORT = "drill_report", "Drill report"
+    PAGED = "paged", "Paged"
+    PAGE_ACKNOWLEDGED = "page_acknowledged", "Page acknowledged"
+    PAGE_REASSIGNED = "page_reassigned", "Page reassigned"
+    PAGE_ESCALATED = "page_escalated", "Escalated"
+    PAGE_RESOLVED = "page_resolved", "Page resolved"
 
 
 _BY_VALUE = {kind.value: kind for kind in EventKind}

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # Seconds before attempt 2, 3, ...; then every 30 s, so work owed through an outage
 # arrives within about 30 s of Slack's return.
 BACKOFF = (2, 5, 10, 20, 30)
+MAX_ASKED_WAIT = 300  # seconds: a longer wait asked for is cut to this
 GIVE_UP = timedelta(hours=6)  # retryable work owed longer than this is dead
 
 
@@ -151,7 +152,9 @@ class Engine:
             effect.last_error = failure.text()[:2000]
             effect.lease_until = effect.lease_holder = None
             if failure.retry and now - effect.created_at < GIVE_UP:
-                delay = BACKOFF[min(effect.attempts - 1, len(BACKOFF) - 1)]
+                delay: float = BACKOFF[min(effect.attempts - 1, len(BACKOFF) - 1)]
+                if failure.after is not None:  # a rate limit that says when it resets
+                    delay = max(delay, min(failure.after, MAX_ASKED_WAIT))
                 effect.due_at = now + timedelta(seconds=delay)
                 log.warning(
                     "Slack work %s (%s) failed, retrying in %ss: %s",

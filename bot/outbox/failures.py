@@ -53,13 +53,26 @@ class Failure:
     retry: bool
     code: str  # Slack's error code, or the exception's name
     words: str  # what it means, for people
+    after: float | None = None  # seconds the other side asked us to wait before retrying
 
     def text(self) -> str:
         return f"{self.words} ({self.code})" if self.words != self.code else self.code
 
 
+class Refused(Exception):
+    """A service other than Slack (a pager, a tracker) refused or failed a call, already
+    sorted by the client that knows its rules: ``retry`` or final, its code, what it means
+    in words, and how long it asked us to wait."""
+
+    def __init__(self, words: str, *, retry: bool, code: str, after: float | None = None):
+        super().__init__(words)
+        self.failure = Failure(retry, code, words, after)
+
+
 def sort(exc: BaseException) -> Failure:
     """Retry or final, with the code and what it means."""
+    if isinstance(exc, Refused):
+        return exc.failure
     if isinstance(exc, SlackApiError):
         status = exc.response.status_code
         if status == 429 or status >= 500:  # the body may not even be JSON

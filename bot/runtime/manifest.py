@@ -28,6 +28,7 @@ BOT_SCOPES = {
     "files:write": "upload post-mortems, drift charts and the review's charts",
     "im:write": "send /incident stats charts to the person who asked",
     "users:read": "check that a person picked for a role exists",
+    "users:read.email": "find the paged on-call in Slack by their email, to invite them",
 }
 
 

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.outbox.leases import LEASE
 from bot.slack import effects
-from bot.slack.flows import alerts, drills, nudges
+from bot.slack.flows import alerts, drills, nudges, paging
 from bot.slack.listeners.commands import incident_command
 from bot.slack.services import Services
 
@@ -90,6 +90,9 @@ class Scheduler:
             processed = alerts.sweep(self._services)
             if processed:
                 log.info("processed %d alert delivery(ies) left over", processed)
+            applied = paging.apply_deliveries(self._services)
+            if applied:
+                log.info("applied %d PagerDuty delivery(ies) left over", applied)
             performed = effects.drain(self._services)
             if performed:
                 log.info("performed %d pending Slack effect(s)", performed)

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.net.bounded_body import read_bounded
-from bot.runtime import metrics
+from bot.runtime import metrics, pager_routes
 from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
 from bot.slack.services import Services
@@ -97,6 +97,7 @@ def create_app(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/alerts/{source}", receive_alert, methods=["POST"]),
+            Route(pager_routes.ROUTE, pager_routes.make_endpoint(services), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

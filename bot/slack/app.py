@@ -19,6 +19,9 @@ from bot.config import Settings
 from bot.containment.mlflow import Registry
 from bot.outbox import commands
 from bot.outbox.leases import Renewer
+from bot.paging.opsgenie import Opsgenie
+from bot.paging.pagerduty import PagerDuty
+from bot.paging.provider import Pager
 from bot.slack import effects
 from bot.slack.background import Background
 from bot.slack.flows import (  # noqa: F401  (imported for the work each registers)
@@ -29,6 +32,7 @@ from bot.slack.flows import (  # noqa: F401  (imported for the work each registe
     drills,
     nudges,
     open_incident,
+    paging,
     pins,
     postmortem,
     privacy,
@@ -84,10 +88,27 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
         journal=commands.Journal(db),
         command_leases=Renewer(db, commands.COMMANDS),
         prompt_leases=Renewer(db, alerts.PROMPTS),
-        provisioner=channel_setup.Provisioner(db, client, settings, responders),
+        provisioner=channel_setup.Provisioner(
+            db,
+            client,
+            settings,
+            responders,
+            owe_page=lambda session, incident: paging.owe_automatic(services, session, incident),
+        ),
         registry=registry,
+        pager=pager_for(settings),
     )
     return services
+
+
+def pager_for(settings: Settings) -> Pager | None:
+    """The provider the settings name, or None when nobody is paged."""
+    wanted = settings.paging
+    if wanted.pager == "pagerduty" and wanted.pagerduty_token and wanted.pagerduty_from:
+        return PagerDuty(wanted.pagerduty_url, wanted.pagerduty_token, wanted.pagerduty_from)
+    if wanted.pager == "opsgenie" and wanted.opsgenie_key:
+        return Opsgenie(wanted.opsgenie_url, wanted.opsgenie_key)
+    return None
 
 
 def _with_services(services: Services) -> Callable[..., None]:

@@ -15,7 +15,7 @@ from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.review.period import choose
 from bot.slack.text import names_a_person, plain_from_slack
 
-ANYWHERE = ("declare", "list", "help", "drill", "stats")
+ANYWHERE = ("declare", "list", "help", "drill", "stats", "oncall")
 IN_INCIDENT_CHANNEL = (
     "role",
     "severity",
@@ -32,6 +32,7 @@ IN_INCIDENT_CHANNEL = (
     "model",
     "rollback",
     "contain",
+    "page",
 )
 SUBCOMMANDS = ANYWHERE + IN_INCIDENT_CHANNEL
 
@@ -323,6 +324,28 @@ def parse_stats_args(args: str, today: date) -> StatsArgs:
     return StatsArgs(quarter, since, until, "share" in flags, "include-drills" in flags)
 
 
+PAGE_MESSAGE_MAX = 500
+
+
+@dataclass(frozen=True)
+class PageArgs:
+    first: str | None  # a service's name, if the flow knows one by it
+    rest: str  # the message after it
+    whole: str  # everything, for when the first word names no service
+
+
+def parse_page_args(args: str) -> PageArgs:
+    """``[service] [message]`` as plain words; which service is the flow's question."""
+    text = plain_from_slack(args).strip()
+    if len(text) > PAGE_MESSAGE_MAX:
+        raise InvalidInput(
+            f"A page's message is at most {PAGE_MESSAGE_MAX} characters (yours has "
+            f"{len(text)}); the on-call reads it on a phone."
+        )
+    first, _, rest = text.partition(" ")
+    return PageArgs(first.lower() or None, rest.strip(), text)
+
+
 def check_arguments(command: Command) -> None:
     """Refuse malformed arguments before the acknowledgement (no database, no Slack)."""
     if command.name == "role":
@@ -343,5 +366,7 @@ def check_arguments(command: Command) -> None:
         parse_rollback_args(command.args)
     elif command.name == "contain":
         parse_contain_args(command.args)
+    elif command.name == "page":
+        parse_page_args(command.args)
     elif command.name == "stats":
         parse_stats_args(command.args, datetime.now(UTC).date())

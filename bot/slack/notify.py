@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.incidents import notes, provisioning
 from bot.outbox.engine import current as current_work
+from bot.paging import pages
 from bot.slack.background import reply_to
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
@@ -49,12 +50,17 @@ def refresh_summary(services: Services, incident_id: int) -> None:
         with services.db.begin() as session:
             incident = session.get(Incident, incident_id)
             actions = notes.open_actions(session, incident_id) if incident else []
+            paged = pages.of(session, incident_id) if incident else []
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
         summary = render(
             summary_blocks(
-                incident, services.settings.status_update_every, actions, services.settings.levers
+                incident,
+                services.settings.status_update_every,
+                actions,
+                services.settings.levers,
+                paged,
             )
         )
         try:

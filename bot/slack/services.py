@@ -20,6 +20,7 @@ from bot.incidents.permissions import Actor, Policy
 from bot.outbox import commands
 from bot.outbox.engine import Engine
 from bot.outbox.leases import Renewer
+from bot.paging.provider import Pager
 from bot.slack.background import Background
 from bot.slack.responders import Responders
 from bot.store.db import Database
@@ -42,6 +43,7 @@ class Services:
     prompt_leases: Renewer  # keeps alert prompts' leases alive while they are drawn
     provisioner: Provisioner  # sets up incident channels
     registry: Registry | None  # the MLflow registry, when INCIDENTBOT_MLFLOW_URL is set
+    pager: Pager | None = None  # PagerDuty or Opsgenie, when paging is set up
 
     @property
     def policy(self) -> Policy:

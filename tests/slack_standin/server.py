@@ -148,13 +148,17 @@ class SlackStandIn(ActingAsSlack):
         deleted: bool = False,
         is_bot: bool = False,
         guest: bool = False,
+        email: str | None = None,
     ) -> str:
         with self._lock:
+            profile = {"display_name": name, "real_name": name.title()}
+            if email:
+                profile["email"] = email
             self.users[user_id] = {
                 "id": user_id,
                 "name": name,
                 "real_name": name.title(),
-                "profile": {"display_name": name, "real_name": name.title()},
+                "profile": profile,
                 "deleted": deleted,
                 "is_bot": is_bot,
                 "is_restricted": guest,  # a guest account: apps may not invite it
@@ -726,6 +730,16 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("message_not_found")
         channel.messages = [m for m in channel.messages if m["ts"] != ts]
         return {"channel": channel.id, "ts": ts}
+
+    def _m_users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        # Needs users:read.email; Slack matches the address case-insensitively.
+        wanted = str(args.get("email", "")).strip().lower()
+        if not wanted:
+            raise SlackError("invalid_arguments", "email is required")
+        for user in self.users.values():
+            if str(user["profile"].get("email", "")).lower() == wanted:
+                return {"user": user}
+        raise SlackError("users_not_found")
 
     def _m_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(args.get("user", "")))

@@ -10,6 +10,7 @@ stopped when the incident is next claimed, and nothing is done twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,8 @@ class Provisioner:
     client: WebClient
     settings: Settings
     responders: Responders | None = None
+    # What a finished set-up owes the pager (bot.slack.flows.paging, given by the app).
+    owe_page: Callable[[Session, Incident], object] | None = None
     leases: Renewer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -139,6 +142,8 @@ class Provisioner:
             # Stakeholders expect updates from the declaration on: the first nudge is due
             # one cadence after it.
             reminders.schedule_status(session, incident, self.settings.status_update_every)
+            if self.owe_page is not None:  # at a paging severity, the on-call is paged once
+                self.owe_page(session, incident)
         return incident
 
     def _owe_model_card(self, session: Session, incident: Incident) -> None:

@@ -24,6 +24,7 @@ from bot.incidents.kinds import EventKind
 from bot.outbox import commands
 from bot.slack import effects, notify
 from bot.slack.background import Reply
+from bot.slack.flows import paging
 from bot.slack.flows.channel_setup import ProvisioningFailed
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape, refusal
@@ -124,6 +125,7 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
                 session, incident, who=who, policy=policy, now=now, speed=speed
             )
         lifecycle.end(session, incident, who=who, policy=policy, now=now)
+        paging.owe_resolution(session, incident)  # the drill service's page, if one was made
         effects.enqueue(
             session,
             incident.id,

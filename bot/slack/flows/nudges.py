@@ -18,7 +18,9 @@ from bot.incidents import handover, reminders, timeline
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.status_update import has_update
+from bot.paging import ladder
 from bot.slack import effects
+from bot.slack.flows import paging
 from bot.slack.flows.updates import holder_for_updates
 from bot.slack.views import update_form
 from bot.slack.views.kit import render
@@ -47,6 +49,8 @@ def tick(services: Services, now: datetime | None = None) -> int:
                 continue
             if reminder.kind == reminders.STATUS:
                 _nudge(services, session, incident, reminder, now)
+            elif reminder.kind == ladder.ESCALATE:
+                paging.escalate_due(services, session, incident, reminder, now)
             elif reminder.kind == handover.LAPSE:
                 for request in handover.lapse_due(session, incident, now):
                     effects.enqueue(session, incident.id, "handover_card", request=request.id)

@@ -12,6 +12,7 @@ from bot.incidents.change_severity import SeverityChange, change_severity
 from bot.incidents.severity import Severity
 from bot.slack import effects
 from bot.slack.background import Reply
+from bot.slack.flows import paging
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
 from bot.store.models import Incident
@@ -44,6 +45,8 @@ def enqueue_announcement(
     info = result.current.info
     verb = "raised" if result.current < result.previous else "lowered"
     effects.enqueue(session, incident.id, "summary")
+    if verb == "raised":  # raised into a paging severity: the on-call is paged once
+        paging.owe_automatic(services, session, incident)
     # Stakeholders of the new severity expect updates on its cadence.
     reminders.schedule_status(session, incident, services.settings.status_update_every)
     effects.enqueue(

@@ -26,6 +26,7 @@ from bot.incidents.categories import category_label
 from bot.incidents.reminders import Cadence, next_update_due
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
+from bot.paging.provider import provider_name
 from bot.slack.text import escape, mention, truncate
 from bot.slack.views.kit import (
     FIELD_MAX,
@@ -37,7 +38,7 @@ from bot.slack.views.kit import (
     slack_date,
     status_label,
 )
-from bot.store.models import Incident, TimelineEvent
+from bot.store.models import Incident, Page, TimelineEvent
 
 ROLE_SELECT_PREFIX = "role_select:"
 
@@ -85,6 +86,7 @@ def summary_blocks(
     cadence: Cadence | None = None,
     open_actions: Sequence[TimelineEvent] = (),
     levers: Sequence[Lever] = (),
+    paged: Sequence[Page] = (),
 ) -> list[Block]:
     """The pinned incident summary: what, how bad, who, and the controls for what comes next.
 
@@ -161,6 +163,8 @@ def summary_blocks(
                 ]
             )
         )
+    if paged:
+        blocks.append(ContextBlock(elements=[md(_pages_text(paged))]))
     if open_actions:
         blocks.append(SectionBlock(text=md(_actions_text(open_actions))))
     blocks += [
@@ -178,6 +182,36 @@ def summary_blocks(
 
 
 SUMMARY_ACTIONS_SHOWN = 5
+
+
+def _pages_text(paged: Sequence[Page]) -> str:
+    """Each page: whom, through what, its link, and whether the on-call answered."""
+    lines = []
+    for page in paged[:5]:
+        through = provider_name(page.provider)
+        name = f"*{escape(page.service_name)}*"
+        if page.paged_at is None:
+            lines.append(f":pager: Paging {name} through {through}…")
+            continue
+        url = page.url or ""
+        link = (
+            f" · <{url}|{through} incident>"
+            if url.startswith("https://") and "|" not in url and ">" not in url
+            else ""
+        )
+        if page.provider == "drill":
+            state = "rehearsed: nobody was paged"
+        elif page.acknowledged_at is not None:
+            by = escape(page.acknowledged_by or "the on-call")
+            state = f"acknowledged by {by} {slack_date(page.acknowledged_at)}"
+        elif page.status == "resolved":
+            state = "resolved"
+        else:
+            state = "waiting for the on-call to acknowledge"
+        lines.append(
+            f":pager: Paged {name} through {through} {slack_date(page.paged_at)}{link} · {state}"
+        )
+    return "\n".join(lines)
 
 
 def action_facts(item: TimelineEvent) -> str:

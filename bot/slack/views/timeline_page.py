@@ -77,7 +77,7 @@ def event_line(event: TimelineEvent) -> str:
 
 def key_time_fields(times: KeyTimes) -> list[str]:
     lines = []
-    for which in KeyTime:
+    for which in times.shown():
         moment = times[which]
         when = slack_date(moment.at) if moment.at else "_not yet_"
         how = (
@@ -86,8 +86,11 @@ def key_time_fields(times: KeyTimes) -> list[str]:
             else escape(moment.source)
         )
         lines.append(f"*{which.label}*\n{when} ({how})")
-    figures = " · ".join(f"{f.label}: *{spoken(f.duration)}*" for f in times.figures())
+    measured = times.figures()
+    figures = " · ".join(f"{f.label}: *{spoken(f.duration)}*" for f in measured[:4])
     lines.append(f"*From the first signal*\n{figures}")
+    for figure in measured[4:]:  # the page's answer, from the page
+        lines.append(f"*{figure.label}*\n{spoken(figure.duration)}")
     return lines
 
 

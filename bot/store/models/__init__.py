@@ -1,11 +1,12 @@
 """The database schema, one module a concept: ``incidents`` (the incident, its roles and
-its timeline), ``alerts``, ``work`` (outbox, commands, reminders), ``drills``; ``base``
+its timeline), ``alerts``, ``work`` (outbox, commands, reminders), ``drills``, ``paging``; ``base``
 holds what every table shares. Importing this package registers every table."""
 
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
+from bot.store.models.paging import Page, PagerDelivery
 from bot.store.models.work import ReceivedCommand, Reminder, SlackEffect
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "DrillInject",
     "HandoverRequest",
     "Incident",
+    "Page",
+    "PagerDelivery",
     "ReceivedCommand",
     "Reminder",
     "RoleAssignment",

@@ -80,6 +80,8 @@ class Incident(Base):
     # updates were timed (their share on cadence is not known).
     updates_late: Mapped[int | None] = mapped_column(default=0)
     triage_cause: Mapped[str | None] = mapped_column(String(40))  # the last hypothesis
+    paged_at: Mapped[datetime | None]  # the first page the provider accepted
+    page_acknowledged_at: Mapped[datetime | None]  # the first on-call to acknowledge one
 
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", lazy="selectin"

@@ -18,6 +18,7 @@ from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
 from bot.outbox import commands
+from bot.paging import pages
 from bot.slack import notify
 from bot.slack.background import Reply, reply_to
 from bot.slack.command_parser import (
@@ -30,12 +31,13 @@ from bot.slack.command_parser import (
     parse_drift_args,
     parse_model_args,
     parse_page,
+    parse_page_args,
     parse_role_args,
     parse_rollback_args,
     parse_severity_args,
     parse_stats_args,
 )
-from bot.slack.flows import contain, privacy, resolution, updates
+from bot.slack.flows import contain, paging, privacy, resolution, updates
 from bot.slack.flows import drift as drift_flow
 from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import postmortem as postmortem_flow
@@ -225,6 +227,9 @@ def _run(
     if parsed.name == "list":
         _list(services, str(command.get("user_id") or ""), respond)
         return
+    if parsed.name == "oncall":
+        paging.on_call_now(services, plain_from_slack(parsed.args).strip() or None, respond)
+        return
     if parsed.name == "drill":
         scenario = plain_from_slack(parsed.args).strip().lower()
         if not scenario:
@@ -254,6 +259,7 @@ def _run(
                         services.settings.status_update_every,
                         actions,
                         services.settings.levers,
+                        pages.of(session, incident.id),
                     )
                 ),
             }
@@ -348,6 +354,10 @@ def _model(services: Services, c: InChannel, respond: Reply) -> None:
     contain.name_model(services, c.channel, parse_model_args(c.args), c.actor, respond)
 
 
+def _page(services: Services, c: InChannel, respond: Reply) -> None:
+    paging.page_by_hand(services, c.channel, parse_page_args(c.args), c.actor, respond)
+
+
 def _levers(services: Services, c: InChannel, respond: Reply) -> None:
     respond(text=containment_cards.levers_text(services.settings.levers))
 
@@ -367,4 +377,5 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "private": _private,
     "model": _model,
     "contain": _levers,
+    "page": _page,
 }

@@ -1,0 +1,73 @@
+"""One HTTP exchange with a provider: a deadline on every call, at most ``MAX_BODY`` bytes
+of answer read, and a network failure turned into a retryable refusal."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from bot.paging.provider import PagerRefused
+
+TIMEOUT = 10.0  # seconds for each call
+MAX_BODY = 1024 * 1024  # a provider's answer is small; more is not read
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: httpx.Headers
+
+
+def client(base_url: str, headers: dict[str, str], transport: Any = None) -> httpx.Client:
+    """The operator's provider: no proxy from the environment, no redirects elsewhere."""
+    return httpx.Client(
+        base_url=base_url.rstrip("/"),
+        headers=headers,
+        timeout=TIMEOUT,
+        trust_env=False,
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+def exchange(http: httpx.Client, provider: str, method: str, path: str, **kwargs: Any) -> Answer:
+    try:
+        with http.stream(method, path, **kwargs) as response:
+            raw = bytearray()
+            for chunk in response.iter_bytes():
+                raw += chunk
+                if len(raw) > MAX_BODY:
+                    raise PagerRefused(
+                        f"{provider} answered with more than {MAX_BODY // 1024} KiB",
+                        retry=False,
+                        code="too_large",
+                    )
+    except httpx.TimeoutException:
+        raise PagerRefused(
+            f"{provider} did not answer in time", retry=True, code="timeout"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise PagerRefused(
+            f"{provider} could not be reached ({type(exc).__name__})",
+            retry=True,
+            code="unreachable",
+        ) from None
+    try:
+        body = json.loads(bytes(raw)) if raw else {}
+    except ValueError:
+        body = {}
+    return Answer(response.status_code, body if isinstance(body, dict) else {}, response.headers)
+
+
+def wait_asked(headers: httpx.Headers, *names: str) -> float | None:
+    """Seconds a rate limit asked us to wait, from the first header that says."""
+    for name in names:
+        try:
+            return max(0.0, float(headers[name]))
+        except (KeyError, ValueError):
+            continue
+    return None
