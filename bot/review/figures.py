@@ -29,6 +29,8 @@ STAGES = (
     ("acknowledge", "Time to acknowledge", KeyTime.ACKNOWLEDGED),
     ("mitigate", "Time to mitigate", KeyTime.MITIGATED),
     ("resolve", "Time to resolve", KeyTime.RESOLVED),
+    # The on-call's answer, measured from the page (incidents that paged only).
+    ("answer_page", "Page to acknowledgement", KeyTime.PAGE_ACKNOWLEDGED),
 )
 # How an incident was found (declare.DETECTIONS; unsaid: an alert if one came, else a person).
 DETECTED = {"alert": "alert", "person": "person", "external": "external report"}
@@ -86,6 +88,8 @@ def incident_frame(facts: Facts, cadence: Cadence, now: datetime) -> pd.DataFram
     f["declared"] = f.declared_at
     f["first_notice"] = f.first_notice_at
     f["postmortem_at"] = f.postmortem_published_at
+    f["paged"] = f.paged_at
+    f["page_acknowledged"] = f.page_acknowledged_at
     latest = (
         facts.corrections.sort_values(["occurred_at", "event_id"])
         .groupby(["incident_id", "which"])
@@ -97,7 +101,8 @@ def incident_frame(facts: Facts, cadence: Cadence, now: datetime) -> pd.DataFram
             moved = pd.to_datetime(picked, utc=True, format="ISO8601")
             f[which] = moved.reindex(f.index).fillna(f[which])
     for key, _, until in STAGES:
-        f[f"to_{key}"] = (f[until.value] - f.detected).dt.total_seconds().clip(lower=0)
+        start = f.paged if until is KeyTime.PAGE_ACKNOWLEDGED else f.detected
+        f[f"to_{key}"] = (f[until.value] - start).dt.total_seconds().clip(lower=0)
     alerted = np.where(f.detected_by.notna() | f.first_alert_at.notna(), "alert", "person")
     f["detection"] = f.detection.fillna(pd.Series(alerted, index=f.index)).map(DETECTED)
     f["model_or_service"] = f.model.fillna(f.service).fillna(UNNAMED)

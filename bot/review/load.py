@@ -116,6 +116,8 @@ TIMES = (
     "mitigated_at",
     "postmortem_published_at",
     "first_notice_at",
+    "paged_at",
+    "page_acknowledged_at",
 )
 
 

@@ -305,3 +305,28 @@ def test_people_in_the_timeline_read_by_name_without_slack_markup(db: Database) 
     assert "@cara is ML Lead" in text
     assert "@bob took over as ML Lead from @cara" in text
     assert "<@" not in text and "&lt;@" not in text and "U0BOB0002" not in text
+
+
+def test_a_paged_incident_shows_the_page_and_how_long_the_on_call_took(db: Database) -> None:
+    incident_id = story(db)
+    unpaged = load(db, incident_id, "md")
+    assert "On-call paged" not in unpaged and "Time from page" not in unpaged
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        paged_at = incident.declared_at + timedelta(minutes=1)
+        timeline.record(
+            session, incident, "paged", "Paged Fraud model", when=paged_at, service="Fraud model"
+        )
+        timeline.record(
+            session,
+            incident,
+            "page_acknowledged",
+            "Olive acknowledged",
+            when=paged_at + timedelta(minutes=6),
+            by="Olive_Oncall",
+        )
+    text = load(db, incident_id, "md")
+    assert "| On-call paged |" in text and "paged Fraud model" in text
+    assert "acknowledged by Olive\\_Oncall" in text
+    assert "| Time from page to acknowledgement | 6 min |" in text

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ class Incident:
     status: str = "triggered"
     level: int = 1
     assignees: list[str] = field(default_factory=list)
+    created: float = field(default_factory=time.time)  # when the page was accepted
 
     def json(self, stand_in: PagerDutyStandIn) -> dict[str, Any]:
         return {

@@ -66,6 +66,13 @@ def build(db: Database) -> dict[str, int]:
         )
         session.flush()
         timeline.record(session, a, "alert_fired", "fired", when=at("2026-07-06", "09:00"))
+        # A paged the fraud team at 09:11; its on-call acknowledged at 09:18 (7 min).
+        timeline.record(
+            session, a, "paged", "Paged Fraud", when=at("2026-07-06", "09:11"), service="Fraud"
+        )
+        timeline.record(
+            session, a, "page_acknowledged", "Olive acknowledged", when=at("2026-07-06", "09:18")
+        )
         timeline.record(
             session, a, "role_assigned", "Bob commands", actor=BOB, when=at("2026-07-06", "09:20")
         )

@@ -78,6 +78,10 @@ def test_durations_per_severity_with_corrections_winning(db: Database, ids: dict
     # D is open: known to acknowledge, nothing to resolve.
     assert rows["sev3", "acknowledge"]["n"] == 1 and rows["sev3", "resolve"]["n"] == 0
     assert minutes(rows["sev4", "mitigate"]["median"]) == 120  # taken as resolved
+    # Only A paged: its on-call answered 7 min after the page; B never paged.
+    assert rows["sev1", "answer_page"]["n"] == 1
+    assert minutes(rows["sev1", "answer_page"]["median"]) == 7
+    assert rows["sev2", "answer_page"]["n"] == 0
 
 
 def test_key_times_agree_with_the_post_mortem_for_every_incident(

@@ -220,7 +220,9 @@ def _page(services: Services, incident_id: int, payload: dict[str, Any]) -> None
 
 
 def _https(url: str | None) -> bool:
-    return bool(url) and str(url).startswith("https://") and "|" not in str(url)
+    """A link Slack can show as one: https, and nothing that would end it early."""
+    text = str(url or "")
+    return text.startswith("https://") and not any(c in text for c in "|<> ")
 
 
 def _rehearse(services: Services, incident_id: int, page_id: int) -> None:

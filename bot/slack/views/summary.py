@@ -196,7 +196,7 @@ def _pages_text(paged: Sequence[Page]) -> str:
         url = page.url or ""
         link = (
             f" · <{url}|{through} incident>"
-            if url.startswith("https://") and "|" not in url and ">" not in url
+            if url.startswith("https://") and not any(c in url for c in "|<> ")
             else ""
         )
         if page.provider == "drill":
