@@ -197,6 +197,20 @@ def _drift_limits(get: Callable[[str], str | None]) -> Limits:
     )
 
 
+_CHANNEL = re.compile(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$")
+
+
+def _channel(get: Callable[[str], str | None], name: str, example: str) -> str | None:
+    """A channel setting: an ID (C0123ABCD) or a name with '#'."""
+    value = get(name)
+    if value and not _CHANNEL.match(value):
+        raise ConfigError(
+            f"{name} {value!r} is neither a channel ID (C0123ABCD) "
+            f"nor a channel name starting with '#' ({example})."
+        )
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting. Raises ConfigError with an actionable message."""
     env = os.environ if environ is None else environ
@@ -235,12 +249,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "should hold your own postmortem.md.j2 and/or postmortem.html.j2."
             )
 
-    broadcast = get("INCIDENTBOT_BROADCAST_CHANNEL")
-    if broadcast and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", broadcast):
-        raise ConfigError(
-            f"INCIDENTBOT_BROADCAST_CHANNEL {broadcast!r} is neither a channel ID (C0123ABCD) "
-            "nor a channel name starting with '#' (#incidents)."
-        )
+    broadcast = _channel(get, "INCIDENTBOT_BROADCAST_CHANNEL", "#incidents")
 
     try:
         policy = parse_policy(get("INCIDENTBOT_ALERT_SEVERITY"), get("INCIDENTBOT_ALERT_ROUTES"))
@@ -287,12 +296,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except LeverError as problem:
             raise ConfigError(f"INCIDENTBOT_CONTAINMENT_FILE {containment} {problem}.") from None
 
-    drill_channel = get("INCIDENTBOT_DRILL_CHANNEL")
-    if drill_channel and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", drill_channel):
-        raise ConfigError(
-            f"INCIDENTBOT_DRILL_CHANNEL {drill_channel!r} is neither a channel ID (C0123ABCD) "
-            "nor a channel name starting with '#' (#incident-drills)."
-        )
+    drill_channel = _channel(get, "INCIDENTBOT_DRILL_CHANNEL", "#incident-drills")
     speed_text = get("INCIDENTBOT_DRILL_SPEED") or "1"
     try:
         drill_speed = float(speed_text)
@@ -413,12 +417,7 @@ def _paging(get: Callable[[str], str | None]) -> PagingSettings:
                 f"INCIDENTBOT_ESCALATION_LADDER has {entry!r}; list Slack user IDs (U0123ABCD) "
                 "and user group IDs (S0123ABCD), one a level, comma separated."
             )
-    executives = get("INCIDENTBOT_EXECUTIVE_CHANNEL")
-    if executives and not re.match(r"^(#[a-z0-9_-]{1,80}|[CG][A-Z0-9]{2,})$", executives):
-        raise ConfigError(
-            f"INCIDENTBOT_EXECUTIVE_CHANNEL {executives!r} is neither a channel ID (C0123ABCD) "
-            "nor a channel name starting with '#' (#exec-incidents)."
-        )
+    executives = _channel(get, "INCIDENTBOT_EXECUTIVE_CHANNEL", "#exec-incidents")
     secrets = tuple(
         s.strip()
         for s in (get("INCIDENTBOT_PAGERDUTY_WEBHOOK_SECRET") or "").split(",")

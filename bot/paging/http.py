@@ -71,3 +71,18 @@ def wait_asked(headers: httpx.Headers, *names: str) -> float | None:
         except (KeyError, ValueError):
             continue
     return None
+
+
+def passing(answer: Answer, provider: str, *waits: str) -> PagerRefused | None:
+    """A refusal that will pass (a rate limit, the provider's own failure), to retry;
+    None for one the caller sorts by the provider's rules. ``waits`` are the headers
+    that may say how long a rate limit asks us to wait."""
+    code = f"{provider.lower()}_{answer.status}"
+    if answer.status == 429:
+        after = wait_asked(answer.headers, *waits)
+        return PagerRefused(
+            f"{provider} is rate limiting the bot", retry=True, code=code, after=after
+        )
+    if answer.status >= 500:
+        return PagerRefused(f"{provider} answered HTTP {answer.status}", retry=True, code=code)
+    return None

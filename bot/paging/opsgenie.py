@@ -114,13 +114,8 @@ class Opsgenie:
 
 def _refused(answer: http.Answer, doing: str) -> PagerRefused:
     status = answer.status
-    if status == 429:
-        after = http.wait_asked(answer.headers, "retry-after", "x-ratelimit-reset")
-        return PagerRefused(
-            f"{NAME} is rate limiting the bot", retry=True, code="opsgenie_429", after=after
-        )
-    if status >= 500:
-        return PagerRefused(f"{NAME} answered HTTP {status}", retry=True, code=f"opsgenie_{status}")
+    if (passes := http.passing(answer, NAME, "retry-after", "x-ratelimit-reset")) is not None:
+        return passes
     said = str(answer.body.get("message") or f"HTTP {status}")
     if status in (401, 403):
         said = f"it refused the bot's API key (INCIDENTBOT_OPSGENIE_KEY) to {doing}: {said}"

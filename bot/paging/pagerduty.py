@@ -154,15 +154,8 @@ def _said(body: dict[str, Any]) -> str:
 
 def _refused(answer: http.Answer, doing: str) -> PagerRefused:
     status = answer.status
-    if status == 429:
-        after = http.wait_asked(answer.headers, "ratelimit-reset", "retry-after")
-        return PagerRefused(
-            f"{NAME} is rate limiting the bot", retry=True, code="pagerduty_429", after=after
-        )
-    if status >= 500:
-        return PagerRefused(
-            f"{NAME} answered HTTP {status}", retry=True, code=f"pagerduty_{status}"
-        )
+    if (passes := http.passing(answer, NAME, "ratelimit-reset", "retry-after")) is not None:
+        return passes
     said = _said(answer.body) or f"HTTP {status}"
     if status == 401:
         said = "it refused the bot's API token (INCIDENTBOT_PAGERDUTY_TOKEN)"

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.net.bounded_body import read_bounded
-from bot.runtime import metrics, pager_routes
+from bot.runtime import metrics, pagerduty_webhook
 from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
 from bot.slack.services import Services
@@ -97,7 +97,9 @@ def create_app(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/alerts/{source}", receive_alert, methods=["POST"]),
-            Route(pager_routes.ROUTE, pager_routes.make_endpoint(services), methods=["POST"]),
+            Route(
+                pagerduty_webhook.ROUTE, pagerduty_webhook.make_endpoint(services), methods=["POST"]
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
