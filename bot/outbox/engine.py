@@ -113,6 +113,12 @@ class Engine:
             if not progressed:
                 return done
 
+    def run_now(self, effect_id: int) -> str | None:
+        """Perform one row out of turn (work with no order to keep); None when it is not
+        due or another process holds it."""
+        work = self._claim(effect_id)
+        return None if work is None else self._run(work)
+
     def _claim(self, effect_id: int) -> Work | None:
         now = self._clock()
         with self._db.begin() as session:

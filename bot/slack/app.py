@@ -94,6 +94,9 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
             settings,
             responders,
             owe_page=lambda session, incident: paging.owe_automatic(services, session, incident),
+            page_now=lambda incident_id: services.background.submit_urgent(
+                paging.send_now, services, incident_id
+            ),
         ),
         registry=registry,
         pager=pager_for(settings),

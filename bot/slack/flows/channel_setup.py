@@ -56,6 +56,7 @@ class Provisioner:
     responders: Responders | None = None
     # What a finished set-up owes the pager (bot.slack.flows.paging, given by the app).
     owe_page: Callable[[Session, Incident], object] | None = None
+    page_now: Callable[[int], object] | None = None  # send what owe_page owed, at once
     leases: Renewer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +88,11 @@ class Provisioner:
             with self.db.begin() as session:
                 incident = self._get(session, incident_id)
                 provisioning.record_channel(session, incident, created_id, name)
+                # The page needs only the channel to link to: it is owed now and sent
+                # beside the rest of the set-up, not after it.
+                paged = self.owe_page is not None and self.owe_page(session, incident)
+            if paged and self.page_now is not None:
+                self.page_now(incident_id)
         channel_id = incident.channel_id
         assert channel_id is not None
         for person in self._invited(incident):

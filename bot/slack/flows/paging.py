@@ -22,6 +22,7 @@ from bot.incidents import audience, permissions
 from bot.incidents.audience import Hearing
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
+from bot.outbox.engine import pending_filter
 from bot.outbox.failures import Refused
 from bot.paging import ladder, pages, webhook
 from bot.paging.directory import Service
@@ -31,7 +32,7 @@ from bot.slack.background import Reply
 from bot.slack.command_parser import PageArgs
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape
-from bot.store.models import Incident, Page, PagerDelivery, Reminder, utcnow
+from bot.store.models import Incident, Page, PagerDelivery, Reminder, SlackEffect, utcnow
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -81,6 +82,28 @@ def _owe(
     if page is not None:
         effects.enqueue(session, incident.id, "page", page=page.id, service=service.title)
     return page
+
+
+def send_now(services: Services, incident_id: int) -> None:
+    """Send an incident's owed pages at once, beside its channel's set-up (the urgent pool),
+    then what they owe the channel if the set-up is done (else the set-up's drain sees to it)."""
+    with services.db.begin() as session:
+        owed = list(
+            session.scalars(
+                select(SlackEffect.id).where(
+                    SlackEffect.incident_id == incident_id,
+                    SlackEffect.kind == "page",
+                    pending_filter(),
+                )
+            )
+        )
+    for effect_id in owed:
+        services.outbox.run_now(effect_id)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        done = incident is not None and incident.provisioned_at is not None
+    if done:
+        effects.drain(services, incident_id)
 
 
 def page_by_hand(
