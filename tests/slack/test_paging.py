@@ -384,3 +384,21 @@ def test_a_drill_pages_nobody_and_says_what_it_would_have_paged(
     (event,) = events(services, drill.id, EventKind.PAGED)
     assert event.data["rehearsed"] is True
     assert "rehearsed: nobody was paged" in channel.summary()
+
+
+def test_reassigned_and_escalated_in_pagerduty_are_said_and_recorded(
+    services: Services, slack: SlackStandIn, pagerduty: PagerDutyStandIn
+) -> None:
+    incident = open_incident(services, Severity.SEV2)
+    (page,) = pagerduty.pages_for(f"{incident.reference}:")
+    page.assignees = ["PUBACKUP"]
+    deliver(services, pagerduty, "incident.reassigned", page.id, "Olive", "R1")
+    page.level = 2
+    deliver(services, pagerduty, "incident.escalated", page.id, None, "E1")
+    channel = slack.channels[incident.channel_id]
+    assert channel.saying("Olive reassigned the page of *the on-call* to Basil Backup.")
+    assert channel.saying("The page of *the on-call* escalated to Basil Backup.")
+    (moved,) = events(services, incident.id, EventKind.PAGE_REASSIGNED)
+    assert moved.data["to"] == ["Basil Backup"]
+    (escalated,) = events(services, incident.id, EventKind.PAGE_ESCALATED)
+    assert escalated.data["level"] == 2
