@@ -94,7 +94,7 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
             settings,
             responders,
             owe_page=lambda session, incident: paging.owe_automatic(services, session, incident),
-            page_now=lambda incident_id: services.background.submit_urgent(
+            page_now=lambda incident_id: services.background.submit_paging(
                 paging.send_now, services, incident_id
             ),
         ),

@@ -42,6 +42,9 @@ class Background:
         # Long computations (a drift analysis of millions of rows) take turns here, so they
         # neither compete for the cores with each other nor hold up commands.
         self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
+        # Pages go out beside channel set-ups, never behind them nor in the way of forms:
+        # the on-call is woken as soon as the channel they are pointed to exists.
+        self._paging = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paging")
         self._heavy_pending = 0  # running or waiting in the heavy pool
         self._pending = 0  # running or waiting in the main pool
         self._room = room
@@ -116,6 +119,10 @@ class Background:
         """For calls bound to a trigger_id (views.open), which expires in 3 seconds."""
         return self._track(self._urgent.submit(fn, *args))
 
+    def submit_paging(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """For sending a page (an HTTP call to the pager) as soon as it is owed."""
+        return self._track(self._paging.submit(fn, *args))
+
     def submit_heavy(self, fn: Callable[..., Any], *args: Any, waiting: int) -> int:
         """Queue a long computation behind at most ``waiting`` others that wait; returns
         how many are ahead of it (the running one included), or raises QueueFull."""
@@ -138,6 +145,7 @@ class Background:
             for timer in self._timers:
                 timer.cancel()
         self._urgent.shutdown(wait=True)
+        self._paging.shutdown(wait=True)
         self._pool.shutdown(wait=True)
         self._heavy.shutdown(wait=True)
 

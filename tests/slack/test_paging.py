@@ -385,6 +385,12 @@ def test_a_drill_pages_nobody_and_says_what_it_would_have_paged(
     assert event.data["rehearsed"] is True
     assert "rehearsed: nobody was paged" in channel.summary()
 
+    # Nobody takes Commander: the ladder is rehearsed too, with nobody real pinged.
+    nudges.tick(services, drill.declared_at + timedelta(minutes=6))
+    (rehearsed,) = channel.saying("in a real incident the bot would escalate to level 2")
+    assert "<@" not in rehearsed["text"] and CARA not in channel.members
+    assert events(services, drill.id, EventKind.PAGE_ESCALATED) == []
+
 
 def test_reassigned_and_escalated_in_pagerduty_are_said_and_recorded(
     services: Services, slack: SlackStandIn, pagerduty: PagerDutyStandIn

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.incidents import audience, permissions
@@ -73,11 +74,9 @@ def _owe(
 ) -> Page | None:
     paging = services.settings.paging
     provider = paging.pager or "drill"
-    if incident.drill:  # a drill never pages a real service
-        if paging.directory.drill is None:
-            provider = "drill"
-        else:
-            service = paging.directory.drill
+    if incident.drill:  # a drill never pages a real service: its own, or it only shows
+        service = paging.directory.drill or service
+        provider = provider if paging.directory.drill else "drill"
     page = pages.owe(session, incident, provider, service.id, service.title, by=by, message=message)
     if page is not None:
         effects.enqueue(session, incident.id, "page", page=page.id, service=service.title)
@@ -85,7 +84,7 @@ def _owe(
 
 
 def send_now(services: Services, incident_id: int) -> None:
-    """Send an incident's owed pages at once, beside its channel's set-up (the urgent pool),
+    """Send an incident's owed pages at once, beside its channel's set-up (the paging pool),
     then what they owe the channel if the set-up is done (else the set-up's drain sees to it)."""
     with services.db.begin() as session:
         owed = list(
@@ -310,11 +309,12 @@ def _bring_on_call(services: Services, incident_id: int, payload: dict[str, Any]
                 + " (invited to this channel)."
             )
         for person in unknown:
-            parts.append(
-                f"{escape(person.name)} is on call but has no Slack account with "
-                f"{'that email' if person.email else 'an email the provider gave'}; "
-                "reach them another way."
+            why = (
+                "has no Slack account with the email the provider gives"
+                if person.email
+                else "has no email in the provider to find them in Slack by"
             )
+            parts.append(f"{escape(person.name)} is on call but {why}; reach them another way.")
         if not people:
             parts.append(
                 f"{pager.name} names nobody on call for *{escape(str(payload.get('service')))}* "
@@ -376,7 +376,7 @@ def escalate_due(
         [p for p in found if p.provider != "drill"],
         paging.ladder,
         level,
-        provider_levels=paging.pager == "pagerduty" and not incident.drill,
+        provider_levels=paging.pager == "pagerduty",
         executives=paging.executive_channel,
         now=now,
     )
@@ -385,6 +385,17 @@ def escalate_due(
     every = ladder.window(paging.escalate_after, incident)
     waited = int((now - incident.declared_at).total_seconds() // 60)
     entry = step.ladder_entry
+    if incident.drill:  # rehearsed: nobody real is paged, mentioned or told
+        executives = " and tell the executives" if step.tell_executives else ""
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=incident.channel_id,
+            text=f":performing_arts: [DRILL] Nobody has taken Commander after {waited} min: "
+            f"in a real incident the bot would escalate to level {step.level}{executives} now.",
+        )
+        return
     if step.pages:
         for page in pages.open_pages(session, incident.id):
             if page.provider == "pagerduty":
@@ -427,14 +438,14 @@ def _addressed(entry: str) -> str:
 
 
 def _executive_notice(incident: Incident, waited: int) -> str:
+    """What the executives read; a private incident's says only that one exists."""
     label = Severity(incident.severity).label
     moved = f"{label} {incident.reference} has no Commander after {waited} min; escalating"
-    return {
-        Hearing.DRILL: f":performing_arts: [DRILL] {moved}.",
-        Hearing.PRIVATE: f":lock: Private {moved}.",
-        Hearing.PUBLIC: f":rotating_light: {moved}: {escape(incident.title)} · "
-        f"{channel_link(incident.channel_id)}",
-    }[audience.hearing(incident)]
+    if audience.hearing(incident) is Hearing.PRIVATE:
+        return f":lock: Private {moved}."
+    return (
+        f":rotating_light: {moved}: {escape(incident.title)} · {channel_link(incident.channel_id)}"
+    )
 
 
 @effects.performs(
@@ -488,8 +499,6 @@ def _page_resolve(services: Services, incident_id: int, payload: dict[str, Any])
 # -- what PagerDuty reports back ---------------------------------------------------------
 def store_delivery(services: Services, webhook_id: str, body: bytes) -> bool:
     """Keep a delivery before it is answered; False when it came before (redelivered)."""
-    from sqlalchemy.exc import IntegrityError
-
     try:
         with services.db.begin() as session:
             session.add(PagerDelivery(webhook_id=webhook_id, body=body.decode("utf-8", "replace")))
