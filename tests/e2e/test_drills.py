@@ -116,7 +116,11 @@ def test_a_drill_runs_on_its_clock_and_ends_in_a_report(
     assert "| All four roles taken | +5:00 | not made | **missed** |" in report
     assert "- A containment move made (rollback or lever) (target +25:00)" in report
     assert stored_incidents(bot.database_url)[0].status == "resolved"
-    assert "drill_report" in timeline_kinds(bot.database_url, incident.id)
+    # The event is written once Slack has taken the upload: a moment after the file shows.
+    slack.wait_for(
+        lambda: "drill_report" in timeline_kinds(bot.database_url, incident.id),
+        what="the drill report on the timeline",
+    )
 
     # Not a word of it on the incidents channel.
     assert slack.channels[broadcast].messages == []
