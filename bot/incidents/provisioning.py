@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
 from bot.incidents.kinds import EventKind
 from bot.outbox.leases import Lease
-from bot.store.models import Incident, utcnow
+from bot.store.models import Incident, SlackEffect, utcnow
 
 # A set-up's claim is the time it was taken, renewed while its worker is at it; one
 # older than the lease is presumed abandoned (its worker died or gave up).
 SETUP = Lease(Incident.provisioning_claimed_at, stamped=True)
+# The outbox kind that records Slack refusing to create the channel for good: while it is
+# dead the set-up waits for an operator; ``incidentbot outbox retry`` lets it go on.
+OPEN_CHANNEL = "open_channel"
 
 
 def reserve_channel_name(session: Session, incident: Incident, name: str) -> None:
@@ -64,8 +67,17 @@ def claim_unfinished(session: Session, now: datetime | None = None, limit: int =
     """
     now = now or utcnow()
     unfinished = Incident.provisioned_at.is_(None)
+    refused = exists().where(
+        SlackEffect.incident_id == Incident.id,
+        SlackEffect.kind == OPEN_CHANNEL,
+        SlackEffect.dead_at.is_not(None),
+        SlackEffect.done_at.is_(None),
+    )
     candidates = session.scalars(
-        select(Incident.id).where(unfinished, SETUP.free(now)).order_by(Incident.id).limit(limit)
+        select(Incident.id)
+        .where(unfinished, SETUP.free(now), ~refused)
+        .order_by(Incident.id)
+        .limit(limit)
     ).all()
     return [i for i in candidates if SETUP.claim(session, i, "set-up", now, unfinished)]
 

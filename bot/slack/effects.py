@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.outbox.engine import Engine, Work, pending_filter
@@ -167,13 +167,85 @@ def _report_dead(services: Services, work: Work, failure: Failure) -> None:
     """Say in the incident channel what could not be done, while it can take a message."""
     if work.kind == "dead_notice":
         return  # never a notice about a notice
-    text = (
-        f":warning: Could not {describe(work.kind, work.payload)}: {escape(failure.words)}. "
-        f"Nothing else waits on it; an operator can see it with `incidentbot outbox --dead` "
-        f"and try it again with `incidentbot outbox retry {work.id}`."
-    )
     with services.db.begin() as session:
-        enqueue(session, work.incident_id, "dead_notice", text=text)
+        _owe_notice(session, work.id, work.incident_id, work.kind, work.payload, failure)
+
+
+def _owe_notice(
+    session: Session,
+    work_id: int,
+    incident_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    failure: Failure,
+) -> None:
+    text = (
+        f":warning: Could not {describe(kind, payload)}: {escape(failure.words)}. "
+        f"Nothing else waits on it; an operator can see it with `incidentbot outbox --dead` "
+        f"and try it again with `incidentbot outbox retry {work_id}`."
+    )
+    enqueue(session, incident_id, "dead_notice", text=text)
+
+
+def record_refused(
+    session: Session,
+    incident_id: int,
+    kind: str,
+    payload: dict[str, Any],
+    failure: Failure,
+    *,
+    tell: bool = True,
+) -> int:
+    """Store work Slack refused for good before it was ever owed (a step of a channel's
+    set-up) as dead outbox work: listed, counted and retried like any other. ``tell``:
+    the channel is told, as for work that died in the outbox. Returns the row's ID."""
+    now = utcnow()
+    row = SlackEffect(
+        incident_id=incident_id,
+        kind=kind,
+        payload=payload,
+        order_key=None,
+        attempts=1,
+        due_at=now,
+        dead_at=now,
+        error_code=failure.code[:64],
+        last_error=failure.text()[:2000],
+    )
+    session.add(row)
+    session.flush()
+    if tell:
+        _owe_notice(session, row.id, incident_id, kind, payload, failure)
+    return row.id
+
+
+def refusal_key(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+    return kind, str(payload.get("user") or "")
+
+
+def refused(session: Session, incident_id: int) -> set[tuple[str, str]]:
+    """The work of this incident that is dead and not yet retried (``refusal_key``s)."""
+    rows = session.execute(
+        select(SlackEffect.kind, SlackEffect.payload).where(
+            SlackEffect.incident_id == incident_id,
+            SlackEffect.dead_at.is_not(None),
+            SlackEffect.done_at.is_(None),
+        )
+    ).all()
+    return {refusal_key(kind, dict(payload or {})) for kind, payload in rows}
+
+
+def settle(session: Session, incident_id: int, kind: str) -> None:
+    """Mark this incident's owed or dead work of ``kind`` done: it happened another way."""
+    session.execute(
+        update(SlackEffect)
+        .where(
+            SlackEffect.incident_id == incident_id,
+            SlackEffect.kind == kind,
+            SlackEffect.done_at.is_(None),
+        )
+        .values(done_at=utcnow(), dead_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 @performs("summary", "redraw the pinned summary")

@@ -24,6 +24,24 @@ PLACEHOLDER_MAX = 150
 OPTION_TEXT_MAX = 75
 
 
+# The scope each method needs of a bot token (public channels; a revoked scope makes
+# the method answer missing_scope).
+SCOPE_NEEDED = {
+    "chat.postMessage": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "chat.update": "chat:write",
+    "conversations.create": "channels:manage",
+    "conversations.setTopic": "channels:manage",
+    "conversations.invite": "channels:manage",
+    "conversations.archive": "channels:manage",
+    "conversations.rename": "channels:manage",
+    "pins.add": "pins:write",
+    "bookmarks.add": "bookmarks:write",
+    "reactions.get": "reactions:read",
+    "users.lookupByEmail": "users:read.email",
+}
+
+
 class SlackError(Exception):
     def __init__(self, error: str, detail: str = "") -> None:
         super().__init__(error)

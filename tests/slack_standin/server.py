@@ -20,7 +20,7 @@ import httpx
 from tests.slack_standin import rules
 from tests.slack_standin.acting import BOT_USER, TEAM, ActingAsSlack
 from tests.slack_standin.reading import message_text, readable
-from tests.slack_standin.rules import SlackError
+from tests.slack_standin.rules import SCOPE_NEEDED, SlackError
 
 TRIGGER_TTL = 3.0  # seconds, as Slack's
 
@@ -100,6 +100,7 @@ class SlackStandIn(ActingAsSlack):
         self.uploads: dict[str, dict[str, Any]] = {}  # file ID -> what was announced and sent
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.outage: int | None = None  # every call fails with this status while set
+        self.revoked: set[str] = set()  # scopes the app lost (an update that dropped them)
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         # One pooled client for everything sent to the bot: a new client per request
         # costs ~20 ms of CPU (TLS context set-up) and would be measured as bot latency.
@@ -207,6 +208,12 @@ class SlackStandIn(ActingAsSlack):
         """Slack answers ``status`` to every Web API call until ``come_back``."""
         with self._lock:
             self.outage = status
+
+    def revoke_scope(self, scope: str) -> None:
+        """The installed app no longer has ``scope``: the methods that need it answer
+        ``missing_scope`` with ``needed`` and ``provided``, as Slack does."""
+        with self._lock:
+            self.revoked.add(scope)
 
     def come_back(self) -> None:
         with self._lock:
@@ -324,6 +331,13 @@ class SlackStandIn(ActingAsSlack):
             handler = getattr(self, "_m_" + method.replace(".", "_"), None)
             if handler is None:
                 raise SlackError("unknown_method")
+            needed = SCOPE_NEEDED.get(method)
+            with self._lock:
+                lost = needed in self.revoked
+            if needed is not None and lost:
+                record.update(status=200, ok=False, error="missing_scope")
+                refused = {"ok": False, "error": "missing_scope", "needed": needed}
+                return 200, json.dumps(refused).encode(), {}
             with self._lock:
                 result = handler(args)
             record.update(status=200, ok=True, result=result)

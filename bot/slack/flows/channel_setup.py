@@ -1,10 +1,20 @@
 """Giving a declared incident its place in Slack.
 
 The steps: create the channel (a numeric suffix when the name is taken), invite
-the declarer, set the topic, post and pin the summary, announce in the
-broadcast channel. Each finished step is stored, so a run interrupted by a
-Slack failure (after the client's own retries) or a restart resumes where it
-stopped when the incident is next claimed, and nothing is done twice.
+the declarer, set the topic, post and pin the summary, post the triage card,
+announce in the broadcast channel. Each finished step is stored, so a run
+interrupted by a Slack failure (after the client's own retries) or a restart
+resumes where it stopped when the incident is next claimed, and nothing is done
+twice.
+
+Failures are sorted as the outbox sorts them. A passing one (a rate limit, an
+outage) stops the run, to be resumed. A final one (``missing_scope``,
+``not_in_channel``, a guest who cannot be invited...) skips that step only: it is
+stored as dead outbox work, so ``incidentbot outbox --dead`` and ``/metrics`` show
+it and ``incidentbot outbox retry ID`` performs it later, and the channel is told
+in words; the rest of the set-up goes on. Creating the channel cannot be skipped:
+a final refusal there stops the set-up, stored the same way, and the declarer is
+told.
 """
 
 from __future__ import annotations
@@ -12,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,12 +34,14 @@ from bot.config import Settings
 from bot.incidents import audience, provisioning, reminders
 from bot.incidents.channel_names import channel_name
 from bot.incidents.kinds import EventKind
+from bot.incidents.provisioning import OPEN_CHANNEL
 from bot.incidents.roles import Role
-from bot.outbox.failures import sort
+from bot.outbox.failures import Failure, sort
 from bot.outbox.leases import Renewer
-from bot.slack import notify
+from bot.slack import effects, notify
 from bot.slack.flows.triage import post_card
 from bot.slack.responders import Responders
+from bot.slack.text import escape
 from bot.slack.views.announcement import announcement_blocks, announcement_text
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
@@ -37,7 +49,7 @@ from bot.store.db import Database
 from bot.store.models import Incident, SlackEffect
 
 if TYPE_CHECKING:
-    pass
+    from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +57,12 @@ MAX_NAME_ATTEMPTS = 50
 
 
 class ProvisioningFailed(RuntimeError):
-    """Slack refused or failed a step; the incident stays claimed-then-released for retry."""
+    """Slack failed a step; the incident stays claimed-then-released for retry."""
+
+
+class SetupRefused(ProvisioningFailed):
+    """Slack refused to create the channel for good (the words say why): nothing is
+    retried until an operator runs ``incidentbot outbox retry``."""
 
 
 @dataclass
@@ -71,6 +88,8 @@ class Provisioner:
         renewer.hold(incident_id, "set-up")
         try:
             return self._run(incident_id, repeat)
+        except SetupRefused:
+            raise
         except Exception as exc:
             with self.db.begin() as session:
                 incident = session.get(Incident, incident_id)
@@ -84,10 +103,18 @@ class Provisioner:
     def _run(self, incident_id: int, repeat: bool) -> Incident:
         incident = self._load(incident_id)
         if incident.channel_id is None:
-            created_id, name = self._create_channel(incident)
+            try:
+                created_id, name = self._create_channel(incident)
+            except SlackApiError as exc:
+                failure = sort(exc)
+                if failure.retry:
+                    raise
+                self._stop(incident_id, failure)
+                raise SetupRefused(failure.words) from exc
             with self.db.begin() as session:
                 incident = self._get(session, incident_id)
                 provisioning.record_channel(session, incident, created_id, name)
+                effects.settle(session, incident_id, OPEN_CHANNEL)  # a retried one is done
                 # The page needs only the channel to link to: it is owed now and sent
                 # beside the rest of the set-up, not after it.
                 paged = self.owe_page is not None and self.owe_page(session, incident)
@@ -95,52 +122,16 @@ class Provisioner:
                 self.page_now(incident_id)
         channel_id = incident.channel_id
         assert channel_id is not None
+        with self.db.begin() as session:
+            refused = effects.refused(session, incident_id)
+        step = _Steps(self, incident_id, refused)
         for person in self._invited(incident):
-            try:
-                notify.invite(self.client, channel_id, person)
-            except SlackApiError as exc:
-                if sort(exc).retry or person == incident.declared_by:
-                    raise
-                # A guest or a deactivated account among the others: the rest still come.
-                log.warning("could not invite %s to %s: %s", person, channel_id, exc)
-        self.client.conversations_setTopic(channel=channel_id, topic=topic(incident))
-        if incident.summary_ts is None:
-            _, ts = notify.post_marked(
-                self.client,
-                channel_id,
-                f"incident:{incident.id}:summary",
-                repeat=repeat,
-                text=summary_text(incident),
-                blocks=render(
-                    summary_blocks(
-                        incident, self.settings.status_update_every, levers=self.settings.levers
-                    )
-                ),
-                unfurl_links=False,
-            )
-            with self.db.begin() as session:
-                incident = self._get(session, incident_id)
-                provisioning.record_summary(session, incident, ts)
-        assert incident.summary_ts is not None
-        notify.pin(self.client, channel_id, incident.summary_ts)
-        if incident.triage_ts is None:
-            post_card(self.db, self.client, incident_id, actor=None, repeat=repeat)
-        broadcast = audience.announced_in(
-            incident, self.settings.broadcast_channel, self.settings.drill_channel
-        )
-        if broadcast and incident.announced_ts is None:
-            where, announced = notify.post_marked(
-                self.client,
-                broadcast,
-                f"incident:{incident.id}:announcement",
-                repeat=repeat,
-                text=announcement_text(incident),
-                blocks=render(announcement_blocks(incident)),
-                unfurl_links=False,
-            )
-            with self.db.begin() as session:
-                incident = self._get(session, incident_id)
-                provisioning.record_announcement(session, incident, where, announced)
+            step.run("invite", _inviting(self.client, channel_id, person), user=person)
+        step.run("topic", lambda: set_topic(self.db, self.client, incident_id))
+        if step.run("post_summary", lambda: post_summary(self, incident_id, repeat)):
+            step.run("pin_summary", lambda: pin_summary(self.db, self.client, incident_id))
+        step.run("triage_card", lambda: post_triage_card(self, incident_id, repeat))
+        step.run("announce", lambda: announce(self, incident_id, repeat))
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             provisioning.mark_provisioned(session, incident)
@@ -151,6 +142,31 @@ class Provisioner:
             if self.owe_page is not None:  # at a paging severity, the on-call is paged once
                 self.owe_page(session, incident)
         return incident
+
+    def _stop(self, incident_id: int, failure: Failure) -> None:
+        """Slack refused the channel for good: stored as dead work (so it is listed and can
+        be retried), and nobody tries again until an operator says so."""
+        with self.db.begin() as session:
+            incident = self._get(session, incident_id)
+            dead_id = effects.record_refused(
+                session, incident_id, OPEN_CHANNEL, {}, failure, tell=False
+            )
+            provisioning.release_claim(session, incident)
+            reference, declarer = incident.reference, incident.declared_by
+        log.error("Slack refused to create incident %s's channel: %s", incident_id, failure.text())
+        text = (
+            f":warning: {reference} is declared and saved, but Slack refused to create its "
+            f"channel: {escape(failure.words)}. Nothing more is tried until an operator runs "
+            f"`incidentbot outbox retry {dead_id}`; `/incident list` shows the incident meanwhile."
+        )
+        # The declarer hears it directly; an alert's incident has none, so its watchers do.
+        where = declarer or self.settings.broadcast_channel
+        if not where:
+            return
+        try:
+            self.client.chat_postMessage(channel=where, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s that the channel was refused: %s", where, exc)
 
     def _owe_model_card(self, session: Session, incident: Incident) -> None:
         """When the incident names a model and a registry is set up, its card is owed once."""
@@ -163,8 +179,6 @@ class Provisioner:
             .limit(1)
         )
         if owed is None:
-            from bot.slack import effects
-
             effects.enqueue(session, incident.id, "model_card", model=model)
 
     def _invited(self, incident: Incident) -> list[str]:
@@ -255,3 +269,152 @@ class Provisioner:
             except ProvisioningFailed:
                 continue
         return finished
+
+
+class _Parts(Protocol):
+    """What a set-up step needs: the provisioner has these, and so do the services (for a
+    step an operator retries through the outbox)."""
+
+    db: Database
+    client: WebClient
+    settings: Settings
+
+
+class _Steps:
+    """Runs the skippable steps of one set-up: a final refusal is stored and told, and the
+    set-up goes on; a passing failure is raised, to resume the whole set-up later."""
+
+    def __init__(self, parts: _Parts, incident_id: int, refused: set[tuple[str, str]]) -> None:
+        self._parts = parts
+        self._incident_id = incident_id
+        self._refused = refused  # refused before (a resumed set-up): not asked again
+
+    def run(self, kind: str, do: Callable[[], object], **payload: str) -> bool:
+        key = effects.refusal_key(kind, payload)
+        if key in self._refused:
+            return False
+        try:
+            do()
+            return True
+        except SlackApiError as exc:
+            failure = sort(exc)
+            if failure.retry:
+                raise
+        with self._parts.db.begin() as session:
+            effects.record_refused(session, self._incident_id, kind, dict(payload), failure)
+        self._refused.add(key)
+        log.warning("set-up of incident %s skipped %s: %s", self._incident_id, kind, failure.text())
+        return False
+
+
+def _inviting(client: WebClient, channel: str, person: str) -> Callable[[], None]:
+    return lambda: notify.invite(client, channel, person)
+
+
+def _incident(db: Database, incident_id: int) -> Incident:
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+    if incident is None or incident.channel_id is None:
+        raise LookupError(f"incident {incident_id} has no channel")
+    return incident
+
+
+def set_topic(db: Database, client: WebClient, incident_id: int) -> None:
+    incident = _incident(db, incident_id)
+    assert incident.channel_id is not None
+    client.conversations_setTopic(channel=incident.channel_id, topic=topic(incident))
+
+
+def post_summary(parts: _Parts, incident_id: int, repeat: bool) -> None:
+    """Post the summary that gets pinned, once."""
+    incident = _incident(parts.db, incident_id)
+    if incident.summary_ts is not None:
+        return
+    assert incident.channel_id is not None
+    _, ts = notify.post_marked(
+        parts.client,
+        incident.channel_id,
+        f"incident:{incident.id}:summary",
+        repeat=repeat,
+        text=summary_text(incident),
+        blocks=render(
+            summary_blocks(
+                incident, parts.settings.status_update_every, levers=parts.settings.levers
+            )
+        ),
+        unfurl_links=False,
+    )
+    with parts.db.begin() as session:
+        stored = session.get(Incident, incident_id)
+        assert stored is not None
+        provisioning.record_summary(session, stored, ts)
+
+
+def pin_summary(db: Database, client: WebClient, incident_id: int) -> None:
+    incident = _incident(db, incident_id)
+    if incident.summary_ts is None:
+        raise LookupError(f"incident {incident_id} has no summary to pin")
+    assert incident.channel_id is not None
+    notify.pin(client, incident.channel_id, incident.summary_ts)
+
+
+def post_triage_card(parts: _Parts, incident_id: int, repeat: bool) -> None:
+    if _incident(parts.db, incident_id).triage_ts is None:
+        post_card(parts.db, parts.client, incident_id, actor=None, repeat=repeat)
+
+
+def announce(parts: _Parts, incident_id: int, repeat: bool) -> None:
+    """Announce in the broadcast channel (a drill's in the drill channel), once."""
+    incident = _incident(parts.db, incident_id)
+    broadcast = audience.announced_in(
+        incident, parts.settings.broadcast_channel, parts.settings.drill_channel
+    )
+    if not broadcast or incident.announced_ts is not None:
+        return
+    where, announced = notify.post_marked(
+        parts.client,
+        broadcast,
+        f"incident:{incident.id}:announcement",
+        repeat=repeat,
+        text=announcement_text(incident),
+        blocks=render(announcement_blocks(incident)),
+        unfurl_links=False,
+    )
+    with parts.db.begin() as session:
+        stored = session.get(Incident, incident_id)
+        assert stored is not None
+        provisioning.record_announcement(session, stored, where, announced)
+
+
+# The steps an operator retries with `incidentbot outbox retry ID` after Slack refused them
+# (an invite is the outbox's own "invite").
+@effects.performs("topic", "set this channel's topic")
+def _retry_topic(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    set_topic(services.db, services.client, incident_id)
+
+
+@effects.performs("post_summary", "post the incident's summary", ordered=True)
+def _retry_summary(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    post_summary(services, incident_id, repeat=True)
+    pin_summary(services.db, services.client, incident_id)
+
+
+@effects.performs("pin_summary", "pin the incident's summary")
+def _retry_pin(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    pin_summary(services.db, services.client, incident_id)
+
+
+@effects.performs("triage_card", "post the triage card", ordered=True)
+def _retry_triage_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    post_triage_card(services, incident_id, repeat=True)
+
+
+@effects.performs("announce", "announce the incident in the broadcast channel")
+def _retry_announce(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    announce(services, incident_id, repeat=True)
+
+
+@effects.performs(OPEN_CHANNEL, "create the incident's channel")
+def _retry_channel(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """Owed again, it lets the set-up sweep take the incident up; the set-up marks it done
+    when the channel exists, so there is nothing left to do here."""
