@@ -25,6 +25,7 @@ from bot.paging.directory import load as load_directory
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
 DEFAULT_STATUS_UPDATE_EVERY = "sev1=30m,sev2=2h,sev3=8h,sev4=0"
+DEFAULT_RETENTION = timedelta(days=30)
 DEFAULT_CHANNEL_PREFIX = "inc"
 DEFAULT_MLFLOW_ALIAS = "champion"
 DEFAULT_PAGERDUTY_URL = "https://api.pagerduty.com"
@@ -75,6 +76,9 @@ class Settings:
     channel_prefix: str = DEFAULT_CHANNEL_PREFIX
     alert_policy: AlertPolicy = field(default_factory=AlertPolicy)
     templates_dir: Path | None = None
+    # How long delivered alert bodies, finished outbox work, answered requests and webhook
+    # deliveries are kept (incidents and their timelines are kept for good).
+    retention: timedelta = DEFAULT_RETENTION
     drift_limits: Limits = field(default_factory=Limits)
     drift_queue: int = 5  # analyses waiting at most, besides the one running
     metrics_token: str | None = None
@@ -121,6 +125,21 @@ def parse_duration(text: str) -> timedelta | None:
         raise ValueError(text)
     amount = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     return timedelta(seconds=amount) if amount else None
+
+
+def _retention(text: str | None) -> timedelta:
+    if not text:
+        return DEFAULT_RETENTION
+    try:
+        kept = parse_duration(text)
+    except ValueError:
+        kept = None
+    if kept is None or kept < timedelta(hours=1):
+        raise ConfigError(
+            f"INCIDENTBOT_RETENTION is {text!r}; give how long to keep delivered alerts, "
+            "finished work and answered requests, at least 1h, e.g. 30d or 90d."
+        )
+    return kept
 
 
 def parse_status_cadence(text: str) -> dict[str, timedelta | None]:
@@ -315,6 +334,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     return Settings(
+        retention=_retention(get("INCIDENTBOT_RETENTION")),
         paging=_paging(get),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),

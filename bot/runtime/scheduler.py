@@ -1,7 +1,10 @@
 """APScheduler is the clock; the database is the truth.
 
 Jobs here only look for rows that say work is due and claim them, so a restart
-loses nothing and the first run after start-up catches up.
+loses nothing and the first run after start-up catches up. Every replica runs every
+job, and there is no leader to lose: each due row is claimed by exactly one of them
+(a lease, a conditional update, or ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so a
+replica that dies leaves its work to the others one lease later.
 """
 
 from __future__ import annotations
@@ -10,22 +13,25 @@ import logging
 import threading
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
 
 from bot.outbox.leases import LEASE
-from bot.slack import effects
+from bot.slack import effects, keeping
 from bot.slack.flows import alerts, drills, nudges, paging
-from bot.slack.listeners.commands import incident_command
 from bot.slack.services import Services
+from bot.store import retention
 
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 30
 REMINDER_SECONDS = 1
+RETENTION_SECONDS = 600
 
 
 class Scheduler:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, bolt: App | None = None) -> None:
         self._services = services
+        self._bolt = bolt  # requests a stopped process left are dispatched to it again
         self._sweeping = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
         # It would log every run of the one-second reminder job.
@@ -49,6 +55,16 @@ class Scheduler:
             "date",
             run_date=datetime.now(UTC) + LEASE + timedelta(seconds=1),
             id="sweep-after-leases",
+        )
+        # What is past the retention setting goes, a little at a time.
+        self._scheduler.add_job(
+            self._forget,
+            "interval",
+            seconds=RETENTION_SECONDS,
+            id="retention",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=60),
+            max_instances=1,
+            coalesce=True,
         )
         # Reminders are rows with due times; this only looks for the ones due now.
         self._scheduler.add_job(
@@ -79,11 +95,20 @@ class Scheduler:
         finally:
             self._sweeping.release()
 
+    def _forget(self) -> None:
+        try:
+            gone = retention.prune(self._services.db, self._services.settings.retention)
+            if gone:
+                log.info("deleted past retention: %s", gone)
+        except Exception:
+            log.exception("deleting what is past retention failed; trying again later")
+
     def _sweep_once(self) -> None:
         try:
-            replayed = incident_command.replay(self._services)
-            if replayed:
-                log.info("running again %d command(s) a stopped process left", replayed)
+            if self._bolt is not None:
+                again = keeping.dispatch_again(self._services, self._bolt)
+                if again:
+                    log.info("dispatched again %d request(s) a stopped process left", again)
             finished = self._services.provisioner.sweep()
             if finished:
                 log.info("finished setting up %d incident(s) in Slack", finished)

@@ -46,7 +46,7 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
             "SLACK_API_URL and the network."
         ) from None
 
-    scheduler = Scheduler(services)
+    scheduler = Scheduler(services, bolt)
     if socket_mode:
         # websocket-client's transport, not slack_sdk's built-in one: the built-in client
         # notices a connection that dropped without a word only after four missed pongs

@@ -19,8 +19,9 @@ from bot.net.bounded_body import read_bounded
 from bot.runtime import metrics, pagerduty_webhook
 from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
+from bot.runtime.slack_bodies import Malformed, check_shape
 from bot.slack.services import Services
-from bot.slack.signing import Refused, Replayed, Verifier
+from bot.slack.signing import Refused, Verifier
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,17 @@ def create_app(
             if body is None:
                 return JSONResponse({"error": "request body too large"}, status_code=413)
             verifier.verify(moment, signature, body)
-        except Replayed as replay:
-            log.warning("ignored a Slack request received before: %s", replay)
-            return Response(status_code=200)
         except Refused as refused:
             return JSONResponse({"error": str(refused)}, status_code=401)
+        try:
+            shape = check_shape(body, request.headers.get("content-type", ""))
+        except Malformed as malformed:
+            log.warning("refused a signed Slack request with a malformed body: %s", malformed)
+            return JSONResponse({"error": str(malformed)}, status_code=400)
+        if shape == "app_rate_limited":
+            # Slack says it is holding back events for a minute; nothing to do but note it.
+            log.warning("Slack is rate-limiting the events it sends this app (app_rate_limited)")
+            return Response(status_code=200)
         # Listeners are synchronous (they may parse and render); keep them off the loop.
         bolt_response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
         return to_starlette_response(bolt_response)

@@ -8,22 +8,25 @@ Nothing below this layer imports it.
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
 from bot.config import Settings
 from bot.containment.mlflow import Registry
-from bot.outbox import commands
+from bot.outbox import received
 from bot.outbox.leases import Renewer
 from bot.paging.opsgenie import Opsgenie
 from bot.paging.pagerduty import PagerDuty
 from bot.paging.provider import Pager
 from bot.slack import effects
-from bot.slack.background import Background
+from bot.slack.background import Background, reply_to
 from bot.slack.flows import (  # noqa: F401  (imported for the work each registers)
     alerts,
     channel_setup,
@@ -44,9 +47,10 @@ from bot.slack.flows import (  # noqa: F401  (imported for the work each registe
     triage,
     updates,
 )
+from bot.slack.keeping import KeepingApp
 from bot.slack.listeners import register_all
 from bot.slack.responders import Responders
-from bot.slack.services import Services
+from bot.slack.services import Services, from_context
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -85,8 +89,8 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
         alerts=intake,
         responders=responders,
         outbox=effects.engine(db, lambda: services),
-        journal=commands.Journal(db),
-        command_leases=Renewer(db, commands.COMMANDS),
+        journal=received.Journal(db),
+        request_leases=Renewer(db, received.REQUESTS),
         prompt_leases=Renewer(db, alerts.PROMPTS),
         provisioner=channel_setup.Provisioner(
             db,
@@ -122,25 +126,72 @@ def _with_services(services: Services) -> Callable[..., None]:
     return put
 
 
+FAILED = "Something went wrong with that, and nothing was changed; it is logged. Try again."
+# A form that could not be read (opened by an older version of the bot, or damaged) is
+# replaced by one saying so: the person closes it and opens a fresh one.
+UNREADABLE_FORM = {
+    "response_action": "update",
+    "view": {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Incident bot"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "The bot could not read this form, so nothing was changed. It may "
+                    "be from an older version of the bot: close it and open it again.",
+                },
+            }
+        ],
+    },
+}
+
+
+def _answered_anyway(
+    error: Exception, body: dict[str, Any], response: BoltResponse | None, context: BoltContext
+) -> None:
+    """A listener that failed still answers Slack (200, so the person sees no error page
+    and Slack sends nothing again), and the person is told in words, privately."""
+    log.error("a Slack listener failed", exc_info=error)
+    if response is not None:
+        response.status = 200
+        response.body = ""
+        if isinstance(body, dict) and body.get("type") == "view_submission":
+            response.body = json.dumps(UNREADABLE_FORM)
+            response.headers["content-type"] = ["application/json;charset=utf-8"]
+            return
+    url = body.get("response_url") if isinstance(body, dict) else None
+    if isinstance(url, str) and url:
+        services = from_context(context)
+        services.background.submit_urgent(functools.partial(reply_to(url), text=FAILED))
+
+
 def build_app(services: Services) -> App:
     """A Bolt app in HTTP mode whose listeners acknowledge and return at once.
 
     Listeners run inline (``process_before_response``): each parses, calls
     ``ack``, hands the rest to ``services.background`` and returns, so the HTTP
     answer leaves as soon as the listener does, with no polling for the ack.
-    Bolt verifies every request's signature and timestamp and answers 401 to a
-    wrong or stale one before any listener runs. Building it calls auth.test,
-    so a wrong token fails here, at start-up.
+    Every request is stored before its listener runs (``bot.slack.keeping``).
+    Signatures are checked before Bolt sees a request (``bot.runtime.web``; Socket Mode
+    has none), so Bolt does not check them again, and a stored request can be dispatched
+    again after a crash. Building it calls auth.test, so a wrong token fails here,
+    at start-up.
     """
     settings = services.settings
     bolt_log = logging.getLogger("bot.slack.bolt")
     bolt_log.addFilter(_QuietTokenWarning())
-    app = App(
+    app = KeepingApp(
+        services,
         client=services.client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,
+        request_verification_enabled=False,
         logger=bolt_log,
     )
     app.use(_with_services(services))
+    app.error(_answered_anyway)
     register_all(app)
     return app

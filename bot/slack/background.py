@@ -8,6 +8,7 @@ it drains on shutdown, so work already acknowledged is finished, not dropped.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Hashable
@@ -19,6 +20,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.webhook import WebhookClient
+
+from bot.outbox import received
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,12 @@ class Background:
             return self._pending < self._room
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Queue ``fn(*args)``. Handed on by a listener, it runs as the request the
+        listener answers (``bot.outbox.received``): once, and again after a crash."""
+        call = received.adopt(functools.partial(fn, *args))
         with self._queued_lock:
             self._pending += 1
-        return self._track(self._pool.submit(self._counted("_pending", fn, *args)))
+        return self._track(self._pool.submit(self._counted("_pending", call)))
 
     def _counted(self, counter: str, fn: Callable[..., Any], *args: Any) -> Callable[[], None]:
         """``fn(*args)``, taking one off the ``counter`` attribute when it is over."""

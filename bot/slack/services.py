@@ -17,7 +17,7 @@ from bot.alerts.intake import AlertIntake
 from bot.config import Settings
 from bot.containment.mlflow import Registry
 from bot.incidents.permissions import Actor, Policy
-from bot.outbox import commands
+from bot.outbox import received
 from bot.outbox.engine import Engine
 from bot.outbox.leases import Renewer
 from bot.paging.provider import Pager
@@ -38,8 +38,8 @@ class Services:
     alerts: AlertIntake
     responders: Responders
     outbox: Engine  # performs the durable Slack work; its holder names this process
-    journal: commands.Journal  # stores slash commands before they are acknowledged
-    command_leases: Renewer  # keeps running commands' leases alive
+    journal: received.Journal  # stores requests from Slack before they are acknowledged
+    request_leases: Renewer  # keeps the leases of requests being run alive
     prompt_leases: Renewer  # keeps alert prompts' leases alive while they are drawn
     provisioner: Provisioner  # sets up incident channels
     registry: Registry | None  # the MLflow registry, when INCIDENTBOT_MLFLOW_URL is set

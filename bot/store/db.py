@@ -81,6 +81,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def insert_new(session: Session, table: Any, key: str, rows: list[dict[str, Any]]) -> set[Any]:
+    """Insert the rows whose ``key`` is not taken yet, in one statement; returns the keys
+    inserted. Two writers racing for one key: one inserts it, the other is told it did
+    not (``ON CONFLICT DO NOTHING``, in PostgreSQL and SQLite alike)."""
+    if not rows:
+        return set()
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows).on_conflict_do_nothing(index_elements=[key])
+    return set(session.scalars(statement.returning(getattr(table, key))))
+
+
 class Database:
     """The engine plus a unit-of-work helper: ``with db.begin() as session: ...``."""
 

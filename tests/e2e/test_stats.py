@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.store.db import Database
-from bot.store.models import ReceivedCommand
+from bot.store.models import ReceivedRequest
 from tests.conftest import ALICE, BOB
 from tests.review import story
 from tests.review.story import at
@@ -100,10 +100,16 @@ def test_a_bad_period_is_refused_before_any_work(
     ):
         result = bot.command(words, user=ALICE, channel=general)
         assert answer in result.ack_text, (words, result.ack_text)
-    # Refused in the acknowledgement: nothing was stored, so nothing runs after it.
+    # Refused in the acknowledgement: each is kept as answered, and nothing runs after it.
     db = Database(database_url)
-    try:
+
+    def answered() -> list[tuple[bool, int]]:
         with db.begin() as session:
-            assert session.scalar(select(func.count()).select_from(ReceivedCommand)) == 0
+            rows = session.execute(select(ReceivedRequest.done_at, ReceivedRequest.attempts))
+            found = [(done is not None, attempts) for done, attempts in rows]
+        return found if all(done for done, _ in found) else []
+
+    try:
+        assert slack.wait_for(answered, what="the refusals kept as answered") == [(True, 0)] * 4
     finally:
         db.dispose()

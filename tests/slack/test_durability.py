@@ -15,7 +15,7 @@ from bot.slack import notify
 from bot.slack.background import Background
 from bot.slack.flows import channel_setup
 from bot.slack.services import Services
-from bot.store.models import Incident, ReceivedCommand, utcnow
+from bot.store.models import Incident, ReceivedRequest, utcnow
 from tests.slack_standin import SlackStandIn
 from tests.slack_standin.acting import BOT_USER
 
@@ -110,41 +110,25 @@ def test_a_full_pool_has_no_room_until_work_drains() -> None:
     assert pool.has_room()
 
 
-def test_finished_commands_are_forgotten_after_a_week(services: Services) -> None:
-    from bot.outbox import commands
-
-    journal = commands.Journal(services.db)
-    kept = journal.record({"text": "note recent"})
-    old = journal.record({"text": "note old"})
-    waiting = journal.record({"text": "note never finished"})
-    commands.finish(services.db, kept)
-    commands.finish(services.db, old)
-    later = utcnow() + commands.KEPT_FOR + timedelta(hours=1)
-    with services.db.begin() as session:  # only the old one finished a week before "later"
-        row = session.get(ReceivedCommand, kept)
-        assert row is not None
-        row.done_at = later - timedelta(days=1)
-    assert commands.prune(services.db, now=later) == 1
-    with services.db.begin() as session:
-        assert session.get(ReceivedCommand, old) is None
-        assert session.get(ReceivedCommand, kept) is not None
-        assert session.get(ReceivedCommand, waiting) is not None  # unfinished work stays
-
-
 def test_commands_arriving_together_are_stored_together_each_with_its_id(
     services: Services,
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from bot.outbox import commands
+    from bot.outbox import received
 
-    journal = commands.Journal(services.db)
+    journal = received.Journal(services.db)
     with ThreadPoolExecutor(20) as pool:
-        ids = list(pool.map(lambda n: journal.record({"text": f"note {n}"}), range(40)))
+        ids = list(
+            pool.map(
+                lambda n: journal.record(received.Arrival("command", {"text": f"note {n}"})),
+                range(40),
+            )
+        )
     assert len(set(ids)) == 40
     with services.db.begin() as session:
         for n, command_id in enumerate(ids):
-            row = session.get(ReceivedCommand, command_id)
+            row = session.get(ReceivedRequest, command_id)
             assert row is not None and row.body == {"text": f"note {n}"}
 
 
@@ -153,10 +137,10 @@ def test_a_command_the_database_cannot_store_is_refused_not_acknowledged(
 ) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from bot.outbox import commands
+    from bot.outbox import received
     from bot.store.db import Database
 
     nowhere = Database(f"sqlite:///{tmp_path}/missing-folder/bot.db")
     with pytest.raises(OperationalError):
-        commands.Journal(nowhere).record({"text": "note lost?"})
+        received.Journal(nowhere).record(received.Arrival("command", {"text": "note lost?"}))
     nowhere.dispose()

@@ -14,7 +14,7 @@ from bot.slack.listeners.actions import alert_prompts
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.views import declare
 from bot.slack.services import Services
-from bot.store.models import Incident, ReceivedCommand, TimelineEvent
+from bot.store.models import Incident, ReceivedRequest, TimelineEvent
 from tests.conftest import ALICE
 
 
@@ -49,7 +49,7 @@ def stored(services: Services) -> tuple[int, int, int]:
     with services.db.begin() as session:
         return tuple(  # type: ignore[return-value]
             session.scalar(select(func.count()).select_from(table)) or 0
-            for table in (Incident, TimelineEvent, ReceivedCommand)
+            for table in (Incident, TimelineEvent, ReceivedRequest)
         )
 
 
@@ -84,17 +84,6 @@ def test_help_is_answered_in_the_acknowledgement(idle: Services) -> None:
     command = {"text": "help", "user_id": ALICE, "channel_id": "C0GENERAL"}
     incident_command.on_command(ack, command, {"services": idle})
     assert "/incident declare" in ack.calls[0]["text"] and ack.calls[0]["blocks"]
-
-
-def test_a_good_command_is_stored_before_it_is_acknowledged(services: Services) -> None:
-    handed: list[Any] = []
-    services.background.submit = lambda fn, *args: handed.append((fn, args))  # type: ignore[method-assign,assignment]
-    ack = Acks()
-    command = {"text": "list", "user_id": ALICE, "channel_id": "C0GENERAL"}
-    incident_command.on_command(ack, command, {"services": services})
-    assert ack.calls == [{}]
-    assert stored(services)[2] == 1  # the command is kept, so a crash after the ack loses nothing
-    assert len(handed) == 1
 
 
 def test_an_incomplete_declare_form_shows_the_error_beside_the_field(idle: Services) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.incidents import queries
 from bot.incidents.errors import InvalidInput
-from bot.outbox import commands
+from bot.outbox import received
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.text import refusal
@@ -50,7 +50,7 @@ def in_incident(
                 if incident is None:
                     raise InvalidInput(NOT_AN_INCIDENT)
                 result = change(session, incident)
-                commands.finish_current(session)  # the command that asked is done with it
+                received.finish_current(session)  # the command that asked is done with it
                 return incident.id, result
         except IntegrityError:
             if attempt:

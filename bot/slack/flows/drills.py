@@ -21,7 +21,7 @@ from bot.drills.clock import DrillClock, speed_of
 from bot.incidents import notes, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
-from bot.outbox import commands
+from bot.outbox import received
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import paging
@@ -61,7 +61,7 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
             text=f"DRILL {scenario.title}: the facilitator's controls",
             blocks=render(drill_controls.facilitator(incident, scenario, actor)),
         )
-        commands.finish_current(session)
+        received.finish_current(session)
         incident_id, reference = incident.id, incident.reference
     try:
         opened = services.provisioner.run(incident_id)

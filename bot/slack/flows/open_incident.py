@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.incidents.declare import Declaration, declare
-from bot.outbox import commands
+from bot.outbox import received
 from bot.slack import effects
 from bot.slack.background import Reply
 from bot.slack.flows.channel_setup import ProvisioningFailed
@@ -15,7 +15,7 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply)
     """Commit the incident, give it a channel, and tell the declarer how it went."""
     with services.db.begin() as session:
         incident = declare(session, declaration)
-        commands.finish_current(session)  # a replay after a crash must not declare twice
+        received.finish_current(session)  # a replay after a crash must not declare twice
         incident_id, reference = incident.id, incident.reference
     try:
         opened = services.provisioner.run(incident_id)

@@ -1,13 +1,14 @@
 """The database schema, one module a concept: ``incidents`` (the incident, its roles and
-its timeline), ``alerts``, ``work`` (outbox, commands, reminders), ``drills``, ``paging``; ``base``
-holds what every table shares. Importing this package registers every table."""
+its timeline), ``alerts``, ``work`` (outbox, received requests, reminders), ``drills``,
+``paging``; ``base`` holds what every table shares. Importing this package registers every
+table."""
 
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
 from bot.store.models.paging import Page, PagerDelivery
-from bot.store.models.work import ReceivedCommand, Reminder, SlackEffect
+from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -20,9 +21,10 @@ __all__ = [
     "Incident",
     "Page",
     "PagerDelivery",
-    "ReceivedCommand",
+    "ReceivedRequest",
     "Reminder",
     "RoleAssignment",
+    "SeenRequest",
     "SlackEffect",
     "TimelineEvent",
     "UTCDateTime",

@@ -1,5 +1,5 @@
-"""Durable work: what the outbox owes Slack, slash commands stored before their
-acknowledgement, and reminders due on a clock."""
+"""Durable work: what the outbox owes Slack, requests from Slack stored before their
+acknowledgement (and the signatures seen, against replays), and reminders due on a clock."""
 
 from __future__ import annotations
 
@@ -47,17 +47,19 @@ class SlackEffect(Base):
     __table_args__ = (Index("ix_slack_effects_pending", "done_at", "due_at"),)
 
 
-class ReceivedCommand(Base):
-    """A slash command, stored before Slack gets its acknowledgement.
+class ReceivedRequest(Base):
+    """A request from Slack (a slash command, click, form submission, shortcut or event),
+    stored before Slack gets its acknowledgement.
 
-    Marked done in the same transaction as the change it asked for, so a command
-    whose process died before finishing is replayed (``bot.outbox.commands``), and
-    one that finished is not.
+    Marked done in the same transaction as the change it asked for, so a request
+    whose process died before finishing is dispatched again (``bot.outbox.received``),
+    and one that finished is not. ``body`` is the request as Bolt parsed it.
     """
 
-    __tablename__ = "received_commands"
+    __tablename__ = "received_requests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24), default="command")
     body: Mapped[dict[str, Any]] = mapped_column(default=dict)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -65,7 +67,18 @@ class ReceivedCommand(Base):
     lease_holder: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_received_commands_open", "done_at", "received_at"),)
+    __table_args__ = (Index("ix_received_requests_open", "done_at", "received_at"),)
+
+
+class SeenRequest(Base):
+    """A key of a request already received (its Slack signature, an event's ID), kept
+    for as long as Slack could send it again: a replay to any replica meets the unique
+    key and is refused. Pruned once ``expires_at`` has passed."""
+
+    __tablename__ = "seen_requests"
+
+    key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class Reminder(Base):

@@ -11,13 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.incidents import audience, notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
-from bot.outbox import commands
+from bot.outbox import received
 from bot.paging import pages
 from bot.slack import notify
 from bot.slack.background import Reply, reply_to
@@ -62,7 +61,6 @@ BUSY = (
     "The bot has more work queued than it takes at once right now; nothing was done. "
     "Try again in a few seconds."
 )
-NOT_STORED = "The bot could not store this command (its database did not answer); try again."
 NOT_IN_INCIDENT_CHANNEL = (
     "`/incident {name}` works inside an incident channel, and this is not one. "
     "`/incident list` shows the open incidents and their channels."
@@ -100,12 +98,8 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     if not services.background.has_room():
         ack(text=BUSY)
         return
-    try:  # stored before the acknowledgement: a crash after it loses nothing
-        command_id = services.journal.record(_kept(command))
-    except (SQLAlchemyError, TimeoutError):
-        log.exception("could not store /incident %s", parsed.name)
-        ack(text=NOT_STORED)
-        return
+    # Stored before this acknowledgement (``bot.slack.keeping``): a crash after it loses
+    # nothing, and the work below runs as the stored request.
     if declare_args is not None:
         ack(
             text=f"Declaring a {declare_args.severity.label}"
@@ -114,14 +108,14 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         )
     else:
         ack()
-    services.background.submit(_work, services, command_id, command, utcnow())
+    services.background.submit(_work, services, _kept(command), received.received_at() or utcnow())
 
 
 def register(app: App) -> None:
     app.command("/incident")(on_command)
 
 
-# What of a slash command is kept to run it again after a crash.
+# What of a slash command its work reads.
 _KEPT = ("text", "user_id", "channel_id", "response_url", "command", "team_id")
 
 
@@ -129,38 +123,22 @@ def _kept(command: dict[str, Any]) -> dict[str, Any]:
     return {key: command.get(key) for key in _KEPT}
 
 
-def _work(services: Services, command_id: int, command: dict[str, Any], received: datetime) -> None:
-    """Run a stored command, unless another process already took it."""
-    holder = services.outbox.holder  # one name for this process's leases
-    if not commands.claim(services.db, command_id, holder):
-        return
+def _work(services: Services, command: dict[str, Any], received_at: datetime) -> None:
     respond = notify.reply_for(
         services.client,
         command.get("response_url"),
-        received,
+        received_at,
         str(command.get("channel_id") or ""),
         str(command.get("user_id") or ""),
     )
     parsed = parse(command.get("text", ""))
-    with commands.running(services.db, services.command_leases, command_id, holder):
-        try:
-            _run(services, parsed, command, respond)
-        except InvalidInput as problem:
-            respond(text=refusal(problem))
-        except Exception:
-            log.exception("/incident %s failed", parsed.name)
-            respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
-
-
-def replay(services: Services) -> int:
-    """Run again the commands a process acknowledged and died before finishing (and forget
-    the ones finished long ago)."""
-    commands.prune(services.db)
-    left = commands.unfinished(services.db)
-    for command_id, body, received in left:
-        log.info("running /incident %s again: its process stopped before finishing", command_id)
-        services.background.submit(_work, services, command_id, body, received)
-    return len(left)
+    try:
+        _run(services, parsed, command, respond)
+    except InvalidInput as problem:
+        respond(text=refusal(problem))
+    except Exception:
+        log.exception("/incident %s failed", parsed.name)
+        respond(text=f"Something went wrong running `/incident {parsed.name}`; it is logged.")
 
 
 def _open_update_form(services: Services, command: dict[str, Any]) -> None:

@@ -1,0 +1,111 @@
+"""What is forgotten, and when: the bulk the bot keeps only to do its work.
+
+Delivered alert bodies, finished outbox work (posted messages, uploaded charts),
+answered requests from Slack and processed pager webhook deliveries are deleted once
+they are older than the retention setting (``INCIDENTBOT_RETENTION``, 30 days unless
+set). Incidents, their timelines, alert groups and records, pages and dead outbox
+work (an operator has yet to look at it) are kept. The keys of requests seen are
+deleted as soon as Slack can no longer send them again.
+
+Deletion goes in small batches, each its own transaction, so it never holds locks
+long; replicas running it at once skip the rows another is deleting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, select
+
+from bot.store.db import Database
+from bot.store.models import (
+    AlertDelivery,
+    PagerDelivery,
+    ReceivedRequest,
+    SeenRequest,
+    SlackEffect,
+    utcnow,
+)
+
+BATCH = 500
+MAX_BATCHES = 20  # per table per run: a long backlog is worked off over several runs
+
+
+@dataclass(frozen=True)
+class _Kept:
+    name: str
+    table: Any
+    key: Any
+    old: Any  # (cutoff, now) -> the condition of rows that may go
+
+
+_KEPT = (
+    _Kept(
+        "alert deliveries",
+        AlertDelivery,
+        AlertDelivery.id,
+        lambda cutoff, now: AlertDelivery.processed_at < cutoff,
+    ),
+    _Kept(
+        "finished outbox work",
+        SlackEffect,
+        SlackEffect.id,
+        lambda cutoff, now: SlackEffect.done_at < cutoff,
+    ),
+    _Kept(
+        "answered requests",
+        ReceivedRequest,
+        ReceivedRequest.id,
+        lambda cutoff, now: ReceivedRequest.done_at < cutoff,
+    ),
+    _Kept(
+        "pager webhook deliveries",
+        PagerDelivery,
+        PagerDelivery.id,
+        lambda cutoff, now: PagerDelivery.processed_at < cutoff,
+    ),
+    _Kept(
+        "keys of requests seen",
+        SeenRequest,
+        SeenRequest.key,
+        lambda cutoff, now: SeenRequest.expires_at < now,
+    ),
+)
+
+
+def prune(db: Database, keep: timedelta, now: datetime | None = None) -> dict[str, int]:
+    """Delete what is older than ``keep``; returns how many rows went, by what they were."""
+    now = now or utcnow()
+    cutoff = now - keep
+    gone: dict[str, int] = {}
+    for kept in _KEPT:
+        condition = kept.old(cutoff, now)
+        total = 0
+        for _ in range(MAX_BATCHES):
+            deleted = _delete_batch(db, kept, condition)
+            total += deleted
+            if deleted < BATCH:
+                break
+        if total:
+            gone[kept.name] = total
+    return gone
+
+
+def _delete_batch(db: Database, kept: _Kept, condition: ColumnElement[bool]) -> int:
+    with db.begin() as session:
+        # SKIP LOCKED (PostgreSQL): rows another replica is deleting are left to it.
+        keys = list(
+            session.scalars(
+                select(kept.key).where(condition).limit(BATCH).with_for_update(skip_locked=True)
+            )
+        )
+        if not keys:
+            return 0
+        session.execute(
+            delete(kept.table)
+            .where(kept.key.in_(keys))
+            .execution_options(synchronize_session=False)
+        )
+        return len(keys)
