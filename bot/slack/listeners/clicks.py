@@ -4,6 +4,7 @@ within 3 seconds of it), and read who clicked where."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,10 @@ from slack_bolt import Ack, BoltContext
 
 from bot.slack.background import Reply, reply_to
 from bot.slack.services import Services, from_context
+
+log = logging.getLogger(__name__)
+
+FAILED = "Something went wrong with that, and it is logged; nothing more was done. Try again."
 
 Work = Callable[[Services, dict[str, Any], dict[str, Any], Reply], None]
 Opener = Callable[[Services, dict[str, Any], dict[str, Any]], None]
@@ -27,9 +32,19 @@ def in_background(work: Work) -> Listener:
         ack()
         services = from_context(context)
         reply = reply_to(body.get("response_url"))
-        services.background.submit(work, services, body, action, reply)
+        services.background.submit(told_if_failed, work, services, body, action, reply)
 
     return on_click
+
+
+def told_if_failed(work: Callable[..., None], *args: Any) -> None:
+    """Run ``work(*args)``; if it fails, the person (the last argument, a reply) is told
+    in words instead of being left without an answer."""
+    try:
+        work(*args)
+    except Exception:
+        log.exception("a click's work failed")
+        args[-1](text=FAILED)
 
 
 def opening_form(opens: Opener) -> Listener:
@@ -40,9 +55,20 @@ def opening_form(opens: Opener) -> Listener:
     ) -> None:
         ack()
         services = from_context(context)
-        services.background.submit_urgent(opens, services, body, action)
+        services.background.submit_urgent(
+            told_if_failed,
+            _opening(opens),
+            services,
+            body,
+            action,
+            reply_to(body.get("response_url")),
+        )
 
     return on_click
+
+
+def _opening(opens: Opener) -> Work:
+    return lambda services, body, action, reply: opens(services, body, action)
 
 
 def starting(prefix: str) -> re.Pattern[str]:

@@ -6,28 +6,27 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.background import reply_to
+from bot.slack.background import Reply, reply_to
 from bot.slack.flows import alerts as alerts_flow
 from bot.slack.flows import resolution
-from bot.slack.services import from_context
+from bot.slack.listeners import clicks
+from bot.slack.services import Services, from_context
 from bot.slack.views import alert_prompt
 
 CHOICES = {alert_prompt.DECLARE: "declared", alert_prompt.DISMISS: "dismissed"}
 
 
-def on_prompt(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    services = from_context(context)
-    ack()
-    reply = reply_to(body.get("response_url"))
+def _decide(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:
     try:
         group_id = int(action.get("value", ""))
     except ValueError:
-        reply(text="That button is damaged; nothing was changed.")
+        reply(text=clicks.DAMAGED)  # answered after the acknowledgement, never before it
         return
     choice = CHOICES[action["action_id"]]
-    services.background.submit(
-        alerts_flow.decide, services, group_id, str(body["user"]["id"]), choice, reply
-    )
+    alerts_flow.decide(services, group_id, clicks.actor(body), choice, reply)
+
+
+on_prompt = clicks.in_background(_decide)
 
 
 def on_resolve(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.background import reply_to
 from bot.slack.flows import pins
+from bot.slack.listeners.clicks import told_if_failed
 from bot.slack.services import from_context
 
 SHORTCUT = "add_to_timeline"
@@ -17,7 +18,7 @@ def on_shortcut(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     services = from_context(context)
     ack()
     reply = reply_to(body.get("response_url"))
-    services.background.submit(pins.from_shortcut, services, body, reply)
+    services.background.submit(told_if_failed, pins.from_shortcut, services, body, reply)
 
 
 def register(app: App) -> None:

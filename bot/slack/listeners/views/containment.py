@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import notify
 from bot.slack.flows import contain
+from bot.slack.listeners.clicks import told_if_failed
 from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
 from bot.slack.views import containment_cards as cb
@@ -22,7 +23,14 @@ def on_rollback(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: B
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(
-        contain.roll_back, services, sent.channel, sent.move, sent.reason, user, reply
+        told_if_failed,
+        contain.roll_back,
+        services,
+        sent.channel,
+        sent.move,
+        sent.reason,
+        user,
+        reply,
     )
 
 
@@ -33,7 +41,7 @@ def on_lever(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bolt
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(
-        contain.pull, services, sent.channel, sent.lever, sent.reason, user, reply
+        told_if_failed, contain.pull, services, sent.channel, sent.lever, sent.reason, user, reply
     )
 
 

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack.background import reply_to
 from bot.slack.flows.open_incident import declare_and_open
+from bot.slack.listeners.clicks import told_if_failed
 from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
 from bot.slack.views import forms
@@ -20,7 +21,7 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
     if declaration is None:
         return
     reply = reply_to(forms.metadata(view).get("response_url"))
-    services.background.submit(declare_and_open, services, declaration, reply)
+    services.background.submit(told_if_failed, declare_and_open, services, declaration, reply)
 
 
 def register(app: App) -> None:

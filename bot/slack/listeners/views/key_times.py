@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import notify
 from bot.slack.flows import timeline as timeline_flow
+from bot.slack.listeners.clicks import told_if_failed
 from bot.slack.services import from_context
 from bot.slack.views import timeline_page
 
@@ -20,6 +21,7 @@ def on_submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bol
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(
+        told_if_failed,
         timeline_flow.correct_key_times,
         services,
         sent.channel,

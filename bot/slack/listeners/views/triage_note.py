@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.slack import notify
 from bot.slack.flows import triage as triage_flow
+from bot.slack.listeners.clicks import told_if_failed
 from bot.slack.listeners.views import accepted
 from bot.slack.services import from_context
 from bot.slack.views import triage_card as tb
@@ -21,7 +22,14 @@ def on_note(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltC
     user = body["user"]["id"]
     reply = notify.teller(services.client, sent.channel, user)
     services.background.submit(
-        triage_flow.add_note, services, sent.channel, sent.question, sent.note, user, reply
+        told_if_failed,
+        triage_flow.add_note,
+        services,
+        sent.channel,
+        sent.question,
+        sent.note,
+        user,
+        reply,
     )
 
 
