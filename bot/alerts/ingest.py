@@ -35,7 +35,7 @@ MAX_ATTEMPTS = 8
 RECORDS = cast(Table, AlertRecord.__table__)
 DELIVERIES = cast(Table, AlertDelivery.__table__)
 # A delivery still unprocessed after this is presumed interrupted and retried by the sweep.
-SWEEP_AFTER = timedelta(seconds=60)
+SWEEP_AFTER = timedelta(seconds=15)
 GIVE_UP_AFTER = 10
 
 

@@ -23,7 +23,7 @@ from bot.store import retention
 
 log = logging.getLogger(__name__)
 
-SWEEP_SECONDS = 30
+SWEEP_SECONDS = 10
 REMINDER_SECONDS = 1
 RETENTION_SECONDS = 600
 

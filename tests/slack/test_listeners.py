@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.slack import listeners
+from bot.slack.listeners import clicks
 from bot.slack.listeners.actions import alert_prompts
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.views import declare
@@ -94,16 +95,17 @@ def test_an_incomplete_declare_form_shows_the_error_beside_the_field(idle: Servi
     assert stored(idle) == (0, 0, 0)
 
 
-def test_a_damaged_alert_button_is_answered_and_changes_nothing(
+def test_a_damaged_alert_button_is_answered_after_the_ack_and_changes_nothing(
     services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     said: list[dict[str, Any]] = []
-    monkeypatch.setattr(alert_prompts, "reply_to", lambda url: lambda **m: said.append(m))
+    monkeypatch.setattr(clicks, "reply_to", lambda url: lambda **m: said.append(m))
     ack = Acks()
     body = {"user": {"id": ALICE}, "response_url": "https://hooks.slack.invalid/x"}
     action = {"action_id": "alert_declare", "value": "not-a-number"}
     alert_prompts.on_prompt(ack, body, action, {"services": services})
     assert ack.calls == [{}]
+    services.background.shutdown()  # the answer goes after the acknowledgement
     assert said == [{"text": "That button is damaged; nothing was changed."}]
     assert stored(services) == (0, 0, 0)
 
