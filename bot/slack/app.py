@@ -49,6 +49,7 @@ from bot.slack.flows import (  # noqa: F401  (imported for the work each registe
 )
 from bot.slack.keeping import KeepingApp
 from bot.slack.listeners import register_all
+from bot.slack.listeners.commands import incident_command
 from bot.slack.responders import Responders
 from bot.slack.services import Services, from_context
 from bot.store.db import Database
@@ -185,6 +186,7 @@ def build_app(services: Services) -> App:
     bolt_log.addFilter(_QuietTokenWarning())
     app = KeepingApp(
         services,
+        lambda kind, body: kind != "command" or incident_command.may_need_work(body),
         client=services.client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,

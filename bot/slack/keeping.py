@@ -71,23 +71,32 @@ def _keys(req: BoltRequest, body: dict[str, Any]) -> tuple[tuple[str, datetime],
     return tuple(keys)
 
 
+# Whether a request of a kind may need work after its acknowledgement; one that cannot
+# (``/incident help``, a command refused for its syntax) is answered without being kept.
+MayNeedWork = Callable[[str, dict[str, Any]], bool]
+
+
 class KeepingApp(App):
     """Bolt's app, storing each request before its listener may acknowledge it."""
 
-    def __init__(self, services: Services, **kwargs: Any) -> None:
+    def __init__(self, services: Services, may_need_work: MayNeedWork, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._services = services
+        self._may_need_work = may_need_work
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        return keep_and_dispatch(self._services, req, super().dispatch)
+        return keep_and_dispatch(self._services, req, super().dispatch, self._may_need_work)
 
 
 def keep_and_dispatch(
-    services: Services, req: BoltRequest, dispatch: Callable[[BoltRequest], BoltResponse]
+    services: Services,
+    req: BoltRequest,
+    dispatch: Callable[[BoltRequest], BoltResponse],
+    may_need_work: MayNeedWork = lambda kind, body: True,
 ) -> BoltResponse:
     body = req.body if isinstance(req.body, dict) else {}
     kind = kind_of(body)
-    if kind is None:
+    if kind is None or not may_need_work(kind, body):
         return dispatch(req)
     again = req.context.get("dispatched_again")
     if again is not None:

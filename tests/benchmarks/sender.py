@@ -1,7 +1,8 @@
 """A load generator in a process of its own, so its timing is not disturbed by the
 Slack stand-in sharing its interpreter lock.
 
-Reads one JSON burst per stdin line: {"url": ..., "requests": [{"body", "headers"}]},
+Reads one JSON burst per stdin line: {"url": ..., "requests": [{"body", "headers"}]}
+(a request may name its own "url": several replicas, each sent its share),
 fires them all at once (one thread each, a barrier, one pooled client) and
 writes one JSON line back: [[sent_at_epoch, seconds, status], ...] in order.
 """
@@ -25,7 +26,7 @@ def fire(client: httpx.Client, url: str, requests: list[dict[str, object]]) -> l
         headers = dict(request["headers"])  # type: ignore[call-overload]
         barrier.wait()
         sent, started = time.time(), time.perf_counter()
-        response = client.post(url, content=body, headers=headers)
+        response = client.post(str(request.get("url") or url), content=body, headers=headers)
         results[index] = [sent, time.perf_counter() - started, float(response.status_code)]
 
     threads = [threading.Thread(target=send, args=pair) for pair in enumerate(requests)]

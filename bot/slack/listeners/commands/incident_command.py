@@ -111,6 +111,19 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     services.background.submit(_work, services, _kept(command), received.received_at() or utcnow())
 
 
+def may_need_work(command: dict[str, Any]) -> bool:
+    """False for a command answered wholly in its acknowledgement (``help``, or one refused
+    for its syntax): it is not kept, since nothing follows the answer."""
+    try:
+        parsed = parse(str(command.get("text", "")))
+        if parsed.name == "declare":
+            parse_declare(parsed.args)
+        check_arguments(parsed)
+    except InvalidInput:
+        return False
+    return parsed.name != "help"
+
+
 def register(app: App) -> None:
     app.command("/incident")(on_command)
 
