@@ -35,43 +35,28 @@ MAX_BATCHES = 20  # per table per run: a long backlog is worked off over several
 
 @dataclass(frozen=True)
 class _Kept:
+    """Rows of ``key``'s table whose ``stamp`` is older than the retention (``expires``:
+    older than now, the stamp being when the row stops being needed)."""
+
     name: str
-    table: Any
     key: Any
-    old: Any  # (cutoff, now) -> the condition of rows that may go
+    stamp: Any
+    expires: bool = False
+
+    @property
+    def table(self) -> Any:
+        return self.key.class_
+
+    def old(self, cutoff: datetime, now: datetime) -> ColumnElement[bool]:
+        return self.stamp < (now if self.expires else cutoff)  # type: ignore[no-any-return]
 
 
 _KEPT = (
-    _Kept(
-        "alert deliveries",
-        AlertDelivery,
-        AlertDelivery.id,
-        lambda cutoff, now: AlertDelivery.processed_at < cutoff,
-    ),
-    _Kept(
-        "finished outbox work",
-        SlackEffect,
-        SlackEffect.id,
-        lambda cutoff, now: SlackEffect.done_at < cutoff,
-    ),
-    _Kept(
-        "answered requests",
-        ReceivedRequest,
-        ReceivedRequest.id,
-        lambda cutoff, now: ReceivedRequest.done_at < cutoff,
-    ),
-    _Kept(
-        "pager webhook deliveries",
-        PagerDelivery,
-        PagerDelivery.id,
-        lambda cutoff, now: PagerDelivery.processed_at < cutoff,
-    ),
-    _Kept(
-        "keys of requests seen",
-        SeenRequest,
-        SeenRequest.key,
-        lambda cutoff, now: SeenRequest.expires_at < now,
-    ),
+    _Kept("alert deliveries", AlertDelivery.id, AlertDelivery.processed_at),
+    _Kept("finished outbox work", SlackEffect.id, SlackEffect.done_at),
+    _Kept("answered requests", ReceivedRequest.id, ReceivedRequest.done_at),
+    _Kept("pager webhook deliveries", PagerDelivery.id, PagerDelivery.processed_at),
+    _Kept("keys of requests seen", SeenRequest.key, SeenRequest.expires_at, expires=True),
 )
 
 

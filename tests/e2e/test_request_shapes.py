@@ -167,6 +167,7 @@ def _variants(channel: str, hang: str) -> list[tuple[str, bytes, str]]:
     return out + broken
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # shapes, not storage
 def test_no_shape_breaks_the_bot_or_keeps_slack_waiting(
     bot: BotProcess, slack: SlackStandIn, general: str, hanging_url: str
 ) -> None:

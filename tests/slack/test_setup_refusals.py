@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.outbox import admin
+from bot.runtime import metrics
 from bot.slack import effects
 from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
 from bot.slack.services import Services
@@ -76,6 +77,8 @@ def test_a_pin_refused_for_good_is_skipped_told_and_retried_by_the_operator(
     [(dead_id, kind)] = [(r.id, r.kind) for r in admin.listing(services.db, dead=True)]
     assert kind == "pin_summary"
     assert f"`incidentbot outbox retry {dead_id}`" in notice
+    scraped = metrics.render(services.db).decode()
+    assert 'incidentbot_outbox_dead{error="missing_scope",kind="pin_summary"} 1.0' in scraped
 
     # A later sweep does not ask again: refused once is refused.
     assert services.provisioner.sweep() == 0
