@@ -266,4 +266,7 @@ def _run(
     for incident in incidents:
         counts = by_incident.get(incident.id, [])
         assert counts == list(range(1, len(counts) + 1)), (incident.id, counts)
-        assert len(nudges(slack.channels[incident.channel_id])) == len(counts)
+        # Each recorded nudge posted once; the newest may still be owed when the replicas
+        # stop (recorded in the tick's transaction, posted by the outbox just after).
+        posted = len(nudges(slack.channels[incident.channel_id]))
+        assert len(counts) - 1 <= posted <= len(counts), (incident.id, posted, counts)

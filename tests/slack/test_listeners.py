@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.slack import listeners
 from bot.slack.listeners import clicks
-from bot.slack.listeners.actions import alert_prompts
+from bot.slack.listeners.actions import alert_prompts, triage
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.views import declare
 from bot.slack.services import Services
@@ -200,3 +200,30 @@ def test_every_control_and_form_reaches_one_listener() -> None:
     ]
     assert {f: len(app.reached("view", f)) for f in forms} == dict.fromkeys(forms, 1)
     assert app.reached("action", "nobody_sends_this") == []
+
+
+@pytest.mark.parametrize(
+    "action_id",
+    [
+        "runbook:no-such-runbook:0",  # a runbook renamed since the card was drawn
+        "runbook:model-degradation:not-a-number",
+        "open_runbook:no-such-runbook",
+    ],
+)
+def test_work_that_fails_after_the_ack_tells_the_person(
+    services: Services, monkeypatch: pytest.MonkeyPatch, action_id: str
+) -> None:
+    said: list[dict[str, Any]] = []
+    monkeypatch.setattr(clicks, "reply_to", lambda url: lambda **m: said.append(m))
+    ack = Acks()
+    body = {
+        "user": {"id": ALICE},
+        "channel": {"id": "C0GENERAL"},
+        "response_url": "https://hooks.slack.invalid/x",
+    }
+    listener = triage.on_open_runbook if action_id.startswith("open_") else triage.on_tick
+    listener(ack, body, {"action_id": action_id, "selected_options": []}, {"services": services})
+    assert ack.calls == [{}]
+    services.background.shutdown()
+    assert said == [{"text": clicks.FAILED}]
+    assert stored(services) == (0, 0, 0)
