@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select, true, update
 
 from bot.outbox.failures import Failure, sort
 from bot.outbox.leases import Clock, Lease, Renewer
@@ -76,9 +76,11 @@ class Engine:
         self.holder = f"{uuid.uuid4().hex[:12]}"
         self.renewer = Renewer(db, EFFECTS, clock)
 
-    def run_incident(self, incident_id: int) -> int:
-        """Perform one incident's due work; returns how many items were done."""
+    def run_incident(self, incident_id: int, kinds: frozenset[str] | None = None) -> int:
+        """Perform one incident's due work (only ``kinds``, when given); returns how many
+        items were done."""
         done = 0
+        only = SlackEffect.kind.in_(kinds) if kinds is not None else true()
         while True:
             now = self._clock()
             with self._db.begin() as session:
@@ -89,7 +91,7 @@ class Engine:
                         SlackEffect.due_at,
                         SlackEffect.lease_until,
                     )
-                    .where(SlackEffect.incident_id == incident_id, pending_filter())
+                    .where(SlackEffect.incident_id == incident_id, pending_filter(), only)
                     .order_by(SlackEffect.id)
                     .limit(200)
                 ).all()

@@ -48,10 +48,11 @@ from bot.slack.flows import (  # noqa: F401  (imported for the work each registe
     updates,
 )
 from bot.slack.keeping import KeepingApp
-from bot.slack.listeners import register_all
+from bot.slack.listeners import clicks, register_all
 from bot.slack.listeners.commands import incident_command
 from bot.slack.responders import Responders
 from bot.slack.services import Services, from_context
+from bot.slack.views import forms
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -127,29 +128,6 @@ def _with_services(services: Services) -> Callable[..., None]:
     return put
 
 
-FAILED = "Something went wrong with that, and nothing was changed; it is logged. Try again."
-# A form that could not be read (opened by an older version of the bot, or damaged) is
-# replaced by one saying so: the person closes it and opens a fresh one.
-UNREADABLE_FORM = {
-    "response_action": "update",
-    "view": {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Incident bot"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": "The bot could not read this form, so nothing was changed. It may "
-                    "be from an older version of the bot: close it and open it again.",
-                },
-            }
-        ],
-    },
-}
-
-
 def _answered_anyway(
     error: Exception, body: dict[str, Any], response: BoltResponse | None, context: BoltContext
 ) -> None:
@@ -160,13 +138,14 @@ def _answered_anyway(
         response.status = 200
         response.body = ""
         if isinstance(body, dict) and body.get("type") == "view_submission":
-            response.body = json.dumps(UNREADABLE_FORM)
+            unreadable = {"response_action": "update", "view": forms.unreadable().to_dict()}
+            response.body = json.dumps(unreadable)
             response.headers["content-type"] = ["application/json;charset=utf-8"]
             return
     url = body.get("response_url") if isinstance(body, dict) else None
     if isinstance(url, str) and url:
         services = from_context(context)
-        services.background.submit_urgent(functools.partial(reply_to(url), text=FAILED))
+        services.background.submit_urgent(functools.partial(reply_to(url), text=clicks.FAILED))
 
 
 def build_app(services: Services) -> App:

@@ -43,21 +43,28 @@ class EffectKind:
     perform: Performer
     what: Callable[[dict[str, Any]], str]  # "Could not <what>"
     ordered: bool  # adds a message to a channel: readers see the order, so it is kept
+    waits_for_channel: bool  # performed only once the incident's channel exists
 
 
 _KINDS: dict[str, EffectKind] = {}
 
 
 def performs(
-    kind: str, what: str | Callable[[dict[str, Any]], str], *, ordered: bool = False
+    kind: str,
+    what: str | Callable[[dict[str, Any]], str],
+    *,
+    ordered: bool = False,
+    waits_for_channel: bool = True,
 ) -> Callable[[Performer], Performer]:
-    """Register how ``kind`` is performed; ``what`` finishes the sentence "Could not ..."."""
+    """Register how ``kind`` is performed; ``what`` finishes the sentence "Could not ...".
+    ``waits_for_channel=False``: work that names where it goes and may be performed
+    while the incident has no channel (telling the declarer Slack refused one)."""
 
     def register(perform: Performer) -> Performer:
         if kind in _KINDS and _KINDS[kind].perform is not perform:
             raise ValueError(f"two performers for the Slack effect {kind!r}")
         words = what if callable(what) else (lambda payload, said=what: said)
-        _KINDS[kind] = EffectKind(perform, words, ordered)
+        _KINDS[kind] = EffectKind(perform, words, ordered, waits_for_channel)
         return perform
 
     return register
@@ -118,8 +125,10 @@ def drain(services: Services, incident_id: int | None = None) -> int:
         # Read the pending list only once the lock is held: another drain may have
         # performed some of it meanwhile.
         with notify.incident_lock(owner):
-            if _has_channel(services, owner):  # effects wait for the incident's set-up
+            if _has_channel(services, owner):
                 done += services.outbox.run_incident(owner)
+            else:  # the rest waits for the incident's set-up
+                done += services.outbox.run_incident(owner, _kinds_without_channel())
         _drain_again_when_due(services, owner)
     return done
 
@@ -141,6 +150,11 @@ def _drain_again_when_due(services: Services, incident_id: int) -> None:
         services.background.submit_once(
             ("drain", incident_id), drain, services, incident_id, delay=delay
         )
+
+
+def _kinds_without_channel() -> frozenset[str]:
+    """The kinds performed while an incident has no channel yet."""
+    return frozenset(kind for kind, known in _KINDS.items() if not known.waits_for_channel)
 
 
 def _has_channel(services: Services, incident_id: int) -> bool:

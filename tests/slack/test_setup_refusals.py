@@ -18,6 +18,7 @@ from bot.outbox import admin
 from bot.runtime import metrics
 from bot.slack import effects
 from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
+from bot.slack.flows.open_incident import declare_and_open
 from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, SlackEffect
 from tests.conftest import ALICE
@@ -131,6 +132,7 @@ def test_a_channel_slack_will_not_create_tells_the_declarer_and_waits_for_the_op
     incident_id = _declared(services)
     with pytest.raises(SetupRefused, match="the app lacks a permission"):
         services.provisioner.run(incident_id)
+    effects.drain(services, incident_id)  # owed, and performed although there is no channel
 
     [told] = [m["text"] for m in slack.direct_messages(ALICE)]
     [row] = admin.listing(services.db, dead=True)
@@ -149,6 +151,7 @@ def test_a_channel_slack_will_not_create_tells_the_declarer_and_waits_for_the_op
     assert services.provisioner.sweep() == 1
     assert _stored(services, incident_id).channel_id is not None
     assert _dead(services) == [] and admin.listing(services.db, dead=False) == []
+    assert len(slack.direct_messages(ALICE)) == 1  # told once
 
 
 def test_an_alerts_incident_refused_a_channel_is_said_in_the_broadcast_channel(
@@ -161,5 +164,20 @@ def test_an_alerts_incident_refused_a_channel_is_said_in_the_broadcast_channel(
     incident_id = _declared(services, by=None)
     with pytest.raises(SetupRefused):
         services.provisioner.run(incident_id)
+    assert effects.drain(services) == 1  # the sweep's drain of every incident
     [said] = [m["text"] for m in slack.channels[broadcast].messages]
     assert "Slack refused to create its channel" in said
+
+
+def test_declaring_where_slack_refuses_channels_says_why_once_and_promises_nothing(
+    services: Services, slack: SlackStandIn
+) -> None:
+    slack.add_user(ALICE, "alice")
+    slack.revoke_scope("channels:manage")
+    replies: list[dict[str, object]] = []
+    declare_and_open(
+        services, Declaration("Scorer latency", Severity.SEV2, ALICE), lambda **m: replies.append(m)
+    )
+    assert replies == []  # no "I will keep trying": nothing is tried until an operator says
+    [told] = [m["text"] for m in slack.direct_messages(ALICE)]
+    assert "Slack refused to create its channel" in told

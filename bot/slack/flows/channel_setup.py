@@ -65,6 +65,9 @@ class SetupRefused(ProvisioningFailed):
     retried until an operator runs ``incidentbot outbox retry``."""
 
 
+CHANNEL_REFUSED = "channel_refused"  # the outbox kind that says so to the declarer
+
+
 @dataclass
 class Provisioner:
     db: Database
@@ -152,21 +155,18 @@ class Provisioner:
                 session, incident_id, OPEN_CHANNEL, {}, failure, tell=False
             )
             provisioning.release_claim(session, incident)
-            reference, declarer = incident.reference, incident.declared_by
+            # The declarer hears it directly; an alert's incident has none, so its
+            # watchers do. Owed like any Slack call, performed while there is no channel.
+            where = incident.declared_by or self.settings.broadcast_channel
+            if where:
+                text = (
+                    f":warning: {incident.reference} is declared and saved, but Slack refused "
+                    f"to create its channel: {escape(failure.words)}. Nothing more is tried "
+                    f"until an operator runs `incidentbot outbox retry {dead_id}`; "
+                    "`/incident list` shows the incident meanwhile."
+                )
+                effects.enqueue(session, incident_id, CHANNEL_REFUSED, to=where, text=text)
         log.error("Slack refused to create incident %s's channel: %s", incident_id, failure.text())
-        text = (
-            f":warning: {reference} is declared and saved, but Slack refused to create its "
-            f"channel: {escape(failure.words)}. Nothing more is tried until an operator runs "
-            f"`incidentbot outbox retry {dead_id}`; `/incident list` shows the incident meanwhile."
-        )
-        # The declarer hears it directly; an alert's incident has none, so its watchers do.
-        where = declarer or self.settings.broadcast_channel
-        if not where:
-            return
-        try:
-            self.client.chat_postMessage(channel=where, text=text)
-        except SlackApiError as exc:
-            log.warning("could not tell %s that the channel was refused: %s", where, exc)
 
     def _owe_model_card(self, session: Session, incident: Incident) -> None:
         """When the incident names a model and a registry is set up, its card is owed once."""
@@ -412,6 +412,12 @@ def _retry_triage_card(services: Services, incident_id: int, payload: dict[str, 
 @effects.performs("announce", "announce the incident in the broadcast channel")
 def _retry_announce(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
     announce(services, incident_id, repeat=True)
+
+
+@effects.performs(CHANNEL_REFUSED, "say that Slack refused the channel", waits_for_channel=False)
+def _channel_refused(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """To the declarer (a direct message from the app) or the broadcast channel."""
+    notify.post(services.client, payload["to"], payload["text"])
 
 
 @effects.performs(OPEN_CHANNEL, "create the incident's channel")

@@ -6,7 +6,7 @@ from bot.incidents.declare import Declaration, declare
 from bot.outbox import received
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows.channel_setup import ProvisioningFailed
+from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
 from bot.slack.services import Services
 from bot.slack.text import channel_link, escape
 
@@ -19,6 +19,9 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply)
         incident_id, reference = incident.id, incident.reference
     try:
         opened = services.provisioner.run(incident_id)
+    except SetupRefused:
+        effects.drain(services, incident_id)  # the declarer is told why, and what to do
+        return incident_id
     except ProvisioningFailed as exc:
         reply(
             text=(

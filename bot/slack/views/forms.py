@@ -11,6 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from slack_sdk.models.blocks import SectionBlock
+from slack_sdk.models.views import View
+
+from bot.slack.views.kit import md
+
 
 class FormErrors(Exception):
     """A submission to refuse: each field's block ID with what to fix, shown beside it."""
@@ -18,6 +23,24 @@ class FormErrors(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{field}: {why}" for field, why in errors.items()))
         self.errors = errors
+
+
+def unreadable() -> View:
+    """What replaces a form the bot could not read (opened by an older version of the bot,
+    or damaged): the person closes it and opens a fresh one."""
+    return View(
+        type="modal",
+        title="Incident bot",
+        close="Close",
+        blocks=[
+            SectionBlock(
+                text=md(
+                    "The bot could not read this form, so nothing was changed. It may be "
+                    "from an older version of the bot: close it and open it again."
+                )
+            )
+        ],
+    )
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:
