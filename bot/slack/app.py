@@ -103,6 +103,7 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
             page_now=lambda incident_id: services.background.submit_paging(
                 paging.send_now, services, incident_id
             ),
+            drain=lambda incident_id: effects.drain(services, incident_id),
         ),
         registry=registry,
         pager=pager_for(settings),

@@ -77,6 +77,7 @@ class Provisioner:
     # What a finished set-up owes the pager (bot.slack.flows.paging, given by the app).
     owe_page: Callable[[Session, Incident], object] | None = None
     page_now: Callable[[int], object] | None = None  # send what owe_page owed, at once
+    drain: Callable[[int], object] | None = None  # perform an incident's owed Slack work
     leases: Renewer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -167,6 +168,8 @@ class Provisioner:
                 )
                 effects.enqueue(session, incident_id, CHANNEL_REFUSED, to=where, text=text)
         log.error("Slack refused to create incident %s's channel: %s", incident_id, failure.text())
+        if self.drain is not None:  # the declarer hears it now, whoever asked for the set-up
+            self.drain(incident_id)
 
     def _owe_model_card(self, session: Session, incident: Incident) -> None:
         """When the incident names a model and a registry is set up, its card is owed once."""

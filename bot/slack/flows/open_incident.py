@@ -20,8 +20,7 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply)
     try:
         opened = services.provisioner.run(incident_id)
     except SetupRefused:
-        effects.drain(services, incident_id)  # the declarer is told why, and what to do
-        return incident_id
+        return incident_id  # the set-up told the declarer why, and what to do
     except ProvisioningFailed as exc:
         reply(
             text=(
