@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from bot.store.db import Database
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 
 DATABASES = ["sqlite", "postgresql"]

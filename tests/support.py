@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 POSTGRES_ENV = "INCIDENTBOT_TEST_POSTGRES_URL"
 GUARD_SITE = str(Path(__file__).parent / "guard_site")

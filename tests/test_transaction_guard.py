@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from bot.store.db import Database
 from tests.guard_site.transaction_guard import CallInsideTransaction, no_calls_inside_transactions
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import GUARD_SITE
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, ALERT_TOKEN, applied, counts
 from tests.benchmarks.common import Sender, percentile
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 
 from bot.incidents.channel_names import channel_name
 from tests.benchmarks.common import Sender, percentile
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"

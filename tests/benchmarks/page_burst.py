@@ -20,7 +20,7 @@ from collections import Counter
 
 from tests.benchmarks.common import Sender, percentile
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"

@@ -28,7 +28,7 @@ from bot.store.models import Incident, ReceivedRequest
 from tests.alerts.helpers import ALERT_ENV, ALERT_TOKEN, applied
 from tests.benchmarks.alert_storm import deliveries, request
 from tests.benchmarks.common import Sender, percentile
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"

@@ -26,7 +26,7 @@ from bot.store.models import SlackEffect
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, post_alert
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0ALICE01"

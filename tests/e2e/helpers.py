@@ -13,7 +13,7 @@ from bot.store.db import Database
 from bot.store.models import Incident, RoleAssignment, TimelineEvent
 from tests.conftest import ALICE, BOB
 from tests.samples import TRIAGE_ANSWERS
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

@@ -9,7 +9,7 @@ import pytest
 from tests.alerts.alertmanager_server import Alertmanager, alert, ended
 from tests.alerts.helpers import ALERT_ENV, ALERT_TOKEN, counts, events
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

@@ -15,8 +15,8 @@ from bot.store.models import AlertDelivery, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, deliver, events, post_alert
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable, text_objects
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable, text_objects
 from tests.support import BotProcess, migrate
 
 

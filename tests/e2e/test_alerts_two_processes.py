@@ -10,7 +10,7 @@ import pytest
 
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, post_alert
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 
 

@@ -25,8 +25,8 @@ from tests.e2e.helpers import (
     stored_incidents,
     timeline_kinds,
 )
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import buttons, controls, readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import buttons, controls, readable
 from tests.support import BotProcess
 
 # One MLflow server serves these tests: on one worker when the suite runs in parallel.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import declare, pick_for_role, timeline_kinds
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

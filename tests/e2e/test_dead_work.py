@@ -22,7 +22,7 @@ from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 GUEST = "U0GUEST04"

@@ -16,8 +16,8 @@ from tests.conftest import ALICE
 from tests.diagnosis.data import DATA_HOST, DRIFTED, table
 from tests.diagnosis.data import served as serving
 from tests.e2e.helpers import declare, stored_incidents
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 

@@ -16,8 +16,8 @@ import pytest
 from bot.drills import scenarios
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import events_of, said_to, stored_incidents, timeline_kinds
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 SPEED = "240"  # four drill minutes a wall second: the 15-minute inject comes after ~4 s

@@ -7,8 +7,8 @@ import pytest
 from tests.alerts.helpers import ALERT_ENV, post_alert
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import message_text, readable, text_objects
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import message_text, readable, text_objects
 from tests.support import BotProcess
 
 

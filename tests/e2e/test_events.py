@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.conftest import ALICE
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

@@ -12,7 +12,7 @@ from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver, events
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 INCIDENTS = 3

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import declare, events_of, timeline_kinds
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 ONCALL = "U0ONCALL1"

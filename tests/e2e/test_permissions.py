@@ -36,8 +36,8 @@ from tests.e2e.helpers import (
     timeline_kinds,
 )
 from tests.e2e.helpers import click as click_prompt
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import buttons, readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import buttons, readable
 from tests.support import BotProcess
 
 ONCALL = "S0ONCALL1"

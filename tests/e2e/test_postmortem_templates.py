@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ALICE
 from tests.e2e.helpers import declare, timeline_kinds
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

@@ -28,7 +28,7 @@ import pytest
 from bot.slack.listeners import register_all
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 CORPUS = json.loads((Path(__file__).parent / "shapes" / "bolt_payloads.json").read_text())

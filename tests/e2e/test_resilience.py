@@ -11,8 +11,8 @@ import pytest
 
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 

@@ -18,8 +18,8 @@ from tests.e2e.helpers import (
     stored_incidents,
     timeline_kinds,
 )
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 ROLES = {

@@ -32,7 +32,7 @@ from tests.alerts.helpers import ALERT_ENV, post_alert
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import nudges, stored_incidents
 from tests.e2e.proxy import RoundRobin
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 
 REPLICAS = 3

@@ -29,7 +29,7 @@ from tests.alerts.helpers import ALERT_ENV, events, post_alert
 from tests.conftest import ALICE
 from tests.diagnosis.data import DATA_HOST
 from tests.e2e.helpers import declare, stored_incidents
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 MB = 1024 * 1024

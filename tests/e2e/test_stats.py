@@ -13,8 +13,8 @@ from bot.store.models import ReceivedRequest
 from tests.conftest import ALICE, BOB
 from tests.review import story
 from tests.review.story import at
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import message_text
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import message_text
 from tests.support import BotProcess
 
 LOUD = "<!here> ranker"  # a service name that would ping everyone if it were not escaped

@@ -7,8 +7,8 @@ import pytest
 
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import declare, nudges, stored_incidents, timeline_kinds
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 CADENCE = "sev1=1s,sev2=1s,sev3=1s,sev4=0"

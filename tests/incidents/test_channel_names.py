@@ -4,7 +4,7 @@ from datetime import date
 import pytest
 
 from bot.incidents.channel_names import MAX_LENGTH, channel_name, slugify
-from tests.slack_standin.rules import SlackError, check_channel_name
+from bot.sandbox.rules import SlackError, check_channel_name
 
 DAY = date(2026, 11, 23)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 from tests.support import free_port
 from tests.support import run_cli as run
 

@@ -13,7 +13,7 @@ from bot.slack.services import Services
 from bot.store.db import Database
 from tests.diagnosis.data import DATA_HOST
 from tests.guard_site.transaction_guard import no_calls_inside_transactions
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from bot.slack.views.incident_list import list_blocks
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
 from bot.store.models import Incident, RoleAssignment
-from tests.slack_standin import rules
-from tests.slack_standin.reading import readable, text_objects
+from bot.sandbox import rules
+from bot.sandbox.reading import readable, text_objects
 
 NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
 

@@ -14,7 +14,7 @@ from bot.slack.command_parser import DriftArgs
 from bot.slack.flows import drift
 from bot.slack.services import Services
 from tests.diagnosis.data import DATA_HOST, served, table
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 def test_findings_arrive_even_when_the_working_message_could_not_be_posted(

@@ -15,7 +15,7 @@ from bot.slack.flows import drills, roles
 from bot.slack.services import Services
 from bot.store.models import Incident, utcnow
 from tests.conftest import ALICE, BOB
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 def said_in(slack: SlackStandIn, channel: str) -> list[str]:

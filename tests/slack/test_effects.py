@@ -12,7 +12,7 @@ from bot.incidents.severity import Severity
 from bot.slack import effects
 from bot.slack.services import Services
 from bot.store.models import Incident, SlackEffect, utcnow
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 def owe(services: Services, *texts: str, channel: str, channel_made: bool = True) -> int:

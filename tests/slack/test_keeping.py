@@ -29,7 +29,7 @@ from bot.slack.services import Services
 from bot.slack.views.summary import ROLE_SELECT_PREFIX
 from bot.store.models import Incident, ReceivedRequest, TimelineEvent, utcnow
 from tests.conftest import ALICE, BOB
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from bot.slack.flows import nudges, resolution, updates
 from bot.slack.services import Services
 from bot.store.models import RoleAssignment, utcnow
 from tests.conftest import ALICE, BOB, CARA
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.reading import readable
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 
 EVERY = timedelta(minutes=30)
 

@@ -23,7 +23,7 @@ from bot.slack.services import Services
 from bot.store.models import Incident, Page, SlackEffect, TimelineEvent
 from tests.conftest import ALICE, BOB, CARA
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 ONCALL, BACKUP = "U0ONCALL1", "U0BACKUP2"
 SECRET = "whsec-standin"

@@ -18,7 +18,7 @@ from bot.slack.services import Services
 from bot.store.models import Incident
 from tests.conftest import ALICE, BOB, CARA
 from tests.pager_standins.opsgenie import KEY, OpsgenieStandIn
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 ONCALL = "U0ONCALL1"
 

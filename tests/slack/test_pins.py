@@ -9,7 +9,7 @@ from bot.incidents.severity import Severity
 from bot.slack.flows import pins
 from bot.slack.services import Services
 from bot.store.models import SlackEffect, TimelineEvent, utcnow
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 def test_a_pin_survives_slack_failing_to_give_the_message(

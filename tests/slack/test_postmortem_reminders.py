@@ -15,7 +15,7 @@ from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, RoleAssignment, utcnow
 from tests.conftest import CARA
 from tests.incidents.helpers import steering
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 def resolved_incident(services: Services, channel: str, severity: Severity) -> int:

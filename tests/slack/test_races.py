@@ -25,7 +25,7 @@ from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.services import Services
 from bot.store.models import Incident, TimelineEvent
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 ROUNDS = 4
 ONCALL = "S0RACE001"

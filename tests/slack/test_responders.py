@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.slack.responders import FRESH_FOR, Responders
 from tests.conftest import BOB, CARA
-from tests.slack_standin import SlackStandIn
+from bot.sandbox import SlackStandIn
 
 
 def test_membership_is_read_once_a_minute_and_survives_slack_failing(

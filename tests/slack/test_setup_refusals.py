@@ -22,8 +22,8 @@ from bot.slack.flows.open_incident import declare_and_open
 from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, SlackEffect
 from tests.conftest import ALICE
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.acting import BOT_USER
+from bot.sandbox import SlackStandIn
+from bot.sandbox.acting import BOT_USER
 
 
 def _declared(services: Services, by: str | None = ALICE) -> int:

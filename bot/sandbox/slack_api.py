@@ -17,12 +17,31 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from tests.slack_standin import rules
-from tests.slack_standin.acting import BOT_USER, TEAM, ActingAsSlack
-from tests.slack_standin.reading import message_text, readable
-from tests.slack_standin.rules import SCOPE_NEEDED, SlackError
+from bot.sandbox import rules
+from bot.sandbox.acting import BOT_USER, TEAM, ActingAsSlack
+from bot.sandbox.reading import message_text, readable
+from bot.sandbox.rules import SCOPE_NEEDED, SlackError
 
 TRIGGER_TTL = 3.0  # seconds, as Slack's
+VIEW_STACK_MAX = 3  # modals one person may have open on top of each other
+
+# Methods that only read: everything else may change what a person sees.
+READS = frozenset(
+    {
+        "auth.test",
+        "conversations.info",
+        "conversations.members",
+        "conversations.history",
+        "conversations.replies",
+        "conversations.list",
+        "chat.getPermalink",
+        "users.info",
+        "users.list",
+        "users.lookupByEmail",
+        "usergroups.users.list",
+        "reactions.get",
+    }
+)
 
 
 @dataclass
@@ -39,6 +58,9 @@ class Channel:
     pins: list[str] = field(default_factory=list)
     bookmarks: list[dict[str, str]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)  # shared here, newest last
+    # Answers only one person sees, not messages of the channel: a command's
+    # acknowledgement and what the app sends to a response_url (``ephemeral_to`` set).
+    replies: list[dict[str, Any]] = field(default_factory=list)
     created: float = field(default_factory=time.time)
 
     # What the people in the channel read (tests ask these, not the raw messages).
@@ -95,6 +117,13 @@ class SlackStandIn(ActingAsSlack):
         self.views: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, set[str]] = {}  # user group ID (S…) -> its members
         self.triggers: dict[str, float] = {}
+        self.trigger_users: dict[str, str] = {}  # trigger -> the person who acted
+        self.modals: dict[str, list[str]] = {}  # person -> their open views, top last
+        self.view_errors: dict[str, dict[str, str]] = {}  # view -> block_id -> error
+        # response_url key -> (person, channel, the message acted on) for showing replies
+        self.reply_to: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self.version = 0  # bumped on every change a person could see
+        self.watchers: list[Callable[[], None]] = []  # told after each change
         self.calls: list[dict[str, Any]] = []
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.uploads: dict[str, dict[str, Any]] = {}  # file ID -> what was announced and sent
@@ -137,6 +166,14 @@ class SlackStandIn(ActingAsSlack):
     def __exit__(self, *_: object) -> None:
         self.stop()
 
+    def changed(self) -> None:
+        """Something a person could see changed: tell whoever watches (the sandbox's page)."""
+        with self._lock:
+            self.version += 1
+            watchers = list(self.watchers)
+        for watch in watchers:
+            watch()
+
     # -- the workspace, as tests set it up and read it ---------------------------
     def _new_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
@@ -166,6 +203,7 @@ class SlackStandIn(ActingAsSlack):
                 "team_id": TEAM,
                 "tz": "UTC",
             }
+        self.changed()
         return user_id
 
     def add_channel(self, name: str, *, members: set[str] | None = None) -> str:
@@ -173,7 +211,8 @@ class SlackStandIn(ActingAsSlack):
             rules.check_channel_name(name)
             channel = Channel(self._new_id("C"), name, members=set(members or ()))
             self.channels[channel.id] = channel
-            return channel.id
+        self.changed()
+        return channel.id
 
     def add_usergroup(self, group_id: str, users: set[str]) -> str:
         with self._lock:
@@ -292,6 +331,35 @@ class SlackStandIn(ActingAsSlack):
             message = {"_invalid": raw.decode(errors="replace")}
         with self._lock:
             self.responses[key].append(message)
+            if isinstance(message, dict) and "_invalid" not in message:
+                self.show_reply(key, message)
+        self.changed()
+
+    def show_reply(self, key: str, message: dict[str, Any]) -> None:
+        """Show what the app answered on a response_url (or in an acknowledgement) where
+        Slack would: to the person only, unless it asks to be in the channel; replacing
+        or deleting the message acted on when it says so."""
+        with self._lock:
+            user, channel_id, acted_on = self.reply_to.get(key, (None, None, None))
+            channel = self.channels.get(channel_id or "")
+            if channel is None:
+                return
+            if message.get("delete_original") and acted_on:
+                channel.replies = [m for m in channel.replies if m["ts"] != acted_on]
+                return
+            original = next((m for m in channel.replies if m["ts"] == acted_on), None)
+            if original is None and message.get("replace_original") and acted_on:
+                original = self._find_message(channel.id, acted_on)
+            if original is not None and message.get("replace_original"):
+                original.update(text=message.get("text", ""), blocks=message.get("blocks"))
+                return
+            shown = self._message(channel, message)
+            if message.get("response_type") == "in_channel":
+                shown["user"] = user or BOT_USER
+                channel.messages.append(shown)
+            elif user is not None:
+                shown["ephemeral_to"] = user
+                channel.replies.append(shown)
 
     def _api(
         self, method: str, raw: bytes, headers: dict[str, str], path: str
@@ -341,6 +409,8 @@ class SlackStandIn(ActingAsSlack):
             with self._lock:
                 result = handler(args)
             record.update(status=200, ok=True, result=result)
+            if method not in READS:
+                self.changed()
             return 200, json.dumps({"ok": True, **result}).encode(), {}
         except SlackError as exc:
             record.update(status=200, ok=False, error=exc.error, detail=exc.detail)
@@ -411,6 +481,7 @@ class SlackStandIn(ActingAsSlack):
             channel.deleted.append(message)
             if ts in channel.pins:
                 channel.pins.remove(ts)
+        self.changed()
 
     def _m_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -701,7 +772,7 @@ class SlackStandIn(ActingAsSlack):
 
     def socket_mode(self) -> Any:
         """Switch the app to Socket Mode: deliveries to ``SOCKET`` go over a WebSocket."""
-        from tests.slack_standin.socket import SocketStandIn
+        from bot.sandbox.socket_mode import SocketStandIn
 
         self.socket = SocketStandIn()
         return self.socket
@@ -775,6 +846,31 @@ class SlackStandIn(ActingAsSlack):
         view_id = self._new_id("V")
         stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
         self.views[view_id] = stored
+        if (user := self.trigger_users.pop(trigger, None)) is not None:
+            self.modals[user] = [view_id]
+        return {"view": stored}
+
+    def _m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id", ""))
+        issued = self.triggers.pop(trigger, None)
+        if issued is None:
+            raise SlackError("invalid_trigger_id")
+        if time.monotonic() - issued > TRIGGER_TTL:
+            raise SlackError("expired_trigger_id")
+        user = self.trigger_users.pop(trigger, None)
+        stack = self.modals.get(user or "", [])
+        if not stack:
+            raise SlackError("not_found")  # only a modal that is open can have one pushed on it
+        if len(stack) >= VIEW_STACK_MAX:
+            raise SlackError("push_limit_reached")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        rules.check_view(view)
+        view_id = self._new_id("V")
+        stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
+        self.views[view_id] = stored
+        stack.append(view_id)
         return {"view": stored}
 
     def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -789,6 +885,7 @@ class SlackStandIn(ActingAsSlack):
         if given and given != self.views[view_id].get("hash"):
             raise SlackError("hash_conflict")  # the view changed since that copy was read
         self.views[view_id] = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
+        self.view_errors.pop(view_id, None)
         return {"view": self.views[view_id]}
 
 

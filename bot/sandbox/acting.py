@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 
 if TYPE_CHECKING:
-    from tests.slack_standin.server import SlackStandIn
+    from bot.sandbox.slack_api import SlackStandIn
 
 BOT_USER = "UBOTINCIDENT"
 # Pass as ``bot_url`` to deliver over Socket Mode instead of HTTP (``socket_mode()``).
@@ -47,15 +48,128 @@ class ActingAsSlack:
         if private and found is not None and user not in found.members:
             raise AssertionError(f"{user} cannot act in private #{found.name}: not a member")
 
-    def _new_trigger(self) -> str:
+    def _new_trigger(self, user: str | None = None) -> str:
         trigger = f"{next(self._ids)}.{uuid.uuid4().hex[:12]}"
         with self._lock:
             self.triggers[trigger] = time.monotonic()
+            if user is not None:
+                self.trigger_users[trigger] = user  # a modal it opens is shown to them
         return trigger
 
-    def new_response_url(self) -> tuple[str, str]:
+    def new_response_url(
+        self, user: str | None = None, channel: str | None = None, ts: str | None = None
+    ) -> tuple[str, str]:
+        """A response_url; what the app sends to it is shown to ``user`` in ``channel``
+        (replacing the message ``ts`` when it asks to)."""
         key = uuid.uuid4().hex
+        with self._lock:
+            self.reply_to[key] = (user, channel, ts)
         return key, f"{self.base_url}/response/{key}"
+
+    def typed(self, text: str) -> str:
+        """What a person typed, as Slack delivers it (the command is installed with
+        ``should_escape``): ``&``, ``<`` and ``>`` escaped, ``@name`` of a person in the
+        workspace turned into a mention and ``#name`` of a channel into a link."""
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        with self._lock:
+            people = {u["name"].lower(): u["id"] for u in self.users.values() if not u["deleted"]}
+            channels = {c.name: c.id for c in self.channels.values() if not c.is_private}
+
+        def person(match: re.Match[str]) -> str:
+            found = people.get(match.group(1).lower())
+            return f"<@{found}|{match.group(1).lower()}>" if found else match.group(0)
+
+        def channel(match: re.Match[str]) -> str:
+            found = channels.get(match.group(1))
+            return f"<#{found}|{match.group(1)}>" if found else match.group(0)
+
+        escaped = re.sub(r"(?<![\w<])@([A-Za-z][\w.-]*)", person, escaped)
+        return re.sub(r"(?<![\w<&])#([a-z0-9_-]+)", channel, escaped)
+
+    def join(self, user: str, channel: str) -> None:
+        """A person joins a public channel (as they may, from the channel browser)."""
+        with self._lock:
+            target = self.channels[channel]
+            if target.is_private:
+                raise AssertionError(f"#{target.name} is private: only an invitation lets in")
+            target.members.add(user)
+        self.changed()
+
+    def close_view(self, user: str, view_id: str) -> None:
+        """The person closes the modal (Cancel or the x): it and any under it go."""
+        with self._lock:
+            self.modals.pop(user, None)
+            self.view_errors.pop(view_id, None)
+        self.changed()
+
+    def open_views(self, user: str) -> list[dict[str, Any]]:
+        """The modals ``user`` has open, the one on top last."""
+        with self._lock:
+            return [self.views[v] for v in self.modals.get(user, []) if v in self.views]
+
+    def _after_submission(self, user: str, view_id: str, answer: httpx.Response) -> None:
+        """What Slack does with a modal once the app answers its submission: an empty
+        200 closes it; ``response_action`` shows errors beside inputs, updates it,
+        pushes another, or clears the stack."""
+        try:
+            body = answer.json() if answer.status_code == 200 and answer.content else {}
+        except ValueError:
+            body = {}
+        action = body.get("response_action") if isinstance(body, dict) else None
+        with self._lock:
+            stack = self.modals.setdefault(user, [])
+            if answer.status_code != 200:
+                # Slack keeps the modal open and says it could not reach the app.
+                self.view_errors[view_id] = {"": "We had some trouble connecting. Try again?"}
+            elif action == "errors":
+                self.view_errors[view_id] = dict(body.get("errors") or {})
+            elif action == "update":
+                old = self.views.get(view_id, {})
+                self.views[view_id] = {
+                    **body["view"],
+                    "id": view_id,
+                    "team_id": TEAM,
+                    "hash": uuid.uuid4().hex,
+                    "private_metadata": body["view"].get(
+                        "private_metadata", old.get("private_metadata", "")
+                    ),
+                }
+                self.view_errors.pop(view_id, None)
+            elif action == "push":
+                pushed = self._new_id("V")
+                self.views[pushed] = {
+                    **body["view"],
+                    "id": pushed,
+                    "team_id": TEAM,
+                    "hash": uuid.uuid4().hex,
+                }
+                stack.append(pushed)
+            elif action == "clear":
+                stack.clear()
+            else:
+                self.view_errors.pop(view_id, None)
+                if view_id in stack:
+                    del stack[stack.index(view_id) :]
+        self.changed()
+
+    def show_ack(self, user: str, channel: str, key: str, answer: httpx.Response) -> None:
+        """Show a command's acknowledgement as Slack does: its body to the person who
+        typed it, or Slack's own words when the app failed to answer in time."""
+        if answer.status_code != 200:
+            message: dict[str, Any] = {
+                "text": f'/incident failed with the error "http_service_error" '
+                f"({answer.status_code})"
+            }
+        elif not answer.content:
+            return
+        elif answer.headers.get("content-type", "").startswith("application/json"):
+            message = dict(answer.json())
+        else:
+            message = {"text": answer.text}
+        with self._lock:
+            self.reply_to.setdefault(key, (user, channel, None))
+            self.show_reply(key, message)
+        self.changed()
 
     def over_socket(self, kind: str, payload: dict[str, Any]) -> httpx.Response:
         """Deliver over the Socket Mode connection; the acknowledgement as an HTTP answer."""
@@ -89,7 +203,7 @@ class ActingAsSlack:
         self, text: str, *, user: str, channel: str, command: str = "/incident", **sign: Any
     ) -> PreparedCommand:
         """A signed slash command ready to send (for benchmarks: sign before the clock starts)."""
-        key, response_url = self.new_response_url()
+        key, response_url = self.new_response_url(user, channel)
         channel_obj = self.channels.get(channel)
         self._may_act_in(user, channel)
         form = {
@@ -105,10 +219,12 @@ class ActingAsSlack:
             "api_app_id": APP,
             "is_enterprise_install": "false",
             "response_url": response_url,
-            "trigger_id": self._new_trigger(),
+            "trigger_id": self._new_trigger(user),
         }
         body = urlencode(form).encode()
-        return PreparedCommand(self, body, self.signed_headers(body, **sign), key)
+        return PreparedCommand(
+            self, body, self.signed_headers(body, **sign), key, user=user, channel=channel
+        )
 
     def event(
         self,
@@ -152,7 +268,8 @@ class ActingAsSlack:
             message = self._message(target, {"text": text, "thread_ts": thread_ts})
             message["user"] = user
             target.messages.append(message)
-            return str(message["ts"])
+        self.changed()
+        return str(message["ts"])
 
     def react(
         self,
@@ -169,6 +286,9 @@ class ActingAsSlack:
         with self._lock:
             message = self._find_message(channel, ts)
             author = message.get("user") if message else None
+            if message is not None:
+                _count_reaction(message, name, user, removed)
+        self.changed()
         event_id = deliver.pop("event_id", None) or f"Ev{next(self._ids):08d}"
         event = {
             "type": "reaction_removed" if removed else "reaction_added",
@@ -189,11 +309,11 @@ class ActingAsSlack:
             if message is None:
                 raise AssertionError(f"no message {ts} in {channel}")
             message = dict(message)
-        key, response_url = self.new_response_url()
+        key, response_url = self.new_response_url(user, channel, ts)
         payload = {
             "type": "message_action",
             "callback_id": callback_id,
-            "trigger_id": self._new_trigger(),
+            "trigger_id": self._new_trigger(user),
             "action_ts": f"{time.time():.6f}",
             "user": {"id": user, "name": self.users.get(user, {}).get("name", "someone")},
             "channel": {"id": channel, "name": self.channels[channel].name},
@@ -237,7 +357,7 @@ class ActingAsSlack:
             element = _find_element(blocks, action["action_id"])
             if element is None:
                 raise AssertionError(f"message has no control {action['action_id']!r}")
-        key, response_url = self.new_response_url()
+        key, response_url = self.new_response_url(user, channel, message_ts)
         payload = {
             "type": "block_actions",
             "user": {
@@ -251,7 +371,7 @@ class ActingAsSlack:
                 "channel_id": channel,
                 "is_ephemeral": ephemeral,
             },
-            "trigger_id": self._new_trigger(),
+            "trigger_id": self._new_trigger(user),
             "channel": {"id": channel, "name": self.channels[channel].name},
             "message": message,
             "response_url": response_url,
@@ -282,7 +402,7 @@ class ActingAsSlack:
             "type": "block_actions",
             "user": {"id": user, "username": self.users.get(user, {}).get("name", "someone")},
             "container": {"type": "view", "view_id": view_id},
-            "trigger_id": self._new_trigger(),
+            "trigger_id": self._new_trigger(user),
             "view": view,
             "actions": [
                 {
@@ -307,23 +427,9 @@ class ActingAsSlack:
             if block.get("type") != "input":
                 continue
             element = block["element"]
-            value = values.get(block["block_id"])
-            entry: dict[str, Any] = {"type": element["type"]}
-            if element["type"] == "static_select":
-                options = {o["value"]: o for o in element.get("options", [])}
-                if value is not None and value not in options:
-                    raise AssertionError(f"{value!r} is not an option of {block['block_id']}")
-                entry["selected_option"] = options.get(value) if value else None
-            elif element["type"] == "multi_conversations_select":
-                entry["selected_conversations"] = list(value or [])
-            elif element["type"] == "checkboxes":
-                picked = {o["value"]: o for o in element.get("options", [])}
-                entry["selected_options"] = [picked[v] for v in (value or [])]
-            elif element["type"] == "datetimepicker":
-                entry["selected_date_time"] = int(value) if value is not None else None
-            else:
-                entry["value"] = value
-            state[block["block_id"]] = {element["action_id"]: entry}
+            state[block["block_id"]] = {
+                element["action_id"]: input_state(element, values.get(block["block_id"]))
+            }
         payload = {
             "type": "view_submission",
             "user": {
@@ -331,11 +437,13 @@ class ActingAsSlack:
                 "username": self.users.get(user, {}).get("name", "someone"),
                 "team_id": TEAM,
             },
-            "trigger_id": self._new_trigger(),
+            "trigger_id": self._new_trigger(user),
             "view": {**view, "state": {"values": state}},
             "response_urls": [],
         }
-        return self._interaction(bot_url, payload)
+        answer = self._interaction(bot_url, payload)
+        self._after_submission(user, view_id, answer)
+        return answer
 
 
 @dataclass
@@ -344,6 +452,8 @@ class PreparedCommand:
     body: bytes
     headers: dict[str, str]
     response_key: str
+    user: str = ""
+    channel: str = ""
 
     def send(self, bot_url: str) -> CommandResult:
         started = time.perf_counter()
@@ -354,6 +464,8 @@ class PreparedCommand:
             response = self.slack._http.post(
                 bot_url.rstrip("/") + "/slack/events", content=self.body, headers=self.headers
             )
+        if self.user:
+            self.slack.show_ack(self.user, self.channel, self.response_key, response)
         return CommandResult(response, self.response_key, time.perf_counter() - started, self.slack)
 
 
@@ -386,6 +498,62 @@ class CommandResult:
     def wait_reply(self, timeout: float = 10.0) -> dict[str, Any]:
         replies = self.slack.wait_for(self.replies, timeout, "a reply on the response_url")
         return replies[0]
+
+
+def input_state(element: dict[str, Any], value: Any) -> dict[str, Any]:
+    """What Slack puts in a submitted view's state for one input, given what the person
+    chose: an option's value, a list of them, a user or channel ID, a date, text."""
+    kind = element["type"]
+    entry: dict[str, Any] = {"type": kind}
+    options = {o["value"]: o for o in element.get("options", [])}
+    for group in element.get("option_groups", []):
+        options.update({o["value"]: o for o in group.get("options", [])})
+    if kind in ("static_select", "radio_buttons"):
+        if value and value not in options:
+            raise AssertionError(f"{value!r} is not an option of {element['action_id']}")
+        entry["selected_option"] = options.get(value) if value else None
+    elif kind in ("multi_static_select", "checkboxes"):
+        missing = [v for v in (value or []) if v not in options]
+        if missing:
+            raise AssertionError(f"{missing!r} are not options of {element['action_id']}")
+        entry["selected_options"] = [options[v] for v in (value or [])]
+    elif kind == "users_select":
+        entry["selected_user"] = value or None
+    elif kind == "multi_users_select":
+        entry["selected_users"] = list(value or [])
+    elif kind == "conversations_select":
+        entry["selected_conversation"] = value or None
+    elif kind == "multi_conversations_select":
+        entry["selected_conversations"] = list(value or [])
+    elif kind == "channels_select":
+        entry["selected_channel"] = value or None
+    elif kind == "datepicker":
+        entry["selected_date"] = value or None
+    elif kind == "timepicker":
+        entry["selected_time"] = value or None
+    elif kind == "datetimepicker":
+        entry["selected_date_time"] = int(value) if value not in (None, "") else None
+    else:
+        entry["value"] = value
+    return entry
+
+
+def _count_reaction(message: dict[str, Any], name: str, user: str, removed: bool) -> None:
+    """Keep a message's reactions as Slack lists them: a name, who, how many."""
+    reactions = message.setdefault("reactions", [])
+    found = next((r for r in reactions if r["name"] == name), None)
+    if found is None:
+        if removed:
+            return
+        found = {"name": name, "users": [], "count": 0}
+        reactions.append(found)
+    if removed and user in found["users"]:
+        found["users"].remove(user)
+    elif not removed and user not in found["users"]:
+        found["users"].append(user)
+    found["count"] = len(found["users"])
+    if not found["users"]:
+        reactions.remove(found)
 
 
 def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:

@@ -9,8 +9,8 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from tests.slack_standin import SlackStandIn
-from tests.slack_standin.rules import SlackError, check_blocks, check_channel_name
+from bot.sandbox import SlackStandIn
+from bot.sandbox.rules import SlackError, check_blocks, check_channel_name
 
 OK_SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}
 
