@@ -80,3 +80,15 @@ def message_text(message: dict[str, Any]) -> str:
     return "\n".join(
         filter(None, [str(message.get("text") or ""), readable(message.get("blocks"))])
     )
+
+
+def shown(mrkdwn: str) -> str:
+    """The words a person sees for ``mrkdwn``, drawn as the sandbox's page draws them:
+    entities decoded, tokens named, emphasis marks gone. ``<sev>`` written raw is one
+    of Slack's tokens, not the text "<sev>"."""
+    import html
+    import re
+
+    from bot.sandbox.mrkdwn import to_html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", str(to_html(mrkdwn)).replace("<br>", "\n")))

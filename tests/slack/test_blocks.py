@@ -2,14 +2,17 @@
 
 from datetime import UTC, datetime
 
+from bot.incidents.runbooks import load
+from bot.incidents.triage_questions import Runbook
+from bot.sandbox import rules
+from bot.sandbox.reading import readable, shown, text_objects
 from bot.slack.views.declare_form import declare_modal
 from bot.slack.views.help import help_blocks, help_text
 from bot.slack.views.incident_list import list_blocks
 from bot.slack.views.kit import render
 from bot.slack.views.summary import summary_blocks, summary_text, topic
+from bot.slack.views.triage_card import runbook_blocks
 from bot.store.models import Incident, RoleAssignment
-from bot.sandbox import rules
-from bot.sandbox.reading import readable, text_objects
 
 NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
 
@@ -95,4 +98,20 @@ def test_declare_form_is_a_valid_modal() -> None:
 
 def test_help_fits_one_section() -> None:
     rules.check_blocks(render(help_blocks()))
-    assert "/incident declare <sev> <title>" in help_text()
+    # A person reads the placeholders; sent raw, Slack would take "<sev>" for a link.
+    assert "/incident declare <sev> <title>" in shown(help_text())
+    assert "<sev>" not in help_text()
+
+
+def test_a_runbook_item_shows_as_written() -> None:
+    checklist = next(load(r) for r in Runbook if any("<reference>" in i for i in load(r).items))
+    made = incident()
+    words = [shown(b["text"]["text"]) for b in render(runbook_blocks(made, checklist, set()))]
+    assert any("/incident drift <reference> <current>" in w for w in words)
+
+
+def test_a_role_brief_shows_its_placeholders_as_written() -> None:
+    from bot.incidents.roles import Role
+    from bot.slack.flows.roles import _brief
+
+    assert "(/incident severity <sev>)" in shown(_brief(incident(), Role.COMMANDER))

@@ -253,11 +253,14 @@ def announcement(result: RoleChange, actor: str) -> str:
 
 def _brief(incident: Incident, role: Role) -> str:
     severity = Severity(incident.severity)
-    return render_text(
-        f"roles/{role.value}.md.j2",
-        reference=incident.reference,
-        severity=severity.label,
-        expectation=severity.info.expectation,
+    # The brief is the team's words: a "<sev>" in it is text, not one of Slack's tokens.
+    return escape(
+        render_text(
+            f"roles/{role.value}.md.j2",
+            reference=incident.reference,
+            severity=severity.label,
+            expectation=severity.info.expectation,
+        )
     )
 
 

@@ -9,11 +9,13 @@ from slack_sdk.models.blocks import (
 
 from bot.documents.templating import render_text
 from bot.incidents.severity import Severity
+from bot.slack.text import escape
 from bot.slack.views.kit import md
 
 
 def help_text() -> str:
-    return render_text("slack/help.md.j2", severities=list(Severity))
+    # "<sev>" and "<title>" in the help are placeholders to read, not Slack's tokens.
+    return escape(render_text("slack/help.md.j2", severities=list(Severity)))
 
 
 def help_blocks() -> list[Block]:

@@ -156,8 +156,8 @@ def runbook_blocks(incident: Incident, checklist: Checklist, done: set[int]) -> 
     blocks: list[Block] = [
         SectionBlock(
             text=md(
-                f"*Runbook: {checklist.title}* ({incident.reference})\n"
-                f"{checklist.summary}\nTick items as they are done; each tick "
+                f"*Runbook: {escape(checklist.title)}* ({incident.reference})\n"
+                f"{escape(checklist.summary)}\nTick items as they are done; each tick "
                 "goes on the timeline."
             )
         ),
@@ -167,7 +167,7 @@ def runbook_blocks(incident: Incident, checklist: Checklist, done: set[int]) -> 
         blocks.append(
             SectionBlock(
                 block_id=f"item_{index}",
-                text=md(f"{index + 1}. {item}"),
+                text=md(f"{index + 1}. {escape(item)}"),
                 accessory=CheckboxesElement(
                     action_id=f"{RUNBOOK_PREFIX}{checklist.runbook.value}:{index}",
                     options=[option],
