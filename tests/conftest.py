@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from bot.store.db import Database
 from bot.sandbox import SlackStandIn
+from bot.store.db import Database
 from tests.support import BotProcess, fresh_database, migrate
 
 DATABASES = ["sqlite", "postgresql"]

@@ -10,9 +10,9 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import text
 
+from bot.sandbox import SlackStandIn
 from bot.store.db import Database
 from tests.guard_site.transaction_guard import CallInsideTransaction, no_calls_inside_transactions
-from bot.sandbox import SlackStandIn
 from tests.support import GUARD_SITE
 
 

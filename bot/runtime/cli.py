@@ -1,4 +1,4 @@
-"""``incidentbot``: serve, migrate, postmortem, report, manifest, outbox, drill."""
+"""``incidentbot``: sandbox, serve, migrate, postmortem, report, manifest, outbox, drill."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     try:
-        settings = load_settings()
+        # The sandbox makes its own Slack settings; the others must be valid to start.
+        settings = None if getattr(args, "own_settings", False) else load_settings()
         result: int = args.run(args, settings)
         return result
     except ConfigError as problem:
@@ -41,6 +42,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"incidentbot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="try the bot in a browser against a local Slack (no Slack workspace needed)",
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=3000, help="port on 127.0.0.1 (default 3000; 0 picks one)"
+    )
+    sandbox.add_argument(
+        "--database",
+        default=None,
+        help="database URL (default sqlite:///sandbox.db in this folder)",
+    )
+    sandbox.add_argument(
+        "--workspace",
+        default=None,
+        help="file the local Slack is kept in (default: beside a SQLite database)",
+    )
+    sandbox.set_defaults(run=_sandbox, own_settings=True)
 
     serve = commands.add_parser("serve", help="run the bot (HTTP mode, or Socket Mode)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
@@ -285,6 +305,12 @@ def _manifest(args: argparse.Namespace, _: Settings) -> int:
     except ManifestError as problem:
         raise ConfigError(str(problem)) from None
     return 0
+
+
+def _sandbox(args: argparse.Namespace, _: None) -> int:
+    from bot.runtime.sandbox import run
+
+    return run(port=args.port, database_url=args.database, workspace=args.workspace)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

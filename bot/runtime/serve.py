@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
@@ -13,6 +14,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.runtime.web import create_app
 from bot.slack.app import build_app, build_services
 from bot.slack.client import make_client
+from bot.slack.services import Services
 from bot.store.db import Database
 from bot.store.migrate import is_current
 
@@ -20,6 +22,27 @@ log = logging.getLogger(__name__)
 
 
 def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
+    db, services, bolt = start_bot(settings)
+    scheduler = Scheduler(services, bolt)
+    if socket_mode:
+        # websocket-client's transport, not slack_sdk's built-in one: the built-in client
+        # notices a connection that dropped without a word only after four missed pongs
+        # (40 s without events); this one reconnects as soon as the socket closes.
+        from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+
+        handler = SocketModeHandler(bolt, settings.slack_app_token)
+        handler.connect()  # type: ignore[no-untyped-call]  # Slack traffic over the socket; HTTP still serves alerts and health
+        web = create_app(services, None, scheduler)
+    else:
+        web = create_app(services, bolt, scheduler)
+    log.info("incidentbot listening on %s:%s", host, port)
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    db.dispose()
+    return 0
+
+
+def start_bot(settings: Settings) -> tuple[Database, Services, App]:
+    """The bot's parts, checked: the schema is current and Slack takes the token."""
     try:
         current = is_current(settings.database_url)
     except Exception as exc:
@@ -45,20 +68,4 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
             f"Cannot reach the Slack API at {settings.slack_api_url} ({exc}); check "
             "SLACK_API_URL and the network."
         ) from None
-
-    scheduler = Scheduler(services, bolt)
-    if socket_mode:
-        # websocket-client's transport, not slack_sdk's built-in one: the built-in client
-        # notices a connection that dropped without a word only after four missed pongs
-        # (40 s without events); this one reconnects as soon as the socket closes.
-        from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
-
-        handler = SocketModeHandler(bolt, settings.slack_app_token)
-        handler.connect()  # type: ignore[no-untyped-call]  # Slack traffic over the socket; HTTP still serves alerts and health
-        web = create_app(services, None, scheduler)
-    else:
-        web = create_app(services, bolt, scheduler)
-    log.info("incidentbot listening on %s:%s", host, port)
-    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
-    db.dispose()
-    return 0
+    return db, services, bolt

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App
@@ -13,7 +13,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 
 from bot.net.bounded_body import read_bounded
 from bot.runtime import metrics, pagerduty_webhook
@@ -22,6 +23,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.runtime.slack_bodies import Malformed, check_shape
 from bot.slack.services import Services
 from bot.slack.signing import Refused, Verifier
+from bot.web.pages import with_headers
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +31,15 @@ MAX_SLACK_BODY = 1024 * 1024
 
 
 def create_app(
-    services: Services, bolt: App | None, scheduler: Scheduler | None = None
-) -> Starlette:
+    services: Services,
+    bolt: App | None,
+    scheduler: Scheduler | None = None,
+    *,
+    pages: Sequence[BaseRoute] = (),
+    ready: Callable[[], None] | None = None,
+) -> ASGIApp:
+    """The bot's routes, and ``pages`` (the sandbox's, the console's) beside them; every
+    page answer carries the security headers. ``ready`` is called once the app is up."""
     verifier = Verifier(services.settings.slack_signing_secret or "")
 
     async def slack_events(request: Request) -> Response:
@@ -90,6 +99,8 @@ def create_app(
         services.alerts.start()
         if scheduler:
             scheduler.start()
+        if ready:
+            ready()
         try:
             yield
         finally:
@@ -100,7 +111,7 @@ def create_app(
             # Finish what was acknowledged before going away.
             await run_in_threadpool(services.background.shutdown)
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/alerts/{source}", receive_alert, methods=["POST"]),
@@ -109,6 +120,12 @@ def create_app(
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *pages,
         ],
         lifespan=lifespan,
     )
+    return with_headers(app, lambda path: not path.startswith(BOT_PATHS))
+
+
+# What machines call: Slack, alert sources, PagerDuty, health checks and scrapers.
+BOT_PATHS = ("/slack/", "/alerts/", "/pagerduty", "/healthz", "/metrics")

@@ -10,13 +10,16 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs, urlencode
 
 import httpx
 
 if TYPE_CHECKING:
-    from bot.sandbox.slack_api import SlackStandIn
+    import threading
+    from collections.abc import Iterator
+
+    from bot.sandbox.slack_api import Channel, SlackStandIn
 
 BOT_USER = "UBOTINCIDENT"
 # Pass as ``bot_url`` to deliver over Socket Mode instead of HTTP (``socket_mode()``).
@@ -27,6 +30,29 @@ APP = "A0STANDIN"
 
 class ActingAsSlack:
     """Mixed into SlackStandIn: what Slack sends to an app, signed as Slack signs it."""
+
+    if TYPE_CHECKING:  # kept by SlackStandIn
+        _lock: threading.RLock
+        _ids: Iterator[int]
+        _http: httpx.Client
+        signing_secret: str
+        socket: Any
+        channels: dict[str, Channel]
+        users: dict[str, dict[str, Any]]
+        views: dict[str, dict[str, Any]]
+        modals: dict[str, list[str]]
+        view_errors: dict[str, dict[str, str]]
+        triggers: dict[str, float]
+        trigger_users: dict[str, str]
+        reply_to: dict[str, tuple[str | None, str | None, str | None]]
+
+        @property
+        def base_url(self) -> str: ...
+        def changed(self) -> None: ...
+        def show_reply(self, key: str, message: dict[str, Any]) -> None: ...
+        def _new_id(self, prefix: str) -> str: ...
+        def _message(self, channel: Channel, args: dict[str, Any]) -> dict[str, Any]: ...
+        def _find_message(self, channel_id: str, ts: str) -> dict[str, Any] | None: ...
 
     def signed_headers(
         self, body: bytes, *, timestamp: int | None = None, secret: str | None = None
@@ -57,7 +83,10 @@ class ActingAsSlack:
         return trigger
 
     def new_response_url(
-        self, user: str | None = None, channel: str | None = None, ts: str | None = None
+        self,
+        user: str | None = None,
+        channel: str | None = None,
+        ts: str | None = None,
     ) -> tuple[str, str]:
         """A response_url; what the app sends to it is shown to ``user`` in ``channel``
         (replacing the message ``ts`` when it asks to)."""
@@ -200,7 +229,13 @@ class ActingAsSlack:
         return prepared.send(bot_url)
 
     def prepare_command(
-        self, text: str, *, user: str, channel: str, command: str = "/incident", **sign: Any
+        self,
+        text: str,
+        *,
+        user: str,
+        channel: str,
+        command: str = "/incident",
+        **sign: Any,
     ) -> PreparedCommand:
         """A signed slash command ready to send (for benchmarks: sign before the clock starts)."""
         key, response_url = self.new_response_url(user, channel)
@@ -223,7 +258,12 @@ class ActingAsSlack:
         }
         body = urlencode(form).encode()
         return PreparedCommand(
-            self, body, self.signed_headers(body, **sign), key, user=user, channel=channel
+            cast("SlackStandIn", self),
+            body,
+            self.signed_headers(body, **sign),
+            key,
+            user=user,
+            channel=channel,
         )
 
     def event(
@@ -389,7 +429,13 @@ class ActingAsSlack:
         return self._interaction(bot_url, payload), key
 
     def view_action(
-        self, bot_url: str, *, user: str, view_id: str, block_id: str, action: dict[str, Any]
+        self,
+        bot_url: str,
+        *,
+        user: str,
+        view_id: str,
+        block_id: str,
+        action: dict[str, Any],
     ) -> httpx.Response:
         """Pick something in an open modal's input whose block dispatches actions."""
         with self._lock:
@@ -497,7 +543,7 @@ class CommandResult:
 
     def wait_reply(self, timeout: float = 10.0) -> dict[str, Any]:
         replies = self.slack.wait_for(self.replies, timeout, "a reply on the response_url")
-        return replies[0]
+        return dict(replies[0])
 
 
 def input_state(element: dict[str, Any], value: Any) -> dict[str, Any]:

@@ -84,6 +84,18 @@ EMOJI = {
     "shield": "🛡️",
     "test_tube": "🧪",
     "construction": "🚧",
+    "alarm_clock": "⏰",
+    "arrow_forward": "▶️",
+    "arrows_counterclockwise": "🔄",
+    "checkered_flag": "🏁",
+    "floppy_disk": "💾",
+    "heavy_plus_sign": "➕",
+    "inbox_tray": "📥",
+    "large_green_circle": "🟢",
+    "raised_hand": "✋",
+    "repeat": "🔁",
+    "small_blue_diamond": "🔹",
+    "white_circle": "⚪",
 }
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 

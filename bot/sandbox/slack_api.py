@@ -384,8 +384,8 @@ class SlackStandIn(ActingAsSlack):
             if failure.status == 200:
                 return 200, json.dumps({"ok": False, "error": failure.error}).encode(), {}
             extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
-            body = b'{"ok":false,"error":"ratelimited"}' if failure.status == 429 else b"oops"
-            return failure.status, body, extra
+            raw_body = b'{"ok":false,"error":"ratelimited"}' if failure.status == 429 else b"oops"
+            return failure.status, raw_body, extra
         if retry_after:
             record.update(status=429, error="ratelimited")
             headers = {"Retry-After": str(retry_after)}
@@ -404,7 +404,7 @@ class SlackStandIn(ActingAsSlack):
                 lost = needed in self.revoked
             if needed is not None and lost:
                 record.update(status=200, ok=False, error="missing_scope")
-                refused = {"ok": False, "error": "missing_scope", "needed": needed}
+                refused: dict[str, Any] = {"ok": False, "error": "missing_scope", "needed": needed}
                 return 200, json.dumps(refused).encode(), {}
             with self._lock:
                 result = handler(args)
@@ -839,9 +839,7 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("invalid_trigger_id")
         if time.monotonic() - issued > TRIGGER_TTL:
             raise SlackError("expired_trigger_id")
-        view = args.get("view")
-        if isinstance(view, str):
-            view = json.loads(view)
+        view = _view_arg(args)
         rules.check_view(view)
         view_id = self._new_id("V")
         stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
@@ -863,9 +861,7 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("not_found")  # only a modal that is open can have one pushed on it
         if len(stack) >= VIEW_STACK_MAX:
             raise SlackError("push_limit_reached")
-        view = args.get("view")
-        if isinstance(view, str):
-            view = json.loads(view)
+        view = _view_arg(args)
         rules.check_view(view)
         view_id = self._new_id("V")
         stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
@@ -877,9 +873,7 @@ class SlackStandIn(ActingAsSlack):
         view_id = str(args.get("view_id", ""))
         if view_id not in self.views:
             raise SlackError("not_found")
-        view = args.get("view")
-        if isinstance(view, str):
-            view = json.loads(view)
+        view = _view_arg(args)
         rules.check_view(view)
         given = args.get("hash")
         if given and given != self.views[view_id].get("hash"):
@@ -887,6 +881,15 @@ class SlackStandIn(ActingAsSlack):
         self.views[view_id] = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
         self.view_errors.pop(view_id, None)
         return {"view": self.views[view_id]}
+
+
+def _view_arg(args: dict[str, Any]) -> dict[str, Any]:
+    view = args.get("view")
+    if isinstance(view, str):
+        view = json.loads(view)
+    if not isinstance(view, dict):
+        raise SlackError("invalid_arguments", "view must be a JSON object")
+    return view
 
 
 def _metadata(value: Any) -> dict[str, Any] | None:

@@ -24,10 +24,10 @@ import time
 from collections import Counter
 from typing import Any
 
+from bot.sandbox import SlackStandIn
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, ALERT_TOKEN, applied, counts
 from tests.benchmarks.common import Sender, percentile
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 

@@ -24,8 +24,8 @@ import statistics
 from datetime import UTC, datetime
 
 from bot.incidents.channel_names import channel_name
-from tests.benchmarks.common import Sender, percentile
 from bot.sandbox import SlackStandIn
+from tests.benchmarks.common import Sender, percentile
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"

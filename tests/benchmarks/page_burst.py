@@ -18,9 +18,9 @@ import re
 import statistics
 from collections import Counter
 
+from bot.sandbox import SlackStandIn
 from tests.benchmarks.common import Sender, percentile
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"

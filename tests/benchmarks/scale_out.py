@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.sandbox import SlackStandIn
 from bot.store.db import Database
 from bot.store.models import Incident, ReceivedRequest
 from tests.alerts.helpers import ALERT_ENV, ALERT_TOKEN, applied
 from tests.benchmarks.alert_storm import deliveries, request
 from tests.benchmarks.common import Sender, percentile
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0BENCH01"

@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.sandbox import SlackStandIn
 from bot.store.db import Database
 from bot.store.models import SlackEffect
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, post_alert
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 USER = "U0ALICE01"

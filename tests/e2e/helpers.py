@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.sandbox import SlackStandIn
 from bot.store.db import Database
 from bot.store.models import Incident, RoleAssignment, TimelineEvent
 from tests.conftest import ALICE, BOB
 from tests.samples import TRIAGE_ANSWERS
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

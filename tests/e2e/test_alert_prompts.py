@@ -7,12 +7,12 @@ import threading
 
 import pytest
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import buttons, message_text, readable
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, counts, deliver, post_alert
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import ROUTE, click, prompts, stored_incidents
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import buttons, message_text, readable
 from tests.support import BotProcess
 
 

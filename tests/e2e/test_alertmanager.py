@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.alerts.alertmanager_server import Alertmanager, alert, ended
 from tests.alerts.helpers import ALERT_ENV, ALERT_TOKEN, counts, events
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

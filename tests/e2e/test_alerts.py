@@ -10,13 +10,13 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable, text_objects
 from bot.store.db import Database
 from bot.store.models import AlertDelivery, utcnow
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, deliver, events, post_alert
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import readable, text_objects
 from tests.support import BotProcess, migrate
 
 

@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, post_alert
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_counts
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

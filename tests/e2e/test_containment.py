@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import buttons, controls, readable
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import (
     DAN,
@@ -25,8 +27,6 @@ from tests.e2e.helpers import (
     stored_incidents,
     timeline_kinds,
 )
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import buttons, controls, readable
 from tests.support import BotProcess
 
 # One MLflow server serves these tests: on one worker when the suite runs in parallel.

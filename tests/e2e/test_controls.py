@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from bot.sandbox import SlackStandIn
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import declare, pick_for_role, timeline_kinds
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

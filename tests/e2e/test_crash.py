@@ -7,11 +7,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.sandbox import SlackStandIn
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, post_alert
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 DECLARATIONS = 12

@@ -18,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 GUEST = "U0GUEST04"

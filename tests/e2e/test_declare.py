@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from tests.conftest import ALICE
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
+from tests.conftest import ALICE
 from tests.support import BotProcess
 
 TITLE = "Fraud model flags 40% of legitimate transactions"

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.alerts.helpers import ALERT_ENV, events, post_alert
 from tests.conftest import ALICE
 from tests.diagnosis.data import DATA_HOST, DRIFTED, table
 from tests.diagnosis.data import served as serving
 from tests.e2e.helpers import declare, stored_incidents
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 

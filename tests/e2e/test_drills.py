@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from bot.drills import scenarios
-from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import events_of, said_to, stored_incidents, timeline_kinds
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
+from tests.conftest import ALICE, BOB
+from tests.e2e.helpers import events_of, said_to, stored_incidents, timeline_kinds
 from tests.support import BotProcess
 
 SPEED = "240"  # four drill minutes a wall second: the 15-minute inject comes after ~4 s

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import message_text, readable, text_objects
 from tests.alerts.helpers import ALERT_ENV, post_alert
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import message_text, readable, text_objects
 from tests.support import BotProcess
 
 

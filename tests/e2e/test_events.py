@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import ALICE
 from bot.sandbox import SlackStandIn
+from tests.conftest import ALICE
 from tests.support import BotProcess
 
 

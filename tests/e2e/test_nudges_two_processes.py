@@ -7,11 +7,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from bot.sandbox import SlackStandIn
 from bot.store.db import Database
 from bot.store.models import TimelineEvent
 from tests.conftest import ALICE
 from tests.e2e.helpers import nudges, stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 
 CADENCE = "sev1=1s,sev2=1s,sev3=1s,sev4=0"

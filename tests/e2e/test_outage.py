@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver, events
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 INCIDENTS = 3

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import declare, events_of, timeline_kinds
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 ONCALL = "U0ONCALL1"

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import buttons, readable
 from bot.store.db import Database
 from bot.store.models import HandoverRequest, Reminder, utcnow
 from tests.alerts import payloads
@@ -36,8 +38,6 @@ from tests.e2e.helpers import (
     timeline_kinds,
 )
 from tests.e2e.helpers import click as click_prompt
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import buttons, readable
 from tests.support import BotProcess
 
 ONCALL = "S0ONCALL1"

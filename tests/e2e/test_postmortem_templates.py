@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.conftest import ALICE
 from tests.e2e.helpers import declare, timeline_kinds
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 

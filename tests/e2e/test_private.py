@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.acting import BOT_USER
+from bot.sandbox.reading import readable
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import actors_of, stored_incidents, timeline_kinds
-from bot.sandbox import SlackStandIn
-from bot.sandbox.acting import BOT_USER
-from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 TITLE = "Support chatbot repeats customer card numbers"

@@ -25,10 +25,10 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from bot.sandbox import SlackStandIn
 from bot.slack.listeners import register_all
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess
 
 CORPUS = json.loads((Path(__file__).parent / "shapes" / "bolt_payloads.json").read_text())

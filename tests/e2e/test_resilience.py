@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import stored_incidents
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
+from tests.conftest import ALICE, BOB
+from tests.e2e.helpers import stored_incidents
 from tests.support import BotProcess
 
 

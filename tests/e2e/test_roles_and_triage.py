@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from tests.conftest import ALICE, BOB, CARA
 from tests.e2e.helpers import (
     answer,
@@ -18,8 +20,6 @@ from tests.e2e.helpers import (
     stored_incidents,
     timeline_kinds,
 )
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 ROLES = {

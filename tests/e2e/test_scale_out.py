@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
+from bot.sandbox import SlackStandIn
 from bot.slack.views.summary import ROLE_SELECT_PREFIX
 from bot.store.db import Database
 from bot.store.models import AlertDelivery, Incident, ReceivedRequest, TimelineEvent
@@ -32,7 +33,6 @@ from tests.alerts.helpers import ALERT_ENV, post_alert
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import nudges, stored_incidents
 from tests.e2e.proxy import RoundRobin
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database, migrate
 
 REPLICAS = 3

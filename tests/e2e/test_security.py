@@ -25,11 +25,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bot.sandbox import SlackStandIn
 from tests.alerts.helpers import ALERT_ENV, events, post_alert
 from tests.conftest import ALICE
 from tests.diagnosis.data import DATA_HOST
 from tests.e2e.helpers import declare, stored_incidents
-from bot.sandbox import SlackStandIn
 from tests.support import BotProcess, fresh_database
 
 MB = 1024 * 1024

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
 from bot.sandbox import SlackStandIn
 from bot.sandbox.acting import SOCKET
+from tests.conftest import ALICE, BOB
+from tests.e2e.helpers import pick_for_role, stored_incidents, timeline_kinds
 from tests.support import BotProcess, fresh_database
 
 

@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import message_text
 from bot.store.db import Database
 from bot.store.models import ReceivedRequest
 from tests.conftest import ALICE, BOB
 from tests.review import story
 from tests.review.story import at
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import message_text
 from tests.support import BotProcess
 
 LOUD = "<!here> ranker"  # a service name that would ping everyone if it were not escaped

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ALICE, BOB
-from tests.e2e.helpers import declare, nudges, stored_incidents, timeline_kinds
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
+from tests.conftest import ALICE, BOB
+from tests.e2e.helpers import declare, nudges, stored_incidents, timeline_kinds
 from tests.support import BotProcess
 
 CADENCE = "sev1=1s,sev2=1s,sev3=1s,sev4=0"

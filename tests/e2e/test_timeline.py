@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.sandbox import SlackStandIn
+from bot.sandbox.reading import readable
 from bot.store.models import TimelineEvent
 from tests.alerts.helpers import events
 from tests.conftest import ALICE, BOB, CARA
@@ -16,8 +18,6 @@ from tests.e2e.helpers import (
     stored_incidents,
     timeline_kinds,
 )
-from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import readable
 from tests.support import BotProcess
 
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import load_settings
+from bot.sandbox import SlackStandIn
 from bot.slack.app import build_services
 from bot.slack.client import make_client
 from bot.slack.services import Services
 from bot.store.db import Database
 from tests.diagnosis.data import DATA_HOST
 from tests.guard_site.transaction_guard import no_calls_inside_transactions
-from bot.sandbox import SlackStandIn
 
 
 @pytest.fixture(autouse=True)

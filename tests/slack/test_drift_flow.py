@@ -10,11 +10,11 @@ from typing import Any
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
 from bot.slack.command_parser import DriftArgs
 from bot.slack.flows import drift
 from bot.slack.services import Services
 from tests.diagnosis.data import DATA_HOST, served, table
-from bot.sandbox import SlackStandIn
 
 
 def test_findings_arrive_even_when_the_working_message_could_not_be_posted(

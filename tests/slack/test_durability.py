@@ -11,13 +11,13 @@ import pytest
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
+from bot.sandbox.acting import BOT_USER
 from bot.slack import notify
 from bot.slack.background import Background
 from bot.slack.flows import channel_setup
 from bot.slack.services import Services
 from bot.store.models import Incident, ReceivedRequest, utcnow
-from bot.sandbox import SlackStandIn
-from bot.sandbox.acting import BOT_USER
 
 
 def test_a_channel_slack_made_before_a_crash_is_adopted_not_doubled(

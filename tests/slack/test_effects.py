@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
 from bot.slack import effects
 from bot.slack.services import Services
 from bot.store.models import Incident, SlackEffect, utcnow
-from bot.sandbox import SlackStandIn
 
 
 def owe(services: Services, *texts: str, channel: str, channel_made: bool = True) -> int:

@@ -22,6 +22,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.outbox import received
+from bot.sandbox import SlackStandIn
 from bot.slack import keeping
 from bot.slack.app import build_app, build_services
 from bot.slack.client import make_client
@@ -29,7 +30,6 @@ from bot.slack.services import Services
 from bot.slack.views.summary import ROLE_SELECT_PREFIX
 from bot.store.models import Incident, ReceivedRequest, TimelineEvent, utcnow
 from tests.conftest import ALICE, BOB
-from bot.sandbox import SlackStandIn
 
 
 @pytest.fixture

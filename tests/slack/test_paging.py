@@ -15,6 +15,7 @@ from bot.incidents.declare import Declaration
 from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.outbox import admin
+from bot.sandbox import SlackStandIn
 from bot.slack import effects
 from bot.slack.command_parser import parse_page_args
 from bot.slack.flows import nudges, paging, resolution, severity
@@ -23,7 +24,6 @@ from bot.slack.services import Services
 from bot.store.models import Incident, Page, SlackEffect, TimelineEvent
 from tests.conftest import ALICE, BOB, CARA
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
-from bot.sandbox import SlackStandIn
 
 ONCALL, BACKUP = "U0ONCALL1", "U0BACKUP2"
 SECRET = "whsec-standin"

@@ -12,13 +12,13 @@ import pytest
 
 from bot.incidents.declare import Declaration
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
 from bot.slack.flows import nudges, resolution
 from bot.slack.flows.open_incident import declare_and_open
 from bot.slack.services import Services
 from bot.store.models import Incident
 from tests.conftest import ALICE, BOB, CARA
 from tests.pager_standins.opsgenie import KEY, OpsgenieStandIn
-from bot.sandbox import SlackStandIn
 
 ONCALL = "U0ONCALL1"
 

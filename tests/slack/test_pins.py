@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
 from bot.slack.flows import pins
 from bot.slack.services import Services
 from bot.store.models import SlackEffect, TimelineEvent, utcnow
-from bot.sandbox import SlackStandIn
 
 
 def test_a_pin_survives_slack_failing_to_give_the_message(

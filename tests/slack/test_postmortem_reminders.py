@@ -10,12 +10,12 @@ from bot.incidents import reminders, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
 from bot.slack.flows import nudges
 from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, RoleAssignment, utcnow
 from tests.conftest import CARA
 from tests.incidents.helpers import steering
-from bot.sandbox import SlackStandIn
 
 
 def resolved_incident(services: Services, channel: str, severity: Severity) -> int:

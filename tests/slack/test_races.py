@@ -20,12 +20,12 @@ from bot.incidents.declare import Declaration, declare
 from bot.incidents.key_times import KeyTime
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
 from bot.slack.flows import resolution, roles
 from bot.slack.flows import severity as severity_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.services import Services
 from bot.store.models import Incident, TimelineEvent
-from bot.sandbox import SlackStandIn
 
 ROUNDS = 4
 ONCALL = "S0RACE001"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_sdk import WebClient
 
+from bot.sandbox import SlackStandIn
 from bot.slack.responders import FRESH_FOR, Responders
 from tests.conftest import BOB, CARA
-from bot.sandbox import SlackStandIn
 
 
 def test_membership_is_read_once_a_minute_and_survives_slack_failing(

@@ -16,14 +16,14 @@ from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.outbox import admin
 from bot.runtime import metrics
+from bot.sandbox import SlackStandIn
+from bot.sandbox.acting import BOT_USER
 from bot.slack import effects
 from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
 from bot.slack.flows.open_incident import declare_and_open
 from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, SlackEffect
 from tests.conftest import ALICE
-from bot.sandbox import SlackStandIn
-from bot.sandbox.acting import BOT_USER
 
 
 def _declared(services: Services, by: str | None = ALICE) -> int:

@@ -1,0 +1,148 @@
+"""``incidentbot sandbox``: the real bot, in one process, against a local Slack.
+
+It is ``serve``'s code path with Slack replaced by the workspace in ``bot/sandbox``:
+the bot gets a token and a signing secret made for this run, its Web API calls go to
+the local Slack, and what a person does on the page reaches it as signed HTTP
+requests to ``/slack/events``, as Slack's would. The outbox, the scheduler, the alert
+intake and the database are the ones production uses. It listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import sys
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import TextIO
+
+import uvicorn
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.runtime.scheduler import Scheduler
+from bot.runtime.serve import start_bot
+from bot.runtime.web import create_app
+from bot.sandbox import SlackStandIn, people, snapshot
+from bot.sandbox.page import Hooks, SandboxPage
+from bot.slack.flows import nudges
+from bot.slack.services import Services
+from bot.store.migrate import upgrade
+from bot.store.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+DEFAULT_DATABASE = "sqlite:///sandbox.db"
+# What the sandbox decides itself; the rest of the environment's settings still count.
+OWN = ("SLACK_", "DATABASE_URL", "INCIDENTBOT_PAGERDUTY_", "INCIDENTBOT_OPSGENIE_")
+NOT_FOR_PRODUCTION = (
+    "This is a sandbox: a local Slack in memory (kept in {workspace}) for trying the bot. "
+    "It is not for production; to run the bot for a team, see the README's "
+    "'Connect it to Slack'."
+)
+
+
+def workspace_file(database_url: str, given: str | None) -> Path:
+    """Where the local workspace is kept: beside a SQLite database, else in the folder
+    the sandbox runs in."""
+    if given:
+        return Path(given)
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        db_path = Path(database_url[len("sqlite:///") :])
+        return db_path.with_name(db_path.stem + ".slack.json")
+    return Path("sandbox.slack.json")
+
+
+def sandbox_settings(
+    slack: SlackStandIn, bot_url: str, database_url: str, environ: Mapping[str, str]
+) -> Settings:
+    kept = {k: v for k, v in environ.items() if not k.startswith(OWN)}
+    kept.setdefault("INCIDENTBOT_ALERT_TOKEN", "sandbox-" + secrets.token_urlsafe(12))
+    kept.setdefault("INCIDENTBOT_BROADCAST_CHANNEL", "#incidents")
+    kept.setdefault("INCIDENTBOT_DRILL_CHANNEL", "#incident-drills")
+    return load_settings(
+        {
+            **kept,
+            "SLACK_BOT_TOKEN": slack.token,
+            "SLACK_SIGNING_SECRET": slack.signing_secret,
+            "SLACK_API_URL": slack.api_url,
+            "DATABASE_URL": database_url,
+        }
+    )
+
+
+def later(services: Services) -> Callable[[timedelta], int]:
+    """Send now the reminders that would fall due ``ahead`` from now (the page's skip)."""
+
+    def send(ahead: timedelta) -> int:
+        return nudges.tick(services, utcnow() + ahead)
+
+    return send
+
+
+def listen(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"Cannot listen on {HOST}:{port} ({exc.strerror}); pass another --port."
+        ) from None
+    sock.listen(128)
+    return sock
+
+
+def run(
+    *, port: int, database_url: str | None, workspace: str | None = None, out: TextIO | None = None
+) -> int:
+    database_url = database_url or DEFAULT_DATABASE
+    kept_in = workspace_file(database_url, workspace)
+    slack = SlackStandIn(
+        token="xoxb-sandbox-" + secrets.token_hex(12),
+        signing_secret=secrets.token_hex(16),
+    ).start()
+    try:
+        restored = snapshot.load(slack, kept_in)
+    except (ValueError, OSError) as exc:
+        slack.stop()
+        raise ConfigError(f"Cannot read the sandbox's workspace {kept_in}: {exc}") from None
+    if not restored:
+        people.furnish(slack)
+    sock = listen(port)
+    port = sock.getsockname()[1]
+    bot_url = f"http://{HOST}:{port}"
+    settings = sandbox_settings(slack, bot_url, database_url, os.environ)
+    try:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # a newcomer needs no migration log
+        upgrade(database_url)
+        db, services, bolt = start_bot(settings)
+    except Exception:
+        sock.close()
+        slack.stop()
+        raise
+    keeper = snapshot.Keeper(slack, kept_in).start()
+    page = SandboxPage(
+        slack, bot_url, alert_token=settings.alert_token, hooks=Hooks(later=later(services))
+    )
+    stream = out or sys.stdout
+
+    def ready() -> None:
+        print(f"Sandbox at {bot_url}/", file=stream, flush=True)
+        print(NOT_FOR_PRODUCTION.format(workspace=kept_in), file=stream, flush=True)
+
+    web = create_app(services, bolt, Scheduler(services, bolt), pages=page.routes(), ready=ready)
+    server = uvicorn.Server(
+        uvicorn.Config(web, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        keeper.stop()
+        slack.stop()
+        db.dispose()
+    return 0
