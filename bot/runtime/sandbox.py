@@ -135,14 +135,21 @@ def run(
         print(f"Sandbox at {bot_url}/", file=stream, flush=True)
         print(NOT_FOR_PRODUCTION.format(workspace=kept_in), file=stream, flush=True)
 
-    web = create_app(services, bolt, Scheduler(services, bolt), pages=page.routes(), ready=ready)
+    def stopped() -> None:
+        keeper.stop()  # the workspace as the last request left it
+        slack.stop()
+        db.dispose()
+
+    web = create_app(
+        services,
+        bolt,
+        Scheduler(services, bolt),
+        pages=page.routes(),
+        ready=ready,
+        stopped=stopped,
+    )
     server = uvicorn.Server(
         uvicorn.Config(web, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
     )
-    try:
-        server.run(sockets=[sock])
-    finally:
-        keeper.stop()
-        slack.stop()
-        db.dispose()
+    server.run(sockets=[sock])
     return 0

@@ -37,9 +37,12 @@ def create_app(
     *,
     pages: Sequence[BaseRoute] = (),
     ready: Callable[[], None] | None = None,
+    stopped: Callable[[], None] | None = None,
 ) -> ASGIApp:
     """The bot's routes, and ``pages`` (the sandbox's, the console's) beside them; every
-    page answer carries the security headers. ``ready`` is called once the app is up."""
+    page answer carries the security headers. ``ready`` is called once the app is up,
+    ``stopped`` once it has finished its work on the way down (uvicorn re-raises the
+    signal that stopped it, so code after ``uvicorn.run`` may never run)."""
     verifier = Verifier(services.settings.slack_signing_secret or "")
 
     async def slack_events(request: Request) -> Response:
@@ -110,6 +113,8 @@ def create_app(
             await run_in_threadpool(services.alerts.stop)
             # Finish what was acknowledged before going away.
             await run_in_threadpool(services.background.shutdown)
+            if stopped:
+                await run_in_threadpool(stopped)
 
     app = Starlette(
         routes=[

@@ -21,7 +21,8 @@ from pathlib import Path
 from playwright.sync_api import Page, sync_playwright
 
 from tests.benchmarks.common import percentile
-from tests.browser.conftest import CHROMIUM, start_sandbox, stop_sandbox
+from tests.browser.conftest import CHROMIUM
+from tests.sandbox.running import start_sandbox, stop_sandbox
 
 
 def _type(page: Page, text: str) -> float:
