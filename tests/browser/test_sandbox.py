@@ -72,11 +72,16 @@ def test_a_whole_incident_from_the_message_box_to_the_downloaded_postmortem(
 
     # Two hours later, the Comms Lead (nobody yet: the channel) is nudged.
     page.get_by_role("button", name="2 hours").click()
-    expect(page.locator(".messages").first).to_contain_text(re.compile("update", re.I))
+    expect(page.locator(".messages").first).to_contain_text(
+        re.compile(r"a status update for INC-\d+ is due")
+    )
 
     # The Commander resolves.
     page.get_by_label("Person").select_option(label="Bob")
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("#inc-"))
+    # Bob's brief as Commander, shown to him alone.
+    brief = page.locator(".message.ephemeral").filter(has_text="You are Incident Commander")
+    expect(brief).to_contain_text("Only visible to you")
     type_message(page, "/incident resolve")
     expect(page.locator(".channel-header .topic")).to_contain_text(re.compile("Resolved", re.I))
 
@@ -90,6 +95,14 @@ def test_a_whole_incident_from_the_message_box_to_the_downloaded_postmortem(
     text = arrived.value.path().read_text(encoding="utf-8")
     assert "Fraud model flags 40% of legitimate payments" in text
     assert arrived.value.suggested_filename.endswith(".md")
+
+    # The numbers come to Bob's direct messages with the bot.
+    type_message(page, "/incident stats")
+    direct = page.get_by_role("navigation").get_by_role("link", name="incidentbot")
+    expect(direct).to_be_visible(timeout=20_000)
+    direct.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("incidentbot")
+    expect(page.locator(".file a").first).to_be_visible(timeout=20_000)
 
 
 def test_a_form_refuses_an_empty_title_beside_the_input_and_keeps_what_was_typed(
@@ -106,6 +119,10 @@ def test_a_form_refuses_an_empty_title_beside_the_input_and_keeps_what_was_typed
     page.screenshot(path=str(sandbox.folder / "modal.png"))
     assert not_blank((sandbox.folder / "modal.png").read_bytes()) > 50
 
+    # A category usually run in private proposes Private at once (the form updates).
+    dialog.get_by_role("combobox", name="Failure category").select_option("bias-fairness")
+    expect(dialog.get_by_role("checkbox", name=re.compile("Private incident"))).to_be_checked()
+    dialog.get_by_role("checkbox", name=re.compile("Private incident")).uncheck()
     dialog.get_by_role("textbox", name="Title").fill("Recommender click-through fell by half")
     dialog.get_by_role("combobox", name="Severity").select_option(index=2)
     dialog.get_by_role("button", name=re.compile("Declare")).click()
