@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 import uvicorn
@@ -97,24 +98,38 @@ def listen(port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which first lets the page's long polls go when told to stop."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
 def run(
     *, port: int, database_url: str | None, workspace: str | None = None, out: TextIO | None = None
 ) -> int:
     database_url = database_url or DEFAULT_DATABASE
     kept_in = workspace_file(database_url, workspace)
+    sock = listen(port)  # first: a port in use is said before anything is made
+    port = sock.getsockname()[1]
     slack = SlackStandIn(
         token="xoxb-sandbox-" + secrets.token_hex(12),
         signing_secret=secrets.token_hex(16),
+        keep_calls=10_000,
     ).start()
     try:
         restored = snapshot.load(slack, kept_in)
     except (ValueError, OSError) as exc:
         slack.stop()
+        sock.close()
         raise ConfigError(f"Cannot read the sandbox's workspace {kept_in}: {exc}") from None
     if not restored:
         people.furnish(slack)
-    sock = listen(port)
-    port = sock.getsockname()[1]
     bot_url = f"http://{HOST}:{port}"
     settings = sandbox_settings(slack, bot_url, database_url, os.environ)
     try:
@@ -148,8 +163,9 @@ def run(
         ready=ready,
         stopped=stopped,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(web, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    server = _Server(
+        uvicorn.Config(web, log_level="warning", access_log=False, timeout_graceful_shutdown=5),
+        on_exit=page.changes.close,
     )
     server.run(sockets=[sock])
     return 0

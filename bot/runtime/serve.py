@@ -32,12 +32,11 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
 
         handler = SocketModeHandler(bolt, settings.slack_app_token)
         handler.connect()  # type: ignore[no-untyped-call]  # Slack traffic over the socket; HTTP still serves alerts and health
-        web = create_app(services, None, scheduler)
+        web = create_app(services, None, scheduler, stopped=db.dispose)
     else:
-        web = create_app(services, bolt, scheduler)
+        web = create_app(services, bolt, scheduler, stopped=db.dispose)
     log.info("incidentbot listening on %s:%s", host, port)
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
-    db.dispose()
     return 0
 
 

@@ -66,9 +66,18 @@ class Changes:
         self._slack = slack
         self._loop: asyncio.AbstractEventLoop | None = None
         self._waiting: set[asyncio.Future[None]] = set()
+        self.closed = False
         slack.watchers.append(self._changed)
 
     def _changed(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
+
+    def close(self) -> None:
+        """The process is stopping: answer every waiting browser now, so shutting down
+        does not wait out their long polls."""
+        self.closed = True
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._wake)
@@ -82,7 +91,7 @@ class Changes:
     async def after(self, since: int, timeout: float) -> int:
         """The workspace's version once it is past ``since``, or after ``timeout``."""
         self._loop = asyncio.get_running_loop()
-        if self._slack.version > since:
+        if self.closed or self._slack.version > since:
             return self._slack.version
         waiter = self._loop.create_future()
         self._waiting.add(waiter)
@@ -176,6 +185,14 @@ class SandboxPage:
         except ValueError:
             return JSONResponse({"error": "since must be a whole number"}, status_code=400)
         version = await self.changes.after(since, LONG_POLL_SECONDS)
+        if self.changes.closed:
+            # Closing the connection lets the server stop now, not when the browser's
+            # keep-alive connection goes idle.
+            return JSONResponse(
+                {"error": "the sandbox is stopping"},
+                status_code=503,
+                headers={"Connection": "close"},
+            )
         return JSONResponse({"version": version})
 
     async def sample_alert(self, _: Request) -> Response:

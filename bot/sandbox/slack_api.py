@@ -102,6 +102,7 @@ class SlackStandIn(ActingAsSlack):
         signing_secret: str = "standin-signing-secret",
         rate_limits: dict[str, int] | None = None,
         rate_window: float = 60.0,
+        keep_calls: int | None = None,
     ) -> None:
         self.token = token
         self.signing_secret = signing_secret
@@ -125,6 +126,8 @@ class SlackStandIn(ActingAsSlack):
         self.version = 0  # bumped on every change a person could see
         self.watchers: list[Callable[[], None]] = []  # told after each change
         self.calls: list[dict[str, Any]] = []
+        # Tests read every call; a sandbox left running keeps only the newest.
+        self.keep_calls = keep_calls
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.uploads: dict[str, dict[str, Any]] = {}  # file ID -> what was announced and sent
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -375,6 +378,8 @@ class SlackStandIn(ActingAsSlack):
         record: dict[str, Any] = {"method": method, "args": args, "at": time.time()}
         with self._lock:
             self.calls.append(record)
+            if self.keep_calls is not None and len(self.calls) > 2 * self.keep_calls:
+                del self.calls[: -self.keep_calls]
             failure = self._failures[method].popleft() if self._failures[method] else None
             if failure is None and self.outage is not None:
                 failure = Failure(self.outage, "service_unavailable", None)

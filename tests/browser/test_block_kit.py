@@ -155,11 +155,17 @@ def gallery() -> Iterator[Gallery]:
             found.received.append(json.loads(parse_qs(body.decode())["payload"][0]))
             return Response(status_code=200)
 
-        page = SandboxPage(slack, url, alert_token=None)
-        app = Starlette(routes=[*page.routes(), Route("/slack/events", record, methods=["POST"])])
+        sandbox_page = SandboxPage(slack, url, alert_token=None)
+        app = Starlette(
+            routes=[*sandbox_page.routes(), Route("/slack/events", record, methods=["POST"])]
+        )
         server = uvicorn.Server(
             uvicorn.Config(
-                with_headers(app, lambda _: True), host="127.0.0.1", port=port, log_level="warning"
+                with_headers(app, lambda _: True),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                timeout_graceful_shutdown=1,
             )
         )
         thread = threading.Thread(target=server.run, daemon=True)
@@ -170,6 +176,7 @@ def gallery() -> Iterator[Gallery]:
             channel=general.id, text="gallery", blocks=GALLERY
         )
         yield found
+        sandbox_page.changes.close()  # the browser's long poll lets go
         server.should_exit = True
         thread.join(timeout=10)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+REPO = Path(__file__).resolve().parents[2]
 STARTED = re.compile(r"Sandbox at (http://127\.0\.0\.1:\d+)/")
 
 
@@ -32,6 +33,8 @@ def start_sandbox(folder: Path, *extra: str) -> Sandbox:
     began = time.perf_counter()
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+    # This checkout's code, whichever checkout the installed package points at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "sandbox", "--port", "0", *extra],
         cwd=folder,

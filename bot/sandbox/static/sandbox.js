@@ -60,7 +60,11 @@
 
   async function refresh() {
     const answer = await fetch("/sandbox/view?" + query());
-    if (!answer.ok) return;
+    if (!answer.ok) {
+      const said = await answer.json().catch(() => ({}));
+      say(said.error || "This channel cannot be shown any more.", true);
+      return;
+    }
     const data = await answer.json();
     const focused = document.activeElement && document.activeElement.dataset
       ? document.activeElement.dataset.key : null;
@@ -111,8 +115,14 @@
     for (;;) {
       try {
         const answer = await fetch("/sandbox/wait?since=" + state.version);
+        if (!answer.ok) throw new Error("the sandbox answered " + answer.status);
         const data = await answer.json();
-        if (data.version > state.version) await refresh();
+        if (data.version > state.version) {
+          // Taken as seen before drawing: a view that cannot be drawn is not asked again
+          // until something changes.
+          state.version = data.version;
+          await refresh();
+        }
       } catch (err) {
         await new Promise((done) => setTimeout(done, 1000));
       }
