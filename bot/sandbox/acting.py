@@ -394,7 +394,7 @@ class ActingAsSlack:
             if message is None:
                 raise AssertionError(f"no message {message_ts} in {channel}")
             blocks = message.get("blocks") or []
-            element = _find_element(blocks, action["action_id"])
+            element = find_element(blocks, action["action_id"])
             if element is None:
                 raise AssertionError(f"message has no control {action['action_id']!r}")
         key, response_url = self.new_response_url(user, channel, message_ts)
@@ -602,7 +602,7 @@ def _count_reaction(message: dict[str, Any], name: str, user: str, removed: bool
         reactions.remove(found)
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
+def find_element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
     for block in blocks:
         candidates = list(block.get("elements", []))
         if "accessory" in block:

@@ -31,7 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.sandbox import samples
-from bot.sandbox.acting import BOT_USER, input_state
+from bot.sandbox.acting import BOT_USER, find_element, input_state
 from bot.sandbox.mrkdwn import Names, to_html
 from bot.sandbox.people import DEMO_PEOPLE
 from bot.sandbox.slack_api import Channel, SlackStandIn
@@ -329,7 +329,7 @@ class SandboxPage:
             message = reply or self.slack._find_message(channel, ts)
             if message is None:
                 raise Refused("That message is gone.")
-            element = _element(message.get("blocks") or [], action_id)
+            element = find_element(message.get("blocks") or [], action_id)
             if element is None:
                 raise Refused("That message has no such control.")
             message = copy.deepcopy(message)
@@ -583,17 +583,6 @@ def _answered(answer: httpx.Response) -> dict[str, Any] | None:
     """Slack tells the person when the app fails to answer; so does the page."""
     if answer.status_code >= 400:
         return {"said": f"The app did not answer as Slack expects ({answer.status_code})."}
-    return None
-
-
-def _element(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any] | None:
-    for block in blocks:
-        candidates = list(block.get("elements", []))
-        if "accessory" in block:
-            candidates.append(block["accessory"])
-        for element in candidates:
-            if element.get("action_id") == action_id:
-                return dict(element)
     return None
 
 

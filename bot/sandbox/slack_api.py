@@ -837,41 +837,40 @@ class SlackStandIn(ActingAsSlack):
             raise SlackError("user_not_found")
         return {"user": user}
 
-    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _take_trigger(self, args: dict[str, Any]) -> str | None:
+        """Use up the request's trigger (once, within 3 s); the person it was given to."""
         trigger = str(args.get("trigger_id", ""))
         issued = self.triggers.pop(trigger, None)
         if issued is None:
             raise SlackError("invalid_trigger_id")
         if time.monotonic() - issued > TRIGGER_TTL:
             raise SlackError("expired_trigger_id")
+        return self.trigger_users.pop(trigger, None)
+
+    def _new_view(self, args: dict[str, Any]) -> dict[str, Any]:
         view = _view_arg(args)
         rules.check_view(view)
         view_id = self._new_id("V")
         stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
         self.views[view_id] = stored
-        if (user := self.trigger_users.pop(trigger, None)) is not None:
-            self.modals[user] = [view_id]
+        return stored
+
+    def _m_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self._take_trigger(args)
+        stored = self._new_view(args)
+        if user is not None:
+            self.modals[user] = [stored["id"]]
         return {"view": stored}
 
     def _m_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
-        trigger = str(args.get("trigger_id", ""))
-        issued = self.triggers.pop(trigger, None)
-        if issued is None:
-            raise SlackError("invalid_trigger_id")
-        if time.monotonic() - issued > TRIGGER_TTL:
-            raise SlackError("expired_trigger_id")
-        user = self.trigger_users.pop(trigger, None)
+        user = self._take_trigger(args)
         stack = self.modals.get(user or "", [])
         if not stack:
             raise SlackError("not_found")  # only a modal that is open can have one pushed on it
         if len(stack) >= VIEW_STACK_MAX:
             raise SlackError("push_limit_reached")
-        view = _view_arg(args)
-        rules.check_view(view)
-        view_id = self._new_id("V")
-        stored = {**view, "id": view_id, "team_id": TEAM, "hash": uuid.uuid4().hex}
-        self.views[view_id] = stored
-        stack.append(view_id)
+        stored = self._new_view(args)
+        stack.append(stored["id"])
         return {"view": stored}
 
     def _m_views_update(self, args: dict[str, Any]) -> dict[str, Any]:

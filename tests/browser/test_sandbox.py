@@ -105,7 +105,7 @@ def test_a_whole_incident_from_the_message_box_to_the_downloaded_postmortem(
     expect(page.locator(".file a").first).to_be_visible(timeout=20_000)
 
 
-def test_a_form_refuses_an_empty_title_beside_the_input_and_keeps_what_was_typed(
+def test_a_form_refuses_empty_required_fields_beside_each_input(
     page: Page, sandbox: Sandbox
 ) -> None:
     as_person(page, sandbox, "Cara")
