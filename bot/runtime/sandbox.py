@@ -42,7 +42,7 @@ OWN = ("SLACK_", "DATABASE_URL", "INCIDENTBOT_PAGERDUTY_", "INCIDENTBOT_OPSGENIE
 NOT_FOR_PRODUCTION = (
     "This is a sandbox: a local Slack in memory (kept in {workspace}) for trying the bot. "
     "It is not for production; to run the bot for a team, see the README's "
-    "'Connect it to Slack'."
+    "'Create the Slack app'."
 )
 
 
