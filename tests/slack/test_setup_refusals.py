@@ -179,3 +179,37 @@ def test_declaring_where_slack_refuses_channels_says_why_once_and_promises_nothi
     assert replies == []  # no "I will keep trying": nothing is tried until an operator says
     [told] = [m["text"] for m in slack.direct_messages(ALICE)]
     assert "Slack refused to create its channel" in told
+
+
+def test_a_drill_slack_refuses_a_channel_promises_nothing_and_says_why(
+    services: Services, slack: SlackStandIn
+) -> None:
+    from bot.slack.flows import drills
+
+    slack.add_user(ALICE, "alice")
+    slack.revoke_scope("channels:manage")
+    replies: list[dict[str, object]] = []
+    drills.start(services, "fraud-false-positives", ALICE, lambda **m: replies.append(m))
+    assert replies == []  # not "its channel will open": nothing is tried until a retry
+    [told] = [m["text"] for m in slack.direct_messages(ALICE)]
+    assert "Slack refused to create its channel" in told
+
+
+def test_making_private_where_slack_refuses_the_new_channel_promises_nothing(
+    services: Services, slack: SlackStandIn
+) -> None:
+    from bot.slack.flows import privacy
+
+    slack.add_user(ALICE, "alice")
+    replies: list[dict[str, object]] = []
+    incident_id = declare_and_open(
+        services, Declaration("Prompts leak", Severity.SEV2, ALICE), lambda **m: replies.append(m)
+    )
+    channel = _stored(services, incident_id).channel_id
+    assert channel is not None
+    replies.clear()
+    slack.revoke_scope("channels:manage")
+    privacy.make_private(services, channel, ALICE, lambda **m: replies.append(m))
+    assert replies == []  # not "I will keep trying": nothing is tried until a retry
+    [told] = [m["text"] for m in slack.direct_messages(ALICE)]
+    assert "Slack refused to create its channel" in told

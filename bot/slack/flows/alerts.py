@@ -20,7 +20,7 @@ from bot.outbox.failures import sort
 from bot.outbox.leases import Lease
 from bot.slack import effects, notify
 from bot.slack.background import Reply
-from bot.slack.flows.channel_setup import ProvisioningFailed
+from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
 from bot.slack.text import channel_link, refusal
 from bot.slack.views import alert_prompt
 from bot.slack.views.kit import render
@@ -304,6 +304,8 @@ def decide(services: Services, group_id: int, actor: str, choice: str, reply: Re
         return
     try:
         opened = services.provisioner.run(incident_id)
+    except SetupRefused:
+        return  # the set-up told the broadcast channel why; nothing follows until a retry
     except ProvisioningFailed:
         reply(text="The incident is declared; its channel will follow as soon as Slack allows.")
         return

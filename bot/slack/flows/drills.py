@@ -25,7 +25,7 @@ from bot.outbox import received
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows import paging
-from bot.slack.flows.channel_setup import ProvisioningFailed
+from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
 from bot.slack.flows.common import apply
 from bot.slack.text import channel_link, escape, refusal
 from bot.slack.views import drill_controls
@@ -65,6 +65,8 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
         incident_id, reference = incident.id, incident.reference
     try:
         opened = services.provisioner.run(incident_id)
+    except SetupRefused:
+        return  # the set-up told the facilitator why, and that an operator must retry
     except ProvisioningFailed:
         reply(text=f"Drill {reference} is set up; Slack did not let me open its channel yet.")
         return

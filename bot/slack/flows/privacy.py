@@ -22,7 +22,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows.channel_setup import ProvisioningFailed
+from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
 from bot.slack.flows.common import handled
 from bot.slack.text import channel_link
 from bot.slack.views.announcement import announcement_blocks, announcement_text
@@ -97,6 +97,8 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
     incident_id, reference = done
     try:
         opened = services.provisioner.run(incident_id)
+    except SetupRefused:
+        return  # the set-up told whoever asked why, and that an operator must retry
     except ProvisioningFailed:
         reply(
             text=f"{reference} is private now; Slack did not let me finish its new channel "
