@@ -76,7 +76,9 @@ class Journal:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: queue.SimpleQueue[tuple[Arrival, Future[int]] | int] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Arrival, Future[int]] | int | Future[None]] = (
+            queue.SimpleQueue()
+        )
         self._thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self._thread.start()
 
@@ -97,6 +99,12 @@ class Journal:
         nothing on); a crash before that only dispatches it again, to the same answer."""
         self._queue.put(request_id)
 
+    def settle(self, timeout: float = 5.0) -> None:
+        """Wait until everything queued before this call has been committed (or failed)."""
+        settled: Future[None] = Future()
+        self._queue.put(settled)
+        settled.result(timeout)
+
     def _run(self) -> None:
         while True:
             items = [self._queue.get()]
@@ -106,10 +114,11 @@ class Journal:
                 except queue.Empty:
                     break
             finished = [item for item in items if isinstance(item, int)]
+            waiting = [item for item in items if isinstance(item, Future)]
             live = [
                 item
                 for item in items
-                if not isinstance(item, int) and item[1].set_running_or_notify_cancel()
+                if isinstance(item, tuple) and item[1].set_running_or_notify_cancel()
             ]
             try:
                 with self._db.begin() as session:
@@ -123,7 +132,11 @@ class Journal:
                     log.warning(
                         "could not mark %d answered request(s) done: %s", len(finished), exc
                     )
+                for settled in waiting:
+                    settled.set_result(None)
                 continue
+            for settled in waiting:
+                settled.set_result(None)
             for (_, stored), outcome in zip(live, outcomes, strict=True):
                 if outcome is None:
                     stored.set_exception(Seen("this request was received before"))
@@ -177,6 +190,15 @@ class Receiving:
     received_at: datetime
     wrap: Callable[[Callable[[], None]], Callable[[], None]]
     handed_on: bool = field(default=False)
+    again: bool = field(default=False)  # dispatched again: its first answer left long ago
+    put_off: bool = field(default=False)  # the listener could not take it now
+
+    @property
+    def finished_unanswered(self) -> bool:
+        """Whether the request is done although no work was handed on: yes, unless it is
+        being dispatched again and the listener put it off (its person was told long ago
+        that it would be done, and a later sweep must try again)."""
+        return not self.handed_on and not (self.again and self.put_off)
 
 
 _receiving: ContextVar[Receiving | None] = ContextVar("receiving", default=None)
@@ -189,6 +211,15 @@ def answering(receiving: Receiving) -> Iterator[Receiving]:
         yield receiving
     finally:
         _receiving.reset(token)
+
+
+def put_off() -> None:
+    """The listener answering on this thread cannot take its request now (the pool is
+    full). A new request's person is told so and may try again; one dispatched again is
+    left unfinished for a later sweep."""
+    receiving = _receiving.get()
+    if receiving is not None:
+        receiving.put_off = True
 
 
 def adopt(call: Callable[[], None]) -> Callable[[], None]:

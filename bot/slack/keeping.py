@@ -114,12 +114,12 @@ def keep_and_dispatch(
             return _not_stored(kind)
         arrived = utcnow()
     wrap = functools.partial(_as_request, services, request_id)
-    receiving = received.Receiving(request_id, arrived, wrap)
+    receiving = received.Receiving(request_id, arrived, wrap, again=again is not None)
     try:
         with received.answering(receiving):
             return dispatch(req)
     finally:
-        if not receiving.handed_on:
+        if receiving.finished_unanswered:
             services.journal.finish_soon(request_id)
 
 

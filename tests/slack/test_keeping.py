@@ -152,6 +152,34 @@ def test_work_a_dead_replica_took_is_run_by_another_once(
     assert keeping.dispatch_again(alive, app_b) == 0  # done: never again
 
 
+def test_a_request_dispatched_again_while_the_pool_is_full_waits_for_a_later_sweep(
+    replicas: tuple[Any, Any],
+    slack: SlackStandIn,
+    channel: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (dead, app_a), (alive, app_b) = replicas
+    monkeypatch.setattr(
+        dead.background, "submit", lambda fn, *args: received.adopt(lambda: fn(*args))
+    )
+    body, headers = _command(slack, "note kept through a busy moment", channel)
+    assert _send(app_a, body, headers).status == 200  # acknowledged, then the process died
+    with dead.db.begin() as session:
+        session.execute(
+            update(ReceivedRequest).values(received_at=utcnow() - timedelta(seconds=30))
+        )
+    # The replica that takes it up is busy: nothing is done, and nothing is lost.
+    monkeypatch.setattr(alive.background, "has_room", lambda: False)
+    assert keeping.dispatch_again(alive, app_b) == 1
+    alive.journal.settle()  # a wrongful "done" would be committed by now
+    assert _notes(alive) == []
+    assert [r.done_at for r in _requests(alive)] == [None]
+    monkeypatch.setattr(alive.background, "has_room", lambda: True)
+    assert keeping.dispatch_again(alive, app_b) == 1
+    alive.background.shutdown()
+    assert _notes(alive) == ["kept through a busy moment"]
+
+
 def test_a_click_is_kept_and_its_change_marks_it_done(
     replicas: tuple[Any, Any], slack: SlackStandIn, channel: str
 ) -> None:

@@ -96,6 +96,7 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         services.background.submit_urgent(_open_containment_form, services, parsed, command)
         return
     if not services.background.has_room():
+        received.put_off()  # dispatched again after a crash, it waits for a later sweep
         ack(text=BUSY)
         return
     # Stored before this acknowledgement (``bot.slack.keeping``): a crash after it loses
