@@ -65,6 +65,10 @@ def test_a_whole_incident_from_the_message_box_to_the_downloaded_postmortem(
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
     assert not_blank(page.screenshot()) > 50
+    # The draft still has its [prompts]: the bot's own check answers beside the input.
+    dialog.get_by_role("button", name=re.compile("Post|Send")).click()
+    expect(dialog.locator(".field-error")).to_contain_text("parts in brackets")
+    expect(dialog.locator("textarea").first).to_have_attribute("aria-invalid", "true")
     dialog.locator("textarea").first.fill("Rolled back the 09:00 deploy; false positives falling.")
     dialog.get_by_role("button", name=re.compile("Post|Send")).click()
     expect(dialog).to_be_hidden()
