@@ -200,10 +200,19 @@ class SandboxPage:
 
     async def file(self, request: Request) -> Response:
         file_id = request.path_params["file_id"]
+        person = request.query_params.get("person", "")
         with self.slack._lock:
             upload = self.slack.uploads.get(file_id)
-        if upload is None or upload["data"] is None:
-            return self.site.error(404, "No such file", f"There is no file {file_id} here.")
+            # As in Slack: a file is for the people who can see a channel it was shared in.
+            shared_where = [
+                c
+                for c in self.slack.channels.values()
+                if any(f["id"] == file_id for f in c.files) and self._may_see(person, c)
+            ]
+        if upload is None or upload["data"] is None or not shared_where:
+            return self.site.error(
+                404, "No such file", f"There is no file {file_id} here that you can see."
+            )
         name = re.sub(r"[^A-Za-z0-9._-]", "_", upload["filename"]) or "file"
         kind = "image/png" if name.endswith(".png") else "application/octet-stream"
         if name.endswith((".md", ".txt", ".csv")):
