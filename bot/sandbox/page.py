@@ -435,9 +435,12 @@ class SandboxPage:
 
     # -- what a person sees ---------------------------------------------------------
     def _may_see(self, person: str, channel: Channel) -> bool:
-        if channel.name.startswith("dm-"):
-            return person in channel.members
-        return not channel.is_private or person in channel.members
+        """Members see a channel; anyone else sees a public one, except a guest, who
+        sees only the channels they were let into (as in Slack)."""
+        if person in channel.members:
+            return True
+        guest = bool(self.slack.users.get(person, {}).get("is_restricted"))
+        return not (channel.is_private or channel.name.startswith("dm-") or guest)
 
     def _default_channel(self, person: str) -> str:
         with self.slack._lock:

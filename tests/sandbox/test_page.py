@@ -132,6 +132,22 @@ def test_a_guest_cannot_type_where_they_were_never_let_in(sandbox: Sandbox) -> N
     assert "🔒" not in httpx.get(sandbox.url + "/", params={"person": GUS}).text
 
 
+def test_a_guest_sees_only_the_channels_they_were_let_into(sandbox: Sandbox) -> None:
+    act(
+        sandbox,
+        kind="message",
+        person=ALICE,
+        channel=channel_named(sandbox, "general"),
+        text="/incident declare sev3 Search ranking ignores the new catalogue",
+    )
+    wait_shown(sandbox, channel_named(sandbox, "general"), "Declared INC-")
+    alice_sees = httpx.get(sandbox.url + "/", params={"person": ALICE}).text
+    gus_sees = httpx.get(sandbox.url + "/", params={"person": GUS}).text
+    assert "search-ranking-ignores" in alice_sees
+    assert "search-ranking-ignores" not in gus_sees  # public, but a guest was not invited
+    assert ">#general</a>" in gus_sees
+
+
 def test_a_slash_command_the_app_does_not_own_is_answered_as_slack_does(
     sandbox: Sandbox,
 ) -> None:
