@@ -28,7 +28,7 @@ from bot.runtime.serve import start_bot
 from bot.runtime.web import create_app
 from bot.sandbox import SlackStandIn, people, snapshot
 from bot.sandbox.page import Hooks, SandboxPage
-from bot.slack.flows import nudges
+from bot.slack.flows import drills, nudges
 from bot.slack.services import Services
 from bot.store.migrate import upgrade
 from bot.store.models.base import utcnow
@@ -76,10 +76,12 @@ def sandbox_settings(
 
 
 def later(services: Services) -> Callable[[timedelta], int]:
-    """Send now the reminders that would fall due ``ahead`` from now (the page's skip)."""
+    """Send now the reminders and drill injects that would fall due ``ahead`` from now
+    (the page's skip): the same ticks the scheduler runs, given a later clock."""
 
     def send(ahead: timedelta) -> int:
-        return nudges.tick(services, utcnow() + ahead)
+        then = utcnow() + ahead
+        return nudges.tick(services, then) + drills.tick(services, then)
 
     return send
 

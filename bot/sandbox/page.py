@@ -431,7 +431,7 @@ class SandboxPage:
         if not 1 <= minutes <= 24 * 60:
             raise Refused("Skip between 1 minute and 24 hours.")
         sent = self.hooks.later(timedelta(minutes=minutes))
-        return {"said": f"Sent {sent} reminder(s) due in the next {minutes} minutes."}
+        return {"said": f"Sent what was due in the next {minutes} minutes ({sent})."}
 
     # -- what a person sees ---------------------------------------------------------
     def _may_see(self, person: str, channel: Channel) -> bool:
