@@ -128,6 +128,27 @@ def test_an_event_slack_sends_again_newly_signed_is_taken_once(
     assert [r.kind for r in _requests(services)] == ["event"]
 
 
+def _acknowledged_then_died(
+    dead: Services,
+    app: Any,
+    slack: SlackStandIn,
+    channel: str,
+    text: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replica acknowledges ``text`` and dies before its pool runs what it was handed;
+    the grace for unclaimed requests then passes."""
+    monkeypatch.setattr(
+        dead.background, "submit", lambda fn, *args: received.adopt(lambda: fn(*args))
+    )
+    body, headers = _command(slack, text, channel)
+    assert _send(app, body, headers).status == 200
+    with dead.db.begin() as session:
+        session.execute(
+            update(ReceivedRequest).values(received_at=utcnow() - timedelta(seconds=30))
+        )
+
+
 def test_work_a_dead_replica_took_is_run_by_another_once(
     replicas: tuple[Any, Any],
     slack: SlackStandIn,
@@ -135,17 +156,8 @@ def test_work_a_dead_replica_took_is_run_by_another_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (dead, app_a), (alive, app_b) = replicas
-    # The first replica acknowledges, and dies before its pool runs what it was handed.
-    monkeypatch.setattr(
-        dead.background, "submit", lambda fn, *args: received.adopt(lambda: fn(*args))
-    )
-    body, headers = _command(slack, "note survived a crash", channel)
-    assert _send(app_a, body, headers).status == 200
+    _acknowledged_then_died(dead, app_a, slack, channel, "note survived a crash", monkeypatch)
     assert _notes(dead) == []
-    with dead.db.begin() as session:  # the grace for unclaimed requests has passed
-        session.execute(
-            update(ReceivedRequest).values(received_at=utcnow() - timedelta(seconds=30))
-        )
     assert keeping.dispatch_again(alive, app_b) == 1
     alive.background.shutdown()
     assert _notes(alive) == ["survived a crash"]
@@ -159,15 +171,9 @@ def test_a_request_dispatched_again_while_the_pool_is_full_waits_for_a_later_swe
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     (dead, app_a), (alive, app_b) = replicas
-    monkeypatch.setattr(
-        dead.background, "submit", lambda fn, *args: received.adopt(lambda: fn(*args))
+    _acknowledged_then_died(
+        dead, app_a, slack, channel, "note kept through a busy moment", monkeypatch
     )
-    body, headers = _command(slack, "note kept through a busy moment", channel)
-    assert _send(app_a, body, headers).status == 200  # acknowledged, then the process died
-    with dead.db.begin() as session:
-        session.execute(
-            update(ReceivedRequest).values(received_at=utcnow() - timedelta(seconds=30))
-        )
     # The replica that takes it up is busy: nothing is done, and nothing is lost.
     monkeypatch.setattr(alive.background, "has_room", lambda: False)
     assert keeping.dispatch_again(alive, app_b) == 1
