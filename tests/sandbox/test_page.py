@@ -3,6 +3,7 @@ that what a person does reaches the bot as Slack would send it."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -193,6 +194,25 @@ def test_the_workspace_outlives_a_restart_and_new_channels_never_reuse_old_ids(
         assert "Ranking model" not in shown(second, new)
     finally:
         stop_sandbox(second)
+
+
+def test_it_listens_on_the_loopback_address_only(sandbox: Sandbox) -> None:
+    """Every socket the sandbox listens on (its page and the bot, its local Slack) is
+    bound to 127.0.0.1, read from the kernel's own tables."""
+    fds = Path(f"/proc/{sandbox.process.pid}/fd")
+    inodes = {
+        link.split("[")[1].rstrip("]")
+        for link in (os.readlink(fd) for fd in fds.iterdir())
+        if link.startswith("socket:[")
+    }
+    listening = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                listening.append(fields[1].rsplit(":", 1)[0])
+    assert len(listening) >= 2  # the page with the bot, and the local Slack's Web API
+    assert set(listening) == {"0100007F"}  # 127.0.0.1 and nothing else
 
 
 def test_a_port_in_use_is_refused_with_a_sentence(tmp_path: Path) -> None:
