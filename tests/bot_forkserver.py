@@ -9,8 +9,9 @@ command line starts it; only the imports were done ahead. The guard against
 calls inside transactions (``guard_site``) is installed here, before any import,
 and so in every child.
 
-Protocol: one JSON line per request on stdin (``env``, ``args``, ``log``); the
-child's pid comes back as one line on stdout.
+Protocol: one JSON line per request on stdin (``env``, ``args``, ``log``; or, for a
+command-line run, ``out``, ``err`` and ``code``, the files its output and its exit
+code are written to); the child's pid comes back as one line on stdout.
 """
 
 from __future__ import annotations
@@ -46,9 +47,13 @@ def _child(run: object, request: dict[str, object]) -> None:
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         os.setsid()
-        log = os.open(str(request["log"]), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+        if "out" in request:  # a command-line run: its output apart, its exit code kept
+            os.dup2(os.open(str(request["out"]), os.O_WRONLY | os.O_CREAT, 0o600), 1)
+            os.dup2(os.open(str(request["err"]), os.O_WRONLY | os.O_CREAT, 0o600), 2)
+        else:
+            log = os.open(str(request["log"]), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            os.dup2(log, 1)
+            os.dup2(log, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
         os.environ.clear()
         os.environ.update(request["env"])  # type: ignore[arg-type]
@@ -62,6 +67,11 @@ def _child(run: object, request: dict[str, object]) -> None:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+        if "code" in request:  # written whole, then renamed: a reader never sees half
+            partial = f"{request['code']}.partial"
+            with open(partial, "w") as kept:
+                kept.write(str(code))
+            os.replace(partial, str(request["code"]))
         os._exit(code)
 
 

@@ -265,10 +265,11 @@ class _Zygote:
         self._lock = threading.Lock()
         atexit.register(self._proc.kill)
 
-    def start(self, env: dict[str, str], args: list[str], log: Path) -> Forked:
+    def start(self, env: dict[str, str], args: list[str], log: Path, **files: Path) -> Forked:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         with self._lock:
             request = {"env": env, "args": args, "log": str(log)}
+            request.update({name: str(path) for name, path in files.items()})
             self._proc.stdin.write(json.dumps(request) + "\n")
             self._proc.stdin.flush()
             answer = self._proc.stdout.readline()
@@ -290,12 +291,23 @@ def _forkserver() -> _Zygote:
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """``incidentbot ARGS`` in its own process, without the Slack and bot settings of
-    the environment the tests run in."""
+    the environment the tests run in: forked from the zygote (the real command line,
+    its imports done ahead), its output and exit code read back as ``subprocess.run``
+    gives them."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    with tempfile.TemporaryDirectory(prefix="incidentbot-cli-") as folder:
+        kept = Path(folder)
+        files = {"out": kept / "out", "err": kept / "err", "code": kept / "code"}
+        child = _forkserver().start({**clean, **env}, list(args), kept / "log", **files)
+        deadline = time.monotonic() + 60
+        while not files["code"].exists():
+            if time.monotonic() > deadline:
+                child.kill()
+                raise subprocess.TimeoutExpired(["incidentbot", *args], 60)
+            time.sleep(0.01)
+        return subprocess.CompletedProcess(
+            ["incidentbot", *args],
+            int(files["code"].read_text()),
+            files["out"].read_text(),
+            files["err"].read_text(),
+        )

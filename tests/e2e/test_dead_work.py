@@ -9,10 +9,8 @@ what follows arrives.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from typing import Any
 
 import httpx
@@ -23,7 +21,7 @@ from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, deliver
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
-from tests.support import BotProcess
+from tests.support import BotProcess, run_cli
 
 GUEST = "U0GUEST04"
 
@@ -131,10 +129,4 @@ def test_refused_calls_are_reported_and_everything_after_them_arrives(
 
 
 def _cli(bot: BotProcess, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        env={**os.environ, "DATABASE_URL": bot.database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_cli(*args, DATABASE_URL=bot.database_url)
