@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.net.bounded_body import read_bounded
 from bot.sandbox import samples
 from bot.sandbox.acting import BOT_USER, find_element, input_state
 from bot.sandbox.mrkdwn import Names, to_html
@@ -227,8 +228,8 @@ class SandboxPage:
         refusal = self._unsafe(request)
         if refusal:
             return JSONResponse({"error": refusal}, status_code=403)
-        raw = await request.body()
-        if len(raw) > MAX_ACT_BODY:
+        raw = await read_bounded(request, MAX_ACT_BODY)  # read no further than the bound
+        if raw is None:
             return JSONResponse({"error": "too much at once"}, status_code=413)
         try:
             doing = json.loads(raw)

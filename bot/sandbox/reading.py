@@ -4,7 +4,11 @@ JSON Slack is sent."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
+
+from bot.sandbox.mrkdwn import to_html
 
 
 def text_objects(node: object, kind: str | None = None) -> list[dict[str, Any]]:
@@ -86,9 +90,4 @@ def shown(mrkdwn: str) -> str:
     """The words a person sees for ``mrkdwn``, drawn as the sandbox's page draws them:
     entities decoded, tokens named, emphasis marks gone. ``<sev>`` written raw is one
     of Slack's tokens, not the text "<sev>"."""
-    import html
-    import re
-
-    from bot.sandbox.mrkdwn import to_html
-
     return html.unescape(re.sub(r"<[^>]+>", "", str(to_html(mrkdwn)).replace("<br>", "\n")))

@@ -105,6 +105,12 @@ def test_not_json_and_broken_queries_are_refused_with_a_sentence(sandbox: Sandbo
     )
     assert broken.status_code == 400 and broken.json()["error"] == "send a JSON object"
     assert httpx.get(sandbox.url + "/sandbox/wait", params={"since": "x"}).status_code == 400
+    huge = httpx.post(
+        sandbox.url + "/sandbox/act",
+        content=b'{"kind": "message", "text": "' + b"x" * 300_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert huge.status_code == 413 and huge.json()["error"] == "too much at once"
     nobody = httpx.get(sandbox.url + "/", params={"person": "U0NOBODY"})
     assert nobody.status_code == 404 and "nobody called" in nobody.text
     assert "Traceback" not in nobody.text
