@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
 from bot.containment.levers import Lever, LeverError
@@ -63,6 +64,20 @@ class PagingSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The console's Sign in with Slack: the Slack app's client, and where the bot is
+    reached (the callback is ``{url}/signin/callback``)."""
+
+    client_id: str
+    client_secret: str
+    url: str
+
+    @property
+    def secure(self) -> bool:
+        return self.url.startswith("https://")
+
+
+@dataclass(frozen=True)
 class Settings:
     slack_bot_token: str | None
     slack_signing_secret: str | None
@@ -96,6 +111,8 @@ class Settings:
     drill_speed: float = 1.0
     drills_dir: Path | None = None
     paging: PagingSettings = field(default_factory=lambda: PagingSettings())
+    # The web console's Sign in with Slack (INCIDENTBOT_WEB_*): off unless all are set.
+    web: WebSettings | None = None
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -336,6 +353,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         retention=_retention(get("INCIDENTBOT_RETENTION")),
         paging=_paging(get),
+        web=_web(get),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
@@ -379,6 +397,32 @@ def _severity_windows(text: str) -> dict[str, timedelta | None]:
                 f"{ladder.DEFAULT_WINDOWS} (0 for never)."
             ) from None
     return windows
+
+
+WEB_SETTINGS = ("INCIDENTBOT_WEB_CLIENT_ID", "INCIDENTBOT_WEB_CLIENT_SECRET", "INCIDENTBOT_WEB_URL")
+
+
+def _web(get: Callable[[str], str | None]) -> WebSettings | None:
+    """The console's settings, all three or none."""
+    values = [get(name) for name in WEB_SETTINGS]
+    if not any(values):
+        return None
+    missing = [name for name, value in zip(WEB_SETTINGS, values, strict=True) if not value]
+    if missing:
+        raise ConfigError(
+            f"The web console needs {', '.join(WEB_SETTINGS)} together; {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} unset. The client ID and secret are on your Slack app's Basic Information "
+            "page; the URL is where people reach the bot, e.g. https://incidentbot.example.com."
+        )
+    client_id, secret, url = (str(v) for v in values)
+    url = url.rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+        raise ConfigError(
+            f"INCIDENTBOT_WEB_URL must be the bot's address, like https://incidentbot.example.com "
+            f"(no path), not {url!r}."
+        )
+    return WebSettings(client_id=client_id, client_secret=secret, url=url)
 
 
 def _paging(get: Callable[[str], str | None]) -> PagingSettings:

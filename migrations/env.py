@@ -6,8 +6,15 @@ from alembic import context
 
 from bot.store.db import make_engine
 from bot.store.models import Base
+from bot.store.search import SKIPPED
 
 config = context.config
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """The search indexes are built by hand (bot/store/search.py): not the models' to compare."""
+    return name not in SKIPPED
+
 target_metadata = Base.metadata
 
 
@@ -32,6 +39,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=True,  # SQLite needs batch mode to alter tables
             compare_type=True,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -153,3 +153,24 @@ def _drift_panel(ax: Any, column: Any) -> None:
     ax.set_ylabel("share of rows", fontsize=7)
     ax.tick_params(labelsize=7)
     ax.legend(fontsize=7, frameon=False)
+
+
+def drift_scores_png(columns: Sequence[Mapping[str, Any]], title: str) -> bytes:
+    """A stored drift finding as bars: each tested column's score (its test's statistic or
+    p-value, as recorded), drifted columns in red. Drawn from the timeline's facts, so it
+    can be drawn again long after the data itself is gone."""
+    shown = list(columns)[:20]
+    height = 1.2 + 0.32 * max(len(shown), 1)
+    with canvas(7.0, height) as (fig, ax):
+        if not shown:
+            ax.text(0.5, 0.5, "No column had a result", ha="center", va="center")
+            ax.set_axis_off()
+        else:
+            names = [f"{c.get('column')} ({c.get('method')})" for c in shown][::-1]
+            scores = [float(c.get("score") or 0.0) for c in shown][::-1]
+            colours = ["#d64545" if c.get("drifted") else "#2e86de" for c in shown][::-1]
+            ax.barh(names, scores, color=colours)
+            ax.set_xlabel("test score (drifted in red)")
+            ax.tick_params(axis="y", labelsize=8)
+        fig.suptitle(title[:110], fontsize=10, x=0.01, ha="left")
+        return png(fig)

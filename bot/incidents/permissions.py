@@ -238,3 +238,29 @@ class NotAllowedFacilitator(NotAllowed):
         if self.unknown:
             text += " (Slack did not say who is in that group just now; try again shortly.)"
         return text
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Someone reading incidents outside Slack (the web console): who, whether they belong
+    to the responders group, and the private channels they are in (Slack's answer)."""
+
+    user: str
+    responder: bool = False
+    channels: frozenset[str] = frozenset()
+
+
+def reads(incident: Incident, reader: Reader) -> bool:
+    """Whether ``reader`` may read ``incident``'s title, timeline and documents.
+
+    A public incident (a drill too) is read by anyone in the workspace. A private one only
+    by the members of its channel, the people who declared it or hold a role in it, and
+    the responders group; everyone else may know that it exists, its severity and its
+    status, as its broadcast told them. ``queries.readable`` is this rule as SQL."""
+    if not incident.private or reader.responder:
+        return True
+    return (
+        incident.channel_id in reader.channels
+        or incident.declared_by == reader.user
+        or any(a.user_id == reader.user for a in incident.roles)
+    )

@@ -24,10 +24,11 @@ import uvicorn
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.runtime.scheduler import Scheduler
-from bot.runtime.serve import start_bot
+from bot.console.signin import SandboxSignIn
+from bot.runtime.serve import console_pages, start_bot
 from bot.runtime.web import create_app
 from bot.sandbox import SlackStandIn, people, snapshot
-from bot.sandbox.page import Hooks, SandboxPage
+from bot.sandbox.page import PERSON_COOKIE, Hooks, SandboxPage
 from bot.slack.flows import drills, nudges
 from bot.slack.services import Services
 from bot.store.migrate import upgrade
@@ -38,7 +39,13 @@ log = logging.getLogger(__name__)
 HOST = "127.0.0.1"
 DEFAULT_DATABASE = "sqlite:///sandbox.db"
 # What the sandbox decides itself; the rest of the environment's settings still count.
-OWN = ("SLACK_", "DATABASE_URL", "INCIDENTBOT_PAGERDUTY_", "INCIDENTBOT_OPSGENIE_")
+OWN = (
+    "SLACK_",
+    "DATABASE_URL",
+    "INCIDENTBOT_PAGERDUTY_",
+    "INCIDENTBOT_OPSGENIE_",
+    "INCIDENTBOT_WEB_",  # the console's viewer is the page's person: nobody signs in
+)
 NOT_FOR_PRODUCTION = (
     "This is a sandbox: a local Slack in memory (kept in {workspace}) for trying the bot. "
     "It is not for production; to run the bot for a team, see the README's "
@@ -157,11 +164,15 @@ def run(
         slack.stop()
         db.dispose()
 
+    viewer = SandboxSignIn(
+        frozenset(p.user_id for p in people.DEMO_PEOPLE), people.DEMO_PEOPLE[0].user_id, PERSON_COOKIE
+    )
+    console = console_pages(services, signin=viewer, channel_link="/?channel={channel}")
     web = create_app(
         services,
         bolt,
         Scheduler(services, bolt),
-        pages=page.routes(),
+        pages=[*page.routes(), *console],
         ready=ready,
         stopped=stopped,
     )

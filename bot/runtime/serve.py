@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from starlette.routing import BaseRoute
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.config import ConfigError, Settings
+from bot.console.pages import Console, console_off
+from bot.console.signin import SignIn, SlackSignIn
+from bot.console.site import console_site
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.web import create_app
 from bot.slack.app import build_app, build_services
 from bot.slack.client import make_client
+from bot.slack.readers import SLACK_CHANNEL_LINK, SlackReaders
 from bot.slack.services import Services
 from bot.store.db import Database
 from bot.store.migrate import is_current
@@ -24,6 +29,7 @@ log = logging.getLogger(__name__)
 def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
     db, services, bolt = start_bot(settings)
     scheduler = Scheduler(services, bolt)
+    pages = console_pages(services)
     if socket_mode:
         # websocket-client's transport, not slack_sdk's built-in one: the built-in client
         # notices a connection that dropped without a word only after four missed pongs
@@ -32,9 +38,9 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
 
         handler = SocketModeHandler(bolt, settings.slack_app_token)
         handler.connect()  # type: ignore[no-untyped-call]  # Slack traffic over the socket; HTTP still serves alerts and health
-        web = create_app(services, None, scheduler, stopped=db.dispose)
+        web = create_app(services, None, scheduler, pages=pages, stopped=db.dispose)
     else:
-        web = create_app(services, bolt, scheduler, stopped=db.dispose)
+        web = create_app(services, bolt, scheduler, pages=pages, stopped=db.dispose)
     log.info("incidentbot listening on %s:%s", host, port)
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
     return 0
@@ -68,3 +74,23 @@ def start_bot(settings: Settings) -> tuple[Database, Services, App]:
             "SLACK_API_URL and the network."
         ) from None
     return db, services, bolt
+
+
+def console_pages(
+    services: Services, *, signin: SignIn | None = None, channel_link: str = SLACK_CHANNEL_LINK
+) -> list[BaseRoute]:
+    """The web console's routes, signed in with Slack (or ``signin``, the sandbox's); off,
+    with pages that say how to turn it on, while its settings are unset."""
+    settings = services.settings
+    if signin is None and settings.web is None:
+        return console_off()
+    try:
+        team = str(services.client.auth_test()["team_id"])
+    except (SlackApiError, OSError) as exc:
+        raise ConfigError(f"Slack did not say which workspace the bot is in ({exc}).") from None
+    site = console_site()
+    if signin is None:
+        assert settings.web is not None
+        signin = SlackSignIn(settings.web, settings.slack_api_url, team, site)
+    people = SlackReaders(services.client, services.responders, team, channel_link=channel_link)
+    return Console(services.db, settings, people, signin, site=site).routes()

@@ -49,6 +49,13 @@ NOT_A_COMMAND = (
 TIMELINE_SHORTCUT = "add_to_timeline"
 
 
+PERSON_COOKIE = "sandbox_person"  # who the page shows; the console reads it as its viewer
+
+
+def _remember(response: Response, person: str) -> None:
+    response.set_cookie(PERSON_COOKIE, person, httponly=True, samesite="lax")
+
+
 class Refused(Exception):
     """What the person tried cannot be done here; the sentence says why."""
 
@@ -158,7 +165,7 @@ class SandboxPage:
         except Refused as refused:
             return self.site.error(404, "Not here", str(refused))
         parts = self._parts(person, channel, thread)
-        return self.site.page(
+        page = self.site.page(
             "workspace.html",
             **parts,
             people=self._people(),
@@ -167,6 +174,8 @@ class SandboxPage:
             curl=self._curl(),
             can_skip=self.hooks.later is not None,
         )
+        _remember(page, person)
+        return page
 
     async def view(self, request: Request) -> Response:
         try:
@@ -178,7 +187,9 @@ class SandboxPage:
             key: self.site.render(f"_{key}.html", **parts, person=person, channel_id=channel)
             for key in ("sidebar", "channel", "thread", "modal")
         }
-        return JSONResponse({"version": parts["version"], "modal_key": parts["modal_key"], **html})
+        answer = JSONResponse({"version": parts["version"], "modal_key": parts["modal_key"], **html})
+        _remember(answer, person)
+        return answer
 
     async def wait(self, request: Request) -> Response:
         try:

@@ -187,5 +187,6 @@ TIER_PER_MINUTE = {
     "views.open": 100,
     "views.update": 100,
     "users.info": 100,
+    "users.conversations": 50,
     "auth.test": 100,
 }

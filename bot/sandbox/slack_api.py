@@ -19,12 +19,14 @@ import httpx
 
 from bot.sandbox import rules
 from bot.sandbox.acting import BOT_USER, TEAM, ActingAsSlack
+from bot.sandbox.oidc import Refused, SignInWithSlack
 from bot.sandbox.reading import message_text, readable
 from bot.sandbox.rules import SCOPE_NEEDED, SlackError
 
 TRIGGER_TTL = 3.0  # seconds, as Slack's
 VIEW_STACK_MAX = 3  # modals one person may have open on top of each other
 
+SIGN_IN_METHODS = frozenset({"openid.connect.token", "openid.connect.userInfo"})
 # Methods that only read: everything else may change what a person sees.
 READS = frozenset(
     {
@@ -37,6 +39,7 @@ READS = frozenset(
         "chat.getPermalink",
         "users.info",
         "users.list",
+        "users.conversations",
         "users.lookupByEmail",
         "usergroups.users.list",
         "reactions.get",
@@ -136,6 +139,7 @@ class SlackStandIn(ActingAsSlack):
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         # One pooled client for everything sent to the bot: a new client per request
         # costs ~20 ms of CPU (TLS context set-up) and would be measured as bot latency.
+        self._oidc: SignInWithSlack | None = None
         self._http = httpx.Client(timeout=30, limits=httpx.Limits(max_connections=100))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -303,6 +307,9 @@ class SlackStandIn(ActingAsSlack):
                     status = standin._receive_upload(self.path.rsplit("/", 1)[1], raw)
                     self._send(status, b"OK - " + str(len(raw)).encode(), "text/plain")
                     return
+                if self.path.startswith(("/.well-known/", "/openid/")):
+                    self._sign_in(raw)
+                    return
                 if not self.path.startswith("/api/"):
                     self._send(404, b"not found", "text/plain")
                     return
@@ -313,6 +320,26 @@ class SlackStandIn(ActingAsSlack):
                 self._send(status, body, "application/json; charset=utf-8", headers)
 
             do_GET = do_POST
+
+            def _sign_in(self, raw: bytes) -> None:
+                path, _, query = self.path.partition("?")
+                oidc = standin.oidc
+                if path == "/.well-known/openid-configuration":
+                    self._send(200, json.dumps(oidc.discovery()).encode(), "application/json")
+                elif path == "/openid/connect/keys":
+                    self._send(200, json.dumps(oidc.keys()).encode(), "application/json")
+                elif path == "/openid/connect/authorize":
+                    if self.command == "POST":
+                        fields = dict(parse_qsl(raw.decode(errors="replace")))
+                        status, page, location = oidc.allow(fields)
+                    else:
+                        status, page, location = oidc.authorize(dict(parse_qsl(query)))
+                    if location:
+                        self._send(302, b"", "text/plain", {"Location": location})
+                    else:
+                        self._send(status, page.encode(), "text/html; charset=utf-8")
+                else:
+                    self._send(404, b"not found", "text/plain")
 
             def _send(
                 self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
@@ -326,6 +353,28 @@ class SlackStandIn(ActingAsSlack):
                 self.wfile.write(body)
 
         return Handler
+
+    @property
+    def oidc(self) -> SignInWithSlack:
+        """Sign in with Slack's endpoints (its keys are made the first time it is used)."""
+        with self._lock:
+            if self._oidc is None:
+                self._oidc = SignInWithSlack(lambda: self.base_url, lambda: self.users)
+            return self._oidc
+
+    def _sign_in_method(
+        self, method: str, args: dict[str, Any], headers: dict[str, str], token: str | None
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """``openid.connect.token`` (the app's own credentials, no bot token) and
+        ``openid.connect.userInfo`` (the signed-in person's token)."""
+        try:
+            if method == "openid.connect.token":
+                answer = self.oidc.token(args, headers)
+            else:
+                answer = self.oidc.userinfo(token or "")
+        except Refused as refused:
+            return 200, json.dumps({"ok": False, "error": refused.error}).encode(), {}
+        return 200, json.dumps({"ok": True, **answer}).encode(), {}
 
     def _record_response(self, key: str, raw: bytes) -> None:
         try:
@@ -395,6 +444,8 @@ class SlackStandIn(ActingAsSlack):
             record.update(status=429, error="ratelimited")
             headers = {"Retry-After": str(retry_after)}
             return 429, b'{"ok":false,"error":"ratelimited"}', headers
+        if method in SIGN_IN_METHODS:
+            return self._sign_in_method(method, args, headers, token)
         try:
             if not token:
                 raise SlackError("not_authed")
@@ -792,6 +843,33 @@ class SlackStandIn(ActingAsSlack):
             for c in sorted(self.channels.values(), key=lambda c: c.id)
             if not c.name.startswith("dm-")
             and ("private_channel" if c.is_private else "public_channel") in kinds
+            and (not c.is_private or BOT_USER in c.members)
+            and not (c.is_archived and str(args.get("exclude_archived")).lower() == "true")
+        ]
+        page = seen[start : start + limit]
+        more = start + limit < len(seen)
+        return {
+            "channels": [_channel_json(c) for c in page],
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
+
+    def _m_users_conversations(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The channels ``user`` is in, of those the bot can see (a private one only when
+        the bot is in it too, as Slack answers a bot token); paginated."""
+        user = str(args.get("user") or BOT_USER)
+        if user not in self.users:
+            raise SlackError("user_not_found")
+        limit = int(args.get("limit") or 100)
+        if not 1 <= limit <= 999:
+            raise SlackError("invalid_limit")
+        start = int(args.get("cursor") or 0)
+        kinds = set(str(args.get("types") or "public_channel").split(","))
+        seen = [
+            c
+            for c in sorted(self.channels.values(), key=lambda c: c.id)
+            if not c.name.startswith("dm-")
+            and ("private_channel" if c.is_private else "public_channel") in kinds
+            and user in c.members
             and (not c.is_private or BOT_USER in c.members)
             and not (c.is_archived and str(args.get("exclude_archived")).lower() == "true")
         ]

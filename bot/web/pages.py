@@ -34,7 +34,10 @@ class Site:
     """The templates of one site (its own folder first, then the shared one) and its
     static files under ``/static/``."""
 
-    def __init__(self, template_dirs: Sequence[Path], static_dirs: Sequence[Path]) -> None:
+    def __init__(
+        self, template_dirs: Sequence[Path], static_dirs: Sequence[Path], static_at: str = "/static"
+    ) -> None:
+        self.static_at = static_at
         self.env = Environment(
             loader=ChoiceLoader(
                 [FileSystemLoader(str(d)) for d in [*template_dirs, HERE / "templates"]]
@@ -52,15 +55,20 @@ class Site:
     def page(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(self.render(name, **context), status_code=status)
 
-    def error(self, status: int, title: str, sentence: str, *, json: bool = False) -> Response:
+    def error(
+        self, status: int, title: str, sentence: str, *, json: bool = False, back: str = "/",
+        **context: Any,
+    ) -> Response:
         """A page (or, for a script, a JSON body) that says what was wrong."""
         if json:
             return JSONResponse({"error": sentence}, status_code=status)
-        return self.page("error.html", status, title=title, sentence=sentence, code=status)
+        return self.page(
+            "error.html", status, title=title, sentence=sentence, code=status, back=back, **context
+        )
 
     def static_routes(self) -> list[Mount]:
         return [
-            Mount(f"/static/{i}", app=StaticFiles(directory=str(d)), name=f"static{i}")
+            Mount(f"{self.static_at}/{i}", app=StaticFiles(directory=str(d)))
             for i, d in enumerate(self.static_dirs)
         ]
 
@@ -68,7 +76,7 @@ class Site:
         """The URL of a static file, looked up in the site's folders in order."""
         for i, folder in enumerate(self.static_dirs):
             if (folder / filename).is_file():
-                return f"/static/{i}/{filename}"
+                return f"{self.static_at}/{i}/{filename}"
         raise FileNotFoundError(filename)
 
 
