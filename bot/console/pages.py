@@ -123,10 +123,15 @@ class Console:
         return endpoint
 
     def _problem(self, status: int, title: str, sentence: str, viewer: Viewer | None) -> Response:
-        return self.site.page("problem.html", status, title=title, sentence=sentence, viewer=viewer)
+        return self.site.page(
+            "problem.html", status, title=title, sentence=sentence, viewer=viewer,
+            leave=self.signin.leave,
+        )
 
     def _page(self, name: str, viewer: Viewer, **context: Any) -> Response:
-        return self.site.page(name, viewer=viewer, viewer_name=self._name_of(viewer), **context)
+        return self.site.page(
+            name, viewer=viewer, viewer_name=self._name_of(viewer), leave=self.signin.leave, **context
+        )
 
     def _name_of(self, viewer: Viewer) -> str:
         return viewer.name or self.people.names([viewer.user]).get(viewer.user) or viewer.user

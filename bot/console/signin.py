@@ -55,6 +55,8 @@ class Viewer:
 
 
 class SignIn(Protocol):
+    leave: str  # the header's button: sign out, or go back to the sandbox
+
     def viewer(self, request: Request) -> Viewer | None: ...
 
     def routes(self) -> list[Route]: ...
@@ -83,6 +85,8 @@ def discovery_url(slack_api_url: str) -> str:
 
 
 class SlackSignIn:
+    leave = "Sign out"
+
     def __init__(self, web: WebSettings, slack_api_url: str, team_id: str, site: Site) -> None:
         self.web = web
         self.team_id = team_id
@@ -206,6 +210,8 @@ class SlackSignIn:
 
 class SandboxSignIn:
     """The sandbox's viewer: the person its Slack page has picked (a cookie it sets)."""
+
+    leave = "Back to the sandbox"
 
     def __init__(self, people: frozenset[str], default: str, cookie: str) -> None:
         self.people = people

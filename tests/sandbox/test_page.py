@@ -238,3 +238,24 @@ def test_a_port_in_use_is_refused_with_a_sentence(tmp_path: Path) -> None:
         taken.close()
     assert ran.returncode == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in ran.stderr and "--port" in ran.stderr
+
+
+def test_the_console_shows_what_the_person_picked_on_the_page_may_read(sandbox: Sandbox) -> None:
+    """In the sandbox nobody signs in: the console's viewer is the page's person."""
+    general = channel_named(sandbox, "general")
+    said = act(sandbox, kind="message", person=ALICE, channel=general,
+               text="/incident declare sev3 Console check: ranker skews <b>new</b> users")
+    assert said.status_code == 200, said.text
+    browser = httpx.Client(base_url=sandbox.url, timeout=10)
+    browser.get("/", params={"person": "U0DAN0004"})  # Dan is picked
+    deadline = time.monotonic() + 15
+    while "Console check" not in (listed := browser.get("/incidents")).text:
+        assert time.monotonic() < deadline, listed.text
+        time.sleep(0.1)
+    assert 'id="viewer">dan<' in listed.text
+    assert "ranker skews &lt;b&gt;new&lt;/b&gt; users" in listed.text
+    number = listed.text.split('data-number="')[1].split('"')[0]
+    page = browser.get(f"/incidents/{number}")
+    assert page.status_code == 200
+    assert 'href="/?channel=C' in page.text  # the channel opens on the sandbox's own page
+    assert browser.get("/signin", follow_redirects=False).headers["location"] == "/"
