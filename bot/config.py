@@ -411,8 +411,8 @@ def _web(get: Callable[[str], str | None]) -> WebSettings | None:
     if missing:
         raise ConfigError(
             f"The web console needs {', '.join(WEB_SETTINGS)} together; {' and '.join(missing)} "
-            f"{'is' if len(missing) == 1 else 'are'} unset. The client ID and secret are on your Slack app's Basic Information "
-            "page; the URL is where people reach the bot, e.g. https://incidentbot.example.com."
+            f"{'is' if len(missing) == 1 else 'are'} unset. The client ID and secret are on "
+            "your Slack app's Basic Information page; the URL is where people reach the bot, e.g. https://incidentbot.example.com."
         )
     client_id, secret, url = (str(v) for v in values)
     url = url.rstrip("/")

@@ -15,6 +15,7 @@ def include_name(name: str | None, type_: str, _parents: object) -> bool:
     """The search indexes are built by hand (bot/store/search.py): not the models' to compare."""
     return name not in SKIPPED
 
+
 target_metadata = Base.metadata
 
 

@@ -80,8 +80,11 @@ class Filters:
 
 def parse(params: Mapping[str, str] | Any) -> Filters:
     """The filters in the query string, or InvalidInput naming the one that is wrong."""
-    seen = {name: params.getlist(name) if hasattr(params, "getlist") else [params[name]]
-            for name in FIELDS if name in params}
+    seen = {
+        name: params.getlist(name) if hasattr(params, "getlist") else [params[name]]
+        for name in FIELDS
+        if name in params
+    }
     for name, given in seen.items():
         if len(given) > 1:
             raise InvalidInput(f"Give “{name}” once, not {len(given)} times.")
@@ -90,15 +93,15 @@ def parse(params: Mapping[str, str] | Any) -> Filters:
     if status and status not in STATUSES:
         raise InvalidInput(f"Status “{status[:40]}” is not one the list knows: open or resolved.")
     if severity and severity not in SEVERITIES:
-        raise InvalidInput(
-            f"Severity “{severity[:40]}” is not one of {', '.join(SEVERITIES)}."
-        )
+        raise InvalidInput(f"Severity “{severity[:40]}” is not one of {', '.join(SEVERITIES)}.")
     category = got.get("category", "")
     if category and category not in FAILURE_CATEGORIES:
         raise InvalidInput(f"There is no failure category “{category[:40]}”.")
     found = got.get("found", "")
     if found and found not in FOUND:
-        raise InvalidInput(f"“{found[:40]}” is not how an incident is found: alert, person or external.")
+        raise InvalidInput(
+            f"“{found[:40]}” is not how an incident is found: alert, person or external."
+        )
     drills = got.get("drills", "")
     if drills not in DRILLS:
         raise InvalidInput(f"Drills “{drills[:40]}” should be “no” or “only” (or left empty).")
@@ -117,8 +120,20 @@ def parse(params: Mapping[str, str] | Any) -> Filters:
     if not page_text.isdigit() or int(page_text) < 1 or len(page_text) > 6:
         raise InvalidInput(f"Page “{page_text[:20]}” is not a page number (1, 2, …).")
     model = got.get("model", "")[:200]
-    return Filters(status, severity, model, category, found, drills, since, until, q,
-                   int(page_text), period, words)
+    return Filters(
+        status,
+        severity,
+        model,
+        category,
+        found,
+        drills,
+        since,
+        until,
+        q,
+        int(page_text),
+        period,
+        words,
+    )
 
 
 @dataclass(frozen=True)
@@ -174,7 +189,10 @@ def conditions(filters: Filters, reader: Reader, dialect: str) -> list[ColumnEle
     elif filters.drills == "only":
         chosen.append(Incident.drill.is_not(None))
     if filters.period:
-        chosen += [Incident.declared_at >= filters.period[0], Incident.declared_at < filters.period[1]]
+        chosen += [
+            Incident.declared_at >= filters.period[0],
+            Incident.declared_at < filters.period[1],
+        ]
     if filters.model:
         chosen.append(func.coalesce(Incident.registered_model, Incident.service) == filters.model)
     if filters.category:
@@ -221,14 +239,18 @@ def _corrections(session: Session, ids: Sequence[int]) -> dict[int, dict[str, da
     found: dict[int, dict[str, datetime]] = {}
     events = session.execute(
         select(TimelineEvent.incident_id, TimelineEvent.data)
-        .where(TimelineEvent.kind == EventKind.KEY_TIME_CORRECTED, TimelineEvent.incident_id.in_(ids))
+        .where(
+            TimelineEvent.kind == EventKind.KEY_TIME_CORRECTED, TimelineEvent.incident_id.in_(ids)
+        )
         .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
     )
     for incident_id, data in events:
         which, at = (data or {}).get("which"), (data or {}).get("at")
         if which and at:
             moment = datetime.fromisoformat(str(at))
-            found.setdefault(incident_id, {})[str(which)] = moment.replace(tzinfo=moment.tzinfo or UTC)
+            found.setdefault(incident_id, {})[str(which)] = moment.replace(
+                tzinfo=moment.tzinfo or UTC
+            )
     return found
 
 
@@ -251,7 +273,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _row(incident: Incident, reader: Reader, corrected: Mapping[str, datetime]) -> Row:
     shown = reads(incident, reader)
-    base = {
+    base: dict[str, Any] = {
         "number": incident.id,
         "reference": incident.reference,
         "severity": incident.severity,

@@ -28,8 +28,8 @@ from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.errors import InvalidInput
 from bot.incidents.notes import people
 from bot.incidents.permissions import Reader
-from bot.review import figures, render
 from bot.review import charts as drawing
+from bot.review import figures, render
 from bot.review.period import Period, choose
 from bot.store.db import Database
 from bot.store.models import utcnow
@@ -52,7 +52,7 @@ class People(Protocol):
 def markdown(text: str) -> Markup:
     """Our Markdown documents as HTML: raw HTML in them is shown as text, never run."""
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-    return Markup(parser.render(text))  # noqa: S704 (markdown-it escapes what it does not draw)
+    return Markup(parser.render(text))
 
 
 @dataclass
@@ -83,6 +83,7 @@ class Console:
         self.site.env.filters["when"] = _when
         self._reviews: dict[tuple[str, bool], _KeptReview] = {}
         self._lock = threading.Lock()
+        self._model_list: tuple[float, list[str]] | None = None
 
     # -- routes ----------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
@@ -100,7 +101,10 @@ class Console:
         ]
         return [
             *self.signin.routes(),
-            *(Route(path, self._signed_in(page), methods=["GET"], middleware=mw) for path, page in pages),
+            *(
+                Route(path, self._signed_in(page), methods=["GET"], middleware=mw)
+                for path, page in pages
+            ),
             *self.site.static_routes(),
         ]
 
@@ -124,13 +128,21 @@ class Console:
 
     def _problem(self, status: int, title: str, sentence: str, viewer: Viewer | None) -> Response:
         return self.site.page(
-            "problem.html", status, title=title, sentence=sentence, viewer=viewer,
+            "problem.html",
+            status,
+            title=title,
+            sentence=sentence,
+            viewer=viewer,
             leave=self.signin.leave,
         )
 
     def _page(self, name: str, viewer: Viewer, **context: Any) -> Response:
         return self.site.page(
-            name, viewer=viewer, viewer_name=self._name_of(viewer), leave=self.signin.leave, **context
+            name,
+            viewer=viewer,
+            viewer_name=self._name_of(viewer),
+            leave=self.signin.leave,
+            **context,
         )
 
     def _name_of(self, viewer: Viewer) -> str:
@@ -144,7 +156,7 @@ class Console:
             reader = self.people.reader(viewer.user)
             with self.db.begin() as session:
                 found = listing.read(session, filters, reader)
-                models = listing.models(session)
+                models = self._models(session)
                 session.expunge_all()
             return found, models, self.people.names(found.people)
 
@@ -163,6 +175,17 @@ class Console:
             drills=listing.DRILLS,
             url=lambda **changed: _url("/incidents", filters.query(**changed)),
         )
+
+    def _models(self, session: Any) -> list[str]:
+        """The model filter's choices, read at most once a minute (a scan of every incident)."""
+        with self._lock:
+            kept = self._model_list
+        if kept is not None and time.monotonic() - kept[0] < REVIEW_FRESH:
+            return kept[1]
+        models = listing.models(session)
+        with self._lock:
+            self._model_list = (time.monotonic(), models)
+        return models
 
     # -- /incidents/<n> --------------------------------------------------------------
     async def _incident(self, request: Request, viewer: Viewer) -> Response:
@@ -309,7 +332,9 @@ class Console:
         def work() -> str:
             kept = self._kept_review(period, drills)
             data = render.document_data(kept.review)
-            data["charts"] = {name: _url(f"/review/charts/{name}.png", asked) for name in kept.charts}
+            data["charts"] = {
+                name: _url(f"/review/charts/{name}.png", asked) for name in kept.charts
+            }
             return render_document(
                 self.settings.templates_dir, "review/report.md.j2", data, html=False, what="review"
             )

@@ -16,11 +16,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
-
-import warnings
 
 import authlib.deprecate  # noqa: F401  (its own warning filter first, so ours below wins)
 
@@ -100,7 +99,9 @@ class SlackSignIn:
             client_kwargs={"scope": "openid email profile", "timeout": WAIT_SECONDS},
         )
         # Not the client secret itself: a key of its own, derived from it.
-        self.key = hashlib.sha256(b"incidentbot console session\0" + web.client_secret.encode()).hexdigest()
+        self.key = hashlib.sha256(
+            b"incidentbot console session\0" + web.client_secret.encode()
+        ).hexdigest()
 
     def middleware(self) -> list[Middleware]:
         return [
@@ -155,14 +156,20 @@ class SlackSignIn:
                 request, f"{self.web.url}/signin/callback", team=self.team_id
             )
         except (transport.HTTPError, OAuthError, ValueError) as problem:
-            log.warning("Sign in with Slack: could not read Slack's discovery document: %s", problem)
+            log.warning(
+                "Sign in with Slack: could not read Slack's discovery document: %s", problem
+            )
             return self.site.error(
-                502, "Slack did not answer", "Slack's sign-in did not answer just now; try again shortly."
+                502,
+                "Slack did not answer",
+                "Slack's sign-in did not answer just now; try again shortly.",
             )
 
     async def _callback(self, request: Request) -> Response:
         if request.query_params.get("error"):
-            return self._refused("Slack did not sign you in: you declined, or the request was cancelled.")
+            return self._refused(
+                "Slack did not sign you in: you declined, or the request was cancelled."
+            )
         try:
             token = await self.oauth.slack.authorize_access_token(request)
         except OAuthError as problem:
@@ -172,7 +179,9 @@ class SlackSignIn:
                     "This sign-in did not start here, or it started in another tab or too long "
                     "ago; sign in again."
                 )
-            return self._refused(f"Slack refused the sign-in ({problem.error or 'no reason'}); sign in again.")
+            return self._refused(
+                f"Slack refused the sign-in ({problem.error or 'no reason'}); sign in again."
+            )
         except JoseError as problem:
             log.warning("sign-in refused: the ID token did not check out: %r", problem)
             return self._refused(
@@ -181,7 +190,9 @@ class SlackSignIn:
             )
         except transport.HTTPError as problem:
             log.warning("sign-in: Slack's token endpoint did not answer: %s", problem)
-            return self.site.error(502, "Slack did not answer", "Slack did not answer the sign-in; try again.")
+            return self.site.error(
+                502, "Slack did not answer", "Slack did not answer the sign-in; try again."
+            )
         claims: dict[str, Any] = dict(token.get("userinfo") or {})
         if not claims:
             return self._refused("Slack's answer carried no ID token; sign in again.")
@@ -232,4 +243,7 @@ class SandboxSignIn:
         async def to_sandbox(_: Request) -> Response:
             return RedirectResponse("/", status_code=303)
 
-        return [Route("/signin", to_sandbox, methods=["GET"]), Route("/signout", to_sandbox, methods=["POST"])]
+        return [
+            Route("/signin", to_sandbox, methods=["GET"]),
+            Route("/signout", to_sandbox, methods=["POST"]),
+        ]

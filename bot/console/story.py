@@ -31,23 +31,70 @@ from bot.store.models import Incident, TimelineEvent
 EVENTS_PER_PAGE = 200
 # The timeline's filters: which kinds each shows.
 KINDS: dict[str, tuple[str, frozenset[str]]] = {
-    "alerts": ("Alerts", frozenset({K.ALERT_FIRED, K.ALERT_JOINED, K.ALERT_REFIRED,
-                                    K.ALERT_RESOLVED, K.ALERTS_ALL_RESOLVED})),
-    "triage": ("Triage", frozenset({K.TRIAGE_OFFERED, K.TRIAGE_ANSWERED, K.TRIAGE_NOTE,
-                                    K.TRIAGE_PROPOSED, K.RUNBOOK_OFFERED,
-                                    K.RUNBOOK_ITEM_CHECKED, K.RUNBOOK_ITEM_UNCHECKED,
-                                    K.DRIFT_FOUND, K.MODEL_CARD})),
+    "alerts": (
+        "Alerts",
+        frozenset(
+            {
+                K.ALERT_FIRED,
+                K.ALERT_JOINED,
+                K.ALERT_REFIRED,
+                K.ALERT_RESOLVED,
+                K.ALERTS_ALL_RESOLVED,
+            }
+        ),
+    ),
+    "triage": (
+        "Triage",
+        frozenset(
+            {
+                K.TRIAGE_OFFERED,
+                K.TRIAGE_ANSWERED,
+                K.TRIAGE_NOTE,
+                K.TRIAGE_PROPOSED,
+                K.RUNBOOK_OFFERED,
+                K.RUNBOOK_ITEM_CHECKED,
+                K.RUNBOOK_ITEM_UNCHECKED,
+                K.DRIFT_FOUND,
+                K.MODEL_CARD,
+            }
+        ),
+    ),
     "updates": ("Updates", frozenset({K.STATUS_UPDATE, K.UPDATE_NUDGED, K.ANNOUNCED})),
-    "decisions": ("Decisions", frozenset({
-        K.DECLARED, K.SEVERITY_CHANGED, K.ROLE_ASSIGNED, K.ROLE_HANDED_OVER,
-        K.HANDOVER_REQUESTED, K.HANDOVER_DECLINED, K.TRIAGE_PROPOSAL_ACCEPTED,
-        K.TRIAGE_PROPOSAL_DECLINED, K.MADE_PRIVATE, K.MODEL_ROLLED_BACK,
-        K.MODEL_ROLLBACK_UNDONE, K.CONTAINMENT_RUN, K.CONTAINMENT_UNDONE,
-        K.KEY_TIME_CORRECTED, K.RESOLVED, K.PAGED, K.PAGE_ESCALATED})),
-    "notes": ("Notes", frozenset({K.NOTE, K.PINNED_MESSAGE, K.ACTION_ITEM,
-                                  K.ACTION_ITEM_DONE, K.TRIAGE_NOTE})),
+    "decisions": (
+        "Decisions",
+        frozenset(
+            {
+                K.DECLARED,
+                K.SEVERITY_CHANGED,
+                K.ROLE_ASSIGNED,
+                K.ROLE_HANDED_OVER,
+                K.HANDOVER_REQUESTED,
+                K.HANDOVER_DECLINED,
+                K.TRIAGE_PROPOSAL_ACCEPTED,
+                K.TRIAGE_PROPOSAL_DECLINED,
+                K.MADE_PRIVATE,
+                K.MODEL_ROLLED_BACK,
+                K.MODEL_ROLLBACK_UNDONE,
+                K.CONTAINMENT_RUN,
+                K.CONTAINMENT_UNDONE,
+                K.KEY_TIME_CORRECTED,
+                K.RESOLVED,
+                K.PAGED,
+                K.PAGE_ESCALATED,
+            }
+        ),
+    ),
+    "notes": (
+        "Notes",
+        frozenset({K.NOTE, K.PINNED_MESSAGE, K.ACTION_ITEM, K.ACTION_ITEM_DONE, K.TRIAGE_NOTE}),
+    ),
 }
-CONTAINMENT = (K.MODEL_ROLLED_BACK, K.MODEL_ROLLBACK_UNDONE, K.CONTAINMENT_RUN, K.CONTAINMENT_UNDONE)
+CONTAINMENT = (
+    K.MODEL_ROLLED_BACK,
+    K.MODEL_ROLLBACK_UNDONE,
+    K.CONTAINMENT_RUN,
+    K.CONTAINMENT_UNDONE,
+)
 PAGING = (K.PAGED, K.PAGE_ACKNOWLEDGED, K.PAGE_REASSIGNED, K.PAGE_ESCALATED, K.PAGE_RESOLVED)
 
 
@@ -103,9 +150,7 @@ def find(session: Session, number: int, reader: Reader) -> Incident:
     return incident
 
 
-def read(
-    session: Session, number: int, reader: Reader, *, kind: str = "", page: int = 1
-) -> Story:
+def read(session: Session, number: int, reader: Reader, *, kind: str = "", page: int = 1) -> Story:
     if kind and kind not in KINDS:
         raise InvalidInput(
             f"“{kind[:40]}” is not a kind of event; show {', '.join(KINDS)} or everything."
@@ -130,7 +175,9 @@ def read(
             .limit(EVENTS_PER_PAGE)
         )
     )
-    by_kind = _of_kinds(session, incident.id, (K.DRIFT_FOUND, *CONTAINMENT, *PAGING, K.KEY_TIME_CORRECTED))
+    by_kind = _of_kinds(
+        session, incident.id, (K.DRIFT_FOUND, *CONTAINMENT, *PAGING, K.KEY_TIME_CORRECTED)
+    )
     items = actions(session, incident.id)
     people = {a.user_id for a in incident.roles} | {incident.declared_by or ""}
     for event in [*events, *by_kind, *(item for item, _ in items)]:
@@ -195,7 +242,9 @@ def _of_kinds(session: Session, incident_id: int, kinds: Iterable[str]) -> list[
     return list(
         session.scalars(
             select(TimelineEvent)
-            .where(TimelineEvent.kind.in_(sorted(set(kinds))), TimelineEvent.incident_id == incident_id)
+            .where(
+                TimelineEvent.kind.in_(sorted(set(kinds))), TimelineEvent.incident_id == incident_id
+            )
             .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
             .limit(2000)
         )
@@ -267,7 +316,9 @@ def _containment(events: list[TimelineEvent]) -> list[dict[str, Any]]:
 def _undoes(move: Mapping[str, Any], data: Mapping[str, Any]) -> bool:
     done = move.get("data") or {}
     if move["kind"] == K.MODEL_ROLLED_BACK:
-        return done.get("model") == data.get("model") and done.get("version") == data.get("previous")
+        return done.get("model") == data.get("model") and done.get("version") == data.get(
+            "previous"
+        )
     if move["kind"] == K.CONTAINMENT_RUN:
         return bool(done.get("lever")) and done.get("lever") == data.get("lever")
     return False

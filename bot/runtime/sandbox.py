@@ -23,8 +23,8 @@ from typing import TextIO
 import uvicorn
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.runtime.scheduler import Scheduler
 from bot.console.signin import SandboxSignIn
+from bot.runtime.scheduler import Scheduler
 from bot.runtime.serve import console_pages, start_bot
 from bot.runtime.web import create_app
 from bot.sandbox import SlackStandIn, people, snapshot
@@ -165,7 +165,9 @@ def run(
         db.dispose()
 
     viewer = SandboxSignIn(
-        frozenset(p.user_id for p in people.DEMO_PEOPLE), people.DEMO_PEOPLE[0].user_id, PERSON_COOKIE
+        frozenset(p.user_id for p in people.DEMO_PEOPLE),
+        people.DEMO_PEOPLE[0].user_id,
+        PERSON_COOKIE,
     )
     console = console_pages(services, signin=viewer, channel_link="/?channel={channel}")
     web = create_app(

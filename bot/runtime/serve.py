@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 import uvicorn
-from starlette.routing import BaseRoute
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
+from starlette.routing import BaseRoute
 
 from bot.config import ConfigError, Settings
 from bot.console.pages import Console, console_off

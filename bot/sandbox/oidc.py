@@ -57,11 +57,15 @@ class Refused(Exception):
 
 
 class SignInWithSlack:
-    def __init__(self, base_url: Callable[[], str], users: Callable[[], Mapping[str, dict[str, Any]]]) -> None:
+    def __init__(
+        self, base_url: Callable[[], str], users: Callable[[], Mapping[str, dict[str, Any]]]
+    ) -> None:
         self.base_url = base_url
         self.users = users
-        self.key = RSAKey.generate_key(2048, parameters={"kid": "standin-" + secrets.token_hex(4), "use": "sig"}, private=True)
-        self.stranger = RSAKey.generate_key(2048, parameters={"kid": self.key.kid}, private=True)
+        kid = "standin-" + secrets.token_hex(4)
+        self.key = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig"}, private=True)
+        # Another key under the same name: a token it signs must not check out.
+        self.stranger = RSAKey.generate_key(2048, parameters={"kid": kid}, private=True)
         self.clients: dict[str, Client] = {}
         self._grants: dict[str, Grant] = {}
         self._tokens: dict[str, str] = {}  # access token -> user
@@ -93,33 +97,44 @@ class SignInWithSlack:
         }
 
     def keys(self) -> dict[str, Any]:
-        return KeySet([self.key]).as_dict(private=False)
+        return dict(KeySet([self.key]).as_dict(private=False))
 
     # -- the authorize page ------------------------------------------------------------
     def authorize(self, query: Mapping[str, str]) -> tuple[int, str, str | None]:
         """The page that asks who signs in: (status, HTML, or a redirect's location)."""
         client = self.clients.get(query.get("client_id", ""))
         if client is None:
-            return 400, _page("Something went wrong", "invalid_client_id: this app is not known."), None
+            return (
+                400,
+                _page("Something went wrong", "invalid_client_id: this app is not known."),
+                None,
+            )
         if query.get("redirect_uri") != client.redirect_uri:
-            return 400, _page("Something went wrong", "bad_redirect_uri: it is not one the app registered."), None
+            return (
+                400,
+                _page(
+                    "Something went wrong", "bad_redirect_uri: it is not one the app registered."
+                ),
+                None,
+            )
         state = query.get("state", "")
         if query.get("response_type") != "code":
-            return 302, "", _back(client.redirect_uri, error="unsupported_response_type", state=state)
+            return (
+                302,
+                "",
+                _back(client.redirect_uri, error="unsupported_response_type", state=state),
+            )
         scope = set(query.get("scope", "").split())
         if "openid" not in scope or not scope <= SCOPES:
             return 302, "", _back(client.redirect_uri, error="invalid_scope", state=state)
-        people = [
-            u for u in self.users().values()
-            if not u.get("is_bot") and not u.get("deleted")
-        ]
+        people = [u for u in self.users().values() if not u.get("is_bot") and not u.get("deleted")]
         hidden = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(query.get(k, ""))}">'
             for k in ("client_id", "redirect_uri", "state", "nonce", "scope")
         )
         choices = "".join(
             f'<label><input type="radio" name="user" value="{html.escape(u["id"])}"'
-            f'{" checked" if i == 0 else ""}> {html.escape(str(u["profile"].get("display_name") or u["name"]))}</label><br>'
+            f"{' checked' if i == 0 else ''}> {html.escape(_shown(u))}</label><br>"
             for i, u in enumerate(sorted(people, key=lambda u: u["id"]))
         )
         body = (
@@ -143,8 +158,12 @@ class SignInWithSlack:
         code = secrets.token_urlsafe(24)
         with self._lock:
             self._grants[code] = Grant(
-                client.client_id, user, client.redirect_uri, form.get("nonce") or None,
-                frozenset(form.get("scope", "").split()), time.time() + CODE_SECONDS,
+                client.client_id,
+                user,
+                client.redirect_uri,
+                form.get("nonce") or None,
+                frozenset(form.get("scope", "").split()),
+                time.time() + CODE_SECONDS,
             )
         return 302, "", _back(client.redirect_uri, code=code, state=state)
 
@@ -219,6 +238,10 @@ class SignInWithSlack:
             "name": profile.get("display_name") or user["name"],
             "locale": "en-US",
         }
+
+
+def _shown(user: Mapping[str, Any]) -> str:
+    return str(user["profile"].get("display_name") or user["name"])
 
 
 def _back(uri: str, **params: str) -> str:

@@ -187,7 +187,9 @@ class SandboxPage:
             key: self.site.render(f"_{key}.html", **parts, person=person, channel_id=channel)
             for key in ("sidebar", "channel", "thread", "modal")
         }
-        answer = JSONResponse({"version": parts["version"], "modal_key": parts["modal_key"], **html})
+        answer = JSONResponse(
+            {"version": parts["version"], "modal_key": parts["modal_key"], **html}
+        )
         _remember(answer, person)
         return answer
 

@@ -22,7 +22,10 @@ MOST_WORDS = 8
 LONGEST_WORD = 60
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-_SQLITE_TABLES = {"timeline_search": ("timeline_events", "text"), "title_search": ("incidents", "title")}
+_SQLITE_TABLES = {
+    "timeline_search": ("timeline_events", "text"),
+    "title_search": ("incidents", "title"),
+}
 _POSTGRES_INDEXES = {
     "ix_timeline_events_search": ("timeline_events", "text"),
     "ix_incidents_title_search": ("incidents", "title"),

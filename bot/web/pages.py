@@ -56,7 +56,13 @@ class Site:
         return HTMLResponse(self.render(name, **context), status_code=status)
 
     def error(
-        self, status: int, title: str, sentence: str, *, json: bool = False, back: str = "/",
+        self,
+        status: int,
+        title: str,
+        sentence: str,
+        *,
+        json: bool = False,
+        back: str = "/",
         **context: Any,
     ) -> Response:
         """A page (or, for a script, a JSON body) that says what was wrong."""

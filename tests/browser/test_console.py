@@ -32,7 +32,8 @@ def console(slack: SlackStandIn, database_url: str) -> Iterator[tuple[BotProcess
         db = Database(database_url)
         with db.begin() as session:
             ids["S"] = declare(
-                session, Declaration(title=SCRIPT_TITLE, severity=Severity.SEV2, declared_by="U0ALICE01")
+                session,
+                Declaration(title=SCRIPT_TITLE, severity=Severity.SEV2, declared_by="U0ALICE01"),
             ).id
         db.dispose()
         yield bot, ids
@@ -108,7 +109,9 @@ def test_a_private_incident_is_hidden_from_a_non_member_and_shown_to_its_declare
     expect(page.locator("#title")).to_have_text(SECRET)
 
 
-def test_the_review_in_the_browser(console: tuple[BotProcess, dict[str, int]], page: Page, tmp_path: Path) -> None:
+def test_the_review_in_the_browser(
+    console: tuple[BotProcess, dict[str, int]], page: Page, tmp_path: Path
+) -> None:
     bot, _ = console
     sign_in(page, bot, "cara", "/review?quarter=2026Q3")
     expect(page.locator("#review")).to_contain_text("2026Q3")

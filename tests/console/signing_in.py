@@ -22,10 +22,17 @@ _HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 @contextmanager
 def console_bot(slack: SlackStandIn, database_url: str, **env: str) -> Iterator[BotProcess]:
     """``incidentbot serve`` with the console on, its app registered with the local Slack."""
-    bot = BotProcess(slack, database_url, INCIDENTBOT_WEB_CLIENT_ID=CLIENT_ID,
-                     INCIDENTBOT_WEB_CLIENT_SECRET=CLIENT_SECRET, **env)
+    bot = BotProcess(
+        slack,
+        database_url,
+        INCIDENTBOT_WEB_CLIENT_ID=CLIENT_ID,
+        INCIDENTBOT_WEB_CLIENT_SECRET=CLIENT_SECRET,
+        **env,
+    )
     bot.env.setdefault("INCIDENTBOT_WEB_URL", bot.url)
-    slack.oidc.register(CLIENT_ID, CLIENT_SECRET, bot.env["INCIDENTBOT_WEB_URL"] + "/signin/callback")
+    slack.oidc.register(
+        CLIENT_ID, CLIENT_SECRET, bot.env["INCIDENTBOT_WEB_URL"] + "/signin/callback"
+    )
     upgrade(database_url)
     bot.start()
     try:
@@ -59,7 +66,9 @@ def start(browser: httpx.Client, target: str = "/incidents") -> str:
     return started.headers["location"]
 
 
-def signed_in(bot: BotProcess, slack: SlackStandIn, user: str, target: str = "/incidents") -> httpx.Client:
+def signed_in(
+    bot: BotProcess, slack: SlackStandIn, user: str, target: str = "/incidents"
+) -> httpx.Client:
     browser = httpx.Client(base_url=bot.url, timeout=20)
     back = authorize(slack, start(browser, target), user)
     landed = browser.get(back)

@@ -43,7 +43,9 @@ def test_newest_first_each_filter_narrows(db: Database, ids: dict[str, int]) -> 
     assert shown(db, **{"from": "2026-07-01", "to": "2026-08-31"}) == [i["C"], i["B"], i["A"]]
 
 
-def test_search_finds_whole_words_in_titles_and_timeline_text(db: Database, ids: dict[str, int]) -> None:
+def test_search_finds_whole_words_in_titles_and_timeline_text(
+    db: Database, ids: dict[str, int]
+) -> None:
     assert shown(db, q="spain") == [ids["B"]]  # a title word, any case
     assert shown(db, q="rolled back") == [ids["A"]]  # an event's words, both needed
     assert shown(db, q="rolled spain") == []  # every word, in one title or one event
@@ -56,7 +58,11 @@ def test_a_private_incident_shows_only_that_it_exists_and_hides_from_filters(
 ) -> None:
     private = ids["D"]
     with db.begin() as session:
-        row = next(r for r in listing.read(session, listing.parse({}), ALICE_READS).rows if r.number == private)
+        row = next(
+            r
+            for r in listing.read(session, listing.parse({}), ALICE_READS).rows
+            if r.number == private
+        )
     assert not row.readable and row.title is None and row.commander is None and row.model is None
     assert row.severity == "sev3" and row.status != "resolved"
     assert private in shown(db, severity="sev3")  # what the broadcast told, it may match
@@ -65,7 +71,9 @@ def test_a_private_incident_shows_only_that_it_exists_and_hides_from_filters(
     assert shown(db, Reader(CARA, responder=True), q="reveals") == [private]
 
 
-def test_time_to_mitigate_is_the_reviews_corrections_winning(db: Database, ids: dict[str, int]) -> None:
+def test_time_to_mitigate_is_the_reviews_corrections_winning(
+    db: Database, ids: dict[str, int]
+) -> None:
     with db.begin() as session:
         rows = {r.number: r for r in listing.read(session, listing.parse({}), ALICE_READS).rows}
     assert rows[ids["A"]].to_mitigate == timedelta(minutes=60)
@@ -99,7 +107,9 @@ def test_bad_filters_are_refused_with_a_sentence(asked: dict[str, str], said: st
     assert said in str(refused.value)
 
 
-def test_the_sql_rule_and_the_policy_agree_for_every_reader(db: Database, ids: dict[str, int]) -> None:
+def test_the_sql_rule_and_the_policy_agree_for_every_reader(
+    db: Database, ids: dict[str, int]
+) -> None:
     """``queries.readable`` is ``permissions.reads`` as SQL: the same answer for each
     incident and each kind of reader (member, declarer, role holder, responder, other)."""
     with db.begin() as session:
@@ -109,7 +119,9 @@ def test_the_sql_rule_and_the_policy_agree_for_every_reader(db: Database, ids: d
         session.add(RoleAssignment(incident_id=ids["D"], role="comms_lead", user_id=CARA))
     readers = [
         Reader(u, responder=r, channels=frozenset(c))
-        for u, r, c in product([ALICE, BOB, CARA, "U0STRANGER"], [False, True], [(), ("C0PRIVATE1",)])
+        for u, r, c in product(
+            [ALICE, BOB, CARA, "U0STRANGER"], [False, True], [(), ("C0PRIVATE1",)]
+        )
     ]
     with db.begin() as session:
         incidents = list(session.scalars(select(Incident)))
@@ -120,7 +132,9 @@ def test_the_sql_rule_and_the_policy_agree_for_every_reader(db: Database, ids: d
     assert not reads(next(i for i in incidents if i.id == ids["D"]), Reader("U0STRANGER"))
 
 
-def test_an_incident_page_filters_its_timeline_and_pages_it(db: Database, ids: dict[str, int]) -> None:
+def test_an_incident_page_filters_its_timeline_and_pages_it(
+    db: Database, ids: dict[str, int]
+) -> None:
     with db.begin() as session:
         told = story.read(session, ids["A"], ALICE_READS)
         assert told.counts[""] == len(told.timeline) and told.pages == 1
@@ -128,7 +142,8 @@ def test_an_incident_page_filters_its_timeline_and_pages_it(db: Database, ids: d
         assert {e["kind"] for e in updates.timeline} == {"status_update"}
         assert [m["kind"] for m in told.containment] == ["model_rolled_back"]
         assert [(a["text"], a["done"]) for a in told.action_items] == [
-            ("Alert on precision", True), ("Retrain weekly", False)
+            ("Alert on precision", True),
+            ("Retrain weekly", False),
         ]
         with pytest.raises(story.Withheld, match="private SEV3"):
             story.read(session, ids["D"], ALICE_READS)

@@ -33,7 +33,11 @@ def console(slack: SlackStandIn, database_url: str):  # type: ignore[no-untyped-
 def test_without_its_settings_the_console_says_how_to_turn_it_on(bot: BotProcess) -> None:
     page = httpx.get(bot.url + "/incidents", timeout=10)
     assert page.status_code == 503
-    for name in ("INCIDENTBOT_WEB_CLIENT_ID", "INCIDENTBOT_WEB_CLIENT_SECRET", "INCIDENTBOT_WEB_URL"):
+    for name in (
+        "INCIDENTBOT_WEB_CLIENT_ID",
+        "INCIDENTBOT_WEB_CLIENT_SECRET",
+        "INCIDENTBOT_WEB_URL",
+    ):
         assert name in page.text
     assert page.headers["x-frame-options"] == "DENY"
 
@@ -140,7 +144,9 @@ def test_the_review_shows_the_same_figures_as_the_report_command(
     alice = signed_in(console, slack, ALICE)
     page = alice.get("/review", params={"quarter": "2026Q3"})
     assert page.status_code == 200 and "2026Q3" in page.text
-    charts = [c for c in ("weekly", "categories", "resolve") if f"/review/charts/{c}.png" in page.text]
+    charts = [
+        c for c in ("weekly", "categories", "resolve") if f"/review/charts/{c}.png" in page.text
+    ]
     assert charts, "the review shows its charts"
     for name in charts:
         png = alice.get(f"/review/charts/{name}.png", params={"quarter": "2026Q3"})
@@ -149,7 +155,10 @@ def test_the_review_shows_the_same_figures_as_the_report_command(
     command = subprocess.run(
         [sys.executable, "-m", "bot", "report", "--quarter", "2026Q3", "--format", "csv"],
         env={**console.env, "PYTHONPATH": ""} | {"DATABASE_URL": database_url},
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert csv.text == command.stdout
     assert "attachment" in csv.headers["content-disposition"]

@@ -243,8 +243,13 @@ def test_a_port_in_use_is_refused_with_a_sentence(tmp_path: Path) -> None:
 def test_the_console_shows_what_the_person_picked_on_the_page_may_read(sandbox: Sandbox) -> None:
     """In the sandbox nobody signs in: the console's viewer is the page's person."""
     general = channel_named(sandbox, "general")
-    said = act(sandbox, kind="message", person=ALICE, channel=general,
-               text="/incident declare sev3 Console check: ranker skews <b>new</b> users")
+    said = act(
+        sandbox,
+        kind="message",
+        person=ALICE,
+        channel=general,
+        text="/incident declare sev3 Console check: ranker skews <b>new</b> users",
+    )
     assert said.status_code == 200, said.text
     browser = httpx.Client(base_url=sandbox.url, timeout=10)
     browser.get("/", params={"person": "U0DAN0004"})  # Dan is picked
