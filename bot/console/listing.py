@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select, true
@@ -23,7 +23,7 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Reader, commander, reads
 from bot.incidents.severity import Severity
-from bot.review.period import choose
+from bot.review.period import parse_date
 from bot.store import search
 from bot.store.models import Incident, TimelineEvent
 
@@ -108,8 +108,14 @@ def parse(params: Mapping[str, str] | Any) -> Filters:
     since, until = got.get("from", ""), got.get("to", "")
     period = None
     if since or until:
-        chosen = choose(since=since or until, until=until or since, today=datetime.now(UTC).date())
-        period = (chosen.start, chosen.end)
+        first = parse_date(since, "first") if since else date(1970, 1, 1)
+        last = parse_date(until, "last") if until else date(9998, 12, 31)
+        if last < first:
+            raise InvalidInput(f"The range ends ({last}) before it starts ({first}).")
+        period = (
+            datetime(first.year, first.month, first.day, tzinfo=UTC),
+            datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1),
+        )
     q = got.get("q", "")
     if len(q) > LONGEST_QUERY:
         raise InvalidInput(f"A search is at most {LONGEST_QUERY} characters.")

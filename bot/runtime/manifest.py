@@ -32,6 +32,10 @@ BOT_SCOPES = {
 }
 
 
+# What Sign in with Slack asks of the person signing in to the console.
+SIGN_IN_SCOPES = ("openid", "email", "profile")
+
+
 class ManifestError(ValueError):
     pass
 
@@ -70,7 +74,11 @@ def build_manifest(url: str, name: str = "Incident Bot") -> dict[str, Any]:
                 }
             ],
         },
-        "oauth_config": {"scopes": {"bot": sorted(BOT_SCOPES)}},
+        "oauth_config": {
+            # The web console's Sign in with Slack (OpenID Connect) returns to this URL.
+            "redirect_urls": [url.rstrip("/") + "/signin/callback"],
+            "scopes": {"bot": sorted(BOT_SCOPES), "user": sorted(SIGN_IN_SCOPES)},
+        },
         "settings": {
             "event_subscriptions": {
                 "request_url": events_url,

@@ -835,23 +835,7 @@ class SlackStandIn(ActingAsSlack):
 
     def _m_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
         """Channels the bot can see: every public one, private ones it is in; paginated."""
-        limit = min(int(args.get("limit") or 100), 1000)
-        start = int(args.get("cursor") or 0)
-        kinds = set(str(args.get("types") or "public_channel").split(","))
-        seen = [
-            c
-            for c in sorted(self.channels.values(), key=lambda c: c.id)
-            if not c.name.startswith("dm-")
-            and ("private_channel" if c.is_private else "public_channel") in kinds
-            and (not c.is_private or BOT_USER in c.members)
-            and not (c.is_archived and str(args.get("exclude_archived")).lower() == "true")
-        ]
-        page = seen[start : start + limit]
-        more = start + limit < len(seen)
-        return {
-            "channels": [_channel_json(c) for c in page],
-            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
-        }
+        return self._channels_seen(args, min(int(args.get("limit") or 100), 1000), None)
 
     def _m_users_conversations(self, args: dict[str, Any]) -> dict[str, Any]:
         """The channels ``user`` is in, of those the bot can see (a private one only when
@@ -862,6 +846,13 @@ class SlackStandIn(ActingAsSlack):
         limit = int(args.get("limit") or 100)
         if not 1 <= limit <= 999:
             raise SlackError("invalid_limit")
+        return self._channels_seen(args, limit, user)
+
+    def _channels_seen(
+        self, args: dict[str, Any], limit: int, member: str | None
+    ) -> dict[str, Any]:
+        """One page of the channels the bot can see (every public one, private ones it is
+        in) of the kinds asked for, only those ``member`` is in when given."""
         start = int(args.get("cursor") or 0)
         kinds = set(str(args.get("types") or "public_channel").split(","))
         seen = [
@@ -869,7 +860,7 @@ class SlackStandIn(ActingAsSlack):
             for c in sorted(self.channels.values(), key=lambda c: c.id)
             if not c.name.startswith("dm-")
             and ("private_channel" if c.is_private else "public_channel") in kinds
-            and user in c.members
+            and (member is None or member in c.members)
             and (not c.is_private or BOT_USER in c.members)
             and not (c.is_archived and str(args.get("exclude_archived")).lower() == "true")
         ]

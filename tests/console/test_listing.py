@@ -41,6 +41,8 @@ def test_newest_first_each_filter_narrows(db: Database, ids: dict[str, int]) -> 
     assert shown(db, model="fraud-scorer") == [i["B"], i["A"], i["G"]]
     assert shown(db, category="data-drift", severity="sev1") == [i["B"], i["A"], i["G"]]
     assert shown(db, **{"from": "2026-07-01", "to": "2026-08-31"}) == [i["C"], i["B"], i["A"]]
+    assert shown(db, **{"from": "2026-09-11"}) == [i["F"], i["E"]]  # from a day on
+    assert shown(db, to="2026-07-06") == [i["A"], i["G"]]  # up to a day, that day included
 
 
 def test_search_finds_whole_words_in_titles_and_timeline_text(

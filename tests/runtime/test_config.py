@@ -52,3 +52,27 @@ def test_api_url_gets_its_trailing_slash() -> None:
     assert load_settings({"SLACK_API_URL": "http://127.0.0.1:9/api"}).slack_api_url == (
         "http://127.0.0.1:9/api/"
     )
+
+
+def test_the_console_settings_come_together_or_not_at_all() -> None:
+    assert load_settings({}).web is None
+    web = load_settings(
+        {
+            "INCIDENTBOT_WEB_CLIENT_ID": "1.2",
+            "INCIDENTBOT_WEB_CLIENT_SECRET": "s",
+            "INCIDENTBOT_WEB_URL": "https://bot.example.com/",
+        }
+    ).web
+    assert web is not None and web.url == "https://bot.example.com" and web.secure
+    with pytest.raises(
+        ConfigError, match="INCIDENTBOT_WEB_CLIENT_SECRET and INCIDENTBOT_WEB_URL are unset"
+    ):
+        load_settings({"INCIDENTBOT_WEB_CLIENT_ID": "1.2"})
+    with pytest.raises(ConfigError, match="no path"):
+        load_settings(
+            {
+                "INCIDENTBOT_WEB_CLIENT_ID": "1.2",
+                "INCIDENTBOT_WEB_CLIENT_SECRET": "s",
+                "INCIDENTBOT_WEB_URL": "https://bot.example.com/console",
+            }
+        )
