@@ -18,15 +18,21 @@ from bot.store.db import Database
 from tests.browser.conftest import not_blank
 from tests.console.signing_in import console_bot, seeded
 from tests.review.story import HOSTILE, SECRET
-from tests.support import BotProcess
+from tests.support import BotProcess, fresh_database
 
 SCRIPT_TITLE = "<script>document.title='owned'</script> recall drop"
 
 
 @pytest.fixture
+def database_url() -> Iterator[str]:
+    """One database for the browser (SQLite); the console's SQL is tested on both elsewhere
+    (tests/console, tests/e2e/test_console.py)."""
+    with fresh_database("sqlite") as url:
+        yield url
+
+
+@pytest.fixture
 def console(slack: SlackStandIn, database_url: str) -> Iterator[tuple[BotProcess, dict[str, int]]]:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("the browser reads one database; the console's SQL is tested on both")
     with console_bot(slack, database_url) as bot:
         ids = seeded(database_url)
         db = Database(database_url)
