@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -133,6 +135,7 @@ class Console:
             title=title,
             sentence=sentence,
             viewer=viewer,
+            viewer_name=self._name_of(viewer) if viewer else None,
             leave=self.signin.leave,
         )
 
@@ -176,7 +179,7 @@ class Console:
             url=lambda **changed: _url("/incidents", filters.query(**changed)),
         )
 
-    def _models(self, session: Any) -> list[str]:
+    def _models(self, session: Session) -> list[str]:
         """The model filter's choices, read at most once a minute (a scan of every incident)."""
         with self._lock:
             kept = self._model_list
@@ -197,8 +200,6 @@ class Console:
             reader = self.people.reader(viewer.user)
             with self.db.begin() as session:
                 told = story.read(session, number, reader, kind=kind, page=page)
-                for entry in told.timeline + told.page_events:
-                    entry["event"].data  # loaded before the session closes  # noqa: B018
                 session.expunge_all()
             names = self.people.names(told.people)
             for entry in told.timeline + told.page_events:
@@ -223,10 +224,11 @@ class Console:
         """The post-mortem's data, read for a person allowed to read the incident."""
         reader = self.people.reader(viewer.user)
         with self.db.begin() as session:
+            named = people(session, story.find(session, number, reader))
+        names = self.people.names(named)  # Slack is asked outside any transaction
+        with self.db.begin() as session:
             incident = story.find(session, number, reader)
-            names = self.people.names(people(session, incident))
-            context = postmortem.assemble(session, incident, names, self.clock())
-        return context
+            return postmortem.assemble(session, incident, names, self.clock())
 
     async def _postmortem(self, request: Request, viewer: Viewer) -> Response:
         number = story.number_of(request.path_params["number"])
@@ -287,10 +289,7 @@ class Console:
 
             reader = self.people.reader(viewer.user)
             with self.db.begin() as session:
-                told = story.read(session, number, reader, kind="triage")
-                finding = next((d for d in told.drift if d["id"] == event), None)
-            if finding is None:
-                raise story.Unknown(f"INC-{number} has no drift finding {event}.")
+                finding = story.drift_finding(session, number, event, reader)
             return drift_scores_png(finding["columns"], finding["verdict"])
 
         return _png(await run_in_threadpool(work))
@@ -402,8 +401,6 @@ def _page_number(text: str) -> int:
 
 
 def _url(path: str, query: Mapping[str, str]) -> str:
-    from urllib.parse import urlencode
-
     return f"{path}?{urlencode(query)}" if query else path
 
 

@@ -145,7 +145,8 @@ def find(session: Session, number: int, reader: Reader) -> Incident:
         state = "resolved" if not incident.is_open else "open"
         raise Withheld(
             f"INC-{number} is a private {severity} incident ({state}). Only the people in its "
-            "channel, its responders and the responders group can read it."
+            "channel, whoever declared it or holds a role in it, and the responders group can "
+            "read it."
         )
     return incident
 
@@ -223,6 +224,15 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         ],
         people={p for p in people if p},
     )
+
+
+def drift_finding(session: Session, number: int, event_id: int, reader: Reader) -> dict[str, Any]:
+    """One drift finding of an incident ``reader`` may read, or Unknown."""
+    incident = find(session, number, reader)
+    event = session.get(TimelineEvent, event_id)
+    if event is None or event.incident_id != incident.id or event.kind != K.DRIFT_FOUND:
+        raise Unknown(f"INC-{number} has no drift finding {event_id}.")
+    return _drift(event)
 
 
 def _holder(incident: Incident, role: Role) -> str | None:

@@ -151,3 +151,78 @@ def test_an_incident_page_filters_its_timeline_and_pages_it(
             story.read(session, ids["D"], ALICE_READS)
         with pytest.raises(story.Unknown):
             story.read(session, 10_000, ALICE_READS)
+
+
+class _People:
+    """What Slack would say, refusing to be asked while a database transaction is open
+    (the console's lookups run on a pool, out of sight of the thread-local guard)."""
+
+    def reader(self, user: str) -> Reader:
+        self._outside("reader")
+        return Reader(user)
+
+    def names(self, users: object) -> dict[str, str]:
+        self._outside("names")
+        return {ALICE: "alice", BOB: "bob"}
+
+    def channel_url(self, channel_id: str) -> str:
+        return channel_id
+
+    @staticmethod
+    def _outside(what: str) -> None:
+        from tests.guard_site.transaction_guard import _depth
+
+        assert _depth() == 0, f"Slack asked for {what} inside a database transaction"
+
+
+def test_the_post_mortem_asks_slack_for_names_outside_any_transaction(
+    db: Database, ids: dict[str, int]
+) -> None:
+    from bot.config import load_settings
+    from bot.console.pages import Console
+    from bot.console.signin import SandboxSignIn, Viewer
+    from tests.guard_site.transaction_guard import no_calls_inside_transactions
+
+    console = Console(
+        db, load_settings({}), _People(), SandboxSignIn(frozenset({ALICE}), ALICE, "c")
+    )
+    with no_calls_inside_transactions():
+        context = console._document_context(ids["A"], Viewer(ALICE))
+    assert context["incident"]["reference"] == f"INC-{ids['A']}"
+    assert context["action_items"][0]["owner"] == "@bob"  # the names Slack gave
+
+
+def test_a_drift_finding_is_found_only_on_its_own_incident(
+    db: Database, ids: dict[str, int]
+) -> None:
+    from bot.incidents import timeline
+
+    with db.begin() as session:
+        incident = session.get(Incident, ids["A"])
+        assert incident is not None
+        found = timeline.record(
+            session,
+            incident,
+            "drift_found",
+            "2 of 3 columns drifted",
+            actor=BOB,
+            verdict="2 of 3 columns drifted",
+            reference="ref.csv",
+            current="cur.csv",
+            drifted=["amount", "country"],
+            tested=3,
+            columns=[{"column": "amount", "method": "ks", "score": 0.001, "drifted": True}],
+        )
+        session.flush()
+        event_id = found.id
+    with db.begin() as session:
+        finding = story.drift_finding(session, ids["A"], event_id, ALICE_READS)
+        assert (
+            finding["drifted"] == ["amount", "country"]
+            and finding["columns"][0]["column"] == "amount"
+        )
+        with pytest.raises(story.Unknown, match="has no drift finding"):
+            story.drift_finding(session, ids["B"], event_id, ALICE_READS)
+        with pytest.raises(story.Withheld):
+            story.drift_finding(session, ids["D"], event_id, ALICE_READS)
+        assert [d["id"] for d in story.read(session, ids["A"], ALICE_READS).drift] == [event_id]

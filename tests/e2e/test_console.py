@@ -109,6 +109,42 @@ def test_an_incident_page_its_post_mortem_and_downloads(
     assert "<html" in html.text.lower()
     chart = alice.get(f"/incidents/{ids['A']}/postmortem-chart.png")
     assert chart.headers["content-type"] == "image/png" and chart.content[:4] == b"\x89PNG"
+    drift = _record_drift(database_url, ids["A"])
+    shown = alice.get(f"/incidents/{ids['A']}").text
+    assert "Drift findings" in shown and f"/drift/{drift}.png" in shown
+    assert alice.get(f"/incidents/{ids['A']}/drift/{drift}.png").content[:4] == b"\x89PNG"
+    assert alice.get(f"/incidents/{ids['B']}/drift/{drift}.png").status_code == 404
+
+
+def _record_drift(database_url: str, incident_id: int) -> int:
+    from bot.incidents import timeline
+    from bot.store.db import Database
+    from bot.store.models import Incident
+
+    db = Database(database_url)
+    try:
+        with db.begin() as session:
+            incident = session.get(Incident, incident_id)
+            assert incident is not None
+            event = timeline.record(
+                session,
+                incident,
+                "drift_found",
+                "1 of 2 columns drifted",
+                verdict="1 of 2 drifted",
+                reference="ref.csv",
+                current="cur.csv",
+                drifted=["amount"],
+                tested=2,
+                columns=[
+                    {"column": "amount", "method": "psi", "score": 0.4, "drifted": True},
+                    {"column": "age", "method": "ks", "score": 0.6, "drifted": False},
+                ],
+            )
+            session.flush()
+            return event.id
+    finally:
+        db.dispose()
 
 
 @pytest.mark.parametrize(
@@ -135,6 +171,7 @@ def test_bad_addresses_get_a_page_that_says_so(
     page = signed_in(console, slack, ALICE).get(path)
     assert page.status_code == status, page.text
     assert said in page.text and "Traceback" not in page.text
+    assert 'id="viewer">alice<' in page.text  # who is signed in, by name, on these pages too
 
 
 def test_the_review_shows_the_same_figures_as_the_report_command(
