@@ -125,9 +125,9 @@ def drain(services: Services, incident_id: int | None = None) -> int:
         # Read the pending list only once the lock is held: another drain may have
         # performed some of it meanwhile.
         with notify.incident_lock(owner):
-            if _has_channel(services, owner):
+            if _is_set_up(services, owner):
                 done += services.outbox.run_incident(owner)
-            else:  # the rest waits for the incident's set-up
+            else:  # the rest waits for the incident's set-up to finish
                 done += services.outbox.run_incident(owner, _kinds_without_channel())
         _drain_again_when_due(services, owner)
     return done
@@ -157,10 +157,13 @@ def _kinds_without_channel() -> frozenset[str]:
     return frozenset(kind for kind, known in _KINDS.items() if not known.waits_for_channel)
 
 
-def _has_channel(services: Services, incident_id: int) -> bool:
+def _is_set_up(services: Services, incident_id: int) -> bool:
+    """Whether the incident's set-up has finished: its channel exists and its summary is
+    posted. Work posted to the channel waits for that, so the summary comes first there
+    (a channel made moments ago, and not yet finished, has no room for anything else)."""
     with services.db.begin() as session:
-        channel = session.scalar(select(Incident.channel_id).where(Incident.id == incident_id))
-    return channel is not None
+        done = session.scalar(select(Incident.provisioned_at).where(Incident.id == incident_id))
+    return done is not None
 
 
 def _channel_named(payload: dict[str, Any]) -> str:

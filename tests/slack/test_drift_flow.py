@@ -14,6 +14,7 @@ from bot.sandbox import SlackStandIn
 from bot.slack.command_parser import DriftArgs
 from bot.slack.flows import drift
 from bot.slack.services import Services
+from bot.store.models import utcnow
 from tests.diagnosis.data import DATA_HOST, served, table
 
 
@@ -24,6 +25,7 @@ def test_findings_arrive_even_when_the_working_message_could_not_be_posted(
     with services.db.begin() as session:
         incident = declare(session, Declaration("Scorer drift", Severity.SEV3, "U1"))
         incident.channel_id = channel
+        incident.provisioned_at = utcnow()  # set up
     table(2000, shifted=False, seed=1).to_csv(tmp_path / "ref.csv", index=False)
     table(2000, shifted=True, seed=2).to_csv(tmp_path / "cur.csv", index=False)
     said: list[str] = []
@@ -71,6 +73,7 @@ def test_a_full_drift_queue_says_how_many_are_ahead_and_runs_nothing_more(
     with services.db.begin() as session:
         incident = declare(session, Declaration("Queue", Severity.SEV3, "U1"))
         incident.channel_id = channel
+        incident.provisioned_at = utcnow()  # set up
     _Held.release.clear()
     server = ThreadingHTTPServer((DATA_HOST, 0), _Held)
     server.daemon_threads = True

@@ -18,8 +18,9 @@ from bot.store.models import Incident, SlackEffect, utcnow
 def owe(services: Services, *texts: str, channel: str, channel_made: bool = True) -> int:
     with services.db.begin() as session:
         incident = declare(session, Declaration("Scorer drift", Severity.SEV3, "U1"))
-        if channel_made:
+        if channel_made:  # and the set-up finished
             incident.channel_id = channel
+            incident.provisioned_at = utcnow()
         for text in texts:
             effects.enqueue(session, incident.id, "post", channel=channel, text=text)
         return incident.id
@@ -56,7 +57,7 @@ def test_a_failing_effect_holds_back_the_ones_after_it_then_all_arrive_in_order(
     assert pending(services) == []
 
 
-def test_effects_wait_until_the_incident_has_its_channel(
+def test_effects_wait_until_the_incident_has_its_channel_and_summary(
     services: Services, slack: SlackStandIn
 ) -> None:
     channel = slack.add_channel("inc-z", members={"UBOTINCIDENT"})
@@ -64,9 +65,17 @@ def test_effects_wait_until_the_incident_has_its_channel(
     assert effects.drain(services, incident_id) == 0
     assert effects.drain(services) == 0
     assert [e.attempts for e in pending(services)] == [0]  # waiting, not failing
-    with services.db.begin() as session:  # provisioning made the channel
+    with services.db.begin() as session:  # the set-up made the channel...
         session.execute(
             update(Incident).where(Incident.id == incident_id).values(channel_id=channel)
+        )
+    # ...but has not posted the summary yet: a drain now would put this above it (a
+    # private move's "moved here" once came before the summary this way).
+    assert effects.drain(services, incident_id) == 0
+    assert slack.channels[channel].messages == []
+    with services.db.begin() as session:
+        session.execute(
+            update(Incident).where(Incident.id == incident_id).values(provisioned_at=utcnow())
         )
     assert effects.drain(services) == 1
     assert [m["text"] for m in slack.channels[channel].messages] == ["joined"]
@@ -86,7 +95,7 @@ def test_a_redraw_before_the_summary_exists_posts_nothing(
         incident.channel_id = channel  # channel made, summary not posted yet
         effects.enqueue(session, incident.id, "summary")
         incident_id = incident.id
-    assert effects.drain(services, incident_id) == 1
+    assert effects.drain(services, incident_id) == 0  # it waits for the set-up to finish
     assert slack.channels[channel].messages == []  # provisioning posts the one summary
 
 

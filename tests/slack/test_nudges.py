@@ -37,6 +37,7 @@ def incident_in(
             session, Declaration("Ranker CTR down 15%", Severity.SEV2, ALICE), now=start
         )
         incident.channel_id = channel
+        incident.provisioned_at = utcnow()  # set up
         for role, user in roles.items():
             incident.roles.append(RoleAssignment(role=role, user_id=user))
         cadence = services.settings.status_update_every

@@ -20,6 +20,7 @@ def test_a_pin_survives_slack_failing_to_give_the_message(
     with services.db.begin() as session:
         incident = declare(session, Declaration("Scorer drift", Severity.SEV3, "U0DANA004"))
         incident.channel_id = channel
+        incident.provisioned_at = utcnow()  # set up
     ts = slack.say("U0DANA004", channel, "p99 latency doubled at 09:12")
     event = {
         "type": "reaction_added",

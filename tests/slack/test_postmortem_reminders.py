@@ -22,6 +22,7 @@ def resolved_incident(services: Services, channel: str, severity: Severity) -> i
     with services.db.begin() as session:
         incident = declare(session, Declaration("Credit model bias", severity, "U1"))
         incident.channel_id = channel
+        incident.provisioned_at = utcnow()  # set up
         incident.roles.append(RoleAssignment(role="commander", user_id=CARA))
         resolve(session, incident, **steering("U1"))
         reminders.resolved(session, incident, utcnow())
