@@ -32,6 +32,8 @@ DEFAULT_MLFLOW_ALIAS = "champion"
 DEFAULT_PAGERDUTY_URL = "https://api.pagerduty.com"
 DEFAULT_OPSGENIE_URL = "https://api.opsgenie.com"
 DEFAULT_PAGE_SEVERITIES = "sev1,sev2"
+DEFAULT_GITHUB_URL = "https://api.github.com"
+DEFAULT_JIRA_ISSUE_TYPE = "Task"
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 CHANNEL_PREFIX_MAX = 20
 
@@ -61,6 +63,46 @@ class PagingSettings:
     escalate_after: dict[str, timedelta | None] = field(default_factory=dict)
     ladder: tuple[str, ...] = ()
     executive_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class JiraSettings:
+    url: str
+    email: str
+    token: str
+    project: str
+    issue_type: str = DEFAULT_JIRA_ISSUE_TYPE
+    webhook_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    token: str
+    repo: str  # owner/name
+    url: str = DEFAULT_GITHUB_URL
+    webhook_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfluenceSettings:
+    url: str
+    email: str
+    token: str
+    space: str  # the space's key
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    """Where action items become tickets (Jira or GitHub, one of them) and where
+    post-mortems are published (Confluence)."""
+
+    jira: JiraSettings | None = None
+    github: GitHubSettings | None = None
+    confluence: ConfluenceSettings | None = None
+
+    @property
+    def tracker(self) -> str | None:
+        return "jira" if self.jira else "github" if self.github else None
 
 
 @dataclass(frozen=True)
@@ -111,6 +153,9 @@ class Settings:
     drill_speed: float = 1.0
     drills_dir: Path | None = None
     paging: PagingSettings = field(default_factory=lambda: PagingSettings())
+    # Action items' tracker and the post-mortems' wiki (INCIDENTBOT_JIRA_*, _GITHUB_*,
+    # _CONFLUENCE_*): each off unless its settings are given.
+    tracking: TrackingSettings = field(default_factory=lambda: TrackingSettings())
     # The web console's Sign in with Slack (INCIDENTBOT_WEB_*): off unless all are set.
     web: WebSettings | None = None
 
@@ -353,6 +398,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings(
         retention=_retention(get("INCIDENTBOT_RETENTION")),
         paging=_paging(get),
+        tracking=_tracking(get),
         web=_web(get),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -397,6 +443,88 @@ def _severity_windows(text: str) -> dict[str, timedelta | None]:
                 f"{ladder.DEFAULT_WINDOWS} (0 for never)."
             ) from None
     return windows
+
+
+JIRA_SETTINGS = (
+    "INCIDENTBOT_JIRA_URL",
+    "INCIDENTBOT_JIRA_EMAIL",
+    "INCIDENTBOT_JIRA_TOKEN",
+    "INCIDENTBOT_JIRA_PROJECT",
+)
+GITHUB_SETTINGS = ("INCIDENTBOT_GITHUB_TOKEN", "INCIDENTBOT_GITHUB_REPO")
+CONFLUENCE_SETTINGS = (
+    "INCIDENTBOT_CONFLUENCE_URL",
+    "INCIDENTBOT_CONFLUENCE_EMAIL",
+    "INCIDENTBOT_CONFLUENCE_TOKEN",
+    "INCIDENTBOT_CONFLUENCE_SPACE",
+)
+
+
+def _together(
+    get: Callable[[str], str | None], names: tuple[str, ...], what: str
+) -> list[str] | None:
+    """All of ``names`` or none; None when none is set."""
+    values = [(get(name) or "").strip() for name in names]
+    if not any(values):
+        return None
+    missing = [name for name, value in zip(names, values, strict=True) if not value]
+    if missing:
+        raise ConfigError(
+            f"{what} needs {', '.join(names)} together; {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} unset."
+        )
+    return values
+
+
+def _site(name: str, url: str) -> str:
+    url = url.rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"{name} must be an http(s) URL, like https://example.atlassian.net, not {url!r}."
+        )
+    return url
+
+
+def _tracking(get: Callable[[str], str | None]) -> TrackingSettings:
+    jira = github = confluence = None
+    if (values := _together(get, JIRA_SETTINGS, "Filing tickets in Jira")) is not None:
+        url, email, token, project = values
+        if not re.match(r"^[A-Z][A-Z0-9_]{0,254}$", project):
+            raise ConfigError(
+                f"INCIDENTBOT_JIRA_PROJECT must be a project's key, like FRAUD, not {project!r}."
+            )
+        jira = JiraSettings(
+            _site("INCIDENTBOT_JIRA_URL", url),
+            email,
+            token,
+            project,
+            (get("INCIDENTBOT_JIRA_ISSUE_TYPE") or DEFAULT_JIRA_ISSUE_TYPE).strip(),
+            get("INCIDENTBOT_JIRA_WEBHOOK_SECRET") or None,
+        )
+    if (values := _together(get, GITHUB_SETTINGS, "Filing tickets in GitHub Issues")) is not None:
+        token, repo = values
+        if not re.match(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", repo):
+            raise ConfigError(
+                f"INCIDENTBOT_GITHUB_REPO must be owner/name, like acme/ml-platform, not {repo!r}."
+            )
+        github = GitHubSettings(
+            token,
+            repo,
+            _site("INCIDENTBOT_GITHUB_URL", get("INCIDENTBOT_GITHUB_URL") or DEFAULT_GITHUB_URL),
+            get("INCIDENTBOT_GITHUB_WEBHOOK_SECRET") or None,
+        )
+    if jira and github:
+        raise ConfigError(
+            "Both Jira (INCIDENTBOT_JIRA_*) and GitHub (INCIDENTBOT_GITHUB_*) are set up for "
+            "tickets; the bot files action items in one tracker. Unset the one you do not use."
+        )
+    if (values := _together(get, CONFLUENCE_SETTINGS, "Publishing to Confluence")) is not None:
+        url, email, token, space = values
+        confluence = ConfluenceSettings(
+            _site("INCIDENTBOT_CONFLUENCE_URL", url), email, token, space
+        )
+    return TrackingSettings(jira, github, confluence)
 
 
 WEB_SETTINGS = ("INCIDENTBOT_WEB_CLIENT_ID", "INCIDENTBOT_WEB_CLIENT_SECRET", "INCIDENTBOT_WEB_URL")

@@ -73,6 +73,7 @@ class _Reading:
         self.drift: list[dict[str, Any]] = []
         self.items: list[TimelineEvent] = []
         self.done_items: set[int] = set()
+        self.tickets: dict[int, dict[str, Any]] = {}
         self.resolution: str | None = None
         self.model_cards: list[dict[str, Any]] = []
         self.containment: list[dict[str, Any]] = []
@@ -92,6 +93,9 @@ class _Reading:
             ),
             "action_item": lambda e, d: self.items.append(e),
             "action_item_done": lambda e, d: self.done_items.add(int(d.get("item_id", 0))),
+            "ticket_filed": lambda e, d: self.tickets.__setitem__(
+                int(d.get("item_id", 0)), {"key": d.get("key"), "url": d.get("url")}
+            ),
             "resolved": self._resolved,
             "model_card": lambda e, d: self.model_cards.append(dict(d)),
             "model_rolled_back": self._contained,
@@ -206,6 +210,7 @@ class _Reading:
                 "owner": self.person(item.data.get("owner")),
                 "due": item.data.get("due"),
                 "done": item.id in self.done_items,
+                "ticket": self.tickets.get(item.id),
                 "added_by": self.person(item.actor),
                 "at": item.occurred_at,
             }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.incidents import timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
-from bot.store.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
 
 # One Slack section shows 3,000 characters; a note is shown whole in the timeline view.
 NOTE_MAX = 3000
@@ -125,7 +125,7 @@ def add_action(
     session: Session, incident: Incident, item: ActionItem, *, by: str | None
 ) -> TimelineEvent:
     text = clean_action(item.text)
-    return timeline.record(
+    event = timeline.record(
         session,
         incident,
         EventKind.ACTION_ITEM,
@@ -135,22 +135,58 @@ def add_action(
         owner=item.owner,
         due=item.due.isoformat() if item.due else None,
     )
+    session.flush()
+    # Followed up from here on: its ticket, if one is filed, and nudges once it is overdue.
+    session.add(
+        TrackedAction(
+            item_id=event.id,
+            incident_id=incident.id,
+            owner=item.owner,
+            due=item.due,
+            nudge_due_at=overdue_from(item.due) if item.due and item.owner else None,
+        )
+    )
+    return event
 
 
-def close_action(session: Session, incident: Incident, item_id: int, *, by: str) -> TimelineEvent:
-    """Mark an action item done; refused when it is not this incident's or already done."""
+OVERDUE_HOUR = 9  # UTC: an item due on a day is nudged the next morning, then daily
+
+
+def overdue_from(due: date) -> datetime:
+    """When an item due on ``due`` is first overdue enough to nudge its owner."""
+    return datetime.combine(due + timedelta(days=1), time(OVERDUE_HOUR), tzinfo=UTC)
+
+
+def close_action(
+    session: Session,
+    incident: Incident,
+    item_id: int,
+    *,
+    by: str | None,
+    via: str | None = None,
+    when: datetime | None = None,
+) -> TimelineEvent:
+    """Mark an action item done; refused when it is not this incident's or already done.
+    ``via``: the tracker's ticket that was closed (``by`` is then None: nobody in Slack)."""
     item = session.get(TimelineEvent, item_id)
     if item is None or item.incident_id != incident.id or item.kind != EventKind.ACTION_ITEM:
         raise InvalidInput("That action item is not part of this incident.")
     if item_id in _done_ids(session, incident.id):
         raise InvalidInput("That action item is already done; nothing changed.")
+    tracked = session.get(TrackedAction, item_id, with_for_update=True)
+    if tracked is not None and tracked.done_at is None:
+        tracked.done_at = when or utcnow()
+    said = f" (ticket {via} closed)" if via else ""
+    extra = {"via": via} if via else {}
     return timeline.record(
         session,
         incident,
         EventKind.ACTION_ITEM_DONE,
-        f"Action item done: {item.data.get('item', '')}",
+        f"Action item done: {item.data.get('item', '')}{said}",
         actor=by,
+        when=when,
         item_id=item_id,
+        **extra,
     )
 
 

@@ -41,6 +41,7 @@ class Act(StrEnum):
     ROLLBACK = "roll back a model for {ref}"
     UNDO_ROLLBACK = "undo a rollback for {ref}"
     FACILITATE = "run {ref}'s drill controls"
+    SHARE_TITLE = "let {ref}'s title show on its tickets and wiki page"
 
 
 # Roles that may do an act besides whoever steers (the Commander and the responders).

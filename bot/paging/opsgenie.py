@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from bot.paging import http
+from bot.net import provider_http as http
 from bot.paging.provider import OnCall, Paged, PageRequest, PagerRefused
 
 NAME = "Opsgenie"
@@ -53,7 +53,7 @@ class Opsgenie:
             "source": "incidentbot",
             "details": {"channel": request.link or ""},
         }
-        answer = http.exchange(self._http, NAME, "POST", "/v2/alerts", json=body)
+        answer = http.exchange(PagerRefused, self._http, NAME, "POST", "/v2/alerts", json=body)
         if answer.status != 202:
             raise _refused(answer, f"page {request.service}")
         alert_id = self._outcome(str(answer.body.get("requestId") or ""))
@@ -64,7 +64,9 @@ class Opsgenie:
         if not request_id:
             return None
         for attempt in range(POLLS):
-            answer = http.exchange(self._http, NAME, "GET", f"/v2/alerts/requests/{request_id}")
+            answer = http.exchange(
+                PagerRefused, self._http, NAME, "GET", f"/v2/alerts/requests/{request_id}"
+            )
             if answer.status == 200:
                 data = answer.body.get("data") or {}
                 if data.get("isSuccess") is False or data.get("success") is False:
@@ -83,6 +85,7 @@ class Opsgenie:
     def on_call(self, service: str) -> list[OnCall]:
         schedule = quote(f"{service}_schedule", safe="")
         answer = http.exchange(
+            PagerRefused,
             self._http,
             NAME,
             "GET",
@@ -100,6 +103,7 @@ class Opsgenie:
     def resolve(self, external_id: str, dedup_key: str) -> None:
         alias = quote(dedup_key[:ALIAS_MAX], safe="")
         answer = http.exchange(
+            PagerRefused,
             self._http,
             NAME,
             "POST",
@@ -114,7 +118,9 @@ class Opsgenie:
 
 def _refused(answer: http.Answer, doing: str) -> PagerRefused:
     status = answer.status
-    if (passes := http.passing(answer, NAME, "retry-after", "x-ratelimit-reset")) is not None:
+    if (
+        passes := http.passing(PagerRefused, answer, NAME, "retry-after", "x-ratelimit-reset")
+    ) is not None:
         return passes
     said = str(answer.body.get("message") or f"HTTP {status}")
     if status in (401, 403):

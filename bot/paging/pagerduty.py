@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.paging import http
+from bot.net import provider_http as http
 from bot.paging.provider import OnCall, Paged, PageRequest, PagerRefused
 
 NAME = "PagerDuty"
@@ -50,7 +50,7 @@ class PagerDuty:
             }
         }
         answer = http.exchange(
-            self._http, NAME, "POST", "/incidents", json=body, headers=self._writes
+            PagerRefused, self._http, NAME, "POST", "/incidents", json=body, headers=self._writes
         )
         if answer.status in (200, 201):
             return _paged(answer.body.get("incident") or {})
@@ -62,6 +62,7 @@ class PagerDuty:
 
     def _open_with_key(self, request: PageRequest) -> Paged | None:
         answer = http.exchange(
+            PagerRefused,
             self._http,
             NAME,
             "GET",
@@ -81,13 +82,14 @@ class PagerDuty:
         return None
 
     def on_call(self, service: str) -> list[OnCall]:
-        answer = http.exchange(self._http, NAME, "GET", f"/services/{service}")
+        answer = http.exchange(PagerRefused, self._http, NAME, "GET", f"/services/{service}")
         if answer.status != 200:
             raise _refused(answer, f"read the service {service}")
         policy = ((answer.body.get("service") or {}).get("escalation_policy") or {}).get("id")
         if not policy:
             return []
         answer = http.exchange(
+            PagerRefused,
             self._http,
             NAME,
             "GET",
@@ -127,7 +129,13 @@ class PagerDuty:
     def _put(self, external_id: str, change: dict[str, Any]) -> http.Answer:
         body = {"incident": {"type": "incident_reference", **change}}
         return http.exchange(
-            self._http, NAME, "PUT", f"/incidents/{external_id}", json=body, headers=self._writes
+            PagerRefused,
+            self._http,
+            NAME,
+            "PUT",
+            f"/incidents/{external_id}",
+            json=body,
+            headers=self._writes,
         )
 
 
@@ -154,7 +162,9 @@ def _said(body: dict[str, Any]) -> str:
 
 def _refused(answer: http.Answer, doing: str) -> PagerRefused:
     status = answer.status
-    if (passes := http.passing(answer, NAME, "ratelimit-reset", "retry-after")) is not None:
+    if (
+        passes := http.passing(PagerRefused, answer, NAME, "ratelimit-reset", "retry-after")
+    ) is not None:
         return passes
     said = _said(answer.body) or f"HTTP {status}"
     if status == 401:

@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     postmortem.add_argument(
         "-o", "--output", metavar="FILE", help="write here instead of standard output"
     )
+    postmortem.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish it to Confluence (INCIDENTBOT_CONFLUENCE_*): the incident's one page, "
+        "a new version each time",
+    )
     postmortem.set_defaults(run=_postmortem)
 
     report = commands.add_parser(
@@ -170,6 +176,8 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.documents.postmortem import PostmortemError, find, produce
 
+    if args.publish:
+        return _publish(args, settings)
     database = _database(settings)
     try:
         with database.begin() as session:
@@ -185,6 +193,69 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
         print(f"incidentbot: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(document.text)
+    return 0
+
+
+def _publish(args: argparse.Namespace, settings: Settings) -> int:
+    """The same page ``/incident postmortem --publish`` writes; Slack hears of it when the
+    bot next performs its owed work (the summary's link, a line in the channel)."""
+    from sqlalchemy.orm import Session
+
+    from bot.documents import publishing
+    from bot.documents.postmortem import PostmortemError, find
+    from bot.incidents import notes
+    from bot.outbox.failures import Refused
+    from bot.slack import effects, notify
+    from bot.slack.app import wiki_for
+    from bot.slack.client import make_client
+    from bot.store.models import Incident
+
+    wiki = wiki_for(settings)
+    if wiki is None:
+        print(
+            "incidentbot: publishing is not set up; set INCIDENTBOT_CONFLUENCE_URL, _EMAIL, "
+            "_TOKEN and _SPACE.",
+            file=sys.stderr,
+        )
+        return 2
+    database = _database(settings)
+    try:
+        with database.begin() as session:
+            incident = find(session, args.incident)
+            incident_id, drill = incident.id, incident.drill
+            people = notes.people(session, incident)
+        if drill:
+            print("incidentbot: a drill's post-mortem is not published.", file=sys.stderr)
+            return 2
+        names: dict[str, str] = {}
+        if settings.slack_bot_token:
+            try:  # display names, as the bot would show them; IDs when Slack cannot say
+                names = notify.display_names(make_client(settings), people)
+            except Exception as exc:
+                print(f"incidentbot: Slack gave no names ({exc}); IDs are shown.", file=sys.stderr)
+
+        def also(session: Session, incident: Incident, outcome: publishing.Outcome) -> None:
+            if incident.channel_id is None:
+                return
+            effects.enqueue(session, incident.id, "summary")
+            effects.enqueue(
+                session,
+                incident.id,
+                "post",
+                channel=incident.channel_id,
+                text=f":books: Post-mortem {'published' if outcome.first else 'updated'} in "
+                f"Confluence from the command line (version {outcome.version}).",
+            )
+
+        outcome = publishing.publish(
+            database, wiki, incident_id, names, None, settings.templates_dir, also
+        )
+    except (PostmortemError, Refused) as problem:
+        print(f"incidentbot: {problem}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    print(f"incidentbot: {outcome.title}, version {outcome.version}: {outcome.url or '(no link)'}")
     return 0
 
 

@@ -17,7 +17,7 @@ from slack_bolt import App
 
 from bot.outbox.leases import LEASE
 from bot.slack import effects, keeping
-from bot.slack.flows import alerts, drills, nudges, paging
+from bot.slack.flows import alerts, drills, nudges, paging, tickets
 from bot.slack.services import Services
 from bot.store import retention
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SWEEP_SECONDS = 10
 REMINDER_SECONDS = 1
 RETENTION_SECONDS = 600
+FOLLOW_UP_SECONDS = 60  # the tracker poll and overdue nudges: due a day apart
 
 
 class Scheduler:
@@ -76,6 +77,27 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+        # Action items' follow-up: each row says when its next check or nudge is due.
+        self._scheduler.add_job(
+            self._follow_up,
+            "interval",
+            seconds=FOLLOW_UP_SECONDS,
+            id="follow-up",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=5),
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _follow_up(self) -> None:
+        """Ask the tracker about tickets whose daily check is due; nudge overdue owners."""
+        try:
+            done = tickets.tick(self._services)
+            if done:
+                log.info("followed up %d action item(s)", done)
+        except Exception:
+            log.exception(
+                "following up action items failed; trying again in %ss", FOLLOW_UP_SECONDS
+            )
 
     def _remind(self) -> None:
         """Send the nudges and reminders that have fallen due."""

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from bot.net.bounded_body import read_bounded
-from bot.runtime import metrics, pagerduty_webhook
+from bot.runtime import metrics, pagerduty_webhook, tracker_webhooks
 from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.slack_bodies import Malformed, check_shape
@@ -122,6 +122,10 @@ def create_app(
             Route("/alerts/{source}", receive_alert, methods=["POST"]),
             Route(
                 pagerduty_webhook.ROUTE, pagerduty_webhook.make_endpoint(services), methods=["POST"]
+            ),
+            *(
+                Route(path, endpoint, methods=["POST"])
+                for path, endpoint in tracker_webhooks.make_endpoints(services)
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),

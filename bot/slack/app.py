@@ -43,6 +43,7 @@ from bot.slack.flows import (  # noqa: F401  (imported for the work each registe
     roles,
     severity,
     stats,
+    tickets,
     timeline,
     triage,
     updates,
@@ -54,6 +55,10 @@ from bot.slack.responders import Responders
 from bot.slack.services import Services, from_context
 from bot.slack.views import forms
 from bot.store.db import Database
+from bot.tracking.confluence import Confluence
+from bot.tracking.github import GitHubIssues
+from bot.tracking.jira import JiraCloud
+from bot.tracking.tracker import Tracker
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +112,8 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
         ),
         registry=registry,
         pager=pager_for(settings),
+        tracker=tracker_for(settings),
+        wiki=wiki_for(settings),
     )
     return services
 
@@ -119,6 +126,21 @@ def pager_for(settings: Settings) -> Pager | None:
     if wanted.pager == "opsgenie" and wanted.opsgenie_key:
         return Opsgenie(wanted.opsgenie_url, wanted.opsgenie_key)
     return None
+
+
+def tracker_for(settings: Settings) -> Tracker | None:
+    """The tracker the settings name (Jira or GitHub), or None: no tickets are filed."""
+    jira, github = settings.tracking.jira, settings.tracking.github
+    if jira is not None:
+        return JiraCloud(jira.url, jira.email, jira.token, jira.project, jira.issue_type)
+    if github is not None:
+        return GitHubIssues(github.url, github.token, github.repo)
+    return None
+
+
+def wiki_for(settings: Settings) -> Confluence | None:
+    wiki = settings.tracking.confluence
+    return Confluence(wiki.url, wiki.email, wiki.token, wiki.space) if wiki else None
 
 
 def _with_services(services: Services) -> Callable[..., None]:

@@ -33,6 +33,7 @@ IN_INCIDENT_CHANNEL = (
     "rollback",
     "contain",
     "page",
+    "share-title",
 )
 SUBCOMMANDS = ANYWHERE + IN_INCIDENT_CHANNEL
 
@@ -142,20 +143,53 @@ class ActionArgs:
     text: str  # plain text
     owner: str | None  # as typed: <@U123|cara> or @cara
     due: date | None
+    ticket: bool = False  # --ticket: file it in the tracker now
 
 
 ACTION_USAGE = (
-    "Usage: `/incident action <what needs doing> [@owner] [due date]`, e.g. "
-    "`/incident action Alert on null rates in the payments feed @cara 2026-12-04`. "
-    "The due date is YYYY-MM-DD, `today` or `tomorrow`."
+    "Usage: `/incident action <what needs doing> [@owner] [due date] [--ticket]`, e.g. "
+    "`/incident action Alert on null rates in the payments feed @cara 2026-12-04 --ticket`. "
+    "The due date is YYYY-MM-DD, `today` or `tomorrow`; `--ticket` files it in the tracker now."
 )
 _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+
+
+_TICKET_FLAGS = {"--ticket", "\u2014ticket", "-ticket"}  # Slack may turn -- into a dash
+_PUBLISH_FLAGS = {"--publish", "\u2014publish", "-publish"}
+
+
+def parse_postmortem_args(args: str) -> bool:
+    """``[--publish]``: True to publish to the wiki, False to upload here."""
+    words = plain_from_slack(args).split()
+    if not words:
+        return False
+    if len(words) == 1 and words[0].lower() in _PUBLISH_FLAGS:
+        return True
+    raise InvalidInput(
+        "Usage: `/incident postmortem` uploads the document to this channel; "
+        "`/incident postmortem --publish` publishes it to Confluence."
+    )
+
+
+def parse_share_title_args(args: str) -> bool:
+    """``[on|off]``: whether a private incident's title may show on its tickets and page."""
+    word = plain_from_slack(args).strip().lower()
+    if word in ("", "on", "yes"):
+        return True
+    if word in ("off", "no"):
+        return False
+    raise InvalidInput(
+        "Usage: `/incident share-title` lets this private incident's title show on its "
+        "tickets and wiki page; `/incident share-title off` withholds it again."
+    )
 
 
 def parse_action_args(args: str, today: date | None = None) -> ActionArgs:
     """``<text> [@owner] [due]``: the owner and the date are read off the end, in either order."""
     today = today or datetime.now(UTC).date()
     words = args.split()
+    ticket = any(w in _TICKET_FLAGS for w in words)
+    words = [w for w in words if w not in _TICKET_FLAGS]
     owner: str | None = None
     due: date | None = None
     while words:
@@ -171,7 +205,7 @@ def parse_action_args(args: str, today: date | None = None) -> ActionArgs:
             break
     text = plain_from_slack(" ".join(words))
     try:
-        return ActionArgs(clean_action(text), owner, due)
+        return ActionArgs(clean_action(text), owner, due, ticket)
     except InvalidInput as problem:
         raise InvalidInput(f"{problem} {ACTION_USAGE}") from None
 
@@ -368,5 +402,9 @@ def check_arguments(command: Command) -> None:
         parse_contain_args(command.args)
     elif command.name == "page":
         parse_page_args(command.args)
+    elif command.name == "postmortem":
+        parse_postmortem_args(command.args)
+    elif command.name == "share-title":
+        parse_share_title_args(command.args)
     elif command.name == "stats":
         parse_stats_args(command.args, datetime.now(UTC).date())

@@ -24,6 +24,8 @@ from bot.paging.provider import Pager
 from bot.slack.background import Background
 from bot.slack.responders import Responders
 from bot.store.db import Database
+from bot.tracking.confluence import Confluence
+from bot.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
     from bot.slack.flows.channel_setup import Provisioner
@@ -44,6 +46,8 @@ class Services:
     provisioner: Provisioner  # sets up incident channels
     registry: Registry | None  # the MLflow registry, when INCIDENTBOT_MLFLOW_URL is set
     pager: Pager | None = None  # PagerDuty or Opsgenie, when paging is set up
+    tracker: Tracker | None = None  # Jira or GitHub, where action items become tickets
+    wiki: Confluence | None = None  # where post-mortems are published
 
     @property
     def policy(self) -> Policy:

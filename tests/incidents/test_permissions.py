@@ -110,6 +110,7 @@ MAY: dict[Act, tuple[bool, ...]] = {
     Act.AUDIENCE: (True, False, False, True, False),
     Act.ROLLBACK: (True, False, True, True, False),
     Act.UNDO_ROLLBACK: (True, False, True, True, False),
+    Act.SHARE_TITLE: (True, False, False, True, False),
     Act.FACILITATE: (False, False, False, False, False),  # only in a drill
 }
 IN_A_DRILL: dict[Act, tuple[bool, ...]] = {

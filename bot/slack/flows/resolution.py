@@ -13,7 +13,7 @@ from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
 from bot.slack import effects
 from bot.slack.background import Reply
-from bot.slack.flows import paging
+from bot.slack.flows import paging, tickets
 from bot.slack.flows.common import apply
 from bot.slack.flows.updates import facts, tell_everyone
 from bot.slack.text import channel_link, escape
@@ -36,6 +36,7 @@ def resolve_incident(
         resolve(session, incident, who=who, policy=services.policy, summary=summary, now=now)
         due = reminders.resolved(session, incident, now)
         paging.owe_resolution(session, incident)
+        tickets.owe_on_resolution(services, session, incident)
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(
             session, incident, text, by=actor, kind=UpdateKind.RESOLUTION, cadence=cadence, now=now

@@ -5,20 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.incidents import key_times, notes, queries, timeline
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.command_parser import ActionArgs
+from bot.slack.flows import tickets
 from bot.slack.flows.common import NOT_AN_INCIDENT, apply
 from bot.slack.flows.roles import resolve_user
 from bot.slack.text import escape, mention, refusal, truncate
 from bot.slack.views import timeline_page
 from bot.slack.views.kit import render, slack_date
-from bot.store.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent, TrackedAction
+from bot.tracking.tracker import TRACKERS
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -43,26 +47,76 @@ def add_action(
 ) -> None:
     owner = resolve_user(services.client, args.owner) if args.owner else None
 
-    def change(session: Session, incident: Incident) -> None:
+    def change(session: Session, incident: Incident) -> int:
         item = notes.add_action(
             session, incident, notes.ActionItem(args.text, owner, args.due), by=actor
         )
         session.flush()
-        effects.enqueue(
-            session,
-            incident.id,
-            "message",
-            channel=channel,
-            text=f"Action item: {escape(args.text)}",
-            blocks=render(timeline_page.action_blocks(item, done=False)),
-        )
+        effects.enqueue(session, incident.id, "action_card_post", channel=channel, item_id=item.id)
         # A private channel holds only the declarer and the role holders: an owner
         # is named, not brought in.
         if owner and owner != actor and not incident.private:
             effects.enqueue(session, incident.id, "invite", channel=channel, user=owner)
         effects.enqueue(session, incident.id, "summary")
+        return item.id
 
-    apply(services, channel, change, reply)
+    item_id = apply(services, channel, change, reply)
+    if item_id is not None and args.ticket:
+        tickets.ask(services, channel, item_id, actor, reply)
+
+
+def card(
+    services: Services, session: Session, item: TimelineEvent, closed_by: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """An action item's card as it stands: done or not, and its ticket."""
+    done = next((d for i, d in notes.actions(session, item.incident_id) if i.id == item.id), False)
+    tracked = session.get(TrackedAction, item.id)
+    via = None
+    if done:
+        closing = session.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.incident_id == item.incident_id,
+                TimelineEvent.kind == EventKind.ACTION_ITEM_DONE,
+            )
+        )
+        for event in closing:
+            if int(event.data.get("item_id", 0)) == item.id:
+                closed_by = closed_by or event.actor
+                via = event.data.get("via")
+    tracker = services.tracker.name if services.tracker is not None else None
+    state = timeline_page.TicketState(
+        tracker if tracked is None or tracked.provider is None else TRACKERS.get(tracked.provider),
+        tracked.ticket if tracked else None,
+        tracked.ticket_key if tracked else None,
+        tracked.ticket_url if tracked else None,
+        via,
+    )
+    if tracker is None and state.status is None:
+        state = timeline_page.TicketState(None)
+    text = f"Action item: {escape(str(item.data.get('item', '')))}"
+    return text, render(timeline_page.action_blocks(item, done, closed_by, state))
+
+
+@effects.performs(
+    "action_card_post", lambda p: f"post an action item's card to {_where(p)}", ordered=True
+)
+def _post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """Post the card and remember where, so a ticket filed later is shown on it."""
+    item_id = int(payload["item_id"])
+    with services.db.begin() as session:
+        item = session.get(TimelineEvent, item_id)
+        if item is None:
+            return
+        text, blocks = card(services, session, item)
+    ts = notify.post(services.client, payload["channel"], text, blocks=blocks)
+    with services.db.begin() as session:
+        tracked = session.get(TrackedAction, item_id, with_for_update=True)
+        if tracked is not None:
+            tracked.card_ts = ts
+
+
+def _where(payload: dict[str, Any]) -> str:
+    return f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
 
 
 def close_action(
@@ -85,9 +139,7 @@ def redraw_action(
         item = session.get(TimelineEvent, item_id)
         if item is None:
             return
-        done = any(i.id == item_id and d for i, d in notes.actions(session, item.incident_id))
-        rendered = render(timeline_page.action_blocks(item, done, closed_by))
-        text = f"Action item: {escape(str(item.data.get('item', '')))}"
+        text, rendered = card(services, session, item, closed_by)
     services.client.chat_update(channel=channel, ts=ts, text=text, blocks=rendered)
 
 

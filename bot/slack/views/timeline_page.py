@@ -36,6 +36,8 @@ EVENT_TEXT_MAX = 400
 KEY_TIMES_OPEN = "key_times_open"
 KEY_TIMES_CALLBACK = "key_times_submit"
 ACTION_DONE = "action_item_done"
+ACTION_TICKET = "action_item_ticket"
+ACTION_NO_TICKET = "action_item_no_ticket"
 
 # An emoji per kind of event, to scan the list by.
 EMOJI: dict[str, str] = {
@@ -133,21 +135,66 @@ def timeline_blocks(
     return blocks
 
 
-def action_blocks(item: TimelineEvent, done: bool, by: str | None = None) -> list[Block]:
-    """The channel's card for one action item, with its Done button while open."""
+@dataclass(frozen=True)
+class TicketState:
+    """An action item's ticket as its card shows it."""
+
+    tracker: str | None  # "Jira", when a tracker is set up
+    status: str | None = None  # owed, filed, declined
+    key: str | None = None
+    url: str | None = None
+    via: str | None = None  # the ticket whose closing marked the item done
+
+
+def ticket_line(state: TicketState) -> str | None:
+    if state.status == "filed" and state.key:
+        key = escape(state.key)
+        url = state.url or ""
+        linked = (
+            f"<{url}|{key}>"
+            if url.startswith(("https://", "http://")) and not any(c in url for c in "|<> ")
+            else key
+        )
+        return f":ticket: {linked} in {state.tracker or 'the tracker'}"
+    if state.status == "owed":
+        return f":ticket: Being filed in {state.tracker or 'the tracker'}"
+    if state.status == "declined":
+        return ":no_entry_sign: No ticket on resolution"
+    return None
+
+
+def action_blocks(
+    item: TimelineEvent,
+    done: bool,
+    by: str | None = None,
+    ticket: TicketState | None = None,
+) -> list[Block]:
+    """The channel's card for one action item: Done while open, and *Create ticket* and
+    *No ticket* while a tracker is set up and the item has none."""
+    ticket = ticket or TicketState(None)
     mark = ":white_check_mark:" if done else ":dart:"
     text = escape(str(item.data.get("item", "")))
     body = f"{mark} *Action item:* {'~' + text + '~' if done else text}\n{action_facts(item)}"
     blocks: list[Block] = [SectionBlock(text=md(body))]
+    line = ticket_line(ticket)
     if done:
-        blocks.append(ContextBlock(elements=[md(f"Done, marked by {mention(by)}")]))
-    else:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"action_item:{item.id}",
-                elements=[ButtonElement(text="Done", action_id=ACTION_DONE, value=str(item.id))],
-            )
+        closed = f"closing {escape(ticket.via)}" if ticket.via else f"marked by {mention(by)}"
+        blocks.append(ContextBlock(elements=[md(f"Done, {closed}")]))
+        if line:
+            blocks.append(ContextBlock(elements=[md(line)]))
+        return blocks
+    if line:
+        blocks.append(ContextBlock(elements=[md(line)]))
+    buttons = [ButtonElement(text="Done", action_id=ACTION_DONE, value=str(item.id))]
+    if ticket.tracker and ticket.status in (None, "declined"):
+        buttons.append(
+            ButtonElement(text="Create ticket", action_id=ACTION_TICKET, value=str(item.id))
         )
+    if ticket.tracker and ticket.status is None:
+        buttons.append(
+            ButtonElement(text="No ticket", action_id=ACTION_NO_TICKET, value=str(item.id))
+        )
+    blocks.append(ActionsBlock(block_id=f"action_item:{item.id}", elements=buttons))
     return blocks
 
 

@@ -1,13 +1,14 @@
 """The database schema, one module a concept: ``incidents`` (the incident, its roles and
 its timeline), ``alerts``, ``work`` (outbox, received requests, reminders), ``drills``,
-``paging``; ``base`` holds what every table shares. Importing this package registers every
-table."""
+``paging``, ``tracking`` (tickets, wiki pages); ``base`` holds what every table shares.
+Importing this package registers every table."""
 
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
 from bot.store.models.paging import Page, PagerDelivery
+from bot.store.models.tracking import PublishedPage, TrackedAction
 from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
 
 __all__ = [
@@ -21,12 +22,14 @@ __all__ = [
     "Incident",
     "Page",
     "PagerDelivery",
+    "PublishedPage",
     "ReceivedRequest",
     "Reminder",
     "RoleAssignment",
     "SeenRequest",
     "SlackEffect",
     "TimelineEvent",
+    "TrackedAction",
     "UTCDateTime",
     "utcnow",
 ]

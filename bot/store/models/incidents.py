@@ -61,6 +61,8 @@ class Incident(Base):
     # A private incident: a private channel without the title in its name, a broadcast
     # without the title, hidden from lists for people outside its channel.
     private: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The Commander let a private incident's title show on its tickets and wiki page.
+    title_shared: Mapped[bool] = mapped_column(default=False, server_default=false())
     # The model's name in the MLflow registry, when someone named it (/incident model).
     registered_model: Mapped[str | None] = mapped_column(String(200))
     # A tabletop drill: its scenario, and its clock (started, paused, ended).

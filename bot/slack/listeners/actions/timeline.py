@@ -1,4 +1,5 @@
-"""The timeline's buttons: an action item's Done, and the one that opens key-time corrections."""
+"""The timeline's buttons: an action item's Done, Create ticket and No ticket, and the one
+that opens key-time corrections."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.background import Reply, reply_to
+from bot.slack.flows import tickets as tickets_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.listeners import clicks
 from bot.slack.services import Services
@@ -25,6 +27,30 @@ def _done(services: Services, body: dict[str, Any], action: dict[str, Any], repl
     )
 
 
+def _item(action: dict[str, Any], reply: Reply) -> int | None:
+    try:
+        return int(action.get("value") or "")
+    except ValueError:
+        reply(text=clicks.DAMAGED)
+        return None
+
+
+def _ticket(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:
+    item_id = _item(action, reply)
+    if item_id is not None:
+        ts = clicks.message_ts(body) or ""
+        tickets_flow.ask(services, clicks.channel(body), item_id, clicks.actor(body), reply, ts)
+
+
+def _no_ticket(
+    services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply
+) -> None:
+    item_id = _item(action, reply)
+    if item_id is not None:
+        ts = clicks.message_ts(body) or ""
+        tickets_flow.decline(services, clicks.channel(body), item_id, clicks.actor(body), reply, ts)
+
+
 def _open_key_times(services: Services, body: dict[str, Any], action: dict[str, Any]) -> None:
     reply = reply_to(body.get("response_url"))
     timeline_flow.open_key_times(
@@ -33,9 +59,13 @@ def _open_key_times(services: Services, body: dict[str, Any], action: dict[str, 
 
 
 on_done = clicks.in_background(_done)
+on_ticket = clicks.in_background(_ticket)
+on_no_ticket = clicks.in_background(_no_ticket)
 on_open_key_times = clicks.opening_form(_open_key_times)
 
 
 def register(app: App) -> None:
     app.action(timeline_page.ACTION_DONE)(on_done)
+    app.action(timeline_page.ACTION_TICKET)(on_ticket)
+    app.action(timeline_page.ACTION_NO_TICKET)(on_no_ticket)
     app.action(timeline_page.KEY_TIMES_OPEN)(on_open_key_times)

@@ -31,9 +31,11 @@ from bot.slack.command_parser import (
     parse_model_args,
     parse_page,
     parse_page_args,
+    parse_postmortem_args,
     parse_role_args,
     parse_rollback_args,
     parse_severity_args,
+    parse_share_title_args,
     parse_stats_args,
 )
 from bot.slack.flows import contain, paging, privacy, resolution, updates
@@ -42,6 +44,7 @@ from bot.slack.flows import drills as drills_flow
 from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
+from bot.slack.flows import tickets as tickets_flow
 from bot.slack.flows import timeline as timeline_flow
 from bot.slack.flows import triage as triage_flow
 from bot.slack.flows.open_incident import declare_and_open
@@ -335,7 +338,14 @@ def _timeline(services: Services, c: InChannel, respond: Reply) -> None:
 
 
 def _postmortem(services: Services, c: InChannel, respond: Reply) -> None:
-    postmortem_flow.publish(services, c.channel, c.actor, respond)
+    if parse_postmortem_args(c.args):
+        tickets_flow.publish(services, c.channel, c.actor, respond)
+    else:
+        postmortem_flow.publish(services, c.channel, c.actor, respond)
+
+
+def _share_title(services: Services, c: InChannel, respond: Reply) -> None:
+    tickets_flow.share_title(services, c.channel, c.actor, parse_share_title_args(c.args), respond)
 
 
 def _private(services: Services, c: InChannel, respond: Reply) -> None:
@@ -365,6 +375,7 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "action": _action,
     "timeline": _timeline,
     "postmortem": _postmortem,
+    "share-title": _share_title,
     "drift": _drift,
     "private": _private,
     "model": _model,

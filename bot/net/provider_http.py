@@ -1,25 +1,31 @@
-"""One HTTP exchange with a provider: a deadline on every call, at most ``MAX_BODY`` bytes
-of answer read, and a network failure turned into a retryable refusal."""
+"""One HTTP exchange with a provider (a pager, a tracker, a wiki): a deadline on every
+call, at most ``MAX_BODY`` bytes of answer read, and a network failure turned into a
+retryable refusal. The caller names its refusal (``refused(words, retry=, code=, after=)``,
+a ``bot.outbox.failures.Refused``), so each provider's failures carry its name."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
-
-from bot.paging.provider import PagerRefused
 
 TIMEOUT = 10.0  # seconds for each call
 MAX_BODY = 1024 * 1024  # a provider's answer is small; more is not read
 
 
+Refusal = Callable[..., Exception]  # (words, *, retry, code, after=None)
+E = TypeVar("E", bound=Exception)
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
-    body: dict[str, Any]
+    body: dict[str, Any]  # a JSON object, or {} for anything else
     headers: httpx.Headers
+    data: Any = None  # the JSON as sent (a list, for some listings)
 
 
 def client(base_url: str, headers: dict[str, str], transport: Any = None) -> httpx.Client:
@@ -34,33 +40,34 @@ def client(base_url: str, headers: dict[str, str], transport: Any = None) -> htt
     )
 
 
-def exchange(http: httpx.Client, provider: str, method: str, path: str, **kwargs: Any) -> Answer:
+def exchange(
+    refused: Refusal, http: httpx.Client, provider: str, method: str, path: str, **kwargs: Any
+) -> Answer:
     try:
         with http.stream(method, path, **kwargs) as response:
             raw = bytearray()
             for chunk in response.iter_bytes():
                 raw += chunk
                 if len(raw) > MAX_BODY:
-                    raise PagerRefused(
+                    raise refused(
                         f"{provider} answered with more than {MAX_BODY // 1024} KiB",
                         retry=False,
                         code="too_large",
                     )
     except httpx.TimeoutException:
-        raise PagerRefused(
-            f"{provider} did not answer in time", retry=True, code="timeout"
-        ) from None
+        raise refused(f"{provider} did not answer in time", retry=True, code="timeout") from None
     except httpx.HTTPError as exc:
-        raise PagerRefused(
+        raise refused(
             f"{provider} could not be reached ({type(exc).__name__})",
             retry=True,
             code="unreachable",
         ) from None
     try:
-        body = json.loads(bytes(raw)) if raw else {}
+        data = json.loads(bytes(raw)) if raw else None
     except ValueError:
-        body = {}
-    return Answer(response.status_code, body if isinstance(body, dict) else {}, response.headers)
+        data = None
+    body = data if isinstance(data, dict) else {}
+    return Answer(response.status_code, body, response.headers, data)
 
 
 def wait_asked(headers: httpx.Headers, *names: str) -> float | None:
@@ -73,16 +80,14 @@ def wait_asked(headers: httpx.Headers, *names: str) -> float | None:
     return None
 
 
-def passing(answer: Answer, provider: str, *waits: str) -> PagerRefused | None:
+def passing(refused: Callable[..., E], answer: Answer, provider: str, *waits: str) -> E | None:
     """A refusal that will pass (a rate limit, the provider's own failure), to retry;
     None for one the caller sorts by the provider's rules. ``waits`` are the headers
     that may say how long a rate limit asks us to wait."""
     code = f"{provider.lower()}_{answer.status}"
     if answer.status == 429:
         after = wait_asked(answer.headers, *waits)
-        return PagerRefused(
-            f"{provider} is rate limiting the bot", retry=True, code=code, after=after
-        )
+        return refused(f"{provider} is rate limiting the bot", retry=True, code=code, after=after)
     if answer.status >= 500:
-        return PagerRefused(f"{provider} answered HTTP {answer.status}", retry=True, code=code)
+        return refused(f"{provider} answered HTTP {answer.status}", retry=True, code=code)
     return None
