@@ -26,7 +26,8 @@ from bot.incidents.permissions import Reader, commander, reads
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.paging import pages
-from bot.store.models import Incident, TimelineEvent
+from bot.store.models import Incident, TimelineEvent, TrackedAction
+from bot.tracking import tickets
 
 EVENTS_PER_PAGE = 200
 # The timeline's filters: which kinds each shows.
@@ -81,12 +82,23 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
                 K.RESOLVED,
                 K.PAGED,
                 K.PAGE_ESCALATED,
+                K.TITLE_SHARED,
             }
         ),
     ),
     "notes": (
         "Notes",
-        frozenset({K.NOTE, K.PINNED_MESSAGE, K.ACTION_ITEM, K.ACTION_ITEM_DONE, K.TRIAGE_NOTE}),
+        frozenset(
+            {
+                K.NOTE,
+                K.PINNED_MESSAGE,
+                K.ACTION_ITEM,
+                K.ACTION_ITEM_DONE,
+                K.TICKET_FILED,
+                K.TICKET_DECLINED,
+                K.TRIAGE_NOTE,
+            }
+        ),
     ),
 }
 CONTAINMENT = (
@@ -180,6 +192,7 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         session, incident.id, (K.DRIFT_FOUND, *CONTAINMENT, *PAGING, K.KEY_TIME_CORRECTED)
     )
     items = actions(session, incident.id)
+    tracked = tickets.of_incident(session, incident.id)
     people = {a.user_id for a in incident.roles} | {incident.declared_by or ""}
     for event in [*events, *by_kind, *(item for item, _ in items)]:
         if event.actor:
@@ -219,11 +232,19 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
                 "due": item.data.get("due"),
                 "done": done,
                 "at": _aware(item.occurred_at),
+                "ticket": _ticket(tracked.get(item.id)),
             }
             for item, done in items
         ],
         people={p for p in people if p},
     )
+
+
+def _ticket(row: TrackedAction | None) -> dict[str, Any] | None:
+    if row is None or row.ticket != "filed" or not row.ticket_key:
+        return None
+    url = row.ticket_url if (row.ticket_url or "").startswith(("https://", "http://")) else None
+    return {"key": row.ticket_key, "url": url}
 
 
 def drift_finding(session: Session, number: int, event_id: int, reader: Reader) -> dict[str, Any]:

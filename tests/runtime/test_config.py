@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -76,3 +77,43 @@ def test_the_console_settings_come_together_or_not_at_all() -> None:
                 "INCIDENTBOT_WEB_URL": "https://bot.example.com/console",
             }
         )
+
+
+JIRA = {
+    "INCIDENTBOT_JIRA_URL": "https://acme.atlassian.net/",
+    "INCIDENTBOT_JIRA_EMAIL": "bot@acme.example",
+    "INCIDENTBOT_JIRA_TOKEN": "t",
+    "INCIDENTBOT_JIRA_PROJECT": "FRAUD",
+}
+
+
+def test_tracker_and_wiki_settings_are_taken_whole_or_explained() -> None:
+    tracking = load_settings(JIRA).tracking
+    assert tracking.tracker == "jira" and tracking.jira is not None
+    assert tracking.jira.url == "https://acme.atlassian.net" and tracking.jira.issue_type == "Task"
+    github = load_settings(
+        {"INCIDENTBOT_GITHUB_TOKEN": "g", "INCIDENTBOT_GITHUB_REPO": "acme/ml-platform"}
+    ).tracking
+    assert github.tracker == "github" and github.github is not None
+    assert github.github.url == "https://api.github.com"
+    assert load_settings({}).tracking.tracker is None
+    for env, message in (
+        ({"INCIDENTBOT_JIRA_URL": "https://acme.atlassian.net"}, "INCIDENTBOT_JIRA_EMAIL and"),
+        ({**JIRA, "INCIDENTBOT_JIRA_PROJECT": "fraud team"}, "must be a project's key"),
+        (
+            {**JIRA, "INCIDENTBOT_GITHUB_TOKEN": "g", "INCIDENTBOT_GITHUB_REPO": "a/b"},
+            "in one tracker",
+        ),
+        ({"INCIDENTBOT_GITHUB_TOKEN": "g", "INCIDENTBOT_GITHUB_REPO": "ml-platform"}, "owner/name"),
+        (
+            {
+                "INCIDENTBOT_CONFLUENCE_URL": "wiki",
+                "INCIDENTBOT_CONFLUENCE_EMAIL": "e",
+                "INCIDENTBOT_CONFLUENCE_TOKEN": "t",
+                "INCIDENTBOT_CONFLUENCE_SPACE": "S",
+            },
+            "http(s) URL",
+        ),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_settings(env)

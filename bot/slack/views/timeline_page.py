@@ -57,6 +57,8 @@ EMOJI: dict[str, str] = {
     EventKind.PINNED_MESSAGE: ":pushpin:",
     EventKind.ACTION_ITEM: ":dart:",
     EventKind.ACTION_ITEM_DONE: ":white_check_mark:",
+    EventKind.TICKET_FILED: ":ticket:",
+    EventKind.TICKET_DECLINED: ":no_entry_sign:",
     EventKind.DRIFT_FOUND: ":chart_with_upwards_trend:",
     EventKind.KEY_TIME_CORRECTED: ":stopwatch:",
     EventKind.RESOLVED: ":white_check_mark:",
