@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 from typing import Any
 
+from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from bot.documents import postmortem
@@ -75,7 +75,7 @@ def publish(
     document, png = postmortem.produce_from(context, "html", templates_dir)
     html = document.text
     if withheld and hidden.strip():  # wherever else the timeline repeated it
-        html = html.replace(escape(hidden), WITHHELD)
+        html = html.replace(str(escape(hidden)), WITHHELD)  # as the template escaped it
     storage = from_html(html, chart=CHART)
     published = wiki.publish(
         title,

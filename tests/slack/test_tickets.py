@@ -68,8 +68,10 @@ class Replies:
         self.texts.append(str(message.get("text")))
 
 
-def open_incident(services: Services, severity: Severity = Severity.SEV2, **more: Any) -> Incident:
-    incident_id = declare_and_open(services, Declaration(TITLE, severity, ALICE, **more), Replies())
+def open_incident(
+    services: Services, severity: Severity = Severity.SEV2, title: str = TITLE, **more: Any
+) -> Incident:
+    incident_id = declare_and_open(services, Declaration(title, severity, ALICE, **more), Replies())
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
@@ -193,7 +195,7 @@ def test_a_final_refusal_is_told_in_the_channel_in_jiras_words(
 ) -> None:
     jira.projects["FRAUD"] = ["Bug"]  # no Task in this project
     incident = open_incident(services)
-    add_item(services, incident, "Backfill the labels --ticket")
+    item_id = add_item(services, incident, "Backfill the labels --ticket")
     channel = slack.channels[str(incident.channel_id)]
     (notice,) = [m["text"] for m in channel.messages if m["text"].startswith(":warning:")]
     assert (
@@ -201,6 +203,11 @@ def test_a_final_refusal_is_told_in_the_channel_in_jiras_words(
         "the project FRAUD has no issue type Task" in notice
     )
     assert jira.issues == {}
+    jira.projects["FRAUD"].append("Task")  # an admin fixed the project
+    again = Replies()
+    tickets.ask(services, str(incident.channel_id), item_id, BOB, again)
+    assert again.texts == ["Filing it in Jira; this channel hears when it is there."]
+    assert row(services, item_id).ticket_key == "FRAUD-1"
 
 
 def test_a_rate_limit_is_waited_out_then_the_ticket_is_filed(
@@ -392,11 +399,12 @@ def test_publishing_writes_one_page_a_version_each_time_with_the_chart_attached(
 def test_a_private_incidents_page_withholds_its_title(
     services: Services, confluence: ConfluenceStandIn
 ) -> None:
-    incident = open_incident(services, private=True)
+    secret = 'Chatbot repeats the CFO\'s "card" numbers'
+    incident = open_incident(services, title=secret, private=True)
     tickets.publish(services, str(incident.channel_id), ALICE, Replies())
     (page,) = confluence.pages.values()
     assert page.title == f"Post-mortem {incident.reference} (private incident)"
-    assert TITLE not in page.body and "Private incident (title withheld)" in page.body
+    assert "CFO" not in page.body and "Private incident (title withheld)" in page.body
 
 
 def test_without_a_tracker_or_wiki_the_buttons_stay_away_and_commands_say_how(

@@ -58,6 +58,14 @@
     });
   }
 
+  const drawn = new WeakMap();  // what each region was last drawn from
+  function redraw(element, html) {
+    if (drawn.get(element) !== html) {
+      element.innerHTML = html;
+      drawn.set(element, html);
+    }
+  }
+
   async function refresh() {
     const answer = await fetch("/sandbox/view?" + query());
     if (!answer.ok) {
@@ -73,8 +81,10 @@
     const openMenus = Array.from(document.querySelectorAll("details[open]"))
       .map((d) => d.querySelector("[data-key]"))
       .filter(Boolean).map((el) => el.dataset.key);
-    document.getElementById("sidebar").innerHTML = data.sidebar;
-    document.getElementById("channel").innerHTML = data.channel;
+    // Drawn again only when it changed: a click on a link (a file's download) is not
+    // lost to a redraw that would have shown the same thing.
+    redraw(document.getElementById("sidebar"), data.sidebar);
+    redraw(document.getElementById("channel"), data.channel);
     const thread = document.getElementById("thread");
     if (state.thread) {
       const typing = thread.querySelector("textarea");

@@ -15,6 +15,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.documents import postmortem, publishing
@@ -25,13 +26,14 @@ from bot.incidents.permissions import Act
 from bot.incidents.severity import Severity
 from bot.incidents.timeline import record as record_event
 from bot.outbox import engine
+from bot.outbox.engine import pending_filter
 from bot.outbox.failures import Refused
 from bot.slack import effects, notify
 from bot.slack.background import Reply
 from bot.slack.flows.common import apply, handled
 from bot.slack.flows.paging import slack_link
 from bot.slack.text import escape, refusal, truncate
-from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
+from bot.store.models import Incident, SlackEffect, TimelineEvent, TrackedAction, utcnow
 from bot.tracking import tickets
 from bot.tracking.tracker import TRACKERS, Brief, Span, Ticket, TicketRequest, Tracker
 
@@ -82,11 +84,11 @@ def ask(
         if not tickets.ask(session, incident, item_id, tracker.provider, by=actor):
             row = session.get(TrackedAction, item_id)
             key = row.ticket_key if row is not None else None
-            raise InvalidInput(
-                f"That action item has its ticket already ({key})."
-                if key
-                else "That action item's ticket is being filed already."
-            )
+            if key:
+                raise InvalidInput(f"That action item has its ticket already ({key}).")
+            if _filing(session, incident.id, item_id):
+                raise InvalidInput("That action item's ticket is being filed already.")
+            # Owed, but its filing died (a refusal since fixed): asking again tries again.
         effects.enqueue(session, incident.id, "file_ticket", item=item_id)
         if ts:
             _remember_card(session, item_id, ts)
@@ -114,6 +116,18 @@ def decline(
 
     if apply(services, channel, change, reply) == "declined":
         reply(text="No ticket will be filed for it on resolution; *Create ticket* still can.")
+
+
+def _filing(session: Session, incident_id: int, item_id: int) -> bool:
+    """Whether the outbox still owes this item's filing (neither done nor dead)."""
+    owed = session.scalars(
+        select(SlackEffect.payload).where(
+            SlackEffect.incident_id == incident_id,
+            SlackEffect.kind == "file_ticket",
+            pending_filter(),
+        )
+    )
+    return any(int(payload.get("item", 0)) == item_id for payload in owed)
 
 
 def _remember_card(session: Session, item_id: int, ts: str) -> None:
