@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -7,9 +9,38 @@ import pytest
 
 from bot.sandbox import SlackStandIn
 from bot.store.db import Database
-from tests.support import BotProcess, fresh_database, migrate
+from tests.support import POSTGRES_ENV, BotProcess, fresh_database, migrate
 
 DATABASES = ["sqlite", "postgresql"]
+
+
+def e2e_database(module: str) -> str:
+    """The one database an end-to-end module runs on: the modules alternate (by a stable
+    hash of their path), so both databases are driven end to end in every run, and the
+    suite starts half as many bot processes. In-process tests run on both."""
+    return DATABASES[zlib.crc32(module.encode()) % 2]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get(POSTGRES_ENV):
+        return  # SQLite only: every end-to-end test runs on it
+    dropped, kept = [], []
+    for item in items:
+        param = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        module = item.nodeid.split("::", 1)[0]
+        if (
+            param is not None
+            and module.startswith("tests/e2e/")
+            and item.get_closest_marker("both_databases") is None
+            and param != e2e_database(module)
+        ):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
 
 # People in the stand-in workspace.
 ALICE, BOB, CARA = "U0ALICE01", "U0BOB0002", "U0CARA003"

@@ -3,10 +3,8 @@ team's own, and exported by ``incidentbot postmortem``."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
 from bot.store.db import Database
 from bot.store.models import Incident, utcnow
+from tests import support
 from tests.incidents.helpers import steering
 
 BOB, CARA = "U0BOB0002", "U0CARA003"
@@ -211,14 +210,8 @@ def test_a_broken_template_is_a_clear_error_not_half_a_document(
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "postmortem", *args],
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """``incidentbot postmortem ARGS``, forked from the tests' ready command line."""
+    return support.run_cli("postmortem", *args, **env)
 
 
 def test_the_command_line_export(db: Database, database_url: str, tmp_path: Path) -> None:

@@ -7,12 +7,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from bot.sandbox import SlackStandIn
 from tests.alerts import payloads
 from tests.alerts.helpers import ALERT_ENV, applied, counts, post_alert
 from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
 from tests.support import BotProcess
+
+# The database changes how this fails and recovers: it runs on both.
+pytestmark = pytest.mark.both_databases
 
 DECLARATIONS = 12
 GROUPS = 6

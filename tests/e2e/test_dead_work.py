@@ -23,6 +23,9 @@ from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
 from tests.support import BotProcess, run_cli
 
+# The database changes how this fails and recovers: it runs on both.
+pytestmark = pytest.mark.both_databases
+
 GUEST = "U0GUEST04"
 
 

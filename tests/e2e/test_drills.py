@@ -6,8 +6,6 @@ channel."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import events_of, said_to, stored_incidents, timeline_kinds
-from tests.support import BotProcess
+from tests.support import BotProcess, run_cli
 
 SPEED = "240"  # four drill minutes a wall second: the 15-minute inject comes after ~4 s
 
@@ -160,12 +158,8 @@ def test_pause_holds_the_clock_and_next_sends_the_next_inject_at_once(
 
 
 def test_the_dry_run_prints_the_script_offline(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [sys.executable, "-m", "bot", "drill", "credit-poisoning", "--dry-run"],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path / 'none.db'}"},
-        check=False,
+    run = run_cli(
+        "drill", "credit-poisoning", "--dry-run", DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}"
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith(
@@ -176,11 +170,6 @@ def test_the_dry_run_prints_the_script_offline(tmp_path: Path) -> None:
         and "drift planted in: account_age_days, country" in run.stdout
     )
     assert "within +15:00  A containment move made (rollback or lever)" in run.stdout
-    unknown = subprocess.run(
-        [sys.executable, "-m", "bot", "drill", "nope", "--dry-run"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    unknown = run_cli("drill", "nope", "--dry-run")
     assert unknown.returncode == 1 and "There is no drill called 'nope'" in unknown.stderr
     assert not (tmp_path / "none.db").exists()  # offline: no database touched

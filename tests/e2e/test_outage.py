@@ -15,6 +15,9 @@ from tests.conftest import ALICE
 from tests.e2e.helpers import stored_incidents
 from tests.support import BotProcess
 
+# The database changes how this fails and recovers: it runs on both.
+pytestmark = pytest.mark.both_databases
+
 INCIDENTS = 3
 NOTES = ("first", "second", "third")
 

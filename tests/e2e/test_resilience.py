@@ -15,6 +15,9 @@ from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents
 from tests.support import BotProcess
 
+# The database changes how this fails and recovers: it runs on both.
+pytestmark = pytest.mark.both_databases
+
 
 def incident_channels(slack: SlackStandIn) -> list[str]:
     return sorted(c.name for c in slack.channels.values() if c.name.startswith("inc-"))
