@@ -54,6 +54,8 @@ def ask(session: Session, incident: Incident, item_id: int, provider: str, *, by
     row = _row(session, incident, item_id)
     if row.ticket in ("owed", "filed"):
         return False
+    if row.done_at is not None:
+        raise InvalidInput("That action item is done already; there is nothing to file.")
     row.ticket, row.asked_by, row.provider = "owed", by, provider
     row.label = item_label(item_id)
     return True

@@ -250,6 +250,9 @@ def test_resolving_a_sev2_files_its_open_items_but_those_someone_said_no_to(
     channel = slack.channels[str(incident.channel_id)]
     assert channel.saying("Filing 1 open action item in Jira")
     assert row(services, declined).ticket == "declined" and row(services, done).ticket is None
+    late = Replies()
+    tickets.ask(services, str(incident.channel_id), done, BOB, late)
+    assert late.texts == ["That action item is done already; there is nothing to file."]
 
 
 def test_a_sev3_files_nothing_on_resolution_and_a_drill_never_files(
