@@ -10,6 +10,9 @@ import pytest
 from bot.sandbox import SlackStandIn
 from bot.store.db import Database
 from tests.support import POSTGRES_ENV, BotProcess, fresh_database, migrate
+from tests.tracker_standins.confluence import ConfluenceStandIn
+from tests.tracker_standins.github import GitHubStandIn
+from tests.tracker_standins.jira import JiraStandIn
 
 DATABASES = ["sqlite", "postgresql"]
 
@@ -67,6 +70,25 @@ def slack() -> Iterator[SlackStandIn]:
     with SlackStandIn() as standin:
         for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CARA, "cara")):
             standin.add_user(user_id, name)
+        yield standin
+
+
+@pytest.fixture
+def jira() -> Iterator[JiraStandIn]:
+    """Jira Cloud's stand-in (``tests/tracker_standins``), for the tests of tickets."""
+    with JiraStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandIn]:
+    with GitHubStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture
+def confluence() -> Iterator[ConfluenceStandIn]:
+    with ConfluenceStandIn() as standin:
         yield standin
 
 

@@ -91,3 +91,22 @@ def passing(refused: Callable[..., E], answer: Answer, provider: str, *waits: st
     if answer.status >= 500:
         return refused(f"{provider} answered HTTP {answer.status}", retry=True, code=code)
     return None
+
+
+def call(
+    refused: Callable[..., Exception],
+    http: httpx.Client,
+    provider: str,
+    method: str,
+    path: str,
+    *,
+    waits: tuple[str, ...] = ("retry-after",),
+    **kwargs: Any,
+) -> Answer:
+    """``exchange``, raising at once a refusal that will pass (a rate limit, a 5xx); the
+    answer otherwise, for the caller to sort by the provider's rules."""
+    answer = exchange(refused, http, provider, method, path, **kwargs)
+    passes = passing(refused, answer, provider, *waits)
+    if passes is not None:
+        raise passes
+    return answer

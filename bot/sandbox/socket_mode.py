@@ -26,9 +26,7 @@ class SocketStandIn:
         self.connections = 0  # opened so far
         self._acks: dict[str, dict[str, Any]] = {}
         self._server: Server = serve(self._handle, "127.0.0.1", 0)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
     @property

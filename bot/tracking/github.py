@@ -74,10 +74,7 @@ class GitHubIssues:
         return Ticket(f"{self._repo}#{number}", str(url) if url else None, number)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> http.Answer:
-        answer = http.exchange(TrackerRefused, self._http, NAME, method, path, **kwargs)
-        passes = http.passing(TrackerRefused, answer, NAME, "retry-after")
-        if passes is not None:
-            raise passes
+        answer = http.call(TrackerRefused, self._http, NAME, method, path, **kwargs)
         # The primary rate limit answers 403 with nothing left, and says when it resets.
         if answer.status == 403 and answer.headers.get("x-ratelimit-remaining") == "0":
             reset = http.wait_asked(answer.headers, "x-ratelimit-reset")

@@ -82,10 +82,7 @@ class JiraCloud:
         return Ticket(key, f"{self._base}/browse/{key}", key)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> http.Answer:
-        answer = http.exchange(TrackerRefused, self._http, NAME, method, path, **kwargs)
-        passes = http.passing(TrackerRefused, answer, NAME, "retry-after")
-        if passes is not None:
-            raise passes
+        answer = http.call(TrackerRefused, self._http, NAME, method, path, **kwargs)
         return answer
 
     def _refused(self, answer: http.Answer, what: str) -> TrackerRefused:

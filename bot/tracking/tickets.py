@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -180,51 +181,53 @@ def claim_checks(
 ) -> list[TrackedAction]:
     """Filed tickets due for the daily poll, each taken by one replica (its next check
     moves a day on in the same conditional update)."""
-    due = session.scalars(
-        select(TrackedAction.item_id)
-        .where(
-            TrackedAction.provider == provider,
-            TrackedAction.ticket == "filed",
-            TrackedAction.done_at.is_(None),
-            TrackedAction.check_due_at <= now,
-        )
-        .order_by(TrackedAction.check_due_at)
-        .limit(limit)
-    ).all()
-    taken = []
-    for item_id in due:
-        moved = session.execute(
-            update(TrackedAction)
-            .where(TrackedAction.item_id == item_id, TrackedAction.check_due_at <= now)
-            .values(check_due_at=now + CHECK_EVERY)
-            .execution_options(synchronize_session=False)
-        )
-        if moved.rowcount:  # type: ignore[attr-defined]
-            row = session.get(TrackedAction, item_id, populate_existing=True)
-            if row is not None:
-                taken.append(row)
-    return taken
+    due = (
+        TrackedAction.provider == provider,
+        TrackedAction.ticket == "filed",
+        TrackedAction.done_at.is_(None),
+        TrackedAction.check_due_at <= now,
+    )
+    return _claim(
+        session, due, TrackedAction.check_due_at <= now, limit, check_due_at=now + CHECK_EVERY
+    )
 
 
 def claim_nudges(session: Session, now: datetime, limit: int = 100) -> list[TrackedAction]:
     """Overdue items with an owner whose nudge has come, each taken by one replica; the
     next nudge is a day later."""
-    due = session.scalars(
-        select(TrackedAction.item_id)
-        .where(
-            TrackedAction.done_at.is_(None),
-            TrackedAction.owner.is_not(None),
-            TrackedAction.nudge_due_at <= now,
-        )
-        .order_by(TrackedAction.nudge_due_at)
-        .limit(limit)
+    due = (
+        TrackedAction.done_at.is_(None),
+        TrackedAction.owner.is_not(None),
+        TrackedAction.nudge_due_at <= now,
+    )
+    return _claim(
+        session,
+        due,
+        TrackedAction.nudge_due_at <= now,
+        limit,
+        nudge_due_at=now + NUDGE_EVERY,
+        nudges=TrackedAction.nudges + 1,
+    )
+
+
+def _claim(
+    session: Session,
+    due: tuple[Any, ...],
+    still_due: Any,
+    limit: int,
+    **moved_on: Any,
+) -> list[TrackedAction]:
+    """The rows ``due`` says, each taken by a conditional update that is true only while
+    ``still_due`` holds: a replica that took it first has moved it on."""
+    ids = session.scalars(
+        select(TrackedAction.item_id).where(*due).order_by(TrackedAction.item_id).limit(limit)
     ).all()
     taken = []
-    for item_id in due:
+    for item_id in ids:
         moved = session.execute(
             update(TrackedAction)
-            .where(TrackedAction.item_id == item_id, TrackedAction.nudge_due_at <= now)
-            .values(nudge_due_at=now + NUDGE_EVERY, nudges=TrackedAction.nudges + 1)
+            .where(TrackedAction.item_id == item_id, still_due)
+            .values(**moved_on)
             .execution_options(synchronize_session=False)
         )
         if moved.rowcount:  # type: ignore[attr-defined]

@@ -5,7 +5,6 @@ ignored), and ``incidentbot postmortem N --publish`` writes the Confluence page.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,24 +22,6 @@ from tests.tracker_standins.github import GitHubStandIn
 from tests.tracker_standins.jira import JiraStandIn
 
 SECRET = "tracker-webhook-secret"
-
-
-@pytest.fixture
-def jira() -> Iterator[JiraStandIn]:
-    with JiraStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubStandIn]:
-    with GitHubStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def confluence() -> Iterator[ConfluenceStandIn]:
-    with ConfluenceStandIn() as standin:
-        yield standin
 
 
 def wiki_env(confluence: ConfluenceStandIn) -> dict[str, str]:

@@ -6,7 +6,6 @@ or poll), overdue nudges, and the post-mortem published to Confluence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,18 +31,6 @@ from tests.tracker_standins.confluence import ConfluenceStandIn
 from tests.tracker_standins.jira import JiraStandIn, text_of
 
 TITLE = "Fraud model flags 40% of payments"
-
-
-@pytest.fixture
-def jira() -> Iterator[JiraStandIn]:
-    with JiraStandIn() as standin:
-        yield standin
-
-
-@pytest.fixture
-def confluence() -> Iterator[ConfluenceStandIn]:
-    with ConfluenceStandIn() as standin:
-        yield standin
 
 
 @pytest.fixture
