@@ -159,7 +159,8 @@ def owe_on_resolution(services: Services, session: Session, incident: Incident) 
             "post",
             channel=incident.channel_id,
             text=f":ticket: Filing {len(owed)} open action item{'s' if len(owed) != 1 else ''} "
-            f"in {tracker.name}, as {Severity(incident.severity).label} incidents' items are.",
+            f"in {tracker.name}: a {Severity(incident.severity).label} incident's open items "
+            "are filed when it is resolved, but those marked *No ticket*.",
         )
     return len(owed)
 
