@@ -1,4 +1,5 @@
-"""``incidentbot``: sandbox, serve, migrate, postmortem, report, manifest, outbox, drill."""
+"""``incidentbot``: sandbox, serve, migrate, postmortem, report, manifest, outbox, drill,
+fairness."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
+from bot.runtime import fairness_command
 
 if TYPE_CHECKING:
     from bot.store.db import Database
@@ -141,6 +143,8 @@ def _parser() -> argparse.ArgumentParser:
     drill.add_argument("scenario", metavar="SCENARIO", help="e.g. fraud-false-positives")
     drill.add_argument("--dry-run", action="store_true", help="print the script, offline")
     drill.set_defaults(run=_drill)
+
+    fairness_command.add_parser(commands)
     return parser
 
 
