@@ -138,6 +138,8 @@ class Settings:
     retention: timedelta = DEFAULT_RETENTION
     drift_limits: Limits = field(default_factory=Limits)
     drift_queue: int = 5  # analyses waiting at most, besides the one running
+    # Group columns whose values (sex, ethnicity…) are named only in private channels.
+    sensitive_columns: tuple[str, ...] = ()
     metrics_token: str | None = None
     # A Slack user group (S…) whose members may steer any incident and decide alert prompts.
     responders: str | None = None
@@ -292,6 +294,17 @@ def _channel(get: Callable[[str], str | None], name: str, example: str) -> str |
     return value
 
 
+def _sensitive_columns(text: str | None) -> tuple[str, ...]:
+    """``sex,ethnicity, age band``: column names, compared without regard to case."""
+    names = tuple(name.strip() for name in (text or "").split(","))
+    if text and not all(names):
+        raise ConfigError(
+            f"INCIDENTBOT_SENSITIVE_COLUMNS {text!r} has an empty name; list column names "
+            "joined by commas, e.g. sex,ethnicity."
+        )
+    return names if text else ()
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting. Raises ConfigError with an actionable message."""
     env = os.environ if environ is None else environ
@@ -416,6 +429,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         templates_dir=templates_path,
         drift_limits=_drift_limits(get),
         drift_queue=_whole("INCIDENTBOT_DRIFT_QUEUE", get("INCIDENTBOT_DRIFT_QUEUE"), 5),
+        sensitive_columns=_sensitive_columns(get("INCIDENTBOT_SENSITIVE_COLUMNS")),
         metrics_token=get("INCIDENTBOT_METRICS_TOKEN"),
         responders=responders,
         mlflow_url=mlflow_url.rstrip("/") if mlflow_url else None,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,10 +35,12 @@ import pandas as pd
 
 from bot.diagnosis import groups as grouping
 from bot.diagnosis import outcomes, quality
+from bot.diagnosis.fairness_request import MIN_GROUP_SIZE, FairnessInputError, Request
 from bot.diagnosis.groups import GroupError
 from bot.diagnosis.outcomes import Outcome, OutcomeError, Reading
 
-MIN_GROUP_SIZE = 30
+__all__ = ["MIN_GROUP_SIZE", "FairnessInputError", "Request", "analyse", "mask", "verdict"]
+
 FOUR_FIFTHS = 0.8
 WINDOWS = ("reference", "current")
 RATES = ("selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
@@ -51,21 +52,6 @@ DISPARITY = (
     "equalized_odds_ratio",
 )
 Codes = npt.NDArray[np.int64]
-
-
-class FairnessInputError(ValueError):
-    """The tables or the request cannot be analysed; the message names the column and
-    says what was expected."""
-
-
-@dataclass(frozen=True)
-class Request:
-    groups: tuple[tuple[str, ...], ...]  # each --group: one column, or an intersection
-    prediction: str
-    label: str | None = None
-    favourable: str | None = None
-    threshold: float = 0.5  # a score's decision: score >= threshold
-    min_group_size: int = MIN_GROUP_SIZE
 
 
 def analyse(reference: pd.DataFrame, current: pd.DataFrame, request: Request) -> dict[str, Any]:
@@ -385,17 +371,3 @@ def mask(facts: dict[str, Any], sensitive: Sequence[str]) -> dict[str, Any]:
 def _rows(windows: dict[str, Any], window: str) -> int:
     figures = windows.get(window)
     return int(figures["count"]) if figures else 0
-
-
-def parse_groups(texts: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    """``--group sex --group sex,age_band`` as column tuples (blank names refused)."""
-    parsed = []
-    for text in texts:
-        columns = tuple(c.strip() for c in text.split(","))
-        if not all(columns):
-            raise FairnessInputError(
-                f"--group {text!r} has an empty column name; give columns joined by commas, "
-                "e.g. --group sex,age_band."
-            )
-        parsed.append(columns)
-    return tuple(parsed)

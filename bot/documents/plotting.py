@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+FOUR_FIFTHS = 0.8  # the fairness chart's line: four fifths of the highest selection rate
+
 # pyplot keeps global state; one chart at a time per process.
 _lock = threading.Lock()
 
@@ -48,7 +50,11 @@ ROWS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("Alerts", ("alert_fired", "alert_joined", "alert_refired", "alert_resolved"), "#8a5cf6"),
     ("Severity, roles", ("severity_changed", "role_assigned", "role_handed_over"), "#d64545"),
     ("Updates", ("status_update", "update_nudged"), "#2e86de"),
-    ("Notes, pins, drift", ("note", "pinned_message", "drift_found", "triage_note"), "#2f9e44"),
+    (
+        "Notes, pins, findings",
+        ("note", "pinned_message", "drift_found", "fairness_found", "triage_note"),
+        "#2f9e44",
+    ),
 )
 
 
@@ -174,3 +180,76 @@ def drift_scores_png(columns: Sequence[Mapping[str, Any]], title: str) -> bytes:
             ax.tick_params(axis="y", labelsize=8)
         fig.suptitle(title[:110], fontsize=10, x=0.01, ha="left")
         return png(fig)
+
+
+def fairness_png(facts: Mapping[str, Any], groups_shown: int = 12) -> bytes:
+    """The first breakdown's groups, reference beside current: selection rate, and with
+    labels true- and false-positive rates, then the model's quality by window. Drawn from
+    the findings' plain data, so a stored finding draws the same chart again."""
+    breakdown = facts["breakdowns"][0]
+    labelled = bool(facts.get("label"))
+    panels = [("selection_rate", "Selection rate")]
+    if labelled:
+        panels += [
+            ("true_positive_rate", "True positive rate"),
+            ("false_positive_rate", "False positive rate"),
+        ]
+    named = sorted(
+        breakdown["groups"].items(),
+        key=lambda item: -abs(((item[1].get("change") or {}).get("selection_rate")) or 0.0),
+    )[:groups_shown]
+    names = [str(name)[:14] for name, _ in named]
+    columns = len(panels) + (1 if labelled else 0)
+    with canvas(3.6 * columns, 3.4, columns) as (fig, axes):
+        flat = list(getattr(axes, "flat", [axes]))
+        for ax, (key, label) in zip(flat, panels, strict=False):
+            values = {
+                window: [_figure(windows.get(window), key) for _, windows in named]
+                for window in ("reference", "current")
+            }
+            _paired_bars(ax, names, values["reference"], values["current"])
+            ax.set_title(f"{label} by {breakdown['group'][:24]}", fontsize=9)
+            if key == "selection_rate" and values["current"]:
+                line = FOUR_FIFTHS * max(values["current"])
+                ax.axhline(line, color="#555", lw=0.8, ls="--")
+                ax.text(
+                    len(names) - 0.5,
+                    line,
+                    "4/5 of the highest now",
+                    fontsize=6,
+                    ha="right",
+                    va="bottom",
+                    color="#555",
+                )
+        if labelled:
+            keys = [
+                k
+                for k in ("accuracy", "precision", "recall", "f1", "roc_auc")
+                if k in facts["overall"]["current"]
+            ]
+            overall = facts["overall"]
+            _paired_bars(
+                flat[-1],
+                [k.replace("_", " ") for k in keys],
+                [_figure(overall["reference"], k) for k in keys],
+                [_figure(overall["current"], k) for k in keys],
+            )
+            flat[-1].set_title("Model quality", fontsize=9)
+        fig.suptitle(str(facts["verdict"])[:140], fontsize=9, x=0.01, ha="left")
+        return png(fig)
+
+
+def _figure(figures: Mapping[str, Any] | None, key: str) -> float:
+    """A figure to draw: 0 where the window has no such group or too few rows."""
+    value = (figures or {}).get(key)
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _paired_bars(ax: Any, names: list[str], reference: list[float], current: list[float]) -> None:
+    xs = range(len(names))
+    ax.bar([x - 0.2 for x in xs], reference, 0.4, color="#2e86de", label="reference")
+    ax.bar([x + 0.2 for x in xs], current, 0.4, color="#d64545", label="current")
+    ax.set_xticks(list(xs), names, rotation=45, ha="right", fontsize=7)
+    ax.set_ylim(0, 1.2)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)

@@ -45,6 +45,7 @@ class EventKind(StrEnum):
     TICKET_DECLINED = "ticket_declined", "No ticket"
     TITLE_SHARED = "title_shared", "Title shared"
     DRIFT_FOUND = "drift_found", "Drift"
+    FAIRNESS_FOUND = "fairness_found", "Fairness"
     KEY_TIME_CORRECTED = "key_time_corrected", "Key time corrected"
     RESOLVED = "resolved", "Resolved"
     POSTMORTEM_PUBLISHED = "postmortem_published", "Post-mortem"

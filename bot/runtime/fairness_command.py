@@ -56,12 +56,12 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.diagnosis import datasets, fairness, fairness_text
+    from bot.diagnosis import datasets, fairness, fairness_request, fairness_text
 
     limits = settings.drift_limits
     try:
         request = fairness.Request(
-            groups=fairness.parse_groups(args.group),
+            groups=fairness_request.parse_groups(args.group),
             prediction=args.prediction,
             label=args.label,
             favourable=args.favourable,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot.diagnosis.fairness_request import FairnessInputError, parse_groups
 from bot.incidents.declare import validate_title
 from bot.incidents.errors import InvalidInput
 from bot.incidents.notes import clean_action, clean_note
@@ -23,6 +25,7 @@ IN_INCIDENT_CHANNEL = (
     "update",
     "triage",
     "drift",
+    "fairness",
     "action",
     "timeline",
     "resolve",
@@ -269,6 +272,90 @@ def parse_drift_args(args: str) -> DriftArgs:
     return DriftArgs(places[0], places[1], options.get("prediction"), options.get("target"), skip)
 
 
+@dataclass(frozen=True)
+class FairnessArgs:
+    reference: str
+    current: str
+    groups: tuple[tuple[str, ...], ...]
+    prediction: str
+    label: str | None = None
+    favourable: str | None = None
+    threshold: float = 0.5
+    min_group_size: int | None = None
+
+
+FAIRNESS_USAGE = (
+    "Usage: `/incident fairness <reference> <current> --group <column>[,<column>] "
+    "--prediction <column> [--label <column>] [--favourable <value>] [--threshold 0.5] "
+    "[--min-group-size 30]`, each data set an http(s) URL or a file in the data folder, e.g. "
+    "`/incident fairness march.csv today.parquet --group sex,age_band --prediction approved "
+    "--label repaid`."
+)
+_FAIRNESS_OPTIONS = ("group", "prediction", "label", "favourable", "threshold", "min-group-size")
+
+
+def parse_fairness_args(args: str) -> FairnessArgs:
+    """Two data sets and ``--option value`` pairs (``--group`` may repeat); Slack may turn
+    ``--`` into a dash and wraps URLs in ``<...>``, both undone here."""
+    places: list[str] = []
+    options: dict[str, list[str]] = {}
+    words = args.split()
+    while words:
+        word = words.pop(0)
+        link = _LINK_TOKEN.match(word)
+        plain = link.group(1) if link else plain_from_slack(word)
+        if not plain.startswith(_DASHES):
+            places.append(plain)
+            continue
+        name = plain.lstrip("".join(_DASHES)).lower()
+        if name not in _FAIRNESS_OPTIONS:
+            raise InvalidInput(f"`{plain[:30]}` is not an option of fairness. {FAIRNESS_USAGE}")
+        if not words:
+            raise InvalidInput(f"`--{name}` needs a value. {FAIRNESS_USAGE}")
+        options.setdefault(name, []).append(plain_from_slack(words.pop(0)))
+    if len(places) != 2:
+        said = {0: "none", 1: "one"}.get(len(places), str(len(places)))
+        raise InvalidInput(
+            f"Give two data sets, the reference and the current one, not {said}. {FAIRNESS_USAGE}"
+        )
+    for needed in ("group", "prediction"):
+        if needed not in options:
+            raise InvalidInput(f"Name the {needed} column with `--{needed}`. {FAIRNESS_USAGE}")
+    for name, values in options.items():
+        if name != "group" and len(values) > 1:
+            raise InvalidInput(f"`--{name}` is given {len(values)} times; give it once.")
+    try:
+        groups = parse_groups(options["group"])
+    except FairnessInputError as problem:
+        raise InvalidInput(str(problem)) from None
+    return FairnessArgs(
+        places[0],
+        places[1],
+        groups,
+        options["prediction"][0],
+        options.get("label", [None])[0],
+        options.get("favourable", [None])[0],
+        _threshold(options.get("threshold", ["0.5"])[0]),
+        _group_size(options["min-group-size"][0]) if "min-group-size" in options else None,
+    )
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 < value <= 1.0:
+        raise InvalidInput(f"`--threshold {text[:20]}`: give a number above 0 and at most 1.")
+    return value
+
+
+def _group_size(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInput(f"`--min-group-size {text[:20]}`: give a whole number of at least 1.")
+    return int(text)
+
+
 def parse_page(args: str) -> int:
     """``/incident timeline [page]``."""
     word = args.strip()
@@ -394,6 +481,8 @@ def check_arguments(command: Command) -> None:
         parse_page(command.args)
     elif command.name == "drift":
         parse_drift_args(command.args)
+    elif command.name == "fairness":
+        parse_fairness_args(command.args)
     elif command.name == "model":
         parse_model_args(command.args)
     elif command.name == "rollback":

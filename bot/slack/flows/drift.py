@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
-import time
 from typing import TYPE_CHECKING, Any
-
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents import queries, timeline
 from bot.incidents.kinds import EventKind
@@ -24,20 +20,17 @@ from bot.slack import effects, notify
 from bot.slack.background import QueueFull, Reply
 from bot.slack.command_parser import DriftArgs
 from bot.slack.flows.common import NOT_AN_INCIDENT
+from bot.slack.flows.working import Working, load
 from bot.slack.text import escape, mention, refusal, truncate
 from bot.slack.views import drift_findings
 from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from bot.diagnosis import datasets
     from bot.diagnosis.drift import DriftReport
     from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
-
-PROGRESS_EVERY = 2.0  # seconds between progress edits (Slack allows ~1 edit/s per channel)
 
 
 def start(
@@ -84,47 +77,6 @@ def start(
         )
 
 
-class _Status:
-    """The channel's working message, edited as the analysis goes (at most every 2 s)."""
-
-    def __init__(self, services: Services, channel: str, head: str) -> None:
-        self.services, self.channel, self.head = services, channel, head
-        self._last = 0.0
-        self._lock = threading.Lock()
-        self.ts: str | None = None
-        try:
-            self.ts = notify.post(
-                services.client, channel, f"{head}\n:hourglass_flowing_sand: Starting…"
-            )
-        except SlackApiError as exc:  # the analysis goes on; its findings are owed durably
-            log.warning("could not post the drift working message: %s", exc.response.get("error"))
-
-    def say(self, line: str, *, force: bool = False) -> None:
-        if self.ts is None:
-            return
-        with self._lock:
-            now = time.monotonic()
-            if not force and now - self._last < PROGRESS_EVERY:
-                return
-            self._last = now
-        try:
-            self.services.client.chat_update(
-                channel=self.channel, ts=self.ts, text=f"{self.head}\n{line}"
-            )
-        except SlackApiError as exc:  # progress is a courtesy; the result is what must arrive
-            log.info("could not update the drift progress: %s", exc.response.get("error"))
-
-    def withdraw(self) -> None:
-        """Take the message away: a request refused for its input leaves no trace in the
-        channel (the person who typed it is told privately)."""
-        if self.ts is None:
-            return
-        try:
-            self.services.client.chat_delete(channel=self.channel, ts=self.ts)
-        except SlackApiError as exc:
-            log.info("could not remove the drift working message: %s", exc.response.get("error"))
-
-
 def _run(
     services: Services,
     channel: str,
@@ -142,10 +94,10 @@ def _run(
         f":mag: {who} asked whether the data changed: `{escape(truncate(reference.text, 200))}` "
         f"(reference) against `{escape(truncate(current.text, 200))}` (current)."
     )
-    status = _Status(services, channel, head)
+    status = Working(services, channel, head)
     try:
         tables = [
-            _load(services, source, role, status)
+            load(services, source, role, status)
             for source, role in ((reference, "reference"), (current, "current"))
         ]
         status.say(":hourglass_flowing_sand: Comparing the columns…", force=True)
@@ -170,16 +122,6 @@ def _run(
         raise
     status.say(":white_check_mark: Done: the findings follow.", force=True)
     _publish(services, channel, report, reference.text, current.text, actor)
-
-
-def _load(services: Services, source: datasets.Source, role: str, status: _Status) -> pd.DataFrame:
-    def progress(done: int, total: int | None) -> None:
-        share = f" ({done / total:.0%})" if total else ""
-        status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
-
-    from bot.diagnosis import datasets
-
-    return datasets.load(source, services.settings.drift_limits, progress)
 
 
 def _publish(

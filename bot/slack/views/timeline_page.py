@@ -60,6 +60,7 @@ EMOJI: dict[str, str] = {
     EventKind.TICKET_FILED: ":ticket:",
     EventKind.TICKET_DECLINED: ":no_entry_sign:",
     EventKind.DRIFT_FOUND: ":chart_with_upwards_trend:",
+    EventKind.FAIRNESS_FOUND: ":scales:",
     EventKind.KEY_TIME_CORRECTED: ":stopwatch:",
     EventKind.RESOLVED: ":white_check_mark:",
     EventKind.POSTMORTEM_PUBLISHED: ":page_facing_up:",

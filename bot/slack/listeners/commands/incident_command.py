@@ -28,6 +28,7 @@ from bot.slack.command_parser import (
     parse_contain_args,
     parse_declare,
     parse_drift_args,
+    parse_fairness_args,
     parse_model_args,
     parse_page,
     parse_page_args,
@@ -41,6 +42,7 @@ from bot.slack.command_parser import (
 from bot.slack.flows import contain, paging, privacy, resolution, updates
 from bot.slack.flows import drift as drift_flow
 from bot.slack.flows import drills as drills_flow
+from bot.slack.flows import fairness as fairness_flow
 from bot.slack.flows import postmortem as postmortem_flow
 from bot.slack.flows import roles as roles_flow
 from bot.slack.flows import severity as severity_flow
@@ -307,6 +309,10 @@ def _drift(services: Services, c: InChannel, respond: Reply) -> None:
     drift_flow.start(services, c.channel, parse_drift_args(c.args), c.actor, respond)
 
 
+def _fairness(services: Services, c: InChannel, respond: Reply) -> None:
+    fairness_flow.start(services, c.channel, parse_fairness_args(c.args), c.actor, respond)
+
+
 def _triage(services: Services, c: InChannel, respond: Reply) -> None:
     triage_flow.post_card(services.db, services.client, c.incident_id, c.actor)
 
@@ -377,6 +383,7 @@ IN_CHANNEL: dict[str, Callable[[Services, InChannel, Reply], None]] = {
     "postmortem": _postmortem,
     "share-title": _share_title,
     "drift": _drift,
+    "fairness": _fairness,
     "private": _private,
     "model": _model,
     "contain": _levers,
