@@ -14,7 +14,7 @@ import pytest
 
 from bot.diagnosis.fairness import FairnessInputError, Request, analyse, breached, mask
 from bot.diagnosis.fairness_text import report
-from tests.diagnosis.fairness_data import fairlearn_figures, table, windows
+from tests.diagnosis.fairness_data import fairlearn_figures, windows
 from tests.support import run_cli
 
 TOLERANCE = 1e-9
@@ -81,7 +81,9 @@ def test_the_shifted_group_leads_the_verdict() -> None:
     before = facts["groups"]["g03"]["reference"]["selection_rate"]
     after = facts["groups"]["g03"]["current"]["selection_rate"]
     assert after < before * 0.6
-    said = re.match(r"Selection rate for group g03 fell from ([\d.]+)% to ([\d.]+)%", facts["verdict"])
+    said = re.match(
+        r"Selection rate for group g03 fell from ([\d.]+)% to ([\d.]+)%", facts["verdict"]
+    )
     assert said, facts["verdict"]
     assert abs(float(said.group(1)) - before * 100) < 0.051
     assert abs(float(said.group(2)) - after * 100) < 0.051
@@ -297,9 +299,7 @@ def test_bad_input_is_refused_with_the_column_named(
 
 def test_masking_hides_the_group_names_everywhere() -> None:
     reference, current = windows(5000, 3, seed=21, shifted=2)
-    facts = analyse(
-        reference, current, Request((("group",), ("band",)), "predicted", "label")
-    )
+    facts = analyse(reference, current, Request((("group",), ("band",)), "predicted", "label"))
     masked = mask(facts, ["Group"])
     printed = json.dumps(masked) + report(masked)
     assert not any(name in printed for name in ("g00", "g01", "g02"))

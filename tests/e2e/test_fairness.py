@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox import SlackStandIn
-from bot.sandbox import reading
+from bot.sandbox import SlackStandIn, reading
 from bot.sandbox.reading import readable
 from tests.alerts.helpers import ALERT_ENV, events
 from tests.conftest import ALICE
@@ -63,7 +62,9 @@ def result_of(slack: SlackStandIn, channel: Any) -> dict[str, Any]:
 def test_a_private_incident_sees_the_groups_by_name(
     bot: BotProcess, slack: SlackStandIn, general: str
 ) -> None:
-    channel, _ = declare(bot, slack, general, "declare sev2 --private Credit model denies one region")
+    channel, _ = declare(
+        bot, slack, general, "declare sev2 --private Credit model denies one region"
+    )
     answer = bot.command(ASK, user=ALICE, channel=channel.id)
     assert answer.http.status_code == 200
     result = result_of(slack, channel)
