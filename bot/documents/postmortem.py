@@ -71,6 +71,7 @@ class _Reading:
         self.severity_changes: list[dict[str, Any]] = []
         self.role_changes: list[dict[str, Any]] = []
         self.drift: list[dict[str, Any]] = []
+        self.fairness: list[dict[str, Any]] = []
         self.items: list[TimelineEvent] = []
         self.done_items: set[int] = set()
         self.tickets: dict[int, dict[str, Any]] = {}
@@ -91,6 +92,7 @@ class _Reading:
             "drift_found": lambda e, d: self.drift.append(
                 {"at": e.occurred_at, "text": e.text, "data": dict(d)}
             ),
+            "fairness_found": lambda e, d: self.fairness.append(fairness_finding(e, d)),
             "action_item": lambda e, d: self.items.append(e),
             "action_item_done": lambda e, d: self.done_items.add(int(d.get("item_id", 0))),
             "ticket_filed": lambda e, d: self.tickets.__setitem__(
@@ -257,6 +259,7 @@ def build(
         "alerts": reading.alerts,
         "model_versions": _versions(reading.alerts),
         "drift": reading.drift,
+        "fairness": reading.fairness,
         "lineage": reading.lineage(),
         "containment": reading.containment,
         "time_to_contain": _time_to_contain(reading.containment, times),
@@ -277,6 +280,67 @@ def build(
     }
     context["went_well"], context["went_badly"] = observations(context, times)
     return context
+
+
+FAIRNESS_MOVES_SHOWN = 5
+QUALITY_SHOWN = (
+    ("accuracy", "accuracy"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("f1", "F1"),
+    ("roc_auc", "ROC AUC"),
+    ("expected_calibration_error", "calibration error"),
+)
+
+
+def fairness_finding(event: TimelineEvent, data: Mapping[str, Any]) -> dict[str, Any]:
+    """A fairness finding as the document shows it: the verdict, each breakdown's parity
+    and largest moves, the quality by window (the figures as the timeline kept them)."""
+    breakdowns = []
+    for breakdown in data.get("breakdowns") or []:
+        ref, cur = breakdown.get("reference") or {}, breakdown.get("current") or {}
+        moves = [
+            {
+                "group": name,
+                "before": windows["reference"]["selection_rate"],
+                "after": windows["current"]["selection_rate"],
+            }
+            for name, windows in (breakdown.get("groups") or {}).items()
+            if (windows.get("change") or {}).get("selection_rate") is not None
+        ]
+        moves.sort(key=lambda m: -abs(m["after"] - m["before"]))
+        breakdowns.append(
+            {
+                "group": breakdown.get("group"),
+                "parity": (
+                    ref.get("demographic_parity_ratio"),
+                    cur.get("demographic_parity_ratio"),
+                ),
+                "rule": cur.get("four_fifths_rule"),
+                "odds": (
+                    ref.get("equalized_odds_difference"),
+                    cur.get("equalized_odds_difference"),
+                ),
+                "moves": moves[:FAIRNESS_MOVES_SHOWN],
+                "masked": bool(breakdown.get("masked")),
+            }
+        )
+    overall = data.get("overall") or {}
+    quality = [
+        (label, (overall.get("reference") or {}).get(key), (overall.get("current") or {}).get(key))
+        for key, label in QUALITY_SHOWN
+        if key in (overall.get("current") or {})
+    ]
+    return {
+        "at": event.occurred_at,
+        "verdict": str(data.get("verdict") or event.text),
+        "reference": data.get("reference_data"),
+        "current": data.get("current_data"),
+        "breached": bool(data.get("breached")),
+        "breakdowns": breakdowns,
+        "quality": quality if data.get("label") else [],
+        "data": dict(data),
+    }
 
 
 def _time_to_contain(
@@ -331,6 +395,11 @@ def observations(
         badly.append("No status update reached stakeholders.")
     if context["nudges"]:
         badly.append(f"The Comms Lead was nudged {context['nudges']} time(s) for an update.")
+    for finding in context.get("fairness", []):
+        if finding["breached"]:
+            badly.append(
+                f"A fairness analysis found the four-fifths rule breached: {finding['verdict']}"
+            )
     if any(r["holder"] for r in context["roles"][1:]):
         well.append("Roles were taken, so each lineage question had an owner.")
     return well, badly
@@ -362,6 +431,10 @@ def render(
     data = dict(context)
     if chart is not None:
         data["chart_png_base64"] = base64.b64encode(chart).decode("ascii")
+        data["fairness"] = [
+            {**finding, "chart_png_base64": _fairness_chart(finding["data"])}
+            for finding in context.get("fairness", [])
+        ]
     try:
         text = render_document(
             templates_dir, FORMATS[fmt], data, html=fmt == "html", what="post-mortem"
@@ -371,6 +444,15 @@ def render(
     reference = str(context["incident"]["reference"])
     suffix = "-draft" if context.get("draft") else ""
     return Document(text.strip() + "\n", f"postmortem-{reference}{suffix}.{fmt}")
+
+
+def _fairness_chart(data: Mapping[str, Any]) -> str | None:
+    """A stored fairness finding's chart, drawn again from its figures (HTML only)."""
+    from bot.documents.plotting import fairness_png
+
+    if not data.get("breakdowns") or "verdict" not in data:
+        return None
+    return base64.b64encode(fairness_png(data)).decode("ascii")
 
 
 def chart(context: Mapping[str, Any]) -> bytes:

@@ -18,7 +18,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from bot.documents import postmortem
-from bot.documents.storage import from_html
+from bot.documents.storage import with_images
 from bot.incidents import timeline
 from bot.incidents.kinds import EventKind
 from bot.store.db import Database
@@ -76,11 +76,13 @@ def publish(
     html = document.text
     if withheld and hidden.strip():  # wherever else the timeline repeated it
         html = html.replace(str(escape(hidden)), WITHHELD)  # as the template escaped it
-    storage = from_html(html, chart=CHART)
+    storage, images = with_images(html, chart=CHART)
+    if not any(name == CHART for name, _ in images):  # a team template without the chart
+        images.insert(0, (CHART, png))
     published = wiki.publish(
         title,
         storage,
-        [Attachment(CHART, png)],
+        [Attachment(name, data) for name, data in images],
         page_id=page_id,
         message="Assembled from the timeline by incidentbot" + (" (draft)" if draft else ""),
     )

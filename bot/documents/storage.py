@@ -3,15 +3,18 @@ too), rebuilt tag by tag into well-formed XHTML that keeps only structure.
 
 Only the tags a document needs pass, with no attributes but a link's http(s) ``href``
 (no ``style``, no ``class``, no scripts, no Confluence macros); every piece of text is
-escaped again on the way out, so nothing a person typed can become storage markup. The
-chart, embedded in the HTML as a data URI, becomes a reference to the page's attachment.
+escaped again on the way out, so nothing a person typed can become storage markup. Each
+chart, embedded in the HTML as a data URI, becomes a reference to one of the page's
+attachments.
 """
 
 from __future__ import annotations
 
+import base64
 from html import escape
 from html.parser import HTMLParser
 
+PNG_URI = "data:image/png;base64,"
 KEPT = frozenset(
     [
         "h1",
@@ -65,6 +68,7 @@ class _Rebuilder(HTMLParser):
         self.open: list[str] = []
         self.skipping = 0
         self.chart = chart
+        self.images: list[tuple[str, bytes]] = []  # each embedded PNG, as its attachment
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in SKIPPED:
@@ -74,10 +78,12 @@ class _Rebuilder(HTMLParser):
             return
         if tag == "img":
             source = dict(attrs).get("src") or ""
-            if self.chart and source.startswith("data:image/png"):
-                self.out.append(
-                    f'<ac:image><ri:attachment ri:filename="{escape(self.chart)}" /></ac:image>'
-                )
+            if self.chart and source.startswith(PNG_URI):
+                name = self._attach(source)
+                if name is not None:
+                    self.out.append(
+                        f'<ac:image><ri:attachment ri:filename="{escape(name)}" /></ac:image>'
+                    )
             return
         if tag not in KEPT:
             return
@@ -98,6 +104,17 @@ class _Rebuilder(HTMLParser):
         self.handle_starttag(tag, attrs)
         if tag in KEPT and tag not in VOID and self.open and self.open[-1] == tag:
             self.handle_endtag(tag)
+
+    def _attach(self, source: str) -> str | None:
+        """The first embedded PNG is ``chart``; others are figure-2.png, figure-3.png…"""
+        try:
+            data = base64.b64decode(source.removeprefix(PNG_URI), validate=True)
+        except ValueError:
+            return None
+        name = self.chart if not self.images else f"figure-{len(self.images) + 1}.png"
+        assert name is not None
+        self.images.append((name, data))
+        return name
 
     def handle_endtag(self, tag: str) -> None:
         if tag in SKIPPED:
@@ -124,7 +141,13 @@ class _Rebuilder(HTMLParser):
 def from_html(html: str, chart: str | None = None) -> str:
     """The page's body in the storage format; ``chart``: the attachment's filename that
     stands in for the embedded chart image."""
+    return with_images(html, chart)[0]
+
+
+def with_images(html: str, chart: str | None = None) -> tuple[str, list[tuple[str, bytes]]]:
+    """The body, and each embedded PNG as an attachment (filename, bytes) it refers to:
+    the first named ``chart``, the rest figure-2.png, figure-3.png…"""
     rebuilder = _Rebuilder(chart)
     rebuilder.feed(html)
     rebuilder.close()
-    return rebuilder.result()
+    return rebuilder.result(), rebuilder.images
