@@ -28,6 +28,7 @@ from bot.documents import postmortem
 from bot.documents.templating import BrokenTemplate, render_document, spoken_duration
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
 from bot.incidents.notes import people
 from bot.incidents.permissions import Reader
 from bot.review import charts as drawing
@@ -97,6 +98,7 @@ class Console:
             ("/incidents/{number}/postmortem.{fmt}", self._download),
             ("/incidents/{number}/postmortem-chart.png", self._postmortem_chart),
             ("/incidents/{number}/drift/{event}.png", self._drift_chart),
+            ("/incidents/{number}/fairness/{event}.png", self._fairness_chart),
             ("/review", self._review),
             ("/review.csv", self._review_csv),
             ("/review/charts/{name}.png", self._review_chart),
@@ -289,8 +291,22 @@ class Console:
 
             reader = self.people.reader(viewer.user)
             with self.db.begin() as session:
-                finding = story.drift_finding(session, number, event, reader)
+                finding = story.finding(session, number, event, reader)
             return drift_scores_png(finding["columns"], finding["verdict"])
+
+        return _png(await run_in_threadpool(work))
+
+    async def _fairness_chart(self, request: Request, viewer: Viewer) -> Response:
+        number = story.number_of(request.path_params["number"])
+        event = _page_number(request.path_params["event"])
+
+        def work() -> bytes:
+            from bot.documents.plotting import fairness_png
+
+            reader = self.people.reader(viewer.user)
+            with self.db.begin() as session:
+                finding = story.finding(session, number, event, reader, EventKind.FAIRNESS_FOUND)
+            return fairness_png(finding["data"])
 
         return _png(await run_in_threadpool(work))
 

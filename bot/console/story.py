@@ -56,6 +56,7 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
                 K.RUNBOOK_ITEM_CHECKED,
                 K.RUNBOOK_ITEM_UNCHECKED,
                 K.DRIFT_FOUND,
+                K.FAIRNESS_FOUND,
                 K.MODEL_CARD,
             }
         ),
@@ -133,6 +134,7 @@ class Story:
     page: int
     pages: int
     drift: list[dict[str, Any]]
+    fairness: list[dict[str, Any]]
     containment: list[dict[str, Any]]
     paging: list[dict[str, Any]]
     page_events: list[dict[str, Any]]
@@ -189,7 +191,9 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         )
     )
     by_kind = _of_kinds(
-        session, incident.id, (K.DRIFT_FOUND, *CONTAINMENT, *PAGING, K.KEY_TIME_CORRECTED)
+        session,
+        incident.id,
+        (K.DRIFT_FOUND, K.FAIRNESS_FOUND, *CONTAINMENT, *PAGING, K.KEY_TIME_CORRECTED),
     )
     items = actions(session, incident.id)
     tracked = tickets.of_incident(session, incident.id)
@@ -222,6 +226,7 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         page=page,
         pages=pages_in_all,
         drift=[_drift(e) for e in by_kind if e.kind == K.DRIFT_FOUND],
+        fairness=[_fairness(e) for e in by_kind if e.kind == K.FAIRNESS_FOUND],
         containment=_containment([e for e in by_kind if e.kind in CONTAINMENT]),
         paging=[_page(p) for p in pages.of(session, incident.id)],
         page_events=[_entry(e) for e in by_kind if e.kind in PAGING],
@@ -247,13 +252,16 @@ def _ticket(row: TrackedAction | None) -> dict[str, Any] | None:
     return {"key": row.ticket_key, "url": url}
 
 
-def drift_finding(session: Session, number: int, event_id: int, reader: Reader) -> dict[str, Any]:
-    """One drift finding of an incident ``reader`` may read, or Unknown."""
+def finding(
+    session: Session, number: int, event_id: int, reader: Reader, kind: str = K.DRIFT_FOUND
+) -> dict[str, Any]:
+    """One drift (or fairness) finding of an incident ``reader`` may read, or Unknown."""
     incident = find(session, number, reader)
     event = session.get(TimelineEvent, event_id)
-    if event is None or event.incident_id != incident.id or event.kind != K.DRIFT_FOUND:
-        raise Unknown(f"INC-{number} has no drift finding {event_id}.")
-    return _drift(event)
+    if event is None or event.incident_id != incident.id or event.kind != kind:
+        what = "fairness" if kind == K.FAIRNESS_FOUND else "drift"
+        raise Unknown(f"INC-{number} has no {what} finding {event_id}.")
+    return _fairness(event) if kind == K.FAIRNESS_FOUND else _drift(event)
 
 
 def _holder(incident: Incident, role: Role) -> str | None:
@@ -315,6 +323,30 @@ def _drift(event: TimelineEvent) -> dict[str, Any]:
         "tested": data.get("tested"),
         "columns": list(data.get("columns") or []),
         "actor": event.actor,
+    }
+
+
+def _fairness(event: TimelineEvent) -> dict[str, Any]:
+    data = event.data or {}
+    return {
+        "id": event.id,
+        "at": _aware(event.occurred_at),
+        "verdict": data.get("verdict") or event.text,
+        "reference": data.get("reference_data"),
+        "current": data.get("current_data"),
+        "breached": bool(data.get("breached")),
+        "breakdowns": [
+            {
+                "group": b.get("group"),
+                "parity": (b.get("current") or {}).get("demographic_parity_ratio"),
+                "was": (b.get("reference") or {}).get("demographic_parity_ratio"),
+                "rule": (b.get("current") or {}).get("four_fifths_rule"),
+                "masked": bool(b.get("masked")),
+            }
+            for b in data.get("breakdowns") or []
+        ],
+        "actor": event.actor,
+        "data": data,
     }
 
 

@@ -342,7 +342,7 @@ def _largest_move(named: dict[str, Any]) -> tuple[str, float, float] | None:
 
 
 def _pct(share: float) -> str:
-    return f"{share:.0%}" if abs(share * 100 - round(share * 100)) < 0.05 else f"{share:.1%}"
+    return f"{share:.1%}"
 
 
 def breached(facts: dict[str, Any]) -> bool:

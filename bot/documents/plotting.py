@@ -211,16 +211,8 @@ def fairness_png(facts: Mapping[str, Any], groups_shown: int = 12) -> bytes:
             ax.set_title(f"{label} by {breakdown['group'][:24]}", fontsize=9)
             if key == "selection_rate" and values["current"]:
                 line = FOUR_FIFTHS * max(values["current"])
-                ax.axhline(line, color="#555", lw=0.8, ls="--")
-                ax.text(
-                    len(names) - 0.5,
-                    line,
-                    "4/5 of the highest now",
-                    fontsize=6,
-                    ha="right",
-                    va="bottom",
-                    color="#555",
-                )
+                ax.axhline(line, color="#555", lw=0.8, ls="--", label="4/5 of the highest now")
+                ax.legend(fontsize=7, frameon=False, loc="upper left", ncols=2)
         if labelled:
             keys = [
                 k

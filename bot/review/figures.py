@@ -70,6 +70,7 @@ def compute(
         "missed": _missed(this),
         "recurrence": _recurrence(this, before),
         "follow_through": _follow_through(this, before, facts.actions, now),
+        "fairness": _fairness(this, before, facts.fairness),
         "communication": _communication(this, before),
         "include_drills": include_drills,
         "drills": int(this.drill.notna().sum()),
@@ -253,6 +254,39 @@ def _recurrence(this: pd.DataFrame, before: pd.DataFrame) -> dict[str, Any]:
         "causes": [{"name": str(k), "count": int(v)} for k, v in causes.items()],
         "without_cause": int(this.triage_cause.isna().sum()),
     }
+
+
+def _fairness(
+    this: pd.DataFrame, before: pd.DataFrame, findings: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Fairness findings per model (private incidents counted, not named): how many
+    analyses were run, how many found the four-fifths rule breached, and the period before."""
+
+    def per_model(frame: pd.DataFrame) -> pd.DataFrame:
+        ours = findings[findings.incident_id.isin(frame.index)]
+        model = frame.model_or_service.reindex(ours.incident_id).to_numpy()
+        return (
+            ours.assign(model=model)
+            .groupby("model")
+            .agg(findings=("incident_id", "size"), breaches=("breached", "sum"))
+        )
+
+    now, then = per_model(this), per_model(before)
+    rows = [
+        {
+            "name": str(name),
+            "findings": int(row.findings),
+            "breaches": int(row.breaches),
+            "previous": int(then.findings.get(name, 0)),
+        }
+        for name, row in now.iterrows()
+    ]
+    rows += [
+        {"name": str(name), "findings": 0, "breaches": 0, "previous": int(count)}
+        for name, count in then.findings.items()
+        if name not in now.index
+    ]
+    return sorted(rows, key=lambda r: (-r["findings"], -r["previous"], r["name"]))
 
 
 def _follow_through(

@@ -4,8 +4,8 @@ Each incident carries what its events left behind (``bot.incidents.facts``: firs
 alert, acknowledgement, mitigation, first notice, updates sent and late, the last
 triage hypothesis, the post-mortem), so a quarter of 100,000 incidents with
 millions of events is read as 100,000 rows, never as a loop over incidents or a
-scan of the timeline. Only key-time corrections and action items come from the
-timeline, in one query by the (kind, incident, time) index. Times arrive as the
+scan of the timeline. Only key-time corrections, action items and fairness findings
+come from the timeline, in one query by the (kind, incident, time) index. Times arrive as the
 database hands them over and become timestamps a column at a time (a Python
 datetime per value would cost more than the queries).
 """
@@ -42,6 +42,7 @@ class Facts:
     incidents: pd.DataFrame
     corrections: pd.DataFrame
     actions: pd.DataFrame
+    fairness: pd.DataFrame  # one row per fairness finding: incident_id, breached
 
 
 def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) -> Facts:
@@ -59,12 +60,18 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
             E.data["at"].as_string().label("at"),
             E.data["due"].as_string().label("due"),
             E.data["item_id"].as_integer().label("item_id"),
+            E.data["breached"].as_boolean().label("breached"),
         )
         .select_from(IN_PERIOD)
         .where(
             chosen,
             E.kind.in_(
-                (EventKind.KEY_TIME_CORRECTED, EventKind.ACTION_ITEM, EventKind.ACTION_ITEM_DONE)
+                (
+                    EventKind.KEY_TIME_CORRECTED,
+                    EventKind.ACTION_ITEM,
+                    EventKind.ACTION_ITEM_DONE,
+                    EventKind.FAIRNESS_FOUND,
+                )
             ),
         )
     )
@@ -85,7 +92,9 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
     for column in TIMES:
         frame[column] = _times(frame[column])
     frame["private"] = frame["private"].fillna(False).astype(bool)
-    return Facts(incidents=frame, corrections=corrections, actions=actions)
+    fairness = events.loc[kind == EventKind.FAIRNESS_FOUND, ["incident_id", "breached"]]
+    fairness = fairness.assign(breached=fairness.breached.fillna(False).astype(bool))
+    return Facts(incidents=frame, corrections=corrections, actions=actions, fairness=fairness)
 
 
 class _stored(FunctionElement[Any]):

@@ -128,3 +128,46 @@ def test_the_review_in_the_browser(
     png = page.screenshot(full_page=True)
     (tmp_path / "console-review.png").write_bytes(png)
     not_blank(png)
+
+
+def test_an_incidents_fairness_finding_with_its_chart(
+    console: tuple[BotProcess, dict[str, int]], page: Page, database_url: str, tmp_path: Path
+) -> None:
+    from bot.diagnosis.fairness import Request, analyse
+    from bot.incidents import timeline
+    from bot.slack.flows.fairness import kept
+    from bot.store.models import Incident
+    from tests.diagnosis.fairness_data import windows
+
+    bot, ids = console
+    reference, current = windows(3000, 3, seed=61, shifted=1)
+    facts = analyse(reference, current, Request((("group",),), "predicted", "label"))
+    db = Database(database_url)
+    with db.begin() as session:
+        incident = session.get(Incident, ids["A"])
+        assert incident is not None
+        timeline.record(
+            session,
+            incident,
+            "fairness_found",
+            facts["verdict"],
+            actor="U0BOB0002",
+            **kept(facts, "march.csv", "today.parquet"),
+        )
+    db.dispose()
+    sign_in(page, bot, "alice", f"/incidents/{ids['A']}")
+    expect(page.get_by_role("heading", name="Fairness findings")).to_be_visible()
+    figure = page.locator("section.fairness figure")
+    expect(figure).to_contain_text(facts["verdict"])
+    expect(figure).to_contain_text("march.csv against today.parquet; by group: parity ratio")
+    chart = figure.get_by_role("img")
+    chart.scroll_into_view_if_needed()
+    expect(chart).to_have_attribute(
+        "alt", f"Selection rate by group, reference against current: {facts['verdict']}"
+    )
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 600", arg=chart.element_handle()
+    )
+    png = figure.screenshot()
+    (tmp_path / "console-fairness.png").write_bytes(png)
+    not_blank(png)

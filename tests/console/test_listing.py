@@ -216,13 +216,48 @@ def test_a_drift_finding_is_found_only_on_its_own_incident(
         session.flush()
         event_id = found.id
     with db.begin() as session:
-        finding = story.drift_finding(session, ids["A"], event_id, ALICE_READS)
+        finding = story.finding(session, ids["A"], event_id, ALICE_READS)
         assert (
             finding["drifted"] == ["amount", "country"]
             and finding["columns"][0]["column"] == "amount"
         )
         with pytest.raises(story.Unknown, match="has no drift finding"):
-            story.drift_finding(session, ids["B"], event_id, ALICE_READS)
+            story.finding(session, ids["B"], event_id, ALICE_READS)
         with pytest.raises(story.Withheld):
-            story.drift_finding(session, ids["D"], event_id, ALICE_READS)
+            story.finding(session, ids["D"], event_id, ALICE_READS)
         assert [d["id"] for d in story.read(session, ids["A"], ALICE_READS).drift] == [event_id]
+
+
+def test_a_fairness_finding_is_read_as_fairness_and_drawn_from_its_figures(
+    db: Database, ids: dict[str, int]
+) -> None:
+    from bot.diagnosis.fairness import Request, analyse, mask
+    from bot.documents.plotting import fairness_png
+    from bot.incidents import timeline
+    from bot.slack.flows.fairness import kept
+    from tests.diagnosis.fairness_data import windows
+
+    reference, current = windows(2000, 3, seed=51, shifted=0)
+    facts = mask(analyse(reference, current, Request((("group",),), "predicted")), ["group"])
+    with db.begin() as session:
+        incident = session.get(Incident, ids["A"])
+        assert incident is not None
+        found = timeline.record(
+            session,
+            incident,
+            "fairness_found",
+            facts["verdict"],
+            actor=BOB,
+            **kept(facts, "ref.csv", "cur.csv"),
+        )
+        session.flush()
+        event_id = found.id
+    with db.begin() as session:
+        finding = story.finding(session, ids["A"], event_id, ALICE_READS, "fairness_found")
+        assert finding["verdict"] == facts["verdict"] and finding["reference"] == "ref.csv"
+        assert finding["breakdowns"][0]["masked"] and finding["breakdowns"][0]["group"] == "group"
+        assert fairness_png(finding["data"]).startswith(b"\x89PNG")
+        with pytest.raises(story.Unknown, match="has no drift finding"):
+            story.finding(session, ids["A"], event_id, ALICE_READS)
+        told = story.read(session, ids["A"], ALICE_READS)
+        assert [f["id"] for f in told.fairness] == [event_id]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from bot.incidents import key_times
+from bot.incidents import key_times, timeline
 from bot.incidents.reminders import add_business_days
 from bot.review import figures, period, render
 from bot.review.figures import Review
@@ -226,3 +226,39 @@ def test_bad_periods_are_refused_with_a_reason(words: dict[str, str], said: str)
 
     with pytest.raises(InvalidInput, match=said.replace("(", r"\(").replace(")", r"\)")):
         period.choose(today=datetime(2026, 12, 1).date(), **words)
+
+
+def test_fairness_findings_are_counted_per_model_private_ones_unnamed(
+    db: Database, ids: dict[str, int]
+) -> None:
+    findings = [("A", True), ("A", False), ("C", True), ("D", True), ("G", False)]
+    with db.begin() as session:
+        for letter, breached in findings:
+            incident = session.get(Incident, ids[letter])
+            assert incident is not None
+            when = incident.declared_at + timedelta(minutes=30)
+            timeline.record(
+                session, incident, "fairness_found", "Selection rate…", when=when, breached=breached
+            )
+    review = review_of(db)
+    name = review.incidents.model_or_service
+    a, c = name[ids["A"]], name[ids["C"]]
+    assert name[ids["D"]] == figures.PRIVATE
+    rows = {row["name"]: row for row in review.figures["fairness"]}
+    assert rows[a] == {
+        "name": a,
+        "findings": 2,
+        "breaches": 1,
+        "previous": 1 if a == "fraud-scorer" else 0,
+    }
+    assert rows[c] == {"name": c, "findings": 1, "breaches": 1, "previous": 0}
+    assert rows[figures.PRIVATE] == {
+        "name": figures.PRIVATE,
+        "findings": 1,
+        "breaches": 1,
+        "previous": 0,
+    }
+    assert review.figures["fairness"][0]["name"] == a  # most findings first
+    text = render.produce(review, "md").text
+    assert f"| {a} | 2 | 1 |" in text and story.SECRET not in text
+    assert "Fairness findings per model" in render.produce(review, "html").text
