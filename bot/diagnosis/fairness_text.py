@@ -3,10 +3,9 @@ the channel), drawn from the findings' plain data, so a stored finding reads the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from bot.diagnosis.fairness import DISPARITY, FOUR_FIFTHS, WINDOWS
+from bot.diagnosis.fairness import DISPARITY, FOUR_FIFTHS
 
 GROUP_RATES = (
     ("selection_rate", "selection"),
@@ -128,14 +127,6 @@ def quality_table(facts: dict[str, Any]) -> list[str]:
             + signed((overall.get("change") or {}).get(key)).rjust(11)
         )
     return lines
-
-
-def quality_by_group(breakdown: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    for name, windows in breakdown["groups"].items():
-        for window in WINDOWS:
-            figures = windows.get(window)
-            if figures and not figures.get("too_small"):
-                yield name, window, figures
 
 
 def conventions(facts: dict[str, Any]) -> str:
