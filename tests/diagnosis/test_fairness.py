@@ -331,3 +331,21 @@ def test_command_line_prints_fairlearns_names(tmp_path: Any) -> None:
     assert refused.returncode == 2
     assert "The group column 'region' is not in the reference data" in refused.stderr
     assert refused.stdout == ""
+
+
+def test_the_analysis_runs_without_scikit_learn_or_fairlearn() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from bot.diagnosis.fairness import Request, analyse\n"
+        "from tests.diagnosis.fairness_data import windows\n"
+        "r, c = windows(2000, 3, seed=1)\n"
+        "analyse(r, c, Request((('group',),), 'score', 'label'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'fairlearn')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
