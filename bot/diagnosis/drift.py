@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from bot.diagnosis.columns import ColumnKind, kind_from_counts, kind_of
@@ -152,6 +153,8 @@ def column_drift(name: str, reference: pd.Series, current: pd.Series) -> ColumnD
     if _is_text_like(current) and _is_text_like(reference):
         return _strings(name, reference, current)
     kind = kind_of(current)  # Evidently reads the column types off the current data
+    if kind is ColumnKind.NUMERICAL and _is_numeric(reference) and _is_numeric(current):
+        return _numbers(name, reference, current)
     ref_present, cur_present = _present(reference), _present(current)
     missing = (
         1 - len(ref_present) / max(len(reference), 1),
@@ -174,6 +177,27 @@ def column_drift(name: str, reference: pd.Series, current: pd.Series) -> ColumnD
     else:
         outcome = _categorical(ref_present, cur_present)
     return ColumnDrift(name, kind, outcome, *missing)
+
+
+def _numbers(name: str, reference: pd.Series, current: pd.Series) -> ColumnDrift:
+    """A numerical column on both sides, as plain arrays: missing and infinite values
+    dropped without copying a column that has none (the test sorts its own copy)."""
+    ref, cur = _finite(reference), _finite(current)
+    missing = (
+        1 - len(ref) / max(len(reference), 1),
+        1 - len(cur) / max(len(current), 1),
+    )
+    if not len(ref) or not len(cur):
+        side = "reference" if not len(ref) else "current"
+        why = f"no values in the {side} data"
+        return ColumnDrift(name, ColumnKind.NUMERICAL, None, *missing, not_tested=why)
+    return ColumnDrift(name, ColumnKind.NUMERICAL, numerical(ref, cur), *missing)
+
+
+def _finite(column: pd.Series) -> npt.NDArray[np.float64]:
+    values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(values)
+    return values if finite.all() else values[finite]
 
 
 def _is_text_like(column: pd.Series) -> bool:

@@ -86,14 +86,14 @@ def numerical(reference: Floats, current: Floats) -> StatResult:
     """Drift of a numerical column (finite values only, each side non-empty)."""
     ref = np.sort(reference, kind="quicksort")
     cur = np.sort(current, kind="quicksort")
-    merged, from_current = _merge(ref, cur)
-    distinct = 1 + int(np.count_nonzero(np.diff(merged)))
-    if distinct <= FEW_VALUES:
+    ref_distinct = _count_distinct(ref)
+    if ref_distinct <= FEW_VALUES and _count_distinct(cur) <= FEW_VALUES:
         values, ref_counts, cur_counts = _sorted_counts(ref, cur)
-        return categorical([str(v) for v in values], ref_counts, cur_counts, numeric=values)
-    edges = np.histogram_bin_edges(merged, bins="sturges")  # reads only size and range
+        if len(values) <= FEW_VALUES:
+            return categorical([str(v) for v in values], ref_counts, cur_counts, numeric=values)
+    edges = sturges_edges(min(ref[0], cur[0]), max(ref[-1], cur[-1]), len(ref) + len(cur))
     ref_hist, cur_hist = _histogram(ref, edges), _histogram(cur, edges)
-    if 1 + np.count_nonzero(np.diff(ref)) > PSI_BINNED_ABOVE:
+    if ref_distinct > PSI_BINNED_ABOVE:
         psi = _psi(ref_hist / len(ref), cur_hist / len(cur))
     else:  # few reference values: PSI over the values themselves, as Evidently's
         _, ref_counts, cur_counts = _sorted_counts(ref, cur)
@@ -102,8 +102,7 @@ def numerical(reference: Floats, current: Floats) -> StatResult:
         method, score = Method.KS, float(stats.ks_2samp(ref, cur).pvalue)
     else:
         norm = max(float(np.std(ref)), 0.001)
-        method = Method.WASSERSTEIN
-        score = _wasserstein(merged, from_current, len(ref), len(cur)) / norm
+        method, score = Method.WASSERSTEIN, wasserstein(ref, cur) / norm
     return StatResult(
         method,
         score,
@@ -146,24 +145,41 @@ def categorical(
     )
 
 
-def _merge(ref: Floats, cur: Floats) -> tuple[Floats, Flags]:
-    """Both sorted samples as one sorted array, and which entries came from ``cur``: one
-    binary search per current value instead of a third sort."""
-    slots = np.searchsorted(ref, cur, side="right") + np.arange(len(cur))
-    from_current = np.zeros(len(ref) + len(cur), dtype=bool)
-    from_current[slots] = True
-    merged = np.empty(len(ref) + len(cur), dtype=np.float64)
-    merged[slots] = cur
-    merged[~from_current] = ref
-    return merged, from_current
+def sturges_edges(low: float, high: float, size: int) -> Floats:
+    """``np.histogram_bin_edges(both, bins="sturges")`` from the two samples' joint range and
+    size alone (it reads nothing else), computed as NumPy computes it, step by step, so the
+    edges are the same to the last bit without joining the samples."""
+    first, last = np.float64(low), np.float64(high)
+    if first == last:
+        first, last = first - 0.5, last + 0.5
+    width = np.subtract(last, first) / (np.log2(size) + 1.0)
+    bins = int(np.ceil(np.subtract(last, first) / width)) if width else 1
+    return np.linspace(first, last, bins + 1, endpoint=True, dtype=np.float64)
 
 
-def _wasserstein(merged: Floats, from_current: Flags, n_ref: int, n_cur: int) -> float:
-    """First Wasserstein distance: the area between the two empirical CDFs (as scipy's)."""
-    seen_current = np.cumsum(from_current[:-1])
-    seen_reference = np.arange(1, len(merged)) - seen_current
-    gap = np.abs(seen_reference / n_ref - seen_current / n_cur)
-    return float(np.dot(gap, np.diff(merged)))
+def wasserstein(ref: Floats, cur: Floats) -> float:
+    """First Wasserstein distance of two sorted samples, as scipy's: the area between their
+    quantile functions. Breakpoints are kept as integers over ``n * m`` (ref's k-th at
+    ``k * m``, cur's at ``k * n``), so every interval and whose value holds on it is known
+    by arithmetic: no merged array, no binary search. Equal sizes pair the values."""
+    n, m = len(ref), len(cur)
+    if n == m:
+        return float(np.abs(ref - cur).mean())
+    # Intervals ending at one of ref's breakpoints: they start after the previous breakpoint
+    # of either sample, and cur's value there is the one whose step holds the end.
+    ends = np.arange(1, n + 1, dtype=np.int64) * m
+    starts = np.maximum(ends - m, ((ends - 1) // n) * n)
+    area = np.dot(ends - starts, np.abs(ref - cur[(ends + (n - 1)) // n - 1]))
+    # Intervals ending at one of cur's breakpoints that is not also one of ref's.
+    ends = np.arange(1, m + 1, dtype=np.int64) * n
+    starts = np.maximum(ends - n, ((ends - 1) // m) * m)
+    own = np.where(ends % m != 0, ends - starts, 0)
+    area += np.dot(own, np.abs(ref[(ends + (m - 1)) // m - 1] - cur))
+    return float(area) / (n * m)
+
+
+def _count_distinct(sorted_values: Floats) -> int:
+    return 1 + int(np.count_nonzero(sorted_values[1:] != sorted_values[:-1]))
 
 
 def _sorted_counts(ref: Floats, cur: Floats) -> tuple[Floats, Counts, Counts]:

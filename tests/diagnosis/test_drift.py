@@ -128,3 +128,27 @@ def test_tables_that_cannot_be_compared(
 ) -> None:
     with pytest.raises(DriftInputError, match=said):
         analyse(pd.DataFrame(reference), pd.DataFrame(current), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("n", "m"),
+    [(1, 1), (2, 7), (7, 2), (1000, 1000), (1000, 999), (3000, 1234), (5000, 20000), (997, 1009)],
+)
+def test_wasserstein_and_bin_edges_equal_scipys_and_numpys_without_joining_the_samples(
+    n: int, m: int
+) -> None:
+    from scipy.stats import wasserstein_distance
+
+    from bot.diagnosis.stattests import sturges_edges, wasserstein
+
+    rng = np.random.default_rng(n * 7919 + m)
+    for ref, cur in (
+        (rng.normal(0, 1, n), rng.normal(0.4, 1.5, m)),
+        (rng.integers(0, 4, n).astype(float), rng.integers(1, 6, m).astype(float)),  # ties
+    ):
+        ref.sort()
+        cur.sort()
+        assert wasserstein(ref, cur) == pytest.approx(wasserstein_distance(ref, cur), rel=1e-12)
+        joined = np.concatenate([ref, cur])
+        edges = sturges_edges(joined.min(), joined.max(), len(joined))
+        assert np.array_equal(edges, np.histogram_bin_edges(joined, bins="sturges"))
