@@ -1,10 +1,13 @@
-"""What the benchmarks share: percentiles, and the client side of the load generator."""
+"""What the benchmarks share: percentiles, a process's peak memory, and the client side of
+the load generator."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -12,6 +15,42 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def added_peak(setup: str, run: str) -> int:
+    """The peak resident memory ``run`` adds, in bytes, measured in a fresh Python process
+    that executes ``setup`` first (the kernel's high-water mark is reset after it). Every
+    side of a comparison is measured the same way; tracemalloc would slow pure-Python
+    libraries many times over and miss memory that C code takes without reporting it."""
+    script = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from tests.benchmarks.common import resident\n"
+        f"{setup}\n"
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
+        "base = resident('VmRSS')\n"
+        f"{run}\n"
+        "print(resident('VmHWM') - base)\n"
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def resident(field: str) -> int:
+    """A /proc/self/status memory figure (VmRSS, VmHWM), in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    raise LookupError(field)
 
 
 class Sender:

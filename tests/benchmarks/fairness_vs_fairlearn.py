@@ -20,16 +20,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from bot.diagnosis.fairness import Request, analyse
+from tests.benchmarks.common import added_peak
 from tests.diagnosis.fairness_data import fairlearn_figures, windows
 
 KEYS = ("count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
@@ -90,39 +87,16 @@ def best(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def peak(side: str, rows: int, groups: int) -> int:
     """Peak resident memory one side adds while it runs, in a fresh process that builds the
-    same windows first (the kernel's high-water mark, reset after building; tracemalloc
-    would slow Fairlearn's Python code many times over)."""
-    script = (
-        "import sys, warnings; warnings.simplefilter('ignore')\n"
-        "from tests.benchmarks import fairness_vs_fairlearn as b\n"
-        "from tests.diagnosis.fairness_data import windows\n"
-        "import fairlearn.metrics, sklearn.metrics\n"  # imports are not the run's memory
-        f"r, c = windows({rows}, {groups}, seed=5, shifted=2)\n"
-        "open('/proc/self/clear_refs', 'w').write('5')\n"
-        "base = b.resident('VmRSS')\n"
-        f"b.{side}(r, c)\n"
-        "print(b.resident('VmHWM') - base)\n"
+    same windows first."""
+    return added_peak(
+        setup=(
+            "from tests.benchmarks import fairness_vs_fairlearn as b\n"
+            "from tests.diagnosis.fairness_data import windows\n"
+            "import fairlearn.metrics, sklearn.metrics\n"  # imports are not the run's memory
+            f"r, c = windows({rows}, {groups}, seed=5, shifted=2)\n"
+        ),
+        run=f"b.{side}(r, c)",
     )
-    root = str(Path(__file__).resolve().parents[2])
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=600,
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": root},
-    )
-    return int(done.stdout.strip().splitlines()[-1])
-
-
-def resident(field: str) -> int:
-    """A /proc/self/status memory figure, in bytes."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise LookupError(field)
 
 
 def differences(mine: dict[str, Any], fairlearn: dict[str, Any]) -> list[str]:
