@@ -35,7 +35,7 @@ import pandas as pd
 
 from bot.diagnosis import groups as grouping
 from bot.diagnosis import outcomes, quality
-from bot.diagnosis.fairness_request import MIN_GROUP_SIZE, FairnessInputError, Request
+from bot.diagnosis.asking import MIN_GROUP_SIZE, FairnessInputError, Request
 from bot.diagnosis.groups import GroupError
 from bot.diagnosis.outcomes import Outcome, OutcomeError, Reading
 

@@ -56,12 +56,12 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.diagnosis import datasets, fairness, fairness_request, fairness_text
+    from bot.diagnosis import asking, datasets, fairness, printed
 
     limits = settings.drift_limits
     try:
         request = fairness.Request(
-            groups=fairness_request.parse_groups(args.group),
+            groups=asking.parse_groups(args.group),
             prediction=args.prediction,
             label=args.label,
             favourable=args.favourable,
@@ -81,5 +81,5 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(facts, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        print(fairness_text.report(facts))
+        print(printed.report(facts))
     return 0

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.diagnosis.fairness_request import FairnessInputError, parse_groups
+from bot.diagnosis.asking import FairnessInputError, parse_groups
 from bot.incidents.declare import validate_title
 from bot.incidents.errors import InvalidInput
 from bot.incidents.notes import clean_action, clean_note

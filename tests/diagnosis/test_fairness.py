@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from bot.diagnosis.fairness import FairnessInputError, Request, analyse, breached, mask
-from bot.diagnosis.fairness_text import report
+from bot.diagnosis.printed import report
 from tests.diagnosis.fairness_data import fairlearn_figures, windows
 from tests.support import run_cli
 

@@ -83,8 +83,8 @@ def _run(
     reply: Reply,
 ) -> None:
     from bot.diagnosis import datasets
+    from bot.diagnosis.asking import MIN_GROUP_SIZE
     from bot.diagnosis.fairness import FairnessInputError, Request, analyse
-    from bot.diagnosis.fairness_request import MIN_GROUP_SIZE
 
     head = (
         f":scales: {mention(actor) if actor else 'The alert'} asked whether the model treats "
