@@ -233,3 +233,31 @@ def test_pin_a_message_with_a_reaction_and_reply_in_its_thread(
     expect(thread).to_contain_text("Confirmed by the evaluation set")
     page.get_by_role("link", name="Close the thread").click()
     expect(said.locator(".thread-link")).to_contain_text("1 reply")
+
+
+def test_an_open_message_menu_stays_open_when_a_message_arrives(
+    page: Page, sandbox: Sandbox
+) -> None:
+    """A redraw for a new message kept other menus open but closed this one (it had no key
+    to find it again by): the pin-and-reply test lost its menu whenever the bot's answer
+    to the pin arrived after the menu opened."""
+    as_person(page, sandbox, "Dan")
+    declare(page, "Ranking model serves stale results")
+    type_message(page, "Cache flushed at 11:05")
+    said = page.locator(".message").filter(has_text="Cache flushed at 11:05").last
+    said.get_by_label("Message actions").click()
+    expect(said.get_by_role("menuitem", name="Reply in thread")).to_be_visible()
+    # Dan's own second message, sent as his other tab would send it.
+    answer = page.evaluate(
+        """async () => {
+            const here = document.querySelector(".workspace").dataset;
+            const sent = await fetch("/sandbox/act", {method: "POST",
+                headers: {"Content-Type": "application/json"},
+                body: JSON.stringify({person: here.person, channel: here.channel,
+                                      kind: "message", text: "Seen, thanks"})});
+            return [sent.status, await sent.text()];
+        }"""
+    )
+    assert answer[0] == 200, answer
+    expect(page.locator(".message").filter(has_text="Seen, thanks")).to_be_visible()
+    expect(said.get_by_role("menuitem", name="Reply in thread")).to_be_visible()
