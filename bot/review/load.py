@@ -93,7 +93,7 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
         frame[column] = _times(frame[column])
     frame["private"] = frame["private"].fillna(False).astype(bool)
     fairness = events.loc[kind == EventKind.FAIRNESS_FOUND, ["incident_id", "breached"]]
-    fairness = fairness.assign(breached=fairness.breached.fillna(False).astype(bool))
+    fairness = fairness.assign(breached=fairness.breached.eq(True))  # unsaid: no breach
     return Facts(incidents=frame, corrections=corrections, actions=actions, fairness=fairness)
 
 

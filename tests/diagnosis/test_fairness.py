@@ -66,7 +66,7 @@ def assert_agrees(
 
 @pytest.mark.parametrize("groups", [2, 5, 40])
 def test_every_figure_equals_fairlearns(groups: int) -> None:
-    reference, current = windows(4000, groups, seed=groups)
+    reference, current = windows(2500, groups, seed=groups)
     facts = analyse(
         reference, current, Request((("group",),), "predicted", "label", min_group_size=1)
     )
@@ -177,7 +177,7 @@ def test_predictions_of_any_type(values: tuple[Any, Any], favourable: str | None
 
 
 def test_intersections_equal_fairlearns_multiple_features() -> None:
-    reference, current = windows(6000, 3, seed=16)
+    reference, current = windows(3000, 3, seed=16)
     facts = analyse(
         reference,
         current,
