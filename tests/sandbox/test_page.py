@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ import httpx
 import pytest
 
 from tests.sandbox.running import Sandbox, start_sandbox, stop_sandbox
+from tests.support import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("sandbox-page")]
 
@@ -226,19 +225,13 @@ def test_it_listens_on_the_loopback_address_only(sandbox: Sandbox) -> None:
     assert set(listening) == {"0100007F"}  # 127.0.0.1 and nothing else
 
 
-def test_a_port_in_use_is_refused_with_a_sentence(tmp_path: Path) -> None:
+def test_a_port_in_use_is_refused_with_a_sentence() -> None:
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
     taken.listen(1)
     port = taken.getsockname()[1]
     try:
-        ran = subprocess.run(
-            [sys.executable, "-m", "bot", "sandbox", "--port", str(port)],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        ran = run_cli("sandbox", "--port", str(port))  # refused before anything starts
     finally:
         taken.close()
     assert ran.returncode == 2
