@@ -224,6 +224,7 @@ def test_pin_a_message_with_a_reaction_and_reply_in_its_thread(
     said.get_by_label("Message actions").click()
     said.get_by_role("menuitem", name=re.compile("pushpin")).click()
     expect(said.locator(".reaction")).to_contain_text("1")
+    expect(page.get_by_text("Added to the incident's timeline")).to_be_visible()  # the bot's answer
     said.get_by_label("Message actions").click()
     said.get_by_role("menuitem", name="Reply in thread").click()
     thread = page.get_by_role("complementary", name="Thread")

@@ -70,7 +70,8 @@ def test_html_embeds_each_findings_chart_and_confluence_attaches_it_apart(db: Da
 
         context = assemble(session, session.get(Incident, incident_id))
     html = render(context, "html", chart=timeline_chart(context)).text
-    assert "(names withheld)" in html and "g01" not in html
+    words = re.sub(r'src="data:image/png;base64,[^"]+"', "", html)  # base64 may spell anything
+    assert "(names withheld)" in words and "g01" not in words
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     assert len(images) == 2  # the timeline, then the fairness finding
     assert base64.b64decode(images[1]).startswith(b"\x89PNG")

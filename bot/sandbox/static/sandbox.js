@@ -86,12 +86,18 @@
     redraw(document.getElementById("sidebar"), data.sidebar);
     redraw(document.getElementById("channel"), data.channel);
     const thread = document.getElementById("thread");
-    if (state.thread) {
+    if (state.thread && drawn.get(thread) !== data.thread) {
+      // Drawn again only when it changed, keeping the reply being typed (and its focus):
+      // a redraw for news elsewhere would take the box away between a keystroke and Enter.
       const typing = thread.querySelector("textarea");
       const draft = typing ? typing.value : "";
-      thread.innerHTML = data.thread;
+      const typingHere = typing !== null && document.activeElement === typing;
+      redraw(thread, data.thread);
       const again = thread.querySelector("textarea");
-      if (again) again.value = draft;
+      if (again) {
+        again.value = draft;
+        if (typingHere) again.focus();
+      }
     }
     const header = document.querySelector("#channel .channel-header");
     document.getElementById("composer").classList.toggle(
