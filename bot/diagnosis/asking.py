@@ -1,5 +1,6 @@
-"""What a fairness analysis is asked: read at parse time, before any data, so no pandas
-here (the Slack command is checked with it before its acknowledgement)."""
+"""What a fairness analysis is asked, and what its quality figures are called: read at
+parse time and by views, before any data, so no pandas here (the Slack command is checked
+with it before its acknowledgement)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 MIN_GROUP_SIZE = 30  # rows a group needs in a window to be judged there
+# The model-quality figures, by their keys in the findings, and how people read them.
+QUALITY_LABELS = (
+    ("accuracy", "accuracy"),
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("f1", "F1"),
+    ("roc_auc", "ROC AUC"),
+    ("expected_calibration_error", "calibration error"),
+)
 
 
 class FairnessInputError(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.diagnosis.asking import QUALITY_LABELS
 from bot.diagnosis.fairness import DISPARITY, FOUR_FIFTHS
 
 GROUP_RATES = (
@@ -12,14 +13,6 @@ GROUP_RATES = (
     ("true_positive_rate", "TPR"),
     ("false_positive_rate", "FPR"),
     ("accuracy", "accuracy"),
-)
-QUALITY_ROWS = (
-    ("accuracy", "accuracy"),
-    ("precision", "precision"),
-    ("recall", "recall"),
-    ("f1", "F1"),
-    ("roc_auc", "ROC AUC"),
-    ("expected_calibration_error", "calibration error (ECE, 10 bins)"),
 )
 NAME_WIDTH = 24
 
@@ -117,7 +110,7 @@ def disparity_table(breakdown: dict[str, Any]) -> list[str]:
 def quality_table(facts: dict[str, Any]) -> list[str]:
     overall = facts["overall"]
     lines = ["".ljust(34) + "reference".rjust(11) + "current".rjust(11) + "change".rjust(11)]
-    for key, label in QUALITY_ROWS:
+    for key, label in QUALITY_LABELS:
         if key not in overall["current"]:
             continue
         lines.append(

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.diagnosis.asking import QUALITY_LABELS
 from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents import key_times, timeline
 from bot.incidents.categories import category_label
@@ -283,14 +284,6 @@ def build(
 
 
 FAIRNESS_MOVES_SHOWN = 5
-QUALITY_SHOWN = (
-    ("accuracy", "accuracy"),
-    ("precision", "precision"),
-    ("recall", "recall"),
-    ("f1", "F1"),
-    ("roc_auc", "ROC AUC"),
-    ("expected_calibration_error", "calibration error"),
-)
 
 
 def fairness_finding(event: TimelineEvent, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -328,7 +321,7 @@ def fairness_finding(event: TimelineEvent, data: Mapping[str, Any]) -> dict[str,
     overall = data.get("overall") or {}
     quality = [
         (label, (overall.get("reference") or {}).get(key), (overall.get("current") or {}).get(key))
-        for key, label in QUALITY_SHOWN
+        for key, label in QUALITY_LABELS
         if key in (overall.get("current") or {})
     ]
     return {

@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.diagnosis.fairness import Request, analyse
 from tests.benchmarks.common import added_peak
-from tests.diagnosis.fairness_data import fairlearn_figures, windows
+from tests.diagnosis.fairness_data import fairlearn_figures, fairlearn_metrics, windows
 
 KEYS = ("count", "selection_rate", "true_positive_rate", "false_positive_rate", "accuracy")
 
@@ -39,22 +39,9 @@ def ours(reference: Any, current: Any) -> dict[str, Any]:
 
 def their_frames(reference: Any, current: Any) -> list[Any]:
     """MetricFrame alone: the per-group figures, without the disparity functions."""
-    from fairlearn.metrics import (
-        MetricFrame,
-        count,
-        false_positive_rate,
-        selection_rate,
-        true_positive_rate,
-    )
-    from sklearn.metrics import accuracy_score
+    from fairlearn.metrics import MetricFrame
 
-    metrics = {
-        "count": count,
-        "selection_rate": selection_rate,
-        "true_positive_rate": true_positive_rate,
-        "false_positive_rate": false_positive_rate,
-        "accuracy": accuracy_score,
-    }
+    metrics = fairlearn_metrics()
     return [
         MetricFrame(
             metrics=metrics,

@@ -10,20 +10,16 @@ unreachable URL, a file that is not a table) is refused with the reason.
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.incidents import queries, timeline
 from bot.incidents.kinds import EventKind
 from bot.slack import effects, notify
-from bot.slack.background import QueueFull, Reply
+from bot.slack.background import Reply
 from bot.slack.command_parser import DriftArgs
-from bot.slack.flows.common import NOT_AN_INCIDENT
-from bot.slack.flows.working import Working, load
+from bot.slack.flows import working
 from bot.slack.text import escape, mention, refusal, truncate
 from bot.slack.views import drift_findings
-from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.diagnosis import datasets
@@ -37,52 +33,16 @@ def start(
     services: Services, channel: str, args: DriftArgs, actor: str | None, reply: Reply
 ) -> None:
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
-    # pandas and scipy take a second or two to import: the bot pays it on first use.
-    from bot.diagnosis import datasets
-
-    limits = services.settings.drift_limits
-    try:
-        reference = datasets.locate(args.reference, services.settings.data_dir, limits)
-        current = datasets.locate(args.current, services.settings.data_dir, limits)
-    except datasets.SourceError as problem:
-        reply(text=f"No drift analysis: {refusal(problem)}")
-        return
-    with services.db.begin() as session:
-        known = queries.id_by_channel(session, channel) is not None
-    if not known:
-        reply(text=NOT_AN_INCIDENT)
-        return
-    try:
-        ahead = services.background.submit_heavy(
-            _run,
-            services,
-            channel,
-            args,
-            reference,
-            current,
-            actor,
-            reply,
-            waiting=services.settings.drift_queue,
-        )
-    except QueueFull as full:
-        reply(
-            text=f"No drift analysis: {full.ahead} analyses are already running or waiting, "
-            "as many as this bot queues. Try again in a few minutes."
-        )
-        return
-    if ahead:
-        reply(
-            text=f"Your drift analysis waits behind {ahead} other"
-            f"{'s' if ahead > 1 else ''}; the findings will follow in the channel."
-        )
+    places = (args.reference, args.current)
+    working.queue(services, channel, places, reply, "drift analysis", _run, args, actor, reply)
 
 
 def _run(
     services: Services,
     channel: str,
-    args: DriftArgs,
     reference: datasets.Source,
     current: datasets.Source,
+    args: DriftArgs,
     actor: str | None,
     reply: Reply,
 ) -> None:
@@ -94,10 +54,10 @@ def _run(
         f":mag: {who} asked whether the data changed: `{escape(truncate(reference.text, 200))}` "
         f"(reference) against `{escape(truncate(current.text, 200))}` (current)."
     )
-    status = Working(services, channel, head)
+    status = working.Working(services, channel, head)
     try:
         tables = [
-            load(services, source, role, status)
+            working.load(services, source, role, status)
             for source, role in ((reference, "reference"), (current, "current"))
         ]
         status.say(":hourglass_flowing_sand: Comparing the columns…", force=True)
@@ -135,40 +95,18 @@ def _publish(
     from bot.diagnosis.drift import top_drifted
     from bot.documents.plotting import drift_png
 
-    shown = top_drifted(report)
-    png = drift_png(shown, report.verdict())
-    with services.db.begin() as session:
-        incident = queries.by_channel(session, channel)
-        if incident is None:
-            return
-        timeline.record(
-            session,
-            incident,
-            EventKind.DRIFT_FOUND,
-            drift_findings.timeline_text(report),
-            actor=actor,
-            **findings(report, reference, current),
-        )
-        effects.enqueue(
-            session,
-            incident.id,
-            "message",
-            channel=channel,
-            text=f"Drift: {escape(report.verdict())}",
-            blocks=render(drift_findings.result_blocks(report, reference, current, actor)),
-        )
-        effects.enqueue(
-            session,
-            incident.id,
-            "upload",
-            channel=channel,
-            filename=f"drift-{incident.reference}.png",
-            title=f"{incident.reference} drift: reference vs current",
-            content=base64.b64encode(png).decode("ascii"),
-            comment="Reference against current for the most drifted columns.",
-        )
-        incident_id = incident.id
-    effects.drain(services, incident_id)
+    found = working.Findings(
+        kind=EventKind.DRIFT_FOUND,
+        said=drift_findings.timeline_text(report),
+        facts=findings(report, reference, current),
+        text=f"Drift: {escape(report.verdict())}",
+        blocks=drift_findings.result_blocks(report, reference, current, actor),
+        chart=drift_png(top_drifted(report), report.verdict()),
+        chart_name="drift",
+        chart_title="drift: reference vs current",
+        chart_comment="Reference against current for the most drifted columns.",
+    )
+    working.publish(services, channel, actor, found)
 
 
 def findings(report: DriftReport, reference: str, current: str) -> dict[str, Any]:

@@ -9,20 +9,16 @@ replaced by "#1", "#2"… in everything posted and kept: the figures stay, the n
 
 from __future__ import annotations
 
-import base64
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.incidents import queries, timeline
+from bot.incidents import queries
 from bot.incidents.kinds import EventKind
-from bot.slack import effects
-from bot.slack.background import QueueFull, Reply
+from bot.slack.background import Reply
 from bot.slack.command_parser import FairnessArgs
-from bot.slack.flows.common import NOT_AN_INCIDENT
-from bot.slack.flows.working import Working, load
+from bot.slack.flows import working
 from bot.slack.text import escape, mention, refusal, truncate
 from bot.slack.views import fairness_findings
-from bot.slack.views.kit import render
 
 if TYPE_CHECKING:
     from bot.diagnosis import datasets
@@ -37,48 +33,16 @@ def start(
     services: Services, channel: str, args: FairnessArgs, actor: str | None, reply: Reply
 ) -> None:
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
-    from bot.diagnosis import datasets
-
-    limits = services.settings.drift_limits
-    try:
-        reference = datasets.locate(args.reference, services.settings.data_dir, limits)
-        current = datasets.locate(args.current, services.settings.data_dir, limits)
-    except datasets.SourceError as problem:
-        reply(text=REFUSED + refusal(problem))
-        return
-    with services.db.begin() as session:
-        known = queries.id_by_channel(session, channel) is not None
-    if not known:
-        reply(text=NOT_AN_INCIDENT)
-        return
-    try:
-        ahead = services.background.submit_heavy(
-            _run,
-            services,
-            channel,
-            args,
-            reference,
-            current,
-            actor,
-            reply,
-            waiting=services.settings.drift_queue,
-        )
-    except QueueFull as full:
-        reply(
-            text=f"{REFUSED}{full.ahead} analyses are already running or waiting, as many as "
-            "this bot queues. Try again in a few minutes."
-        )
-        return
-    if ahead:
-        reply(text=f"Your fairness analysis waits behind {ahead}; the findings will follow here.")
+    places = (args.reference, args.current)
+    working.queue(services, channel, places, reply, "fairness analysis", _run, args, actor, reply)
 
 
 def _run(
     services: Services,
     channel: str,
-    args: FairnessArgs,
     reference: datasets.Source,
     current: datasets.Source,
+    args: FairnessArgs,
     actor: str | None,
     reply: Reply,
 ) -> None:
@@ -91,7 +55,7 @@ def _run(
         f"groups alike: `{escape(truncate(reference.text, 200))}` (reference) against "
         f"`{escape(truncate(current.text, 200))}` (current)."
     )
-    status = Working(services, channel, head)
+    status = working.Working(services, channel, head)
     request = Request(
         groups=args.groups,
         prediction=args.prediction,
@@ -102,7 +66,7 @@ def _run(
     )
     try:
         tables = [
-            load(services, source, role, status)
+            working.load(services, source, role, status)
             for source, role in ((reference, "reference"), (current, "current"))
         ]
         status.say(":hourglass_flowing_sand: Comparing the groups…", force=True)
@@ -135,40 +99,19 @@ def _publish(
         private = incident is not None and incident.private
     # An incident only ever becomes private, so a public reading can only withhold more.
     shown = facts if private else mask(facts, services.settings.sensitive_columns)
-    png = fairness_png(shown)
-    with services.db.begin() as session:
-        incident = queries.by_channel(session, channel)
-        if incident is None:
-            return
-        timeline.record(
-            session,
-            incident,
-            EventKind.FAIRNESS_FOUND,
-            shown["verdict"],
-            actor=actor,
-            **kept(shown, reference, current),
-        )
-        effects.enqueue(
-            session,
-            incident.id,
-            "message",
-            channel=channel,
-            text=fairness_findings.text(shown),
-            blocks=render(fairness_findings.result_blocks(shown, reference, current, actor)),
-        )
-        effects.enqueue(
-            session,
-            incident.id,
-            "upload",
-            channel=channel,
-            filename=f"fairness-{incident.reference}.png",
-            title=f"{incident.reference} fairness: reference vs current by group",
-            content=base64.b64encode(png).decode("ascii"),
-            comment="Selection rate (and error rates, with labels) by group, reference "
-            "against current.",
-        )
-        incident_id = incident.id
-    effects.drain(services, incident_id)
+    found = working.Findings(
+        kind=EventKind.FAIRNESS_FOUND,
+        said=shown["verdict"],
+        facts=kept(shown, reference, current),
+        text=fairness_findings.text(shown),
+        blocks=fairness_findings.result_blocks(shown, reference, current, actor),
+        chart=fairness_png(shown),
+        chart_name="fairness",
+        chart_title="fairness: reference vs current by group",
+        chart_comment="Selection rate (and error rates, with labels) by group, reference "
+        "against current.",
+    )
+    working.publish(services, channel, actor, found)
 
 
 def kept(facts: dict[str, Any], reference: str, current: str) -> dict[str, Any]:

@@ -1,19 +1,29 @@
-"""The channel's side of a long analysis (drift, fairness): a working message that says
-what is happening and is edited as the work goes, and reading a data set with progress."""
+"""The channel's side of a long analysis (drift, fairness): the request checked and queued
+in the heavy pool, a working message that says what is happening and is edited as the work
+goes, reading a data set with progress, and the findings posted with their chart."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack import notify
+from bot.incidents import queries, timeline
+from bot.incidents.kinds import EventKind
+from bot.slack import effects, notify
+from bot.slack.background import QueueFull, Reply
+from bot.slack.flows.common import NOT_AN_INCIDENT
+from bot.slack.text import refusal
 
 if TYPE_CHECKING:
     import pandas as pd
+    from slack_sdk.models.blocks import Block
 
     from bot.diagnosis import datasets
     from bot.slack.services import Services
@@ -72,3 +82,91 @@ def load(services: Services, source: datasets.Source, role: str, status: Working
     from bot.diagnosis import datasets
 
     return datasets.load(source, services.settings.drift_limits, progress)
+
+
+def queue(
+    services: Services,
+    channel: str,
+    places: tuple[str, str],
+    reply: Reply,
+    what: str,
+    run: Callable[..., None],
+    *args: Any,
+) -> None:
+    """Check both data sets' places and the channel now (refusals change nothing), then
+    queue ``run(services, channel, reference, current, *args)`` in the heavy pool, telling
+    the person how many analyses are ahead, or that the queue is full."""
+    from bot.diagnosis import datasets
+
+    limits = services.settings.drift_limits
+    try:
+        reference, current = (
+            datasets.locate(place, services.settings.data_dir, limits) for place in places
+        )
+    except datasets.SourceError as problem:
+        reply(text=f"No {what}: {refusal(problem)}")
+        return
+    with services.db.begin() as session:
+        known = queries.id_by_channel(session, channel) is not None
+    if not known:
+        reply(text=NOT_AN_INCIDENT)
+        return
+    try:
+        ahead = services.background.submit_heavy(
+            run, services, channel, reference, current, *args, waiting=services.settings.drift_queue
+        )
+    except QueueFull as full:
+        reply(
+            text=f"No {what}: {full.ahead} analyses are already running or waiting, as many "
+            "as this bot queues. Try again in a few minutes."
+        )
+        return
+    if ahead:
+        others = f"{ahead} other{'s' if ahead > 1 else ''}"
+        reply(text=f"Your {what} waits behind {others}; the findings will follow in the channel.")
+
+
+@dataclass(frozen=True)
+class Findings:
+    """An analysis's result as the channel and the timeline get it."""
+
+    kind: EventKind
+    said: str  # the timeline's words
+    facts: dict[str, Any]  # the timeline's figures
+    text: str  # the message's plain text
+    blocks: list[Block]
+    chart: bytes
+    chart_name: str  # e.g. "drift": the file is drift-INC-12.png
+    chart_title: str  # after the incident's reference
+    chart_comment: str
+
+
+def publish(services: Services, channel: str, actor: str | None, found: Findings) -> None:
+    """Record the findings and owe their message and chart in one transaction, then send."""
+    from bot.slack.views.kit import render
+
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            return
+        timeline.record(session, incident, found.kind, found.said, actor=actor, **found.facts)
+        effects.enqueue(
+            session,
+            incident.id,
+            "message",
+            channel=channel,
+            text=found.text,
+            blocks=render(found.blocks),
+        )
+        effects.enqueue(
+            session,
+            incident.id,
+            "upload",
+            channel=channel,
+            filename=f"{found.chart_name}-{incident.reference}.png",
+            title=f"{incident.reference} {found.chart_title}",
+            content=base64.b64encode(found.chart).decode("ascii"),
+            comment=found.chart_comment,
+        )
+        incident_id = incident.id
+    effects.drain(services, incident_id)

@@ -8,20 +8,13 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextObject, SectionBlock
 
+from bot.diagnosis.asking import QUALITY_LABELS
 from bot.slack.text import escape, truncate
 from bot.slack.views.kit import md
 
 SECTION_MAX = 2900
 GROUPS_SHOWN = 12
 BREAKDOWNS_SHOWN = 4
-QUALITY = (
-    ("accuracy", "accuracy"),
-    ("precision", "precision"),
-    ("recall", "recall"),
-    ("f1", "F1"),
-    ("roc_auc", "ROC AUC"),
-    ("expected_calibration_error", "calibration error"),
-)
 
 
 def result_blocks(
@@ -112,7 +105,7 @@ def quality_lines(facts: dict[str, Any]) -> list[str]:
     ref, cur = overall["reference"], overall["current"]
     parts = [
         f"{label} {_number(ref.get(key))} → {_number(cur.get(key))}"
-        for key, label in QUALITY
+        for key, label in QUALITY_LABELS
         if key in cur
     ]
     return ["*Model quality* (rows with a label, reference → current)", " · ".join(parts)]
