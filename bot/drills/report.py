@@ -65,6 +65,8 @@ def moves(
             seen("first_notice", event.occurred_at)
         elif kind == EventKind.DRIFT_FOUND:
             seen("drift", event.occurred_at)
+        elif kind == EventKind.FAIRNESS_FOUND:
+            seen("fairness", event.occurred_at)
     return [
         Scored(e, elapsed.at(first[e.move]) if e.move in first else None) for e in scenario.expects
     ]

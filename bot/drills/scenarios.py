@@ -29,11 +29,16 @@ MOVES = {
     "containment": "A containment move made (rollback or lever)",
     "first_notice": "First notice sent to stakeholders",
     "drift": "Drift analysis run",
+    "fairness": "Fairness analysis run",
 }
 _OFFSET = re.compile(r"^(\d+)\s*([smh])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
 NUMBERS = ("amount", "merchant_risk", "account_age_days", "hour")
 CATEGORIES = ("channel", "country")
+# A data inject with ``fairness = "<band>"`` adds decisions by age band, that band's
+# approvals halved in the current set: the columns and the command that checks them.
+AGE_BANDS = ("18-30", "31-50", "51+")
+FAIRNESS_CHECK = "--group age_band --prediction approved --label repaid"
 
 
 class ScenarioError(ValueError):
@@ -49,6 +54,7 @@ class Inject:
     name: str = ""  # an alert's name
     features: tuple[str, ...] = ()
     rows: int = 2000
+    fairness: str | None = None  # the age band whose approvals fall in the current set
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,12 @@ def load(path: Path) -> Scenario:
                 f"{spot}: {unknown[0]!r} is not a column of the drill data "
                 f"({', '.join(NUMBERS + CATEGORIES)})"
             )
+        fairness = entry.get("fairness")
+        if fairness is not None and str(fairness) not in AGE_BANDS:
+            raise ScenarioError(
+                f"{spot}: fairness names the age band whose approvals fall, one of "
+                f"{', '.join(AGE_BANDS)}"
+            )
         injects.append(
             Inject(
                 at=offset(entry.get("at", "0m"), spot),
@@ -145,6 +157,7 @@ def load(path: Path) -> Scenario:
                 name=str(entry.get("name", "")),
                 features=features,
                 rows=max(200, min(int(entry.get("rows", 2000)), 50_000)),
+                fairness=str(fairness) if fairness is not None else None,
             )
         )
     expects = []
@@ -195,6 +208,8 @@ def script(scenario: Scenario) -> str:
         lines.append(f"  {clock(inject.at)}  {said}. {inject.text}")
         if inject.features:
             lines.append(f"          drift planted in: {', '.join(inject.features)}")
+        if inject.fairness:
+            lines.append(f"          approvals halved for age band {inject.fairness}")
     lines += ["", "Expected moves:"]
     for expect in scenario.expects:
         lines.append(f"  within {clock(expect.within)}  {expect.label}")
@@ -211,8 +226,9 @@ def write_data(scenario: Scenario, inject: Inject, folder: Path, stem: str) -> t
     seed = sum(ord(c) for c in f"{scenario.name}:{inject.at}")
     rng = np.random.default_rng(seed)
 
-    def table(shifted: tuple[str, ...]) -> pd.DataFrame:
+    def table(shifted: tuple[str, ...] | None) -> pd.DataFrame:  # None: the reference
         rows = inject.rows
+        shifted_columns = shifted or ()
         data = {
             "amount": rng.lognormal(3.5, 0.6, rows),
             "merchant_risk": rng.beta(2, 8, rows),
@@ -221,22 +237,38 @@ def write_data(scenario: Scenario, inject: Inject, folder: Path, stem: str) -> t
             "channel": rng.choice(["web", "app", "pos"], rows, p=[0.5, 0.3, 0.2]),
             "country": rng.choice(["DE", "FR", "NL", "ES"], rows, p=[0.4, 0.3, 0.2, 0.1]),
         }
-        if "amount" in shifted:
+        if "amount" in shifted_columns:
             data["amount"] = data["amount"] * 2.5
-        if "merchant_risk" in shifted:
+        if "merchant_risk" in shifted_columns:
             data["merchant_risk"] = rng.beta(5, 4, rows)
-        if "account_age_days" in shifted:
+        if "account_age_days" in shifted_columns:
             data["account_age_days"] = rng.gamma(1.5, 60, rows)
-        if "hour" in shifted:
+        if "hour" in shifted_columns:
             data["hour"] = rng.integers(0, 6, rows).astype(float)
-        if "channel" in shifted:
+        if "channel" in shifted_columns:
             data["channel"] = rng.choice(["web", "app", "pos"], rows, p=[0.1, 0.2, 0.7])
-        if "country" in shifted:
+        if "country" in shifted_columns:
             data["country"] = rng.choice(["DE", "FR", "NL", "ES"], rows, p=[0.1, 0.1, 0.2, 0.6])
+        if inject.fairness:
+            data.update(_decisions(rng, rows, inject.fairness if shifted is not None else None))
         return pd.DataFrame(data)
 
     folder.mkdir(parents=True, exist_ok=True)
     reference, current = f"{stem}-reference.csv", f"{stem}-current.csv"
-    table(()).to_csv(folder / reference, index=False)
+    table(None).to_csv(folder / reference, index=False)
     table(inject.features).to_csv(folder / current, index=False)
     return reference, current
+
+
+def _decisions(rng: Any, rows: int, halved: str | None) -> dict[str, Any]:
+    """Age bands, whether the applicant repaid, and the model's approval: four in five
+    good payers approved and three in ten others, ``halved``'s approvals cut in half."""
+    import numpy as np
+
+    band = rng.choice(list(AGE_BANDS), rows, p=[0.35, 0.4, 0.25])
+    repaid = rng.random(rows) < 0.7
+    chance = np.where(repaid, 0.8, 0.3)
+    if halved is not None:
+        chance = np.where(band == halved, chance / 2, chance)
+    approved = rng.random(rows) < chance
+    return {"age_band": band, "approved": approved.astype(int), "repaid": repaid.astype(int)}

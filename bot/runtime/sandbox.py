@@ -64,10 +64,24 @@ def workspace_file(database_url: str, given: str | None) -> Path:
     return Path("sandbox.slack.json")
 
 
+def data_folder(workspace: Path) -> Path:
+    """Where drills write their data sets (and drift and fairness read), unless
+    INCIDENTBOT_DATA_DIR says otherwise: beside the workspace."""
+    return workspace.parent / "sandbox-data"
+
+
 def sandbox_settings(
-    slack: SlackStandIn, bot_url: str, database_url: str, environ: Mapping[str, str]
+    slack: SlackStandIn,
+    bot_url: str,
+    database_url: str,
+    environ: Mapping[str, str],
+    workspace: Path,
 ) -> Settings:
     kept = {k: v for k, v in environ.items() if not k.startswith(OWN)}
+    if "INCIDENTBOT_DATA_DIR" not in kept:  # so a drill's data injects work out of the box
+        folder = data_folder(workspace)
+        folder.mkdir(parents=True, exist_ok=True)
+        kept["INCIDENTBOT_DATA_DIR"] = str(folder)
     kept.setdefault("INCIDENTBOT_ALERT_TOKEN", "sandbox-" + secrets.token_urlsafe(12))
     kept.setdefault("INCIDENTBOT_BROADCAST_CHANNEL", "#incidents")
     kept.setdefault("INCIDENTBOT_DRILL_CHANNEL", "#incident-drills")
@@ -140,7 +154,7 @@ def run(
     if not restored:
         people.furnish(slack)
     bot_url = f"http://{HOST}:{port}"
-    settings = sandbox_settings(slack, bot_url, database_url, os.environ)
+    settings = sandbox_settings(slack, bot_url, database_url, os.environ, kept_in)
     try:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # a newcomer needs no migration log
         upgrade(database_url)

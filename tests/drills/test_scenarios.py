@@ -15,9 +15,10 @@ from bot.store.models import TimelineEvent
 START = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
-def test_the_library_has_the_six_scenarios_ml_teams_meet() -> None:
+def test_the_library_has_the_seven_scenarios_ml_teams_meet() -> None:
     library = scenarios.library()
     assert set(library) == {
+        "credit-age-bias",
         "fraud-false-positives",
         "recommender-ctr-drop",
         "credit-poisoning",
@@ -25,7 +26,7 @@ def test_the_library_has_the_six_scenarios_ml_teams_meet() -> None:
         "chatbot-stale-index",
         "genai-copyright-bias",
     }
-    assert library["genai-copyright-bias"].private
+    assert library["genai-copyright-bias"].private and library["credit-age-bias"].private
     assert library["credit-poisoning"].severity.value == "sev1"
     for scenario in library.values():
         assert scenario.injects and scenario.expects, scenario.name
@@ -85,3 +86,40 @@ def test_moves_are_scored_against_their_targets() -> None:
     assert not scored["first_notice"].met  # made, but after its 15-minute target
     assert scored["roles"].done_at is None  # three of four roles is not all four
     assert scored["containment"].done_at is None
+
+
+def test_a_fairness_inject_halves_one_age_bands_approvals_and_the_analysis_says_so(
+    tmp_path: Path,
+) -> None:
+    from bot.diagnosis.fairness import Request, analyse
+
+    scenario = scenarios.find("credit-age-bias")
+    data = next(i for i in scenario.injects if i.kind == "data")
+    assert data.fairness == "51+"
+    names = scenarios.write_data(scenario, data, tmp_path, "inc-1-3")
+    reference, current = (pd.read_csv(tmp_path / name) for name in names)
+    facts = analyse(reference, current, Request((("age_band",),), "approved", "repaid"))
+    assert facts["verdict"].startswith("Selection rate for group 51+ fell from")
+    assert facts["reference"]["four_fifths_rule"] == "met"
+    assert facts["current"]["four_fifths_rule"] == "breached"
+    named = scenarios.FAIRNESS_CHECK.split()[1::2]  # the columns the posted command names
+    assert named == ["age_band", "approved", "repaid"]
+    assert set(named) <= set(current.columns) and set(named) <= set(reference.columns)
+    assert "approvals halved for age band 51+" in scenarios.script(scenario)
+
+
+def test_a_fairness_analysis_is_the_fairness_move() -> None:
+    scenario = scenarios.find("credit-age-bias")
+    scored = {
+        s.expect.move: s
+        for s in report.moves(scenario, [event("fairness_found", 10)], DrillClock(START, 1.0))
+    }
+    assert scored["fairness"].met and scored["fairness"].done_at == timedelta(minutes=10)
+
+
+def test_a_fairness_inject_names_an_age_band(tmp_path: Path) -> None:
+    (tmp_path / "odd.toml").write_text(
+        'name = "odd"\nseverity = "sev2"\n[[inject]]\nkind = "data"\nfairness = "65+"\n'
+    )
+    with pytest.raises(scenarios.ScenarioError, match="one of 18-30, 31-50, 51\\+"):
+        scenarios.find("odd", tmp_path)

@@ -98,7 +98,7 @@ def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -
             return
         kind, data, position = inject.kind, dict(inject.payload), inject.position
         channel, reference, scenario_name = incident.channel_id, incident.reference, incident.drill
-    command = None
+    commands: list[str] = []
     if kind == "data":
         folder = services.settings.data_dir
         if folder is not None and scenario_name:
@@ -107,8 +107,14 @@ def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -
             if planted is not None:
                 stem = f"{reference.lower()}-{position + 1}"
                 ref, cur = scenarios.write_data(scenario, planted, folder / "drills", stem)
-                command = f"/incident drift drills/{ref} drills/{cur}"
-    text = drill_controls.inject_text(kind, data, command, services.settings.data_dir is not None)
+                if planted.features or not planted.fairness:
+                    commands.append(f"/incident drift drills/{ref} drills/{cur}")
+                if planted.fairness:
+                    commands.append(
+                        f"/incident fairness drills/{ref} drills/{cur} {scenarios.FAIRNESS_CHECK}"
+                    )
+    has_folder = services.settings.data_dir is not None
+    text = drill_controls.inject_text(kind, data, commands, has_folder)
     notify.post(services.client, channel, text)
 
 

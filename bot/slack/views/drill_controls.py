@@ -46,7 +46,7 @@ def facilitator(incident: Incident, scenario: Scenario, actor: str) -> list[Bloc
     ]
 
 
-def inject_text(kind: str, data: dict[str, Any], command: str | None, has_folder: bool) -> str:
+def inject_text(kind: str, data: dict[str, Any], commands: list[str], has_folder: bool) -> str:
     text = escape(str(data.get("text") or ""))
     if kind == "alert":
         return (
@@ -56,7 +56,8 @@ def inject_text(kind: str, data: dict[str, Any], command: str | None, has_folder
     if kind == "message":
         who = escape(str(data.get("source") or "someone"))
         return f":speech_balloon: [DRILL] From *{who}*: {text}"
-    if command:
-        return f":floppy_disk: [DRILL] {text}\nCheck them with `{escape(command)}`"
+    if commands:
+        checks = " and ".join(f"`{escape(command)}`" for command in commands)
+        return f":floppy_disk: [DRILL] {text}\nCheck them with {checks}"
     reason = "the scenario could not be read" if has_folder else "INCIDENTBOT_DATA_DIR is not set"
     return f":floppy_disk: [DRILL] {text} (No data sets were written: {reason}.)"
