@@ -210,6 +210,11 @@ def test_a_drill_runs_in_the_sandbox(page: Page, sandbox: Sandbox) -> None:
     # Four minutes into the scenario the Head of Payments calls; no need to wait for it.
     page.get_by_role("button", name="15 minutes").click()
     expect(page.locator(".messages").first).to_contain_text("Merchants are calling")
+    # The data inject was written to the sandbox's own data folder: its command works.
+    expect(page.locator(".messages").first).to_contain_text(
+        re.compile(r"Check them with /incident drift drills/inc-\d+-\d+-reference\.csv")
+    )
+    assert list((sandbox.folder / "sandbox-data" / "drills").glob("*-current.csv"))
     page.get_by_role("link", name="#incident-drills").click()
     expect(page.locator(".messages").first).to_contain_text(re.compile("drill", re.I))
 
