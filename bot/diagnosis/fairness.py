@@ -61,6 +61,12 @@ def analyse(reference: pd.DataFrame, current: pd.DataFrame, request: Request) ->
     try:
         readings = _readings(tables, request)
         read = {w: _outcomes(tables[w], readings) for w in WINDOWS}
+        for window in WINDOWS:
+            if not read[window][0].present.any():
+                raise FairnessInputError(
+                    f"The prediction column {request.prediction!r} has no values in the "
+                    f"{window} data: there is nothing to judge."
+                )
         breakdowns = [
             _breakdown(grouping.group(columns, reference, current), read, request)
             for columns in request.groups

@@ -274,6 +274,11 @@ def test_a_group_with_one_outcome_has_no_roc_auc() -> None:
         ),
         ({"current": "empty"}, Request((("group",),), "predicted"), "current data has no rows"),
         (
+            {"current": "unpredicted"},
+            Request((("group",),), "score"),
+            "The prediction column 'score' has no values in the current data",
+        ),
+        (
             {},
             Request((("group",),), "score", favourable="1"),
             "is a score between 0 and 1",
@@ -293,6 +298,8 @@ def test_bad_input_is_refused_with_the_column_named(
             frame["group"] = [f"user-{i}" for i in range(len(frame))]
     if change.get("current") == "empty":
         current = current.iloc[0:0]
+    if change.get("current") == "unpredicted":
+        current = current.assign(score=np.nan)
     with pytest.raises(FairnessInputError, match=expected.replace("(", r"\(")):
         analyse(reference, current, request_)
 
