@@ -37,10 +37,6 @@ class Grouping:
     reference: Codes
     current: Codes
 
-    @property
-    def label(self) -> str:
-        return " × ".join(self.columns)
-
 
 def group(columns: tuple[str, ...], reference: pd.DataFrame, current: pd.DataFrame) -> Grouping:
     """Codes for ``columns`` (one, or an intersection) over both windows."""
