@@ -26,10 +26,10 @@ import traceback
 def main() -> None:
     # What every bot start would import. Drift and review modules (pandas, scipy,
     # matplotlib) stay out, as they are loaded on first use in the bot too.
+    import bot.app.compose
     import bot.runtime.cli
     import bot.runtime.serve
     import bot.runtime.web
-    import bot.slack.app
 
     # Children are reaped by the kernel: none lingers as a zombie that looks alive.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)

@@ -43,7 +43,7 @@ REVIEW_FRESH = 60.0  # seconds a computed review (and its charts) is reused
 
 
 class People(Protocol):
-    """What Slack says of the people reading (``bot.slack.readers.SlackReaders``)."""
+    """What Slack says of the people reading (``bot.slack.webapi.readers.SlackReaders``)."""
 
     def reader(self, user: str) -> Reader: ...
 

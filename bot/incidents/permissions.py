@@ -66,7 +66,7 @@ class Actor:
 
 class NotAllowed(InvalidInput):
     """A refusal that names who can. ``str()`` is plain text; the Slack adapter renders
-    the people in it as mentions (``bot.slack.text.refusal``)."""
+    the people in it as mentions (``bot.slack.blocks.text.refusal``)."""
 
     def __init__(
         self,

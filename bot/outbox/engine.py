@@ -49,7 +49,7 @@ class Work:
 
 
 # The work the current thread performs: posts name it in their metadata, and a repeat
-# looks for that name in the channel before posting again (``bot.slack.notify``).
+# looks for that name in the channel before posting again (``bot.slack.webapi.notify``).
 current: ContextVar[Work | None] = ContextVar("current_work", default=None)
 
 

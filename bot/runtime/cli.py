@@ -203,16 +203,13 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
     """The same page ``/incident postmortem --publish`` writes; Slack hears of it when the
     bot next performs its owed work (the summary's link, a line in the channel)."""
-    from sqlalchemy.orm import Session
-
+    from bot.app import people as slack_people
+    from bot.app.compose import wiki_for
+    from bot.app.postmortem import published_from_command_line
     from bot.documents import publishing
     from bot.documents.postmortem import PostmortemError, find
     from bot.incidents import notes
     from bot.outbox.failures import Refused
-    from bot.slack import effects, notify
-    from bot.slack.app import wiki_for
-    from bot.slack.client import make_client
-    from bot.store.models import Incident
 
     wiki = wiki_for(settings)
     if wiki is None:
@@ -234,25 +231,17 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         names: dict[str, str] = {}
         if settings.slack_bot_token:
             try:  # display names, as the bot would show them; IDs when Slack cannot say
-                names = notify.display_names(make_client(settings), people)
+                names = slack_people.display_names(settings, people)
             except Exception as exc:
                 print(f"incidentbot: Slack gave no names ({exc}); IDs are shown.", file=sys.stderr)
-
-        def also(session: Session, incident: Incident, outcome: publishing.Outcome) -> None:
-            if incident.channel_id is None:
-                return
-            effects.enqueue(session, incident.id, "summary")
-            effects.enqueue(
-                session,
-                incident.id,
-                "post",
-                channel=incident.channel_id,
-                text=f":books: Post-mortem {'published' if outcome.first else 'updated'} in "
-                f"Confluence from the command line (version {outcome.version}).",
-            )
-
         outcome = publishing.publish(
-            database, wiki, incident_id, names, None, settings.templates_dir, also
+            database,
+            wiki,
+            incident_id,
+            names,
+            None,
+            settings.templates_dir,
+            published_from_command_line,
         )
     except (PostmortemError, Refused) as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)

@@ -17,11 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.app import paging
+from bot.app.services import Services
 from bot.net.bounded_body import read_bounded
 from bot.paging import webhook
 from bot.runtime import metrics
-from bot.slack.flows import paging
-from bot.slack.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,8 @@ from typing import TextIO
 
 import uvicorn
 
+from bot.app import drills, nudges
+from bot.app.services import Services
 from bot.config import ConfigError, Settings, load_settings
 from bot.console.signin import SandboxSignIn
 from bot.runtime.scheduler import Scheduler
@@ -29,8 +31,7 @@ from bot.runtime.serve import console_pages, start_bot
 from bot.runtime.web import create_app
 from bot.sandbox import SlackStandIn, people, snapshot
 from bot.sandbox.page import PERSON_COOKIE, Hooks, SandboxPage
-from bot.slack.flows import drills, nudges
-from bot.slack.services import Services
+from bot.slack.listeners import keeping
 from bot.store.migrate import upgrade
 from bot.store.models.base import utcnow
 
@@ -187,7 +188,7 @@ def run(
     web = create_app(
         services,
         bolt,
-        Scheduler(services, bolt),
+        Scheduler(services, keeping.again(services, bolt)),
         pages=[*page.routes(), *console],
         ready=ready,
         stopped=stopped,

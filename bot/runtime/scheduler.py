@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from slack_bolt import App
 
+from bot.app import alerts, drills, effects, nudges, paging, tickets
+from bot.app.services import Services
 from bot.outbox.leases import LEASE
-from bot.slack import effects, keeping
-from bot.slack.flows import alerts, drills, nudges, paging, tickets
-from bot.slack.services import Services
 from bot.store import retention
 
 log = logging.getLogger(__name__)
@@ -30,9 +29,10 @@ FOLLOW_UP_SECONDS = 60  # the tracker poll and overdue nudges: due a day apart
 
 
 class Scheduler:
-    def __init__(self, services: Services, bolt: App | None = None) -> None:
+    def __init__(self, services: Services, dispatch_again: Callable[[], int] | None = None) -> None:
         self._services = services
-        self._bolt = bolt  # requests a stopped process left are dispatched to it again
+        # Dispatches again the Slack requests a stopped process left (the Slack adapter's).
+        self._dispatch_again = dispatch_again
         self._sweeping = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
         # It would log every run of the one-second reminder job.
@@ -127,8 +127,8 @@ class Scheduler:
 
     def _sweep_once(self) -> None:
         try:
-            if self._bolt is not None:
-                again = keeping.dispatch_again(self._services, self._bolt)
+            if self._dispatch_again is not None:
+                again = self._dispatch_again()
                 if again:
                     log.info("dispatched again %d request(s) a stopped process left", again)
             finished = self._services.provisioner.sweep()

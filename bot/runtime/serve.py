@@ -10,16 +10,18 @@ from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 from starlette.routing import BaseRoute
 
+from bot.app.compose import build_services
+from bot.app.services import Services
 from bot.config import ConfigError, Settings
 from bot.console.pages import Console, console_off
 from bot.console.signin import SignIn, SlackSignIn
 from bot.console.site import console_site
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.web import create_app
-from bot.slack.app import build_app, build_services
-from bot.slack.client import make_client
-from bot.slack.readers import SLACK_CHANNEL_LINK, SlackReaders
-from bot.slack.services import Services
+from bot.slack.listeners import keeping
+from bot.slack.listeners.bolt import build_app
+from bot.slack.webapi.client import make_client
+from bot.slack.webapi.readers import SLACK_CHANNEL_LINK, SlackReaders
 from bot.store.db import Database
 from bot.store.migrate import is_current
 
@@ -28,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
     db, services, bolt = start_bot(settings)
-    scheduler = Scheduler(services, bolt)
+    scheduler = Scheduler(services, keeping.again(services, bolt))
     pages = console_pages(services)
     if socket_mode:
         # websocket-client's transport, not slack_sdk's built-in one: the built-in client

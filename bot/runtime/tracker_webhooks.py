@@ -18,10 +18,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.app import tickets
+from bot.app.services import Services
 from bot.net.bounded_body import read_bounded
 from bot.runtime import metrics
-from bot.slack.flows import tickets
-from bot.slack.services import Services
 from bot.tracking import webhooks
 
 log = logging.getLogger(__name__)

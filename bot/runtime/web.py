@@ -16,13 +16,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
+from bot.app.services import Services
 from bot.net.bounded_body import read_bounded
 from bot.runtime import metrics, pagerduty_webhook, tracker_webhooks
 from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.slack_bodies import Malformed, check_shape
-from bot.slack.services import Services
-from bot.slack.signing import Refused, Verifier
+from bot.slack.listeners.signing import Refused, Verifier
 from bot.web.pages import with_headers
 
 log = logging.getLogger(__name__)

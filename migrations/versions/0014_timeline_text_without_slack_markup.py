@@ -17,7 +17,7 @@ down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# As bot.slack.text read Slack messages when this migration was written.
+# As bot.slack.blocks.text read Slack messages when this migration was written.
 MENTION = re.compile(r'<@([UW][A-Z0-9]+)(?:\|[^>]*)?>')
 EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*:(?!\w)\s?")
 EMPHASIS = [

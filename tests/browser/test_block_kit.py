@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from bot.sandbox import SlackStandIn, people
 from bot.sandbox.page import SandboxPage
-from bot.slack.signing import Verifier
+from bot.slack.listeners.signing import Verifier
 from bot.web.pages import with_headers
 from tests.support import free_port
 

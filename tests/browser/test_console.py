@@ -47,9 +47,9 @@ def console(slack: SlackStandIn, database_url: str) -> Iterator[tuple[BotProcess
 
 def record_fairness_finding(database_url: str, incident_id: int) -> str:
     """A fairness finding on the incident's timeline, as the flow keeps it; its verdict."""
+    from bot.app.fairness import kept
     from bot.diagnosis.fairness import Request, analyse
     from bot.incidents import timeline
-    from bot.slack.flows.fairness import kept
     from bot.store.models import Incident
     from tests.diagnosis.fairness_data import windows
 

@@ -231,10 +231,10 @@ def test_a_drift_finding_is_found_only_on_its_own_incident(
 def test_a_fairness_finding_is_read_as_fairness_and_drawn_from_its_figures(
     db: Database, ids: dict[str, int]
 ) -> None:
+    from bot.app.fairness import kept
     from bot.diagnosis.fairness import Request, analyse, mask
     from bot.documents.plotting import fairness_png
     from bot.incidents import timeline
-    from bot.slack.flows.fairness import kept
     from tests.diagnosis.fairness_data import windows
 
     reference, current = windows(2000, 3, seed=51, shifted=0)

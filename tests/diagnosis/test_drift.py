@@ -9,7 +9,7 @@ import pytest
 from bot.diagnosis.columns import ColumnKind, kind_of
 from bot.diagnosis.drift import DriftInputError, analyse
 from bot.diagnosis.stattests import Method
-from bot.slack.views.drift_findings import psi_reading
+from bot.slack.blocks.drift_findings import psi_reading
 from tests.diagnosis.data import DRIFTED, NULLED, STABLE, table
 from tests.diagnosis.evidently_run import evidently
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import re
 
+from bot.app.fairness import kept
 from bot.diagnosis.fairness import Request, analyse, mask
 from bot.documents.postmortem import assemble, render
 from bot.documents.postmortem import chart as timeline_chart
@@ -15,7 +16,6 @@ from bot.incidents import timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
-from bot.slack.flows.fairness import kept
 from bot.store.db import Database
 from tests.diagnosis.fairness_data import windows
 

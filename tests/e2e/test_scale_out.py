@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.sandbox import SlackStandIn
-from bot.slack.views.summary import ROLE_SELECT_PREFIX
+from bot.slack.blocks.summary import ROLE_SELECT_PREFIX
 from bot.store.db import Database
 from bot.store.models import AlertDelivery, Incident, ReceivedRequest, TimelineEvent
 from tests.alerts import payloads

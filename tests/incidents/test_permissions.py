@@ -6,7 +6,7 @@ import pytest
 
 from bot.incidents.permissions import Act, Actor, NotAllowed, Policy
 from bot.incidents.roles import Role
-from bot.slack.text import refusal
+from bot.slack.blocks.text import refusal
 from bot.store.models import Incident, RoleAssignment
 
 ALICE, BOB, CARA, DAN = "U0ALICE01", "U0BOB0002", "U0CARA003", "U0DAN0004"

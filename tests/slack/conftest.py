@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.app.compose import build_services
+from bot.app.services import Services
 from bot.config import load_settings
 from bot.sandbox import SlackStandIn
-from bot.slack.app import build_services
-from bot.slack.client import make_client
-from bot.slack.services import Services
+from bot.slack.webapi.client import make_client
 from bot.store.db import Database
 from tests.diagnosis.data import DATA_HOST
 from tests.guard_site.transaction_guard import no_calls_inside_transactions

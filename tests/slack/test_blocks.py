@@ -6,12 +6,12 @@ from bot.incidents.runbooks import load
 from bot.incidents.triage_questions import Runbook
 from bot.sandbox import rules
 from bot.sandbox.reading import readable, shown, text_objects
-from bot.slack.views.declare_form import declare_modal
-from bot.slack.views.help import help_blocks, help_text
-from bot.slack.views.incident_list import list_blocks
-from bot.slack.views.kit import render
-from bot.slack.views.summary import summary_blocks, summary_text, topic
-from bot.slack.views.triage_card import runbook_blocks
+from bot.slack.blocks.declare_form import declare_modal
+from bot.slack.blocks.help import help_blocks, help_text
+from bot.slack.blocks.incident_list import list_blocks
+from bot.slack.blocks.kit import render
+from bot.slack.blocks.summary import summary_blocks, summary_text, topic
+from bot.slack.blocks.triage_card import runbook_blocks
 from bot.store.models import Incident, RoleAssignment
 
 NASTY = "<!channel> <https://evil.example|click here> &amp; *bold* " * 10
@@ -111,7 +111,7 @@ def test_a_runbook_item_shows_as_written() -> None:
 
 
 def test_a_role_brief_shows_its_placeholders_as_written() -> None:
+    from bot.app.roles import _brief
     from bot.incidents.roles import Role
-    from bot.slack.flows.roles import _brief
 
     assert "(/incident severity <sev>)" in shown(_brief(incident(), Role.COMMANDER))

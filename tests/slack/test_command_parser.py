@@ -4,7 +4,13 @@ import pytest
 
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
-from bot.slack.command_parser import ActionArgs, parse, parse_action_args, parse_declare, parse_page
+from bot.slack.listeners.commands.parsing import (
+    ActionArgs,
+    parse,
+    parse_action_args,
+    parse_declare,
+    parse_page,
+)
 
 
 def test_empty_text_means_help() -> None:
@@ -47,7 +53,7 @@ def test_bare_declare_opens_the_form() -> None:
 
 def test_role_arguments() -> None:
     from bot.incidents.roles import Role
-    from bot.slack.command_parser import parse_role_args
+    from bot.slack.listeners.commands.parsing import parse_role_args
 
     parsed = parse_role_args("ml-lead <@U0CARA003|cara>")
     assert (parsed.role, parsed.user) == (Role.ML_LEAD, "<@U0CARA003|cara>")
@@ -58,7 +64,7 @@ def test_role_arguments() -> None:
 
 
 def test_severity_arguments() -> None:
-    from bot.slack.command_parser import parse_severity_args
+    from bot.slack.listeners.commands.parsing import parse_severity_args
 
     assert parse_severity_args("P0") is Severity.SEV1
     with pytest.raises(InvalidInput, match="`sev9` is not a severity"):
@@ -109,7 +115,7 @@ def test_declare_private_wherever_the_flag_stands() -> None:
 
 
 def test_model_rollback_and_contain_arguments() -> None:
-    from bot.slack.command_parser import (
+    from bot.slack.listeners.commands.parsing import (
         RollbackArgs,
         parse_contain_args,
         parse_model_args,

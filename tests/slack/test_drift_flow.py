@@ -8,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from bot.app import drift
+from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.slack.command_parser import DriftArgs
-from bot.slack.flows import drift
-from bot.slack.services import Services
+from bot.slack.listeners.commands.parsing import DriftArgs
 from bot.store.models import utcnow
 from tests.diagnosis.data import DATA_HOST, served, table
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.app import drills, roles
+from bot.app.services import Services
 from bot.incidents.roles import Role
 from bot.sandbox import SlackStandIn
-from bot.slack.flows import drills, roles
-from bot.slack.services import Services
 from bot.store.models import Incident, utcnow
 from tests.conftest import ALICE, BOB
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import channel_setup
+from bot.app.background import Background
+from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
 from bot.sandbox.acting import BOT_USER
-from bot.slack import notify
-from bot.slack.background import Background
-from bot.slack.flows import channel_setup
-from bot.slack.services import Services
+from bot.slack.webapi import notify
 from bot.store.models import Incident, ReceivedRequest, utcnow
 
 

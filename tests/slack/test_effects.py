@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from bot.app import effects
+from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.slack import effects
-from bot.slack.services import Services
 from bot.store.models import Incident, SlackEffect, utcnow
 
 
@@ -131,8 +131,8 @@ def test_every_kind_of_work_the_code_owes_has_a_performer() -> None:
     from pathlib import Path
 
     import bot
-    import bot.slack.app  # wires every flow
-    from bot.slack import effects
+    import bot.app.compose  # wires every flow
+    from bot.app import effects
 
     owed: dict[str, str] = {}
     for path in Path(bot.__file__).parent.rglob("*.py"):

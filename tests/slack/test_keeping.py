@@ -17,17 +17,18 @@ import pytest
 from slack_bolt import BoltRequest
 from sqlalchemy import select, update
 
+from bot.app.compose import build_services
+from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.outbox import received
 from bot.sandbox import SlackStandIn
-from bot.slack import keeping
-from bot.slack.app import build_app, build_services
-from bot.slack.client import make_client
-from bot.slack.services import Services
-from bot.slack.views.summary import ROLE_SELECT_PREFIX
+from bot.slack.blocks.summary import ROLE_SELECT_PREFIX
+from bot.slack.listeners import keeping
+from bot.slack.listeners.bolt import build_app
+from bot.slack.webapi.client import make_client
 from bot.store.models import Incident, ReceivedRequest, TimelineEvent, utcnow
 from tests.conftest import ALICE, BOB
 

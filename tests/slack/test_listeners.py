@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.services import Services
 from bot.slack import listeners
 from bot.slack.listeners import clicks
 from bot.slack.listeners.actions import alert_prompts, triage
 from bot.slack.listeners.commands import incident_command
-from bot.slack.listeners.views import declare
-from bot.slack.services import Services
+from bot.slack.listeners.submissions import declare
 from bot.store.models import Incident, ReceivedRequest, TimelineEvent
 from tests.conftest import ALICE
 
@@ -146,7 +146,7 @@ class Wiring:
 def test_every_control_and_form_reaches_one_listener() -> None:
     """Each action ID the summary, triage card and other messages carry, and each form's
     callback, is wired to exactly one listener; an unknown one to none."""
-    from bot.slack.views import (
+    from bot.slack.blocks import (
         containment_cards,
         declare_form,
         drill_controls,
@@ -155,7 +155,7 @@ def test_every_control_and_form_reaches_one_listener() -> None:
         triage_card,
         update_form,
     )
-    from bot.slack.views.summary import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
+    from bot.slack.blocks.summary import CONTAIN_SELECT, ROLE_SELECT_PREFIX, SEVERITY_SELECT
 
     app = Wiring()
     listeners.register_all(app)  # type: ignore[arg-type]

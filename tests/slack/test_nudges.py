@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from bot.app import nudges, resolution, updates
+from bot.app.services import Services
 from bot.incidents import reminders
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
-from bot.slack.flows import nudges, resolution, updates
-from bot.slack.services import Services
 from bot.store.models import RoleAssignment, utcnow
 from tests.conftest import ALICE, BOB, CARA
 

@@ -11,16 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.app import effects, nudges, paging, resolution, severity
+from bot.app.open_incident import declare_and_open
+from bot.app.services import Services
 from bot.incidents.declare import Declaration
 from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.outbox import admin
 from bot.sandbox import SlackStandIn
-from bot.slack import effects
-from bot.slack.command_parser import parse_page_args
-from bot.slack.flows import nudges, paging, resolution, severity
-from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services
+from bot.slack.listeners.commands.parsing import parse_page_args
 from bot.store.models import Incident, Page, SlackEffect, TimelineEvent
 from tests.conftest import ALICE, BOB, CARA
 from tests.pager_standins.pagerduty import TOKEN, PagerDutyStandIn
@@ -369,7 +368,7 @@ def test_who_is_on_call_now(services: Services) -> None:
 def test_a_drill_pages_nobody_and_says_what_it_would_have_paged(
     services: Services, slack: SlackStandIn, pagerduty: PagerDutyStandIn
 ) -> None:
-    from bot.slack.flows import drills
+    from bot.app import drills
 
     drills.start(services, "fraud-false-positives", ALICE, said)
     with services.db.begin() as session:

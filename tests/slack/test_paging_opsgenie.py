@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from bot.app import nudges, resolution
+from bot.app.open_incident import declare_and_open
+from bot.app.services import Services
 from bot.incidents.declare import Declaration
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.slack.flows import nudges, resolution
-from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services
 from bot.store.models import Incident
 from tests.conftest import ALICE, BOB, CARA
 from tests.pager_standins.opsgenie import KEY, OpsgenieStandIn

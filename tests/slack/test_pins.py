@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.app import pins
+from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.slack.flows import pins
-from bot.slack.services import Services
 from bot.store.models import SlackEffect, TimelineEvent, utcnow
 
 

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
+from bot.app import nudges
+from bot.app.services import Services
 from bot.incidents import reminders, timeline
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.slack.flows import nudges
-from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, RoleAssignment, utcnow
 from tests.conftest import CARA
 from tests.incidents.helpers import steering

@@ -15,16 +15,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import resolution, roles
+from bot.app import severity as severity_flow
+from bot.app import timeline as timeline_flow
+from bot.app.services import Services
 from bot.incidents.assign_role import assign_role
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.key_times import KeyTime
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.slack.flows import resolution, roles
-from bot.slack.flows import severity as severity_flow
-from bot.slack.flows import timeline as timeline_flow
-from bot.slack.services import Services
 from bot.store.models import Incident, TimelineEvent
 
 ROUNDS = 4

@@ -7,8 +7,8 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.sandbox import SlackStandIn
-from bot.slack.readers import CHANNELS_FOR, SlackReaders
-from bot.slack.responders import Responders
+from bot.slack.webapi.readers import CHANNELS_FOR, SlackReaders
+from bot.slack.webapi.responders import Responders
 from tests.conftest import ALICE, BOB, CARA
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 
 from bot.sandbox import SlackStandIn
-from bot.slack.responders import FRESH_FOR, Responders
+from bot.slack.webapi.responders import FRESH_FOR, Responders
 from tests.conftest import BOB, CARA
 
 

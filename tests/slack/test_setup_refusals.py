@@ -12,16 +12,16 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from bot.app import effects
+from bot.app.channel_setup import ProvisioningFailed, SetupRefused
+from bot.app.open_incident import declare_and_open
+from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.outbox import admin
 from bot.runtime import metrics
 from bot.sandbox import SlackStandIn
 from bot.sandbox.acting import BOT_USER
-from bot.slack import effects
-from bot.slack.flows.channel_setup import ProvisioningFailed, SetupRefused
-from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services
 from bot.store.models import Incident, Reminder, SlackEffect
 from tests.conftest import ALICE
 
@@ -184,7 +184,7 @@ def test_declaring_where_slack_refuses_channels_says_why_once_and_promises_nothi
 def test_a_drill_slack_refuses_a_channel_promises_nothing_and_says_why(
     services: Services, slack: SlackStandIn
 ) -> None:
-    from bot.slack.flows import drills
+    from bot.app import drills
 
     slack.add_user(ALICE, "alice")
     slack.revoke_scope("channels:manage")
@@ -198,7 +198,7 @@ def test_a_drill_slack_refuses_a_channel_promises_nothing_and_says_why(
 def test_making_private_where_slack_refuses_the_new_channel_promises_nothing(
     services: Services, slack: SlackStandIn
 ) -> None:
-    from bot.slack.flows import privacy
+    from bot.app import privacy
 
     slack.add_user(ALICE, "alice")
     replies: list[dict[str, object]] = []

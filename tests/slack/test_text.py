@@ -1,6 +1,6 @@
 from datetime import UTC, datetime
 
-from bot.slack.text import escape, plain_from_slack, truncate, words_from_slack
+from bot.slack.blocks.text import escape, plain_from_slack, truncate, words_from_slack
 
 
 def test_slack_tokens_become_what_the_person_typed() -> None:
@@ -39,7 +39,7 @@ def test_a_slack_message_becomes_plain_words_for_the_timeline() -> None:
 
 
 def test_the_timeline_view_mentions_the_people_an_event_is_about() -> None:
-    from bot.slack.views.timeline_page import event_line
+    from bot.slack.blocks.timeline_page import event_line
     from bot.store.models import TimelineEvent
 
     event = TimelineEvent(

@@ -12,17 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.app import effects, resolution, tickets, timeline
+from bot.app.open_incident import declare_and_open
+from bot.app.services import Services
 from bot.incidents import notes
 from bot.incidents.declare import Declaration
 from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
-from bot.slack import effects
-from bot.slack.command_parser import parse_action_args
-from bot.slack.flows import resolution, tickets, timeline
-from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services
+from bot.slack.listeners.commands.parsing import parse_action_args
 from bot.store.models import Incident, PublishedPage, SlackEffect, TimelineEvent, TrackedAction
 from tests.conftest import ALICE, BOB, CARA
 from tests.tracker_standins import confluence as wiki_standin
@@ -400,9 +399,9 @@ def test_a_private_incidents_page_withholds_its_title(
 def test_without_a_tracker_or_wiki_the_buttons_stay_away_and_commands_say_how(
     db: Any, slack: SlackStandIn
 ) -> None:
+    from bot.app.compose import build_services
     from bot.config import load_settings
-    from bot.slack.app import build_services
-    from bot.slack.client import make_client
+    from bot.slack.webapi.client import make_client
 
     settings = load_settings(
         {

@@ -1,7 +1,7 @@
 """Bolt listeners by Bolt's kinds: ``commands/``, ``actions/`` (clicks), ``views/``
 (form submissions), ``shortcuts/``, ``events/``; one module a feature, with
 module-level handlers and a ``register(app)`` that only wires them. Handlers find
-the services in Bolt's context (``bot.slack.app`` puts them there), so a test can
+the services in Bolt's context (``bot.app.compose`` puts them there), so a test can
 call one directly."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from bot.slack.listeners.actions import (
 from bot.slack.listeners.commands import incident_command
 from bot.slack.listeners.events import reactions
 from bot.slack.listeners.shortcuts import timeline as timeline_shortcut
-from bot.slack.listeners.views import containment as containment_forms
-from bot.slack.listeners.views import declare, key_times, status_update, triage_note
+from bot.slack.listeners.submissions import containment as containment_forms
+from bot.slack.listeners.submissions import declare, key_times, status_update, triage_note
 
 MODULES = (
     incident_command,

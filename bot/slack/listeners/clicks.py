@@ -11,8 +11,8 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 
-from bot.slack.background import Reply, reply_to
-from bot.slack.services import Services, from_context
+from bot.app.services import Services, from_context
+from bot.slack.webapi.replies import Reply, reply_to
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.background import Reply, reply_to
-from bot.slack.flows import alerts as alerts_flow
-from bot.slack.flows import resolution
+from bot.app import alerts as alerts_flow
+from bot.app import resolution
+from bot.app.services import Services, from_context
+from bot.slack.blocks import alert_prompt
 from bot.slack.listeners import clicks
-from bot.slack.services import Services, from_context
-from bot.slack.views import alert_prompt
+from bot.slack.webapi.replies import Reply, reply_to
 
 CHOICES = {alert_prompt.DECLARE: "declared", alert_prompt.DISMISS: "dismissed"}
 

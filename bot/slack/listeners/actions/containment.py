@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.background import Reply, reply_to
-from bot.slack.flows import contain
+from bot.app import contain
+from bot.app.services import Services
+from bot.slack.blocks import containment_cards as cb
+from bot.slack.blocks.summary import CONTAIN_SELECT
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views import containment_cards as cb
-from bot.slack.views.summary import CONTAIN_SELECT
+from bot.slack.webapi.replies import Reply, reply_to
 
 
 def _model_changed(

@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from bot.app.services import Services
+from bot.slack.blocks import forms
+from bot.slack.blocks.declare_form import DECLARE_CATEGORY, declare_modal
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views import forms
-from bot.slack.views.declare_form import DECLARE_CATEGORY, declare_modal
 
 log = logging.getLogger(__name__)
 

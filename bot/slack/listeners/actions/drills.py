@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.background import Reply
-from bot.slack.flows import drills as drills_flow
+from bot.app import drills as drills_flow
+from bot.app.services import Services
+from bot.slack.blocks import drill_controls
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views import drill_controls
+from bot.slack.webapi.replies import Reply
 
 _CONTROLS = {drill_controls.PAUSE: "pause", drill_controls.NEXT: "next", drill_controls.END: "end"}
 

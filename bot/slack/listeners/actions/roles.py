@@ -6,13 +6,13 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.app import roles as roles_flow
+from bot.app.services import Services
 from bot.incidents.roles import Role
-from bot.slack.background import Reply
-from bot.slack.flows import roles as roles_flow
+from bot.slack.blocks import handover_request
+from bot.slack.blocks.summary import ROLE_SELECT_PREFIX
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views import handover_request
-from bot.slack.views.summary import ROLE_SELECT_PREFIX
+from bot.slack.webapi.replies import Reply
 
 
 def _pick(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:

@@ -6,12 +6,12 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.app import severity as severity_flow
+from bot.app.services import Services
 from bot.incidents.severity import Severity, parse_severity
-from bot.slack.background import Reply
-from bot.slack.flows import severity as severity_flow
+from bot.slack.blocks.summary import SEVERITY_SELECT
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views.summary import SEVERITY_SELECT
+from bot.slack.webapi.replies import Reply
 
 
 def _pick(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:

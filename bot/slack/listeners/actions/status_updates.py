@@ -7,14 +7,14 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.app import updates
+from bot.app.services import Services
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
-from bot.slack.background import reply_to
-from bot.slack.flows import updates
+from bot.slack.blocks import update_form
+from bot.slack.blocks.text import refusal
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.text import refusal
-from bot.slack.views import update_form
+from bot.slack.webapi.replies import reply_to
 
 
 def _open(services: Services, body: dict[str, Any], action: dict[str, Any]) -> None:

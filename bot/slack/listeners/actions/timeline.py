@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.slack.background import Reply, reply_to
-from bot.slack.flows import tickets as tickets_flow
-from bot.slack.flows import timeline as timeline_flow
+from bot.app import tickets as tickets_flow
+from bot.app import timeline as timeline_flow
+from bot.app.services import Services
+from bot.slack.blocks import timeline_page
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views import timeline_page
+from bot.slack.webapi.replies import Reply, reply_to
 
 
 def _done(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:

@@ -7,13 +7,13 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.app import triage as triage_flow
+from bot.app.services import Services
 from bot.incidents.triage_questions import BY_KEY, Runbook
-from bot.slack import notify
-from bot.slack.background import Reply, reply_to
-from bot.slack.flows import triage as triage_flow
+from bot.slack.blocks import triage_card as tb
 from bot.slack.listeners import clicks
-from bot.slack.services import Services
-from bot.slack.views import triage_card as tb
+from bot.slack.webapi import notify
+from bot.slack.webapi.replies import Reply, reply_to
 
 
 def _answer(services: Services, body: dict[str, Any], action: dict[str, Any], reply: Reply) -> None:

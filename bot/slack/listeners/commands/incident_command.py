@@ -12,15 +12,32 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
+from bot.app import contain, paging, privacy, resolution, updates
+from bot.app import drift as drift_flow
+from bot.app import drills as drills_flow
+from bot.app import fairness as fairness_flow
+from bot.app import postmortem as postmortem_flow
+from bot.app import roles as roles_flow
+from bot.app import severity as severity_flow
+from bot.app import tickets as tickets_flow
+from bot.app import timeline as timeline_flow
+from bot.app import triage as triage_flow
+from bot.app.open_incident import declare_and_open
+from bot.app.services import Services, from_context
 from bot.incidents import audience, notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
 from bot.outbox import received
 from bot.paging import pages
-from bot.slack import notify
-from bot.slack.background import Reply, reply_to
-from bot.slack.command_parser import (
+from bot.slack.blocks import containment_cards
+from bot.slack.blocks.declare_form import declare_modal
+from bot.slack.blocks.help import help_blocks, help_text
+from bot.slack.blocks.incident_list import list_blocks
+from bot.slack.blocks.kit import MAX_BLOCKS, render
+from bot.slack.blocks.summary import summary_blocks, summary_text
+from bot.slack.blocks.text import escape, plain_from_slack, refusal
+from bot.slack.listeners.commands.parsing import (
     Command,
     check_arguments,
     parse,
@@ -39,25 +56,8 @@ from bot.slack.command_parser import (
     parse_share_title_args,
     parse_stats_args,
 )
-from bot.slack.flows import contain, paging, privacy, resolution, updates
-from bot.slack.flows import drift as drift_flow
-from bot.slack.flows import drills as drills_flow
-from bot.slack.flows import fairness as fairness_flow
-from bot.slack.flows import postmortem as postmortem_flow
-from bot.slack.flows import roles as roles_flow
-from bot.slack.flows import severity as severity_flow
-from bot.slack.flows import tickets as tickets_flow
-from bot.slack.flows import timeline as timeline_flow
-from bot.slack.flows import triage as triage_flow
-from bot.slack.flows.open_incident import declare_and_open
-from bot.slack.services import Services, from_context
-from bot.slack.text import escape, plain_from_slack, refusal
-from bot.slack.views import containment_cards
-from bot.slack.views.declare_form import declare_modal
-from bot.slack.views.help import help_blocks, help_text
-from bot.slack.views.incident_list import list_blocks
-from bot.slack.views.kit import MAX_BLOCKS, render
-from bot.slack.views.summary import summary_blocks, summary_text
+from bot.slack.webapi import notify
+from bot.slack.webapi.replies import Reply, reply_to
 from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
         received.put_off()  # dispatched again after a crash, it waits for a later sweep
         ack(text=BUSY)
         return
-    # Stored before this acknowledgement (``bot.slack.keeping``): a crash after it loses
+    # Stored before this acknowledgement (``bot.slack.listeners.keeping``): a crash after it loses
     # nothing, and the work below runs as the stored request.
     if declare_args is not None:
         ack(
@@ -235,7 +235,7 @@ def _run(
         drills_flow.start(services, scenario, str(command.get("user_id") or ""), respond)
         return
     if parsed.name == "stats":
-        from bot.slack.flows import stats  # pandas and matplotlib load on first use
+        from bot.app import stats  # pandas and matplotlib load on first use
 
         user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
         stats.start(

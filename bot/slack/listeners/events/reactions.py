@@ -11,8 +11,8 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 
-from bot.slack.flows import pins
-from bot.slack.services import from_context
+from bot.app import pins
+from bot.app.services import from_context
 
 SUBSCRIBED = ("reaction_added", "reaction_removed")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.slack.background import reply_to
-from bot.slack.flows import pins
+from bot.app import pins
+from bot.app.services import from_context
 from bot.slack.listeners.clicks import told_if_failed
-from bot.slack.services import from_context
+from bot.slack.webapi.replies import reply_to
 
 SHORTCUT = "add_to_timeline"
 

@@ -1,0 +1,1 @@
+"""The application: use cases, typed effects and their engine, the services, background work."""

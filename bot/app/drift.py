@@ -1,0 +1,149 @@
+"""``/incident drift`` and alert-started drift analyses: fetch, compare, post the findings.
+
+The command is acknowledged at once; the work runs in the heavy pool. The
+channel sees a working message that says what is happening (with progress for
+large files), then the verdict, the per-column table and a chart. The findings
+are a ``drift_found`` timeline event, which the post-mortem's lineage section
+reads. Anything that cannot be used (a path outside the data folder, an
+unreachable URL, a file that is not a table) is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bot.app import effects, working
+from bot.app.requests import DriftArgs
+from bot.incidents.kinds import EventKind
+from bot.slack.blocks import drift_findings
+from bot.slack.blocks.text import escape, mention, refusal, truncate
+from bot.slack.webapi import notify
+from bot.slack.webapi.replies import Reply
+
+if TYPE_CHECKING:
+    from bot.app.services import Services
+    from bot.diagnosis import datasets
+    from bot.diagnosis.drift import DriftReport
+
+log = logging.getLogger(__name__)
+
+
+def start(
+    services: Services, channel: str, args: DriftArgs, actor: str | None, reply: Reply
+) -> None:
+    """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
+    places = (args.reference, args.current)
+    working.queue(services, channel, places, reply, "drift analysis", _run, args, actor, reply)
+
+
+def _run(
+    services: Services,
+    channel: str,
+    reference: datasets.Source,
+    current: datasets.Source,
+    args: DriftArgs,
+    actor: str | None,
+    reply: Reply,
+) -> None:
+    from bot.diagnosis import datasets
+    from bot.diagnosis.drift import DriftInputError, analyse
+
+    who = mention(actor) if actor else "The alert"
+    head = (
+        f":mag: {who} asked whether the data changed: `{escape(truncate(reference.text, 200))}` "
+        f"(reference) against `{escape(truncate(current.text, 200))}` (current)."
+    )
+    status = working.Working(services, channel, head)
+    try:
+        tables = [
+            working.load(services, source, role, status)
+            for source, role in ((reference, "reference"), (current, "current"))
+        ]
+        status.say(":hourglass_flowing_sand: Comparing the columns…", force=True)
+        report = analyse(
+            tables[0],
+            tables[1],
+            prediction=args.prediction,
+            target=args.target,
+            skip=args.skip,
+            progress=lambda done, total: status.say(
+                f":hourglass_flowing_sand: Compared {done} of {total} columns…"
+            ),
+        )
+    except (datasets.SourceError, DriftInputError) as problem:
+        # Found only on reading (an unreachable URL, bytes that are not a table).
+        status.withdraw()
+        reply(text=f"No drift analysis: {refusal(problem)}")
+        return
+    except Exception:
+        log.exception("drift analysis failed")
+        status.say(":warning: Stopped: the analysis failed; it is logged.", force=True)
+        raise
+    status.say(":white_check_mark: Done: the findings follow.", force=True)
+    _publish(services, channel, report, reference.text, current.text, actor)
+
+
+def _publish(
+    services: Services,
+    channel: str,
+    report: DriftReport,
+    reference: str,
+    current: str,
+    actor: str | None,
+) -> None:
+    from bot.diagnosis.drift import top_drifted
+    from bot.documents.plotting import drift_png
+
+    found = working.Findings(
+        kind=EventKind.DRIFT_FOUND,
+        said=drift_findings.timeline_text(report),
+        facts=findings(report, reference, current),
+        text=f"Drift: {escape(report.verdict())}",
+        blocks=drift_findings.result_blocks(report, reference, current, actor),
+        chart=drift_png(top_drifted(report), report.verdict()),
+        chart_name="drift",
+        chart_title="drift: reference vs current",
+        chart_comment="Reference against current for the most drifted columns.",
+    )
+    working.publish(services, channel, actor, found)
+
+
+def findings(report: DriftReport, reference: str, current: str) -> dict[str, Any]:
+    """What the timeline keeps of an analysis (and the post-mortem's lineage shows)."""
+    return {
+        "reference": reference,
+        "current": current,
+        "verdict": report.verdict(),
+        "dataset_drift": report.dataset_drift,
+        "drifted": [str(c.column) for c in report.drifted],
+        "tested": len(report.columns),
+        "missing_jumped": [str(c.column) for c in report.missing_jumps],
+        "columns": [
+            {
+                "column": str(c.column),
+                "method": c.outcome.method.value,
+                "score": c.outcome.score,
+                "drifted": c.outcome.drifted,
+                "psi": c.outcome.psi,
+            }
+            for c in report.columns[:50]
+            if c.outcome is not None
+        ],
+        "prediction_drifted": (
+            report.prediction.drifted if report.prediction is not None else None
+        ),
+    }
+
+
+@effects.performs("drift", "start the drift analysis the alert asked for")
+def _start_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """An analysis an alert asked for (``reference_data``/``current_data``), once the
+    incident has its channel; problems are told to the channel, as nobody typed it."""
+    channel = effects.incident_channel(services, incident_id)
+
+    def tell_channel(**message: Any) -> None:
+        notify.post(services.client, channel, str(message.get("text", "")))
+
+    args = DriftArgs(payload["reference"], payload["current"], payload.get("prediction"))
+    start(services, channel, args, None, tell_channel)

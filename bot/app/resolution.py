@@ -1,0 +1,87 @@
+"""Resolving from Slack: record it, stop the nudges, tell everyone who follows the incident."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from bot.app import effects, paging, tickets
+from bot.app.common import apply
+from bot.app.updates import facts, tell_everyone
+from bot.documents.templating import render_text
+from bot.incidents import audience, reminders
+from bot.incidents.audience import Hearing
+from bot.incidents.resolve import resolve
+from bot.incidents.status_update import UpdateKind, post_update
+from bot.slack.blocks.text import channel_link, escape
+from bot.slack.webapi.replies import Reply
+from bot.store.models import Incident, Reminder, utcnow
+
+if TYPE_CHECKING:
+    from bot.app.services import Services
+
+NO_SUMMARY = "[the team has not written a summary yet]"
+
+
+def resolve_incident(
+    services: Services, channel_id: str, actor: str, summary: str | None, reply: Reply
+) -> None:
+    cadence = services.settings.status_update_every
+    who = services.actor(actor)
+
+    def record(session: Session, incident: Incident) -> Incident:
+        now = utcnow()
+        resolve(session, incident, who=who, policy=services.policy, summary=summary, now=now)
+        due = reminders.resolved(session, incident, now)
+        paging.owe_resolution(session, incident)
+        tickets.owe_on_resolution(services, session, incident)
+        text = resolution_message(session, incident, summary, due, cadence)
+        post_update(
+            session, incident, text, by=actor, kind=UpdateKind.RESOLUTION, cadence=cadence, now=now
+        )
+        body = escape(text)
+        tell_everyone(
+            services,
+            session,
+            incident,
+            f":white_check_mark: <@{actor}> resolved {incident.reference}.\n{body}",
+            f"{incident.reference} resolved · {channel_link(incident.channel_id)}\n{body}",
+        )
+        broadcast = services.settings.broadcast_channel
+        if broadcast and audience.hearing(incident) is Hearing.PRIVATE:
+            # the broadcast said one existed: it says it is over
+            effects.enqueue(
+                session,
+                incident.id,
+                "post",
+                channel=broadcast,
+                text=f":lock: Private incident {incident.reference} is resolved.",
+            )
+        return incident
+
+    apply(services, channel_id, record, reply)
+
+
+def resolution_message(
+    session: Session,
+    incident: Incident,
+    summary: str | None,
+    due: list[Reminder],
+    cadence: reminders.Cadence,
+) -> str:
+    """The resolution notice, in the template's words, with the incident's facts."""
+    started = incident.detected_at or incident.declared_at
+    ended = incident.resolved_at or utcnow()
+    minutes = max(1, int((ended - started).total_seconds() // 60))
+    duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+    postmortem = next((r.due_at for r in due if r.kind == reminders.POSTMORTEM_DUE), None)
+    return render_text(
+        "updates/resolution.md.j2",
+        **facts(session, incident, cadence),
+        summary=summary or NO_SUMMARY,
+        started=started.strftime("%H:%M UTC %d %b"),
+        resolved=ended.strftime("%H:%M UTC %d %b"),
+        duration=duration,
+        postmortem_due=postmortem.strftime("%a %d %b") if postmortem else None,
+    )

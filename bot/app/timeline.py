@@ -1,0 +1,229 @@
+"""Notes, action items, the timeline view and key-time corrections, from Slack."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.app import effects, tickets
+from bot.app.common import NOT_AN_INCIDENT, apply
+from bot.app.requests import ActionArgs
+from bot.app.roles import resolve_user
+from bot.incidents import key_times, notes, queries, timeline
+from bot.incidents.errors import InvalidInput
+from bot.incidents.kinds import EventKind
+from bot.incidents.permissions import Act
+from bot.slack.blocks import timeline_page
+from bot.slack.blocks.kit import render, slack_date
+from bot.slack.blocks.text import escape, mention, refusal, truncate
+from bot.slack.webapi import notify
+from bot.slack.webapi.replies import Reply
+from bot.store.models import Incident, TimelineEvent, TrackedAction
+from bot.tracking.tracker import TRACKERS
+
+if TYPE_CHECKING:
+    from bot.app.services import Services
+
+
+def add_note(services: Services, channel: str, text: str, actor: str, reply: Reply) -> None:
+    def change(session: Session, incident: Incident) -> None:
+        note = notes.add_note(session, incident, text, by=actor)
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel,
+            text=f":memo: {mention(actor)} noted: {escape(note.text)}",
+        )
+
+    apply(services, channel, change, reply)
+
+
+def add_action(
+    services: Services, channel: str, args: ActionArgs, actor: str, reply: Reply
+) -> None:
+    owner = resolve_user(services.client, args.owner) if args.owner else None
+
+    def change(session: Session, incident: Incident) -> int:
+        item = notes.add_action(
+            session, incident, notes.ActionItem(args.text, owner, args.due), by=actor
+        )
+        session.flush()
+        effects.enqueue(session, incident.id, "action_card_post", channel=channel, item_id=item.id)
+        # A private channel holds only the declarer and the role holders: an owner
+        # is named, not brought in.
+        if owner and owner != actor and not incident.private:
+            effects.enqueue(session, incident.id, "invite", channel=channel, user=owner)
+        effects.enqueue(session, incident.id, "summary")
+        return item.id
+
+    item_id = apply(services, channel, change, reply)
+    if item_id is not None and args.ticket:
+        tickets.ask(services, channel, item_id, actor, reply)
+
+
+def card(
+    services: Services, session: Session, item: TimelineEvent, closed_by: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """An action item's card as it stands: done or not, and its ticket."""
+    done = next((d for i, d in notes.actions(session, item.incident_id) if i.id == item.id), False)
+    tracked = session.get(TrackedAction, item.id)
+    via = None
+    if done:
+        closing = session.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.incident_id == item.incident_id,
+                TimelineEvent.kind == EventKind.ACTION_ITEM_DONE,
+            )
+        )
+        for event in closing:
+            if int(event.data.get("item_id", 0)) == item.id:
+                closed_by = closed_by or event.actor
+                via = event.data.get("via")
+    tracker = services.tracker.name if services.tracker is not None else None
+    state = timeline_page.TicketState(
+        tracker if tracked is None or tracked.provider is None else TRACKERS.get(tracked.provider),
+        tracked.ticket if tracked else None,
+        tracked.ticket_key if tracked else None,
+        tracked.ticket_url if tracked else None,
+        via,
+    )
+    if tracker is None and state.status is None:
+        state = timeline_page.TicketState(None)
+    text = f"Action item: {escape(str(item.data.get('item', '')))}"
+    return text, render(timeline_page.action_blocks(item, done, closed_by, state))
+
+
+@effects.performs(
+    "action_card_post", lambda p: f"post an action item's card to {_where(p)}", ordered=True
+)
+def _post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    """Post the card and remember where, so a ticket filed later is shown on it."""
+    item_id = int(payload["item_id"])
+    with services.db.begin() as session:
+        item = session.get(TimelineEvent, item_id)
+        if item is None:
+            return
+        text, blocks = card(services, session, item)
+    ts = notify.post(services.client, payload["channel"], text, blocks=blocks)
+    with services.db.begin() as session:
+        tracked = session.get(TrackedAction, item_id, with_for_update=True)
+        if tracked is not None:
+            tracked.card_ts = ts
+
+
+def _where(payload: dict[str, Any]) -> str:
+    return f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
+
+
+def close_action(
+    services: Services, channel: str, item_id: int, ts: str, actor: str, reply: Reply
+) -> None:
+    def change(session: Session, incident: Incident) -> None:
+        notes.close_action(session, incident, item_id, by=actor)
+        effects.enqueue(
+            session, incident.id, "action_card", ts=ts, item_id=item_id, closed_by=actor
+        )
+        effects.enqueue(session, incident.id, "summary")
+
+    apply(services, channel, change, reply)
+
+
+def redraw_action(
+    services: Services, channel: str, ts: str, item_id: int, closed_by: str | None
+) -> None:
+    with services.db.begin() as session:
+        item = session.get(TimelineEvent, item_id)
+        if item is None:
+            return
+        text, rendered = card(services, session, item, closed_by)
+    services.client.chat_update(channel=channel, ts=ts, text=text, blocks=rendered)
+
+
+def show(services: Services, channel: str, page: int, reply: Reply) -> None:
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is not None:
+            total = timeline.count(session, incident.id)
+            shown = timeline.page(session, incident.id, page, timeline_page.PAGE_SIZE)
+            times = key_times.of(session, incident)
+            blocks = timeline_page.timeline_blocks(incident, shown, times, page=page, total=total)
+            text = f"Timeline of {incident.reference}: {total} events"
+    if incident is None:
+        reply(text=NOT_AN_INCIDENT)
+        return
+    reply(text=text, blocks=render(blocks))
+
+
+def open_key_times(
+    services: Services, trigger_id: str, channel: str, user: str, reply: Reply
+) -> None:
+    refused: str | None = None
+    who = services.actor(user)
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            refused = NOT_AN_INCIDENT
+        else:
+            try:
+                services.policy.check(Act.KEY_TIMES, incident, who)
+            except InvalidInput as problem:
+                refused = refusal(problem)
+            else:
+                times = key_times.of(session, incident)
+                view = timeline_page.key_times_modal(incident, times, channel)
+    if refused is not None:
+        reply(text=refused)
+        return
+    notify.open_modal(services.client, trigger_id, view, reply)
+
+
+def correct_key_times(
+    services: Services,
+    channel: str,
+    changes: dict[key_times.KeyTime, datetime],
+    reason: str,
+    actor: str,
+    reply: Reply,
+) -> None:
+    who = services.actor(actor)
+
+    def change(session: Session, incident: Incident) -> None:
+        current = key_times.of(session, incident)
+        recorded = key_times.correct(
+            session, incident, current, changes, who=who, policy=services.policy, reason=reason
+        )
+        if not recorded:
+            raise InvalidInput("Those are the key times already; nothing changed.")
+        if key_times.KeyTime.DETECTED in changes:
+            incident.detected_at = changes[key_times.KeyTime.DETECTED]
+        moved = ", ".join(
+            f"{key_times.KeyTime(e.data['which']).label} to "
+            f"{slack_date(datetime.fromisoformat(e.data['at']))}"
+            for e in recorded
+        )
+        why = f" ({truncate(escape(reason), 300)})" if reason else ""
+        effects.enqueue(
+            session,
+            incident.id,
+            "post",
+            channel=channel,
+            text=f":stopwatch: {mention(actor)} corrected {moved}{why}.",
+        )
+        effects.enqueue(session, incident.id, "summary")
+
+    apply(services, channel, change, reply)
+
+
+@effects.performs("action_card", "redraw an action item's card")
+def _redraw_action_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+    redraw_action(
+        services,
+        effects.incident_channel(services, incident_id),
+        payload["ts"],
+        payload["item_id"],
+        payload.get("closed_by"),
+    )

@@ -1,0 +1,1 @@
+"""Slack's Web API as the bot calls it: the client, its calls, replies and readers."""
