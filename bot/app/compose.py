@@ -21,7 +21,6 @@ from bot.app import (  # noqa: F401  (imported for the work each registers)
     effects,
     nudges,
     open_incident,
-    paging,
     pins,
     postmortem,
     privacy,
@@ -35,6 +34,7 @@ from bot.app import (  # noqa: F401  (imported for the work each registers)
     updates,
 )
 from bot.app.background import Background
+from bot.app.paging import escalation, oncall, owing, sending, webhooks  # noqa: F401
 from bot.app.services import Services
 from bot.config import Settings
 from bot.containment.mlflow import Registry
@@ -87,9 +87,9 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
             client,
             settings,
             responders,
-            owe_page=lambda session, incident: paging.owe_automatic(services, session, incident),
+            owe_page=lambda session, incident: owing.owe_automatic(services, session, incident),
             page_now=lambda incident_id: services.background.submit_paging(
-                paging.send_now, services, incident_id
+                owing.send_now, services, incident_id
             ),
             drain=lambda incident_id: effects.drain(services, incident_id),
         ),

@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot.app import effects, paging
+from bot.app import effects
 from bot.app.channel_setup import ProvisioningFailed, SetupRefused
 from bot.app.common import apply
+from bot.app.paging import owing
 from bot.drills import injects, lifecycle, report, scenarios
 from bot.drills.clock import DrillClock, speed_of
 from bot.incidents import notes, timeline
@@ -133,7 +134,7 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
                 session, incident, who=who, policy=policy, now=now, speed=speed
             )
         lifecycle.end(session, incident, who=who, policy=policy, now=now)
-        paging.owe_resolution(session, incident)  # the drill service's page, if one was made
+        owing.owe_resolution(session, incident)  # the drill service's page, if one was made
         effects.enqueue(
             session,
             incident.id,

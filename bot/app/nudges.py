@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.app import effects, paging
+from bot.app import effects
+from bot.app.paging import escalation
 from bot.app.updates import holder_for_updates
 from bot.incidents import handover, reminders, timeline
 from bot.incidents.kinds import EventKind
@@ -49,7 +50,7 @@ def tick(services: Services, now: datetime | None = None) -> int:
             if reminder.kind == reminders.STATUS:
                 _nudge(services, session, incident, reminder, now)
             elif reminder.kind == ladder.ESCALATE:
-                paging.escalate_due(services, session, incident, reminder, now)
+                escalation.escalate_due(services, session, incident, reminder, now)
             elif reminder.kind == handover.LAPSE:
                 for request in handover.lapse_due(session, incident, now):
                     effects.enqueue(session, incident.id, "handover_card", request=request.id)

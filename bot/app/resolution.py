@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot.app import effects, paging, tickets
+from bot.app import effects, tickets
 from bot.app.common import apply
+from bot.app.paging import owing
 from bot.app.updates import facts, tell_everyone
 from bot.documents.templating import render_text
 from bot.incidents import audience, reminders
@@ -34,7 +35,7 @@ def resolve_incident(
         now = utcnow()
         resolve(session, incident, who=who, policy=services.policy, summary=summary, now=now)
         due = reminders.resolved(session, incident, now)
-        paging.owe_resolution(session, incident)
+        owing.owe_resolution(session, incident)
         tickets.owe_on_resolution(services, session, incident)
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot.app import effects, paging
+from bot.app import effects
 from bot.app.common import apply
+from bot.app.paging import owing
 from bot.incidents import audience, reminders
 from bot.incidents.audience import Hearing
 from bot.incidents.change_severity import SeverityChange, change_severity
@@ -45,7 +46,7 @@ def enqueue_announcement(
     verb = "raised" if result.current < result.previous else "lowered"
     effects.enqueue(session, incident.id, "summary")
     if verb == "raised":  # raised into a paging severity: the on-call is paged once
-        paging.owe_automatic(services, session, incident)
+        owing.owe_automatic(services, session, incident)
     # Stakeholders of the new severity expect updates on its cadence.
     reminders.schedule_status(session, incident, services.settings.status_update_every)
     effects.enqueue(

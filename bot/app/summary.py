@@ -13,7 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app.locks import incident_lock
 from bot.incidents import notes, provisioning
-from bot.paging import pages
+from bot.paging import page_records
 from bot.slack.blocks.kit import render
 from bot.slack.blocks.summary import summary_blocks, summary_text, topic
 from bot.slack.webapi.notify import pin
@@ -32,7 +32,7 @@ def refresh_summary(services: Services, incident_id: int) -> None:
         with services.db.begin() as session:
             incident = session.get(Incident, incident_id)
             actions = notes.open_actions(session, incident_id) if incident else []
-            paged = pages.of(session, incident_id) if incident else []
+            paged = page_records.of(session, incident_id) if incident else []
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply, handled
-from bot.app.paging import slack_link
+from bot.app.paging.sending import slack_link
 from bot.documents import postmortem, publishing
 from bot.incidents import notes
 from bot.incidents.errors import InvalidInput

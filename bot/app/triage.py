@@ -18,9 +18,8 @@ from bot.app import severity as severity_flow
 from bot.app.common import apply, handled
 from bot.app.locks import incident_lock
 from bot.containment import levers
-from bot.incidents import runbook_record, triage_state
+from bot.incidents import runbooks, triage_state
 from bot.incidents.errors import InvalidInput
-from bot.incidents.runbooks import load
 from bot.incidents.triage_questions import Runbook
 from bot.slack.blocks import containment_cards, triage_card
 from bot.slack.blocks.kit import render
@@ -216,10 +215,10 @@ def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> No
 
 def request_runbook(services: Services, channel_id: str, runbook: Runbook, reply: Reply) -> None:
     """The runbook button on the card: post it unless it is already in the channel."""
-    title = load(runbook).title
+    title = runbooks.load(runbook).title
 
     def record(session: Session, incident: Incident) -> None:
-        if runbook_record.was_offered(session, incident.id, runbook.value):
+        if runbooks.was_offered(session, incident.id, runbook.value):
             raise InvalidInput(
                 f"The {title} runbook is already in this channel; scroll up to its checklist."
             )
@@ -230,13 +229,13 @@ def request_runbook(services: Services, channel_id: str, runbook: Runbook, reply
 
 def offer_runbook(services: Services, incident_id: int, runbook: Runbook) -> None:
     """Post a runbook checklist once per incident (an effect: recorded after Slack took it)."""
-    checklist = load(runbook)
+    checklist = runbooks.load(runbook)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
-        if runbook_record.was_offered(session, incident_id, runbook.value):
+        if runbooks.was_offered(session, incident_id, runbook.value):
             return
-        done = runbook_record.ticked(session, incident_id, runbook.value)
+        done = runbooks.ticked(session, incident_id, runbook.value)
         channel = incident.channel_id
         blocks = render(triage_card.runbook_blocks(incident, checklist, done))
     posted = services.client.chat_postMessage(
@@ -245,7 +244,7 @@ def offer_runbook(services: Services, incident_id: int, runbook: Runbook) -> Non
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        runbook_record.offered(session, incident, runbook.value, checklist.title, str(posted["ts"]))
+        runbooks.offered(session, incident, runbook.value, checklist.title, str(posted["ts"]))
 
 
 def tick(
@@ -257,11 +256,11 @@ def tick(
     actor: str,
     reply: Reply,
 ) -> None:
-    items = load(runbook).items
+    items = runbooks.load(runbook).items
     handled(
         services,
         channel_id,
-        lambda session, incident: runbook_record.set_item(
+        lambda session, incident: runbooks.set_item(
             session, incident, runbook.value, items, index, done, by=actor
         ),
         reply,

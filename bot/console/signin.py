@@ -36,7 +36,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.config import WebSettings
-from bot.web.pages import Site
+from bot.web.sites import Site
 
 log = logging.getLogger(__name__)
 

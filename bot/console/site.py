@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.web.pages import Site
+from bot.web.sites import Site
 
 HERE = Path(__file__).parent
 STATIC_AT = "/console-static"

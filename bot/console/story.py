@@ -25,7 +25,7 @@ from bot.incidents.notes import actions
 from bot.incidents.permissions import Reader, commander, reads
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
-from bot.paging import pages
+from bot.paging import page_records
 from bot.store.models import Incident, TimelineEvent, TrackedAction
 from bot.tracking import tickets
 
@@ -228,7 +228,7 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         drift=[_drift(e) for e in by_kind if e.kind == K.DRIFT_FOUND],
         fairness=[_fairness(e) for e in by_kind if e.kind == K.FAIRNESS_FOUND],
         containment=_containment([e for e in by_kind if e.kind in CONTAINMENT]),
-        paging=[_page(p) for p in pages.of(session, incident.id)],
+        paging=[_page(p) for p in page_records.of(session, incident.id)],
         page_events=[_entry(e) for e in by_kind if e.kind in PAGING],
         action_items=[
             {

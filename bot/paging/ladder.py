@@ -13,8 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from bot.incidents.roles import Role
-from bot.store.models import Incident, Page
+from bot.store.models import Incident, Page, Reminder
 
 ESCALATE = "escalate"  # the reminder kind
 MAX_LEVELS = 6  # the provider's levels are not known in advance; no more than this
@@ -72,3 +75,30 @@ def next_step(
     if not (pages_more or told):
         return None
     return Step(following, entry, pages_more, told)
+
+
+def escalation_pending(session: Session, incident_id: int) -> bool:
+    """Whether an escalation of the incident is waiting to fall due."""
+    pending = session.scalar(
+        select(Reminder.id).where(
+            Reminder.incident_id == incident_id,
+            Reminder.kind == ESCALATE,
+            Reminder.sent_at.is_(None),
+            Reminder.cancelled_at.is_(None),
+        )
+    )
+    return pending is not None
+
+
+def escalations_sent(session: Session, incident_id: int, *, besides: int) -> int:
+    """How many of the incident's escalations have fallen due, the reminder ``besides``
+    (the one falling due now) left out."""
+    sent = session.scalar(
+        select(func.count(Reminder.id)).where(
+            Reminder.incident_id == incident_id,
+            Reminder.kind == ESCALATE,
+            Reminder.sent_at.is_not(None),
+            Reminder.id != besides,
+        )
+    )
+    return int(sent or 0)

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.app import paging
+from bot.app.paging import webhooks
 from bot.app.services import Services
 from bot.net.bounded_body import read_bounded
 from bot.paging import webhook
@@ -62,10 +62,10 @@ async def _receive(request: Request, services: Services) -> Response:
     if not webhook_id or len(webhook_id) > 100:
         return _error(400, "The delivery has no X-Webhook-Id header (or one over 100 characters).")
     try:
-        fresh = await run_in_threadpool(paging.store_delivery, services, webhook_id, body)
+        fresh = await run_in_threadpool(webhooks.store_delivery, services, webhook_id, body)
     except Exception:
         log.exception("could not store PagerDuty delivery %s", webhook_id)
         return _error(503, "The delivery could not be stored; deliver it again.")
     if fresh:
-        services.background.submit(paging.apply_deliveries, services)
+        services.background.submit(webhooks.apply_deliveries, services)
     return JSONResponse({"ok": True, "duplicate": not fresh}, status_code=202 if fresh else 200)

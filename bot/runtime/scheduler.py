@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.app import alerts, drills, effects, nudges, paging, tickets
+from bot.app import alerts, drills, effects, nudges, tickets
+from bot.app.paging import webhooks
 from bot.app.services import Services
 from bot.outbox.leases import LEASE
 from bot.store import retention
@@ -137,7 +138,7 @@ class Scheduler:
             processed = alerts.sweep(self._services)
             if processed:
                 log.info("processed %d alert delivery(ies) left over", processed)
-            applied = paging.apply_deliveries(self._services)
+            applied = webhooks.apply_deliveries(self._services)
             if applied:
                 log.info("applied %d PagerDuty delivery(ies) left over", applied)
             performed = effects.drain(self._services)

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute
 from bot.app.compose import build_services
 from bot.app.services import Services
 from bot.config import ConfigError, Settings
-from bot.console.pages import Console, console_off
+from bot.console.routes import Console, console_off
 from bot.console.signin import SignIn, SlackSignIn
 from bot.console.site import console_site
 from bot.runtime.scheduler import Scheduler

@@ -23,7 +23,7 @@ from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.slack_bodies import Malformed, check_shape
 from bot.slack.listeners.signing import Refused, Verifier
-from bot.web.pages import with_headers
+from bot.web.sites import with_headers
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from bot.sandbox.acting import BOT_USER, find_element, input_state
 from bot.sandbox.mrkdwn import Names, to_html
 from bot.sandbox.people import DEMO_PEOPLE
 from bot.sandbox.slack_api import Channel, SlackStandIn
-from bot.web.pages import Site
+from bot.web.sites import Site
 
 HERE = Path(__file__).parent
 SHOWN_MESSAGES = 200  # the newest of a channel; Slack loads older ones on scroll

@@ -34,7 +34,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.config import load_settings
-from bot.console.pages import Console
+from bot.console.routes import Console
 from bot.console.signin import SandboxSignIn
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.permissions import Reader

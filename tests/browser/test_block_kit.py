@@ -28,7 +28,7 @@ from starlette.routing import Route
 from bot.sandbox import SlackStandIn, people
 from bot.sandbox.page import SandboxPage
 from bot.slack.listeners.signing import Verifier
-from bot.web.pages import with_headers
+from bot.web.sites import with_headers
 from tests.support import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("browser")]

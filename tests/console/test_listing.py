@@ -179,7 +179,7 @@ def test_the_post_mortem_asks_slack_for_names_outside_any_transaction(
     db: Database, ids: dict[str, int]
 ) -> None:
     from bot.config import load_settings
-    from bot.console.pages import Console
+    from bot.console.routes import Console
     from bot.console.signin import SandboxSignIn, Viewer
     from tests.guard_site.transaction_guard import no_calls_inside_transactions
 

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from bot.incidents import runbook_record, triage_state
+from bot.incidents import runbooks, triage_state
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
@@ -101,21 +101,21 @@ def test_a_resolved_incident_takes_no_more_triage_or_ticks(db: Database, inciden
         triage_state.answer(session, incident, "serving", "no", by="U1")
     with pytest.raises(InvalidInput, match="resolved"), db.begin() as session:
         incident = load(session, incident_id)
-        runbook_record.set_item(session, incident, "model-degradation", ("a",), 0, True, by="U1")
+        runbooks.set_item(session, incident, "model-degradation", ("a",), 0, True, by="U1")
 
 
 def test_runbook_ticks_and_unticks(db: Database, incident_id: int) -> None:
     items = ("first", "second", "third")
     with db.begin() as session:
         incident = load(session, incident_id)
-        assert runbook_record.set_item(session, incident, "rb", items, 2, True, by="U1")
-        assert not runbook_record.set_item(session, incident, "rb", items, 2, True, by="U1")
-        assert runbook_record.set_item(session, incident, "rb", items, 0, True, by="U1")
-        assert runbook_record.set_item(session, incident, "rb", items, 2, False, by="U2")
+        assert runbooks.set_item(session, incident, "rb", items, 2, True, by="U1")
+        assert not runbooks.set_item(session, incident, "rb", items, 2, True, by="U1")
+        assert runbooks.set_item(session, incident, "rb", items, 0, True, by="U1")
+        assert runbooks.set_item(session, incident, "rb", items, 2, False, by="U2")
         with pytest.raises(InvalidInput, match="does not exist"):
-            runbook_record.set_item(session, incident, "rb", items, 3, True, by="U1")
+            runbooks.set_item(session, incident, "rb", items, 3, True, by="U1")
     with db.begin() as session:
-        assert runbook_record.ticked(session, incident_id, "rb") == {0}
+        assert runbooks.ticked(session, incident_id, "rb") == {0}
 
 
 def test_accepting_checks_the_proposal_the_person_saw(db: Database, incident_id: int) -> None:

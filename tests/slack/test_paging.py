@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import effects, nudges, paging, resolution, severity
+from bot.app import effects, nudges, resolution, severity
 from bot.app.open_incident import declare_and_open
+from bot.app.paging import oncall, owing, webhooks
 from bot.app.services import Services
 from bot.incidents.declare import Declaration
 from bot.incidents.kinds import EventKind
@@ -129,7 +130,7 @@ def test_a_sev1_pages_the_default_service_once_and_brings_the_on_call_in(
     with services.db.begin() as session:
         again = session.get(Incident, incident.id)
         assert again is not None
-        assert paging.owe_automatic(services, session, again) is None
+        assert owing.owe_automatic(services, session, again) is None
     effects.drain(services, incident.id)
     assert len(pagerduty.pages_for(f"{incident.reference}:")) == 1
 
@@ -177,7 +178,7 @@ def test_anyone_in_the_channel_pages_a_named_service_with_a_message(
     incident = open_incident(services, Severity.SEV4)
     assert incident.channel_id is not None
     reply = Replies()
-    paging.page_by_hand(
+    owing.page_by_hand(
         services,
         incident.channel_id,
         parse_page_args("fraud scores look <!channel> odd"),
@@ -195,13 +196,13 @@ def test_anyone_in_the_channel_pages_a_named_service_with_a_message(
     assert event.actor == BOB
 
     # The first word names no service: all of it is the message, to the default service.
-    paging.page_by_hand(
+    owing.page_by_hand(
         services, incident.channel_id, parse_page_args("please look now"), BOB, reply
     )
     default = [p for p in pagerduty.pages_for(f"{incident.reference}:") if p.service == "PDEFAULT"]
     assert len(default) == 1 and "Message: please look now" in default[0].details
     # The same service again is refused, and says where the page is.
-    paging.page_by_hand(services, incident.channel_id, parse_page_args("fraud again"), BOB, reply)
+    owing.page_by_hand(services, incident.channel_id, parse_page_args("fraud again"), BOB, reply)
     assert reply.texts[-1].startswith("Fraud model is already paged for INC-")
     assert len(pagerduty.pages_for(f"{incident.reference}:")) == 2
 
@@ -227,7 +228,7 @@ def test_a_refused_page_is_dead_at_once_and_said_in_words(
 ) -> None:
     incident = open_incident(services, Severity.SEV4)
     assert incident.channel_id is not None
-    paging.page_by_hand(services, incident.channel_id, parse_page_args("empty"), BOB, said)
+    owing.page_by_hand(services, incident.channel_id, parse_page_args("empty"), BOB, said)
     channel = slack.channels[incident.channel_id]
     (notice,) = channel.saying("Could not page Nobody home")
     assert "PagerDuty says the escalation policy has no on-call users" in notice["text"]
@@ -278,8 +279,8 @@ def deliver(
     webhook_id: str,
 ) -> None:
     body = pd.delivery(kind, incident_id, agent)
-    assert paging.store_delivery(services, webhook_id, body) in (True, False)
-    paging.apply_deliveries(services)
+    assert webhooks.store_delivery(services, webhook_id, body) in (True, False)
+    webhooks.apply_deliveries(services)
 
 
 def test_what_pagerduty_reports_back_goes_on_the_timeline_once(
@@ -356,11 +357,11 @@ def test_an_acknowledged_page_stops_the_ladder(
 
 def test_who_is_on_call_now(services: Services) -> None:
     reply = Replies()
-    paging.on_call_now(services, "fraud", reply)
+    oncall.on_call_now(services, "fraud", reply)
     assert reply.texts[-1] == (
         "On call for Fraud model now (PagerDuty):\n• level 1: Basil Backup\n• level 2: Olive Oncall"
     )
-    paging.on_call_now(services, "nope", reply)
+    oncall.on_call_now(services, "nope", reply)
     assert reply.texts[-1].startswith("Name a service (`/incident oncall <service>`)")
     assert "fraud, empty, default" in reply.texts[-1]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.app import contain, paging, privacy, resolution, updates
+from bot.app import contain, privacy, resolution, updates
 from bot.app import drift as drift_flow
 from bot.app import drills as drills_flow
 from bot.app import fairness as fairness_flow
@@ -23,13 +23,14 @@ from bot.app import tickets as tickets_flow
 from bot.app import timeline as timeline_flow
 from bot.app import triage as triage_flow
 from bot.app.open_incident import declare_and_open
+from bot.app.paging import oncall, owing
 from bot.app.services import Services, from_context
 from bot.incidents import audience, notes, queries
 from bot.incidents.declare import Declaration
 from bot.incidents.errors import InvalidInput
 from bot.incidents.status_update import UpdateKind
 from bot.outbox import received
-from bot.paging import pages
+from bot.paging import page_records
 from bot.slack.blocks import containment_cards
 from bot.slack.blocks.declare_form import declare_modal
 from bot.slack.blocks.help import help_blocks, help_text
@@ -225,7 +226,7 @@ def _run(
         _list(services, str(command.get("user_id") or ""), respond)
         return
     if parsed.name == "oncall":
-        paging.on_call_now(services, plain_from_slack(parsed.args).strip() or None, respond)
+        oncall.on_call_now(services, plain_from_slack(parsed.args).strip() or None, respond)
         return
     if parsed.name == "drill":
         scenario = plain_from_slack(parsed.args).strip().lower()
@@ -256,7 +257,7 @@ def _run(
                         services.settings.status_update_every,
                         actions,
                         services.settings.levers,
-                        pages.of(session, incident.id),
+                        page_records.of(session, incident.id),
                     )
                 ),
             }
@@ -363,7 +364,7 @@ def _model(services: Services, c: InChannel, respond: Reply) -> None:
 
 
 def _page(services: Services, c: InChannel, respond: Reply) -> None:
-    paging.page_by_hand(services, c.channel, parse_page_args(c.args), c.actor, respond)
+    owing.page_by_hand(services, c.channel, parse_page_args(c.args), c.actor, respond)
 
 
 def _levers(services: Services, c: InChannel, respond: Reply) -> None:

@@ -36,7 +36,7 @@ from bot.review import figures, render
 from bot.review.period import Period, choose
 from bot.store.db import Database
 from bot.store.models import utcnow
-from bot.web.pages import Site
+from bot.web.sites import Site
 
 REVIEWS_KEPT = 4
 REVIEW_FRESH = 60.0  # seconds a computed review (and its charts) is reused
