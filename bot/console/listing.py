@@ -23,7 +23,7 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Reader, commander, reads
 from bot.incidents.severity import Severity
-from bot.review.period import parse_date
+from bot.review.period import FIRST_YEAR, LAST_YEAR, parse_date
 from bot.store import search
 from bot.store.models import Incident, TimelineEvent
 
@@ -108,8 +108,8 @@ def parse(params: Mapping[str, str] | Any) -> Filters:
     since, until = got.get("from", ""), got.get("to", "")
     period = None
     if since or until:
-        first = parse_date(since, "first") if since else date(1970, 1, 1)
-        last = parse_date(until, "last") if until else date(9998, 12, 31)
+        first = parse_date(since, "first") if since else date(FIRST_YEAR, 1, 1)
+        last = parse_date(until, "last") if until else date(LAST_YEAR, 12, 31)
         if last < first:
             raise InvalidInput(f"The range ends ({last}) before it starts ({first}).")
         period = (

@@ -285,7 +285,10 @@ def get(url: str, rule: EgressRule, seconds: float) -> Iterator[httpx.Response]:
     ) as client:
         for _ in range(MAX_REDIRECTS + 1):
             # Encoded answers would arrive as their raw bytes; ask for the data as it is.
-            request = client.build_request("GET", url, headers={"Accept-Encoding": "identity"})
+            try:
+                request = client.build_request("GET", url, headers={"Accept-Encoding": "identity"})
+            except httpx.InvalidURL as unreadable:  # e.g. 0177.0.0.1, an IPv4 in octal
+                raise EgressRefused(f"its address cannot be read ({unreadable}).") from None
             answer = client.send(request, stream=True)
             location = answer.headers.get("location")
             if answer.is_redirect and location:

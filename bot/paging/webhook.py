@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+from bot.net import bounded_json
+
+_SIGNATURE = re.compile(r"v[0-9]{1,3}=[0-9a-fA-F]{64}")
 
 KINDS = {
     "incident.acknowledged": "acknowledged",
@@ -36,10 +40,17 @@ class Change:
     level: int | None
 
 
+def well_formed(header: str | None) -> bool:
+    """Whether ``X-PagerDuty-Signature`` is a comma-separated list of ``v<n>=<64 hex>``
+    (checked before the body is read: anything else is refused without reading it)."""
+    parts = [part.strip() for part in str(header or "").split(",")]
+    return len(parts) <= 10 and all(_SIGNATURE.fullmatch(part) for part in parts)
+
+
 def signed(secrets: tuple[str, ...], body: bytes, header: str | None) -> bool:
-    if not header or not secrets:
+    if not header or not secrets or not well_formed(header):
         return False
-    offered = [part.strip()[3:] for part in header.split(",") if part.strip().startswith("v1=")]
+    offered = [part.strip()[3:].lower() for part in header.split(",") if part.strip()[:3] == "v1="]
     expected = [hmac.new(s.encode(), body, hashlib.sha256).hexdigest() for s in secrets]
     matched = False
     for signature in offered:
@@ -51,9 +62,9 @@ def signed(secrets: tuple[str, ...], body: bytes, header: str | None) -> bool:
 def read(body: bytes) -> Change | None:
     """The change a delivery reports, or None for an event the bot does not act on."""
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Unreadable("the body is not JSON") from None
+        parsed = bounded_json.loads(body)
+    except bounded_json.Unbounded as problem:
+        raise Unreadable(str(problem)) from None
     event = parsed.get("event") if isinstance(parsed, dict) else None
     if not isinstance(event, dict):
         raise Unreadable("the body has no event object")

@@ -11,6 +11,7 @@ from bot.incidents.errors import InvalidInput
 _QUARTER = re.compile(r"^(\d{4})[-_ ]?q([1-4])$", re.IGNORECASE)
 _YEAR_FIRST = re.compile(r"^q([1-4])[-_ ]?(\d{4})$", re.IGNORECASE)
 LONGEST = timedelta(days=3 * 366)  # a review longer than this is refused, not computed
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a date or a quarter may name
 
 
 @dataclass(frozen=True)
@@ -54,11 +55,16 @@ def parse_quarter(text: str) -> Period:
     word = text.strip()
     match = _QUARTER.match(word)
     if match:
-        return quarter_period(int(match.group(1)), int(match.group(2)))
-    match = _YEAR_FIRST.match(word)
-    if match:
-        return quarter_period(int(match.group(2)), int(match.group(1)))
-    raise InvalidInput(f"“{word[:40]}” is not a quarter; write it like 2026Q4.")
+        year, quarter = int(match.group(1)), int(match.group(2))
+    elif match := _YEAR_FIRST.match(word):
+        year, quarter = int(match.group(2)), int(match.group(1))
+    else:
+        raise InvalidInput(f"“{word[:40]}” is not a quarter; write it like 2026Q4.")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise InvalidInput(
+            f"{year}Q{quarter} is outside the years a review covers ({FIRST_YEAR} to {LAST_YEAR})."
+        )
+    return quarter_period(year, quarter)
 
 
 def current_quarter(today: date) -> Period:
@@ -67,11 +73,17 @@ def current_quarter(today: date) -> Period:
 
 def parse_date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(
             f"The {what} day “{text.strip()[:40]}” is not a date; write it like 2026-10-01."
         ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(
+            f"The {what} day {day} is outside the years the bot knows ({FIRST_YEAR} to "
+            f"{LAST_YEAR})."
+        )
+    return day
 
 
 def choose(

@@ -10,7 +10,6 @@ sender retries); the intake applies it right after.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.alerts.accepted_sources import PARSERS
 from bot.alerts.normalized import AlertBatch, PayloadError
-from bot.net.bounded_body import read_bounded
+from bot.net import bounded_body, bounded_json
 from bot.runtime import metrics
 
 log = logging.getLogger(__name__)
@@ -69,14 +68,17 @@ async def _receive(request: Request, source: str, token: str | None, submit: Sub
             401,
             "Send the bot's alert token as 'Authorization: Bearer <INCIDENTBOT_ALERT_TOKEN>'.",
         )
-    raw = await read_bounded(request, MAX_BODY)
-    if raw is None:
-        return _error(413, f"The body is over {MAX_BODY // 1024} KB; send fewer alerts at once.")
     try:
-        text = raw.decode("utf-8")
-        document = json.loads(text)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return _error(400, f"The body is not JSON: {exc}")
+        raw = await bounded_body.read_body(request, MAX_BODY, verified=True)
+    except bounded_body.BodyRefused as refused:
+        if refused.status == 413:
+            return _error(413, f"{refused.message[:-1]}; send fewer alerts at once.")
+        return bounded_body.answer(refused)
+    try:
+        document = bounded_json.loads(raw)
+    except bounded_json.Unbounded as problem:
+        return _error(400, f"{str(problem).capitalize()}.")
+    text = raw.decode("utf-8")
     try:
         batch = PARSERS[source](document)
     except PayloadError as problem:

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.app.paging import webhooks
 from bot.app.services import Services
-from bot.net.bounded_body import read_bounded
+from bot.net import bounded_body
 from bot.paging import webhook
 from bot.runtime import metrics
 
@@ -53,9 +53,12 @@ async def _receive(request: Request, services: Services) -> Response:
     signature = request.headers.get("x-pagerduty-signature")
     if not signature:
         return _error(401, "The delivery has no X-PagerDuty-Signature header.")
-    body = await read_bounded(request, MAX_BODY)
-    if body is None:
-        return _error(413, f"The delivery is larger than {MAX_BODY // 1024} KiB.")
+    if not webhook.well_formed(signature):
+        return _error(401, "The X-PagerDuty-Signature header is not of the form v1=<hex>.")
+    try:
+        body = await bounded_body.read_body(request, MAX_BODY, verified=False)
+    except bounded_body.BodyRefused as refused:
+        return bounded_body.answer(refused)
     if not webhook.signed(secrets, body, signature):
         return _error(401, "The X-PagerDuty-Signature matches none of the bot's secrets.")
     webhook_id = (request.headers.get("x-webhook-id") or "").strip()

@@ -9,9 +9,10 @@ a sentence instead of reaching a parser that would fail with a traceback.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
+
+from bot.net import bounded_json
 
 
 class Malformed(ValueError):
@@ -41,9 +42,9 @@ def check_shape(body: bytes, content_type: str) -> str:
 
 def _json(text: str, what: str) -> Any:
     try:
-        return json.loads(text)
-    except ValueError:
-        raise Malformed(f"{what} is not valid JSON") from None
+        return bounded_json.loads(text, what)
+    except bounded_json.Unbounded as problem:
+        raise Malformed(str(problem)) from None
 
 
 def _type_of(value: Any, what: str) -> str:

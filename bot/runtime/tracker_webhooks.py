@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 
 from bot.app import tickets
 from bot.app.services import Services
-from bot.net.bounded_body import read_bounded
+from bot.net import bounded_body
 from bot.runtime import metrics
 from bot.tracking import webhooks
 
@@ -59,9 +59,12 @@ async def _signed_body(
     signature = request.headers.get(header)
     if not signature:
         return _error(401, f"The delivery has no {header} header.")
-    body = await read_bounded(request, MAX_BODY)
-    if body is None:
-        return _error(413, f"The delivery is larger than {MAX_BODY // 1024} KiB.")
+    if not webhooks.well_formed(signature):
+        return _error(401, f"The {header} header is not of the form sha256=<hex>.")
+    try:
+        body = await bounded_body.read_body(request, MAX_BODY, verified=False)
+    except bounded_body.BodyRefused as refused:
+        return bounded_body.answer(refused)
     if not webhooks.signed(secret, body, signature):
         return _error(401, f"The {header} does not match the bot's secret.")
     return body

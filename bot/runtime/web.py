@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp
 
 from bot.app.services import Services
-from bot.net.bounded_body import read_bounded
+from bot.net import bounded_body
 from bot.runtime import metrics, pagerduty_webhook, tracker_webhooks
 from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
@@ -56,12 +56,12 @@ def create_app(
         try:
             # Headers first: a request that is not signed is refused before its body is read.
             moment, signature = verifier.check_headers(request.headers)
-            body = await read_bounded(request, MAX_SLACK_BODY)
-            if body is None:
-                return JSONResponse({"error": "request body too large"}, status_code=413)
+            body = await bounded_body.read_body(request, MAX_SLACK_BODY, verified=False)
             verifier.verify(moment, signature, body)
         except Refused as refused:
             return JSONResponse({"error": str(refused)}, status_code=401)
+        except bounded_body.BodyRefused as refused:
+            return bounded_body.answer(refused)
         try:
             shape = check_shape(body, request.headers.get("content-type", ""))
         except Malformed as malformed:

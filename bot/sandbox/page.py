@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.net.bounded_body import read_bounded
+from bot.net import bounded_body, bounded_json
 from bot.sandbox import samples
 from bot.sandbox.acting import BOT_USER, find_element, input_state
 from bot.sandbox.mrkdwn import Names, to_html
@@ -241,11 +240,12 @@ class SandboxPage:
         refusal = self._unsafe(request)
         if refusal:
             return JSONResponse({"error": refusal}, status_code=403)
-        raw = await read_bounded(request, MAX_ACT_BODY)  # read no further than the bound
-        if raw is None:
-            return JSONResponse({"error": "too much at once"}, status_code=413)
+        try:  # from the page itself (checked above): its sender is known
+            raw = await bounded_body.read_body(request, MAX_ACT_BODY, verified=True)
+        except bounded_body.BodyRefused as refused:
+            return bounded_body.answer(refused)
         try:
-            doing = json.loads(raw)
+            doing = bounded_json.loads(raw)
             if not isinstance(doing, dict):
                 raise ValueError
         except ValueError:

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 from dataclasses import dataclass
+
+from bot.net import bounded_json
+
+_SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}")
 
 
 class Unreadable(ValueError):
@@ -29,17 +33,24 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def well_formed(header: str | None) -> bool:
+    """Whether a signature header has the shape ``sha256=<64 hex digits>`` (checked
+    before the body is read: anything else is refused without reading it)."""
+    return bool(header) and _SIGNATURE.fullmatch(str(header).strip()) is not None
+
+
 def signed(secret: str | None, body: bytes, header: str | None) -> bool:
-    if not secret or not header:
+    if not secret or not header or not well_formed(header):
         return False
-    return hmac.compare_digest(signature(secret, body), header.strip())
+    offered = header.strip().lower().encode("ascii")
+    return hmac.compare_digest(signature(secret, body).encode("ascii"), offered)
 
 
 def _json(body: bytes) -> dict[str, object]:
     try:
-        data = json.loads(body)
-    except ValueError:
-        raise Unreadable("the body is not JSON") from None
+        data = bounded_json.loads(body)
+    except bounded_json.Unbounded as problem:
+        raise Unreadable(str(problem)) from None
     if not isinstance(data, dict):
         raise Unreadable("the body is not a JSON object")
     return data

@@ -88,3 +88,16 @@ def test_a_bad_allow_list_stops_the_bot_at_start_up() -> None:
         {"INCIDENTBOT_DRIFT_MAX_BYTES": "500MB", "INCIDENTBOT_DRIFT_MAX_MEMORY": "2GB"}
     ).drift_limits
     assert (limits.max_bytes, limits.max_memory) == (500 * 1024**2, 2 * 1024**3)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://0177.0.0.1:9/data.csv", "http://127.000.000.001:9/", "http://[::1/x.csv"]
+)
+def test_an_address_the_rule_cannot_read_is_refused_with_a_reason(url: str) -> None:
+    """httpx refuses to parse these (an IPv4 in octal, zero-padded, a broken IPv6): that is
+    a refusal that says why, not a failure of the analysis. No connection is tried."""
+    from bot.net import egress
+
+    with pytest.raises(egress.EgressRefused, match="its address cannot be read"):
+        with egress.get(url, EgressRule.parse(None), 1.0):
+            pass
