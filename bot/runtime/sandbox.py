@@ -34,6 +34,7 @@ from bot.sandbox.page import PERSON_COOKIE, Hooks, SandboxPage
 from bot.slack.listeners import keeping
 from bot.store.migrate import upgrade
 from bot.store.models.base import utcnow
+from bot.web.hosts import only_loopback
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +195,9 @@ def run(
         stopped=stopped,
     )
     server = _Server(
-        uvicorn.Config(web, log_level="warning", access_log=False, timeout_graceful_shutdown=5),
+        uvicorn.Config(
+            only_loopback(web), log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        ),
         on_exit=page.changes.close,
     )
     server.run(sockets=[sock])

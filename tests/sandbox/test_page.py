@@ -4,6 +4,7 @@ that what a person does reaches the bot as Slack would send it."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -69,8 +70,44 @@ def test_only_this_page_may_act(sandbox: Sandbox) -> None:
     rebound = httpx.post(
         sandbox.url + "/sandbox/act", json=doing, headers={"Host": "evil.example:3000"}
     )
-    assert rebound.status_code == 403 and "127.0.0.1" in rebound.json()["error"]
+    assert rebound.status_code == 421 and "127.0.0.1" in rebound.json()["error"]
     assert "hello" not in shown(sandbox, general)
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/"),
+        ("GET", "/sandbox/view?person=U0ALICE01"),
+        ("GET", "/incidents"),
+        ("GET", "/incidents/1"),
+        ("GET", "/review.csv"),
+        ("POST", "/alerts/alertmanager"),
+        ("POST", "/slack/events"),
+    ],
+)
+def test_a_page_addressed_by_another_name_gets_nothing(
+    sandbox: Sandbox, method: str, path: str
+) -> None:
+    """A rebinding page (evil.example resolving to 127.0.0.1) reads nothing, the alert
+    token printed on the page included, and sends nothing: every route checks Host."""
+    page = httpx.get(sandbox.url + "/", params={"person": ALICE}).text
+    found = re.search(r"Bearer ([A-Za-z0-9_.~-]+)", page)
+    assert found, "the page shows the curl line with the alert token"
+    token = found.group(1)
+    answer = httpx.request(
+        method,
+        sandbox.url + path,
+        headers={
+            "Host": "evil.example:3000",
+            "Origin": "http://evil.example:3000",
+            "Authorization": f"Bearer {token}",
+        },
+        json={"alerts": []} if method == "POST" else None,
+    )
+    assert answer.status_code == 421
+    assert token not in answer.text and "workspace" not in answer.text.lower()
+    assert httpx.get(sandbox.url + "/", headers={"Host": "localhost:3000"}).status_code == 200
 
 
 @pytest.mark.parametrize(
