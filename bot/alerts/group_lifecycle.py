@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from bot.alerts.normalized import Alert, AlertBatch
 from bot.alerts.policy import AlertPolicy
-from bot.incidents import timeline
+from bot.incidents import timeline, typed_text
 from bot.incidents.declare import DESCRIPTION_MAX, TITLE_MAX, Declaration, declare
 from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
@@ -55,16 +55,25 @@ def new_group(
 
 
 def _title(batch: AlertBatch, firing: Sequence[Alert]) -> str:
+    """The incident's title: what the sender called the batch, or its first alert's name
+    and summary, without control characters; an alert that names itself with nothing
+    visible is called by its source."""
+    title = typed_text.cleaned(_named(batch, firing), lines=False)
+    if not typed_text.shows_something(title):
+        title = f"An alert from {source_name(batch.source)} with no name"
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+
+
+def _named(batch: AlertBatch, firing: Sequence[Alert]) -> str:
     if batch.title:
-        return batch.title[:TITLE_MAX]
+        return batch.title
     first = firing[0]
     summary = first.annotations.get("summary") or first.annotations.get("title")
     title = f"{first.name}: {summary}" if summary and summary != first.name else first.name
     others = len({a.name for a in firing} - {first.name})
     if others:
         title += f" (and {others} more alert{'s' if others > 1 else ''})"
-    title = " ".join(title.split())
-    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
+    return title
 
 
 def _service(*label_sets: dict[str, str]) -> str | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.incidents import timeline
+from bot.incidents import timeline, typed_text
 from bot.incidents.categories import FAILURE_CATEGORIES
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
@@ -46,8 +46,8 @@ class Declaration:
 
 
 def validate_title(title: str) -> str:
-    cleaned = " ".join(title.split())
-    if not cleaned:
+    cleaned = typed_text.cleaned(title, lines=False)
+    if not typed_text.shows_something(cleaned):
         raise InvalidInput("The incident needs a title: say in a few words what is wrong.")
     if len(cleaned) > TITLE_MAX:
         raise InvalidInput(
@@ -59,13 +59,13 @@ def validate_title(title: str) -> str:
 
 def validate(declaration: Declaration) -> Declaration:
     """Return a cleaned copy, or raise InvalidInput saying what to change."""
-    service = " ".join((declaration.service or "").split()) or None
+    service = typed_text.cleaned(declaration.service or "", lines=False) or None
     if service and len(service) > SERVICE_MAX:
         raise InvalidInput(f"The model or service name is longer than {SERVICE_MAX} characters.")
     category = declaration.failure_category or None
     if category and category not in FAILURE_CATEGORIES:
         raise InvalidInput(f"{category!r} is not a failure category this bot knows.")
-    description = (declaration.description or "").strip() or None
+    description = typed_text.cleaned(declaration.description or "", lines=True) or None
     if description and len(description) > DESCRIPTION_MAX:
         raise InvalidInput(
             f"The description is {len(description)} characters; keep it to {DESCRIPTION_MAX}."

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.incidents import timeline
+from bot.incidents import timeline, typed_text
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
@@ -19,8 +19,8 @@ ACTION_MAX = 500
 
 
 def clean_note(text: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
+    cleaned = typed_text.cleaned(text, lines=True)
+    if not typed_text.shows_something(cleaned):
         raise InvalidInput(
             "A note needs text: `/incident note Rolled back to v41; precision recovering`."
         )
@@ -110,8 +110,8 @@ class ActionItem:
 
 
 def clean_action(text: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
+    cleaned = typed_text.cleaned(text, lines=False)
+    if not typed_text.shows_something(cleaned):
         raise InvalidInput("Say what needs doing.")
     if len(cleaned) > ACTION_MAX:
         raise InvalidInput(

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from bot.incidents import reminders, timeline
+from bot.incidents import reminders, timeline, typed_text
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.store.models import Incident, utcnow
@@ -31,8 +31,8 @@ class UpdateKind(StrEnum):
 
 
 def validate_text(text: str) -> str:
-    cleaned = text.strip()
-    if not cleaned:
+    cleaned = typed_text.cleaned(text, lines=True)
+    if not typed_text.shows_something(cleaned):
         raise InvalidInput(
             "An update needs words: say what is affected, what is being done, what readers "
             "must do, and when the next update comes."
