@@ -6,11 +6,11 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.severity import Severity
 from bot.slack.listeners.commands.parsing import (
     ActionArgs,
-    parse,
     parse_action_args,
     parse_declare,
     parse_page,
 )
+from bot.slack.listeners.commands.subcommands import parse
 
 
 def test_empty_text_means_help() -> None:

@@ -1,8 +1,9 @@
-"""Parsing ``/incident`` text. Pure: no database, no Slack, so it can run before the ack."""
+"""The argument grammars of ``/incident``'s subcommands (``subcommands.py`` says which
+is whose). Pure: no database, no Slack, so they run before the acknowledgement; each
+raises ``InvalidInput`` with a sentence for the person."""
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -18,40 +19,7 @@ from bot.incidents.severity import Severity, looks_like_severity, parse_severity
 from bot.review.period import choose
 from bot.slack.blocks.text import names_a_person, plain_from_slack
 
-ANYWHERE = ("declare", "list", "help", "drill", "stats", "oncall")
-IN_INCIDENT_CHANNEL = (
-    "role",
-    "severity",
-    "note",
-    "update",
-    "triage",
-    "drift",
-    "fairness",
-    "action",
-    "timeline",
-    "resolve",
-    "postmortem",
-    "status",
-    "private",
-    "model",
-    "rollback",
-    "contain",
-    "page",
-    "share-title",
-)
-SUBCOMMANDS = ANYWHERE + IN_INCIDENT_CHANNEL
-
 SEVERITY_HELP = "Use sev1 (critical), sev2 (high), sev3 (medium) or sev4 (low); p0–p3 work too."
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    args: str  # the rest, exactly as Slack sent it (escaped, with <...> tokens)
-
-    @property
-    def needs_incident_channel(self) -> bool:
-        return self.name in IN_INCIDENT_CHANNEL
 
 
 @dataclass(frozen=True)
@@ -62,23 +30,6 @@ class DeclareArgs:
 
 
 _PRIVATE_FLAGS = {"--private", "\u2014private", "-private"}  # Slack may turn -- into a dash
-
-
-def parse(text: str) -> Command:
-    """Split ``/incident`` text into a known subcommand and its arguments."""
-    stripped = (text or "").strip()
-    if not stripped:
-        return Command("help", "")
-    word, _, rest = stripped.partition(" ")
-    name = word.lower()
-    if name not in SUBCOMMANDS:
-        shown = plain_from_slack(word)[:40]
-        close = difflib.get_close_matches(name, SUBCOMMANDS, n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        raise InvalidInput(
-            f"`{shown}` is not an /incident command.{hint} `/incident help` lists them."
-        )
-    return Command(name, rest.strip())
 
 
 def parse_declare(args: str) -> DeclareArgs | None:
@@ -152,6 +103,13 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 
 _TICKET_FLAGS = {"--ticket", "\u2014ticket", "-ticket"}  # Slack may turn -- into a dash
 _PUBLISH_FLAGS = {"--publish", "\u2014publish", "-publish"}
+
+
+def parse_note_args(args: str) -> str:
+    """A note's text as typed, checked now (the flow keeps it cleaned)."""
+    text = plain_from_slack(args)
+    clean_note(text)
+    return text
 
 
 def parse_postmortem_args(args: str) -> bool:
@@ -419,35 +377,3 @@ def parse_page_args(args: str) -> PageArgs:
         )
     first, _, rest = text.partition(" ")
     return PageArgs(first.lower() or None, rest.strip(), text)
-
-
-def check_arguments(command: Command) -> None:
-    """Refuse malformed arguments before the acknowledgement (no database, no Slack)."""
-    if command.name == "role":
-        parse_role_args(command.args)
-    elif command.name == "severity":
-        parse_severity_args(command.args)
-    elif command.name == "note":
-        clean_note(plain_from_slack(command.args))
-    elif command.name == "action":
-        parse_action_args(command.args)
-    elif command.name == "timeline":
-        parse_page(command.args)
-    elif command.name == "drift":
-        parse_drift_args(command.args)
-    elif command.name == "fairness":
-        parse_fairness_args(command.args)
-    elif command.name == "model":
-        parse_model_args(command.args)
-    elif command.name == "rollback":
-        parse_rollback_args(command.args)
-    elif command.name == "contain":
-        parse_contain_args(command.args)
-    elif command.name == "page":
-        parse_page_args(command.args)
-    elif command.name == "postmortem":
-        parse_postmortem_args(command.args)
-    elif command.name == "share-title":
-        parse_share_title_args(command.args)
-    elif command.name == "stats":
-        parse_stats_args(command.args, datetime.now(UTC).date())

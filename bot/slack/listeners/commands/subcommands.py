@@ -1,0 +1,122 @@
+"""Every ``/incident`` subcommand, in the order ``/incident help`` lists them.
+
+To add ``/incident foo``: declare a ``Subcommand`` (``declaration.py`` says what each
+field is) beside its kind in ``lifecycle.py``, ``records.py``, ``models_and_data.py``
+or ``team.py`` (its argument grammar in ``parsing.py`` if it takes more than words, its
+work a call into ``bot.app``), and add it to ``SUBCOMMANDS`` below. The listener, the
+acknowledgement and the help follow from the declaration.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from bot.incidents.errors import InvalidInput
+from bot.slack.blocks import help as help_blocks
+from bot.slack.blocks.kit import render
+from bot.slack.blocks.text import plain_from_slack
+from bot.slack.listeners.commands.declaration import (
+    Acknowledgement,
+    Asked,
+    Registry,
+    Subcommand,
+    Where,
+    answer,
+)
+from bot.slack.listeners.commands.lifecycle import (
+    DECLARE,
+    LIST,
+    PRIVATE,
+    RESOLVE,
+    ROLE,
+    SEVERITY,
+    STATUS,
+    UPDATE,
+)
+from bot.slack.listeners.commands.models_and_data import CONTAIN, DRIFT, FAIRNESS, MODEL, ROLLBACK
+from bot.slack.listeners.commands.records import (
+    ACTION,
+    NOTE,
+    POSTMORTEM,
+    SHARE_TITLE,
+    TIMELINE,
+    TRIAGE,
+)
+from bot.slack.listeners.commands.team import DRILL, ONCALL, PAGE, STATS
+
+
+def _help_topic(args: str) -> str | None:
+    """``/incident help [command]``: None for the list, else the command's name."""
+    word = plain_from_slack(args).strip().split(" ")[0].lower().removeprefix("/incident")
+    if not word:
+        return None
+    found = SUBCOMMANDS.find(word)
+    if found is not None:
+        return found.name
+    close = SUBCOMMANDS.close_to(word)
+    hint = f" Did you mean `/incident help {close}`?" if close else ""
+    raise InvalidInput(f"There is no `/incident {word[:40]}`.{hint} `/incident help` lists them.")
+
+
+@functools.cache
+def _help_answer(topic: str | None) -> Acknowledgement:
+    """The help, drawn once per topic: the declarations do not change while the bot runs."""
+    entries = [sub.help for sub in SUBCOMMANDS]
+    if topic is None:
+        parts = help_blocks.listing(entries)
+    else:
+        parts = help_blocks.entry_in_full(next(e for e in entries if e.name == topic))
+    return answer(help_blocks.help_text(parts), render(help_blocks.help_blocks(parts)))
+
+
+HELP = Subcommand[str | None](
+    name="help",
+    where=Where.ANYWHERE,
+    synopsis="help [command]",
+    summary="this list; with a command, that command in full",
+    description=(
+        "The commands, a line each; with a command's name, what it does in full, its "
+        "options and an example. `/incident` alone is `/incident help`."
+    ),
+    example="help drift",
+    parse=_help_topic,
+    acknowledge=_help_answer,
+)
+
+
+SUBCOMMANDS = Registry(
+    (
+        # Anywhere
+        DECLARE,
+        LIST,
+        DRILL,
+        STATS,
+        ONCALL,
+        HELP,
+        # In an incident channel
+        STATUS,
+        ROLE,
+        SEVERITY,
+        TRIAGE,
+        UPDATE,
+        RESOLVE,
+        PRIVATE,
+        MODEL,
+        ROLLBACK,
+        CONTAIN,
+        PAGE,
+        NOTE,
+        ACTION,
+        TIMELINE,
+        DRIFT,
+        FAIRNESS,
+        POSTMORTEM,
+        SHARE_TITLE,
+    )
+)
+
+
+def parse(text: str) -> Asked[Any]:
+    """``/incident`` text, parsed once: raises InvalidInput with the sentence to answer."""
+    return SUBCOMMANDS.parse(text)
