@@ -114,7 +114,7 @@ class Console:
 
     def _signed_in(self, page: Callable[[Request, Viewer], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            viewer = self.signin.viewer(request)
+            viewer = await self.signin.viewer(request)
             if viewer is None:
                 return RedirectResponse(self.signin.sign_in_at(request), status_code=303)
             try:

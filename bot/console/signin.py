@@ -3,9 +3,11 @@
 ``SlackSignIn`` is Sign in with Slack (OpenID Connect, ``openid email profile``) through
 authlib's generic client and Slack's discovery document: the ID token's signature
 (Slack's published keys), issuer, audience, expiry and nonce are checked by authlib,
-the workspace (``https://slack.com/team_id``) by us. Who signed in is kept in a signed
-session cookie (``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the console is served
-over https), for at most ``SESSION_HOURS``.
+the workspace (``https://slack.com/team_id``) by us. Who signed in is a row of
+``console_sessions``; the browser keeps only its random ID, in a signed session cookie
+(``HttpOnly``, ``SameSite=Lax``, ``Secure`` when the console is served over https). A
+session lasts at most ``SESSION_HOURS``, and signing out ends it in the database, so a
+copy of the cookie is worth nothing after that.
 
 ``SandboxSignIn`` is the sandbox's: there the viewer is the person picked on the
 sandbox's Slack page, and nobody signs in.
@@ -15,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
+import secrets
 import warnings
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -29,6 +32,8 @@ with warnings.catch_warnings():
     from authlib.integrations.httpx_client._compat import httpx2 as transport
     from authlib.integrations.starlette_client import OAuth, OAuthError
 from joserfc.errors import JoseError
+from sqlalchemy import update
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -36,6 +41,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.config import WebSettings
+from bot.store.db import Database
+from bot.store.models import ConsoleSession, utcnow
 from bot.web.sites import Site
 
 log = logging.getLogger(__name__)
@@ -56,7 +63,7 @@ class Viewer:
 class SignIn(Protocol):
     leave: str  # the header's button: sign out, or go back to the sandbox
 
-    def viewer(self, request: Request) -> Viewer | None: ...
+    async def viewer(self, request: Request) -> Viewer | None: ...
 
     def routes(self) -> list[Route]: ...
 
@@ -86,8 +93,11 @@ def discovery_url(slack_api_url: str) -> str:
 class SlackSignIn:
     leave = "Sign out"
 
-    def __init__(self, web: WebSettings, slack_api_url: str, team_id: str, site: Site) -> None:
+    def __init__(
+        self, web: WebSettings, slack_api_url: str, team_id: str, site: Site, db: Database
+    ) -> None:
         self.web = web
+        self.db = db
         self.team_id = team_id
         self.site = site
         self.oauth = OAuth()
@@ -115,15 +125,22 @@ class SlackSignIn:
             )
         ]
 
-    def viewer(self, request: Request) -> Viewer | None:
-        session = request.session
-        user, since = session.get("user"), session.get("since")
-        if not isinstance(user, str) or not isinstance(since, (int, float)):
+    async def viewer(self, request: Request) -> Viewer | None:
+        """Who is looking: the session the cookie names, while it is open in the database
+        (signing out closes it, wherever a copy of the cookie is) and younger than
+        ``SESSION_HOURS``."""
+        session_id = request.session.get("session")
+        if not isinstance(session_id, str) or not session_id:
             return None
-        if time.time() - since > SESSION_HOURS * 3600:
-            return None
-        name = session.get("name")
-        return Viewer(user, name if isinstance(name, str) else None)
+        return await run_in_threadpool(self._open_session, session_id)
+
+    def _open_session(self, session_id: str) -> Viewer | None:
+        oldest = utcnow() - timedelta(hours=SESSION_HOURS)
+        with self.db.begin() as db_session:
+            row = db_session.get(ConsoleSession, session_id)
+            if row is None or row.ended_at is not None or row.started_at < oldest:
+                return None
+            return Viewer(row.user_id, row.name or None)
 
     def sign_in_at(self, request: Request) -> str:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -205,18 +222,34 @@ class SlackSignIn:
         if not isinstance(user, str) or not user:
             return self._refused("Slack's answer did not say who you are; sign in again.")
         target = safe_next(request.session.get("next"))
+        session_id = secrets.token_urlsafe(32)
+        name = str(claims.get("name") or "")[:100]
+        await run_in_threadpool(self._start_session, session_id, user, name)
         request.session.clear()
-        request.session.update(
-            {"user": user, "name": str(claims.get("name") or "")[:100], "since": int(time.time())}
-        )
+        request.session.update({"session": session_id})
         return RedirectResponse(target, status_code=303)
+
+    def _start_session(self, session_id: str, user: str, name: str) -> None:
+        with self.db.begin() as db_session:
+            db_session.add(ConsoleSession(id=session_id, user_id=user[:32], name=name or None))
 
     def _refused(self, sentence: str) -> Response:
         return self.site.error(400, "Not signed in", sentence)
 
     async def _signout(self, request: Request) -> Response:
+        session_id = request.session.get("session")
+        if isinstance(session_id, str) and session_id:
+            await run_in_threadpool(self._end_session, session_id)
         request.session.clear()
         return RedirectResponse("/signin?signed_out=1", status_code=303)
+
+    def _end_session(self, session_id: str) -> None:
+        with self.db.begin() as db_session:
+            db_session.execute(
+                update(ConsoleSession)
+                .where(ConsoleSession.id == session_id, ConsoleSession.ended_at.is_(None))
+                .values(ended_at=utcnow())
+            )
 
 
 class SandboxSignIn:
@@ -232,7 +265,7 @@ class SandboxSignIn:
     def middleware(self) -> list[Middleware]:
         return []
 
-    def viewer(self, request: Request) -> Viewer | None:
+    async def viewer(self, request: Request) -> Viewer | None:
         picked = request.cookies.get(self.cookie, "")
         return Viewer(picked if picked in self.people else self.default)
 

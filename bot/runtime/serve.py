@@ -93,6 +93,6 @@ def console_pages(
     site = console_site()
     if signin is None:
         assert settings.web is not None
-        signin = SlackSignIn(settings.web, settings.slack_api_url, team, site)
+        signin = SlackSignIn(settings.web, settings.slack_api_url, team, site, services.db)
     people = SlackReaders(services.client, services.responders, team, channel_link=channel_link)
     return Console(services.db, settings, people, signin, site=site).routes()

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, delete, select
 from bot.store.db import Database
 from bot.store.models import (
     AlertDelivery,
+    ConsoleSession,
     PagerDelivery,
     ReceivedRequest,
     SeenRequest,
@@ -57,6 +58,7 @@ _KEPT = (
     _Kept("answered requests", ReceivedRequest.id, ReceivedRequest.done_at),
     _Kept("pager webhook deliveries", PagerDelivery.id, PagerDelivery.processed_at),
     _Kept("keys of requests seen", SeenRequest.key, SeenRequest.expires_at, expires=True),
+    _Kept("console sign-ins", ConsoleSession.id, ConsoleSession.started_at),
 )
 
 

@@ -63,9 +63,13 @@ def test_signing_in_sets_a_signed_http_only_lax_cookie_and_lists_incidents(
     # The hostile title is text, never markup.
     assert HOSTILE not in page.text and "&lt;img src=x onerror=" in page.text
     assert "content-security-policy" in page.headers
-    # Signing out forgets the person.
+    # Signing out forgets the person, and ends the session itself: a copy of the cookie
+    # taken before (another tab, a stolen one) no longer signs anyone in.
+    copy = httpx.Client(base_url=console.url, timeout=20, cookies=dict(browser.cookies))
+    assert copy.get("/incidents").status_code == 200
     assert browser.post("/signout").status_code == 303
     assert browser.get("/incidents").status_code == 303
+    assert copy.get("/incidents").status_code == 303
 
 
 def test_a_private_incident_is_read_only_by_its_people(

@@ -15,6 +15,7 @@ from bot.store import retention
 from bot.store.db import Database
 from bot.store.models import (
     AlertDelivery,
+    ConsoleSession,
     Incident,
     PagerDelivery,
     ReceivedRequest,
@@ -49,6 +50,8 @@ def test_old_finished_bulk_goes_and_history_and_unfinished_work_stay(db: Databas
         session.add(ReceivedRequest(body={"text": "note"}, received_at=old))
         session.add(SeenRequest(key="sig:gone", expires_at=now - timedelta(seconds=1)))
         session.add(SeenRequest(key="sig:live", expires_at=now + timedelta(minutes=4)))
+        session.add(ConsoleSession(id="s-old", user_id="U1", started_at=old))
+        session.add(ConsoleSession(id="s-today", user_id="U1", started_at=now))
     events = _count(db, TimelineEvent)
 
     gone = retention.prune(db, KEEP, now=now)
@@ -59,6 +62,7 @@ def test_old_finished_bulk_goes_and_history_and_unfinished_work_stay(db: Databas
         "answered requests": 1,
         "pager webhook deliveries": 1,
         "keys of requests seen": 1,
+        "console sign-ins": 1,
     }
     assert _count(db, AlertDelivery) == 2 and _count(db, SlackEffect) == 2
     assert _count(db, ReceivedRequest) == 2 and _count(db, PagerDelivery) == 1

@@ -1,10 +1,11 @@
 """The database schema, one module a concept: ``incidents`` (the incident, its roles and
 its timeline), ``alerts``, ``work`` (outbox, received requests, reminders), ``drills``,
-``paging``, ``tracking`` (tickets, wiki pages); ``base`` holds what every table shares.
-Importing this package registers every table."""
+``paging``, ``tracking`` (tickets, wiki pages), ``console`` (sign-ins); ``base`` holds
+what every table shares. Importing this package registers every table."""
 
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
+from bot.store.models.console import ConsoleSession
 from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
 from bot.store.models.paging import Page, PagerDelivery
@@ -17,6 +18,7 @@ __all__ = [
     "AlertGroup",
     "AlertRecord",
     "Base",
+    "ConsoleSession",
     "DrillInject",
     "HandoverRequest",
     "Incident",
