@@ -533,6 +533,17 @@ def _tracking(get: Callable[[str], str | None]) -> TrackingSettings:
             "Both Jira (INCIDENTBOT_JIRA_*) and GitHub (INCIDENTBOT_GITHUB_*) are set up for "
             "tickets; the bot files action items in one tracker. Unset the one you do not use."
         )
+    for tracker, settings, setting in (
+        ("Jira", jira, "INCIDENTBOT_JIRA_WEBHOOK_SECRET"),
+        ("GitHub", github, "INCIDENTBOT_GITHUB_WEBHOOK_SECRET"),
+    ):
+        if get(setting) and settings is None:
+            configured = "Jira" if jira else "GitHub" if github else "no tracker"
+            raise ConfigError(
+                f"{setting} is set, but tickets are filed in {configured}, not {tracker}: its "
+                f"webhook would be refused. Set {tracker}'s other INCIDENTBOT_"
+                f"{tracker.upper()}_* settings too, or unset {setting}."
+            )
     if (values := _together(get, CONFLUENCE_SETTINGS, "Publishing to Confluence")) is not None:
         url, email, token, space = values
         confluence = ConfluenceSettings(

@@ -50,8 +50,19 @@ def make_endpoints(services: Services) -> list[tuple[str, Callable[[Request], An
 
 
 async def _signed_body(
-    request: Request, secret: str | None, header: str, setting: str, tracker: str
+    request: Request,
+    secret: str | None,
+    header: str,
+    setting: str,
+    tracker: str,
+    configured: str | None,
 ) -> bytes | Response:
+    if configured and configured != tracker.lower():
+        return _error(
+            404,
+            f"This bot files tickets in {'Jira' if configured == 'jira' else 'GitHub'}, not "
+            f"{tracker}: deliver {tracker}'s webhooks to a bot that uses it.",
+        )
     if not secret:
         return _error(
             404, f"{tracker} webhooks are not set up here: set {setting} to the webhook's secret."
@@ -78,6 +89,7 @@ async def _jira(request: Request, services: Services) -> Response:
         "X-Hub-Signature",
         "INCIDENTBOT_JIRA_WEBHOOK_SECRET",
         "Jira",
+        services.settings.tracking.tracker,
     )
     if isinstance(body, Response):
         return body
@@ -96,6 +108,7 @@ async def _github(request: Request, services: Services) -> Response:
         "X-Hub-Signature-256",
         "INCIDENTBOT_GITHUB_WEBHOOK_SECRET",
         "GitHub",
+        services.settings.tracking.tracker,
     )
     if isinstance(body, Response):
         return body

@@ -117,3 +117,34 @@ def test_tracker_and_wiki_settings_are_taken_whole_or_explained() -> None:
     ):
         with pytest.raises(ConfigError, match=re.escape(message)):
             load_settings(env)
+
+
+JIRA = {
+    "INCIDENTBOT_JIRA_URL": "https://acme.atlassian.net",
+    "INCIDENTBOT_JIRA_EMAIL": "bot@acme.test",
+    "INCIDENTBOT_JIRA_TOKEN": "t",
+    "INCIDENTBOT_JIRA_PROJECT": "FRAUD",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {**JIRA, "INCIDENTBOT_GITHUB_WEBHOOK_SECRET": "s"},
+            "INCIDENTBOT_GITHUB_WEBHOOK_SECRET is set, but tickets are filed in Jira, not GitHub",
+        ),
+        (
+            {"INCIDENTBOT_JIRA_WEBHOOK_SECRET": "s"},
+            "tickets are filed in no tracker, not Jira",
+        ),
+    ],
+)
+def test_a_webhook_secret_for_a_tracker_not_set_up_stops_the_bot(
+    env: dict[str, str], message: str
+) -> None:
+    """A secret that no route would use was silently ignored: its webhook then said to set
+    the very setting that was set."""
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env)
+    assert load_settings({**JIRA, "INCIDENTBOT_JIRA_WEBHOOK_SECRET": "s"}).tracking.jira
