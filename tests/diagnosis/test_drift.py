@@ -11,7 +11,18 @@ from bot.diagnosis.drift import DriftInputError, analyse
 from bot.diagnosis.stattests import Method
 from bot.slack.blocks.drift_findings import psi_reading
 from tests.diagnosis.data import DRIFTED, NULLED, STABLE, table
-from tests.diagnosis.evidently_run import evidently
+
+# The tests held to Evidently share one worker: importing it takes seconds of CPU, and
+# at module level every worker paid for it while collecting.
+with_evidently = pytest.mark.xdist_group("evidently")
+
+
+def evidently(
+    reference: pd.DataFrame, current: pd.DataFrame
+) -> tuple[int, dict[str, tuple[Method, float]]]:
+    from tests.diagnosis.evidently_run import evidently as run_preset
+
+    return run_preset(reference, current)
 
 
 @pytest.mark.parametrize(
@@ -38,6 +49,7 @@ def test_drift_put_in_on_purpose_is_found_and_nothing_else(
     assert report.prediction is not None and report.prediction.drifted
 
 
+@with_evidently
 @pytest.mark.parametrize("rows", [400, 1000, 1001, 30_000])
 def test_the_same_verdicts_methods_and_scores_as_evidently(rows: int) -> None:
     reference, current = (
@@ -56,6 +68,7 @@ def test_the_same_verdicts_methods_and_scores_as_evidently(rows: int) -> None:
         assert column.drifted == column.outcome.method.drifted(theirs[column.column][1])
 
 
+@with_evidently
 def test_half_the_features_drifting_is_data_set_drift() -> None:
     reference, current = table(3000, shifted=False, seed=3), table(3000, shifted=True, seed=4)
     keep = [*DRIFTED, "age", "channel", "code", "tenure"]
