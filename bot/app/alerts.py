@@ -17,6 +17,7 @@ from bot.alerts import group_lifecycle
 from bot.alerts.ingest import Change, Disposition
 from bot.app import effects
 from bot.app.channel_setup import ProvisioningFailed, SetupRefused
+from bot.app.effect_kinds import AlertDigest, Bookmark, Message, StartDrift
 from bot.incidents.errors import InvalidInput
 from bot.outbox.failures import sort
 from bot.outbox.leases import Lease
@@ -53,15 +54,16 @@ def reporter(session: Session, change: Change) -> None:
         effects.enqueue(
             session,
             incident.id,
-            "message",
-            text=alert_prompt.details_text(group),
-            blocks=render(alert_prompt.details_blocks(group)),
+            Message(
+                text=alert_prompt.details_text(group),
+                blocks=render(alert_prompt.details_blocks(group)),
+            ),
         )
         for title, link in group.links.items():
-            effects.enqueue(session, incident.id, "bookmark", title=title, link=link)
+            effects.enqueue(session, incident.id, Bookmark(title=title, link=link))
         reference, current = (group.annotations.get(k) for k in DRIFT_ANNOTATIONS)
         if reference and current:  # the alert says where its data is: check it at once
-            effects.enqueue(session, incident.id, "drift", reference=reference, current=current)
+            effects.enqueue(session, incident.id, StartDrift(reference=reference, current=current))
         return
     if change.joined or change.refired or (change.resolved and not change.all_resolved):
         _digest_due(session, incident.id)
@@ -70,9 +72,10 @@ def reporter(session: Session, change: Change) -> None:
         effects.enqueue(
             session,
             incident.id,
-            "message",
-            text="Every alert of this incident has resolved. Resolve the incident?",
-            blocks=render(offer),
+            Message(
+                text="Every alert of this incident has resolved. Resolve the incident?",
+                blocks=render(offer),
+            ),
         )
 
 
@@ -93,7 +96,7 @@ def _digest_due(session: Session, incident_id: int) -> None:
         select(SlackEffect.id)
         .where(
             SlackEffect.incident_id == incident_id,
-            SlackEffect.kind == "alert_digest",
+            SlackEffect.kind == AlertDigest.kind,
             SlackEffect.done_at.is_(None),
             SlackEffect.dead_at.is_(None),
             SlackEffect.lease_until.is_(None),
@@ -102,7 +105,7 @@ def _digest_due(session: Session, incident_id: int) -> None:
         .with_for_update()
     )
     if waiting is None:
-        effects.enqueue(session, incident_id, "alert_digest")
+        effects.enqueue(session, incident_id, AlertDigest())
 
 
 def post_digest(services: Services, incident_id: int) -> None:
@@ -355,6 +358,5 @@ def sweep(services: Services) -> int:
     return requeued
 
 
-@effects.performs("alert_digest", "post the digest of alert changes", ordered=True)
-def _post_digest_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def post_digest_owed(services: Services, incident_id: int, effect: AlertDigest) -> None:
     post_digest(services, incident_id)

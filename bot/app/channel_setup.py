@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -31,12 +31,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app.effect_kinds import (
+    Announce,
+    ChannelRefused,
+    Effect,
+    Invite,
+    ModelCard,
+    OpenChannel,
+    PinSummary,
+    PostSummary,
+    PostTriageCard,
+    SetTopic,
+)
 from bot.app.triage import post_card
 from bot.config import Settings
 from bot.incidents import audience, provisioning, reminders
 from bot.incidents.channel_names import channel_name
-from bot.incidents.kinds import EventKind
-from bot.incidents.provisioning import OPEN_CHANNEL
 from bot.incidents.roles import Role
 from bot.outbox.failures import Failure, sort
 from bot.outbox.leases import Renewer
@@ -64,9 +74,6 @@ class ProvisioningFailed(RuntimeError):
 class SetupRefused(ProvisioningFailed):
     """Slack refused to create the channel for good (the words say why): nothing is
     retried until an operator runs ``incidentbot outbox retry``."""
-
-
-CHANNEL_REFUSED = "channel_refused"  # the outbox kind that says so to the declarer
 
 
 @dataclass
@@ -119,7 +126,7 @@ class Provisioner:
             with self.db.begin() as session:
                 incident = self._get(session, incident_id)
                 provisioning.record_channel(session, incident, created_id, name)
-                effects.settle(session, incident_id, OPEN_CHANNEL)  # a retried one is done
+                effects.settle(session, incident_id, OpenChannel)  # a retried one is done
                 # The page needs only the channel to link to: it is owed now and sent
                 # beside the rest of the set-up, not after it.
                 paged = self.owe_page is not None and self.owe_page(session, incident)
@@ -131,12 +138,12 @@ class Provisioner:
             refused = effects.refused(session, incident_id)
         step = _Steps(self, incident_id, refused)
         for person in self._invited(incident):
-            step.run("invite", _inviting(self.client, channel_id, person), user=person)
-        step.run("topic", lambda: set_topic(self.db, self.client, incident_id))
-        if step.run("post_summary", lambda: post_summary(self, incident_id, repeat)):
-            step.run("pin_summary", lambda: pin_summary(self.db, self.client, incident_id))
-        step.run("triage_card", lambda: post_triage_card(self, incident_id, repeat))
-        step.run("announce", lambda: announce(self, incident_id, repeat))
+            step.run(Invite(user=person), _inviting(self.client, channel_id, person))
+        step.run(SetTopic(), lambda: set_topic(self.db, self.client, incident_id))
+        if step.run(PostSummary(), lambda: post_summary(self, incident_id, repeat)):
+            step.run(PinSummary(), lambda: pin_summary(self.db, self.client, incident_id))
+        step.run(PostTriageCard(), lambda: post_triage_card(self, incident_id, repeat))
+        step.run(Announce(), lambda: announce(self, incident_id, repeat))
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             provisioning.mark_provisioned(session, incident)
@@ -154,7 +161,7 @@ class Provisioner:
         with self.db.begin() as session:
             incident = self._get(session, incident_id)
             dead_id = effects.record_refused(
-                session, incident_id, OPEN_CHANNEL, {}, failure, tell=False
+                session, incident_id, OpenChannel(), failure, tell=False
             )
             provisioning.release_claim(session, incident)
             # The declarer hears it directly; an alert's incident has none, so its
@@ -167,7 +174,7 @@ class Provisioner:
                     f"until an operator runs `incidentbot outbox retry {dead_id}`; "
                     "`/incident list` shows the incident meanwhile."
                 )
-                effects.enqueue(session, incident_id, CHANNEL_REFUSED, to=where, text=text)
+                effects.enqueue(session, incident_id, ChannelRefused(to=where, text=text))
         log.error("Slack refused to create incident %s's channel: %s", incident_id, failure.text())
         if self.drain is not None:  # the declarer hears it now, whoever asked for the set-up
             self.drain(incident_id)
@@ -179,11 +186,11 @@ class Provisioner:
             return  # a drill's model is the scenario's, not one to read from the registry
         owed = session.scalar(
             select(SlackEffect.id)
-            .where(SlackEffect.incident_id == incident.id, SlackEffect.kind == EventKind.MODEL_CARD)
+            .where(SlackEffect.incident_id == incident.id, SlackEffect.kind == ModelCard.kind)
             .limit(1)
         )
         if owed is None:
-            effects.enqueue(session, incident.id, "model_card", model=model)
+            effects.enqueue(session, incident.id, ModelCard(model=model))
 
     def _invited(self, incident: Incident) -> list[str]:
         """Who the channel starts with: the declarer and the role holders (after a move to
@@ -264,7 +271,7 @@ class Provisioner:
     def sweep(self) -> int:
         """Claim and finish incidents left half set up; returns how many were finished."""
         with self.db.begin() as session:
-            claimed = provisioning.claim_unfinished(session)
+            claimed = provisioning.claim_unfinished(session, refused=OpenChannel.kind)
         finished = 0
         for incident_id in claimed:
             try:
@@ -293,8 +300,8 @@ class _Steps:
         self._incident_id = incident_id
         self._refused = refused  # refused before (a resumed set-up): not asked again
 
-    def run(self, kind: str, do: Callable[[], object], **payload: str) -> bool:
-        key = effects.refusal_key(kind, payload)
+    def run(self, effect: Effect, do: Callable[[], object]) -> bool:
+        key = effects.refusal_key(effect)
         if key in self._refused:
             return False
         try:
@@ -305,9 +312,11 @@ class _Steps:
             if failure.retry:
                 raise
         with self._parts.db.begin() as session:
-            effects.record_refused(session, self._incident_id, kind, dict(payload), failure)
+            effects.record_refused(session, self._incident_id, effect, failure)
         self._refused.add(key)
-        log.warning("set-up of incident %s skipped %s: %s", self._incident_id, kind, failure.text())
+        log.warning(
+            "set-up of incident %s skipped %s: %s", self._incident_id, effect.kind, failure.text()
+        )
         return False
 
 
@@ -392,39 +401,32 @@ def announce(parts: _Parts, incident_id: int, repeat: bool) -> None:
 
 # The steps an operator retries with `incidentbot outbox retry ID` after Slack refused them
 # (an invite is the outbox's own "invite").
-@effects.performs("topic", "set this channel's topic")
-def _retry_topic(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def retry_topic(services: Services, incident_id: int, effect: SetTopic) -> None:
     set_topic(services.db, services.client, incident_id)
 
 
-@effects.performs("post_summary", "post the incident's summary", ordered=True)
-def _retry_summary(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def retry_summary(services: Services, incident_id: int, effect: PostSummary) -> None:
     post_summary(services, incident_id, repeat=True)
     pin_summary(services.db, services.client, incident_id)
 
 
-@effects.performs("pin_summary", "pin the incident's summary")
-def _retry_pin(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def retry_pin(services: Services, incident_id: int, effect: PinSummary) -> None:
     pin_summary(services.db, services.client, incident_id)
 
 
-@effects.performs("triage_card", "post the triage card", ordered=True)
-def _retry_triage_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def retry_triage_card(services: Services, incident_id: int, effect: PostTriageCard) -> None:
     post_triage_card(services, incident_id, repeat=True)
 
 
-@effects.performs("announce", "announce the incident in the broadcast channel")
-def _retry_announce(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def retry_announce(services: Services, incident_id: int, effect: Announce) -> None:
     announce(services, incident_id, repeat=True)
 
 
-@effects.performs(CHANNEL_REFUSED, "say that Slack refused the channel", waits_for_channel=False)
-def _channel_refused(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def tell_channel_refused(services: Services, incident_id: int, effect: ChannelRefused) -> None:
     """To the declarer (a direct message from the app) or the broadcast channel."""
-    notify.post(services.client, payload["to"], payload["text"])
+    notify.post(services.client, effect.to, effect.text)
 
 
-@effects.performs(OPEN_CHANNEL, "create the incident's channel")
-def _retry_channel(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def retry_channel(services: Services, incident_id: int, effect: OpenChannel) -> None:
     """Owed again, it lets the set-up sweep take the incident up; the set-up marks it done
     when the channel exists, so there is nothing left to do here."""

@@ -12,29 +12,10 @@ import logging
 from slack_sdk import WebClient
 
 from bot.alerts.intake import AlertIntake
-from bot.app import (  # noqa: F401  (imported for the work each registers)
-    alerts,
-    channel_setup,
-    contain,
-    drift,
-    drills,
-    effects,
-    nudges,
-    open_incident,
-    pins,
-    postmortem,
-    privacy,
-    resolution,
-    roles,
-    severity,
-    stats,
-    tickets,
-    timeline,
-    triage,
-    updates,
-)
+from bot.app import alerts, channel_setup, effects
 from bot.app.background import Background
-from bot.app.paging import escalation, oncall, owing, sending, webhooks  # noqa: F401
+from bot.app.effect_table import TABLE
+from bot.app.paging import owing
 from bot.app.services import Services
 from bot.config import Settings
 from bot.containment.mlflow import Registry
@@ -55,7 +36,7 @@ log = logging.getLogger(__name__)
 
 def build_services(settings: Settings, db: Database, client: WebClient) -> Services:
     """Every long-lived object of the process, made once. The alert intake reports to
-    the alerts flow and the outbox performs the effects flows registered; both call
+    the alerts flow and the outbox performs effects by the table; both call
     back into the finished services."""
     services: Services
     intake = AlertIntake(
@@ -78,7 +59,7 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
         background=Background(),
         alerts=intake,
         responders=responders,
-        outbox=effects.engine(db, lambda: services),
+        outbox=effects.engine(db, lambda: services, TABLE),
         journal=received.Journal(db),
         request_leases=Renewer(db, received.REQUESTS),
         prompt_leases=Renewer(db, alerts.PROMPTS),

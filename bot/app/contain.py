@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.app import effects
 from bot.app import triage as triage_flow
 from bot.app.common import NOT_AN_INCIDENT, apply
+from bot.app.effect_kinds import Message, ModelCard, Post, RedrawSummary
 from bot.containment import levers, rollback
 from bot.containment.levers import Lever
 from bot.containment.mlflow import History, Registry, RegistryError
@@ -60,13 +61,12 @@ def name_model(services: Services, channel: str, model: str, actor: str, reply: 
 
     def change(session: Session, incident: Incident) -> None:
         incident.registered_model = model
-        effects.enqueue(session, incident.id, "model_card", model=model, by=actor)
+        effects.enqueue(session, incident.id, ModelCard(model=model, by=actor))
 
     apply(services, channel, change, reply)
 
 
-@effects.performs("model_card", "post the model's registry card")
-def post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def post_card(services: Services, incident_id: int, effect: ModelCard) -> None:
     """The effect: read the model from the registry, post its card, record what it said."""
     registry = services.registry
     with services.db.begin() as session:
@@ -75,7 +75,7 @@ def post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> 
             return
         channel = incident.channel_id
         signal = incident.detected_at or incident.declared_at
-    model = str(payload["model"])
+    model = str(effect.model)
     try:
         history = registry.history(model)
     except RegistryError as problem:
@@ -100,7 +100,7 @@ def post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> 
             f"Model registry: {model} serves "
             + (f"v{history.serving}" if history.serving else "no version")
             + f" ({history.alias})",
-            actor=payload.get("by"),
+            actor=effect.by,
             **_history_data(history),
             finding=finding[1] if finding else None,
         )
@@ -244,21 +244,23 @@ def roll_back(
             effects.enqueue(
                 session,
                 incident.id,
-                "post",
-                channel=channel,
-                text=f":arrow_forward: <@{actor}> undid the rollback of *{escape(model)}*: "
-                f"{escape(alias)} v{current} → v{target} (read back from the registry).",
+                Post(
+                    channel=channel,
+                    text=f":arrow_forward: <@{actor}> undid the rollback of *{escape(model)}*: "
+                    f"{escape(alias)} v{current} → v{target} (read back from the registry).",
+                ),
             )
         else:
             effects.enqueue(
                 session,
                 incident.id,
-                "message",
-                channel=channel,
-                text=f"Rolled back {model}: {alias} v{current} → v{target}",
-                blocks=render(cb.rolled_back(model, alias, current, target, actor, reason)),
+                Message(
+                    channel=channel,
+                    text=f"Rolled back {model}: {alias} v{current} → v{target}",
+                    blocks=render(cb.rolled_back(model, alias, current, target, actor, reason)),
+                ),
             )
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, RedrawSummary())
 
     apply(services, channel, record, reply)
 
@@ -271,10 +273,11 @@ def _rehearse(
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=channel,
-            text=f":performing_arts: [DRILL] <@{actor}> would {escape(move)} now. Rehearsed: "
-            "nothing outside the drill was changed.",
+            Post(
+                channel=channel,
+                text=f":performing_arts: [DRILL] <@{actor}> would {escape(move)} now. Rehearsed: "
+                "nothing outside the drill was changed.",
+            ),
         )
 
     apply(services, channel, record, reply)
@@ -373,15 +376,16 @@ def pull(
         effects.enqueue(
             session,
             incident.id,
-            "message",
-            channel=channel,
-            text=f"{lever.title}: " + ("done" if outcome.ok else "failed"),
-            blocks=render(
-                cb.lever_outcome(
-                    lever, actor, outcome.ok, outcome.status, outcome.excerpt, undone=undo
-                )
+            Message(
+                channel=channel,
+                text=f"{lever.title}: " + ("done" if outcome.ok else "failed"),
+                blocks=render(
+                    cb.lever_outcome(
+                        lever, actor, outcome.ok, outcome.status, outcome.excerpt, undone=undo
+                    )
+                ),
             ),
         )
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, RedrawSummary())
 
     apply(services, channel, record, reply)

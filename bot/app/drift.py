@@ -14,6 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.app import effects, working
+from bot.app.effect_kinds import StartDrift
 from bot.app.requests import DriftArgs
 from bot.incidents.kinds import EventKind
 from bot.slack.blocks import drift_findings
@@ -136,8 +137,7 @@ def findings(report: DriftReport, reference: str, current: str) -> dict[str, Any
     }
 
 
-@effects.performs("drift", "start the drift analysis the alert asked for")
-def _start_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def start_owed(services: Services, incident_id: int, effect: StartDrift) -> None:
     """An analysis an alert asked for (``reference_data``/``current_data``), once the
     incident has its channel; problems are told to the channel, as nobody typed it."""
     channel = effects.incident_channel(services, incident_id)
@@ -145,5 +145,5 @@ def _start_owed(services: Services, incident_id: int, payload: dict[str, Any]) -
     def tell_channel(**message: Any) -> None:
         notify.post(services.client, channel, str(message.get("text", "")))
 
-    args = DriftArgs(payload["reference"], payload["current"], payload.get("prediction"))
+    args = DriftArgs(effect.reference, effect.current, effect.prediction)
     start(services, channel, args, None, tell_channel)

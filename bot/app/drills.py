@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.channel_setup import ProvisioningFailed, SetupRefused
 from bot.app.common import apply
+from bot.app.effect_kinds import DrillReport, Message, Post, PostDrillInject, RedrawSummary
 from bot.app.paging import owing
 from bot.drills import injects, lifecycle, report, scenarios
 from bot.drills.clock import DrillClock, speed_of
@@ -58,9 +59,10 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
         effects.enqueue(
             session,
             incident.id,
-            "message",
-            text=f"DRILL {scenario.title}: the facilitator's controls",
-            blocks=render(drill_controls.facilitator(incident, scenario, actor)),
+            Message(
+                text=f"DRILL {scenario.title}: the facilitator's controls",
+                blocks=render(drill_controls.facilitator(incident, scenario, actor)),
+            ),
         )
         received.finish_current(session)
         incident_id, reference = incident.id, incident.reference
@@ -82,18 +84,17 @@ def tick(services: Services, now: datetime | None = None) -> int:
     with services.db.begin() as session:
         claimed = injects.claim_due(session, now, services.settings.drill_speed)
         for inject in claimed:
-            effects.enqueue(session, inject.incident_id, "drill_inject", inject=inject.id)
+            effects.enqueue(session, inject.incident_id, PostDrillInject(inject=inject.id))
         owners = sorted({inject.incident_id for inject in claimed})
     for incident_id in owners:
         effects.drain(services, incident_id)
     return len(owners)
 
 
-@effects.performs("drill_inject", "post a drill inject", ordered=True)
-def post_inject(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def post_inject(services: Services, incident_id: int, effect: PostDrillInject) -> None:
     """The effect: say the inject in the drill's channel (writing its data sets first)."""
     with services.db.begin() as session:
-        inject = session.get(DrillInject, int(payload["inject"]))
+        inject = session.get(DrillInject, int(effect.inject))
         incident = session.get(Incident, incident_id)
         if inject is None or incident is None or incident.channel_id is None:
             return
@@ -138,12 +139,13 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=channel,
-            text=(f":checkered_flag: <@{actor}> ended the drill. The report follows."),
+            Post(
+                channel=channel,
+                text=f":checkered_flag: <@{actor}> ended the drill. The report follows.",
+            ),
         )
-        effects.enqueue(session, incident.id, "drill_report", by=actor)
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, DrillReport(by=actor))
+        effects.enqueue(session, incident.id, RedrawSummary())
         return None
 
     said = apply(services, channel, change, reply)
@@ -153,8 +155,7 @@ def control(services: Services, channel: str, action: str, actor: str, reply: Re
         tick(services)
 
 
-@effects.performs("drill_report", "upload the drill report")
-def upload_report(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def upload_report(services: Services, incident_id: int, effect: DrillReport) -> None:
     """The effect: score the moves, render the report, upload it to the drill's channel.
     Read, close, call, write: people's names come from Slack between two reads."""
     with services.db.begin() as session:
@@ -179,9 +180,7 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
             text = None
             broken = refusal(problem)
     if text is None:  # a broken team template will not fix itself on retry: say so, stop
-        notify.tell(
-            services.client, channel, str(payload.get("by") or ""), f"No drill report: {broken}"
-        )
+        notify.tell(services.client, channel, str(effect.by or ""), f"No drill report: {broken}")
         return
     uploaded = services.client.files_upload_v2(
         channel=channel,
@@ -200,6 +199,6 @@ def upload_report(services: Services, incident_id: int, payload: dict[str, Any])
             incident,
             EventKind.DRILL_REPORT,
             "Drill report uploaded",
-            actor=payload.get("by"),
+            actor=effect.by,
             file_id=files[0].get("id") if files else None,
         )

@@ -3,25 +3,41 @@
 A flow writes its effects (redraw the summary, post the announcement, brief
 the new role holder...) in the same transaction as the change, then drains
 them at once; the scheduler's sweep drains what is left, also after a
-restart. ``bot.outbox.engine`` claims, performs and retries them. Each kind is
-registered with :func:`performs` by the module that knows how to do it (the
-plain Slack calls here, a use case's own work in its flow), saying what it is
-for in words and whether it keeps its order (posts into one channel); dead work
-is reported in the incident channel, in those words. Nothing here imports a flow.
+restart. ``bot.outbox.engine`` claims, performs and retries them. Each kind is a
+dataclass of ``bot.app.effect_kinds`` (its fields the payload, what it is for in
+words, whether it keeps its order); ``bot.app.effect_table`` names who performs
+each (the plain Slack calls here, a use case's own work in its flow), and
+``bot.app.compose`` hands that table to the engine. Dead work is reported in the
+incident channel, in those words. Nothing here imports a flow.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.app import summary
+from bot.app.effect_kinds import (
+    BY_KIND,
+    Archive,
+    Bookmark,
+    DeadNotice,
+    Effect,
+    Invite,
+    Message,
+    Post,
+    RedrawSummary,
+    Rename,
+    Tell,
+    Undecodable,
+    Upload,
+    decode,
+)
 from bot.app.locks import incident_lock
 from bot.outbox.engine import Engine, Work, pending_filter
 from bot.outbox.failures import Failure
@@ -37,74 +53,51 @@ log = logging.getLogger(__name__)
 
 RETRY_WINDOW = 120.0  # seconds: retries due sooner than this get a timer of their own
 
-Performer = Callable[["Services", int, dict[str, Any]], None]
-
-
-@dataclass(frozen=True)
-class EffectKind:
-    perform: Performer
-    what: Callable[[dict[str, Any]], str]  # "Could not <what>"
-    ordered: bool  # adds a message to a channel: readers see the order, so it is kept
-    waits_for_channel: bool  # performed only once the incident's channel exists
-
-
-_KINDS: dict[str, EffectKind] = {}
-
-
-def performs(
-    kind: str,
-    what: str | Callable[[dict[str, Any]], str],
-    *,
-    ordered: bool = False,
-    waits_for_channel: bool = True,
-) -> Callable[[Performer], Performer]:
-    """Register how ``kind`` is performed; ``what`` finishes the sentence "Could not ...".
-    ``waits_for_channel=False``: work that names where it goes and may be performed
-    while the incident has no channel (telling the declarer Slack refused one)."""
-
-    def register(perform: Performer) -> Performer:
-        if kind in _KINDS and _KINDS[kind].perform is not perform:
-            raise ValueError(f"two performers for the Slack effect {kind!r}")
-        words = what if callable(what) else (lambda payload, said=what: said)
-        _KINDS[kind] = EffectKind(perform, words, ordered, waits_for_channel)
-        return perform
-
-    return register
+Performer = Callable[["Services", int, Any], None]  # (services, incident, the typed effect)
+Table = Mapping[type[Effect], Performer]  # ``bot.app.effect_table.TABLE``
 
 
 def kinds() -> frozenset[str]:
-    """Every kind registered so far (all of them once ``bot.app.compose`` is imported)."""
-    return frozenset(_KINDS)
+    """Every kind a row may be stored as."""
+    return frozenset(BY_KIND)
 
 
-def enqueue(session: Session, incident_id: int, kind: str, **payload: Any) -> None:
-    if kind not in _KINDS:
-        raise ValueError(f"unknown Slack effect {kind!r}")
+def enqueue(session: Session, incident_id: int, effect: Effect) -> None:
+    if BY_KIND.get(getattr(effect, "kind", "")) is not type(effect):
+        raise ValueError(f"unknown Slack effect {type(effect).__name__}")
     key = None
-    if _KINDS[kind].ordered:
-        channel = payload.get("channel")
+    if effect.ordered:
+        channel = getattr(effect, "channel", None)
         if channel is None:
             incident = session.get(Incident, incident_id)
             channel = incident.channel_id if incident is not None else None
         key = f"channel:{channel}" if channel else f"incident:{incident_id}"
-    session.add(SlackEffect(incident_id=incident_id, kind=kind, payload=payload, order_key=key))
+    session.add(
+        SlackEffect(
+            incident_id=incident_id, kind=effect.kind, payload=effect.payload(), order_key=key
+        )
+    )
 
 
-def engine(db: Database, services: Callable[[], Services]) -> Engine:
+def engine(db: Database, services: Callable[[], Services], table: Table) -> Engine:
     """An engine that performs these effects with the process's services (``services()``
-    gives them once they are built: ``build_services`` makes the one engine)."""
+    gives them once they are built: ``build_services`` makes the one engine), each by
+    its performer in ``table``."""
     return Engine(
         db,
-        lambda work: _perform(services(), work),
+        lambda work: _perform(services(), table, work),
         lambda work, failure: _report_dead(services(), work, failure),
     )
 
 
-def _perform(services: Services, work: Work) -> None:
-    known = _KINDS.get(work.kind)
-    if known is None:  # a kind from a newer or older release: Slack never saw it
-        raise LookupError(f"no performer for the Slack effect {work.kind!r}")
-    known.perform(services, work.incident_id, work.payload)
+def _perform(services: Services, table: Table, work: Work) -> None:
+    # A kind from a newer or older release, or a payload that does not fit its class:
+    # Undecodable, a final failure (Slack never saw it).
+    effect = decode(work.kind, work.payload)
+    perform = table.get(type(effect))
+    if perform is None:
+        raise Undecodable(f"no performer for the Slack effect {work.kind!r}")
+    perform(services, work.incident_id, effect)
 
 
 def drain(services: Services, incident_id: int | None = None) -> int:
@@ -156,7 +149,7 @@ def _drain_again_when_due(services: Services, incident_id: int) -> None:
 
 def _kinds_without_channel() -> frozenset[str]:
     """The kinds performed while an incident has no channel yet."""
-    return frozenset(kind for kind, known in _KINDS.items() if not known.waits_for_channel)
+    return frozenset(kind for kind, cls in BY_KIND.items() if not cls.waits_for_channel)
 
 
 def _is_set_up(services: Services, incident_id: int) -> bool:
@@ -168,23 +161,17 @@ def _is_set_up(services: Services, incident_id: int) -> bool:
     return done is not None
 
 
-def _channel_named(payload: dict[str, Any]) -> str:
-    return f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
-
-
-def _user_named(payload: dict[str, Any]) -> str:
-    return f"<@{payload['user']}>" if payload.get("user") else "someone"
-
-
 def describe(kind: str, payload: dict[str, Any]) -> str:
     """What the work was meant to do, in the words of a sentence "Could not ..."."""
-    known = _KINDS.get(kind)
-    return known.what(payload) if known is not None else kind
+    try:
+        return decode(kind, payload).what()
+    except Undecodable:
+        return kind
 
 
 def _report_dead(services: Services, work: Work, failure: Failure) -> None:
     """Say in the incident channel what could not be done, while it can take a message."""
-    if work.kind == "dead_notice":
+    if work.kind == DeadNotice.kind:
         return  # never a notice about a notice
     with services.db.begin() as session:
         _owe_notice(session, work.id, work.incident_id, work.kind, work.payload, failure)
@@ -203,14 +190,13 @@ def _owe_notice(
         f"Nothing else waits on it; an operator can see it with `incidentbot outbox --dead` "
         f"and try it again with `incidentbot outbox retry {work_id}`."
     )
-    enqueue(session, incident_id, "dead_notice", text=text)
+    enqueue(session, incident_id, DeadNotice(text=text))
 
 
 def record_refused(
     session: Session,
     incident_id: int,
-    kind: str,
-    payload: dict[str, Any],
+    effect: Effect,
     failure: Failure,
     *,
     tell: bool = True,
@@ -219,6 +205,7 @@ def record_refused(
     set-up) as dead outbox work: listed, counted and retried like any other. ``tell``:
     the channel is told, as for work that died in the outbox. Returns the row's ID."""
     now = utcnow()
+    kind, payload = effect.kind, effect.payload()
     row = SlackEffect(
         incident_id=incident_id,
         kind=kind,
@@ -237,7 +224,11 @@ def record_refused(
     return row.id
 
 
-def refusal_key(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
+def refusal_key(effect: Effect) -> tuple[str, str]:
+    return _refusal_key(effect.kind, effect.payload())
+
+
+def _refusal_key(kind: str, payload: dict[str, Any]) -> tuple[str, str]:
     return kind, str(payload.get("user") or "")
 
 
@@ -250,16 +241,16 @@ def refused(session: Session, incident_id: int) -> set[tuple[str, str]]:
             SlackEffect.done_at.is_(None),
         )
     ).all()
-    return {refusal_key(kind, dict(payload or {})) for kind, payload in rows}
+    return {_refusal_key(kind, dict(payload or {})) for kind, payload in rows}
 
 
-def settle(session: Session, incident_id: int, kind: str) -> None:
+def settle(session: Session, incident_id: int, kind: type[Effect]) -> None:
     """Mark this incident's owed or dead work of ``kind`` done: it happened another way."""
     session.execute(
         update(SlackEffect)
         .where(
             SlackEffect.incident_id == incident_id,
-            SlackEffect.kind == kind,
+            SlackEffect.kind == kind.kind,
             SlackEffect.done_at.is_(None),
         )
         .values(done_at=utcnow(), dead_at=None)
@@ -267,32 +258,31 @@ def settle(session: Session, incident_id: int, kind: str) -> None:
     )
 
 
-@performs("summary", "redraw the pinned summary")
-def _summary(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+# The plain Slack calls (``bot.app.effect_table`` lists them with the flows' own work).
+
+
+def redraw_summary(services: Services, incident_id: int, effect: RedrawSummary) -> None:
     summary.refresh_summary(services, incident_id)
 
 
-@performs("post", lambda p: f"post to {_channel_named(p)}", ordered=True)
-def _post(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    notify.post(services.client, payload["channel"], payload["text"])
+def post(services: Services, incident_id: int, effect: Post) -> None:
+    channel = effect.channel or incident_channel(services, incident_id)
+    notify.post(services.client, channel, effect.text)
 
 
-@performs("message", lambda p: f"post to {_channel_named(p)}", ordered=True)
-def _message(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def message(services: Services, incident_id: int, effect: Message) -> None:
     """A message with blocks; no channel means the incident's own."""
-    channel = payload.get("channel") or incident_channel(services, incident_id)
-    notify.post(services.client, channel, payload["text"], blocks=payload.get("blocks"))
+    channel = effect.channel or incident_channel(services, incident_id)
+    notify.post(services.client, channel, effect.text, blocks=effect.blocks)
 
 
-@performs("dead_notice", "report work Slack refused")
-def _dead_notice(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    notify.post(services.client, incident_channel(services, incident_id), payload["text"])
+def dead_notice(services: Services, incident_id: int, effect: DeadNotice) -> None:
+    notify.post(services.client, incident_channel(services, incident_id), effect.text)
 
 
-@performs("bookmark", lambda p: f"add the bookmark “{escape(str(p.get('title', '')))}”")
-def _bookmark(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def bookmark(services: Services, incident_id: int, effect: Bookmark) -> None:
     notify.bookmark(
-        services.client, incident_channel(services, incident_id), payload["title"], payload["link"]
+        services.client, incident_channel(services, incident_id), effect.title, effect.link
     )
 
 
@@ -305,39 +295,31 @@ def incident_channel(services: Services, incident_id: int) -> str:
     return channel
 
 
-@performs("tell", lambda p: f"send {_user_named(p)} a private message")
-def _tell(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    notify.tell(services.client, payload["channel"], payload["user"], payload["text"])
+def tell(services: Services, incident_id: int, effect: Tell) -> None:
+    channel = effect.channel or incident_channel(services, incident_id)
+    notify.tell(services.client, channel, effect.user, effect.text)
 
 
-@performs("invite", lambda p: f"invite {_user_named(p)} to this channel")
-def _invite(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def invite(services: Services, incident_id: int, effect: Invite) -> None:
     """Into the given channel, or the incident's own as it is when this runs."""
-    channel = payload.get("channel") or incident_channel(services, incident_id)
-    notify.invite(services.client, channel, payload["user"])
+    channel = effect.channel or incident_channel(services, incident_id)
+    notify.invite(services.client, channel, effect.user)
 
 
-@performs("archive", lambda p: f"archive {_channel_named(p)}", ordered=True)  # after the notice
-def _archive(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    notify.archive(services.client, payload["channel"])
+def archive(services: Services, incident_id: int, effect: Archive) -> None:
+    notify.archive(services.client, effect.channel)
 
 
-@performs("rename", lambda p: f"rename {_channel_named(p)}", ordered=True)
-def _rename(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    services.client.conversations_rename(channel=payload["channel"], name=payload["name"])
+def rename(services: Services, incident_id: int, effect: Rename) -> None:
+    services.client.conversations_rename(channel=effect.channel, name=effect.name)
 
 
-@performs(
-    "upload",
-    lambda p: f"upload {escape(str(p.get('filename', 'a file')))} to {_channel_named(p)}",
-    ordered=True,
-)
-def _upload(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def upload(services: Services, incident_id: int, effect: Upload) -> None:
     """A file into the channel (Slack's external upload flow)."""
     services.client.files_upload_v2(
-        channel=payload["channel"],
-        content=base64.b64decode(payload["content"]),
-        filename=payload["filename"],
-        title=payload["title"],
-        initial_comment=payload.get("comment"),
+        channel=effect.channel,
+        content=base64.b64decode(effect.content),
+        filename=effect.filename,
+        title=effect.title,
+        initial_comment=effect.comment,
     )

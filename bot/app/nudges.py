@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app.effect_kinds import HandoverCard, Message, Post, Tell
 from bot.app.paging import escalation
 from bot.app.updates import holder_for_updates
 from bot.incidents import handover, reminders, timeline
@@ -53,7 +54,7 @@ def tick(services: Services, now: datetime | None = None) -> int:
                 escalation.escalate_due(services, session, incident, reminder, now)
             elif reminder.kind == handover.LAPSE:
                 for request in handover.lapse_due(session, incident, now):
-                    effects.enqueue(session, incident.id, "handover_card", request=request.id)
+                    effects.enqueue(session, incident.id, HandoverCard(request=request.id))
             else:
                 _postmortem(session, incident, reminder)
             owners.add(incident.id)
@@ -75,10 +76,11 @@ def _nudge(
     effects.enqueue(
         session,
         incident.id,
-        "message",
-        channel=incident.channel_id,
-        text=f"A status update for {incident.reference} is due.",
-        blocks=render(update_form.nudge_blocks(incident, who, period, sent.missed, first)),
+        Message(
+            channel=incident.channel_id,
+            text=f"A status update for {incident.reference} is due.",
+            blocks=render(update_form.nudge_blocks(incident, who, period, sent.missed, first)),
+        ),
     )
     timeline.record(
         session,
@@ -103,10 +105,10 @@ def _nudge(
         )
         if commander and commander != who:
             effects.enqueue(
-                session, incident.id, "tell", channel=incident.channel_id, user=commander, text=text
+                session, incident.id, Tell(channel=incident.channel_id, user=commander, text=text)
             )
         elif commander is None:
-            effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
+            effects.enqueue(session, incident.id, Post(channel=incident.channel_id, text=text))
     reminders.follow_nudge(session, incident, sent, cadence, now)
 
 
@@ -136,10 +138,10 @@ def _postmortem(session: Session, incident: Incident, reminder: Reminder) -> Non
     commander = incident.holder(Role.COMMANDER)
     if commander:
         effects.enqueue(
-            session, incident.id, "tell", channel=incident.channel_id, user=commander, text=text
+            session, incident.id, Tell(channel=incident.channel_id, user=commander, text=text)
         )
     else:
-        effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
+        effects.enqueue(session, incident.id, Post(channel=incident.channel_id, text=text))
     timeline.record(
         session, incident, EventKind.POSTMORTEM_REMINDED, f"Post-mortem reminder ({when})", due=when
     )

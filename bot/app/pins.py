@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.app import effects
+from bot.app.effect_kinds import Pin, Tell
 from bot.incidents import notes, queries
 from bot.slack.blocks.text import words_from_slack
 from bot.slack.webapi.replies import Reply
@@ -49,7 +50,7 @@ def from_reaction(services: Services, event: dict[str, Any]) -> None:
             return
         # Reading the message from Slack is owed like any Slack call: an outbox row,
         # retried until Slack answers, so a pin made during a Slack hiccup is not lost.
-        effects.enqueue(session, incident_id, "pin", ts=ts, user=str(user))
+        effects.enqueue(session, incident_id, Pin(ts=ts, user=str(user)))
     effects.drain(services, incident_id)
 
 
@@ -105,11 +106,12 @@ def add(
             effects.enqueue(
                 session,
                 incident.id,
-                "tell",
-                channel=channel,
-                user=user,
-                text=":pushpin: Added to the incident's timeline. Take the reaction away to "
-                "take it off.",
+                Tell(
+                    channel=channel,
+                    user=user,
+                    text=":pushpin: Added to the incident's timeline. Take the reaction away to "
+                    "take it off.",
+                ),
             )
         incident_id = incident.id
     effects.drain(services, incident_id)
@@ -139,8 +141,7 @@ def permalink(client: WebClient, channel: str, ts: str) -> str | None:
         return None
 
 
-@effects.performs("pin", "put a pinned message on the timeline")
-def _pin_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def pin_owed(services: Services, incident_id: int, effect: Pin) -> None:
     pin_from_slack(
-        services, effects.incident_channel(services, incident_id), payload["ts"], payload["user"]
+        services, effects.incident_channel(services, incident_id), effect.ts, effect.user
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply
+from bot.app.effect_kinds import Bookmark, Post, RedrawSummary, UploadPostmortem
 from bot.documents import postmortem, publishing
 from bot.incidents import notes, timeline
 from bot.incidents.kinds import EventKind
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def publish(services: Services, channel: str, actor: str, reply: Reply) -> None:
     def change(session: Session, incident: Incident) -> None:
-        effects.enqueue(session, incident.id, "postmortem", by=actor)
+        effects.enqueue(session, incident.id, UploadPostmortem(by=actor))
 
     reply(text="Assembling the post-mortem from the timeline; it will appear in this channel.")
     apply(services, channel, change, reply)
@@ -94,14 +95,13 @@ def upload(services: Services, incident_id: int, by: str) -> None:
             permalink=link,
             draft=draft,
         )
-        effects.enqueue(session, incident_id, "summary")
+        effects.enqueue(session, incident_id, RedrawSummary())
         if first and link:
-            effects.enqueue(session, incident_id, "bookmark", title="Post-mortem", link=str(link))
+            effects.enqueue(session, incident_id, Bookmark(title="Post-mortem", link=str(link)))
 
 
-@effects.performs("postmortem", "upload the post-mortem", ordered=True)
-def _upload_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    upload(services, incident_id, payload["by"])
+def upload_owed(services: Services, incident_id: int, effect: UploadPostmortem) -> None:
+    upload(services, incident_id, effect.by)
 
 
 def published_from_command_line(
@@ -111,12 +111,13 @@ def published_from_command_line(
     and a line, performed when the bot next performs its owed work."""
     if incident.channel_id is None:
         return
-    effects.enqueue(session, incident.id, "summary")
+    effects.enqueue(session, incident.id, RedrawSummary())
     effects.enqueue(
         session,
         incident.id,
-        "post",
-        channel=incident.channel_id,
-        text=f":books: Post-mortem {'published' if outcome.first else 'updated'} in "
-        f"Confluence from the command line (version {outcome.version}).",
+        Post(
+            channel=incident.channel_id,
+            text=f":books: Post-mortem {'published' if outcome.first else 'updated'} in "
+            f"Confluence from the command line (version {outcome.version}).",
+        ),
     )

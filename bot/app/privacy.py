@@ -10,7 +10,7 @@ Nothing moves the other way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.app import effects
 from bot.app.channel_setup import ProvisioningFailed, SetupRefused
 from bot.app.common import handled
+from bot.app.effect_kinds import Archive, Invite, Message, Post, PrivateNotice, Rename
 from bot.incidents import timeline
 from bot.incidents.channel_names import channel_name
 from bot.incidents.errors import InvalidInput
@@ -64,31 +65,33 @@ def make_private(services: Services, channel_id: str, actor: str, reply: Reply) 
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=old,
-            text=f":lock: <@{actor}> made {incident.reference} private. The response goes on "
-            "in a private channel with the Incident Commander and the role holders; ask them "
-            "if you need to be there. This channel is archived now.",
+            Post(
+                channel=old,
+                text=f":lock: <@{actor}> made {incident.reference} private. The response goes on "
+                "in a private channel with the Incident Commander and the role holders; ask them "
+                "if you need to be there. This channel is archived now.",
+            ),
         )
         # Its name carried the title: the archived channel keeps a name that does not.
         day = incident.declared_at.date()
         quiet = channel_name(services.settings.channel_prefix, day, f"moved-{incident.id}")
-        effects.enqueue(session, incident.id, "rename", channel=old, name=quiet)
-        effects.enqueue(session, incident.id, "archive", channel=old)
+        effects.enqueue(session, incident.id, Rename(channel=old, name=quiet))
+        effects.enqueue(session, incident.id, Archive(channel=old))
         effects.enqueue(
             session,
             incident.id,
-            "message",
-            text=f":lock: {incident.reference} moved here from #{old_name} (archived), made "
-            f"private by <@{actor}>. Its timeline, roles and triage came along; invite anyone "
-            "else the response needs.",
+            Message(
+                text=f":lock: {incident.reference} moved here from #{old_name} (archived), made "
+                f"private by <@{actor}>. Its timeline, roles and triage came along; invite anyone "
+                "else the response needs."
+            ),
         )
         # The set-up invites the declarer and the role holders; whoever moved it (a
         # responder, say) comes along too.
-        effects.enqueue(session, incident.id, "invite", user=actor)
+        effects.enqueue(session, incident.id, Invite(user=actor))
         announced = _announcement(session, incident)
         if announced is not None:
-            effects.enqueue(session, incident.id, "private_notice", **announced)
+            effects.enqueue(session, incident.id, PrivateNotice(**announced))
         return incident.reference
 
     done = handled(services, channel_id, change, reply)
@@ -152,6 +155,5 @@ def _channel_id(services: Services, name: str) -> str | None:
             return None
 
 
-@effects.performs("private_notice", "take the title out of the broadcast announcement")
-def _announcement_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    redraw_announcement(services, incident_id, payload["channel"], payload["ts"])
+def announcement_owed(services: Services, incident_id: int, effect: PrivateNotice) -> None:
+    redraw_announcement(services, incident_id, effect.channel, effect.ts)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects, tickets
 from bot.app.common import apply
+from bot.app.effect_kinds import Post
 from bot.app.paging import owing
 from bot.app.updates import facts, tell_everyone
 from bot.documents.templating import render_text
@@ -55,9 +56,10 @@ def resolve_incident(
             effects.enqueue(
                 session,
                 incident.id,
-                "post",
-                channel=broadcast,
-                text=f":lock: Private incident {incident.reference} is resolved.",
+                Post(
+                    channel=broadcast,
+                    text=f":lock: Private incident {incident.reference} is resolved.",
+                ),
             )
         return incident
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects, updates
 from bot.app.common import apply
+from bot.app.effect_kinds import HandoverCard, Invite, Post, RedrawSummary, Tell
 from bot.documents.templating import render_text
 from bot.incidents import handover, timeline
 from bot.incidents.assign_role import RoleChange, assign_role
@@ -106,7 +107,7 @@ def assign(
             request = handover.ask(
                 session, incident, role, user_id, by=actor, holder=holder, now=utcnow()
             )
-            effects.enqueue(session, incident.id, "handover_card", request=request.id)
+            effects.enqueue(session, incident.id, HandoverCard(request=request.id))
             return Asked(holder, int(handover.WAIT.total_seconds() // 60))
         result = assign_role(session, incident, role, user_id, by=actor)
         if result.changed:
@@ -133,19 +134,16 @@ def owe_role_change(
     """What a role changing hands owes Slack: invite, redraw, announce, brief."""
     channel_id = incident.channel_id
     role, user_id = result.role, result.user_id
-    effects.enqueue(session, incident.id, "invite", channel=channel_id, user=user_id)
-    effects.enqueue(session, incident.id, "summary")
+    effects.enqueue(session, incident.id, Invite(channel=channel_id, user=user_id))
+    effects.enqueue(session, incident.id, RedrawSummary())
     text = announcement(result, actor)
     if asked_by and asked_by != actor:
         text += f" Asked by <@{asked_by}>."
-    effects.enqueue(session, incident.id, "post", channel=channel_id, text=text)
+    effects.enqueue(session, incident.id, Post(channel=channel_id, text=text))
     effects.enqueue(
         session,
         incident.id,
-        "tell",
-        channel=channel_id,
-        user=user_id,
-        text=_brief(incident, role),
+        Tell(channel=channel_id, user=user_id, text=_brief(incident, role)),
     )
     if role is Role.COMMS_LEAD:
         updates.propose_first_notice(session, incident, user_id)
@@ -165,7 +163,7 @@ def answer_request(
             request = handover.open_request(session, incident, request_id, now)
         except handover.Closed as closed:
             raise MrkdwnRefusal(closed.say(mention)) from None
-        effects.enqueue(session, incident.id, "handover_card", request=request_id)
+        effects.enqueue(session, incident.id, HandoverCard(request=request_id))
         role = Role(request.role)
         holder = policy.holder(incident, role)
         if incident.holder(role) == request.candidate:  # it happened another way meanwhile
@@ -264,6 +262,5 @@ def _brief(incident: Incident, role: Role) -> str:
     )
 
 
-@effects.performs("handover_card", "post or redraw a hand-over request")
-def _draw_request_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    draw_request(services, int(payload["request"]))
+def draw_request_owed(services: Services, incident_id: int, effect: HandoverCard) -> None:
+    draw_request(services, int(effect.request))

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply
+from bot.app.effect_kinds import Post, RedrawSummary
 from bot.app.paging import owing
 from bot.incidents import audience, reminders
 from bot.incidents.audience import Hearing
@@ -44,7 +45,7 @@ def enqueue_announcement(
     assert incident.channel_id is not None
     info = result.current.info
     verb = "raised" if result.current < result.previous else "lowered"
-    effects.enqueue(session, incident.id, "summary")
+    effects.enqueue(session, incident.id, RedrawSummary())
     if verb == "raised":  # raised into a paging severity: the on-call is paged once
         owing.owe_automatic(services, session, incident)
     # Stakeholders of the new severity expect updates on its cadence.
@@ -52,11 +53,12 @@ def enqueue_announcement(
     effects.enqueue(
         session,
         incident.id,
-        "post",
-        channel=incident.channel_id,
-        text=f"<@{actor}> {verb} the severity from {result.previous.label} to "
-        f"{result.current.label} ({info.name}). {info.meaning}\n"
-        f"*Expected now:* {info.expectation}",
+        Post(
+            channel=incident.channel_id,
+            text=f"<@{actor}> {verb} the severity from {result.previous.label} to "
+            f"{result.current.label} ({info.name}). {info.meaning}\n"
+            f"*Expected now:* {info.expectation}",
+        ),
     )
     settings = services.settings
     broadcast = audience.announced_in(incident, settings.broadcast_channel, settings.drill_channel)
@@ -68,4 +70,4 @@ def enqueue_announcement(
         Hearing.PRIVATE: f":lock: Private incident {moved}.",  # never what it is about
         Hearing.PUBLIC: f"{moved}: {escape(incident.title)} · {channel_link(incident.channel_id)}",
     }[audience.hearing(incident)]
-    effects.enqueue(session, incident.id, "post", channel=broadcast, text=said)
+    effects.enqueue(session, incident.id, Post(channel=broadcast, text=said))

@@ -13,13 +13,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply, handled
+from bot.app.effect_kinds import (
+    Bookmark,
+    FileTicket,
+    Post,
+    PublishPostmortem,
+    RedrawActionCard,
+    RedrawSummary,
+    Tell,
+)
 from bot.app.paging.sending import slack_link
 from bot.documents import postmortem, publishing
 from bot.incidents import notes
@@ -75,11 +84,12 @@ def ask(
             effects.enqueue(
                 session,
                 incident.id,
-                "post",
-                channel=incident.channel_id,
-                text=f":performing_arts: [DRILL] In a real incident this would file "
-                f"“{escape(truncate(_item_words(item), 200))}” as a {tracker.name} ticket. "
-                "A drill files nothing.",
+                Post(
+                    channel=incident.channel_id,
+                    text=f":performing_arts: [DRILL] In a real incident this would file "
+                    f"“{escape(truncate(_item_words(item), 200))}” as a {tracker.name} ticket. "
+                    "A drill files nothing.",
+                ),
             )
             return "drill"
         if not tickets.ask(session, incident, item_id, tracker.provider, by=actor):
@@ -90,7 +100,7 @@ def ask(
             if _filing(session, incident.id, item_id):
                 raise InvalidInput("That action item's ticket is being filed already.")
             # Owed, but its filing died (a refusal since fixed): asking again tries again.
-        effects.enqueue(session, incident.id, "file_ticket", item=item_id)
+        effects.enqueue(session, incident.id, FileTicket(item=item_id))
         if ts:
             _remember_card(session, item_id, ts)
         return "owed"
@@ -124,7 +134,7 @@ def _filing(session: Session, incident_id: int, item_id: int) -> bool:
     owed = session.scalars(
         select(SlackEffect.payload).where(
             SlackEffect.incident_id == incident_id,
-            SlackEffect.kind == "file_ticket",
+            SlackEffect.kind == FileTicket.kind,
             pending_filter(),
         )
     )
@@ -141,7 +151,7 @@ def _owe_card(session: Session, incident_id: int, item_id: int) -> None:
     """The item's card is redrawn when the bot knows where it is."""
     row = session.get(TrackedAction, item_id)
     if row is not None and row.card_ts:
-        effects.enqueue(session, incident_id, "action_card", ts=row.card_ts, item_id=item_id)
+        effects.enqueue(session, incident_id, RedrawActionCard(ts=row.card_ts, item_id=item_id))
 
 
 def owe_on_resolution(services: Services, session: Session, incident: Incident) -> int:
@@ -152,16 +162,17 @@ def owe_on_resolution(services: Services, session: Session, incident: Incident) 
         return 0
     owed = tickets.owe_on_resolution(session, incident, tracker.provider)
     for item_id in owed:
-        effects.enqueue(session, incident.id, "file_ticket", item=item_id)
+        effects.enqueue(session, incident.id, FileTicket(item=item_id))
     if owed:
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=incident.channel_id,
-            text=f":ticket: Filing {len(owed)} open action item{'s' if len(owed) != 1 else ''} "
-            f"in {tracker.name}: a {Severity(incident.severity).label} incident's open items "
-            "are filed when it is resolved, but those marked *No ticket*.",
+            Post(
+                channel=incident.channel_id,
+                text=f":ticket: Filing {len(owed)} open action item{'s' if len(owed) != 1 else ''} "
+                f"in {tracker.name}: a {Severity(incident.severity).label} incident's open items "
+                "are filed when it is resolved, but those marked *No ticket*.",
+            ),
         )
     return len(owed)
 
@@ -225,9 +236,8 @@ def _tracker(services: Services, provider: str | None) -> Tracker:
     return tracker
 
 
-@effects.performs("file_ticket", "file the action item's ticket")
-def _file(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    item_id = int(payload["item"])
+def file_owed(services: Services, incident_id: int, effect: FileTicket) -> None:
+    item_id = int(effect.item)
     with services.db.begin() as session:
         row = session.get(TrackedAction, item_id)
         item = session.get(TimelineEvent, item_id)
@@ -259,10 +269,11 @@ def _file(services: Services, incident_id: int, payload: dict[str, Any]) -> None
         effects.enqueue(
             session,
             incident_id,
-            "post",
-            channel=incident.channel_id,
-            text=f":ticket: Filed {where} in {tracker.name} for “"
-            f"{escape(truncate(_item_words(item), 200))}”.",
+            Post(
+                channel=incident.channel_id,
+                text=f":ticket: Filed {where} in {tracker.name} for “"
+                f"{escape(truncate(_item_words(item), 200))}”.",
+            ),
         )
         _owe_card(session, incident_id, item_id)
 
@@ -294,12 +305,13 @@ def apply_change(services: Services, provider: str, ref: str, done: bool) -> str
             effects.enqueue(
                 session,
                 incident.id,
-                "post",
-                channel=incident.channel_id,
-                text=f":white_check_mark: {escape(closed.key)} is done in {name}, so the action "
-                f"item “{escape(truncate(_item_words(item), 200))}” is marked done.",
+                Post(
+                    channel=incident.channel_id,
+                    text=f":white_check_mark: {escape(closed.key)} is done in {name}, so the "
+                    f"action item “{escape(truncate(_item_words(item), 200))}” is marked done.",
+                ),
             )
-            effects.enqueue(session, incident.id, "summary")
+            effects.enqueue(session, incident.id, RedrawSummary())
             _owe_card(session, incident.id, closed.item_id)
     # Said in Slack after the answer: a webhook is not kept waiting on Slack.
     services.background.submit(effects.drain, services, closed.incident_id)
@@ -352,13 +364,14 @@ def nudge_overdue(services: Services, now: datetime) -> int:
             effects.enqueue(
                 session,
                 incident.id,
-                "post",
-                channel=row.owner,
-                text=f":alarm_clock: Your action item from {where} was due "
-                f"{row.due:%a %d %b} ({late} day{'s' if late != 1 else ''} ago){ticket}: "
-                f"“{escape(truncate(_item_words(item), 300))}”. Mark it done on its card in "
-                f"{'the incident channel' if incident.channel_id else 'Slack'}"
-                f"{', or close the ticket' if row.ticket_key else ''}.",
+                Post(
+                    channel=row.owner,
+                    text=f":alarm_clock: Your action item from {where} was due "
+                    f"{row.due:%a %d %b} ({late} day{'s' if late != 1 else ''} ago){ticket}: "
+                    f"“{escape(truncate(_item_words(item), 300))}”. Mark it done on its card in "
+                    f"{'the incident channel' if incident.channel_id else 'Slack'}"
+                    f"{', or close the ticket' if row.ticket_key else ''}.",
+                ),
             )
             sent += 1
         owners = {row.incident_id for row in due}
@@ -421,7 +434,7 @@ def publish(services: Services, channel: str, actor: str, reply: Reply) -> None:
                 "A drill's post-mortem is not published to the wiki; `/incident postmortem` "
                 "uploads it here, and the drill report says how the drill went."
             )
-        effects.enqueue(session, incident.id, "publish_postmortem", by=actor)
+        effects.enqueue(session, incident.id, PublishPostmortem(by=actor))
         return "owed"
 
     done = handled(services, channel, change, reply)
@@ -430,12 +443,11 @@ def publish(services: Services, channel: str, actor: str, reply: Reply) -> None:
         effects.drain(services, done[0])
 
 
-@effects.performs("publish_postmortem", "publish the post-mortem to Confluence")
-def _publish(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def publish_owed(services: Services, incident_id: int, effect: PublishPostmortem) -> None:
     wiki = services.wiki
     if wiki is None:
         raise Refused("publishing to Confluence is no longer set up", retry=False, code="no_wiki")
-    by = payload.get("by")
+    by = effect.by
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
@@ -444,19 +456,20 @@ def _publish(services: Services, incident_id: int, payload: dict[str, Any]) -> N
     names = notify.display_names(services.client, people)
 
     def also(session: Session, incident: Incident, outcome: publishing.Outcome) -> None:
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, RedrawSummary())
         where = _linked(outcome.title, outcome.url)
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=incident.channel_id,
-            text=f":books: {'Draft post-mortem' if outcome.draft else 'Post-mortem'} "
-            f"{'published' if outcome.first else 'updated'} in Confluence: {where} "
-            f"(version {outcome.version}).",
+            Post(
+                channel=incident.channel_id,
+                text=f":books: {'Draft post-mortem' if outcome.draft else 'Post-mortem'} "
+                f"{'published' if outcome.first else 'updated'} in Confluence: {where} "
+                f"(version {outcome.version}).",
+            ),
         )
         if outcome.first and outcome.url and outcome.url.startswith("https://"):
-            effects.enqueue(session, incident.id, "bookmark", title="Post-mortem", link=outcome.url)
+            effects.enqueue(session, incident.id, Bookmark(title="Post-mortem", link=outcome.url))
 
     try:
         publishing.publish(
@@ -470,8 +483,9 @@ def _publish(services: Services, incident_id: int, payload: dict[str, Any]) -> N
                 effects.enqueue(
                     session,
                     incident_id,
-                    "tell",
-                    channel=incident.channel_id,
-                    user=by,
-                    text=f"Nothing was published: {refusal(problem)}",
+                    Tell(
+                        channel=incident.channel_id,
+                        user=by,
+                        text=f"Nothing was published: {refusal(problem)}",
+                    ),
                 )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects, tickets
 from bot.app.common import NOT_AN_INCIDENT, apply
+from bot.app.effect_kinds import Invite, Post, PostActionCard, RedrawActionCard, RedrawSummary
 from bot.app.requests import ActionArgs
 from bot.app.roles import resolve_user
 from bot.incidents import key_times, notes, queries, timeline
@@ -34,9 +35,7 @@ def add_note(services: Services, channel: str, text: str, actor: str, reply: Rep
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=channel,
-            text=f":memo: {mention(actor)} noted: {escape(note.text)}",
+            Post(channel=channel, text=f":memo: {mention(actor)} noted: {escape(note.text)}"),
         )
 
     apply(services, channel, change, reply)
@@ -52,12 +51,12 @@ def add_action(
             session, incident, notes.ActionItem(args.text, owner, args.due), by=actor
         )
         session.flush()
-        effects.enqueue(session, incident.id, "action_card_post", channel=channel, item_id=item.id)
+        effects.enqueue(session, incident.id, PostActionCard(channel=channel, item_id=item.id))
         # A private channel holds only the declarer and the role holders: an owner
         # is named, not brought in.
         if owner and owner != actor and not incident.private:
-            effects.enqueue(session, incident.id, "invite", channel=channel, user=owner)
-        effects.enqueue(session, incident.id, "summary")
+            effects.enqueue(session, incident.id, Invite(channel=channel, user=owner))
+        effects.enqueue(session, incident.id, RedrawSummary())
         return item.id
 
     item_id = apply(services, channel, change, reply)
@@ -97,26 +96,19 @@ def card(
     return text, render(timeline_page.action_blocks(item, done, closed_by, state))
 
 
-@effects.performs(
-    "action_card_post", lambda p: f"post an action item's card to {_where(p)}", ordered=True
-)
-def _post_card(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def post_card_owed(services: Services, incident_id: int, effect: PostActionCard) -> None:
     """Post the card and remember where, so a ticket filed later is shown on it."""
-    item_id = int(payload["item_id"])
+    item_id = int(effect.item_id)
     with services.db.begin() as session:
         item = session.get(TimelineEvent, item_id)
         if item is None:
             return
         text, blocks = card(services, session, item)
-    ts = notify.post(services.client, payload["channel"], text, blocks=blocks)
+    ts = notify.post(services.client, effect.channel, text, blocks=blocks)
     with services.db.begin() as session:
         tracked = session.get(TrackedAction, item_id, with_for_update=True)
         if tracked is not None:
             tracked.card_ts = ts
-
-
-def _where(payload: dict[str, Any]) -> str:
-    return f"<#{payload['channel']}>" if payload.get("channel") else "this channel"
 
 
 def close_action(
@@ -125,9 +117,9 @@ def close_action(
     def change(session: Session, incident: Incident) -> None:
         notes.close_action(session, incident, item_id, by=actor)
         effects.enqueue(
-            session, incident.id, "action_card", ts=ts, item_id=item_id, closed_by=actor
+            session, incident.id, RedrawActionCard(ts=ts, item_id=item_id, closed_by=actor)
         )
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, RedrawSummary())
 
     apply(services, channel, change, reply)
 
@@ -209,21 +201,18 @@ def correct_key_times(
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=channel,
-            text=f":stopwatch: {mention(actor)} corrected {moved}{why}.",
+            Post(channel=channel, text=f":stopwatch: {mention(actor)} corrected {moved}{why}."),
         )
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, RedrawSummary())
 
     apply(services, channel, change, reply)
 
 
-@effects.performs("action_card", "redraw an action item's card")
-def _redraw_action_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def redraw_action_owed(services: Services, incident_id: int, effect: RedrawActionCard) -> None:
     redraw_action(
         services,
         effects.incident_channel(services, incident_id),
-        payload["ts"],
-        payload["item_id"],
-        payload.get("closed_by"),
+        effect.ts,
+        effect.item_id,
+        effect.closed_by,
     )

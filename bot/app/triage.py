@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.app import effects
 from bot.app import severity as severity_flow
 from bot.app.common import apply, handled
+from bot.app.effect_kinds import OfferRunbook, Post, RedrawSummary, RedrawTriageCard, TriageFollowUp
 from bot.app.locks import incident_lock
 from bot.containment import levers
 from bot.incidents import runbooks, triage_state
@@ -122,12 +123,11 @@ def answer(
             effects.enqueue(
                 session,
                 incident.id,
-                "card",
-                response_url=response_url,
-                asked_at=utcnow().isoformat(),
-                user=actor,
+                RedrawTriageCard(
+                    response_url=response_url, asked_at=utcnow().isoformat(), user=actor
+                ),
             )
-            effects.enqueue(session, incident.id, "follow_up")
+            effects.enqueue(session, incident.id, TriageFollowUp())
         return changed
 
     apply(services, channel_id, record, reply)
@@ -138,7 +138,7 @@ def add_note(
 ) -> None:
     def record(session: Session, incident: Incident) -> None:
         triage_state.add_note(session, incident, question, note, by=actor)
-        effects.enqueue(session, incident.id, "card")
+        effects.enqueue(session, incident.id, RedrawTriageCard())
 
     apply(services, channel_id, record, reply)
 
@@ -169,7 +169,7 @@ def follow_up(services: Services, incident_id: int) -> None:
         assert incident is not None
         triage_state.propose(session, incident, result.proposal)
         for runbook in result.runbooks:
-            effects.enqueue(session, incident_id, "runbook", runbook=runbook.value)
+            effects.enqueue(session, incident_id, OfferRunbook(runbook=runbook.value))
 
 
 def accept(
@@ -184,14 +184,15 @@ def accept(
         if change.changed:
             severity_flow.enqueue_announcement(services, session, incident, change, actor)
         else:
-            effects.enqueue(session, incident.id, "summary")
+            effects.enqueue(session, incident.id, RedrawSummary())
             effects.enqueue(
                 session,
                 incident.id,
-                "post",
-                channel=channel_id,
-                text=f"<@{actor}> accepted the triage proposal; the severity stays "
-                f"{change.current.label}.",
+                Post(
+                    channel=channel_id,
+                    text=f"<@{actor}> accepted the triage proposal; the severity stays "
+                    f"{change.current.label}.",
+                ),
             )
 
     apply(services, channel_id, record, reply)
@@ -205,9 +206,10 @@ def decline(services: Services, channel_id: str, actor: str, reply: Reply) -> No
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=channel_id,
-            text=f"<@{actor}> kept the current severity; the triage proposal is declined.",
+            Post(
+                channel=channel_id,
+                text=f"<@{actor}> kept the current severity; the triage proposal is declined.",
+            ),
         )
 
     apply(services, channel_id, record, reply)
@@ -222,7 +224,7 @@ def request_runbook(services: Services, channel_id: str, runbook: Runbook, reply
             raise InvalidInput(
                 f"The {title} runbook is already in this channel; scroll up to its checklist."
             )
-        effects.enqueue(session, incident.id, "runbook", runbook=runbook.value)
+        effects.enqueue(session, incident.id, OfferRunbook(runbook=runbook.value))
 
     apply(services, channel_id, record, reply)
 
@@ -267,23 +269,20 @@ def tick(
     )
 
 
-@effects.performs("card", "redraw the triage card")
-def _redraw_card_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    asked = payload.get("asked_at")
+def redraw_card_owed(services: Services, incident_id: int, effect: RedrawTriageCard) -> None:
+    asked = effect.asked_at
     redraw_card(
         services,
         incident_id,
-        payload.get("response_url"),
+        effect.response_url,
         datetime.fromisoformat(asked) if asked else None,
-        payload.get("user"),
+        effect.user,
     )
 
 
-@effects.performs("follow_up", "post the triage follow-up", ordered=True)
-def _follow_up_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def follow_up_owed(services: Services, incident_id: int, effect: TriageFollowUp) -> None:
     follow_up(services, incident_id)
 
 
-@effects.performs("runbook", "post the runbook", ordered=True)
-def _runbook_owed(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    offer_runbook(services, incident_id, Runbook(payload["runbook"]))
+def runbook_owed(services: Services, incident_id: int, effect: OfferRunbook) -> None:
+    offer_runbook(services, incident_id, Runbook(effect.runbook))

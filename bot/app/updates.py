@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply
+from bot.app.effect_kinds import Message, Post, RedrawSummary
 from bot.documents.templating import render_text
 from bot.incidents import audience as audience_rules
 from bot.incidents import reminders, triage_state
@@ -107,10 +108,10 @@ def tell_everyone(
     assert incident.channel_id is not None
     if incident.drill:  # every word of a drill says it is one
         in_channel, outside = f"{DRILL_MARK} {in_channel}", f"{DRILL_MARK} {outside}"
-    effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=in_channel)
+    effects.enqueue(session, incident.id, Post(channel=incident.channel_id, text=in_channel))
     for target in audience(services, incident):
-        effects.enqueue(session, incident.id, "post", channel=target, text=outside)
-    effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, Post(channel=target, text=outside))
+    effects.enqueue(session, incident.id, RedrawSummary())
 
 
 def audience(services: Services, incident: Incident) -> list[str]:
@@ -156,10 +157,11 @@ def propose_first_notice(session: Session, incident: Incident, comms_lead: str) 
     effects.enqueue(
         session,
         incident.id,
-        "message",
-        channel=incident.channel_id,
-        text=f"First notice for {incident.reference}: a draft is ready.",
-        blocks=render(update_form.first_notice_blocks(incident, comms_lead)),
+        Message(
+            channel=incident.channel_id,
+            text=f"First notice for {incident.reference}: a draft is ready.",
+            blocks=render(update_form.first_notice_blocks(incident, comms_lead)),
+        ),
     )
 
 

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import effects
 from bot.app.background import QueueFull
 from bot.app.common import NOT_AN_INCIDENT
+from bot.app.effect_kinds import Message, Upload
 from bot.incidents import queries, timeline
 from bot.incidents.kinds import EventKind
 from bot.slack.blocks.text import refusal
@@ -155,20 +156,18 @@ def publish(services: Services, channel: str, actor: str | None, found: Findings
         effects.enqueue(
             session,
             incident.id,
-            "message",
-            channel=channel,
-            text=found.text,
-            blocks=render(found.blocks),
+            Message(channel=channel, text=found.text, blocks=render(found.blocks)),
         )
         effects.enqueue(
             session,
             incident.id,
-            "upload",
-            channel=channel,
-            filename=f"{found.chart_name}-{incident.reference}.png",
-            title=f"{incident.reference} {found.chart_title}",
-            content=base64.b64encode(found.chart).decode("ascii"),
-            comment=found.chart_comment,
+            Upload(
+                channel=channel,
+                filename=f"{found.chart_name}-{incident.reference}.png",
+                title=f"{incident.reference} {found.chart_title}",
+                content=base64.b64encode(found.chart).decode("ascii"),
+                comment=found.chart_comment,
+            ),
         )
         incident_id = incident.id
     effects.drain(services, incident_id)

@@ -21,9 +21,6 @@ from bot.store.models import Incident, SlackEffect, utcnow
 # A set-up's claim is the time it was taken, renewed while its worker is at it; one
 # older than the lease is presumed abandoned (its worker died or gave up).
 SETUP = Lease(Incident.provisioning_claimed_at, stamped=True)
-# The outbox kind that records Slack refusing to create the channel for good: while it is
-# dead the set-up waits for an operator; ``incidentbot outbox retry`` lets it go on.
-OPEN_CHANNEL = "open_channel"
 
 
 def reserve_channel_name(session: Session, incident: Incident, name: str) -> None:
@@ -59,23 +56,28 @@ def mark_provisioned(session: Session, incident: Incident, now: datetime | None 
     incident.provisioning_claimed_at = None
 
 
-def claim_unfinished(session: Session, now: datetime | None = None, limit: int = 20) -> list[int]:
-    """Claim incidents whose Slack set-up is unfinished and unclaimed (or abandoned).
+def claim_unfinished(
+    session: Session, now: datetime | None = None, limit: int = 20, *, refused: str
+) -> list[int]:
+    """Claim incidents whose Slack set-up is unfinished and unclaimed (or abandoned), but
+    not those whose channel Slack refused for good: dead outbox work of the kind
+    ``refused`` records that, and the set-up waits for an operator until then
+    (``incidentbot outbox retry`` lets it go on).
 
     The conditional UPDATE makes the claim atomic: of two workers racing for
     one incident, only one sees its row updated.
     """
     now = now or utcnow()
     unfinished = Incident.provisioned_at.is_(None)
-    refused = exists().where(
+    stopped = exists().where(
         SlackEffect.incident_id == Incident.id,
-        SlackEffect.kind == OPEN_CHANNEL,
+        SlackEffect.kind == refused,
         SlackEffect.dead_at.is_not(None),
         SlackEffect.done_at.is_(None),
     )
     candidates = session.scalars(
         select(Incident.id)
-        .where(unfinished, SETUP.free(now), ~refused)
+        .where(unfinished, SETUP.free(now), ~stopped)
         .order_by(Incident.id)
         .limit(limit)
     ).all()

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.effect_kinds import OpenChannel
 from bot.incidents import provisioning, queries
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.errors import InvalidInput
@@ -78,7 +79,7 @@ def test_a_fresh_declaration_is_claimed_by_its_declarer_not_by_the_sweep(db: Dat
     with db.begin() as session:
         declare(session, declaration())
     with db.begin() as session:
-        assert provisioning.claim_unfinished(session) == []
+        assert provisioning.claim_unfinished(session, refused=OpenChannel.kind) == []
 
 
 def test_an_abandoned_or_released_set_up_is_claimed_exactly_once(db: Database) -> None:
@@ -86,16 +87,18 @@ def test_an_abandoned_or_released_set_up_is_claimed_exactly_once(db: Database) -
         incident = declare(session, declaration(), now=utcnow() - timedelta(minutes=10))
         incident_id = incident.id
     with db.begin() as session:
-        assert provisioning.claim_unfinished(session) == [incident_id]
+        assert provisioning.claim_unfinished(session, refused=OpenChannel.kind) == [incident_id]
     with db.begin() as session:
-        assert provisioning.claim_unfinished(session) == []  # claimed just now
+        assert (
+            provisioning.claim_unfinished(session, refused=OpenChannel.kind) == []
+        )  # claimed just now
     with db.begin() as session:
         stored = load(session, incident_id)
         provisioning.release_claim(session, stored)
     with db.begin() as session:
-        assert provisioning.claim_unfinished(session) == [incident_id]
+        assert provisioning.claim_unfinished(session, refused=OpenChannel.kind) == [incident_id]
         stored = load(session, incident_id)
         provisioning.mark_provisioned(session, stored)
     later = utcnow() + timedelta(hours=1)
     with db.begin() as session:
-        assert provisioning.claim_unfinished(session, now=later) == []
+        assert provisioning.claim_unfinished(session, refused=OpenChannel.kind, now=later) == []

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import effects, nudges, resolution, severity
+from bot.app.effect_kinds import SendPage
 from bot.app.open_incident import declare_and_open
 from bot.app.paging import oncall, owing, webhooks
 from bot.app.services import Services
@@ -143,7 +144,7 @@ def test_a_page_made_before_a_crash_is_found_by_its_key_not_made_again(
     with services.db.begin() as session:
         session.execute(update(Page).values(status="owed", external_id=None))
         (page_id,) = session.scalars(select(Page.id))
-        effects.enqueue(session, incident.id, "page", page=page_id, service="the on-call")
+        effects.enqueue(session, incident.id, SendPage(page=page_id, service="the on-call"))
     effects.drain(services, incident.id)
     (made,) = pagerduty.pages_for(f"{incident.reference}:")
     with services.db.begin() as session:
@@ -233,7 +234,7 @@ def test_a_refused_page_is_dead_at_once_and_said_in_words(
     (notice,) = channel.saying("Could not page Nobody home")
     assert "PagerDuty says the escalation policy has no on-call users" in notice["text"]
     (dead,) = admin.listing(services.db, dead=True)
-    assert dead.kind == "page"
+    assert dead.kind == SendPage.kind
 
 
 def test_a_rate_limit_is_waited_out_as_pagerduty_asks_then_the_page_goes(
@@ -243,7 +244,7 @@ def test_a_rate_limit_is_waited_out_as_pagerduty_asks_then_the_page_goes(
     incident = open_incident(services, Severity.SEV1)
     assert pagerduty.pages_for(f"{incident.reference}:") == []
     with services.db.begin() as session:
-        (owed,) = session.scalars(select(SlackEffect).where(SlackEffect.kind == "page"))
+        (owed,) = session.scalars(select(SlackEffect).where(SlackEffect.kind == SendPage.kind))
         assert owed.error_code == "pagerduty_429"
         assert (owed.due_at - owed.created_at) >= timedelta(seconds=39)  # not the 2 s backoff
         session.execute(

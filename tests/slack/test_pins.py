@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.app import pins
+from bot.app.effect_kinds import Pin
 from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
@@ -39,7 +40,7 @@ def test_a_pin_survives_slack_failing_to_give_the_message(
             == []
         )
         (owed,) = session.scalars(select(SlackEffect).where(SlackEffect.done_at.is_(None)))
-        assert owed.kind == "pin" and "internal_error" in (owed.last_error or "")
+        assert owed.kind == Pin.kind and "internal_error" in (owed.last_error or "")
         owed.due_at = utcnow()  # time passes: the sweep drains it
     pins.from_reaction(services, event)  # and Slack redelivers the event meanwhile
     with services.db.begin() as session:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.app import effects
 from bot.app.channel_setup import ProvisioningFailed, SetupRefused
+from bot.app.effect_kinds import OpenChannel
 from bot.app.open_incident import declare_and_open
 from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
@@ -135,7 +136,7 @@ def test_a_channel_slack_will_not_create_tells_the_declarer_and_waits_for_the_op
 
     [told] = [m["text"] for m in slack.direct_messages(ALICE)]
     [row] = admin.listing(services.db, dead=True)
-    assert row.kind == "open_channel"
+    assert row.kind == OpenChannel.kind
     assert told.startswith(
         f":warning: INC-{incident_id} is declared and saved, but Slack refused to create its "
         "channel: the app lacks a permission"

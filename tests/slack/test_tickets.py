@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.app import effects, resolution, tickets, timeline
+from bot.app.effect_kinds import FileTicket
 from bot.app.open_incident import declare_and_open
 from bot.app.services import Services
 from bot.incidents import notes
@@ -203,7 +204,7 @@ def test_a_rate_limit_is_waited_out_then_the_ticket_is_filed(
     incident = open_incident(services)
     item_id = add_item(services, incident, "Add a canary for the scorer --ticket")
     with services.db.begin() as session:
-        (owed,) = session.scalars(select(SlackEffect).where(SlackEffect.kind == "file_ticket"))
+        (owed,) = session.scalars(select(SlackEffect).where(SlackEffect.kind == FileTicket.kind))
         waits = (owed.due_at - datetime.now(UTC)).total_seconds()
     assert 35 < waits <= 40 and jira.issues == {}
     with services.db.begin() as session:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app.effect_kinds import EscalatePage, LadderInvite, Post
 from bot.app.paging.sending import configured_pager
 from bot.incidents import audience
 from bot.incidents.audience import Hearing
@@ -62,10 +63,11 @@ def escalate_due(
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=incident.channel_id,
-            text=f":performing_arts: [DRILL] Nobody has taken Commander after {waited} min: "
-            f"in a real incident the bot would escalate to level {step.level}{executives} now.",
+            Post(
+                channel=incident.channel_id,
+                text=f":performing_arts: [DRILL] Nobody has taken Commander after {waited} min: "
+                f"in a real incident the bot would escalate to level {step.level}{executives} now.",
+            ),
         )
         return
     if step.pages:
@@ -74,31 +76,27 @@ def escalate_due(
                 effects.enqueue(
                     session,
                     incident.id,
-                    "page_escalate",
-                    page=page.id,
-                    level=step.level,
-                    service=page.service_name,
+                    EscalatePage(page=page.id, level=step.level, service=page.service_name),
                 )
         if entry is not None:
-            effects.enqueue(session, incident.id, "ladder_invite", entry=entry)
+            effects.enqueue(session, incident.id, LadderInvite(entry=entry))
         page_records.record_escalated(session, incident, step.level, [entry] if entry else [], now)
         who = f" ({_addressed(entry)})" if entry else ""
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=incident.channel_id,
-            text=f":rotating_light: Nobody has taken Commander of {incident.reference} after "
-            f"{waited} min: escalating to level {step.level}{who}. Take the role on the "
-            "summary to stop the escalation.",
+            Post(
+                channel=incident.channel_id,
+                text=f":rotating_light: Nobody has taken Commander of {incident.reference} after "
+                f"{waited} min: escalating to level {step.level}{who}. Take the role on the "
+                "summary to stop the escalation.",
+            ),
         )
     if step.tell_executives and paging.executive_channel:
         effects.enqueue(
             session,
             incident.id,
-            "post",
-            channel=paging.executive_channel,
-            text=_executive_notice(incident, waited),
+            Post(channel=paging.executive_channel, text=_executive_notice(incident, waited)),
         )
     if every is not None and step.pages:
         session.add(Reminder(incident_id=incident.id, kind=ladder.ESCALATE, due_at=now + every))
@@ -120,22 +118,18 @@ def _executive_notice(incident: Incident, waited: int) -> str:
     )
 
 
-@effects.performs(
-    "page_escalate", lambda p: f"escalate the page of {escape(str(p.get('service')))}"
-)
-def _page_escalate(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def escalate_page(services: Services, incident_id: int, effect: EscalatePage) -> None:
     with services.db.begin() as session:
-        page = session.get(Page, payload["page"])
+        page = session.get(Page, effect.page)
         if page is None or page.external_id is None or page.status not in page_records.OPEN:
             return
         provider, external_id = page.provider, page.external_id
-    if not configured_pager(services, provider).escalate(external_id, int(payload["level"])):
-        log.info("page %s has no escalation level %s", payload["page"], payload["level"])
+    if not configured_pager(services, provider).escalate(external_id, int(effect.level)):
+        log.info("page %s has no escalation level %s", effect.page, effect.level)
 
 
-@effects.performs("ladder_invite", "bring the next level of the escalation ladder in")
-def _ladder_invite(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
-    entry = str(payload["entry"])
+def invite_next_level(services: Services, incident_id: int, effect: LadderInvite) -> None:
+    entry = str(effect.entry)
     channel = effects.incident_channel(services, incident_id)
     people = [entry]
     if entry.startswith("S"):

@@ -4,11 +4,12 @@ a page is sent."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 
 from bot.app import effects
+from bot.app.effect_kinds import BringOnCall, Post
 from bot.app.paging.sending import configured_pager
 from bot.outbox.failures import Refused
 from bot.paging.provider import OnCall
@@ -50,13 +51,10 @@ def on_call_now(services: Services, service_name: str | None, reply: Reply) -> N
     reply(text="\n".join(lines))
 
 
-@effects.performs(
-    "bring_on_call", lambda p: f"bring the on-call of {escape(str(p.get('service')))} in"
-)
-def _bring_on_call(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def bring_on_call(services: Services, incident_id: int, effect: BringOnCall) -> None:
     """Who is on call at the first level, found in Slack by email and invited."""
     with services.db.begin() as session:
-        page = session.get(Page, payload["page"])
+        page = session.get(Page, effect.page)
         incident = session.get(Incident, incident_id)
         if page is None or incident is None or incident.channel_id is None:
             return
@@ -75,7 +73,7 @@ def _bring_on_call(services: Services, incident_id: int, payload: dict[str, Any]
         parts = []
         if joined:
             parts.append(
-                f"On call for *{escape(str(payload.get('service')))}*: "
+                f"On call for *{escape(str(effect.service))}*: "
                 + ", ".join(f"<@{u}>" for u in joined)
                 + " (invited to this channel)."
             )
@@ -88,10 +86,10 @@ def _bring_on_call(services: Services, incident_id: int, payload: dict[str, Any]
             parts.append(f"{escape(person.name)} is on call but {why}; reach them another way.")
         if not people:
             parts.append(
-                f"{pager.name} names nobody on call for *{escape(str(payload.get('service')))}* "
+                f"{pager.name} names nobody on call for *{escape(str(effect.service))}* "
                 "now: the page waits for someone to take it."
             )
-        effects.enqueue(session, incident_id, "post", channel=channel, text="\n".join(parts))
+        effects.enqueue(session, incident_id, Post(channel=channel, text="\n".join(parts)))
 
 
 def _slack_user(services: Services, person: OnCall) -> str | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply
+from bot.app.effect_kinds import ResolvePage, SendPage
 from bot.app.paging.escalation import start_ladder
 from bot.app.requests import PageArgs
 from bot.incidents.errors import InvalidInput
@@ -61,7 +62,7 @@ def _owe(
         session, incident, provider, service.id, service.title, by=by, message=message
     )
     if page is not None:
-        effects.enqueue(session, incident.id, "page", page=page.id, service=service.title)
+        effects.enqueue(session, incident.id, SendPage(page=page.id, service=service.title))
     return page
 
 
@@ -73,7 +74,7 @@ def send_now(services: Services, incident_id: int) -> None:
             session.scalars(
                 select(SlackEffect.id).where(
                     SlackEffect.incident_id == incident_id,
-                    SlackEffect.kind == "page",
+                    SlackEffect.kind == SendPage.kind,
                     pending_filter(),
                 )
             )
@@ -134,6 +135,4 @@ def page_by_hand(
 def owe_resolution(session: Session, incident: Incident) -> None:
     """The incident is resolved in Slack: each open page is resolved with the provider."""
     for page in page_records.open_pages(session, incident.id):
-        effects.enqueue(
-            session, incident.id, "page_resolve", page=page.id, service=page.service_name
-        )
+        effects.enqueue(session, incident.id, ResolvePage(page=page.id, service=page.service_name))

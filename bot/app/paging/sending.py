@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.app import effects
+from bot.app.effect_kinds import BringOnCall, Post, RedrawSummary, ResolvePage, SendPage
 from bot.incidents.severity import Severity
 from bot.outbox.failures import Refused
 from bot.paging import page_records
@@ -44,10 +45,9 @@ def _details(incident: Incident, page: Page) -> str:
     return "\n\n".join(lines)
 
 
-@effects.performs("page", lambda p: f"page {escape(str(p.get('service') or 'the on-call'))}")
-def _page(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def send_page(services: Services, incident_id: int, effect: SendPage) -> None:
     with services.db.begin() as session:
-        page = session.get(Page, payload["page"])
+        page = session.get(Page, effect.page)
         incident = session.get(Incident, incident_id)
         if page is None or incident is None or page.status != "owed":
             return  # made already: a repeat of done work
@@ -61,31 +61,30 @@ def _page(services: Services, incident_id: int, payload: dict[str, Any]) -> None
         )
         provider, channel = page.provider, incident.channel_id
     if provider == "drill":
-        _rehearse(services, incident_id, payload["page"])
+        _rehearse(services, incident_id, effect.page)
         return
     pager = configured_pager(services, provider)
     paged = pager.page(request)  # outside any transaction
     with services.db.begin() as session:
-        page = session.get(Page, payload["page"], with_for_update=True)
+        page = session.get(Page, effect.page, with_for_update=True)
         incident = session.get(Incident, incident_id)
         if page is None or incident is None or page.status != "owed":
             return
         page_records.record_paged(session, incident, page, paged, pager.name, utcnow())
-        effects.enqueue(session, incident_id, "summary")
+        effects.enqueue(session, incident_id, RedrawSummary())
         how = f" (<{paged.url}|{pager.name} incident>)" if _https(paged.url) else ""
         asked = f" at <@{page.requested_by}>'s request" if page.requested_by else ""
         said = f"\n> {escape(page.message)}" if page.message else ""
         effects.enqueue(
             session,
             incident_id,
-            "post",
-            channel=channel,
-            text=f":pager: Paged *{escape(page.service_name)}* through {pager.name}{asked}"
-            f"{how}. The on-call is being brought into this channel.{said}",
+            Post(
+                channel=channel,
+                text=f":pager: Paged *{escape(page.service_name)}* through {pager.name}{asked}"
+                f"{how}. The on-call is being brought into this channel.{said}",
+            ),
         )
-        effects.enqueue(
-            session, incident_id, "bring_on_call", page=page.id, service=page.service_name
-        )
+        effects.enqueue(session, incident_id, BringOnCall(page=page.id, service=page.service_name))
 
 
 def _https(url: str | None) -> bool:
@@ -103,15 +102,16 @@ def _rehearse(services: Services, incident_id: int, page_id: int) -> None:
         real = services.settings.paging.pager
         provider = provider_name(real) if real else "the pager"
         page_records.record_rehearsed(session, incident, page, provider)
-        effects.enqueue(session, incident_id, "summary")
+        effects.enqueue(session, incident_id, RedrawSummary())
         effects.enqueue(
             session,
             incident_id,
-            "post",
-            channel=incident.channel_id,
-            text=f":performing_arts: [DRILL] In a real incident this would page "
-            f"*{escape(page.service_name)}* through {provider} (service {escape(page.service)}). "
-            "A drill pages nobody.",
+            Post(
+                channel=incident.channel_id,
+                text=f":performing_arts: [DRILL] In a real incident this would page "
+                f"*{escape(page.service_name)}* through {provider} "
+                f"(service {escape(page.service)}). A drill pages nobody.",
+            ),
         )
 
 
@@ -126,15 +126,14 @@ def configured_pager(services: Services, provider: str) -> Pager:
     return pager
 
 
-@effects.performs("page_resolve", lambda p: f"resolve the page of {escape(str(p.get('service')))}")
-def _page_resolve(services: Services, incident_id: int, payload: dict[str, Any]) -> None:
+def resolve_page(services: Services, incident_id: int, effect: ResolvePage) -> None:
     with services.db.begin() as session:
-        page = session.get(Page, payload["page"])
+        page = session.get(Page, effect.page)
         if page is None or page.external_id is None or page.provider == "drill":
             return
         provider, external_id, key = page.provider, page.external_id, page.dedup_key
     configured_pager(services, provider).resolve(external_id, key)  # "already resolved" is success
     with services.db.begin() as session:
-        page = session.get(Page, payload["page"], with_for_update=True)
+        page = session.get(Page, effect.page, with_for_update=True)
         if page is not None and page.status != "resolved":
             page.status, page.resolved_at = "resolved", utcnow()

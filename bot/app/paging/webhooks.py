@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app.effect_kinds import Post, RedrawSummary, Tell
 from bot.incidents import permissions
 from bot.paging import page_records, webhook
 from bot.slack.blocks.text import escape
@@ -86,17 +87,18 @@ def _apply_one(session: Session, body: str) -> tuple[str, int | None]:
         "(`/incident resolve`).",
     }[change.kind]
     if incident.channel_id is not None:
-        effects.enqueue(session, incident.id, "post", channel=incident.channel_id, text=text)
-        effects.enqueue(session, incident.id, "summary")
+        effects.enqueue(session, incident.id, Post(channel=incident.channel_id, text=text))
+        effects.enqueue(session, incident.id, RedrawSummary())
         commander = permissions.commander(incident)
         if change.kind == "resolved" and commander:
             effects.enqueue(
                 session,
                 incident.id,
-                "tell",
-                channel=incident.channel_id,
-                user=commander,
-                text=f"The page of {service} is resolved in PagerDuty. Resolve "
-                f"{incident.reference} with `/incident resolve` when you agree it is over.",
+                Tell(
+                    channel=incident.channel_id,
+                    user=commander,
+                    text=f"The page of {service} is resolved in PagerDuty. Resolve "
+                    f"{incident.reference} with `/incident resolve` when you agree it is over.",
+                ),
             )
     return change.kind, incident.id
