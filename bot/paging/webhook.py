@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot.net import bounded_json
 
@@ -59,6 +59,26 @@ def signed(secrets: tuple[str, ...], body: bytes, header: str | None) -> bool:
     return matched
 
 
+def identity(body: bytes) -> tuple[str | None, str | None]:
+    """What the signed body says it is: its event's ID (the same event delivered again,
+    whatever its ``X-Webhook-Id``) and the PagerDuty incident it is about; None for what
+    it does not say."""
+    try:
+        parsed = bounded_json.loads(body)
+    except bounded_json.Unbounded:
+        return None, None
+    event = parsed.get("event") if isinstance(parsed, dict) else None
+    if not isinstance(event, dict):
+        return None, None
+    data = event.get("data")
+    event_id = event.get("id")
+    subject = data.get("id") if isinstance(data, dict) else None
+    return (
+        str(event_id)[:100] if isinstance(event_id, str) and event_id else None,
+        str(subject)[:100] if isinstance(subject, str) and subject else None,
+    )
+
+
 def read(body: bytes) -> Change | None:
     """The change a delivery reports, or None for an event the bot does not act on."""
     try:
@@ -88,12 +108,17 @@ def read(body: bytes) -> Change | None:
         str(agent.get("summary")) if agent.get("summary") else None,
         _when(event.get("occurred_at")),
         assignees,
-        int(level) if level.isdigit() else None,
+        int(level) if level.isascii() and level.isdigit() and len(level) <= 3 else None,
     )
 
 
 def _when(text: object) -> datetime | None:
+    """The moment a change happened, in UTC; None for what is not a time the bot can
+    keep (no zone, or a year outside 2000-2100)."""
     try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
+        moment = datetime.fromisoformat(str(text)[:40].replace("Z", "+00:00"))
+        if moment.tzinfo is None or not 2000 <= moment.year <= 2100:
+            return None
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None

@@ -127,12 +127,18 @@ def _parser() -> argparse.ArgumentParser:
 
     outbox = commands.add_parser(
         "outbox",
-        help="the Slack work still owed; with --dead, the work Slack refused for good",
-        description="`outbox [--dead]` lists; `outbox retry ID` owes dead work again; "
-        "`outbox drop ID` forgets owed or dead work.",
+        help="the Slack work still owed; with --dead, the work refused for good and the "
+        "deliveries set aside",
+        description="`outbox [--dead]` lists; `outbox retry ID` owes dead work (or a delivery "
+        "set aside) again; `outbox drop ID` forgets it.",
     )
     outbox.add_argument("action", nargs="?", choices=("retry", "drop"), help="what to do to ID")
-    outbox.add_argument("id", nargs="?", type=int, metavar="ID", help="the work's ID")
+    outbox.add_argument(
+        "id",
+        nargs="?",
+        metavar="ID",
+        help="the work's ID, or a delivery set aside (alert:12, pagerduty:3, slack:40)",
+    )
     outbox.add_argument("--dead", action="store_true", help="list dead work instead")
     outbox.set_defaults(run=_outbox)
 
@@ -322,32 +328,27 @@ def _database(settings: Settings) -> Database:
 
 
 def _outbox(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import set_aside
     from bot.outbox import admin
 
     if args.action and args.id is None:
         raise ConfigError(f"`incidentbot outbox {args.action}` needs the work's ID.")
     if args.id is not None and not args.action:
         raise ConfigError("Say what to do with it: `incidentbot outbox retry ID` or `drop ID`.")
+    if args.id is not None and not (args.id.isdigit() or set_aside.is_reference(args.id)):
+        raise ConfigError(
+            f"{args.id[:40]!r} is not an ID: give the number `outbox --dead` lists, or a "
+            "delivery's reference like alert:12, pagerduty:3 or slack:40."
+        )
     database = _database(settings)
     try:
         if args.action:
-            act, missing, done = {
-                "retry": (
-                    admin.retry,
-                    "dead work",
-                    "is owed again; the bot performs it within 30 s",
-                ),
-                "drop": (admin.drop, "owed or dead work", "is dropped; it will not be performed"),
-            }[args.action]
-            if not act(database, args.id):
-                print(f"incidentbot: no {missing} with ID {args.id}.", file=sys.stderr)
-                return 1
-            print(f"incidentbot: work {args.id} {done}.")
-            return 0
+            return _outbox_act(database, args.action, args.id)
         rows = admin.listing(database, dead=args.dead)
+        aside = set_aside.listing(database) if args.dead else []
     finally:
         database.dispose()
-    if not rows:
+    if not rows and not aside:
         print("No dead work." if args.dead else "Nothing is owed to Slack.")
         return 0
     for row in rows:
@@ -358,6 +359,38 @@ def _outbox(args: argparse.Namespace, settings: Settings) -> int:
             f"{row.id:>7}  {row.incident:<9} {row.kind:<13} attempts {row.attempts:<3} "
             f"{label} {when:%Y-%m-%d %H:%M:%S} UTC{error}"
         )
+    if aside:
+        print("Deliveries set aside after failing (retry or drop them by reference):")
+    for kept in aside:
+        error = f"  {kept.error}" if kept.error else ""
+        print(
+            f"{kept.reference:>15}  {kept.what}, attempts {kept.attempts}, received "
+            f"{kept.received_at:%Y-%m-%d %H:%M:%S} UTC{error}"
+        )
+    return 0
+
+
+def _outbox_act(database: Database, action: str, given: str) -> int:
+    from bot.app import set_aside
+    from bot.outbox import admin
+
+    if set_aside.is_reference(given):
+        act = set_aside.retry if action == "retry" else set_aside.drop
+        if not act(database, given):
+            print(f"incidentbot: no delivery set aside as {given}.", file=sys.stderr)
+            return 1
+        did = "is owed again; the bot tries it within 10 s" if action == "retry" else "is dropped"
+        print(f"incidentbot: {given} {did}.")
+        return 0
+    work_id = int(given)
+    perform, missing, done = {
+        "retry": (admin.retry, "dead work", "is owed again; the bot performs it within 30 s"),
+        "drop": (admin.drop, "owed or dead work", "is dropped; it will not be performed"),
+    }[action]
+    if not perform(database, work_id):
+        print(f"incidentbot: no {missing} with ID {work_id}.", file=sys.stderr)
+        return 1
+    print(f"incidentbot: work {work_id} {done}.")
     return 0
 
 

@@ -30,7 +30,7 @@ def test_what_is_outside_the_bounds_is_refused_in_words(text: str | bytes, said:
 
 def test_json_inside_the_bounds_reads_as_the_standard_parser_reads_it() -> None:
     document = {
-        "alerts": [{"labels": {"a": "b]\"}[{"}, "value": 0.8, "count": 12, "ok": True}],
+        "alerts": [{"labels": {"a": 'b]"}[{'}, "value": 0.8, "count": 12, "ok": True}],
         "nested": [[[[[[[[[[{"deep": None}]]]]]]]]]],
         "big": 2**127,
         "unicode": "déjà vu ☃",

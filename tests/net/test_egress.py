@@ -98,6 +98,8 @@ def test_an_address_the_rule_cannot_read_is_refused_with_a_reason(url: str) -> N
     a refusal that says why, not a failure of the analysis. No connection is tried."""
     from bot.net import egress
 
-    with pytest.raises(egress.EgressRefused, match="its address cannot be read"):
-        with egress.get(url, EgressRule.parse(None), 1.0):
-            pass
+    with (
+        pytest.raises(egress.EgressRefused, match="its address cannot be read"),
+        egress.get(url, EgressRule.parse(None), 1.0),
+    ):
+        pass

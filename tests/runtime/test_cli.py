@@ -103,6 +103,8 @@ def test_outbox_says_what_is_wrong_with_a_call(tmp_path: Path) -> None:
         (("outbox", "5"), 2, "invalid choice: '5'"),
         (("outbox", "retry", "5"), 1, "no dead work with ID 5."),
         (("outbox", "drop", "5"), 1, "no owed or dead work with ID 5."),
+        (("outbox", "retry", "pagerduty:5"), 1, "no delivery set aside as pagerduty:5."),
+        (("outbox", "retry", "INC-5"), 2, "'INC-5' is not an ID: give the number"),
     ):
         result = run(*args, DATABASE_URL=url)
         assert result.returncode == code and said in result.stderr, (args, result.stderr)
@@ -110,3 +112,33 @@ def test_outbox_says_what_is_wrong_with_a_call(tmp_path: Path) -> None:
     listed = run("outbox", "--dead", DATABASE_URL=url)
     assert listed.returncode == 0 and listed.stdout.strip() == "No dead work."
     assert run("outbox", DATABASE_URL=url).stdout.strip() == "Nothing is owed to Slack."
+
+
+def test_a_delivery_set_aside_is_listed_with_its_error_and_can_be_owed_again(
+    tmp_path: Path,
+) -> None:
+    from bot.store.db import Database
+    from bot.store.models import PagerDelivery, utcnow
+
+    url = f"sqlite:///{tmp_path}/bot.db"
+    assert run("migrate", DATABASE_URL=url).returncode == 0
+    database = Database(url)
+    with database.begin() as session:
+        session.add(
+            PagerDelivery(
+                webhook_id="W1",
+                body="{}",
+                attempts=5,
+                last_error="RuntimeError: the database refused the change",
+                dead_at=utcnow(),
+            )
+        )
+    database.dispose()
+    listed = run("outbox", "--dead", DATABASE_URL=url)
+    assert listed.returncode == 0
+    assert "Deliveries set aside after failing" in listed.stdout
+    assert "pagerduty:1  a PagerDuty delivery, attempts 5" in listed.stdout
+    assert "RuntimeError: the database refused the change" in listed.stdout
+    again = run("outbox", "retry", "pagerduty:1", DATABASE_URL=url)
+    assert again.returncode == 0 and "pagerduty:1 is owed again" in again.stdout
+    assert run("outbox", "--dead", DATABASE_URL=url).stdout.strip() == "No dead work."

@@ -52,7 +52,8 @@ class PagerDelivery(Base):
     """One webhook delivery from the provider, stored before it is answered.
 
     Deliveries come at least once: ``webhook_id`` (PagerDuty's ``X-Webhook-Id``) is
-    unique, so a redelivery is recognised and applied no second time;
+    unique, and so is the body's signed ``event.id``, so a redelivery (or the same event
+    re-sent under a new header) is recognised and applied no second time;
     ``processed_at`` is set in the transaction that applies it, and one left
     unprocessed (a crash) is applied by the scheduler's sweep."""
 
@@ -60,9 +61,18 @@ class PagerDelivery(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[str] = mapped_column(String(100), unique=True)
+    # What PagerDuty signs: the body's event.id (the same event re-sent under a fresh
+    # X-Webhook-Id is the same delivery), and the incident it is about (kept in order).
+    event_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    subject: Mapped[str | None] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     body: Mapped[str] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(200))
+    # A delivery that fails to apply is tried again at the next sweep, then set aside
+    # (``dead_at``) after a few attempts, so it never holds back the ones after it.
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dead_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_pager_deliveries_pending", "processed_at", "received_at"),)
