@@ -12,7 +12,8 @@ written beside the change that owes it: a 429 or 5xx is retried (after its
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -43,7 +44,14 @@ from bot.outbox.failures import Refused
 from bot.slack.blocks.text import escape, refusal, truncate
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
-from bot.store.models import Incident, SlackEffect, TimelineEvent, TrackedAction, utcnow
+from bot.store.models import (
+    Incident,
+    SeenRequest,
+    SlackEffect,
+    TimelineEvent,
+    TrackedAction,
+    utcnow,
+)
 from bot.tracking import tickets
 from bot.tracking.tracker import TRACKERS, Brief, Span, Ticket, TicketRequest, Tracker
 
@@ -287,16 +295,48 @@ def _linked(key: str, url: str | None) -> str:
 
 
 # -- what the tracker says back -----------------------------------------------------------
-def apply_change(services: Services, provider: str, ref: str, done: bool) -> str:
+DELIVERIES_KEPT = timedelta(days=90)  # how long a tracker's delivery is known again
+
+
+def apply_change(
+    services: Services, provider: str, ref: str, done: bool, seen_as: Sequence[str] = ()
+) -> str:
     """A ticket changed in the tracker (a webhook, or the poll): a done ticket marks its
-    item done. Returns what happened, in words for the webhook's answer."""
+    item done. ``seen_as``: the keys that name the delivery (its delivery header, its
+    body's own IDs); one seen before means the same change delivered again (a retry, or a
+    captured delivery re-sent), which changes nothing. Returns what happened, in words
+    for the webhook's answer."""
     if not done:
         return "not done: nothing to change"
     now = utcnow()
+    try:
+        closed = _close(services, provider, ref, now, seen_as)
+    except _DeliveredBefore:
+        return "delivered before: ignored"
+    if closed is None:
+        return "not one of our open tickets: ignored"
+    # Said in Slack after the answer: a webhook is not kept waiting on Slack.
+    services.background.submit(effects.drain, services, closed.incident_id)
+    return "the action item is marked done"
+
+
+class _DeliveredBefore(Exception):
+    """The tracker's change was applied from an earlier delivery."""
+
+
+def _close(
+    services: Services, provider: str, ref: str, now: datetime, seen_as: Sequence[str]
+) -> tickets.Closed | None:
+    """Mark the item of the done ticket done, with what Slack owes for it, in one
+    transaction; None when it is not one of our open tickets."""
     with services.db.begin() as session:
         closed = tickets.close_from_tracker(session, provider, ref, now)
         if closed is None:
-            return "not one of our open tickets: ignored"
+            return None
+        keys = [f"tracker:{key}"[:96] for key in seen_as]
+        if keys and session.scalar(select(SeenRequest.key).where(SeenRequest.key.in_(keys))):
+            raise _DeliveredBefore
+        session.add_all(SeenRequest(key=key, expires_at=now + DELIVERIES_KEPT) for key in keys)
         incident = session.get(Incident, closed.incident_id)
         item = session.get(TimelineEvent, closed.item_id)
         assert incident is not None and item is not None
@@ -313,9 +353,7 @@ def apply_change(services: Services, provider: str, ref: str, done: bool) -> str
             )
             effects.enqueue(session, incident.id, RedrawSummary())
             _owe_card(session, incident.id, closed.item_id)
-    # Said in Slack after the answer: a webhook is not kept waiting on Slack.
-    services.background.submit(effects.drain, services, closed.incident_id)
-    return "the action item is marked done"
+    return closed
 
 
 def poll(services: Services, now: datetime) -> int:

@@ -97,7 +97,7 @@ async def _jira(request: Request, services: Services) -> Response:
         change = webhooks.read_jira(body)
     except webhooks.Unreadable as bad:
         return _error(400, f"The delivery cannot be read: {bad}.")
-    return await _apply(services, change)
+    return await _apply(services, change, request.headers.get("x-atlassian-webhook-identifier"))
 
 
 async def _github(request: Request, services: Services) -> Response:
@@ -118,15 +118,22 @@ async def _github(request: Request, services: Services) -> Response:
         )
     except webhooks.Unreadable as bad:
         return _error(400, f"The delivery cannot be read: {bad}.")
-    return await _apply(services, change)
+    return await _apply(services, change, request.headers.get("x-github-delivery"))
 
 
-async def _apply(services: Services, change: webhooks.TicketChange | None) -> Response:
+async def _apply(
+    services: Services, change: webhooks.TicketChange | None, delivery: str | None
+) -> Response:
+    """Apply the change, known by its delivery's ID (a retry has the same) and by what its
+    signed body names (a captured delivery re-sent under a new ID has the same)."""
     if change is None:
         return JSONResponse({"ok": True, "outcome": "not an event the bot acts on"})
+    seen_as = [key for key in (change.seen_as,) if key]
+    if delivery and delivery.isascii() and len(delivery) <= 64:
+        seen_as.append(f"{change.provider}-delivery:{delivery.strip()}")
     try:
         outcome = await run_in_threadpool(
-            tickets.apply_change, services, change.provider, change.ref, change.done
+            tickets.apply_change, services, change.provider, change.ref, change.done, seen_as
         )
     except Exception:
         log.exception("could not apply a %s ticket change", change.provider)

@@ -27,6 +27,16 @@ class TicketChange:
     provider: str  # jira, github
     ref: str  # Jira's key, GitHub's issue number
     done: bool  # done now (closed, a done status), or open again
+    # What names this change in the signed body (the issue's ID and the event's time):
+    # the same change delivered again, under any delivery header, has the same.
+    seen_as: str | None = None
+
+
+def _seen_as(provider: str, *parts: object) -> str | None:
+    if any(part in (None, "") for part in parts):
+        return None
+    named = "\0".join(str(part) for part in parts).encode("utf-8", "replace")
+    return f"{provider}:{hashlib.sha256(named).hexdigest()[:48]}"
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -68,7 +78,9 @@ def read_github(event: str | None, body: bytes, repo: str | None) -> TicketChang
         raise Unreadable("an issues event without issue.number")
     if repo and isinstance(repository, dict) and repository.get("full_name") not in (None, repo):
         return None
-    return TicketChange("github", str(issue["number"]), data.get("action") == "closed")
+    action = data.get("action")
+    seen_as = _seen_as("github", issue.get("id"), action, issue.get("updated_at"))
+    return TicketChange("github", str(issue["number"]), action == "closed", seen_as)
 
 
 def read_jira(body: bytes) -> TicketChange | None:
@@ -88,4 +100,5 @@ def read_jira(body: bytes) -> TicketChange | None:
         status.get("statusCategory") if isinstance(status.get("statusCategory"), dict) else {}
     )
     assert isinstance(category, dict)
-    return TicketChange("jira", str(issue["key"]), category.get("key") == "done")
+    seen_as = _seen_as("jira", issue.get("id"), issue["key"], data.get("timestamp"))
+    return TicketChange("jira", str(issue["key"]), category.get("key") == "done", seen_as)

@@ -7,7 +7,8 @@ characters (422 ``Validation Failed`` with GitHub's ``errors`` list)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ class Issue:
     body: str
     labels: list[str]
     state: str = "open"
+    updated_at: str = field(default_factory=lambda: _now())
 
 
 class GitHubStandIn(JsonStandIn):
@@ -41,7 +43,7 @@ class GitHubStandIn(JsonStandIn):
     def close(self, number: int) -> dict[str, Any]:
         with self.lock:
             issue = self.issues[number]
-            issue.state = "closed"
+            issue.state, issue.updated_at = "closed", _now()
             return self.webhook(issue, "closed")
 
     def webhook(self, issue: Issue, action: str) -> dict[str, Any]:
@@ -136,10 +138,16 @@ class GitHubStandIn(JsonStandIn):
 
     def _shown(self, issue: Issue) -> dict[str, Any]:
         return {
+            "id": 1_000_000 + issue.number,
             "number": issue.number,
+            "updated_at": issue.updated_at,
             "title": issue.title,
             "body": issue.body,
             "state": issue.state,
             "labels": [{"name": label} for label in issue.labels],
             "html_url": f"https://github.com/{self.repo}/issues/{issue.number}",
         }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

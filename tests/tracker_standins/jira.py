@@ -9,6 +9,7 @@ document (400 ``errors.description``), the shape Jira answers with."""
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,7 +140,7 @@ class JiraStandIn(JsonStandIn):
 
     def webhook(self, issue: Issue, event: str = "jira:issue_updated") -> dict[str, Any]:
         return {
-            "timestamp": 1764780000000,
+            "timestamp": time.time_ns() // 1_000_000,  # when the change happened, in ms
             "webhookEvent": event,
             "issue_event_type_name": "issue_generic",
             "issue": {"id": issue.id, "key": issue.key, "fields": self._fields(issue)},

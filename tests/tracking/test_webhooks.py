@@ -54,3 +54,27 @@ def test_github_closed_and_reopened_issues_of_our_repository_only() -> None:
     assert webhooks.read_github("issues", event("labeled"), "acme/ml-platform") is None
     assert webhooks.read_github("ping", event("closed"), "acme/ml-platform") is None
     assert webhooks.read_github("issues", event("closed", "evil/fork"), "acme/ml-platform") is None
+
+
+def test_a_change_is_known_by_what_its_signed_body_names() -> None:
+    """The same change re-sent under a new delivery header has the same key; another
+    change of the same issue (a later time) has another."""
+    closed = {
+        "action": "closed",
+        "issue": {"id": 9001, "number": 3, "updated_at": "2026-12-07T10:00:00Z"},
+        "repository": {"full_name": "acme/ml"},
+    }
+    later = {**closed, "issue": {**closed["issue"], "updated_at": "2026-12-07T11:00:00Z"}}
+    first = webhooks.read_github("issues", json.dumps(closed).encode(), "acme/ml")
+    again = webhooks.read_github("issues", json.dumps(closed).encode(), "acme/ml")
+    other = webhooks.read_github("issues", json.dumps(later).encode(), "acme/ml")
+    assert first and again and other and first.seen_as
+    assert first.seen_as == again.seen_as != other.seen_as
+    jira = {
+        "timestamp": 1764780000000,
+        "webhookEvent": "jira:issue_updated",
+        "issue": {"id": "10001", "key": "FRAUD-3", "fields": {}},
+    }
+    one = webhooks.read_jira(json.dumps(jira).encode())
+    two = webhooks.read_jira(json.dumps({**jira, "timestamp": 1764780000001}).encode())
+    assert one and two and one.seen_as and one.seen_as != two.seen_as
