@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -65,11 +66,18 @@ def db(database_url: str) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture
-def slack() -> Iterator[SlackStandIn]:
+@contextmanager
+def workspace() -> Iterator[SlackStandIn]:
+    """The stand-in Slack with Alice, Bob and Cara in it."""
     with SlackStandIn() as standin:
         for user_id, name in ((ALICE, "alice"), (BOB, "bob"), (CARA, "cara")):
             standin.add_user(user_id, name)
+        yield standin
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with workspace() as standin:
         yield standin
 
 
@@ -127,6 +135,25 @@ def bot(
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         print(f"--- incidentbot log ---\n{process.logs()[-6000:]}")
+
+
+@contextmanager
+def running_bot(
+    slack: SlackStandIn, database_url: str, request: pytest.FixtureRequest, **env: str
+) -> Iterator[BotProcess]:
+    """``incidentbot serve`` on a freshly migrated database, for a module whose tests all
+    leave it as they found it (refusals): one bot for them all, not one each. Its log is
+    printed if any test failed while it ran."""
+    failed_before = request.session.testsfailed
+    process = BotProcess(slack, database_url, **env)
+    process.migrate()
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+        if request.session.testsfailed > failed_before:
+            print(f"--- incidentbot log ---\n{process.logs()[-6000:]}")
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)

@@ -20,6 +20,9 @@ from tests.console.signing_in import console_bot, seeded
 from tests.review.story import HOSTILE, SECRET
 from tests.support import BotProcess, fresh_database
 
+# One worker, one Chromium for these three (each worker that runs one launches its own).
+pytestmark = pytest.mark.xdist_group("browser-console")
+
 SCRIPT_TITLE = "<script>document.title='owned'</script> recall drop"
 
 

@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from bot.sandbox import SlackStandIn
-from tests.conftest import ALICE
+from tests.conftest import ALICE, BOB, CARA, DATABASES, running_bot, workspace
 from tests.e2e.helpers import stored_counts
-from tests.support import BotProcess
+from tests.support import BotProcess, fresh_database
+
+# Every test here is refused and changes nothing, so they share one bot, one stand-in
+# and one database (on one worker), and each still finds nothing stored and nothing
+# sent: the refusals before it did not change that either.
+pytestmark = pytest.mark.xdist_group("e2e-bad-input")
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    with fresh_database(request.param) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[SlackStandIn]:
+    with workspace() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def general(slack: SlackStandIn) -> str:
+    return slack.add_channel("general", members={ALICE, BOB, CARA})
+
+
+@pytest.fixture(scope="module")
+def bot(
+    slack: SlackStandIn, database_url: str, request: pytest.FixtureRequest
+) -> Iterator[BotProcess]:
+    broadcast = slack.add_channel("incidents", members={ALICE, BOB})
+    with running_bot(slack, database_url, request, INCIDENTBOT_BROADCAST_CHANNEL=broadcast) as bot:
+        yield bot
 
 
 def later_work_done(bot: BotProcess, channel: str) -> None:

@@ -34,6 +34,9 @@ from tests.support import BotProcess, fresh_database
 
 MB = 1024 * 1024
 
+# One worker builds the bombs (seconds of CPU) for the three tests that serve them.
+pytestmark = pytest.mark.xdist_group("e2e-security")
+
 
 @pytest.fixture
 def database_url() -> Iterator[str]:
