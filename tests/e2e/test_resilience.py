@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -14,6 +13,27 @@ from bot.sandbox.reading import readable
 from tests.conftest import ALICE, BOB
 from tests.e2e.helpers import stored_incidents
 from tests.support import BotProcess
+
+
+def backoff_passed(database_url: str) -> None:
+    """The owed effects' retries come due now, as they would once their backoff had
+    passed: the stored clock moved, not the test's."""
+    from sqlalchemy import update
+
+    from bot.store.db import Database
+    from bot.store.models.base import utcnow
+    from bot.store.models.work import SlackEffect
+
+    db = Database(database_url)
+    try:
+        with db.begin() as session:
+            owed = update(SlackEffect).where(
+                SlackEffect.done_at.is_(None), SlackEffect.dead_at.is_(None)
+            )
+            session.execute(owed.values(due_at=utcnow()))
+    finally:
+        db.dispose()
+
 
 # The database changes how this fails and recovers: it runs on both.
 pytestmark = pytest.mark.both_databases
@@ -154,7 +174,7 @@ def test_role_announcements_owed_during_an_outage_arrive_after_a_restart(
 
     bot.stop()
     slack.clear_failures()
-    time.sleep(5.5)  # the first retry of a failed effect is due after 5 s
+    backoff_passed(bot.database_url)  # the first retry of a failed effect is due after 5 s
     bot.start()  # the sweep runs at start-up
 
     slack.wait_for(
