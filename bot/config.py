@@ -160,6 +160,8 @@ class Settings:
     tracking: TrackingSettings = field(default_factory=lambda: TrackingSettings())
     # The web console's Sign in with Slack (INCIDENTBOT_WEB_*): off unless all are set.
     web: WebSettings | None = None
+    # How long a request's body may take to arrive, once the bot starts reading it.
+    body_seconds: float = 10.0
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -231,6 +233,19 @@ def parse_status_cadence(text: str) -> dict[str, timedelta | None]:
 
 _SIZE = re.compile(r"^(\d+)\s*([kmg]?)b?$")
 _SIZE_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def _seconds(name: str, text: str | None, default: float) -> float:
+    """Seconds above 0 and at most a minute, fractions allowed."""
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 60:
+        raise ConfigError(f"{name} is {text!r}; give seconds above 0 and at most 60, e.g. 10.")
+    return value
 
 
 def _whole(name: str, text: str | None, default: int, *, size: bool = False) -> int:
@@ -409,6 +424,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     return Settings(
+        body_seconds=_seconds("INCIDENTBOT_BODY_TIMEOUT", get("INCIDENTBOT_BODY_TIMEOUT"), 10.0),
         retention=_retention(get("INCIDENTBOT_RETENTION")),
         paging=_paging(get),
         tracking=_tracking(get),

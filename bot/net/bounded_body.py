@@ -34,11 +34,11 @@ class BodyRefused(Exception):
 
     @property
     def headers(self) -> dict[str, str]:
-        if self.status == 408:  # what is left of the body would be read as a request
-            return {"connection": "close"}
+        # What is left of an unread body would be read as the next request: the
+        # connection ends with the answer.
         if self.status == 503:
-            return {"retry-after": "5"}
-        return {}
+            return {"connection": "close", "retry-after": "5"}
+        return {"connection": "close"}
 
 
 async def read_body(

@@ -42,10 +42,12 @@ def authorised(header: str | None, token: str) -> bool:
     return hmac.compare_digest(credentials.strip().encode(), token.encode())
 
 
-def make_endpoint(token: str | None, submit: Submit) -> Callable[[Request], Any]:
+def make_endpoint(
+    token: str | None, submit: Submit, body_seconds: float = bounded_body.DEADLINE
+) -> Callable[[Request], Any]:
     async def receive(request: Request) -> Response:
         source = request.path_params["source"]
-        response = await _receive(request, source, token, submit)
+        response = await _receive(request, source, token, submit, body_seconds)
         route = f"/alerts/{source}" if source in PARSERS else "/alerts/*"
         metrics.count_request(route, response.status_code)
         return response
@@ -53,7 +55,9 @@ def make_endpoint(token: str | None, submit: Submit) -> Callable[[Request], Any]
     return receive
 
 
-async def _receive(request: Request, source: str, token: str | None, submit: Submit) -> Response:
+async def _receive(
+    request: Request, source: str, token: str | None, submit: Submit, body_seconds: float
+) -> Response:
     if source not in PARSERS:
         return _error(
             404, f"No alert source called {source[:40]!r}; use one of: {', '.join(PARSERS)}."
@@ -69,7 +73,7 @@ async def _receive(request: Request, source: str, token: str | None, submit: Sub
             "Send the bot's alert token as 'Authorization: Bearer <INCIDENTBOT_ALERT_TOKEN>'.",
         )
     try:
-        raw = await bounded_body.read_body(request, MAX_BODY, verified=True)
+        raw = await bounded_body.read_body(request, MAX_BODY, verified=True, deadline=body_seconds)
     except bounded_body.BodyRefused as refused:
         if refused.status == 413:
             return _error(413, f"{refused.message[:-1]}; send fewer alerts at once.")
@@ -77,7 +81,8 @@ async def _receive(request: Request, source: str, token: str | None, submit: Sub
     try:
         document = bounded_json.loads(raw)
     except bounded_json.Unbounded as problem:
-        return _error(400, f"{str(problem).capitalize()}.")
+        said = str(problem)
+        return _error(400, f"{said[:1].upper()}{said[1:]}.")
     text = raw.decode("utf-8")
     try:
         batch = PARSERS[source](document)

@@ -56,7 +56,9 @@ async def _receive(request: Request, services: Services) -> Response:
     if not webhook.well_formed(signature):
         return _error(401, "The X-PagerDuty-Signature header is not of the form v1=<hex>.")
     try:
-        body = await bounded_body.read_body(request, MAX_BODY, verified=False)
+        body = await bounded_body.read_body(
+            request, MAX_BODY, verified=False, deadline=services.settings.body_seconds
+        )
     except bounded_body.BodyRefused as refused:
         return bounded_body.answer(refused)
     if not webhook.signed(secrets, body, signature):

@@ -56,6 +56,7 @@ async def _signed_body(
     setting: str,
     tracker: str,
     configured: str | None,
+    deadline: float,
 ) -> bytes | Response:
     if configured and configured != tracker.lower():
         return _error(
@@ -73,7 +74,7 @@ async def _signed_body(
     if not webhooks.well_formed(signature):
         return _error(401, f"The {header} header is not of the form sha256=<hex>.")
     try:
-        body = await bounded_body.read_body(request, MAX_BODY, verified=False)
+        body = await bounded_body.read_body(request, MAX_BODY, verified=False, deadline=deadline)
     except bounded_body.BodyRefused as refused:
         return bounded_body.answer(refused)
     if not webhooks.signed(secret, body, signature):
@@ -90,6 +91,7 @@ async def _jira(request: Request, services: Services) -> Response:
         "INCIDENTBOT_JIRA_WEBHOOK_SECRET",
         "Jira",
         services.settings.tracking.tracker,
+        services.settings.body_seconds,
     )
     if isinstance(body, Response):
         return body
@@ -109,6 +111,7 @@ async def _github(request: Request, services: Services) -> Response:
         "INCIDENTBOT_GITHUB_WEBHOOK_SECRET",
         "GitHub",
         services.settings.tracking.tracker,
+        services.settings.body_seconds,
     )
     if isinstance(body, Response):
         return body

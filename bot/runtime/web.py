@@ -56,7 +56,9 @@ def create_app(
         try:
             # Headers first: a request that is not signed is refused before its body is read.
             moment, signature = verifier.check_headers(request.headers)
-            body = await bounded_body.read_body(request, MAX_SLACK_BODY, verified=False)
+            body = await bounded_body.read_body(
+                request, MAX_SLACK_BODY, verified=False, deadline=services.settings.body_seconds
+            )
             verifier.verify(moment, signature, body)
         except Refused as refused:
             return JSONResponse({"error": str(refused)}, status_code=401)
@@ -95,6 +97,7 @@ def create_app(
     receive_alert = make_endpoint(
         services.settings.alert_token,
         services.alerts.submit,
+        services.settings.body_seconds,
     )
 
     @contextlib.asynccontextmanager

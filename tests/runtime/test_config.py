@@ -148,3 +148,10 @@ def test_a_webhook_secret_for_a_tracker_not_set_up_stops_the_bot(
     with pytest.raises(ConfigError, match=message):
         load_settings(env)
     assert load_settings({**JIRA, "INCIDENTBOT_JIRA_WEBHOOK_SECRET": "s"}).tracking.jira
+
+
+@pytest.mark.parametrize("given", ["0", "-1", "61", "soon"])
+def test_a_body_timeout_outside_a_minute_is_refused(given: str) -> None:
+    with pytest.raises(ConfigError, match="INCIDENTBOT_BODY_TIMEOUT is"):
+        load_settings({"INCIDENTBOT_BODY_TIMEOUT": given})
+    assert load_settings({"INCIDENTBOT_BODY_TIMEOUT": "0.5"}).body_seconds == 0.5
