@@ -164,6 +164,13 @@ BAD_ADDRESSES = [
     ("/incidents/1?page=9", 400, "there is no page 9"),
     ("/incidents/1/postmortem.pdf", 404, "downloads as .md or .html"),
     ("/review?quarter=2026Q7", 400, "is not a quarter"),
+    # Dates a calendar can hold but a review cannot: an overflow, or a period before year 1.
+    ("/review?from=0001-01-01&to=9999-12-31", 400, "is outside the years the bot knows"),
+    ("/review?from=0001-01-01&to=0001-01-02", 400, "is outside the years the bot knows"),
+    ("/review?quarter=9999Q4", 400, "9999Q4 is outside the years a review covers"),
+    ("/review?quarter=0001Q1", 400, "1Q1 is outside the years a review covers"),
+    ("/incidents?to=9999-12-31", 400, "is outside the years the bot knows"),
+    ("/review.csv?quarter=9999Q4", 400, "outside the years"),
 ]
 
 

@@ -113,6 +113,10 @@ REFUSED_SOURCES = [
     ("/etc/passwd current.csv", "is outside the data folder"),
     ("missing.csv current.csv", "there is no such file in the data folder"),
     ("http://127.0.0.2:9/x.csv current.csv", "could not be reached"),  # allowed, closed
+    # httpx cannot read these addresses (an IPv4 in octal, zero-padded): refused with the
+    # reason, not "the analysis failed".
+    ("http://0177.0.0.1:9/x.csv current.csv", "its address cannot be read"),
+    ("http://127.000.000.001:9/x.csv current.csv", "its address cannot be read"),
     ("picture.csv current.csv", "is not a CSV or Parquet table"),
     ("other.csv current.csv", "no column in common"),
     ("reference.csv current.csv prediction=nope", "The prediction column 'nope' is not"),
