@@ -16,6 +16,7 @@ code are written to); the child's pid comes back as one line on stdout.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import signal
@@ -24,12 +25,20 @@ import traceback
 
 
 def main() -> None:
-    # What every bot start would import. Drift and review modules (pandas, scipy,
-    # matplotlib) stay out, as they are loaded on first use in the bot too.
+    # What every bot start would import.
     import bot.app.compose
     import bot.runtime.cli
     import bot.runtime.serve
     import bot.runtime.web
+
+    # And the two libraries the drift, fairness, review and post-mortem paths load on
+    # first use (about a second of CPU in each bot or command that uses them; the
+    # suite starts dozens). Only third-party modules: the bot's own modules still load
+    # on first use, reading the test's settings. The bot picks the same off-screen
+    # backend when it draws.
+    importlib.import_module("matplotlib").use("Agg")
+    for library in ("matplotlib.pyplot", "scipy.stats"):
+        importlib.import_module(library)
 
     # Children are reaped by the kernel: none lingers as a zombie that looks alive.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
