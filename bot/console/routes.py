@@ -390,11 +390,12 @@ class Console:
 
 
 def console_off() -> list[BaseRoute]:
-    """Without its settings the console is off; its pages say how to turn it on."""
+    """Without its settings the console is off; its pages say how to turn it on (404: not
+    here, which is not a failure to page anyone about)."""
     site = console_site()
 
     async def off(_: Request) -> Response:
-        return site.page("off.html", 503, settings=WEB_SETTINGS, viewer=None)
+        return site.page("off.html", 404, settings=WEB_SETTINGS, viewer=None)
 
     return [
         Route("/incidents", off, methods=["GET"]),

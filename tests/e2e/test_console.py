@@ -32,7 +32,7 @@ def console(slack: SlackStandIn, database_url: str):  # type: ignore[no-untyped-
 
 def test_without_its_settings_the_console_says_how_to_turn_it_on(bot: BotProcess) -> None:
     page = httpx.get(bot.url + "/incidents", timeout=10)
-    assert page.status_code == 503
+    assert page.status_code == 404  # not set up here (a 503 read as the bot failing)
     for name in (
         "INCIDENTBOT_WEB_CLIENT_ID",
         "INCIDENTBOT_WEB_CLIENT_SECRET",

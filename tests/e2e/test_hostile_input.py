@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.sandbox import SlackStandIn
@@ -265,3 +268,133 @@ def test_unverified_bodies_are_read_a_bounded_number_at_once(hostile: BotProcess
     assert statuses.count(408) == 64, statuses
     assert statuses.count(503) == 16, statuses
     assert httpx.get(hostile.url + "/healthz").status_code == 200  # and it answers after
+
+
+# -- searching, not listing: generated requests at every route -----------------------------
+
+ROUTES = [
+    "/slack/events",
+    "/alerts/generic",
+    "/alerts/alertmanager",
+    "/alerts/grafana",
+    "/alerts/nagios",
+    "/pagerduty/webhook",
+    "/jira/webhook",
+    "/github/webhook",
+    "/healthz",
+    "/metrics",
+    "/incidents",
+    "/incidents/1",
+    "/review",
+    "/signin",
+    "/signout",
+    "/",
+]
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+HEADER_TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=80)
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    JSON.map(lambda value: json.dumps(value).encode()),
+    st.integers(1, 3_000).map(lambda depth: b"[" * depth + b"]" * depth),
+    st.dictionaries(st.text(max_size=10), st.text(max_size=30), max_size=4).map(
+        lambda form: urlencode(form).encode()
+    ),
+    st.just(b'{"alerts": [{"labels": {"alertname": "' + b"9" * 5000 + b'"}}]}'),
+)
+QUERIES = st.dictionaries(
+    st.sampled_from(["from", "to", "quarter", "q", "page", "severity", "kind", "next", "x"]),
+    st.text(max_size=30) | st.sampled_from(["0001-01-01", "9999-12-31", "9999Q4", "-1", "%"]),
+    max_size=3,
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn, *, credentials: bool) -> dict[str, object]:
+    """A request to one of the bot's routes. With ``credentials``, what Slack, the alert
+    sender and the trackers would sign or carry is sometimes right (so the body is read
+    and parsed); without, it never is."""
+    path = draw(st.sampled_from(ROUTES))
+    body = draw(BODIES)
+    headers: dict[str, str] = {}
+    if draw(st.booleans()):
+        headers["Content-Type"] = draw(
+            st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"])
+            | HEADER_TEXT
+        )
+    right = credentials and draw(st.booleans())
+    for name, value in (
+        ("Authorization", f"Bearer {ALERT_TOKEN}" if right else None),
+        ("X-Hub-Signature", hub(JIRA_SECRET, body) if right else None),
+        (
+            "X-PagerDuty-Signature",
+            "v1=" + hmac.new(PD_SECRET.encode(), body, "sha256").hexdigest() if right else None,
+        ),
+        ("X-Webhook-Id", None),
+        ("X-Slack-Request-Timestamp", None),
+        ("X-Slack-Signature", None),
+    ):
+        if draw(st.booleans()):
+            headers[name] = value or draw(HEADER_TEXT)
+    return {
+        "method": draw(st.sampled_from(["GET", "POST", "PUT", "DELETE"])),
+        "path": path,
+        "params": draw(QUERIES),
+        "headers": headers,
+        "content": body,
+        "slack_signed": right and path == "/slack/events",
+    }
+
+
+def send(bot: BotProcess, request: dict[str, object]) -> httpx.Response:
+    headers = dict(request["headers"])  # type: ignore[call-overload]
+    body = request["content"]
+    assert isinstance(body, bytes)
+    if request["slack_signed"]:
+        signed = bot.slack.signed_headers(body)
+        headers.update({k: v for k, v in signed.items() if k != "Content-Type"})
+    return httpx.request(
+        str(request["method"]),
+        bot.url + str(request["path"]),
+        params=request["params"],  # type: ignore[arg-type]
+        # As a client may send them: any byte a header can carry, not only ASCII.
+        headers={name: value.encode("latin-1") for name, value in headers.items()},
+        content=body,
+        timeout=15,
+    )
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(request=requests(credentials=True))
+def test_no_request_gets_a_5xx(hostile: BotProcess, request: dict[str, object]) -> None:
+    answer = send(hostile, request)
+    assert answer.status_code < 500, (request, answer.status_code, answer.text[:300])
+    if answer.status_code >= 400 and "json" in answer.headers.get("content-type", ""):
+        assert answer.json().get("error"), answer.text  # a sentence, not an empty refusal
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(request=requests(credentials=False))
+def test_a_request_without_credentials_is_refused_and_changes_nothing(
+    hostile: BotProcess, request: dict[str, object]
+) -> None:
+    before = stored(hostile)
+    answer = send(hostile, request)
+    assert answer.status_code < 500, (request, answer.status_code, answer.text[:300])
+    if answer.status_code >= 400:
+        assert stored(hostile) == before, request
