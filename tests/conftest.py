@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,14 @@ import pytest
 
 from bot.sandbox import SlackStandIn
 from bot.store.db import Database
-from tests.support import POSTGRES_ENV, BotProcess, fresh_database, migrate
+from tests.support import (
+    POSTGRES_ENV,
+    BotProcess,
+    _template,
+    fresh_database,
+    migrate,
+    missing_server,
+)
 from tests.tracker_standins.confluence import ConfluenceStandIn
 from tests.tracker_standins.github import GitHubStandIn
 from tests.tracker_standins.jira import JiraStandIn
@@ -50,17 +58,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 ALICE, BOB, CARA = "U0ALICE01", "U0BOB0002", "U0CARA003"
 
 
+# PostgreSQL databases made straight from the migrated template for a test that asks
+# for ``db`` or ``bot``, whose first step is to migrate it: otherwise each was created
+# empty, dropped, and created again from the template. Its first migrate is skipped
+# (it is already what that would make); any later one runs as before.
+_AS_MIGRATED: set[str] = set()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh, empty database: SQLite, and PostgreSQL where one is configured."""
+    if request.param == "postgresql" and {"db", "bot"} & set(request.fixturenames):
+        with _migrated_postgres() as url:
+            _AS_MIGRATED.add(url)
+            try:
+                yield url
+            finally:
+                _AS_MIGRATED.discard(url)
+        return
     with fresh_database(request.param) as url:
         yield url
+
+
+def _first_migrate(database_url: str) -> None:
+    if database_url in _AS_MIGRATED:
+        _AS_MIGRATED.discard(database_url)
+    else:
+        migrate(database_url)
+
+
+@contextmanager
+def _migrated_postgres() -> Iterator[str]:
+    """A new PostgreSQL database copied from the migrated template; dropped after."""
+    admin_url = os.environ.get(POSTGRES_ENV)
+    if not admin_url:
+        missing_server("PostgreSQL")
+    import psycopg
+
+    conninfo = str(admin_url).replace("postgresql+psycopg://", "postgresql://")
+    name = f"ib_test_{uuid.uuid4().hex[:12]}"
+    try:
+        template = _template("postgresql")
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    except psycopg.OperationalError as exc:
+        missing_server(f"PostgreSQL at {admin_url} ({exc})")
+    try:
+        yield f"{conninfo.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
     """A fresh database brought to the newest schema by the migrations (never create_all)."""
-    migrate(database_url)
+    _first_migrate(database_url)
     database = Database(database_url)
     yield database
     database.dispose()
@@ -128,7 +181,7 @@ def bot(
     process = BotProcess(
         slack, database_url, **{"INCIDENTBOT_BROADCAST_CHANNEL": broadcast, **bot_env}
     )
-    process.migrate()
+    _first_migrate(database_url)  # what process.migrate() does
     process.start()
     yield process
     process.stop()
