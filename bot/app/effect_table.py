@@ -25,6 +25,7 @@ from bot.app import (
     tickets,
     timeline,
     triage,
+    wiki,
 )
 from bot.app.effect_kinds import (
     BY_KIND,
@@ -119,7 +120,7 @@ TABLE: effects.Table = _table(
     row(Pin, pins.pin_owed),
     row(PrivateNotice, privacy.announcement_owed),
     row(UploadPostmortem, postmortem.upload_owed),
-    row(PublishPostmortem, tickets.publish_owed),
+    row(PublishPostmortem, wiki.publish_owed),
     row(RedrawTriageCard, triage.redraw_card_owed),
     row(TriageFollowUp, triage.follow_up_owed),
     row(OfferRunbook, triage.runbook_owed),

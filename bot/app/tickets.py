@@ -1,19 +1,16 @@
-"""Action items as tickets in the team's tracker, and the post-mortem on its wiki, from
-Slack: asking for a ticket (the card's *Create ticket*, ``/incident action … --ticket``)
-or saying no (*No ticket*), filing SEV1/SEV2 items on resolution, what the tracker
-reports back (webhooks, and a daily poll for what they missed), overdue nudges, and
-``/incident postmortem --publish``.
+"""Action items as tickets in the team's tracker, from Slack: asking for a ticket (the
+card's *Create ticket*, ``/incident action … --ticket``) or saying no (*No ticket*),
+filing SEV1/SEV2 items on resolution, and whether a private incident's title may show
+there. What the tracker says back is ``ticket_changes``; the wiki is ``wiki``.
 
-Each call to a tracker or the wiki is outbox work (``file_ticket``, ``publish_postmortem``)
-written beside the change that owes it: a 429 or 5xx is retried (after its
-``Retry-After``), a refusal is final and said in the channel in the tracker's words.
+Each call to a tracker is outbox work (``FileTicket``) written beside the change that
+owes it: a 429 or 5xx is retried (after its ``Retry-After``), a refusal is final and
+said in the channel in the tracker's words.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -22,17 +19,11 @@ from sqlalchemy.orm import Session
 from bot.app import effects
 from bot.app.common import apply, handled
 from bot.app.effect_kinds import (
-    Bookmark,
     FileTicket,
     Post,
-    PublishPostmortem,
     RedrawActionCard,
-    RedrawSummary,
-    Tell,
 )
 from bot.app.paging.sending import slack_link
-from bot.documents import postmortem, publishing
-from bot.incidents import notes
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act
@@ -41,12 +32,11 @@ from bot.incidents.timeline import record as record_event
 from bot.outbox import engine
 from bot.outbox.engine import pending_filter
 from bot.outbox.failures import Refused
-from bot.slack.blocks.text import escape, refusal, truncate
+from bot.slack.blocks.text import escape, truncate
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
 from bot.store.models import (
     Incident,
-    SeenRequest,
     SlackEffect,
     TimelineEvent,
     TrackedAction,
@@ -64,13 +54,9 @@ NOT_SET_UP = (
     "Tickets are not set up: an operator sets INCIDENTBOT_JIRA_URL, _EMAIL, _TOKEN and "
     "_PROJECT (or INCIDENTBOT_GITHUB_TOKEN and _REPO). Nothing was filed."
 )
-WIKI_NOT_SET_UP = (
-    "Publishing is not set up: an operator sets INCIDENTBOT_CONFLUENCE_URL, _EMAIL, _TOKEN "
-    "and _SPACE. `/incident postmortem` uploads the document to this channel meanwhile."
-)
 
 
-def _item_words(item: TimelineEvent) -> str:
+def item_words(item: TimelineEvent) -> str:
     return str(item.data.get("item", ""))
 
 
@@ -95,7 +81,7 @@ def ask(
                 Post(
                     channel=incident.channel_id,
                     text=f":performing_arts: [DRILL] In a real incident this would file "
-                    f"“{escape(truncate(_item_words(item), 200))}” as a {tracker.name} ticket. "
+                    f"“{escape(truncate(item_words(item), 200))}” as a {tracker.name} ticket. "
                     "A drill files nothing.",
                 ),
             )
@@ -130,7 +116,7 @@ def decline(
         tickets.decline(session, incident, item_id, by=actor)
         if ts:
             _remember_card(session, item_id, ts)
-        _owe_card(session, incident.id, item_id)
+        owe_card(session, incident.id, item_id)
         return "declined"
 
     if apply(services, channel, change, reply) == "declined":
@@ -155,7 +141,7 @@ def _remember_card(session: Session, item_id: int, ts: str) -> None:
         row.card_ts = ts
 
 
-def _owe_card(session: Session, incident_id: int, item_id: int) -> None:
+def owe_card(session: Session, incident_id: int, item_id: int) -> None:
     """The item's card is redrawn when the bot knows where it is."""
     row = session.get(TrackedAction, item_id)
     if row is not None and row.card_ts:
@@ -186,18 +172,18 @@ def owe_on_resolution(services: Services, session: Session, incident: Incident) 
 
 
 # -- filing -----------------------------------------------------------------------------
-def _withheld(incident: Incident) -> bool:
+def withheld(incident: Incident) -> bool:
     return incident.private and not incident.title_shared
 
 
 def _request(
     incident: Incident, item: TimelineEvent, row: TrackedAction, names: dict[str, str]
 ) -> TicketRequest:
-    words = _item_words(item)
+    words = item_words(item)
     label = Severity(incident.severity).label
     about = (
         f"a private {label} incident (its title is withheld)"
-        if _withheld(incident)
+        if withheld(incident)
         else f"{label} {incident.reference}: {incident.title}"
     )
     owner = row.owner or item.data.get("owner")
@@ -211,7 +197,7 @@ def _request(
     paragraphs: list[tuple[Span, ...]] = [
         (Span(words, strong=True),),
         (
-            Span(f"An action item from {incident.reference}, " if _withheld(incident) else ""),
+            Span(f"An action item from {incident.reference}, " if withheld(incident) else ""),
             Span(about),
         ),
         (Span("\n".join(facts)),),
@@ -233,7 +219,7 @@ def _request(
     )
 
 
-def _tracker(services: Services, provider: str | None) -> Tracker:
+def configured_tracker(services: Services, provider: str | None) -> Tracker:
     tracker = services.tracker
     if tracker is None or (provider and tracker.provider != provider):
         raise Refused(
@@ -254,7 +240,7 @@ def file_owed(services: Services, incident_id: int, effect: FileTicket) -> None:
             return  # filed already (a repeat), or nobody owes it any more
         people = {p for p in (row.owner, row.asked_by) if p}
         provider = row.provider
-    tracker = _tracker(services, provider)
+    tracker = configured_tracker(services, provider)
     names = notify.display_names(services.client, people) if people else {}
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
@@ -273,155 +259,25 @@ def file_owed(services: Services, incident_id: int, effect: FileTicket) -> None:
         filed = tickets.record_filed(session, incident, item_id, ticket, tracker.provider, utcnow())
         if filed is None:
             return
-        where = _linked(ticket.key, ticket.url)
+        where = linked(ticket.key, ticket.url)
         effects.enqueue(
             session,
             incident_id,
             Post(
                 channel=incident.channel_id,
                 text=f":ticket: Filed {where} in {tracker.name} for “"
-                f"{escape(truncate(_item_words(item), 200))}”.",
+                f"{escape(truncate(item_words(item), 200))}”.",
             ),
         )
-        _owe_card(session, incident_id, item_id)
+        owe_card(session, incident_id, item_id)
 
 
-def _linked(key: str, url: str | None) -> str:
+def linked(key: str, url: str | None) -> str:
     """A ticket's key, linked when Slack can show the link as one."""
     text = escape(key)
     if url and url.startswith(("https://", "http://")) and not any(c in url for c in "|<> "):
         return f"<{url}|{text}>"
     return text
-
-
-# -- what the tracker says back -----------------------------------------------------------
-DELIVERIES_KEPT = timedelta(days=90)  # how long a tracker's delivery is known again
-
-
-def apply_change(
-    services: Services, provider: str, ref: str, done: bool, seen_as: Sequence[str] = ()
-) -> str:
-    """A ticket changed in the tracker (a webhook, or the poll): a done ticket marks its
-    item done. ``seen_as``: the keys that name the delivery (its delivery header, its
-    body's own IDs); one seen before means the same change delivered again (a retry, or a
-    captured delivery re-sent), which changes nothing. Returns what happened, in words
-    for the webhook's answer."""
-    if not done:
-        return "not done: nothing to change"
-    now = utcnow()
-    try:
-        closed = _close(services, provider, ref, now, seen_as)
-    except _DeliveredBefore:
-        return "delivered before: ignored"
-    if closed is None:
-        return "not one of our open tickets: ignored"
-    # Said in Slack after the answer: a webhook is not kept waiting on Slack.
-    services.background.submit(effects.drain, services, closed.incident_id)
-    return "the action item is marked done"
-
-
-class _DeliveredBefore(Exception):
-    """The tracker's change was applied from an earlier delivery."""
-
-
-def _close(
-    services: Services, provider: str, ref: str, now: datetime, seen_as: Sequence[str]
-) -> tickets.Closed | None:
-    """Mark the item of the done ticket done, with what Slack owes for it, in one
-    transaction; None when it is not one of our open tickets."""
-    with services.db.begin() as session:
-        closed = tickets.close_from_tracker(session, provider, ref, now)
-        if closed is None:
-            return None
-        keys = [f"tracker:{key}"[:96] for key in seen_as]
-        if keys and session.scalar(select(SeenRequest.key).where(SeenRequest.key.in_(keys))):
-            raise _DeliveredBefore
-        session.add_all(SeenRequest(key=key, expires_at=now + DELIVERIES_KEPT) for key in keys)
-        incident = session.get(Incident, closed.incident_id)
-        item = session.get(TimelineEvent, closed.item_id)
-        assert incident is not None and item is not None
-        name = TRACKERS.get(provider, provider)
-        if incident.channel_id is not None:
-            effects.enqueue(
-                session,
-                incident.id,
-                Post(
-                    channel=incident.channel_id,
-                    text=f":white_check_mark: {escape(closed.key)} is done in {name}, so the "
-                    f"action item “{escape(truncate(_item_words(item), 200))}” is marked done.",
-                ),
-            )
-            effects.enqueue(session, incident.id, RedrawSummary())
-            _owe_card(session, incident.id, closed.item_id)
-    return closed
-
-
-def poll(services: Services, now: datetime) -> int:
-    """The daily poll: ask the tracker about filed tickets whose check is due (a webhook
-    may have been missed). Returns how many items it marked done."""
-    tracker = services.tracker
-    if tracker is None:
-        return 0
-    with services.db.begin() as session:
-        due = tickets.claim_checks(session, tracker.provider, now)
-        refs = [r for r in (tickets.ref_of(row) for row in due) if r]
-    if not refs:
-        return 0
-    try:
-        finished = tracker.done(refs)
-    except Refused as refused:
-        log.warning("asking %s about %d tickets failed: %s", tracker.name, len(refs), refused)
-        return 0  # asked again at the next day's check
-    return sum(
-        1
-        for ref in sorted(finished)
-        if apply_change(services, tracker.provider, ref, True).endswith("marked done")
-    )
-
-
-# -- overdue nudges -------------------------------------------------------------------------
-def nudge_overdue(services: Services, now: datetime) -> int:
-    """Tell each overdue item's owner, privately, once a day until it is done."""
-    with services.db.begin() as session:
-        due = tickets.claim_nudges(session, now)
-        sent = 0
-        for row in due:
-            item = session.get(TimelineEvent, row.item_id)
-            incident = session.get(Incident, row.incident_id)
-            if item is None or incident is None or row.owner is None or row.due is None:
-                continue
-            late = (now.date() - row.due).days
-            ticket = (
-                f" (ticket {_linked(row.ticket_key, row.ticket_url)})" if row.ticket_key else ""
-            )
-            where = (
-                "a private incident"
-                if _withheld(incident)
-                else f"{incident.reference}: {escape(truncate(incident.title, 120))}"
-            )
-            effects.enqueue(
-                session,
-                incident.id,
-                Post(
-                    channel=row.owner,
-                    text=f":alarm_clock: Your action item from {where} was due "
-                    f"{row.due:%a %d %b} ({late} day{'s' if late != 1 else ''} ago){ticket}: "
-                    f"“{escape(truncate(_item_words(item), 300))}”. Mark it done on its card in "
-                    f"{'the incident channel' if incident.channel_id else 'Slack'}"
-                    f"{', or close the ticket' if row.ticket_key else ''}.",
-                ),
-            )
-            sent += 1
-        owners = {row.incident_id for row in due}
-    for incident_id in sorted(owners):
-        effects.drain(services, incident_id)
-    return sent
-
-
-def tick(services: Services, now: datetime | None = None) -> int:
-    """The follow-up job (the scheduler's clock): the poll and the overdue nudges."""
-    now = now or utcnow()
-    return poll(services, now) + nudge_overdue(services, now)
 
 
 # -- the title of a private incident ----------------------------------------------------------
@@ -457,73 +313,3 @@ def share_title(services: Services, channel: str, actor: str, on: bool, reply: R
     said = apply(services, channel, change, reply)
     if said:
         reply(text=said)
-
-
-# -- the wiki ----------------------------------------------------------------------------------
-def publish(services: Services, channel: str, actor: str, reply: Reply) -> None:
-    """``/incident postmortem --publish``: to Confluence, the same page every time."""
-    if services.wiki is None:
-        reply(text=WIKI_NOT_SET_UP)
-        return
-
-    def change(session: Session, incident: Incident) -> str:
-        if incident.drill:
-            raise InvalidInput(
-                "A drill's post-mortem is not published to the wiki; `/incident postmortem` "
-                "uploads it here, and the drill report says how the drill went."
-            )
-        effects.enqueue(session, incident.id, PublishPostmortem(by=actor))
-        return "owed"
-
-    done = handled(services, channel, change, reply)
-    if done is not None:
-        reply(text="Publishing the post-mortem to Confluence; this channel hears when it is there.")
-        effects.drain(services, done[0])
-
-
-def publish_owed(services: Services, incident_id: int, effect: PublishPostmortem) -> None:
-    wiki = services.wiki
-    if wiki is None:
-        raise Refused("publishing to Confluence is no longer set up", retry=False, code="no_wiki")
-    by = effect.by
-    with services.db.begin() as session:
-        incident = session.get(Incident, incident_id)
-        if incident is None:
-            return
-        people = notes.people(session, incident)
-    names = notify.display_names(services.client, people)
-
-    def also(session: Session, incident: Incident, outcome: publishing.Outcome) -> None:
-        effects.enqueue(session, incident.id, RedrawSummary())
-        where = _linked(outcome.title, outcome.url)
-        effects.enqueue(
-            session,
-            incident.id,
-            Post(
-                channel=incident.channel_id,
-                text=f":books: {'Draft post-mortem' if outcome.draft else 'Post-mortem'} "
-                f"{'published' if outcome.first else 'updated'} in Confluence: {where} "
-                f"(version {outcome.version}).",
-            ),
-        )
-        if outcome.first and outcome.url and outcome.url.startswith("https://"):
-            effects.enqueue(session, incident.id, Bookmark(title="Post-mortem", link=outcome.url))
-
-    try:
-        publishing.publish(
-            services.db, wiki, incident_id, names, by, services.settings.templates_dir, also
-        )
-    except postmortem.PostmortemError as problem:
-        # A broken custom template will not fix itself on retry: say so, and stop.
-        with services.db.begin() as session:
-            incident = session.get(Incident, incident_id)
-            if incident is not None and incident.channel_id and by:
-                effects.enqueue(
-                    session,
-                    incident_id,
-                    Tell(
-                        channel=incident.channel_id,
-                        user=by,
-                        text=f"Nothing was published: {refusal(problem)}",
-                    ),
-                )

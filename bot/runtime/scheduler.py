@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.app import alerts, drills, effects, nudges, tickets
+from bot.app import alerts, drills, effects, nudges, ticket_changes
 from bot.app.paging import webhooks
 from bot.app.services import Services
 from bot.outbox.leases import LEASE
@@ -92,7 +92,7 @@ class Scheduler:
     def _follow_up(self) -> None:
         """Ask the tracker about tickets whose daily check is due; nudge overdue owners."""
         try:
-            done = tickets.tick(self._services)
+            done = ticket_changes.tick(self._services)
             if done:
                 log.info("followed up %d action item(s)", done)
         except Exception:

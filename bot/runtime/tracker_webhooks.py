@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.app import tickets
+from bot.app import ticket_changes
 from bot.app.services import Services
 from bot.net import bounded_body
 from bot.runtime import metrics
@@ -136,7 +136,7 @@ async def _apply(
         seen_as.append(f"{change.provider}-delivery:{delivery.strip()}")
     try:
         outcome = await run_in_threadpool(
-            tickets.apply_change, services, change.provider, change.ref, change.done, seen_as
+            ticket_changes.apply_change, services, change.provider, change.ref, change.done, seen_as
         )
     except Exception:
         log.exception("could not apply a %s ticket change", change.provider)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import effects, resolution, tickets, timeline
+from bot.app import effects, resolution, ticket_changes, tickets, timeline, wiki
 from bot.app.effect_kinds import FileTicket
 from bot.app.open_incident import declare_and_open
 from bot.app.services import Services
@@ -289,9 +289,12 @@ def test_a_ticket_done_in_jira_marks_its_item_done_and_the_review_counts_it(
     incident = open_incident(services)
     item_id = add_item(services, incident, "Alert on null rates --ticket")
     jira.close("FRAUD-1")
-    assert tickets.apply_change(services, "jira", "FRAUD-404", True).startswith("not one of our")
+    assert ticket_changes.apply_change(services, "jira", "FRAUD-404", True).startswith(
+        "not one of our"
+    )
     assert (
-        tickets.apply_change(services, "jira", "FRAUD-1", True) == "the action item is marked done"
+        ticket_changes.apply_change(services, "jira", "FRAUD-1", True)
+        == "the action item is marked done"
     )
     services.background.wait_idle() if hasattr(services.background, "wait_idle") else None
     effects.drain(services, incident.id)
@@ -305,7 +308,9 @@ def test_a_ticket_done_in_jira_marks_its_item_done_and_the_review_counts_it(
     assert channel.saying(
         "FRAUD-1 is done in Jira, so the action item “Alert on null rates” is marked done"
     )
-    assert tickets.apply_change(services, "jira", "FRAUD-1", True).startswith("not one of our")
+    assert ticket_changes.apply_change(services, "jira", "FRAUD-1", True).startswith(
+        "not one of our"
+    )
 
     from bot.review import load
 
@@ -323,12 +328,12 @@ def test_the_daily_poll_finds_what_a_missed_webhook_would_have_said(
     item_id = add_item(services, incident, "Alert on null rates --ticket")
     jira.close("FRAUD-1")  # the webhook never arrived
     now = datetime.now(UTC)
-    assert tickets.poll(services, now) == 0  # not due: checked a day after filing
-    assert tickets.poll(services, now + timedelta(days=1, minutes=1)) == 1
+    assert ticket_changes.poll(services, now) == 0  # not due: checked a day after filing
+    assert ticket_changes.poll(services, now + timedelta(days=1, minutes=1)) == 1
     assert row(services, item_id).done_at is not None
     asked = [r for r in jira.requests if r.method == "GET" and r.path.endswith("/FRAUD-1")]
     assert len(asked) == 1
-    assert tickets.poll(services, now + timedelta(days=3)) == 0  # done: never asked again
+    assert ticket_changes.poll(services, now + timedelta(days=3)) == 0  # done: never asked again
 
 
 def test_an_overdue_item_nudges_its_owner_daily_until_it_is_done(
@@ -340,9 +345,9 @@ def test_an_overdue_item_nudges_its_owner_daily_until_it_is_done(
         services, incident, f"Retrain on fresh labels <@{CARA}|cara> {tomorrow.isoformat()}"
     )
     due = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-    assert tickets.nudge_overdue(services, due + timedelta(hours=8)) == 0  # before 09:00
-    assert tickets.nudge_overdue(services, due + timedelta(hours=9)) == 1
-    assert tickets.nudge_overdue(services, due + timedelta(hours=10)) == 0  # once a day
+    assert ticket_changes.nudge_overdue(services, due + timedelta(hours=8)) == 0  # before 09:00
+    assert ticket_changes.nudge_overdue(services, due + timedelta(hours=9)) == 1
+    assert ticket_changes.nudge_overdue(services, due + timedelta(hours=10)) == 0  # once a day
     dm = next(c for c in slack.channels.values() if c.name == f"dm-{CARA}")
     (nudge,) = [m["text"] for m in dm.messages]
     assert (
@@ -350,9 +355,9 @@ def test_an_overdue_item_nudges_its_owner_daily_until_it_is_done(
         and "(1 day ago)" in nudge
         and "Retrain on fresh labels" in nudge
     )
-    assert tickets.nudge_overdue(services, due + timedelta(days=1, hours=9)) == 1
+    assert ticket_changes.nudge_overdue(services, due + timedelta(days=1, hours=9)) == 1
     timeline.close_action(services, str(incident.channel_id), item_id, "", CARA, Replies())
-    assert tickets.nudge_overdue(services, due + timedelta(days=2, hours=9)) == 0
+    assert ticket_changes.nudge_overdue(services, due + timedelta(days=2, hours=9)) == 0
 
 
 def test_publishing_writes_one_page_a_version_each_time_with_the_chart_attached(
@@ -361,7 +366,7 @@ def test_publishing_writes_one_page_a_version_each_time_with_the_chart_attached(
     incident = open_incident(services, description='<ac:structured-macro ac:name="html"/> & co')
     channel = str(incident.channel_id)
     reply = Replies()
-    tickets.publish(services, channel, ALICE, reply)
+    wiki.publish(services, channel, ALICE, reply)
     assert reply.texts == [
         "Publishing the post-mortem to Confluence; this channel hears when it is there."
     ]
@@ -377,7 +382,7 @@ def test_publishing_writes_one_page_a_version_each_time_with_the_chart_attached(
 
     confluence.edit(page.id)  # someone wrote in it meanwhile
     resolve(services, incident)
-    tickets.publish(services, channel, ALICE, Replies())
+    wiki.publish(services, channel, ALICE, Replies())
     assert len(confluence.pages) == 1 and page.version == 3
     assert slack.channels[channel].saying("Post-mortem updated in Confluence")
     with services.db.begin() as session:
@@ -391,7 +396,7 @@ def test_a_private_incidents_page_withholds_its_title(
 ) -> None:
     secret = 'Chatbot repeats the CFO\'s "card" numbers'
     incident = open_incident(services, title=secret, private=True)
-    tickets.publish(services, str(incident.channel_id), ALICE, Replies())
+    wiki.publish(services, str(incident.channel_id), ALICE, Replies())
     (page,) = confluence.pages.values()
     assert page.title == f"Post-mortem {incident.reference} (private incident)"
     assert "CFO" not in page.body and "Private incident (title withheld)" in page.body
@@ -421,7 +426,7 @@ def test_without_a_tracker_or_wiki_the_buttons_stay_away_and_commands_say_how(
             b["text"]["text"] for b in card(slack, incident, item_id)["blocks"][-1]["elements"]
         ] == ["Done"]
         published = Replies()
-        tickets.publish(bare, str(incident.channel_id), ALICE, published)
-        assert published.texts == [tickets.WIKI_NOT_SET_UP]
+        wiki.publish(bare, str(incident.channel_id), ALICE, published)
+        assert published.texts == [wiki.WIKI_NOT_SET_UP]
     finally:
         bare.background.shutdown()

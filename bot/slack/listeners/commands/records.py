@@ -8,6 +8,7 @@ from bot.app import postmortem as postmortem_flow
 from bot.app import tickets as tickets_flow
 from bot.app import timeline as timeline_flow
 from bot.app import triage as triage_flow
+from bot.app import wiki
 from bot.app.requests import ActionArgs
 from bot.app.services import Services
 from bot.slack.listeners.commands.declaration import Call, Subcommand, Where, ignored
@@ -101,7 +102,7 @@ TIMELINE = Subcommand[int](
 
 def _postmortem(services: Services, c: Call[bool], respond: Reply) -> None:
     if c.args:
-        tickets_flow.publish(services, c.channel, c.user, respond)
+        wiki.publish(services, c.channel, c.user, respond)
     else:
         postmortem_flow.publish(services, c.channel, c.user, respond)
 
