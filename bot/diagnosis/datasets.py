@@ -96,6 +96,30 @@ def locate(text: str, data_dir: Path | None, limits: Limits | None = None) -> So
     return Source(text, path=resolved)
 
 
+def on_this_machine(
+    text: str, limits: Limits | None = None, data_dir: Path | None = None
+) -> Source:
+    """Where ``text`` points, for the command line: the person running it owns the files,
+    so any local path they can read is read (the data-folder rule is for what arrives
+    through Slack and alerts), relative to the current folder, else to the data folder
+    (so a name given in Slack works here too); a URL as for the channel, under the egress
+    rule."""
+    limits = limits or Limits()
+    text = text.strip()
+    scheme = _SCHEME.match(text)
+    if scheme and len(scheme.group(1)) > 1:
+        return locate(text, None, limits)
+    path = Path(text).expanduser()
+    if not path.is_file() and not path.is_absolute() and data_dir is not None:
+        path = data_dir / path
+    if not path.is_file():
+        raise SourceError(f"{text}: there is no such file.")
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise SourceError(f"{text} is {_mb(size)}; {_limit(limits.max_bytes, 'BYTES')}.")
+    return Source(text, path=path.resolve())
+
+
 def _inside(path: Path, root: Path) -> bool:
     try:
         path.resolve().relative_to(root)

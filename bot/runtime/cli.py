@@ -1,5 +1,5 @@
 """``incidentbot``: sandbox, serve, migrate, postmortem, report, manifest, outbox, drill,
-fairness."""
+drift, fairness."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
-from bot.runtime import fairness_command
+from bot.runtime import drift_command, fairness_command
 
 if TYPE_CHECKING:
     from bot.store.db import Database
@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     drill.add_argument("--dry-run", action="store_true", help="print the script, offline")
     drill.set_defaults(run=_drill)
 
+    drift_command.add_parser(commands)
     fairness_command.add_parser(commands)
     return parser
 

@@ -15,8 +15,8 @@ def add_parser(commands: Any) -> None:
     fairness = commands.add_parser(
         "fairness",
         help="selection rate, error rates and parity by group between two data sets",
-        description="Compare a reference and a current data set (CSV or Parquet: an http(s) "
-        "URL or a file in INCIDENTBOT_DATA_DIR) by group: count, selection rate, and with "
+        description="Compare a reference and a current data set (CSV or Parquet: a file on "
+        "this machine or an http(s) URL) by group: count, selection rate, and with "
         "labels true/false positive rates, accuracy and model quality; demographic parity and "
         "equalized odds across groups, under Fairlearn's names.",
     )
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
         tables = [
-            datasets.load(datasets.locate(text, settings.data_dir, limits), limits)
+            datasets.load(datasets.on_this_machine(text, limits, settings.data_dir), limits)
             for text in (args.reference, args.current)
         ]
         facts = fairness.analyse(tables[0], tables[1], request)
