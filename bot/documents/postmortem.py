@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.diagnosis.asking import QUALITY_LABELS
@@ -481,9 +482,14 @@ def produce_from(
 def find(session: Session, reference: str) -> Incident:
     """``INC-12``, ``inc-12`` or ``12``."""
     number = reference.strip().upper().removeprefix("INC-")
-    incident = session.get(Incident, int(number)) if number.isdigit() else None
-    if incident is None:
+    if not (number.isascii() and number.isdigit() and len(number) <= 12):
         raise PostmortemError(
-            f"There is no incident {reference!r}; give its reference, e.g. INC-12 or 12."
+            f"“{reference.strip()[:40]}” is not an incident's reference; give one like INC-12 "
+            "or 12."
         )
+    incident = session.get(Incident, int(number))
+    if incident is None:
+        newest = session.scalar(select(func.max(Incident.id)))
+        known = f"the newest is INC-{newest}" if newest else "it holds no incident yet"
+        raise PostmortemError(f"There is no incident INC-{int(number)} in this database ({known}).")
     return incident

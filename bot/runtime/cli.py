@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import __version__
@@ -86,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
         "postmortem", help="export an incident's post-mortem (Markdown or HTML)"
     )
     postmortem.add_argument("incident", metavar="INCIDENT", help="e.g. INC-12 or 12")
-    postmortem.add_argument("--format", choices=("md", "html"), default="md")
+    postmortem.add_argument(
+        "--format", choices=("md", "html"), help="default: from the -o file's suffix, else md"
+    )
     postmortem.add_argument(
         "-o", "--output", metavar="FILE", help="write here instead of standard output"
     )
@@ -146,7 +149,12 @@ def _parser() -> argparse.ArgumentParser:
         "drill",
         help="print a tabletop drill's script of injects (drills run in Slack: /incident drill)",
     )
-    drill.add_argument("scenario", metavar="SCENARIO", help="e.g. fraud-false-positives")
+    drill.add_argument(
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
+        help="e.g. fraud-false-positives; without one, the scenarios are listed",
+    )
     drill.add_argument("--dry-run", action="store_true", help="print the script, offline")
     drill.set_defaults(run=_drill)
 
@@ -158,6 +166,13 @@ def _parser() -> argparse.ArgumentParser:
 def _drill(args: argparse.Namespace, settings: Settings) -> int:
     from bot.drills import scenarios
 
+    if args.scenario is None:
+        library = scenarios.library(settings.drills_dir)
+        width = max(len(name) for name in library)
+        print("Drill scenarios (`incidentbot drill NAME --dry-run` prints one's script):")
+        for scenario in library.values():
+            print(f"  {scenario.name:<{width}}  {scenario.title} ({scenario.severity.label})")
+        return 0
     if not args.dry_run:
         print(
             "incidentbot: drills run in Slack (`/incident drill <scenario>`); add --dry-run "
@@ -174,6 +189,21 @@ def _drill(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _document_format(given: str | None, output: str | None, what: str) -> str:
+    """The format asked for, else the one the output file's suffix names, else Markdown;
+    a suffix that names neither is refused (a .pdf of Markdown helps nobody)."""
+    if given:
+        return given
+    suffix = Path(output).suffix.lower() if output else ""
+    known = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+    if suffix and suffix not in known:
+        raise ConfigError(
+            f"The {what} writes Markdown (.md) or HTML (.html), not {suffix}; name the file "
+            "so, or give --format md or html."
+        )
+    return known.get(suffix, "md")
+
+
 def _migrate(_: argparse.Namespace, settings: Settings) -> int:
     from bot.store.migrate import upgrade
 
@@ -183,17 +213,18 @@ def _migrate(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
     from bot.documents.postmortem import PostmortemError, find, produce
 
     if args.publish:
         return _publish(args, settings)
+    fmt = _document_format(args.format, args.output, "post-mortem")
+    if args.output and not Path(args.output).parent.is_dir():
+        raise ConfigError(f"There is no folder {Path(args.output).parent} to write into.")
     database = _database(settings)
     try:
         with database.begin() as session:
             incident = find(session, args.incident)
-            document, _ = produce(session, incident, args.format, settings.templates_dir)
+            document, _ = produce(session, incident, fmt, settings.templates_dir)
     except PostmortemError as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 1
@@ -314,18 +345,45 @@ def _report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+SANDBOX_DATABASE = "sandbox.db"  # where `incidentbot sandbox` keeps its incidents
+
+
 def _database(settings: Settings) -> Database:
+    """The database a reading command reads: the one DATABASE_URL names; without it, the
+    default file, or the sandbox's when that is the one in this folder. A SQLite file that
+    does not exist is never made by reading it."""
+    from sqlalchemy.engine import make_url
+
+    from bot.config import DEFAULT_DATABASE_URL
     from bot.store.db import Database
     from bot.store.migrate import is_current
 
+    url = settings.database_url
+    if not os.environ.get("DATABASE_URL", "").strip() and url == DEFAULT_DATABASE_URL:
+        default = Path(make_url(url).database or "")
+        if not default.exists() and Path(SANDBOX_DATABASE).exists():
+            url = f"sqlite:///{SANDBOX_DATABASE}"
+            print(
+                f"incidentbot: reading the sandbox's {SANDBOX_DATABASE} (no DATABASE_URL is "
+                "set and there is no incidentbot.db here).",
+                file=sys.stderr,
+            )
+    parsed = make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(str(file)).exists():
+        raise ConfigError(
+            f"There is no database at {file}: set DATABASE_URL to the bot's (the sandbox's "
+            f"is sqlite:///{SANDBOX_DATABASE} in the folder it ran in), or, for a new one, run "
+            "`incidentbot migrate` first."
+        )
     # Checking the schema is not news on a command that only reads.
     logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-    if not is_current(settings.database_url):
+    if not is_current(url):
         raise ConfigError(
-            "The database is not at the newest schema (or does not exist); run "
-            "`incidentbot migrate` first, with the same DATABASE_URL as the bot."
+            "The database is not at the newest schema; run `incidentbot migrate` first, with "
+            "the same DATABASE_URL as the bot."
         )
-    return Database(settings.database_url)
+    return Database(url)
 
 
 def _outbox(args: argparse.Namespace, settings: Settings) -> int:

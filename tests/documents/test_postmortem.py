@@ -225,8 +225,17 @@ def test_the_command_line_export(db: Database, database_url: str, tmp_path: Path
     assert shown.returncode == 0 and shown.stdout.startswith("# Post-mortem INC-1:")
 
     missing = run_cli("INC-99", DATABASE_URL=database_url)
-    assert missing.returncode == 1
-    assert "There is no incident 'INC-99'" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    # Not "give its reference, e.g. INC-99": what was typed was the reference.
+    assert "There is no incident INC-99 in this database (the newest is INC-1)." in missing.stderr
+    garbled = run_cli("INC-1x", DATABASE_URL=database_url)
+    assert garbled.returncode == 1 and "“INC-1x” is not an incident's reference" in garbled.stderr
+    pdf = run_cli("INC-1", "-o", str(tmp_path / "pm.pdf"), DATABASE_URL=database_url)
+    assert pdf.returncode == 2 and not (tmp_path / "pm.pdf").exists()
+    assert "writes Markdown (.md) or HTML (.html), not .pdf" in pdf.stderr
+    by_suffix = run_cli("INC-1", "-o", str(tmp_path / "pm2.html"), DATABASE_URL=database_url)
+    assert by_suffix.returncode == 0
+    assert (tmp_path / "pm2.html").read_text().startswith("<!doctype html>")
 
     custom = tmp_path / "templates"
     custom.mkdir()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from bot.sandbox import SlackStandIn
 from tests.support import free_port
 from tests.support import run_cli as run
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_serve_without_credentials_says_what_is_missing_and_how_to_get_it(tmp_path: Path) -> None:
@@ -142,3 +145,44 @@ def test_a_delivery_set_aside_is_listed_with_its_error_and_can_be_owed_again(
     again = run("outbox", "retry", "pagerduty:1", DATABASE_URL=url)
     assert again.returncode == 0 and "pagerduty:1 is owed again" in again.stdout
     assert run("outbox", "--dead", DATABASE_URL=url).stdout.strip() == "No dead work."
+
+
+def test_after_the_sandbox_the_command_line_reads_its_database_and_never_makes_one(
+    tmp_path: Path,
+) -> None:
+    """`incidentbot report` after trying the sandbox said the database was not migrated
+    (it looked for incidentbot.db, and made an empty one)."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL",)}
+    env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+
+    def incidentbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=tmp_path,
+            env={**env, "PYTHONPATH": str(REPO)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    nothing = incidentbot("report")
+    assert nothing.returncode == 2 and "There is no database at incidentbot.db" in nothing.stderr
+    assert not (tmp_path / "incidentbot.db").exists()  # reading made nothing
+    assert run("migrate", DATABASE_URL=f"sqlite:///{tmp_path}/sandbox.db").returncode == 0
+    found = incidentbot("report")
+    assert found.returncode == 0, found.stderr
+    assert "reading the sandbox's sandbox.db" in found.stderr
+    assert found.stdout.startswith("# ")
+    assert not (tmp_path / "incidentbot.db").exists()
+
+
+def test_drill_alone_lists_the_scenarios() -> None:
+    listed = run("drill")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("Drill scenarios")
+    assert "fraud-false-positives  Fraud model flags 40%" in listed.stdout
+    unknown = run("drill", "nope", "--dry-run")
+    assert unknown.returncode == 1 and "There is no drill called 'nope'" in unknown.stderr
