@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app import people as people_names
 from bot.app.channel_setup import ProvisioningFailed, SetupRefused
 from bot.app.common import apply
 from bot.app.effect_kinds import DrillReport, Message, Post, PostDrillInject, RedrawSummary
@@ -163,7 +164,7 @@ def upload_report(services: Services, incident_id: int, effect: DrillReport) -> 
         if incident is None or incident.channel_id is None or not incident.drill:
             return
         people = notes.people(session, incident)
-    names = notify.display_names(services.client, people)
+    names = people_names.names_for(services, people)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.drill and incident.channel_id

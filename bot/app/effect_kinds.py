@@ -58,6 +58,17 @@ class RedrawSummary(Effect):
 
 
 @dataclass(frozen=True)
+class LearnNames(Effect):
+    """Ask Slack for the names of everyone the incident names, and remember them."""
+
+    kind: ClassVar[str] = "learn_names"
+    waits_for_channel: ClassVar[bool] = False
+
+    def what(self) -> str:
+        return "learn the names of the incident's people"
+
+
+@dataclass(frozen=True)
 class Post(Effect):
     """Text into a channel; None (a flow that wrote it before the channel existed) means
     the incident's own, as it is when this runs."""
@@ -496,6 +507,7 @@ for _cls in (
     EscalatePage,
     LadderInvite,
     BringOnCall,
+    LearnNames,
 ):
     if _cls.kind in BY_KIND:
         raise ValueError(f"two Slack effects are stored as {_cls.kind!r}")

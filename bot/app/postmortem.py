@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app import people as people_names
 from bot.app.common import apply
 from bot.app.effect_kinds import Bookmark, Post, RedrawSummary, UploadPostmortem
 from bot.documents import postmortem, publishing
@@ -47,7 +48,7 @@ def upload(services: Services, incident_id: int, by: str) -> None:
         if incident is None or incident.channel_id is None:
             return
         people = notes.people(session, incident)
-    names = notify.display_names(services.client, people)
+    names = people_names.names_for(services, people)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None

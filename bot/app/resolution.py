@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects, tickets
 from bot.app.common import apply
-from bot.app.effect_kinds import Post
+from bot.app.effect_kinds import LearnNames, Post
 from bot.app.paging import owing
 from bot.app.updates import facts, tell_everyone
 from bot.documents.templating import render_text
@@ -38,6 +38,7 @@ def resolve_incident(
         due = reminders.resolved(session, incident, now)
         owing.owe_resolution(session, incident)
         tickets.owe_on_resolution(services, session, incident)
+        effects.enqueue(session, incident.id, LearnNames())  # for exports read outside Slack
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(
             session, incident, text, by=actor, kind=UpdateKind.RESOLUTION, cadence=cadence, now=now

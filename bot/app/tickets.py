@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app import people as people_names
 from bot.app.common import apply, handled
 from bot.app.effect_kinds import (
     FileTicket,
@@ -33,7 +34,6 @@ from bot.outbox import engine
 from bot.outbox.engine import pending_filter
 from bot.outbox.failures import Refused
 from bot.slack.blocks.text import escape, truncate
-from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
 from bot.store.models import (
     Incident,
@@ -241,7 +241,7 @@ def file_owed(services: Services, incident_id: int, effect: FileTicket) -> None:
         people = {p for p in (row.owner, row.asked_by) if p}
         provider = row.provider
     tracker = configured_tracker(services, provider)
-    names = notify.display_names(services.client, people) if people else {}
+    names = people_names.names_for(services, people) if people else {}
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         row = session.get(TrackedAction, item_id)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from bot.app import effects
+from bot.app import people as people_names
 from bot.app.common import handled
 from bot.app.effect_kinds import (
     Bookmark,
@@ -24,7 +25,6 @@ from bot.incidents import notes
 from bot.incidents.errors import InvalidInput
 from bot.outbox.failures import Refused
 from bot.slack.blocks.text import refusal
-from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
 from bot.store.models import (
     Incident,
@@ -73,7 +73,7 @@ def publish_owed(services: Services, incident_id: int, effect: PublishPostmortem
         if incident is None:
             return
         people = notes.people(session, incident)
-    names = notify.display_names(services.client, people)
+    names = people_names.names_for(services, people)
 
     def also(session: Session, incident: Incident, outcome: publishing.Outcome) -> None:
         effects.enqueue(session, incident.id, RedrawSummary())

@@ -223,8 +223,11 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
     database = _database(settings)
     try:
         with database.begin() as session:
-            incident = find(session, args.incident)
-            document, _ = produce(session, incident, fmt, settings.templates_dir)
+            incident_id = find(session, args.incident).id
+        names = _names(settings, database, incident_id)
+        with database.begin() as session:
+            incident = find(session, str(incident_id))
+            document, _ = produce(session, incident, fmt, settings.templates_dir, names)
     except PostmortemError as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 1
@@ -238,15 +241,36 @@ def _postmortem(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _names(settings: Settings, database: Database, incident_id: int) -> dict[str, str]:
+    """How a document read here names the incident's people: as the bot last learned them
+    from Slack (remembered in the database), and as Slack says now when the bot's token is
+    set; IDs only for people never named."""
+    from bot.app import people as slack_people
+    from bot.incidents import notes
+    from bot.store.models import Incident
+
+    with database.begin() as session:
+        incident = session.get(Incident, incident_id)
+        everyone = notes.people(session, incident) if incident else set()
+    names = slack_people.remembered(database, everyone)
+    if settings.slack_bot_token and everyone:
+        try:
+            names.update(slack_people.display_names(settings, everyone))
+        except Exception as exc:
+            print(
+                f"incidentbot: Slack gave no names ({exc}); the remembered ones are shown.",
+                file=sys.stderr,
+            )
+    return names
+
+
 def _publish(args: argparse.Namespace, settings: Settings) -> int:
     """The same page ``/incident postmortem --publish`` writes; Slack hears of it when the
     bot next performs its owed work (the summary's link, a line in the channel)."""
-    from bot.app import people as slack_people
     from bot.app.compose import wiki_for
     from bot.app.postmortem import published_from_command_line
     from bot.documents import publishing
     from bot.documents.postmortem import PostmortemError, find
-    from bot.incidents import notes
     from bot.outbox.failures import Refused
 
     wiki = wiki_for(settings)
@@ -262,16 +286,10 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
         with database.begin() as session:
             incident = find(session, args.incident)
             incident_id, drill = incident.id, incident.drill
-            people = notes.people(session, incident)
         if drill:
             print("incidentbot: a drill's post-mortem is not published.", file=sys.stderr)
             return 2
-        names: dict[str, str] = {}
-        if settings.slack_bot_token:
-            try:  # display names, as the bot would show them; IDs when Slack cannot say
-                names = slack_people.display_names(settings, people)
-            except Exception as exc:
-                print(f"incidentbot: Slack gave no names ({exc}); IDs are shown.", file=sys.stderr)
+        names = _names(settings, database, incident_id)
         outcome = publishing.publish(
             database,
             wiki,

@@ -1,7 +1,8 @@
 """The database schema, one module a concept: ``incidents`` (the incident, its roles and
 its timeline), ``alerts``, ``work`` (outbox, received requests, reminders), ``drills``,
-``paging``, ``tracking`` (tickets, wiki pages), ``console`` (sign-ins); ``base`` holds
-what every table shares. Importing this package registers every table."""
+``paging``, ``tracking`` (tickets, wiki pages), ``console`` (sign-ins), ``people``
+(names Slack gave); ``base`` holds what every table shares. Importing this package
+registers every table."""
 
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
@@ -9,6 +10,7 @@ from bot.store.models.console import ConsoleSession
 from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
 from bot.store.models.paging import Page, PagerDelivery
+from bot.store.models.people import KnownName
 from bot.store.models.tracking import PublishedPage, TrackedAction
 from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
 
@@ -22,6 +24,7 @@ __all__ = [
     "DrillInject",
     "HandoverRequest",
     "Incident",
+    "KnownName",
     "Page",
     "PagerDelivery",
     "PublishedPage",
