@@ -51,7 +51,7 @@ def test_refusals_answer_why_and_store_nothing(bot: BotProcess, database_url: st
         (
             post_alert(bot.url, "generic", payloads.generic(labels={"blob": "x" * (1024 * 1024)})),
             413,
-            "1024 KB",
+            "The body is over 1 MiB; send fewer alerts at once.",
         ),
     ]
     for response, status, says in cases:

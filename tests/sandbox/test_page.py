@@ -146,7 +146,7 @@ def test_not_json_and_broken_queries_are_refused_with_a_sentence(sandbox: Sandbo
         content=b'{"kind": "message", "text": "' + b"x" * 300_000 + b'"}',
         headers={"Content-Type": "application/json"},
     )
-    assert huge.status_code == 413 and huge.json()["error"] == "too much at once"
+    assert huge.status_code == 413 and huge.json()["error"] == "The body is over 256 KiB."
     nobody = httpx.get(sandbox.url + "/", params={"person": "U0NOBODY"})
     assert nobody.status_code == 404 and "nobody called" in nobody.text
     assert "Traceback" not in nobody.text

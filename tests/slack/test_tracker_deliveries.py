@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -42,7 +43,9 @@ def deliver(services: Services, body: dict[str, Any]) -> httpx.Response:
                 "/jira/webhook", content=raw, headers={"X-Hub-Signature": signature}
             )
 
-    return asyncio.run(post())
+    # In a thread of its own: the test's thread may have an event loop running already.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, post()).result(timeout=30)
 
 
 def test_a_failing_delivery_is_a_503_and_the_next_one_is_applied(
