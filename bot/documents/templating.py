@@ -87,7 +87,7 @@ def render_document(
     except TemplateError as failed:
         raise BrokenTemplate(
             f"The {what} template {_origin(env, name)} failed: {failed}. The data it may use "
-            f"is listed in the README ({what.capitalize()} templates)."
+            f"is listed in docs/capabilities/postmortem-templates.md."
         ) from None
 
 

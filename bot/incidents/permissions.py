@@ -1,4 +1,5 @@
-"""Who may do what to an incident: the one place that decides (README, *Who may do what*).
+"""Who may do what to an incident: the one place that decides (the table is in
+docs/capabilities/permissions.md).
 
 - Anyone in the incident channel: notes, pins, triage answers, action items, drift
   analyses, status updates, and taking a role nobody holds.

@@ -50,8 +50,8 @@ OWN = (
 )
 NOT_FOR_PRODUCTION = (
     "This is a sandbox: a local Slack in memory (kept in {workspace}) for trying the bot. "
-    "It is not for production; to run the bot for a team, see the README's "
-    "'Create the Slack app'."
+    "It is not for production; to run the bot for a team, see docs/getting-started/"
+    "slack-app.md (Create the Slack app)."
 )
 
 

@@ -96,9 +96,10 @@ def test_alert_prompts_are_for_responders_once_the_group_is_set() -> None:
     )
 
 
-# Who may do each act, as the README's table says: the Commander (BOB), the declarer who
-# no longer commands (ALICE), the ML Lead (CARA), a member of the responders group (ERIN),
-# and someone in the channel with no role (DAN). In a drill ALICE is the facilitator.
+# Who may do each act, as the table in docs/capabilities/permissions.md says: the Commander
+# (BOB), the declarer who no longer commands (ALICE), the ML Lead (CARA), a member of the
+# responders group (ERIN), and someone in the channel with no role (DAN). In a drill ALICE
+# is the facilitator.
 ERIN = "U0ERIN005"
 PEOPLE = ("commander", "declarer", "ml_lead", "responder", "bystander")
 MAY: dict[Act, tuple[bool, ...]] = {
