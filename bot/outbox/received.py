@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.outbox.leases import Lease, Renewer
-from bot.store.db import Database, insert_new
+from bot.store.db import Database, insert_new, writes_first
 from bot.store.models import ReceivedRequest, SeenRequest, utcnow
 
 log = logging.getLogger(__name__)
@@ -106,6 +106,10 @@ class Journal:
         settled.result(timeout)
 
     def _run(self) -> None:
+        with writes_first():  # a sender waits on these: they go before the work after
+            self._store_forever()
+
+    def _store_forever(self) -> None:
         while True:
             items = [self._queue.get()]
             while len(items) < self.BATCH:
@@ -156,17 +160,30 @@ def _store(session: Session, arrivals: list[Arrival]) -> list[int | None]:
         "key",
         [{"key": key, "expires_at": expires} for key, expires in wanted.items()],
     )
-    rows: list[ReceivedRequest | None] = []
+    kept: list[Arrival | None] = []
     for arrival in arrivals:
         keys = [key for key, _ in arrival.keys]
         if all(key in fresh for key in keys):
             fresh.difference_update(keys)  # a second copy in this very group is a replay
-            rows.append(ReceivedRequest(kind=arrival.kind, body=arrival.body))
+            kept.append(arrival)
         else:
-            rows.append(None)
-    session.add_all([row for row in rows if row is not None])
-    session.flush()
-    return [row.id if row is not None else None for row in rows]
+            kept.append(None)
+    stored = [arrival for arrival in kept if arrival is not None]
+    if not stored:
+        return [None] * len(kept)
+    # One statement for the group, its IDs returned in the order given (no ORM objects:
+    # a sender waits on this).
+    now = utcnow()
+    ids = iter(
+        session.scalars(
+            insert(ReceivedRequest).returning(ReceivedRequest.id, sort_by_parameter_order=True),
+            [
+                {"kind": a.kind, "body": a.body, "received_at": now, "attempts": 0}
+                for a in stored
+            ],
+        ).all()
+    )
+    return [next(ids) if arrival is not None else None for arrival in kept]
 
 
 def _mark_done(session: Session, request_ids: list[int]) -> None:

@@ -45,6 +45,59 @@ def make_engine(url: str) -> Engine:
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
+_first = threading.local()  # this thread's writes go before the others' (``writes_first``)
+
+
+@contextmanager
+def writes_first() -> Iterator[None]:
+    """While inside, this thread's SQLite writes take their turn before any other waiting
+    writer of the process: for the writes a sender waits on (a request stored before its
+    acknowledgement), not for the work that follows."""
+    before = getattr(_first, "on", False)
+    _first.on = True
+    try:
+        yield
+    finally:
+        _first.on = before
+
+
+class _Turns:
+    """A re-entrant lock whose waiters marked ``first`` are served before the others."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._owner: int | None = None
+        self._depth = 0
+        self._first_waiting = 0
+
+    def acquire(self, first: bool, timeout: float) -> bool:
+        me = threading.get_ident()
+        with self._changed:
+            if self._owner == me:
+                self._depth += 1
+                return True
+            if first:
+                self._first_waiting += 1
+            try:
+                free = self._changed.wait_for(
+                    lambda: self._owner is None and (first or not self._first_waiting), timeout
+                )
+            finally:
+                if first:
+                    self._first_waiting -= 1
+            if not free:
+                return False
+            self._owner, self._depth = me, 1
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._changed.notify_all()
+
+
 def _take_turns_writing(engine: Engine) -> None:
     """Queue this process's SQLite writers on a lock of our own.
 
@@ -54,21 +107,23 @@ def _take_turns_writing(engine: Engine) -> None:
     lock is taken where SQLite takes its own (a transaction's first write) and
     released just after SQLite releases it (the connection goes back to the pool
     after its commit or rollback), so it adds no new way to deadlock; a waiting
-    writer is woken the moment the one before it is done. Several processes on
-    one SQLite file still meet at SQLite's lock.
+    writer is woken the moment the one before it is done, and a writer inside
+    ``writes_first`` goes before the others that wait. Several processes on one
+    SQLite file still meet at SQLite's lock.
     """
-    lock = threading.RLock()
+    turns = _Turns()
 
     def before_execute(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if conn.info.get("writing") or not statement.lstrip()[:7].upper().startswith(_WRITES):
             return
         # Bounded like SQLite's own busy timeout: past it, the statement goes ahead
         # and meets SQLite's lock, which fails it as it always would have.
-        conn.info["writing"] = "held" if lock.acquire(timeout=SQLITE_BUSY_SECONDS) else "timed out"
+        taken = turns.acquire(getattr(_first, "on", False), SQLITE_BUSY_SECONDS)
+        conn.info["writing"] = "held" if taken else "timed out"
 
     def release(info: dict[str, Any]) -> None:
         if info.pop("writing", None) == "held":
-            lock.release()
+            turns.release()
 
     event.listen(engine, "before_cursor_execute", before_execute)
     # Every unit of work hands its connection back once it has committed or
