@@ -24,7 +24,7 @@ def test_the_running_bot_nudges_and_an_update_reaches_everyone(
 ) -> None:
     """The scheduler in the real process sends nudges; the cadence itself (an update
     restarting it, resolving stopping it, two missed telling the Commander, one catch-up
-    after a stop) is driven by an injected clock in tests/slack/test_nudges.py."""
+    after a stop) is driven by an injected clock in tests/app/test_nudges.py."""
     channel = declare(bot, slack, general, "declare sev3 Ranker CTR down 15%")[0]
     first = slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")[0]
     assert "Nobody holds Comms Lead or Commander yet" in readable(first["blocks"])

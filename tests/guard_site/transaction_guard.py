@@ -3,9 +3,10 @@ transaction (it would hold row or write locks for as long as Slack takes to answ
 
 SQLAlchemy's engine events count each thread's open transactions; the Slack client's,
 the response_url webhook's and httpx's senders are wrapped to refuse a call while the
-count is above zero. In-process tests (``tests/slack``) run under it through a fixture;
-the bot processes the end-to-end tests start load it through ``sitecustomize`` beside
-this file, and a test fails when its bot's log shows a refused call.
+count is above zero. In-process tests (``tests/app``, ``tests/slack``) run under it
+through a fixture; the bot processes the end-to-end tests start load it through
+``sitecustomize`` beside this file, and a test fails when its bot's log shows a refused
+call.
 """
 
 from __future__ import annotations

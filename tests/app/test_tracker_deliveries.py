@@ -16,8 +16,8 @@ import pytest
 from bot.app.services import Services
 from bot.runtime.web import create_app
 from bot.tracking import tickets as tracked
-from tests.slack import test_tickets
-from tests.slack.test_tickets import add_item, open_incident
+from tests.app import test_tickets
+from tests.app.test_tickets import add_item, open_incident
 from tests.tracker_standins.jira import JiraStandIn
 
 SECRET = "jira-webhook-secret"

@@ -15,9 +15,9 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.paging import page_records
 from bot.sandbox import SlackStandIn
+from tests.app import test_paging
+from tests.app.test_paging import events, open_incident
 from tests.pager_standins.pagerduty import PagerDutyStandIn
-from tests.slack import test_paging
-from tests.slack.test_paging import events, open_incident
 
 # The paging tests' PagerDuty stand-in and settings.
 pagerduty, executives, services_env = (
