@@ -77,7 +77,7 @@ def test_someone_elses_channel_of_that_name_is_not_adopted(
         incident_id = incident.id
     taken = slack.add_channel(reserved, members={BOT_USER})  # a person made it
     opened = services.provisioner.run(incident_id)
-    assert opened.channel_id != taken and opened.channel_name == reserved + "-2"
+    assert opened.channel_id != taken and opened.channel_name == reserved + "-b"
 
 
 def test_late_answers_go_by_ephemeral_message_not_the_expired_response_url(

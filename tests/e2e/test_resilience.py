@@ -65,7 +65,7 @@ def test_names_taken_here_or_by_someone_else_get_the_next_suffix(
     slack.add_channel(name)  # made by a person, outside the bot
     for user in (ALICE, BOB):
         bot.command("declare sev3 Drift on feature age", user=user, channel=general).wait_reply()
-    assert incident_channels(slack) == [name, f"{name}-2", f"{name}-3"]
+    assert incident_channels(slack) == [name, f"{name}-b", f"{name}-c"]
     refused = [c["error"] for c in slack.calls_to("conversations.create") if not c.get("ok")]
     assert set(refused) == {"name_taken"}
 

@@ -14,9 +14,23 @@ def test_name_is_prefix_date_and_slug() -> None:
     assert name == "inc-20261123-fraud-model-flags-40-of-legitimate-transactions"
 
 
-def test_suffix_when_taken() -> None:
-    assert channel_name("inc", DAY, "Drift", 2) == "inc-20261123-drift-2"
-    assert channel_name("inc", DAY, "Drift", 11) == "inc-20261123-drift-11"
+def test_suffix_when_taken_is_a_letter() -> None:
+    assert channel_name("inc", DAY, "Drift", 2) == "inc-20261123-drift-b"
+    assert channel_name("inc", DAY, "Drift", 11) == "inc-20261123-drift-k"
+    assert channel_name("inc", DAY, "Drift", 27) == "inc-20261123-drift-ba"
+    names = {channel_name("inc", DAY, "Drift", attempt) for attempt in range(1, 200)}
+    assert len(names) == 199  # every try a name of its own
+
+
+def test_a_long_title_is_cut_between_words_and_no_suffix_reads_as_a_number() -> None:
+    """A second alert's channel read "...-fell-below-0-2" for an alert about 0.8."""
+    title = "FraudPrecisionLow: Precision of the fraud model fell below 0.8 over the last hour"
+    first, second = (channel_name("inc", DAY, title, attempt) for attempt in (1, 2))
+    assert (
+        first == "inc-20261123-fraudprecisionlow-precision-of-the-fraud-model-fell-below-0-8-over"
+    )
+    assert second == "inc-20261123-fraudprecisionlow-precision-of-the-fraud-model-fell-below-0-8-b"
+    assert channel_name("inc", DAY, "x" * 100).endswith("-" + "x" * 67)  # one word: cut
 
 
 def test_accents_fold_and_other_scripts_fall_back() -> None:
