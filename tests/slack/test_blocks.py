@@ -117,3 +117,41 @@ def test_a_role_brief_shows_its_placeholders_as_written() -> None:
     from bot.incidents.roles import Role
 
     assert "(/incident severity <sev>)" in shown(_brief(incident(), Role.COMMANDER))
+
+
+def test_a_proposal_that_matches_the_severity_offers_nothing_to_click() -> None:
+    from bot.incidents.severity import Severity
+    from bot.incidents.triage_questions import Cause, NextStep, Proposal
+    from bot.slack.blocks.triage_card import proposal_blocks
+
+    same = Proposal(Severity.SEV2, NextStep.INVESTIGATE, Cause.DATA, None, ("inputs shifted",))
+    drawn = render(proposal_blocks(incident(severity="sev2"), same))
+    assert "nothing to change" in shown(readable(drawn))
+    assert not [b for b in drawn if b["type"] == "actions"]  # no Accept that changes nothing
+    higher = Proposal(Severity.SEV1, NextStep.EMERGENCY, Cause.MODEL, None, ("money lost",))
+    (buttons,) = [
+        b
+        for b in render(proposal_blocks(incident(severity="sev2"), higher))
+        if b["type"] == "actions"
+    ]
+    assert [e["text"]["text"] for e in buttons["elements"]] == ["Change to SEV1", "Keep SEV2"]
+
+
+def test_an_alerts_details_list_no_empty_annotations_under_its_description() -> None:
+    from bot.slack.blocks.alert_prompt import details_blocks
+    from bot.store.models import AlertGroup
+
+    group = AlertGroup(
+        source="alertmanager",
+        group_key="k",
+        title="FraudPrecisionLow",
+        severity="sev2",
+        decision="declare",
+        labels={"alertname": "FraudPrecisionLow"},
+        annotations={"summary": "Precision fell", "description": "Below 0.8 for 10 minutes"},
+    )
+    said = shown(readable(render(details_blocks(group))))
+    assert "Below 0.8 for 10 minutes" in said and "Labels" in said
+    assert "Annotations" not in said and "none" not in said
+    group.annotations = {**group.annotations, "runbook": "fraud.md"}
+    assert "Annotations" in shown(readable(render(details_blocks(group))))

@@ -74,16 +74,18 @@ def details_blocks(group: AlertGroup) -> list[Block]:
                 + ("\n" + "\n".join(lead) if lead else "")
             )
         ),
-        SectionBlock(
-            fields=[
-                md(f"*Labels*\n{_pairs(group.labels)}", FIELD_MAX),
-                md(
-                    f"*Annotations*\n{_pairs(group.annotations, LEAD_ANNOTATIONS)}",
-                    FIELD_MAX,
-                ),
-            ]
-        ),
     ]
+    # The annotations shown above (summary, description) are not listed again, and a list
+    # with nothing left in it is not shown: "Annotations: none" under the description read
+    # as if the alert had said nothing.
+    rest = {k: v for k, v in group.annotations.items() if k not in LEAD_ANNOTATIONS}
+    fields = [
+        md(f"*{title}*\n{_pairs(values)}", FIELD_MAX)
+        for title, values in (("Labels", group.labels), ("Annotations", rest))
+        if values
+    ]
+    if fields:
+        blocks.append(SectionBlock(fields=fields))
     if group.links:
         blocks.append(
             ContextBlock(elements=[md(f"Links (also bookmarked): {_links(group.links)}")])

@@ -125,13 +125,10 @@ def proposal_blocks(
     incident: Incident, proposal: Proposal, containment: str | None = None
 ) -> list[Block]:
     current = Severity(incident.severity)
+    buttons: list[ButtonElement] = []
     if proposal.severity == current:
-        text = f"{outcome_text(proposal)}\nThat matches the current severity."
-        buttons = [
-            ButtonElement(
-                text="Accept", action_id=ACCEPT, value=proposal.severity.value, style="primary"
-            )
-        ]
+        # Nothing to accept: a button that changes nothing read as if it would.
+        text = f"{outcome_text(proposal)}\nThat is the severity it has: nothing to change."
     else:
         text = (
             f"{outcome_text(proposal)}\nThe incident is {current.label} now. "
@@ -149,7 +146,9 @@ def proposal_blocks(
     shown: list[Block] = [SectionBlock(text=md(text))]
     if containment:
         shown.append(SectionBlock(text=md(containment)))
-    return [*shown, ActionsBlock(block_id="proposal", elements=buttons)]
+    if buttons:
+        shown.append(ActionsBlock(block_id="proposal", elements=buttons))
+    return shown
 
 
 def runbook_blocks(incident: Incident, checklist: Checklist, done: set[int]) -> list[Block]:
