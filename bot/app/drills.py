@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 def listing(services: Services) -> str:
     library = scenarios.library(services.settings.drills_dir)
     lines = [f"• `{s.name}`: {escape(s.title)} ({s.severity.label})" for s in library.values()]
-    return "*Drill scenarios* (`/incident drill <name>` starts one)\n" + "\n".join(lines)
+    return "*Drill scenarios* (`/incident drill &lt;name&gt;` starts one)\n" + "\n".join(lines)
 
 
 def start(services: Services, name: str, actor: str, reply: Reply) -> None:

@@ -155,3 +155,19 @@ def test_an_alerts_details_list_no_empty_annotations_under_its_description() -> 
     assert "Annotations" not in said and "none" not in said
     group.annotations = {**group.annotations, "runbook": "fraud.md"}
     assert "Annotations" in shown(readable(render(details_blocks(group))))
+
+
+def test_a_hint_and_the_drill_list_show_their_placeholders_as_written() -> None:
+    """`/incident drift reference current` and `/incident drill name` lost their
+    placeholders: Slack took "<reference>" for a token."""
+    from types import SimpleNamespace
+
+    from bot.app.drills import listing
+    from bot.incidents.triage_questions import Assessment, Hint
+    from bot.slack.blocks.triage_card import _hints_text
+
+    hint = Hint("Compare the data with `/incident drift <reference> <current>`.")
+    said = _hints_text(Assessment((hint,), ()))
+    assert "<reference>" not in said and "/incident drift <reference> <current>" in shown(said)
+    drills = listing(SimpleNamespace(settings=SimpleNamespace(drills_dir=None)))  # type: ignore[arg-type]
+    assert "<name>" not in drills and "/incident drill <name> starts one" in shown(drills)

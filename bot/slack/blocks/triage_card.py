@@ -108,7 +108,8 @@ def _hints_text(result: Assessment) -> str:
             "*What the answers point to*\n_Nothing stands out yet. "
             f"{left} question{'s' if left != 1 else ''} left._"
         )
-    return "*What the answers point to*\n" + "\n".join(f"• {h.text}" for h in result.hints)
+    # Plain words from the domain: escaped, so "<reference>" stays a placeholder to read.
+    return "*What the answers point to*\n" + "\n".join(f"• {escape(h.text)}" for h in result.hints)
 
 
 def outcome_text(proposal: Proposal) -> str:
