@@ -21,7 +21,8 @@ from bot.incidents import key_times, queries
 from bot.incidents.categories import FAILURE_CATEGORIES, category_label
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
-from bot.incidents.permissions import Reader, commander, reads
+from bot.incidents.permissions import Reader, reads
+from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.review.period import FIRST_YEAR, LAST_YEAR, parse_date
 from bot.store import search
@@ -294,7 +295,9 @@ def _row(incident: Incident, reader: Reader, corrected: Mapping[str, datetime]) 
     return Row(
         **base,
         title=incident.title,
-        commander=commander(incident),
+        # The role's holder, as the channel's topic says it: until someone takes the role
+        # the declarer steers (permissions.commander), but nobody is called Commander.
+        commander=incident.holder(Role.COMMANDER),
         model=incident.registered_model or incident.service,
         category=category_label(incident.failure_category),
         to_mitigate=to_mitigate(incident, corrected),

@@ -22,7 +22,7 @@ from bot.incidents.categories import category_label
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind as K
 from bot.incidents.notes import actions
-from bot.incidents.permissions import Reader, commander, reads
+from bot.incidents.permissions import Reader, reads
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.paging import page_records
@@ -215,7 +215,7 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         incident=incident,
         severity=severity.label,
         meaning=severity.info.meaning,
-        roles=[(role.info.title, _holder(incident, role)) for role in Role],
+        roles=[(role.info.title, incident.holder(role)) for role in Role],  # as the topic says
         category=category_label(incident.failure_category),
         model=incident.registered_model or incident.service,
         to_mitigate=to_mitigate(incident, corrected),
@@ -262,10 +262,6 @@ def finding(
         what = "fairness" if kind == K.FAIRNESS_FOUND else "drift"
         raise Unknown(f"INC-{number} has no {what} finding {event_id}.")
     return _fairness(event) if kind == K.FAIRNESS_FOUND else _drift(event)
-
-
-def _holder(incident: Incident, role: Role) -> str | None:
-    return commander(incident) if role is Role.COMMANDER else incident.holder(role)
 
 
 def _counts(session: Session, incident_id: int) -> dict[str, int]:
