@@ -36,36 +36,91 @@ def weekly(frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> bytes
             bottom = bottom + table[severity]
         ax.set_title("Incidents per week, by severity", fontsize=10, loc="left")
         ax.set_ylabel("incidents", fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(_whole_numbers())  # whole incidents
         ax.tick_params(labelsize=8)
         ax.legend(fontsize=7, frameon=False, ncols=4, loc="upper left")
         fig.autofmt_xdate()
         return png(fig)
 
 
+BOX_AT_LEAST = 5  # incidents of a severity for a box plot; fewer are drawn one dot each
+LOG_SPREAD = 10  # the longest over the shortest time from which the axis is logarithmic
+
+
 def resolve_times(frame: pd.DataFrame) -> bytes:
-    """Time to resolve (hours, log scale) per severity, as box plots."""
+    """Time to resolve (hours) per severity: box plots, or one dot per incident where a
+    severity has too few for a box (a box of one incident is a flat line). The axis is
+    logarithmic only when the times span a factor of ten; else it is linear from zero
+    (a log axis around one value has no ticks to read it by)."""
     shown = [s for s in SEVERITY_COLOURS if frame[frame.severity == s].to_resolve.notna().any()]
     hours = [
         (frame[frame.severity == s].to_resolve.dropna() / 3600).clip(lower=1 / 60) for s in shown
     ]
+    unit = "hours"
+    if hours and max(h.max() for h in hours) < 1:  # all within the hour: read in minutes
+        hours, unit = [h * 60 for h in hours], "minutes"
     with canvas(7, 3.4) as (fig, ax):
         if shown:
-            boxes = ax.boxplot(
-                hours,
-                tick_labels=[s.upper() for s in shown],
-                patch_artist=True,
-                showfliers=True,
-                flierprops={"markersize": 3},
+            every = pd.concat(hours)
+            log = len(every) >= 2 and every.max() / every.min() >= LOG_SPREAD
+            positions = list(range(1, len(shown) + 1))
+            boxed = [i for i, h in enumerate(hours) if len(h) >= BOX_AT_LEAST]
+            if boxed:
+                boxes = ax.boxplot(
+                    [hours[i] for i in boxed],
+                    positions=[positions[i] for i in boxed],
+                    patch_artist=True,
+                    showfliers=True,
+                    flierprops={"markersize": 3},
+                    widths=0.5,
+                )
+                for patch, i in zip(boxes["boxes"], boxed, strict=True):
+                    patch.set_facecolor(SEVERITY_COLOURS[shown[i]])
+            for i, (severity, h) in enumerate(zip(shown, hours, strict=True)):
+                if i in boxed:
+                    continue
+                ax.scatter(
+                    [positions[i]] * len(h),
+                    h,
+                    s=48,
+                    color=SEVERITY_COLOURS[severity],
+                    edgecolors="#333333",
+                    zorder=3,
+                )
+                if len(h) <= 3:
+                    for value in h:
+                        ax.annotate(
+                            _hours(value if unit == "hours" else value / 60),
+                            (positions[i], value),
+                            xytext=(9, 0),
+                            textcoords="offset points",
+                            va="center",
+                            fontsize=8,
+                        )
+            counts = [len(h) for h in hours]
+            ax.set_xticks(
+                positions,
+                [
+                    f"{s.upper()}\n{n} incident{'s' if n != 1 else ''}"
+                    for s, n in zip(shown, counts, strict=True)
+                ],
             )
-            for patch, severity in zip(boxes["boxes"], shown, strict=True):
-                patch.set_facecolor(SEVERITY_COLOURS[severity])
-            ax.set_yscale("log")
+            ax.set_xlim(0.4, len(shown) + 0.6)
+            if log:
+                ax.set_yscale("log")
+            else:
+                ax.set_ylim(0, float(every.max()) * 1.25)
         else:
             ax.text(0.5, 0.5, "No resolved incidents", ha="center", va="center")
         ax.set_title("Time to resolve, from the first signal", fontsize=10, loc="left")
-        ax.set_ylabel("hours", fontsize=8)
+        ax.set_ylabel(unit + (" (log scale)" if shown and log else ""), fontsize=8)
         ax.tick_params(labelsize=8)
         return png(fig)
+
+
+def _hours(value: float) -> str:
+    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
 
 
 def categories_by_model(frame: pd.DataFrame) -> bytes:
@@ -92,6 +147,7 @@ def categories_by_model(frame: pd.DataFrame) -> bytes:
             left = left + table[column]
         ax.set_title("Failure categories by model or service", fontsize=10, loc="left")
         ax.set_xlabel("incidents", fontsize=8)
+        ax.xaxis.set_major_locator(_whole_numbers())
         ax.tick_params(labelsize=8)
         if len(table.columns):
             ax.legend(fontsize=7, frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
@@ -101,6 +157,12 @@ def categories_by_model(frame: pd.DataFrame) -> bytes:
 def _short(name: Any) -> str:
     text = str(name)
     return text if len(text) <= 32 else text[:31] + "…"
+
+
+def _whole_numbers() -> Any:
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
 
 
 def _palette(n: int) -> list[Any]:
