@@ -126,6 +126,7 @@ class SandboxPage:
         self.site.env.filters["mrkdwn"] = _mrkdwn
         self.site.env.filters["name_of"] = _name_of
         self.site.env.filters["utc_local"] = _utc_local
+        self.site.env.filters["rows_for"] = _rows_for
         self.site.env.globals["selected_values"] = _selected_values
         self.changes = Changes(slack)
         self.seen: dict[tuple[str, str], float] = {}  # (person, channel) -> newest ts read
@@ -143,7 +144,8 @@ class SandboxPage:
         ]
 
     def _where(self, request: Request) -> tuple[str, str, str | None]:
-        person = request.query_params.get("person") or DEMO_PEOPLE[0].user_id
+        # Without ?person= (the console's "Open … in Slack" links), the person picked last.
+        person = request.query_params.get("person") or self._picked(request)
         if person not in self.slack.users or self.slack.users[person]["is_bot"]:
             raise Refused(f"There is nobody called {person!r} in this workspace.")
         channel = request.query_params.get("channel") or self._default_channel(person)
@@ -157,6 +159,11 @@ class SandboxPage:
             if found is None or not self._may_see(person, found):
                 raise Refused("That channel does not exist, or you are not a member of it.")
         return person, channel, request.query_params.get("thread") or None
+
+    def _picked(self, request: Request) -> str:
+        kept = request.cookies.get(PERSON_COOKIE, "")
+        user = self.slack.users.get(kept)
+        return kept if user and not user["is_bot"] else DEMO_PEOPLE[0].user_id
 
     async def index(self, request: Request) -> Response:
         try:
@@ -539,7 +546,7 @@ class SandboxPage:
                 "pins": list(current.pins),
             }
             selectable = [
-                {"id": c.id, "name": c.name}
+                {"id": c.id, "name": c.name, "private": c.is_private}
                 for c in channels
                 if not c.name.startswith("dm-") and self._may_see(person, c)
             ]
@@ -576,6 +583,18 @@ class SandboxPage:
         if thread:
             query["thread"] = thread
         return "/?" + urlencode(query)
+
+
+FEWEST_ROWS, MOST_ROWS = 4, 16  # a multi-line input's height, in lines
+CHARACTERS_A_ROW = 62  # about what a row of the modal's text box holds
+
+
+def _rows_for(text: Any) -> int:
+    """The lines a multi-line input needs to show ``text`` whole (long lines wrap), one
+    more to type in, between FEWEST_ROWS and MOST_ROWS."""
+    lines = str(text or "").split("\n")
+    needed = sum(max(1, -(-len(line) // CHARACTERS_A_ROW)) for line in lines) + 1
+    return max(FEWEST_ROWS, min(MOST_ROWS, needed))
 
 
 @pass_context

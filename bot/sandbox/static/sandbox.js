@@ -105,6 +105,7 @@
     if (data.modal_key !== state.modalKey) {
       document.getElementById("modal").innerHTML = data.modal;
       if (data.modal_key) {
+        document.querySelectorAll("#modal textarea.grow").forEach(grow);
         const invalid = document.querySelector('#modal [aria-invalid="true"]');
         const first = invalid || document.querySelector("#modal input, #modal textarea, #modal select");
         if (first) first.focus();
@@ -249,6 +250,38 @@
     }
   });
 
+  // A menu opens upward when it has no room below: the last message's ⋯ menu would
+  // otherwise open under the message box, where its items cannot be clicked.
+  function placeMenu(menu) {
+    const items = menu.querySelector(":scope > .menu");
+    if (!items || !menu.open) return;
+    items.classList.remove("up");
+    const scroller = menu.closest(".messages, .modal-form");
+    const frame = scroller ? scroller.getBoundingClientRect() : { top: 0, bottom: window.innerHeight };
+    const bottom = Math.min(frame.bottom, window.innerHeight);
+    const top = Math.max(frame.top, 0);
+    const down = items.getBoundingClientRect();
+    if (down.bottom <= bottom) return;
+    items.classList.add("up");
+    const up = items.getBoundingClientRect();
+    if (up.top < top && bottom - down.top > up.bottom - top) items.classList.remove("up");
+  }
+  document.addEventListener("toggle", (event) => {
+    if (event.target.matches && event.target.matches("details.message-menu, details.bk-overflow")) {
+      placeMenu(event.target);
+    }
+  }, true);
+
+  // A multi-line input grows with its text, as Slack's does (up to its CSS max-height).
+  function grow(box) {
+    if (box.scrollHeight > box.clientHeight) {
+      box.style.height = (box.scrollHeight + box.offsetHeight - box.clientHeight) + "px";
+    }
+  }
+  document.addEventListener("input", (event) => {
+    if (event.target.matches && event.target.matches("textarea.grow")) grow(event.target);
+  });
+
   document.getElementById("person").addEventListener("change", (event) => {
     const q = new URLSearchParams({ person: event.target.value, channel: state.channel,
                                     switch: "1" });
@@ -256,6 +289,7 @@
   });
 
   scrollDown();
+  document.querySelectorAll("#modal textarea.grow").forEach(grow);
   if (!state.modalKey) document.querySelector("#composer textarea").focus();
   watch();
 })();

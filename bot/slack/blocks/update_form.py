@@ -78,7 +78,8 @@ def update_modal(
                 optional=True,
                 hint="Only the Incident Commander changes these while the incident is private."
                 if incident.private
-                else "Channels of teams or clients that follow this incident; remembered.",
+                else "Channels of teams or clients that follow this incident; remembered. "
+                "The incident channel gets every update without being picked here.",
                 element=ConversationMultiSelectElement(
                     action_id="value",
                     initial_conversations=stakeholders or None,
