@@ -16,7 +16,7 @@ from bot.incidents import audience, reminders
 from bot.incidents.audience import Hearing
 from bot.incidents.resolve import resolve
 from bot.incidents.status_update import UpdateKind, post_update
-from bot.slack.blocks.text import channel_link, escape
+from bot.slack.blocks.text import channel_link, escape, words_from_slack
 from bot.slack.webapi.replies import Reply
 from bot.store.models import Incident, Reminder, utcnow
 
@@ -41,7 +41,14 @@ def resolve_incident(
         effects.enqueue(session, incident.id, LearnNames())  # for exports read outside Slack
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(
-            session, incident, text, by=actor, kind=UpdateKind.RESOLUTION, cadence=cadence, now=now
+            session,
+            incident,
+            text,
+            by=actor,
+            kind=UpdateKind.RESOLUTION,
+            cadence=cadence,
+            now=now,
+            words=words_from_slack(text),
         )
         body = escape(text)
         tell_everyone(

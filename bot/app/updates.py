@@ -21,7 +21,7 @@ from bot.incidents.status_update import UpdateKind, has_update, post_update
 from bot.incidents.triage_questions import answer_label
 from bot.slack.blocks import update_form
 from bot.slack.blocks.kit import SEVERITY_EMOJI
-from bot.slack.blocks.text import channel_link, escape
+from bot.slack.blocks.text import channel_link, escape, words_from_slack
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
 from bot.store.models import Incident, utcnow
@@ -86,7 +86,15 @@ def send(
                 services.policy.check(Act.AUDIENCE, incident, who)
             incident.stakeholder_channels = stakeholders
         first = not has_update(session, incident.id)
-        cleaned = post_update(session, incident, text, by=actor, kind=kind, cadence=cadence)
+        cleaned = post_update(
+            session,
+            incident,
+            text,
+            by=actor,
+            kind=kind,
+            cadence=cadence,
+            words=words_from_slack(text),
+        )
         label = UpdateKind.FIRST_NOTICE.label if first else kind.label
         body = escape(cleaned)
         tell_everyone(

@@ -58,14 +58,19 @@ def post_update(
     kind: UpdateKind,
     cadence: reminders.Cadence,
     now: datetime | None = None,
+    words: str | None = None,
 ) -> str:
-    """Record an update sent to stakeholders and restart the cadence; returns the clean text."""
+    """Record an update sent to stakeholders and restart the cadence; returns the clean text.
+
+    ``words``: the update in plain words, as the timeline keeps it (no emphasis marks or
+    emoji codes that only Slack draws); ``text`` itself when it has none."""
     if not incident.is_open and kind is not UpdateKind.RESOLUTION:
         raise InvalidInput(
             f"{incident.reference} is resolved; no more status updates are due. "
             "The resolution message has gone out."
         )
     cleaned = validate_text(text)
+    plain = typed_text.cleaned(words, lines=True) if words else cleaned
     when = now or utcnow()
     if kind is UpdateKind.UPDATE and not has_update(session, incident.id):
         kind = UpdateKind.FIRST_NOTICE  # the first one stakeholders get is the first notice
@@ -76,11 +81,11 @@ def post_update(
         session,
         incident,
         EventKind.STATUS_UPDATE,
-        f"{kind.label}: {cleaned[:300]}",
+        typed_text.shortened(f"{kind.label}: {plain}", 300),
         actor=by,
         when=when,
         update_kind=kind.value,
-        message=cleaned,
+        message=plain,
         late=late,
     )
     if incident.is_open:

@@ -29,3 +29,15 @@ def cleaned(text: str, *, lines: bool) -> str:
 def shows_something(text: str) -> bool:
     """Whether ``text`` has at least one character a reader would see."""
     return any(unicodedata.category(char) not in _INVISIBLE for char in text)
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters, cut at a word with an ellipsis when it must
+    be cut (a word cut in half reads as a typo)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    at = cut.rfind(" ")
+    if at >= limit // 2:
+        cut = cut[:at]
+    return cut.rstrip(" ,;:.-") + "…"
