@@ -19,7 +19,7 @@ import csv
 import re
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -118,6 +118,13 @@ def on_this_machine(
     if size > limits.max_bytes:
         raise SourceError(f"{text} is {_mb(size)}; {_limit(limits.max_bytes, 'BYTES')}.")
     return Source(text, path=path.resolve())
+
+
+def read_here(
+    texts: Sequence[str], limits: Limits, data_dir: Path | None = None
+) -> list[pd.DataFrame]:
+    """The tables the command line names, read (``on_this_machine``), in order."""
+    return [load(on_this_machine(text, limits, data_dir), limits) for text in texts]
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -46,10 +46,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     limits = settings.drift_limits
     skip = [name.strip() for given in args.skip for name in given.split(",") if name.strip()]
     try:
-        tables = [
-            datasets.load(datasets.on_this_machine(text, limits, settings.data_dir), limits)
-            for text in (args.reference, args.current)
-        ]
+        tables = datasets.read_here((args.reference, args.current), limits, settings.data_dir)
         report = analyse(
             tables[0], tables[1], prediction=args.prediction, target=args.target, skip=skip
         )

@@ -70,10 +70,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 fairness.MIN_GROUP_SIZE if args.min_group_size is None else args.min_group_size
             ),
         )
-        tables = [
-            datasets.load(datasets.on_this_machine(text, limits, settings.data_dir), limits)
-            for text in (args.reference, args.current)
-        ]
+        tables = datasets.read_here((args.reference, args.current), limits, settings.data_dir)
         facts = fairness.analyse(tables[0], tables[1], request)
     except (datasets.SourceError, fairness.FairnessInputError) as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
