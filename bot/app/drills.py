@@ -80,7 +80,7 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
 
 def tick(services: Services, now: datetime | None = None) -> int:
     """Send the injects whose drill time has come at ``now`` (the scheduler's clock: the
-    current time unless a caller says otherwise); returns for how many drills."""
+    current time unless a caller says otherwise); returns how many injects were sent."""
     now = now or utcnow()
     with services.db.begin() as session:
         claimed = injects.claim_due(session, now, services.settings.drill_speed)
@@ -89,7 +89,7 @@ def tick(services: Services, now: datetime | None = None) -> int:
         owners = sorted({inject.incident_id for inject in claimed})
     for incident_id in owners:
         effects.drain(services, incident_id)
-    return len(owners)
+    return len(claimed)
 
 
 def post_inject(services: Services, incident_id: int, effect: PostDrillInject) -> None:

@@ -177,10 +177,7 @@ def _store(session: Session, arrivals: list[Arrival]) -> list[int | None]:
     ids = iter(
         session.scalars(
             insert(ReceivedRequest).returning(ReceivedRequest.id, sort_by_parameter_order=True),
-            [
-                {"kind": a.kind, "body": a.body, "received_at": now, "attempts": 0}
-                for a in stored
-            ],
+            [{"kind": a.kind, "body": a.body, "received_at": now, "attempts": 0} for a in stored],
         ).all()
     )
     return [next(ids) if arrival is not None else None for arrival in kept]

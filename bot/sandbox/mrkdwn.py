@@ -143,15 +143,17 @@ def to_html(text: str, names: Names | None = None, *, plain: bool = False) -> Ma
 
 
 def _inline(text: str, names: Names, *, styled: bool) -> str:
-    """One line: Slack's tokens drawn, the words between them escaped and styled."""
-    parts: list[str] = []
-    at = 0
-    for match in _TOKEN.finditer(text):
-        parts.append(_words(text[at : match.start()], styled))
-        parts.append(_token(match.group(1), names))
-        at = match.end()
-    parts.append(_words(text[at:], styled))
-    return "".join(parts)
+    """One line: Slack's tokens drawn, the words around them escaped and styled. Emphasis
+    may span a token (``_unassigned: <@U1> answers for it_`` is italic as a whole), so the
+    tokens stand aside as placeholders while the line is styled."""
+    tokens: list[str] = []
+
+    def aside(match: re.Match[str]) -> str:
+        tokens.append(_token(match.group(1), names))
+        return f"\x02{len(tokens) - 1}\x02"
+
+    styled_line = _words(_TOKEN.sub(aside, text), styled)
+    return re.sub(r"\x02(\d+)\x02", lambda m: tokens[int(m.group(1))], styled_line)
 
 
 def _words(text: str, styled: bool) -> str:

@@ -451,7 +451,15 @@ class SandboxPage:
         if not 1 <= minutes <= 24 * 60:
             raise Refused("Skip between 1 minute and 24 hours.")
         sent = self.hooks.later(timedelta(minutes=minutes))
-        return {"said": f"Sent what was due in the next {minutes} minutes ({sent})."}
+        ahead = (
+            f"{minutes // 60} hours"
+            if minutes % 60 == 0 and minutes > 60
+            else ("1 hour" if minutes == 60 else f"{minutes} minute{'s' if minutes != 1 else ''}")
+        )
+        if not sent:
+            return {"said": f"Nothing was due in the next {ahead}."}
+        things = "reminder or drill inject" if sent == 1 else "reminders and drill injects"
+        return {"said": f"Sent the {sent} {things} due in the next {ahead}."}
 
     # -- what a person sees ---------------------------------------------------------
     def _may_see(self, person: str, channel: Channel) -> bool:

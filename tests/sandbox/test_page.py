@@ -299,3 +299,24 @@ def test_the_console_shows_what_the_person_picked_on_the_page_may_read(sandbox: 
     assert page.status_code == 200
     assert 'href="/?channel=C' in page.text  # the channel opens on the sandbox's own page
     assert browser.get("/signin", follow_redirects=False).headers["location"] == "/"
+
+
+def test_skipping_ahead_says_how_many_things_it_sent(sandbox: Sandbox) -> None:
+    """ "Sent what was due in the next 15 minutes (1)" came after three injects: it
+    counted drills, not what was sent."""
+    general = channel_named(sandbox, "general")
+    act(
+        sandbox,
+        kind="message",
+        person=ALICE,
+        channel=general,
+        text="/incident drill churn-schema-nulls",
+    )
+    wait_shown(sandbox, general, "churn")  # the drill is under way
+    said = act(sandbox, kind="later", minutes=120).json()["said"]
+    found = re.match(r"Sent the (\d+) reminders and drill injects due in the next 2 hours\.", said)
+    assert found and int(found.group(1)) >= 2, said
+    assert act(sandbox, kind="later", minutes=1).json()["said"] in (
+        "Nothing was due in the next 1 minute.",
+        "Sent the 1 reminder or drill inject due in the next 1 minute.",
+    )
