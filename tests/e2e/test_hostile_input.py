@@ -377,7 +377,7 @@ def send(bot: BotProcess, request: dict[str, object]) -> httpx.Response:
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
@@ -391,7 +391,7 @@ def test_no_request_gets_a_5xx(hostile: BotProcess, request: dict[str, object]) 
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

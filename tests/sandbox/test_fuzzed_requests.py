@@ -81,7 +81,7 @@ def stored(folder: Path) -> tuple[int, ...]:
 
 
 @settings(
-    max_examples=50,
+    max_examples=30,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
