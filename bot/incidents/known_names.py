@@ -6,27 +6,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.store.db import insert_new
 from bot.store.models import KnownName, utcnow
 
 
 def remember(session: Session, names: Mapping[str, str], now: datetime | None = None) -> None:
-    """Keep (or refresh) each person's name."""
+    """Keep (or refresh) each person's name. Two processes learning one name at once
+    both succeed: a row another inserted first is not inserted again."""
     now = now or utcnow()
-    known = {
-        row.user_id: row
-        for row in session.scalars(select(KnownName).where(KnownName.user_id.in_(list(names))))
-    }
-    for user, name in names.items():
-        if not user or not name:
-            continue
-        row = known.get(user)
-        if row is None:
-            session.add(KnownName(user_id=user[:32], name=name[:100], learned_at=now))
-        elif row.name != name[:100]:
-            row.name, row.learned_at = name[:100], now
+    wanted = {user[:32]: name[:100] for user, name in names.items() if user and name}
+    if not wanted:
+        return
+    fresh = insert_new(
+        session,
+        KnownName,
+        "user_id",
+        [{"user_id": user, "name": name, "learned_at": now} for user, name in wanted.items()],
+    )
+    for user, name in wanted.items():
+        if user not in fresh:
+            session.execute(
+                update(KnownName)
+                .where(KnownName.user_id == user, KnownName.name != name)
+                .values(name=name, learned_at=now)
+            )
 
 
 def lookup(session: Session, users: Iterable[str]) -> dict[str, str]:
