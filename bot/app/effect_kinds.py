@@ -58,6 +58,16 @@ class RedrawSummary(Effect):
 
 
 @dataclass(frozen=True)
+class RetireProposal(Effect):
+    """Take the buttons off the last triage proposal: the incident is resolved."""
+
+    kind: ClassVar[str] = "retire_proposal"
+
+    def what(self) -> str:
+        return "take the buttons off the triage proposal"
+
+
+@dataclass(frozen=True)
 class LearnNames(Effect):
     """Ask Slack for the names of everyone the incident names, and remember them."""
 
@@ -508,6 +518,7 @@ for _cls in (
     LadderInvite,
     BringOnCall,
     LearnNames,
+    RetireProposal,
 ):
     if _cls.kind in BY_KIND:
         raise ValueError(f"two Slack effects are stored as {_cls.kind!r}")

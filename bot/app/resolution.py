@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects, tickets
 from bot.app.common import apply
-from bot.app.effect_kinds import LearnNames, Post
+from bot.app.effect_kinds import LearnNames, Post, RetireProposal
 from bot.app.paging import owing
 from bot.app.updates import facts, tell_everyone
 from bot.documents.templating import render_text
@@ -39,6 +39,7 @@ def resolve_incident(
         owing.owe_resolution(session, incident)
         tickets.owe_on_resolution(services, session, incident)
         effects.enqueue(session, incident.id, LearnNames())  # for exports read outside Slack
+        effects.enqueue(session, incident.id, RetireProposal())
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(
             session,

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 from bot.app import effects
 from bot.app import severity as severity_flow
 from bot.app.common import apply, handled
-from bot.app.effect_kinds import OfferRunbook, Post, RedrawSummary, RedrawTriageCard, TriageFollowUp
+from bot.app.effect_kinds import (
+    OfferRunbook,
+    Post,
+    RedrawSummary,
+    RedrawTriageCard,
+    RetireProposal,
+    TriageFollowUp,
+)
 from bot.app.locks import incident_lock
 from bot.containment import levers
 from bot.incidents import runbooks, triage_state
@@ -163,11 +170,11 @@ def follow_up(services: Services, incident_id: int) -> None:
         )
         blocks = render(triage_card.proposal_blocks(incident, result.proposal, hint))
         text = f"Triage proposes {result.proposal.severity.label} for {incident.reference}"
-    services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+    posted = services.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        triage_state.propose(session, incident, result.proposal)
+        triage_state.propose(session, incident, result.proposal, str(posted.get("ts") or ""))
         for runbook in result.runbooks:
             effects.enqueue(session, incident_id, OfferRunbook(runbook=runbook.value))
 
@@ -286,3 +293,18 @@ def follow_up_owed(services: Services, incident_id: int, effect: TriageFollowUp)
 
 def runbook_owed(services: Services, incident_id: int, effect: OfferRunbook) -> None:
     offer_runbook(services, incident_id, Runbook(effect.runbook))
+
+
+def retire_proposal(services: Services, incident_id: int, effect: RetireProposal) -> None:
+    """The effect owed on resolution: the last proposal's message without its buttons,
+    which could change nothing any more."""
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        shown = triage_state.shown_proposal(session, incident_id) if incident else None
+        if incident is None or incident.channel_id is None or shown is None:
+            return
+        proposal, ts = shown
+        channel = incident.channel_id
+        blocks = render(triage_card.proposal_blocks(incident, proposal, resolved=True))
+        text = f"Triage proposes {proposal.severity.label} for {incident.reference}"
+    services.client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)

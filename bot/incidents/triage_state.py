@@ -18,7 +18,15 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.incidents.severity import Severity
-from bot.incidents.triage_questions import BY_KEY, Assessment, Proposal, answer_label, assess
+from bot.incidents.triage_questions import (
+    BY_KEY,
+    Assessment,
+    Cause,
+    NextStep,
+    Proposal,
+    answer_label,
+    assess,
+)
 from bot.store.models import Incident, TimelineEvent
 
 NOTE_MAX = 500
@@ -136,8 +144,11 @@ def is_new(session: Session, incident: Incident, proposal: Proposal) -> bool:
     return last is None or {k: last.data.get(k) for k in data} != data
 
 
-def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
-    """Record a proposal unless the last one said the same; True when recorded."""
+def propose(
+    session: Session, incident: Incident, proposal: Proposal, ts: str | None = None
+) -> bool:
+    """Record a proposal unless the last one said the same; True when recorded. ``ts``:
+    the message that shows it, so its buttons can be taken away once it is moot."""
     if not is_new(session, incident, proposal):
         return False
     data = _proposal_data(proposal)
@@ -152,8 +163,25 @@ def propose(session: Session, incident: Incident, proposal: Proposal) -> bool:
         next_step=data["next_step"],
         cause=data["cause"],
         category=data["category"],
+        ts=ts,
     )
     return True
+
+
+def shown_proposal(session: Session, incident_id: int) -> tuple[Proposal, str] | None:
+    """The newest proposal and the message showing it, when one was posted."""
+    last = last_proposal(session, incident_id)
+    if last is None or not last.data.get("ts"):
+        return None
+    data = last.data
+    proposal = Proposal(
+        Severity(str(data["severity"])),
+        NextStep(str(data["next_step"])),
+        Cause(str(data["cause"])),
+        str(data["category"]) if data.get("category") else None,
+        tuple(str(r) for r in data.get("reasons") or ()),
+    )
+    return proposal, str(data["ts"])
 
 
 def accept(

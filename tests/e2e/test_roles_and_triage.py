@@ -389,3 +389,25 @@ def test_a_note_that_cannot_be_added_is_explained(
     told = slack.wait_for(lambda: slack.direct_messages(CARA), what="the refusal")
     assert told[0]["text"] == "INC-1 is resolved; its triage is closed."
     assert "triage_note" not in timeline_kinds(bot.database_url, incident.id)
+
+
+def test_resolving_takes_the_buttons_off_the_triage_proposal(
+    bot: BotProcess, slack: SlackStandIn, general: str
+) -> None:
+    """A proposal kept offering its buttons after the incident was resolved."""
+    channel, _ = declare(bot, slack, general)
+    complete_triage(bot, slack, channel)
+    shown = slack.wait_for(lambda: proposals(channel), what="the proposal")[0]
+    assert any(b["type"] == "actions" for b in shown["blocks"])
+    bot.command("resolve rolled back", user=ALICE, channel=channel.id)
+    retired = slack.wait_for(
+        lambda: [
+            m
+            for m in proposals(channel)
+            if m["ts"] == shown["ts"] and not any(b["type"] == "actions" for b in m["blocks"])
+        ],
+        what="the proposal without its buttons",
+    )[0]
+    assert "is resolved" in str(retired["blocks"]) and "changes nothing now" in str(
+        retired["blocks"]
+    )

@@ -123,11 +123,20 @@ def outcome_text(proposal: Proposal) -> str:
 
 
 def proposal_blocks(
-    incident: Incident, proposal: Proposal, containment: str | None = None
+    incident: Incident,
+    proposal: Proposal,
+    containment: str | None = None,
+    *,
+    resolved: bool = False,
 ) -> list[Block]:
     current = Severity(incident.severity)
     buttons: list[ButtonElement] = []
-    if proposal.severity == current:
+    if resolved:
+        text = (
+            f"{outcome_text(proposal)}\n{incident.reference} is resolved (at "
+            f"{current.label}): the proposal changes nothing now."
+        )
+    elif proposal.severity == current:
         # Nothing to accept: a button that changes nothing read as if it would.
         text = f"{outcome_text(proposal)}\nThat is the severity it has: nothing to change."
     else:
