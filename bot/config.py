@@ -162,6 +162,8 @@ class Settings:
     web: WebSettings | None = None
     # How long a request's body may take to arrive, once the bot starts reading it.
     body_seconds: float = 10.0
+    # How long a stopped process's claimed work stays its own before another takes it.
+    lease_seconds: float = 20.0
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -235,16 +237,21 @@ _SIZE = re.compile(r"^(\d+)\s*([kmg]?)b?$")
 _SIZE_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 
-def _seconds(name: str, text: str | None, default: float) -> float:
-    """Seconds above 0 and at most a minute, fractions allowed."""
+def _seconds(
+    name: str, text: str | None, default: float, low: float = 0.0, high: float = 60.0
+) -> float:
+    """Seconds above ``low`` and at most ``high``, fractions allowed."""
     if text is None:
         return default
     try:
         value = float(text)
     except ValueError:
-        value = 0.0
-    if not 0 < value <= 60:
-        raise ConfigError(f"{name} is {text!r}; give seconds above 0 and at most 60, e.g. 10.")
+        value = low
+    if not low < value <= high:
+        raise ConfigError(
+            f"{name} is {text!r}; give seconds above {low:g} and at most {high:g}, "
+            f"e.g. {default:g}."
+        )
     return value
 
 
@@ -425,6 +432,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
 
     return Settings(
         body_seconds=_seconds("INCIDENTBOT_BODY_TIMEOUT", get("INCIDENTBOT_BODY_TIMEOUT"), 10.0),
+        lease_seconds=_seconds(
+            "INCIDENTBOT_LEASE_SECONDS", get("INCIDENTBOT_LEASE_SECONDS"), 20.0, 2.0, 300.0
+        ),
         retention=_retention(get("INCIDENTBOT_RETENTION")),
         paging=_paging(get),
         tracking=_tracking(get),

@@ -8,6 +8,7 @@ line use them directly.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from slack_sdk import WebClient
 
@@ -19,7 +20,7 @@ from bot.app.paging import owing
 from bot.app.services import Services
 from bot.config import Settings
 from bot.containment.mlflow import Registry
-from bot.outbox import received
+from bot.outbox import leases, received
 from bot.outbox.leases import Renewer
 from bot.paging.opsgenie import Opsgenie
 from bot.paging.pagerduty import PagerDuty
@@ -39,6 +40,7 @@ def build_services(settings: Settings, db: Database, client: WebClient) -> Servi
     the alerts flow and the outbox performs effects by the table; both call
     back into the finished services."""
     services: Services
+    leases.set_lease_length(timedelta(seconds=settings.lease_seconds))
     intake = AlertIntake(
         db,
         settings.alert_policy,

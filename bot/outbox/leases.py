@@ -2,8 +2,9 @@
 
 A claim stamps the row with a time; the claimer renews it while the work runs (a
 Slack call may sleep out a long ``Retry-After``); another process may take the row
-only once the stamp is older than ``LEASE``. A process killed mid-work stops
-renewing, and its work is free ``LEASE`` later. The outbox's rows, received slash
+only once the stamp is older than the lease (20 s unless
+``INCIDENTBOT_LEASE_SECONDS`` says otherwise). A process killed mid-work stops
+renewing, and its work is free one lease later. The outbox's rows, received slash
 commands, incident set-ups and alert prompts all follow these rules, each through a
 ``Lease`` naming its table's columns.
 """
@@ -25,8 +26,24 @@ from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=20)  # a stopped process's work is free this long after
-RENEW_EVERY = 5.0  # seconds
+DEFAULT_LEASE = timedelta(seconds=20)
+_length = DEFAULT_LEASE  # a stopped process's work is free this long after (every replica alike)
+
+
+def lease_length() -> timedelta:
+    return _length
+
+
+def set_lease_length(length: timedelta) -> None:
+    """Set at start-up from ``INCIDENTBOT_LEASE_SECONDS``; every replica must use the same."""
+    global _length
+    _length = length
+
+
+def renew_every() -> float:
+    """Seconds between renewals: a quarter of the lease, so two can be missed."""
+    return _length.total_seconds() / 4
+
 
 Clock = Callable[[], datetime]
 
@@ -35,7 +52,7 @@ Clock = Callable[[], datetime]
 class Lease:
     """The lease columns of one table: ``until`` (when the lease ends) and ``holder``
     (which process holds it). A table without a holder column keeps, in ``until``, when
-    the row was taken (``stamped``): it is free ``LEASE`` after that."""
+    the row was taken (``stamped``): it is free one lease after that."""
 
     until: Any
     holder: Any = None
@@ -47,11 +64,11 @@ class Lease:
 
     def free(self, now: datetime) -> ColumnElement[bool]:
         """Rows nobody holds, or whose holder stopped renewing."""
-        lapsed = now - LEASE if self.stamped else now
+        lapsed = now - _length if self.stamped else now
         return or_(self.until.is_(None), self.until < lapsed)
 
     def taken(self, holder: str, now: datetime) -> dict[str, Any]:
-        values: dict[str, Any] = {self.until.key: now if self.stamped else now + LEASE}
+        values: dict[str, Any] = {self.until.key: now if self.stamped else now + _length}
         if self.holder is not None:
             values[self.holder.key] = holder
         return values
@@ -87,7 +104,7 @@ class Lease:
         return (
             update(self.table)
             .where(self.table.id == row_id, held)
-            .values({self.until.key: now if self.stamped else now + LEASE})
+            .values({self.until.key: now if self.stamped else now + _length})
             .execution_options(synchronize_session=False)
         )
 
@@ -114,14 +131,14 @@ class Renewer:
 
     def _run(self) -> None:
         while True:
-            threading.Event().wait(RENEW_EVERY)
+            threading.Event().wait(renew_every())
             try:
                 self.renew()
             except Exception:
                 log.exception("renewing leases failed; trying again")
 
     def renew(self) -> None:
-        """Extend every lease held now by ``LEASE`` from now."""
+        """Extend every lease held now by the lease's length from now."""
         with self._lock:
             held = dict(self._held)
         if not held:

@@ -18,7 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.app import alerts, drills, effects, nudges, ticket_changes
 from bot.app.paging import webhooks
 from bot.app.services import Services
-from bot.outbox.leases import LEASE
+from bot.outbox.leases import lease_length
 from bot.store import retention
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class Scheduler:
         self._scheduler.add_job(
             self._sweep,
             "date",
-            run_date=datetime.now(UTC) + LEASE + timedelta(seconds=1),
+            run_date=datetime.now(UTC) + lease_length() + timedelta(seconds=1),
             id="sweep-after-leases",
         )
         # What is past the retention setting goes, a little at a time.

@@ -71,6 +71,7 @@ def test_three_replicas_one_killed_lose_nothing_and_double_nothing(
     env = {
         "INCIDENTBOT_BROADCAST_CHANNEL": broadcast,
         "INCIDENTBOT_STATUS_UPDATE_EVERY": CADENCE,
+        "INCIDENTBOT_LEASE_SECONDS": "5",  # the killed replica's work is free sooner
         **ALERT_ENV,
     }
     bots = [BotProcess(slack, shared_database, **env).start() for _ in range(REPLICAS)]

@@ -16,7 +16,7 @@ from bot.incidents.severity import Severity
 from bot.outbox import engine as outbox
 from bot.outbox.engine import Engine, Work
 from bot.outbox.failures import Failure, sort
-from bot.outbox.leases import LEASE
+from bot.outbox.leases import lease_length
 from bot.store.db import Database
 from bot.store.models import SlackEffect, utcnow
 
@@ -185,7 +185,7 @@ def test_a_lease_is_renewed_while_the_work_runs_and_taken_over_once_it_lapses(
     def meanwhile(work: Work) -> None:
         if work.payload["name"] != "slow":
             return
-        part = LEASE.total_seconds() * 0.75
+        part = lease_length().total_seconds() * 0.75
         harness.clock.advance(seconds=part)  # the call sleeps out a long Retry-After...
         harness.engine.renewer.renew()
         harness.clock.advance(seconds=part)  # ...past the first lease, not the renewed one
@@ -198,9 +198,11 @@ def test_a_lease_is_renewed_while_the_work_runs_and_taken_over_once_it_lapses(
     assert harness.state(slow).done_at is not None
 
     # A process killed mid-work stops renewing: its work is free one lease later.
-    orphan = harness.owe("orphan", lease_holder="killed", lease_until=harness.clock() + LEASE)
+    orphan = harness.owe(
+        "orphan", lease_holder="killed", lease_until=harness.clock() + lease_length()
+    )
     assert other.run_incident(harness.incident) == 0
-    harness.clock.advance(seconds=LEASE.total_seconds() + 1)
+    harness.clock.advance(seconds=lease_length().total_seconds() + 1)
     assert other.run_incident(harness.incident) == 1
     assert harness.state(orphan).done_at is not None
 

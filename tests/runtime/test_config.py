@@ -155,3 +155,10 @@ def test_a_body_timeout_outside_a_minute_is_refused(given: str) -> None:
     with pytest.raises(ConfigError, match="INCIDENTBOT_BODY_TIMEOUT is"):
         load_settings({"INCIDENTBOT_BODY_TIMEOUT": given})
     assert load_settings({"INCIDENTBOT_BODY_TIMEOUT": "0.5"}).body_seconds == 0.5
+
+
+def test_a_lease_length_outside_two_seconds_to_five_minutes_is_refused() -> None:
+    for given in ("1", "301", "soon"):
+        with pytest.raises(ConfigError, match="INCIDENTBOT_LEASE_SECONDS is"):
+            load_settings({"INCIDENTBOT_LEASE_SECONDS": given})
+    assert load_settings({"INCIDENTBOT_LEASE_SECONDS": "5"}).lease_seconds == 5.0
