@@ -33,6 +33,7 @@ def start_sandbox(folder: Path, *extra: str) -> Sandbox:
     began = time.perf_counter()
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # each start need not compile the bot again
     # This checkout's code, whichever checkout the installed package points at.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
