@@ -11,7 +11,8 @@ and so in every child.
 
 Protocol: one JSON line per request on stdin (``env``, ``args``, ``log``; or, for a
 command-line run, ``out``, ``err`` and ``code``, the files its output and its exit
-code are written to); the child's pid comes back as one line on stdout.
+code are written to, and ``cwd``, the folder it runs in); the child's pid comes back
+as one line on stdout.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def _child(run: object, request: dict[str, object]) -> None:
             os.dup2(log, 1)
             os.dup2(log, 2)
         os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        if request.get("cwd"):  # a command typed in a folder: relative paths are read there
+            os.chdir(str(request["cwd"]))
         os.environ.clear()
         os.environ.update(request["env"])  # type: ignore[arg-type]
         args = [str(a) for a in request["args"]]  # type: ignore[attr-defined]

@@ -265,10 +265,17 @@ class _Zygote:
         self._lock = threading.Lock()
         atexit.register(self._proc.kill)
 
-    def start(self, env: dict[str, str], args: list[str], log: Path, **files: Path) -> Forked:
+    def start(
+        self,
+        env: dict[str, str],
+        args: list[str],
+        log: Path,
+        cwd: Path | None = None,
+        **files: Path,
+    ) -> Forked:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         with self._lock:
-            request = {"env": env, "args": args, "log": str(log)}
+            request = {"env": env, "args": args, "log": str(log), "cwd": str(cwd or "")}
             request.update({name: str(path) for name, path in files.items()})
             self._proc.stdin.write(json.dumps(request) + "\n")
             self._proc.stdin.flush()
@@ -287,6 +294,29 @@ def _forkserver() -> _Zygote:
         if not _ZYGOTE or _ZYGOTE[0]._proc.poll() is not None:
             _ZYGOTE[:] = [_Zygote()]
         return _ZYGOTE[0]
+
+
+def run_cli_in(
+    folder: Path, args: list[str], env: dict[str, str], timeout: float = 90
+) -> subprocess.CompletedProcess[str]:
+    """``incidentbot ARGS`` as typed in ``folder`` with exactly ``env``: forked from the
+    zygote (the real command line, its imports done ahead)."""
+    with tempfile.TemporaryDirectory(prefix="incidentbot-cli-") as kept_in:
+        kept = Path(kept_in)
+        files = {"out": kept / "out", "err": kept / "err", "code": kept / "code"}
+        child = _forkserver().start(env, args, kept / "log", cwd=folder, **files)
+        deadline = time.monotonic() + timeout
+        while not files["code"].exists():
+            if time.monotonic() > deadline:
+                child.kill()
+                raise subprocess.TimeoutExpired(["incidentbot", *args], timeout)
+            time.sleep(0.01)
+        return subprocess.CompletedProcess(
+            ["incidentbot", *args],
+            int(files["code"].read_text()),
+            files["out"].read_text(),
+            files["err"].read_text(),
+        )
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

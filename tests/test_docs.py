@@ -8,11 +8,15 @@ typed in Slack, synopses) are not commands. Each block runs as a whole through
 name, with ``DATABASE_URL`` naming a migrated SQLite database that holds incidents
 INC-1 to INC-12 and dead work 41. A command that starts a server (``incidentbot
 sandbox``, ``incidentbot serve``) is started, must answer ``/healthz``, and is stopped;
-``serve`` talks to the local Slack (``SlackStandIn``) with its credentials.
+``serve`` talks to the local Slack (``SlackStandIn``) with its credentials. Every other
+``incidentbot`` command runs the real command line forked from the tests' zygote (its
+imports done ahead), in the block's folder with the block's environment.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import shlex
@@ -20,6 +24,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +35,7 @@ import pandas as pd
 import pytest
 
 from bot.sandbox import SlackStandIn
-from tests.support import free_port
+from tests.support import free_port, run_cli_in
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
@@ -117,7 +124,7 @@ def _script(commands: list[Command]) -> tuple[str, list[str]]:
 # stops it, and fails the block if it never answered.
 SERVE = r"""
 __serve() {
-    "$@" > server.log 2>&1 &
+    command "$@" > server.log 2>&1 &
     local pid=$!
     "$PYTHON" "$CHECK" "$pid" server.log
     local answered=$?
@@ -125,6 +132,28 @@ __serve() {
     wait "$pid" 2>/dev/null || true
     return "$answered"
 }
+"""
+
+# ``incidentbot`` in a block: the real command line, forked from the tests' zygote in the
+# block's folder with the block's environment (``tests/support.run_cli_in``), instead of a
+# Python that imports the bot, pandas and SciPy again for each of two dozen commands.
+# A server (``__serve``) is started as a process of its own.
+ZYGOTE_CLI = r"""
+incidentbot() {
+    "$PYTHON" -S "$CLI_CLIENT" "$@"
+}
+"""
+
+CLI_CLIENT = r"""
+import json, os, socket, sys
+ask = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+ask.connect(os.environ["CLI_SOCKET"])
+asked = {"args": sys.argv[1:], "cwd": os.getcwd(), "env": dict(os.environ)}
+ask.sendall(json.dumps(asked).encode() + b"\n")
+answer = json.loads(ask.makefile("rb").readline())
+sys.stdout.write(answer["out"])
+sys.stderr.write(answer["err"])
+sys.exit(answer["code"])
 """
 
 CHECK = r"""
@@ -279,6 +308,7 @@ def test_every_command_on_the_page_runs_as_written(
     _samples(folder)
     shutil.copy(database, folder / "incidentbot.db")
     (tmp_path / "check.py").write_text(CHECK)
+    (tmp_path / "cli.py").write_text(CLI_CLIENT)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
     # The commands' Python may keep the bot's compiled modules: two dozen commands run here,
     # each would otherwise compile them again.
@@ -294,30 +324,36 @@ def test_every_command_on_the_page_runs_as_written(
             CHECK=str(tmp_path / "check.py"),
             LOG_LEVEL="WARNING",
             PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+            CLI_CLIENT=str(tmp_path / "cli.py"),
+            # A short path: a Unix socket's may hold 107 bytes, and tmp_path is longer.
+            CLI_SOCKET=str(Path(tempfile.mkdtemp(prefix="cli-")) / "s"),
         )
-        for number, block in enumerate(blocks(doc), 1):
-            if FIRST_SHOWN[tuple(c.text for c in block)] != doc:
-                continue  # run where it is shown first
-            script, benchmarks = _script(block)
-            if not _free(3000):  # someone else's sandbox: ours picks a port of its own
-                script = re.sub(
-                    r"(__serve incidentbot sandbox)$", r"\1 --port 0", script, flags=re.M
-                )
-            if script.strip():
-                ran = subprocess.run(
-                    ["bash", "-e", "-c", SERVE + script],
-                    cwd=folder,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=90,
-                )
-                assert ran.returncode == 0, (
-                    f"{doc.relative_to(REPO)}, block {number}, failed:\n{script}\n"
-                    f"--- stdout\n{ran.stdout[-3000:]}\n--- stderr\n{ran.stderr[-3000:]}"
-                )
-            for command in benchmarks:
-                _check_benchmark(command)
+        with _cli_server(Path(env["CLI_SOCKET"])):
+            _run_blocks(doc, folder, env)
+
+
+def _run_blocks(doc: Path, folder: Path, env: dict[str, str]) -> None:
+    for number, block in enumerate(blocks(doc), 1):
+        if FIRST_SHOWN[tuple(c.text for c in block)] != doc:
+            continue  # run where it is shown first
+        script, benchmarks = _script(block)
+        if not _free(3000):  # someone else's sandbox: ours picks a port of its own
+            script = re.sub(r"(__serve incidentbot sandbox)$", r"\1 --port 0", script, flags=re.M)
+        if script.strip():
+            ran = subprocess.run(
+                ["bash", "-e", "-c", SERVE + ZYGOTE_CLI + script],
+                cwd=folder,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=90,
+            )
+            assert ran.returncode == 0, (
+                f"{doc.relative_to(REPO)}, block {number}, failed:\n{script}\n"
+                f"--- stdout\n{ran.stdout[-3000:]}\n--- stderr\n{ran.stderr[-3000:]}"
+            )
+        for command in benchmarks:
+            _check_benchmark(command)
 
 
 def _check_benchmark(command: str) -> None:
@@ -328,3 +364,34 @@ def _check_benchmark(command: str) -> None:
     text = source.read_text(encoding="utf-8")
     for flag in (word for word in words[3:] if word.startswith("--")):
         assert f'"{flag}"' in text, f"{command}: the benchmark has no {flag}"
+
+
+@contextlib.contextmanager
+def _cli_server(path: Path) -> Iterator[None]:
+    """Answer each block's ``incidentbot`` (``CLI_CLIENT``) by running it from the zygote."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            asked = json.loads(conn.makefile("rb").readline())
+            ran = run_cli_in(Path(asked["cwd"]), list(asked["args"]), dict(asked["env"]))
+            said = {"code": ran.returncode, "out": ran.stdout, "err": ran.stderr}
+            conn.sendall(json.dumps(said).encode() + b"\n")
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.close()
+        thread.join(5)
