@@ -454,7 +454,7 @@ class SandboxPage:
         ahead = (
             f"{minutes // 60} hours"
             if minutes % 60 == 0 and minutes > 60
-            else ("1 hour" if minutes == 60 else f"{minutes} minute{'s' if minutes != 1 else ''}")
+            else {60: "hour", 1: "minute"}.get(minutes, f"{minutes} minutes")
         )
         if not sent:
             return {"said": f"Nothing was due in the next {ahead}."}
