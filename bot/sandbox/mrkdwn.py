@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 
 from markupsafe import Markup
 
+from bot.text.rendering import EMOJI
+
 _TOKEN = re.compile(r"<([^<>\n]+)>")
 _EMPHASIS = [
     (re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])"), "strong"),
@@ -27,76 +29,6 @@ _CODE = re.compile(r"`([^`\n]+)`")
 _FENCE = re.compile(r"```\n?(.*?)```", re.S)
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
-# The emoji codes the bot writes, and a few people use; others stay as written.
-EMOJI = {
-    "red_circle": "🔴",
-    "large_orange_circle": "🟠",
-    "large_yellow_circle": "🟡",
-    "large_blue_circle": "🔵",
-    "white_check_mark": "✅",
-    "heavy_check_mark": "✔️",
-    "warning": "⚠️",
-    "rotating_light": "🚨",
-    "pushpin": "📌",
-    "bell": "🔔",
-    "bar_chart": "📊",
-    "chart_with_upwards_trend": "📈",
-    "chart_with_downwards_trend": "📉",
-    "lock": "🔒",
-    "memo": "📝",
-    "busts_in_silhouette": "👥",
-    "bust_in_silhouette": "👤",
-    "mag": "🔍",
-    "hourglass_flowing_sand": "⏳",
-    "hourglass": "⌛",
-    "x": "❌",
-    "no_entry": "⛔",
-    "rewind": "⏪",
-    "leftwards_arrow_with_hook": "↩️",
-    "arrow_right": "➡️",
-    "arrow_up": "⬆️",
-    "arrow_down": "⬇️",
-    "clipboard": "📋",
-    "speech_balloon": "💬",
-    "loudspeaker": "📢",
-    "mega": "📣",
-    "pager": "📟",
-    "telephone_receiver": "📞",
-    "fire": "🔥",
-    "robot_face": "🤖",
-    "gear": "⚙️",
-    "link": "🔗",
-    "page_facing_up": "📄",
-    "calendar": "📆",
-    "clock3": "🕒",
-    "stopwatch": "⏱️",
-    "information_source": "ℹ️",
-    "question": "❓",
-    "thumbsup": "👍",
-    "+1": "👍",
-    "eyes": "👀",
-    "tada": "🎉",
-    "performing_arts": "🎭",
-    "dart": "🎯",
-    "traffic_light": "🚦",
-    "package": "📦",
-    "scales": "⚖️",
-    "shield": "🛡️",
-    "test_tube": "🧪",
-    "construction": "🚧",
-    "alarm_clock": "⏰",
-    "arrow_forward": "▶️",
-    "arrows_counterclockwise": "🔄",
-    "checkered_flag": "🏁",
-    "floppy_disk": "💾",
-    "heavy_plus_sign": "➕",
-    "inbox_tray": "📥",
-    "large_green_circle": "🟢",
-    "raised_hand": "✋",
-    "repeat": "🔁",
-    "small_blue_diamond": "🔹",
-    "white_circle": "⚪",
-}
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 
 
