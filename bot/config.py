@@ -22,6 +22,8 @@ from bot.net.egress import ALLOW_SETTING, EgressRule
 from bot.paging import ladder
 from bot.paging.directory import Directory, DirectoryError, Service, default_service
 from bot.paging.directory import load as load_directory
+from bot.statuspage.components import StatusPage, StatusPageError
+from bot.statuspage.components import load as load_status_page
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///incidentbot.db"
@@ -34,6 +36,7 @@ DEFAULT_OPSGENIE_URL = "https://api.opsgenie.com"
 DEFAULT_PAGE_SEVERITIES = "sev1,sev2"
 DEFAULT_GITHUB_URL = "https://api.github.com"
 DEFAULT_JIRA_ISSUE_TYPE = "Task"
+DEFAULT_STATUSPAGE_URL = "https://api.statuspage.io"
 SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
 CHANNEL_PREFIX_MAX = 20
 
@@ -106,6 +109,21 @@ class TrackingSettings:
 
 
 @dataclass(frozen=True)
+class StatusPageSettings:
+    """The public status page (``INCIDENTBOT_STATUS_PAGE``) and, when its three settings
+    are given, the Atlassian Statuspage it is copied to."""
+
+    page: StatusPage
+    statuspage_token: str | None = None
+    statuspage_page_id: str | None = None
+    statuspage_url: str = DEFAULT_STATUSPAGE_URL
+
+    @property
+    def synced(self) -> bool:
+        return bool(self.statuspage_token and self.statuspage_page_id)
+
+
+@dataclass(frozen=True)
 class WebSettings:
     """The console's Sign in with Slack: the Slack app's client, and where the bot is
     reached (the callback is ``{url}/signin/callback``)."""
@@ -160,6 +178,8 @@ class Settings:
     tracking: TrackingSettings = field(default_factory=lambda: TrackingSettings())
     # The web console's Sign in with Slack (INCIDENTBOT_WEB_*): off unless all are set.
     web: WebSettings | None = None
+    # The public status page (INCIDENTBOT_STATUS_PAGE): unset, no public route exists.
+    status_page: StatusPageSettings | None = None
     # How long a request's body may take to arrive, once the bot starts reading it.
     body_seconds: float = 10.0
     # How long a stopped process's claimed work stays its own before another takes it.
@@ -439,6 +459,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         paging=_paging(get),
         tracking=_tracking(get),
         web=_web(get),
+        status_page=_status_page(get),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
         slack_app_token=get("SLACK_APP_TOKEN"),
@@ -576,6 +597,46 @@ def _tracking(get: Callable[[str], str | None]) -> TrackingSettings:
             _site("INCIDENTBOT_CONFLUENCE_URL", url), email, token, space
         )
     return TrackingSettings(jira, github, confluence)
+
+
+STATUSPAGE_SETTINGS = ("INCIDENTBOT_STATUSPAGE_TOKEN", "INCIDENTBOT_STATUSPAGE_PAGE_ID")
+
+
+def _status_page(get: Callable[[str], str | None]) -> StatusPageSettings | None:
+    """The status page's components, and Atlassian Statuspage when its settings are set."""
+    path = get("INCIDENTBOT_STATUS_PAGE")
+    synced = _together(get, STATUSPAGE_SETTINGS, "Copying the status page to Statuspage")
+    if path is None:
+        if synced is not None or get("INCIDENTBOT_STATUSPAGE_URL"):
+            raise ConfigError(
+                "INCIDENTBOT_STATUSPAGE_* is set but INCIDENTBOT_STATUS_PAGE is not: the bot "
+                "copies its own status page to Statuspage, so it needs the components file "
+                "(see templates/statuspage.toml) and each component's statuspage_id."
+            )
+        return None
+    try:
+        page = load_status_page(Path(path))
+    except StatusPageError as problem:
+        raise ConfigError(f"INCIDENTBOT_STATUS_PAGE {path} {problem}.") from None
+    if synced is None:
+        return StatusPageSettings(page)
+    token, page_id = synced
+    if not re.match(r"^[A-Za-z0-9]{1,40}$", page_id):
+        raise ConfigError(
+            f"INCIDENTBOT_STATUSPAGE_PAGE_ID {page_id!r} is not a Statuspage page id "
+            "(letters and digits, from the page's API info)."
+        )
+    unmapped = [c.key for c in page.components if not c.statuspage_id]
+    if unmapped:
+        raise ConfigError(
+            f"INCIDENTBOT_STATUS_PAGE {path} has components without a statuspage_id "
+            f"({', '.join(unmapped)}), and Statuspage is set up: give each its component id "
+            "from Statuspage."
+        )
+    url = _site(
+        "INCIDENTBOT_STATUSPAGE_URL", get("INCIDENTBOT_STATUSPAGE_URL") or DEFAULT_STATUSPAGE_URL
+    )
+    return StatusPageSettings(page, token, page_id, url)
 
 
 WEB_SETTINGS = ("INCIDENTBOT_WEB_CLIENT_ID", "INCIDENTBOT_WEB_CLIENT_SECRET", "INCIDENTBOT_WEB_URL")

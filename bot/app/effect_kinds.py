@@ -475,6 +475,28 @@ class BringOnCall(Effect):
         return f"bring the on-call of {escape(str(self.service))} in"
 
 
+# The status page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatuspage(Effect):
+    """Copy one publication to Atlassian Statuspage: create the incident there, or update it."""
+
+    kind: ClassVar[str] = "sync_statuspage"
+    ordered: ClassVar[bool] = True  # the creation before its updates
+    waits_for_channel: ClassVar[bool] = False
+    update_id: int
+
+    @property
+    def channel(self) -> str:
+        """Its order is kept in a queue of its own (``effects.enqueue`` keys on this): a
+        rate-limited Statuspage holds back no post in the incident's channel."""
+        return "statuspage"
+
+    def what(self) -> str:
+        return "copy the status page's update to Statuspage"
+
+
 # Stored kind name -> class: what a row can hold (``bot.app.effect_table`` gives each a
 # performer, and checks that it gives one to every class here).
 BY_KIND: dict[str, type[Effect]] = {}
@@ -519,6 +541,7 @@ for _cls in (
     BringOnCall,
     LearnNames,
     RetireProposal,
+    SyncStatuspage,
 ):
     if _cls.kind in BY_KIND:
         raise ValueError(f"two Slack effects are stored as {_cls.kind!r}")

@@ -23,6 +23,7 @@ from bot.app import (
     postmortem,
     privacy,
     roles,
+    status_page,
     tickets,
     timeline,
     triage,
@@ -67,6 +68,7 @@ from bot.app.effect_kinds import (
     SendPage,
     SetTopic,
     StartDrift,
+    SyncStatuspage,
     Tell,
     TriageFollowUp,
     Upload,
@@ -143,6 +145,8 @@ TABLE: effects.Table = _table(
     row(EscalatePage, escalation.escalate_page),
     row(LadderInvite, escalation.invite_next_level),
     row(BringOnCall, oncall.bring_on_call),
+    # The status page
+    row(SyncStatuspage, status_page.sync_owed),
 )
 
 

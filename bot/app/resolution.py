@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from bot.app import effects, tickets
+from bot.app import effects, status_page, tickets
 from bot.app.common import apply
 from bot.app.effect_kinds import LearnNames, Post, RetireProposal
 from bot.app.paging import owing
@@ -40,6 +40,7 @@ def resolve_incident(
         tickets.owe_on_resolution(services, session, incident)
         effects.enqueue(session, incident.id, LearnNames())  # for exports read outside Slack
         effects.enqueue(session, incident.id, RetireProposal())
+        status_page.offer_resolution(services, session, incident)
         text = resolution_message(session, incident, summary, due, cadence)
         post_update(
             session,

@@ -36,6 +36,7 @@ class EventKind(StrEnum):
     RUNBOOK_ITEM_CHECKED = "runbook_item_checked", "Runbook step done"
     RUNBOOK_ITEM_UNCHECKED = "runbook_item_unchecked", "Runbook step undone"
     STATUS_UPDATE = "status_update", "Status update"
+    PUBLISHED = "published", "Status page"
     UPDATE_NUDGED = "update_nudged", "Update nudge"
     NOTE = "note", "Note"
     PINNED_MESSAGE = "pinned_message", "Pinned message"

@@ -7,6 +7,7 @@ docs/capabilities/permissions.md).
 - The Incident Commander steers: resolve, severity, proposed severities, key times,
   making the incident private, choosing where a private incident's updates go,
   containment. Until someone holds Commander, the declarer is the Commander.
+- Publishing on the status page is the Comms Lead's too.
 - A rollback (and its undo) is the ML Lead's too; a lever is also for the roles the
   containment file names for it.
 - A drill's facilitator (who started it) runs its controls, and may end it.
@@ -43,12 +44,14 @@ class Act(StrEnum):
     UNDO_ROLLBACK = "undo a rollback for {ref}"
     FACILITATE = "run {ref}'s drill controls"
     SHARE_TITLE = "let {ref}'s title show on its tickets and wiki page"
+    PUBLISH = "publish {ref} on the status page"
 
 
 # Roles that may do an act besides whoever steers (the Commander and the responders).
 ALSO_ROLES: dict[Act, tuple[Role, ...]] = {
     Act.ROLLBACK: (Role.ML_LEAD,),
     Act.UNDO_ROLLBACK: (Role.ML_LEAD,),
+    Act.PUBLISH: (Role.COMMS_LEAD,),
 }
 # What a drill's facilitator may do in it; the facilitator, not the Commander, runs them.
 FACILITATOR_ACTS = frozenset({Act.FACILITATE, Act.RESOLVE})

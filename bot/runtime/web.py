@@ -23,6 +23,7 @@ from bot.runtime.alert_routes import authorised, make_endpoint
 from bot.runtime.scheduler import Scheduler
 from bot.runtime.slack_bodies import Malformed, check_shape
 from bot.slack.listeners.signing import Refused, Verifier
+from bot.statuspage.pages import StatusPages
 from bot.web.sites import with_headers
 
 log = logging.getLogger(__name__)
@@ -132,11 +133,21 @@ def create_app(
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *status_routes(services),
             *pages,
         ],
         lifespan=lifespan,
     )
     return with_headers(app, lambda path: not path.startswith(BOT_PATHS))
+
+
+def status_routes(services: Services) -> list[BaseRoute]:
+    """The public status page's routes; none at all while INCIDENTBOT_STATUS_PAGE is unset."""
+    settings = services.settings.status_page
+    if settings is None:
+        return []
+    pages = StatusPages(services.db, settings.page, page_id=settings.statuspage_page_id)
+    return pages.routes()
 
 
 # What machines call: Slack, alert sources, PagerDuty, health checks and scrapers.

@@ -112,6 +112,7 @@ MAY: dict[Act, tuple[bool, ...]] = {
     Act.ROLLBACK: (True, False, True, True, False),
     Act.UNDO_ROLLBACK: (True, False, True, True, False),
     Act.SHARE_TITLE: (True, False, False, True, False),
+    Act.PUBLISH: (True, False, False, True, False),  # and the Comms Lead
     Act.FACILITATE: (False, False, False, False, False),  # only in a drill
 }
 IN_A_DRILL: dict[Act, tuple[bool, ...]] = {

@@ -1,8 +1,8 @@
 """The database schema, one module a concept: ``incidents`` (the incident, its roles and
 its timeline), ``alerts``, ``work`` (outbox, received requests, reminders), ``drills``,
 ``paging``, ``tracking`` (tickets, wiki pages), ``console`` (sign-ins), ``people``
-(names Slack gave); ``base`` holds what every table shares. Importing this package
-registers every table."""
+(names Slack gave), ``status_page`` (what the public was told); ``base`` holds what
+every table shares. Importing this package registers every table."""
 
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
@@ -11,6 +11,7 @@ from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
 from bot.store.models.paging import Page, PagerDelivery
 from bot.store.models.people import KnownName
+from bot.store.models.status_page import ComponentImpact, PublicIncident, PublicUpdate
 from bot.store.models.tracking import PublishedPage, TrackedAction
 from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
 
@@ -19,6 +20,7 @@ __all__ = [
     "AlertDelivery",
     "AlertGroup",
     "AlertRecord",
+    "ComponentImpact",
     "Base",
     "ConsoleSession",
     "DrillInject",
@@ -27,6 +29,8 @@ __all__ = [
     "KnownName",
     "Page",
     "PagerDelivery",
+    "PublicIncident",
+    "PublicUpdate",
     "PublishedPage",
     "ReceivedRequest",
     "Reminder",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from bot.app import privacy, resolution, updates
+from bot.app import privacy, resolution, status_page, updates
 from bot.app import roles as roles_flow
 from bot.app import severity as severity_flow
 from bot.app.open_incident import declare_and_open
@@ -41,8 +41,10 @@ from bot.slack.listeners.commands.parsing import (
     parse_role_args,
     parse_severity_args,
 )
+from bot.slack.listeners.commands.public_args import is_public, parse_public
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply, reply_to
+from bot.statuspage.publishing import Publication
 from bot.store.models import Incident
 
 NOT_IN_INCIDENT_CHANNEL = (
@@ -236,22 +238,34 @@ def _open_update_form(services: Services, _: str, command: dict[str, Any]) -> No
         respond(text=refusal(problem))
 
 
-def _update(services: Services, c: Call[str], respond: Reply) -> None:
+def _update(services: Services, c: Call[str | Publication], respond: Reply) -> None:
+    if isinstance(c.args, Publication):
+        status_page.publish(services, c.channel, c.user, c.args, respond)
+        return
     updates.send(services, c.channel, c.args, c.user, respond)
 
 
-UPDATE = Subcommand[str](
+def _update_args(args: str) -> str | Publication:
+    return parse_public(args) if is_public(args) else plain_text(args)
+
+
+UPDATE = Subcommand[str | Publication](
     name="update",
     where=Where.INCIDENT_CHANNEL,
-    synopsis="update <text>",
+    synopsis="update [--public] <text>",
     summary="send a status update; alone, it opens a drafted form",
     description=(
         "Send a status update to the channel, the broadcast channel and any stakeholder "
-        "channels. `/incident update` alone opens a form with a draft to edit."
+        "channels. `/incident update` alone opens a form with a draft to edit. With "
+        "`--public`, publish the words on the status page instead (the Commander, the Comms "
+        'Lead or a responder), optionally with `--status identified`, `--title "..."` and '
+        "`--component card-payments=partial`."
     ),
     example="update Rolled back to v6; false positives back to 2%. Next update 15:00.",
-    parse=plain_text,
-    acknowledge=lambda text: opens(_open_update_form) if not text.strip() else PLAIN,
+    parse=_update_args,
+    acknowledge=lambda args: (
+        opens(_open_update_form) if isinstance(args, str) and not args.strip() else PLAIN
+    ),
     run=_update,
 )
 

@@ -1,0 +1,104 @@
+"""Regimes are data, checked when read; the clock's deadlines and reminders follow the
+regime, at any moment the test names."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+from bot.reporting import clock
+from bot.reporting.regimes import Answers, RegimeError, load, parse
+
+AWARE = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def eu():  # type: ignore[no-untyped-def]
+    (regime,) = load("eu-ai-act")
+    return regime
+
+
+def test_reporting_is_off_unless_a_regime_is_named() -> None:
+    assert not load_settings({}).reporting.on
+    on = load_settings(
+        {
+            "INCIDENTBOT_REPORTING": "eu-ai-act",
+            "INCIDENTBOT_PROVIDER_NAME": "Acme Payments",
+            "INCIDENTBOT_REPORTING_CONTACT": "legal@acme.example",
+        }
+    ).reporting
+    assert on.on and on.regime.name == "eu-ai-act" and on.provider == "Acme Payments"
+    assert on.regime.criterion("death").days == 10  # type: ignore[union-attr]
+
+
+def test_a_team_adds_its_own_regime_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    (tmp_path / "internal.toml").write_text(
+        'name = "internal"\ntitle = "Our policy"\nauthority = "the risk committee"\ndays = 3\n'
+        '[[criteria]]\nkey = "customers"\nlabel = "harm to customers"\n'
+        'question = "Were customers harmed?"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(
+        {"INCIDENTBOT_REPORTING": "eu-ai-act,internal", "INCIDENTBOT_REGIMES_DIR": str(tmp_path)}
+    ).reporting
+    assert [r.name for r in settings.regimes] == ["eu-ai-act", "internal"]
+    assert settings.regimes[1].criteria[0].days == 3  # the regime's own days by default
+
+    with pytest.raises(ConfigError, match="'gdpr', which is no regime here"):
+        load_settings({"INCIDENTBOT_REPORTING": "gdpr"})
+    with pytest.raises(RegimeError, match="names fields the report does not know: shoe_size"):
+        parse(
+            'name = "x"\ntitle = "X"\nauthority = "A"\ndays = 5\n[[criteria]]\nkey = "a"\n'
+            'label = "a"\nquestion = "a?"\n[[sections]]\ntitle = "S"\nfields = ["shoe_size"]\n',
+            "x.toml",
+        )
+    with pytest.raises(RegimeError, match="days must be a whole number of days"):
+        parse('name = "x"\ntitle = "X"\nauthority = "A"\ndays = 0\n', "x.toml")
+
+
+@pytest.mark.parametrize(
+    ("yes", "widespread", "days", "reason"),
+    [
+        (["health"], "no", 15, "a serious incident"),
+        (["health", "death"], "no", 10, "the death of a person"),
+        (["critical-infrastructure"], "unknown", 2, "a serious and irreversible disruption"),
+        (["fundamental-rights"], "yes", 2, "a widespread infringement"),
+    ],
+)
+def test_the_deadline_is_the_shortest_any_answer_sets(
+    yes: list[str], widespread: str, days: int, reason: str
+) -> None:
+    answers = Answers(criteria={k: "yes" for k in yes}, widespread=widespread)
+    found = clock.deadline(eu(), answers)
+    assert found.days == days and found.reason.startswith(reason)
+    assert found.due(AWARE) == AWARE + timedelta(days=days)
+
+
+def test_reminders_at_half_time_a_day_before_and_every_day_when_overdue() -> None:
+    due = AWARE + timedelta(days=15)
+    assert clock.reminders(AWARE, due) == (AWARE + timedelta(days=7.5), due - timedelta(days=1))
+    two = AWARE + timedelta(days=2)
+    assert clock.reminders(AWARE, two) == (AWARE + timedelta(days=1), two - timedelta(hours=6))
+    assert clock.next_reminder(AWARE, due, AWARE) == AWARE + timedelta(days=7.5)
+    assert clock.next_reminder(AWARE, due, due - timedelta(hours=1)) == due
+    assert clock.next_reminder(AWARE, due, due) == due + timedelta(days=1)
+    assert clock.next_reminder(AWARE, due, due + timedelta(days=3, hours=2)) == due + timedelta(
+        days=4
+    )
+
+
+def test_how_the_deadline_reads() -> None:
+    due = datetime(2026, 12, 22, 9, 0, tzinfo=UTC)
+    assert clock.due_words(due, AWARE) == "report due Tue 22 Dec, in 15 days"
+    assert clock.due_words(due, due - timedelta(hours=5)) == "report due Tue 22 Dec, in 5 hours"
+    assert (
+        clock.due_words(due, due + timedelta(days=2))
+        == "report overdue by 2 days (was due Tue 22 Dec)"
+    )
+    assert (
+        clock.due_words(due, AWARE, sent_at=due - timedelta(days=1))
+        == "initial report sent on time (due Tue 22 Dec)"
+    )
+    assert clock.due_words(due, AWARE, drill=True).startswith("report would have been due Tue 22")
