@@ -22,6 +22,8 @@ from bot.net.egress import ALLOW_SETTING, EgressRule
 from bot.paging import ladder
 from bot.paging.directory import Directory, DirectoryError, Service, default_service
 from bot.paging.directory import load as load_directory
+from bot.reporting.regimes import RegimeError, ReportingSettings
+from bot.reporting.regimes import settings_from as reporting_settings
 from bot.statuspage.components import StatusPage, StatusPageError
 from bot.statuspage.components import load as load_status_page
 
@@ -178,6 +180,8 @@ class Settings:
     tracking: TrackingSettings = field(default_factory=lambda: TrackingSettings())
     # The web console's Sign in with Slack (INCIDENTBOT_WEB_*): off unless all are set.
     web: WebSettings | None = None
+    # Serious-incident reporting (INCIDENTBOT_REPORTING): off unless a regime is named.
+    reporting: ReportingSettings = field(default_factory=lambda: ReportingSettings())
     # The public status page (INCIDENTBOT_STATUS_PAGE): unset, no public route exists.
     status_page: StatusPageSettings | None = None
     # How long a request's body may take to arrive, once the bot starts reading it.
@@ -459,6 +463,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         paging=_paging(get),
         tracking=_tracking(get),
         web=_web(get),
+        reporting=_reporting(get),
         status_page=_status_page(get),
         slack_bot_token=get("SLACK_BOT_TOKEN"),
         slack_signing_secret=get("SLACK_SIGNING_SECRET"),
@@ -597,6 +602,19 @@ def _tracking(get: Callable[[str], str | None]) -> TrackingSettings:
             _site("INCIDENTBOT_CONFLUENCE_URL", url), email, token, space
         )
     return TrackingSettings(jira, github, confluence)
+
+
+def _reporting(get: Callable[[str], str | None]) -> ReportingSettings:
+    """INCIDENTBOT_REPORTING's regimes, INCIDENTBOT_REGIMES_DIR, and who reports."""
+    try:
+        return reporting_settings(
+            get("INCIDENTBOT_REPORTING"),
+            get("INCIDENTBOT_REGIMES_DIR"),
+            get("INCIDENTBOT_PROVIDER_NAME"),
+            get("INCIDENTBOT_REPORTING_CONTACT"),
+        )
+    except RegimeError as problem:
+        raise ConfigError(str(problem)) from None
 
 
 STATUSPAGE_SETTINGS = ("INCIDENTBOT_STATUSPAGE_TOKEN", "INCIDENTBOT_STATUSPAGE_PAGE_ID")

@@ -11,6 +11,7 @@ from bot.store.models.drills import DrillInject
 from bot.store.models.incidents import HandoverRequest, Incident, RoleAssignment, TimelineEvent
 from bot.store.models.paging import Page, PagerDelivery
 from bot.store.models.people import KnownName
+from bot.store.models.reporting import ChainHead, ChainLink, EvidenceRecord, SeriousCase
 from bot.store.models.status_page import ComponentImpact, PublicIncident, PublicUpdate
 from bot.store.models.tracking import PublishedPage, TrackedAction
 from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
@@ -21,9 +22,12 @@ __all__ = [
     "AlertGroup",
     "AlertRecord",
     "ComponentImpact",
+    "ChainHead",
+    "ChainLink",
     "Base",
     "ConsoleSession",
     "DrillInject",
+    "EvidenceRecord",
     "HandoverRequest",
     "Incident",
     "KnownName",
@@ -36,6 +40,7 @@ __all__ = [
     "Reminder",
     "RoleAssignment",
     "SeenRequest",
+    "SeriousCase",
     "SlackEffect",
     "TimelineEvent",
     "TrackedAction",
