@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from bot.outbox import received
+from bot.store import precedence
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,17 @@ class QueueFull(Exception):
 
 class Background:
     def __init__(self, workers: int = 4, room: int = 200) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="work")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="work", initializer=precedence.defer
+        )
         # Opening a modal must happen within 3 s of the click (trigger_id expiry), so it
         # never waits behind slow work in the main pool.
         self._urgent = ThreadPoolExecutor(max_workers=2, thread_name_prefix="urgent")
         # Long computations (a drift analysis of millions of rows) take turns here, so they
         # neither compete for the cores with each other nor hold up commands.
-        self._heavy = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heavy")
+        self._heavy = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="heavy", initializer=precedence.defer
+        )
         # Pages go out beside channel set-ups, never behind them nor in the way of forms:
         # the on-call is woken as soon as the channel they are pointed to exists.
         self._paging = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paging")
@@ -67,6 +72,7 @@ class Background:
 
         def run() -> None:
             try:
+                precedence.give_way()
                 fn(*args)
             finally:
                 with self._queued_lock:

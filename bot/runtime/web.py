@@ -24,6 +24,7 @@ from bot.runtime.scheduler import Scheduler
 from bot.runtime.slack_bodies import Malformed, check_shape
 from bot.slack.listeners.signing import Refused, Verifier
 from bot.statuspage.pages import StatusPages
+from bot.store import precedence
 from bot.web.sites import with_headers
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,8 @@ def create_app(
     verifier = Verifier(services.settings.slack_signing_secret or "")
 
     async def slack_events(request: Request) -> Response:
-        response = await _slack_events(request)
+        with precedence.answering():
+            response = await _slack_events(request)
         metrics.count_request("/slack/events", response.status_code)
         return response
 

@@ -11,6 +11,8 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.store import precedence
+
 # How long a SQLite writer waits for the one before it before giving up.
 SQLITE_BUSY_SECONDS = 30
 
@@ -162,6 +164,7 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session inside one transaction, committed on success, rolled back on error."""
+        precedence.give_way()
         with self._sessions() as session, session.begin():
             yield session
 
