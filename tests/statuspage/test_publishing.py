@@ -21,7 +21,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
-from bot.sandbox.reading import message_text, readable
+from bot.sandbox.reading import message_text
 from bot.slack.listeners.commands.public_args import parse_public
 from bot.slack.listeners.commands.subcommands import parse
 from bot.statuspage import publishing
@@ -137,10 +137,11 @@ def test_resolving_offers_the_public_resolution_which_the_comms_lead_confirms(
     assert incident.channel_id
     resolution.resolve_incident(services, incident.channel_id, ALICE, "Rolled back.", Replies())
     channel = slack.channels[incident.channel_id]
-    offer = next(m for m in channel.messages if "Publish the resolution" in readable(m.get("blocks")))
-    assert "still shows *Card payments: partial outage* as unresolved" in offer["blocks"][0][
-        "text"
-    ]["text"]
+    offer = next(m for m in channel.messages if "Publish the resolution" in message_text(m))
+    assert (
+        "still shows *Card payments: partial outage* as unresolved"
+        in offer["blocks"][0]["text"]["text"]
+    )
     status_page.publish_resolution(services, incident.channel_id, CARA, Replies())
     with services.db.begin() as session:
         story = session.scalars(select(PublicIncident)).one()
@@ -218,9 +219,7 @@ def test_the_command_refuses_bad_public_text_before_anything_runs(typed: str, sa
 def test_public_text_is_plain_words() -> None:
     asked = parse("update --public *Card payments* are slow :warning: &lt;3")
     assert isinstance(asked.value, publishing.Publication)
-    assert publishing.public_words(asked.value.text, mrkdwn=True) == (
-        "Card payments are slow ⚠️ <3"
-    )
+    assert publishing.public_words(asked.value.text, mrkdwn=True) == ("Card payments are slow ⚠️ <3")
     assert ComponentState.PARTIAL.label == "Partial outage"
     assert PublicStatus.RESOLVED.label == "Resolved"
 
