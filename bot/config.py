@@ -18,6 +18,7 @@ from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
 from bot.containment.levers import Lever, LeverError
 from bot.containment.levers import load as load_levers
 from bot.diagnosis.limits import Limits
+from bot.diagnosis.sources.allowed import Places
 from bot.net.egress import ALLOW_SETTING, EgressRule
 from bot.paging import ladder
 from bot.paging.directory import Directory, DirectoryError, Service, default_service
@@ -158,6 +159,8 @@ class Settings:
     retention: timedelta = DEFAULT_RETENTION
     drift_limits: Limits = field(default_factory=Limits)
     drift_queue: int = 5  # analyses waiting at most, besides the one running
+    # Buckets and warehouse tables drift and fairness may read (INCIDENTBOT_DATA_BUCKETS…).
+    data_places: Places = field(default_factory=Places)
     # Group columns whose values (sex, ethnicity…) are named only in private channels.
     sensitive_columns: tuple[str, ...] = ()
     metrics_token: str | None = None
@@ -340,6 +343,19 @@ def _channel(get: Callable[[str], str | None], name: str, example: str) -> str |
     return value
 
 
+def _data_places(get: Callable[[str], str | None]) -> Places:
+    try:
+        return Places.parse(
+            get("INCIDENTBOT_DATA_BUCKETS"),
+            get("INCIDENTBOT_S3_ENDPOINT_URL"),
+            get("INCIDENTBOT_WAREHOUSE_URL"),
+            get("INCIDENTBOT_WAREHOUSE_TABLES"),
+            get("INCIDENTBOT_WAREHOUSE_TIMEOUT"),
+        )
+    except ValueError as bad:
+        raise ConfigError(str(bad)) from None
+
+
 def _sensitive_columns(text: str | None) -> tuple[str, ...]:
     """``sex,ethnicity, age band``: column names, compared without regard to case."""
     names = tuple(name.strip() for name in (text or "").split(","))
@@ -481,6 +497,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         templates_dir=templates_path,
         drift_limits=_drift_limits(get),
         drift_queue=_whole("INCIDENTBOT_DRIFT_QUEUE", get("INCIDENTBOT_DRIFT_QUEUE"), 5),
+        data_places=_data_places(get),
         sensitive_columns=_sensitive_columns(get("INCIDENTBOT_SENSITIVE_COLUMNS")),
         metrics_token=get("INCIDENTBOT_METRICS_TOKEN"),
         responders=responders,

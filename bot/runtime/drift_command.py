@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
@@ -25,7 +26,12 @@ def add_parser(commands: Any) -> None:
         "half its features have.",
     )
     drift.add_argument("reference", metavar="REF", help="the reference data set")
-    drift.add_argument("current", metavar="CUR", help="the current data set")
+    drift.add_argument(
+        "current",
+        metavar="CUR",
+        nargs="?",
+        help="the current data set (left out with --time-column: REF's two windows)",
+    )
     drift.add_argument("--prediction", metavar="COLUMN", help="the model's output column")
     drift.add_argument("--target", metavar="COLUMN", help="the true outcome column")
     drift.add_argument(
@@ -35,32 +41,115 @@ def add_parser(commands: Any) -> None:
         metavar="COLUMN[,COLUMN]",
         help="columns not to compare (ids, timestamps); repeat or join with commas",
     )
+    add_where(drift)
     drift.add_argument("--json", action="store_true", help="print the figures as JSON")
     drift.set_defaults(run=run)
 
 
+def add_where(parser: Any) -> None:
+    """The options that choose rows and the way they are read (drift and fairness)."""
+    parser.add_argument(
+        "--time-column", metavar="COLUMN", help="the rows' time, for --window and --against"
+    )
+    parser.add_argument(
+        "--window", metavar="SPAN", help="the current window: the last 15m, 1h, 1d… (default 1h)"
+    )
+    parser.add_argument(
+        "--against",
+        metavar="SPAN|previous",
+        help="the reference window: the same window this long before (7d), or the one "
+        "just before it (previous, the default)",
+    )
+    parser.add_argument(
+        "--until",
+        metavar="TIME",
+        help="where the current window ends (ISO 8601, e.g. 2026-12-07T03:00Z; default now)",
+    )
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="only rows where COLUMN equals VALUE; repeat for several",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("auto", "exact", "sketch", "pushdown"),
+        default="auto",
+        help="exact reads every row into memory; sketch streams a dataset and summarises "
+        "it; pushdown asks the warehouse for the summaries (default: by size)",
+    )
+
+
+def until(args: argparse.Namespace) -> datetime:
+    """Where the current window ends: ``--until``, or now."""
+    from bot.diagnosis import datasets
+
+    if args.until is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(args.until.replace("Z", "+00:00"))
+    except ValueError:
+        raise datasets.SourceError(
+            f"--until {args.until[:40]!r} is not a time; give one such as 2026-12-07T03:00Z."
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def places(args: argparse.Namespace, settings: Settings) -> tuple[Any, Any, Any]:
+    """REF and CUR as places (CUR is REF when only windows tell them apart), and where
+    to find them."""
+    from bot.diagnosis import datasets
+    from bot.diagnosis.sources import compare
+    from bot.diagnosis.sources import places as naming
+
+    current = args.current
+    if current is None:
+        if args.time_column is None:
+            raise datasets.SourceError(
+                "Give the current data set too, or --time-column to compare two windows of one."
+            )
+        current = args.reference
+    where = compare.Where(
+        places=settings.data_places,
+        limits=settings.drift_limits,
+        data_dir=settings.data_dir,
+        window=naming.window(args.time_column, args.window, args.against, args.where),
+        here=True,
+    )
+    return where.place(args.reference), where.place(current), where
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.diagnosis import datasets
-    from bot.diagnosis.drift import DriftInputError, analyse
+    from bot.diagnosis.drift import DriftInputError
+    from bot.diagnosis.sources import compare
 
-    limits = settings.drift_limits
     skip = [name.strip() for given in args.skip for name in given.split(",") if name.strip()]
     try:
-        tables = datasets.read_here((args.reference, args.current), limits, settings.data_dir)
-        report = analyse(
-            tables[0], tables[1], prediction=args.prediction, target=args.target, skip=skip
+        reference, current, where = places(args, settings)
+        found = compare.drift(
+            reference,
+            current,
+            where,
+            until(args),
+            prediction=args.prediction,
+            target=args.target,
+            skip=skip,
+            method=args.method,
         )
     except (datasets.SourceError, DriftInputError) as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(as_json(report), indent=2, ensure_ascii=False, allow_nan=False))
+        shown = as_json(found.report, found.method, found.error)
+        print(json.dumps(shown, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        print(as_table(report))
+        print(as_table(found.report, found.method, found.error))
     return 0
 
 
-def as_json(report: DriftReport) -> dict[str, Any]:
+def as_json(report: DriftReport, method: str = "exact", error: float = 0.0) -> dict[str, Any]:
     """Every tested column's test, score, threshold and verdict, and the data set's."""
     tested = [*report.columns, *filter(None, (report.prediction, report.target))]
     return {
@@ -70,16 +159,19 @@ def as_json(report: DriftReport) -> dict[str, Any]:
         else 0.0,
         "dataset_drift": report.dataset_drift,
         "rows": {"reference": report.reference_rows, "current": report.current_rows},
-        "method": "exact",
+        "method": method,
+        "error_bound": error,
         "not_tested": {c.column: c.not_tested for c in report.not_tested},
     }
 
 
 def _column(column: ColumnDrift) -> dict[str, Any]:
+    from bot.diagnosis.columns import ColumnKind
+
     outcome = column.outcome
     assert outcome is not None
     return {
-        "kind": str(column.kind),
+        "kind": "num" if column.kind is ColumnKind.NUMERICAL else "cat",
         "test": str(outcome.method),
         "score": outcome.score,
         "threshold": outcome.method.threshold,
@@ -89,12 +181,12 @@ def _column(column: ColumnDrift) -> dict[str, Any]:
     }
 
 
-def as_table(report: DriftReport) -> str:
+def as_table(report: DriftReport, method: str = "exact", error: float = 0.0) -> str:
     tested = [*report.columns, *filter(None, (report.prediction, report.target))]
     width = max([len("column"), *(len(c.column) for c in tested)])
     lines = [
         f"Drift: {report.verdict()} ({report.reference_rows:,} reference rows, "
-        f"{report.current_rows:,} current)",
+        f"{report.current_rows:,} current; {described(method, error)})",
         "",
         f"{'column':<{width}}  {'kind':<11}  {'test':<13}  {'score':>9}  {'threshold':>9}  drifted",
     ]
@@ -116,3 +208,13 @@ def as_table(report: DriftReport) -> str:
     for column in report.not_tested:
         lines.append(f"{column.column:<{width}}  not tested: {column.not_tested}")
     return "\n".join(lines)
+
+
+def described(method: str, error: float) -> str:
+    """How the figures were computed, in words (the channel and the command line)."""
+    if method == "exact":
+        return "exact: every value read"
+    how = "streamed summaries" if method == "sketch" else "summaries from the warehouse"
+    if error <= 0:
+        return f"{method}: {how}, every test exact"
+    return f"{method}: {how}, Wasserstein scores within ±{error:.2g}"

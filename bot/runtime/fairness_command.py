@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from bot.config import Settings
+from bot.runtime import drift_command
 
 
 def add_parser(commands: Any) -> None:
@@ -21,7 +22,12 @@ def add_parser(commands: Any) -> None:
         "equalized odds across groups, under Fairlearn's names.",
     )
     fairness.add_argument("reference", metavar="REF", help="the reference data set")
-    fairness.add_argument("current", metavar="CUR", help="the current data set")
+    fairness.add_argument(
+        "current",
+        metavar="CUR",
+        nargs="?",
+        help="the current data set (left out with --time-column: REF's two windows)",
+    )
     fairness.add_argument(
         "--group",
         action="append",
@@ -51,14 +57,15 @@ def add_parser(commands: Any) -> None:
         metavar="N",
         help="groups with fewer rows in a window are not judged there (default 30)",
     )
+    drift_command.add_where(fairness)
     fairness.add_argument("--json", action="store_true", help="print the figures as JSON")
     fairness.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.diagnosis import asking, datasets, fairness, printed
+    from bot.diagnosis.sources import compare
 
-    limits = settings.drift_limits
     try:
         request = fairness.Request(
             groups=asking.parse_groups(args.group),
@@ -70,8 +77,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 fairness.MIN_GROUP_SIZE if args.min_group_size is None else args.min_group_size
             ),
         )
-        tables = datasets.read_here((args.reference, args.current), limits, settings.data_dir)
-        facts = fairness.analyse(tables[0], tables[1], request)
+        reference, current, where = drift_command.places(args, settings)
+        ref, cur, method = compare.fairness_tables(
+            reference,
+            current,
+            where,
+            drift_command.until(args),
+            compare.needed(request),
+            args.method,
+        )
+        facts = {**fairness.analyse(ref, cur, request), "method": method}
     except (datasets.SourceError, fairness.FairnessInputError) as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 2

@@ -1,0 +1,211 @@
+"""Drift and fairness wherever the data lives, choosing how by size:
+
+- ``exact``: both data sets read whole into memory (one file or URL each, or anything
+  small enough), the tests run on every value (``drift.analyse``, ``fairness.analyse``);
+- ``sketch``: files, folders, globs and buckets streamed through the embedded engine in
+  record batches, each column summarised (``summaries``) and never held;
+- ``pushdown``: a warehouse table asked for the same summaries in its own SQL.
+
+What comes back says which was used, and the bound on any approximate score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from bot.diagnosis import datasets
+from bot.diagnosis.drift import DriftReport, analyse
+from bot.diagnosis.limits import Limits
+from bot.diagnosis.sources import engines, summaries
+from bot.diagnosis.sources.allowed import Places
+from bot.diagnosis.sources.places import Place, Single, Window, place
+
+METHODS = ("auto", "exact", "sketch", "pushdown")
+MAX_COMBINATIONS = 1_000_000  # distinct (group, prediction, label) rows fairness reads
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Where:
+    """What is needed to reach data: the settings and the rows' window."""
+
+    places: Places = field(default_factory=Places)
+    limits: Limits = field(default_factory=Limits)
+    data_dir: Path | None = None
+    window: Window = field(default_factory=Window)
+    here: bool = False  # the command line: local paths anywhere
+
+    def place(self, text: str) -> Place:
+        return place(text, self.places, self.data_dir, self.limits, here=self.here)
+
+
+@dataclass(frozen=True)
+class Drift:
+    report: DriftReport
+    method: str
+    error: float = 0.0  # the largest bound on an approximate score
+    errors: dict[str, float] = field(default_factory=dict)
+
+
+def drift(
+    reference: Place,
+    current: Place,
+    where: Where,
+    now: datetime,
+    *,
+    prediction: str | None = None,
+    target: str | None = None,
+    skip: Iterable[str] = (),
+    method: str = "auto",
+    progress: Progress | None = None,
+) -> Drift:
+    """The drift report between two places, by the cheapest path that fits."""
+    if method not in METHODS:
+        raise datasets.SourceError(f"--method is one of {', '.join(METHODS)}.")
+    singles = isinstance(reference, Single) and isinstance(current, Single)
+    if singles and not where.window.where and method in ("auto", "exact"):
+        assert isinstance(reference, Single) and isinstance(current, Single)
+        tables = [datasets.load(p.source, where.limits) for p in (reference, current)]
+        report = analyse(
+            tables[0],
+            tables[1],
+            prediction=prediction,
+            target=target,
+            skip=skip,
+            progress=progress,
+        )
+        return Drift(report, "exact")
+    with engines.opened(
+        {"reference": reference, "current": current},
+        where.places,
+        where.limits,
+        where.window,
+        now,
+    ) as sides:
+        ref, cur = sides["reference"], sides["current"]
+        kinds = {name: kind for name, kind in cur.kinds.items() if name in ref.kinds}
+        engine = "pushdown" if "pushdown" in (ref.engine, cur.engine) else "sketch"
+        fits = ref.bytes_estimate + cur.bytes_estimate <= where.limits.max_memory
+        if method == "exact" or (method == "auto" and engine == "sketch" and fits):
+            names = list(kinds)
+            tables = [
+                _bounded(side.load(names), where.limits, label)
+                for side, label in ((ref, "reference"), (cur, "current"))
+            ]
+            report = analyse(
+                tables[0],
+                tables[1],
+                prediction=prediction,
+                target=target,
+                skip=skip,
+                progress=progress,
+            )
+            return Drift(report, "exact")
+        found = summaries.drift(
+            ref.side,
+            cur.side,
+            kinds,
+            method=engine if method == "auto" else method,
+            prediction=prediction,
+            target=target,
+            skip=skip,
+            progress=progress,
+        )
+        return Drift(found.report, found.method, found.error, found.errors)
+
+
+def _bounded(frame: pd.DataFrame, limits: Limits, label: str) -> pd.DataFrame:
+    memory = int(frame.memory_usage(deep=True).sum())
+    if memory > limits.max_memory:
+        raise datasets.SourceError(
+            f"The {label} data takes {memory / 1024 / 1024:,.0f} MB in memory; the exact "
+            "path's limit is INCIDENTBOT_DRIFT_MAX_MEMORY. Leave out --method exact."
+        )
+    return frame
+
+
+def needed(request: Any) -> list[str]:
+    """The columns a fairness ``Request`` reads, each once."""
+    named = [*(c for group in request.groups for c in group), request.prediction]
+    named += [request.label] if request.label else []
+    return list(dict.fromkeys(named))
+
+
+def fairness_tables(
+    reference: Place,
+    current: Place,
+    where: Where,
+    now: datetime,
+    columns: list[str],
+    method: str = "auto",
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The two windows' rows for a fairness analysis, as few as the figures need: from a
+    file, the file; elsewhere, the engine counts each distinct combination of ``columns``
+    (groups, prediction, label) and only those counts leave it. The rows are rebuilt from
+    the counts, so every figure is the exact path's (they are counts)."""
+    if method not in METHODS:
+        raise datasets.SourceError(f"--method is one of {', '.join(METHODS)}.")
+    singles = isinstance(reference, Single) and isinstance(current, Single)
+    if singles and not where.window.where and method in ("auto", "exact"):
+        assert isinstance(reference, Single) and isinstance(current, Single)
+        tables = [datasets.load(p.source, where.limits) for p in (reference, current)]
+        return tables[0], tables[1], "exact"
+    with engines.opened(
+        {"reference": reference, "current": current},
+        where.places,
+        where.limits,
+        where.window,
+        now,
+    ) as sides:
+        frames = []
+        for role in ("reference", "current"):
+            opened = sides[role]
+            missing = [c for c in columns if c not in opened.side.table.c]
+            if missing:
+                shown = ", ".join(repr(c) for c in list(opened.kinds)[:12])
+                raise datasets.SourceError(
+                    f"The column {missing[0]!r} is not in the {role} data; its columns are {shown}."
+                )
+            if method == "exact":
+                frames.append(_bounded(opened.load(columns), where.limits, role))
+            else:
+                frames.append(_combinations(opened.side, columns, where.limits))
+        engine = "pushdown" if "pushdown" in (o.engine for o in sides.values()) else "sketch"
+        engine = "exact" if method == "exact" else engine
+    return frames[0], frames[1], engine
+
+
+def _combinations(side: summaries.Side, columns: list[str], limits: Limits) -> pd.DataFrame:
+    chosen = [side.col(c).label(f"c{i}") for i, c in enumerate(columns)]
+    inner = side.select(*chosen).subquery()
+    keys = [inner.c[f"c{i}"] for i in range(len(columns))]
+    query = sa.select(*keys, sa.func.count()).group_by(*keys).limit(MAX_COMBINATIONS + 1)
+    rows = side.run(query)
+    if len(rows) > MAX_COMBINATIONS:
+        raise datasets.SourceError(
+            f"The {side.name} data has over {MAX_COMBINATIONS:,} distinct combinations of "
+            f"{', '.join(columns)}; group by fewer or coarser columns."
+        )
+    counts = np.array([int(r[-1]) for r in rows], dtype=np.int64)
+    total = int(counts.sum())
+    if total * len(columns) * 8 > limits.max_memory:
+        raise datasets.SourceError(
+            f"The {side.name} window has {total:,} rows, more than the fairness figures "
+            "are rebuilt for (INCIDENTBOT_DRIFT_MAX_MEMORY); choose a shorter --window."
+        )
+    data: dict[str, Any] = {}
+    for i, column in enumerate(columns):
+        values = pd.Series([r[i] for r in rows])
+        if values.dtype == object and values.map(lambda v: isinstance(v, int | float)).all():
+            values = pd.to_numeric(values)
+        data[column] = np.repeat(values.to_numpy(), counts)
+    return pd.DataFrame(data)

@@ -1,0 +1,389 @@
+"""Drift and fairness where the data lives: hive-partitioned Parquet and CSV folders, an
+S3 bucket (moto's S3 server on loopback), warehouse tables on DuckDB and PostgreSQL. The
+streamed and pushed-down paths must give the exact path's verdicts, and every source the
+bot may not read is refused with the setting that would allow it."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bot.diagnosis import fairness
+from bot.diagnosis.datasets import SourceError
+from bot.diagnosis.sources import compare
+from bot.diagnosis.sources.allowed import Places
+from bot.diagnosis.sources.places import Bucket, Dataset, Single, Table, place, window
+from tests.diagnosis import fairness_data
+from tests.diagnosis.data import table
+from tests.support import POSTGRES_ENV, missing_server, run_cli
+
+NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+ROWS = 2500  # over 1,000 a side: the large-sample tests, which summaries serve
+
+
+def _same_verdicts(exact: compare.Drift, other: compare.Drift) -> None:
+    ours, theirs = exact.report, other.report
+    assert ours.dataset_drift is theirs.dataset_drift
+    assert (
+        abs(len(ours.drifted) / len(ours.columns) - len(theirs.drifted) / len(theirs.columns))
+        <= 0.01
+    )
+    tested = {c.column: c for c in theirs.columns}
+    assert set(tested) == {c.column for c in ours.columns}
+    for column in ours.columns:
+        assert column.outcome is not None
+        seen = tested[column.column].outcome
+        assert seen is not None
+        assert (column.column, seen.method, seen.drifted) == (
+            column.column,
+            column.outcome.method,
+            column.outcome.drifted,
+        )
+        assert seen.score == pytest.approx(
+            column.outcome.score, abs=other.errors.get(column.column, 0) + 1e-9
+        )
+    assert {c.column for c in ours.not_tested} == {c.column for c in theirs.not_tested}
+
+
+# --- naming a source, and the refusals -------------------------------------------------
+
+
+def test_each_kind_of_source_is_told_apart_and_refused_with_the_setting_that_allows_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "preds" / "date=2026-12-07").mkdir(parents=True)
+    (tmp_path / "preds" / "date=2026-12-07" / "a.parquet").write_bytes(b"PAR1")
+    (tmp_path / "one.csv").write_text("a\n1\n")
+    allowed = Places.parse("ml-logs", None, "duckdb:///w.duckdb", "preds,ml.scores", None)
+    assert isinstance(place("one.csv", allowed, tmp_path), Single)
+    assert place("preds/", allowed, tmp_path) == Dataset("preds/", tmp_path / "preds")
+    globbed = place("preds/date=2026-12-*/*.parquet", allowed, tmp_path)
+    assert isinstance(globbed, Dataset) and globbed.pattern == "date=2026-12-*/*.parquet"
+    assert place("s3://ml-logs/fraud/date=2026-12-07/", allowed, None) == Bucket(
+        "s3://ml-logs/fraud/date=2026-12-07/", "s3", "ml-logs", "fraud/date=2026-12-07"
+    )
+    assert place("table:ML.Scores", allowed, None) == Table("table:ML.Scores", "ML.Scores")
+    nothing = Places()
+    for text, places, said in (
+        ("s3://other/x", allowed, "bucket other is not one .* add it to INCIDENTBOT_DATA_BUCKETS"),
+        ("gs://ml-logs/x", nothing, "add it to INCIDENTBOT_DATA_BUCKETS"),
+        ("s3://ml-logs/../x", allowed, "may not climb out"),
+        ("table:preds", nothing, r"INCIDENTBOT_WAREHOUSE_URL is not set"),
+        ("table:users", allowed, "add it to INCIDENTBOT_WAREHOUSE_TABLES"),
+        ("table:preds;drop table preds", allowed, "a table is named table:NAME"),
+        ("../one.csv", allowed, "leads outside the data folder"),
+        ("nowhere/", allowed, "no such file or folder"),
+    ):
+        with pytest.raises(SourceError, match=said):
+            place(text, places, tmp_path / "preds" if text.startswith("..") else tmp_path)
+    for bad, said in (
+        (("Bad_Bucket", None, None, None, None), "INCIDENTBOT_DATA_BUCKETS"),
+        ((None, None, None, "preds", None), "INCIDENTBOT_WAREHOUSE_URL is not"),
+        ((None, None, "pg", None, None), "not a SQLAlchemy URL"),
+        ((None, "s3.local", None, None, None), "INCIDENTBOT_S3_ENDPOINT_URL"),
+        ((None, None, None, None, "0"), "INCIDENTBOT_WAREHOUSE_TIMEOUT"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            Places.parse(*bad)
+
+
+def test_windows_are_the_last_span_against_one_before() -> None:
+    week = window("ts", "1h", "7d", ["model=v3"])
+    assert week.bounds(NOW) == {
+        "reference": (NOW - timedelta(days=7, hours=1), NOW - timedelta(days=7)),
+        "current": (NOW - timedelta(hours=1), NOW),
+    }
+    assert week.where == (("model", "v3"),)
+    assert window("ts", "15m", "previous").bounds(NOW)["reference"] == (
+        NOW - timedelta(minutes=30),
+        NOW - timedelta(minutes=15),
+    )
+    for args, said in (
+        ((None, "1h", None), "need --time-column"),
+        (("ts", "1 hour", None), "give a length such as 15m"),
+        (("ts", "1d", "1h"), "would overlap"),
+        (("ts", "1h", "7d", ["model"]), "give column=value"),
+        (("ts", "1h", "7d", ["x) or (1=1=1"]), "give column=value"),
+    ):
+        with pytest.raises(SourceError, match=said):
+            window(*args)
+
+
+# --- datasets: hive-partitioned Parquet and CSV, streamed -------------------------------
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lake")
+    sides = {
+        "ref": table(ROWS, shifted=False, seed=1),
+        "cur": table(ROWS, shifted=True, seed=2),
+        "same": table(ROWS, shifted=False, seed=3),
+    }
+    for name, frame in sides.items():
+        for day in (0, 1):
+            part = root / "parquet" / name / f"date=2026-12-0{day + 1}"
+            part.mkdir(parents=True)
+            frame.iloc[day::2].to_parquet(part / "part-0.parquet")
+            csv = root / "csv" / name
+            csv.mkdir(parents=True, exist_ok=True)
+            frame.iloc[day::2].to_csv(csv / f"day{day}.csv", index=False)
+    for name in ("ref", "cur"):
+        frames = fairness_data.windows(ROWS, 6, seed=5)
+        folder = root / "fair" / name
+        folder.mkdir(parents=True)
+        frames[0 if name == "ref" else 1].to_parquet(folder / "part.parquet")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("reference", "current"),
+    [
+        ("parquet/ref", "parquet/cur"),
+        ("parquet/ref", "parquet/same"),
+        ("csv/ref/*.csv", "csv/cur/day*.csv"),
+    ],
+)
+def test_streamed_summaries_give_the_exact_paths_verdicts(
+    tree: Path, reference: str, current: str
+) -> None:
+    where = compare.Where(data_dir=tree)
+    ref, cur = where.place(reference), where.place(current)
+    exact = compare.drift(ref, cur, where, NOW, method="exact", prediction="score")
+    streamed = compare.drift(ref, cur, where, NOW, method="sketch", prediction="score")
+    assert (exact.method, streamed.method) == ("exact", "sketch")
+    assert streamed.report.reference_rows == streamed.report.current_rows == ROWS
+    _same_verdicts(exact, streamed)
+    assert 0 < streamed.error < 0.05  # stated, and small beside the 0.1 threshold
+    assert "date" not in {c.column for c in streamed.report.columns}  # a partition, not a feature
+
+
+def test_fairness_from_counts_equals_the_exact_figures(tree: Path) -> None:
+    where = compare.Where(data_dir=tree)
+    request = fairness.Request(
+        groups=(("group",), ("group", "band")), prediction="predicted", label="label"
+    )
+    ref, cur = where.place("fair/ref"), where.place("fair/cur")
+    columns = compare.needed(request)
+    exact = compare.fairness_tables(ref, cur, where, NOW, columns, "exact")
+    counted = compare.fairness_tables(ref, cur, where, NOW, columns)
+    assert (exact[2], counted[2]) == ("exact", "sketch")
+    assert fairness.analyse(counted[0], counted[1], request) == fairness.analyse(
+        exact[0], exact[1], request
+    )
+
+
+# --- warehouse tables: DuckDB always, PostgreSQL where CI has it -------------------------
+
+
+def _windows_table() -> pd.DataFrame:
+    """Rows in four places: the current hour (drifted), the same hour a week before, the
+    hour just before, and another model's rows in the current hour."""
+    parts = []
+    for start, frame, model in (
+        (NOW - timedelta(hours=1), table(ROWS, shifted=True, seed=2), "v3"),
+        (NOW - timedelta(days=7, hours=1), table(ROWS, shifted=False, seed=1), "v3"),
+        (NOW - timedelta(hours=2), table(ROWS, shifted=True, seed=4), "v3"),
+        (NOW - timedelta(hours=1), table(ROWS, shifted=False, seed=6), "v2"),
+    ):
+        frame = frame.copy()
+        frame["ts"] = start + pd.to_timedelta(range(ROWS), unit="s")
+        frame["model"] = model
+        parts.append(frame)
+    fairness_window = fairness_data.windows(4 * ROWS, 4, seed=9)[1]
+    every = pd.concat(parts, ignore_index=True)
+    return every.assign(group=fairness_window["group"], predicted=fairness_window["predicted"])
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The same rows in a DuckDB file and, where a server is given, in PostgreSQL."""
+    import duckdb
+
+    rows = _windows_table()
+    path = tmp_path_factory.mktemp("warehouse") / "w.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.register("frame", rows)
+        connection.execute("CREATE TABLE preds AS SELECT * FROM frame")
+    urls = {"duckdb": f"duckdb:///{path}", "pg_table": f"preds_{uuid.uuid4().hex[:8]}"}
+    admin = os.environ.get(POSTGRES_ENV)
+    if not admin:
+        yield urls
+        return
+    import psycopg
+
+    name = urls["pg_table"]
+    types = {"float64": "double precision", "int64": "bigint", "bool": "boolean"}
+    columns = ", ".join(
+        f'"{c}" {types.get(str(t), "timestamptz" if c == "ts" else "text")}'
+        for c, t in rows.dtypes.items()
+    )
+    plain = admin.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as connection:
+        connection.execute(f'CREATE TABLE "{name}" ({columns})')
+        with connection.cursor().copy(f'COPY "{name}" FROM STDIN (FORMAT csv)') as copy:
+            copy.write(rows.to_csv(index=False, header=False))
+    urls["postgresql"] = plain
+    try:
+        yield urls
+    finally:
+        with psycopg.connect(plain, autocommit=True) as connection:
+            connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgresql"])
+def test_a_tables_windows_pushed_down_give_the_exact_paths_verdicts(
+    warehouses: dict[str, str], backend: str
+) -> None:
+    if backend not in warehouses:
+        missing_server("PostgreSQL")
+    name = "preds" if backend == "duckdb" else warehouses["pg_table"]
+    where = compare.Where(
+        places=Places.parse(None, None, warehouses[backend], name, "30"),
+        window=window("ts", "1h", "7d", ["model=v3"]),
+    )
+    ref = cur = where.place(f"table:{name}")
+    skip = ["group", "predicted"]
+    exact = compare.drift(ref, cur, where, NOW, method="exact", skip=skip)
+    pushed = compare.drift(ref, cur, where, NOW, skip=skip)
+    assert pushed.method == "pushdown"
+    assert (pushed.report.reference_rows, pushed.report.current_rows) == (ROWS, ROWS)
+    _same_verdicts(exact, pushed)
+    assert {c.column for c in exact.report.drifted} == {
+        "amount",
+        "latency_ms",
+        "country",
+        "few_levels",
+        "score",
+    }
+    request = fairness.Request(groups=(("group",),), prediction="predicted")
+    counted = compare.fairness_tables(ref, cur, where, NOW, compare.needed(request))
+    whole = compare.fairness_tables(ref, cur, where, NOW, compare.needed(request), "exact")
+    assert fairness.analyse(*counted[:2], request) == fairness.analyse(*whole[:2], request)
+    previous = compare.Where(
+        places=where.places, window=window("ts", "1h", "previous", ["model=v3"])
+    )
+    same = compare.drift(ref, cur, previous, NOW, skip=skip)
+    assert same.report.drifted == []  # the hour before had drifted already
+    with pytest.raises(SourceError, match="there is no column 'nope'"):
+        bad = compare.Where(places=where.places, window=window("ts", "1h", "7d", ["nope=1"]))
+        compare.drift(ref, cur, bad, NOW)
+
+
+# --- an S3 bucket, through moto's S3 server on loopback -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def bucket(tree: Path) -> Iterator[str]:
+    """moto's S3 server on loopback (in this process: the same HTTP server as its
+    ``moto_server`` command), with the Parquet trees uploaded under ``fraud/``."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    try:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        s3.create_bucket(Bucket="ml-logs")
+        for path in (tree / "parquet").rglob("*.parquet"):
+            s3.upload_file(str(path), "ml-logs", f"fraud/{path.relative_to(tree / 'parquet')}")
+        yield url
+    finally:
+        server.stop()
+
+
+def test_an_s3_prefix_is_streamed_and_only_allowed_buckets_are_read(
+    bucket: str, tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    where = compare.Where(places=Places.parse("ml-logs", bucket, None, None, "20"))
+    found = compare.drift(
+        where.place("s3://ml-logs/fraud/ref/"),
+        where.place("s3://ml-logs/fraud/cur"),
+        where,
+        NOW,
+        method="sketch",
+    )
+    local = compare.Where(data_dir=tree)
+    exact = compare.drift(
+        local.place("parquet/ref"), local.place("parquet/cur"), local, NOW, method="exact"
+    )
+    _same_verdicts(exact, found)
+    with pytest.raises(SourceError, match="nothing at this address"):
+        compare.drift(
+            where.place("s3://ml-logs/fraud/none/"),
+            where.place("s3://ml-logs/fraud/cur"),
+            where,
+            NOW,
+        )
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def test_the_command_line_prints_the_issues_json_for_a_table_window(
+    warehouses: dict[str, str],
+) -> None:
+    answer = run_cli(
+        "drift",
+        "table:preds",
+        "--time-column",
+        "ts",
+        "--window",
+        "1h",
+        "--against",
+        "7d",
+        "--where",
+        "model=v3",
+        "--until",
+        NOW.isoformat(),
+        "--skip",
+        "group,predicted",
+        "--json",
+        INCIDENTBOT_WAREHOUSE_URL=warehouses["duckdb"],
+        INCIDENTBOT_WAREHOUSE_TABLES="preds",
+    )
+    assert answer.returncode == 0, answer.stderr
+    printed = json.loads(answer.stdout)
+    assert printed["method"] == "pushdown"
+    assert printed["rows"] == {"reference": ROWS, "current": ROWS}
+    assert isinstance(printed["drifted_share"], float) and isinstance(
+        printed["dataset_drift"], bool
+    )
+    amount = printed["columns"]["amount"]
+    assert {
+        k: type(v)
+        for k, v in amount.items()
+        if k in ("kind", "test", "score", "threshold", "drifted")
+    } == {"kind": str, "test": str, "score": float, "threshold": float, "drifted": bool}
+    assert (amount["kind"], amount["test"], amount["drifted"]) == ("num", "wasserstein", True)
+    assert printed["columns"]["country"]["kind"] == "cat"
+    refused = run_cli(
+        "fairness",
+        "table:users",
+        "--group",
+        "g",
+        "--prediction",
+        "p",
+        "--time-column",
+        "ts",
+        INCIDENTBOT_WAREHOUSE_URL=warehouses["duckdb"],
+    )
+    assert refused.returncode == 2
+    assert "add it to INCIDENTBOT_WAREHOUSE_TABLES" in refused.stderr
