@@ -14,6 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot.ai.settings import AiSettings
+from bot.ai.settings import parse as parse_ai
 from bot.alerts.policy import AlertPolicy, PolicyError, parse_policy
 from bot.containment.levers import Lever, LeverError
 from bot.containment.levers import load as load_levers
@@ -191,6 +193,8 @@ class Settings:
     body_seconds: float = 10.0
     # How long a stopped process's claimed work stays its own before another takes it.
     lease_seconds: float = 20.0
+    # The AI investigator's model (INCIDENTBOT_AI_*): off unless a URL and a model are set.
+    ai: AiSettings | None = None
 
     def require_slack(self) -> None:
         """Fail with a helpful sentence unless the Slack credentials are present."""
@@ -471,6 +475,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         )
 
     return Settings(
+        ai=_ai(get),
         body_seconds=_seconds("INCIDENTBOT_BODY_TIMEOUT", get("INCIDENTBOT_BODY_TIMEOUT"), 10.0),
         lease_seconds=_seconds(
             "INCIDENTBOT_LEASE_SECONDS", get("INCIDENTBOT_LEASE_SECONDS"), 20.0, 2.0, 300.0
@@ -778,3 +783,11 @@ def _paging(get: Callable[[str], str | None]) -> PagingSettings:
         ladder=ladder_entries,
         executive_channel=executives,
     )
+
+
+def _ai(get: Callable[[str], str | None]) -> AiSettings | None:
+    """INCIDENTBOT_AI_*: the model the AI investigator asks (``bot.ai.settings``)."""
+    try:
+        return parse_ai(get)
+    except ValueError as problem:
+        raise ConfigError(str(problem)) from None

@@ -141,6 +141,21 @@ class Tell(Effect):
 
 
 @dataclass(frozen=True)
+class AiAnswer(Effect):
+    """The AI investigator's answer, in the thread under ``thread_ts`` (None: the channel)."""
+
+    kind: ClassVar[str] = "ai_answer"
+    ordered: ClassVar[bool] = True
+    channel: str
+    thread_ts: str | None
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+
+    def what(self) -> str:
+        return f"post the AI investigation's answer to {_channel(self.channel)}"
+
+
+@dataclass(frozen=True)
 class Invite(Effect):
     """Into the given channel, or the incident's own as it is when this runs."""
 
@@ -507,6 +522,7 @@ for _cls in (
     DeadNotice,
     Bookmark,
     Tell,
+    AiAnswer,
     Invite,
     Archive,
     Rename,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.app import (
+    ai_tasks,
     alerts,
     channel_setup,
     contain,
@@ -31,6 +32,7 @@ from bot.app import (
 )
 from bot.app.effect_kinds import (
     BY_KIND,
+    AiAnswer,
     AlertDigest,
     Announce,
     Archive,
@@ -108,6 +110,7 @@ TABLE: effects.Table = _table(
     row(DeadNotice, effects.dead_notice),
     row(Bookmark, effects.bookmark),
     row(Tell, effects.tell),
+    row(AiAnswer, ai_tasks.post_answer),
     row(Invite, effects.invite),
     row(Archive, effects.archive),
     row(Rename, effects.rename),

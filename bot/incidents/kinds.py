@@ -70,6 +70,7 @@ class EventKind(StrEnum):
     PAGE_REASSIGNED = "page_reassigned", "Page reassigned"
     PAGE_ESCALATED = "page_escalated", "Escalated"
     PAGE_RESOLVED = "page_resolved", "Page resolved"
+    AI_INVESTIGATION = "ai_investigation", "AI investigation"
 
 
 _BY_VALUE = {kind.value: kind for kind in EventKind}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
-from bot.runtime import drift_command, fairness_command, reporting_commands
+from bot.runtime import ai_log, drift_command, fairness_command, reporting_commands
 
 if TYPE_CHECKING:
     from bot.store.db import Database
@@ -160,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
 
     drift_command.add_parser(commands)
     fairness_command.add_parser(commands)
+    ai_log.add_parser(commands, _database)
     reporting_commands.add_parsers(commands, _database)
     return parser
 

@@ -4,6 +4,7 @@ its timeline), ``alerts``, ``work`` (outbox, received requests, reminders), ``dr
 (names Slack gave), ``status_page`` (what the public was told); ``base`` holds what
 every table shares. Importing this package registers every table."""
 
+from bot.store.models.ai import AiRequest, AiTask
 from bot.store.models.alerts import AlertDelivery, AlertGroup, AlertRecord
 from bot.store.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from bot.store.models.console import ConsoleSession
@@ -17,6 +18,8 @@ from bot.store.models.tracking import PublishedPage, TrackedAction
 from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
 
 __all__ = [
+    "AiRequest",
+    "AiTask",
     "NAMING_CONVENTION",
     "AlertDelivery",
     "AlertGroup",

@@ -16,6 +16,11 @@ from bot.incidents.errors import InvalidInput
 from bot.slack.blocks import help as help_blocks
 from bot.slack.blocks.kit import render
 from bot.slack.blocks.text import plain_from_slack
+from bot.slack.listeners.commands.ai_commands import (
+    CATCHUP,
+    INVESTIGATE,
+    POSTMORTEM_WITH_DRAFT,
+)
 from bot.slack.listeners.commands.declaration import (
     Acknowledgement,
     Asked,
@@ -38,7 +43,6 @@ from bot.slack.listeners.commands.models_and_data import CONTAIN, DRIFT, FAIRNES
 from bot.slack.listeners.commands.records import (
     ACTION,
     NOTE,
-    POSTMORTEM,
     SHARE_TITLE,
     TIMELINE,
     TRIAGE,
@@ -111,8 +115,10 @@ SUBCOMMANDS = Registry(
         TIMELINE,
         DRIFT,
         FAIRNESS,
-        POSTMORTEM,
+        POSTMORTEM_WITH_DRAFT,
         SHARE_TITLE,
+        INVESTIGATE,
+        CATCHUP,
     )
 )
 

@@ -1,0 +1,363 @@
+"""What the AI investigator's use cases share: whether it is set up, whether an incident
+may be sent to the model, one task per incident at a time, the task's pool, the log of
+what was sent, and the analyses its tools may run.
+
+A task is a row (``AiTask``) whose ``running_incident`` is unique: starting one is an
+insert that fails while another runs for the same incident. A task that a restart cut
+short frees its incident when its deadline passes (the next start marks it abandoned).
+The conversation runs in a small pool of its own, so a slow model never holds up the
+commands' pool; everything it owes Slack at the end is outbox work.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.ai.client import ChatClient, Exchange
+from bot.ai.settings import HOW_TO_TURN_ON, AiSettings
+from bot.app.background import QueueFull
+from bot.app.common import NOT_AN_INCIDENT
+from bot.app.effect_kinds import AiAnswer
+from bot.incidents import queries
+from bot.slack.blocks import ai_text
+from bot.slack.webapi import notify
+from bot.slack.webapi.replies import Reply
+from bot.store.models import AiRequest, AiTask, Incident, utcnow
+
+if TYPE_CHECKING:
+    from bot.app.services import Services
+
+log = logging.getLogger(__name__)
+
+_POOL_LOCK = threading.Lock()
+_POOL: ThreadPoolExecutor | None = None
+WORKERS = 2  # conversations at once, across incidents
+
+
+def pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ai")
+        return _POOL
+
+
+def _logged(future: Future[Any]) -> None:
+    error = future.exception()
+    if error is not None:
+        log.error("AI task failed", exc_info=error)
+
+
+_RUNNING: set[Future[Any]] = set()
+
+
+def submit(fn: Callable[..., None], *args: Any) -> Future[Any]:
+    future = pool().submit(fn, *args)
+    with _POOL_LOCK:
+        _RUNNING.add(future)
+
+    def done(finished: Future[Any]) -> None:
+        with _POOL_LOCK:
+            _RUNNING.discard(finished)
+        _logged(finished)
+
+    future.add_done_callback(done)
+    return future
+
+
+def wait_idle(timeout: float) -> bool:
+    """Wait (at most ``timeout`` s) for the tasks running now: for shutdown and tests."""
+    from concurrent.futures import wait
+
+    with _POOL_LOCK:
+        running = set(_RUNNING)
+    return not wait(running, timeout=timeout).not_done
+
+
+@dataclass(frozen=True)
+class Started:
+    """A task that holds its incident: its row, and what the conversation needs."""
+
+    task_id: int
+    incident_id: int
+    reference: str
+    channel: str
+    settings: AiSettings
+    deadline: float  # a clock() value
+
+
+class Clock:
+    """The task's clock (monotonic seconds); tests give their own."""
+
+    now: Callable[[], float] = staticmethod(time.monotonic)
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
+
+
+def settings_or_say(services: Services, reply: Reply) -> AiSettings | None:
+    """The settings, or None after telling the person how to turn the investigator on."""
+    if services.settings.ai is None:
+        reply(text=ai_text.not_configured(HOW_TO_TURN_ON))
+    return services.settings.ai
+
+
+def start(
+    services: Services,
+    channel: str,
+    kind: str,
+    actor: str,
+    question: str,
+    reply: Reply,
+) -> Started | None:
+    """Claim the incident for one task, or tell the person why not (changing nothing)."""
+    ai = settings_or_say(services, reply)
+    if ai is None:
+        return None
+    now = utcnow()
+    with services.db.begin() as session:
+        incident = queries.by_channel(session, channel)
+        if incident is None:
+            reply(text=NOT_AN_INCIDENT)
+            return None
+        if incident.private and not ai.private_allowed:
+            reply(text=ai_text.private_refused(incident.reference))
+            return None
+        incident_id, reference = incident.id, incident.reference
+        # A task cut short by a restart frees its incident once its deadline has passed.
+        session.execute(
+            update(AiTask)
+            .where(AiTask.running_incident == incident_id, AiTask.deadline_at < now)
+            .values(running_incident=None, status="abandoned", finished_at=now)
+        )
+    try:
+        with services.db.begin() as session:
+            task = AiTask(
+                incident_id=incident_id,
+                kind=kind,
+                asked_by=actor,
+                question=question[:2000],
+                model=ai.model,
+                status="running",
+                started_at=now,
+                deadline_at=now + timedelta(seconds=ai.task_seconds),
+                running_incident=incident_id,
+                tool_calls=[],
+                outcome="",
+            )
+            session.add(task)
+            session.flush()
+            task_id = task.id
+    except IntegrityError:
+        with services.db.begin() as session:
+            running = session.scalar(select(AiTask).where(AiTask.running_incident == incident_id))
+            if running is not None:
+                reply(
+                    text=ai_text.busy(
+                        reference, running.kind, running.asked_by, running.deadline_at
+                    )
+                )
+            else:
+                reply(text="The AI investigator was busy on this incident a moment ago; try again.")
+        return None
+    return Started(task_id, incident_id, reference, channel, ai, Clock.now() + ai.task_seconds)
+
+
+def client_for(ai: AiSettings) -> ChatClient:
+    return ChatClient(ai, sleep=Clock.sleep, clock=Clock.now)
+
+
+def request_log(services: Services, task_id: int) -> Callable[[Exchange], None]:
+    """Keep each request as it was sent (``incidentbot ai-log``), in its own transaction."""
+    seq = iter(range(1, 1_000_000))
+
+    def keep(exchange: Exchange) -> None:
+        with services.db.begin() as session:
+            session.add(
+                AiRequest(
+                    task_id=task_id,
+                    seq=next(seq),
+                    body=exchange.body,
+                    status=exchange.status,
+                    usage=exchange.usage or None,
+                )
+            )
+
+    return keep
+
+
+def finish(
+    session: Any,
+    task_id: int,
+    *,
+    status: str,
+    outcome: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    own_seconds: float,
+    tool_calls: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+) -> AiTask:
+    """Close the task in the caller's transaction and free its incident."""
+    task = session.get(AiTask, task_id)
+    assert task is not None
+    task.status = status
+    task.outcome = outcome[:20_000]
+    task.prompt_tokens = prompt_tokens
+    task.completion_tokens = completion_tokens
+    task.own_seconds = own_seconds
+    task.tool_calls = tool_calls or []
+    task.error = error
+    task.finished_at = utcnow()
+    task.running_incident = None
+    return task  # type: ignore[no-any-return]
+
+
+def release(services: Services, task_id: int, error: str) -> None:
+    """A task that failed before its conversation: freed, its reason kept."""
+    with services.db.begin() as session:
+        finish(
+            session,
+            task_id,
+            status="failed",
+            outcome="",
+            prompt_tokens=0,
+            completion_tokens=0,
+            own_seconds=0.0,
+            error=error,
+        )
+
+
+def post_answer(services: Services, incident_id: int, effect: AiAnswer) -> None:
+    """The outbox's performer: the answer in its thread."""
+    fields: dict[str, Any] = {}
+    if effect.thread_ts:
+        fields["thread_ts"] = effect.thread_ts
+    if effect.blocks:
+        fields["blocks"] = effect.blocks
+    notify.post(services.client, effect.channel, effect.text, **fields)
+
+
+def say_in_thread(services: Services, channel: str, thread_ts: str | None, text: str) -> None:
+    """A progress line: a courtesy (the answer is what must arrive), so a failure is logged."""
+    if thread_ts is None:
+        return
+    try:
+        services.client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False
+        )
+    except SlackApiError as exc:
+        log.info("could not post a progress line: %s", exc.response.get("error"))
+
+
+class Analyses:
+    """Drift and fairness for the tools: the data sets found as the commands find them
+    (the data folder, the egress rule, the size limits), run in the heavy pool behind
+    the commands' analyses, waited for until the task's deadline."""
+
+    def __init__(self, services: Services, deadline: float, private: bool) -> None:
+        self.services, self.deadline, self.private = services, deadline, private
+
+    def _queued(self, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        from bot.ai.tools import Refused
+
+        done: Future[dict[str, Any]] = Future()
+
+        def run() -> None:
+            try:
+                done.set_result(work())
+            except Exception as failure:  # handed to the waiting tool
+                done.set_exception(failure)
+
+        try:
+            self.services.background.submit_heavy(run, waiting=self.services.settings.drift_queue)
+        except QueueFull as full:
+            raise Refused(f"{full.ahead} analyses are already queued; try later") from None
+        try:
+            return done.result(timeout=max(0.1, self.deadline - Clock.now()))
+        except TimeoutError:
+            raise Refused("the analysis did not finish before the task's deadline") from None
+
+    def _tables(self, reference: str, current: str) -> list[Any]:
+        from bot.ai.tools import Refused
+        from bot.diagnosis import datasets
+
+        settings = self.services.settings
+        try:
+            sources = [
+                datasets.locate(p, settings.data_dir, settings.drift_limits)
+                for p in (reference, current)
+            ]
+            return [datasets.load(s, settings.drift_limits) for s in sources]
+        except datasets.SourceError as problem:
+            raise Refused(str(problem)) from None
+
+    def drift(self, reference: str, current: str, prediction: str | None) -> dict[str, Any]:
+        from bot.ai.tools import Refused
+        from bot.app.drift import findings
+        from bot.diagnosis.drift import DriftInputError, analyse
+
+        def work() -> dict[str, Any]:
+            tables = self._tables(reference, current)
+            try:
+                report = analyse(tables[0], tables[1], prediction=prediction)
+            except DriftInputError as problem:
+                raise Refused(str(problem)) from None
+            return findings(report, reference, current)
+
+        return self._queued(work)
+
+    def fairness(
+        self, reference: str, current: str, group: str, prediction: str, label: str | None
+    ) -> dict[str, Any]:
+        from bot.ai.tools import Refused
+        from bot.diagnosis.fairness import FairnessInputError, Request, analyse, mask
+
+        def work() -> dict[str, Any]:
+            tables = self._tables(reference, current)
+            request = Request(
+                groups=(tuple(c.strip() for c in group.split(",")),),
+                prediction=prediction,
+                label=label,
+            )
+            try:
+                facts = analyse(tables[0], tables[1], request)
+            except FairnessInputError as problem:
+                raise Refused(str(problem)) from None
+            # Sensitive columns' values never reach the model, private incident or not.
+            shown = mask(facts, self.services.settings.sensitive_columns)
+            return {k: v for k, v in shown.items() if k in ("verdict", "breakdowns", "quality")}
+
+        return self._queued(work)
+
+
+def incident_names(services: Services, incident_id: int) -> dict[str, str]:
+    """The display names of everyone the incident names (asked of Slack, outside any
+    transaction; remembered names where Slack does not answer)."""
+    from bot.app import people as people_names
+    from bot.incidents import notes
+
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        people = notes.people(session, incident) if incident is not None else set()
+    try:
+        return people_names.names_for(services, people)
+    except SlackApiError:
+        return {}
+
+
+def refused_sentence(problem: Exception) -> str:
+    return str(problem)
+
+
+def ago(at: datetime) -> float:
+    return (utcnow() - at).total_seconds()
