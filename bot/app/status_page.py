@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from slack_sdk.models.blocks import Block
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,7 @@ from bot.slack.webapi.replies import Reply
 from bot.statuspage import publishing
 from bot.statuspage.atlassian import IncidentChange, Statuspage, StatuspageRefused
 from bot.statuspage.publishing import Publication, Published
-from bot.statuspage.states import ComponentState, PublicStatus
+from bot.statuspage.states import ComponentState, PublicStatus, worst
 from bot.store.models import Incident, PublicIncident, PublicUpdate
 from bot.text.rendering import for_slack
 
@@ -190,3 +191,29 @@ def sync_owed(services: Services, incident_id: int, effect: SyncStatuspage) -> N
             client.update(known, change)
     finally:
         client.close()
+
+
+def form_section(services: Services, session: Session, incident: Incident) -> list[Block]:
+    """The update form's *Status page* section for ``incident``; none while there is no
+    status page, for a private incident or a drill, or once its public story is over."""
+    settings = services.settings.status_page
+    if settings is None or publishing.refusal_for(incident):
+        return []
+    story = publishing.current(session, incident.id)
+    if story is not None and story.status == PublicStatus.RESOLVED:
+        return []
+    page = settings.page
+    if story is not None:
+        states = {k: ComponentState(v) for k, v in (story.components or {}).items()}
+    else:
+        states = publishing.offered(page, incident)
+    hit: list[ComponentState] = [s for s in states.values() if s is not ComponentState.OPERATIONAL]
+    return status_page_blocks.section(
+        status_page_blocks.Section(
+            components=[(c.key, c.name) for c in page.components],
+            chosen=list(states),
+            state=worst(hit) if hit else ComponentState.DEGRADED,
+            status=PublicStatus(story.status) if story else PublicStatus.INVESTIGATING,
+            title=story.title if story else "",
+        )
+    )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot.app import effects
+from bot.app import effects, status_page
 from bot.app.common import apply
 from bot.app.effect_kinds import Message, Post, RedrawSummary
 from bot.documents.templating import render_text
@@ -151,7 +151,12 @@ def open_form(
             kind = UpdateKind.FIRST_NOTICE
         text = draft(session, incident, kind, cadence)
         view = update_form.update_modal(
-            incident, kind, text, channel_id, list(incident.stakeholder_channels or [])
+            incident,
+            kind,
+            text,
+            channel_id,
+            list(incident.stakeholder_channels or []),
+            status_page.form_section(services, session, incident),
         )
     notify.open_modal(services.client, trigger_id, view, reply, again=again)
 

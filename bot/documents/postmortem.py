@@ -69,6 +69,7 @@ class _Reading:
         self.triage: dict[str, dict[str, Any]] = {}
         self.alerts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
+        self.public: list[dict[str, Any]] = []  # what the status page told the public
         self.proposals: list[dict[str, Any]] = []
         self.severity_changes: list[dict[str, Any]] = []
         self.role_changes: list[dict[str, Any]] = []
@@ -85,6 +86,15 @@ class _Reading:
             "triage_note": self._triage,
             "alert_fired": self._alert,
             "status_update": self._update,
+            "published": lambda e, d: self.public.append(
+                {
+                    "at": e.occurred_at,
+                    "by": self.person(e.actor),
+                    "status": str(d.get("status", "")).capitalize(),
+                    "title": str(d.get("title", "")),
+                    "text": str(d.get("message") or e.text),
+                }
+            ),
             "triage_proposed": lambda e, d: self.proposals.append(
                 {"at": e.occurred_at, "cause": d.get("cause"), "text": e.text}
             ),
@@ -273,6 +283,7 @@ def build(
         "proposals": reading.proposals,
         "resolution": reading.resolution,
         "updates": reading.updates,
+        "public": reading.public,
         "first_update_after": first_update - incident.declared_at if first_update else None,
         "nudges": reading.kinds["update_nudged"],
         "pinned": reading.kinds["pinned_message"],

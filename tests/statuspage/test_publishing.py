@@ -241,3 +241,65 @@ def test_no_status_page_no_publication(tmp_path: Any) -> None:
             }
         )
     assert load_settings({}).status_page is None
+
+
+def _submitted(blocks: list[dict[str, Any]], **chosen: Any) -> dict[str, Any]:
+    """The update form as Slack sends it back, with the status page's section filled."""
+    values: dict[str, Any] = {}
+    for block in blocks:
+        if block.get("type") == "input":
+            values[block["block_id"]] = {"value": {"type": block["element"]["type"]}}
+    for block_id, state in chosen.items():
+        values[block_id]["value"].update(state)
+    return {"blocks": blocks, "state": {"values": values}}
+
+
+def test_the_update_forms_section_publishes_and_the_postmortem_lists_what_was_told(
+    services: Services,
+) -> None:
+    from bot.app.status_page import form_section
+    from bot.documents import postmortem
+    from bot.slack.blocks import forms
+    from bot.slack.blocks import status_page_blocks as section
+    from bot.slack.blocks.kit import render
+
+    incident = declare(services)
+    with services.db.begin() as session:
+        row = session.get(Incident, incident.id)
+        assert row is not None
+        blocks = render(form_section(services, session, row))
+    header = next(b for b in blocks if b["type"] == "header")
+    assert header["text"]["text"] == "Status page"
+    offered = next(b for b in blocks if b.get("block_id") == section.COMPONENTS)
+    assert [o["value"] for o in offered["element"]["initial_options"]] == ["card-payments"]
+    title = next(b for b in blocks if b.get("block_id") == section.TITLE)
+    assert "initial_value" not in title["element"]  # typed, never the internal title
+
+    assert section.parse_section(_submitted(blocks)) is None  # not ticked: nothing public
+    ticked = {section.PUBLISH: {"selected_options": [{"value": "yes"}]}}
+    with pytest.raises(forms.FormErrors, match="Write what customers are told"):
+        section.parse_section(_submitted(blocks, **ticked))
+    asked = section.parse_section(
+        _submitted(
+            blocks,
+            **ticked,
+            **{
+                section.TEXT: {"value": "Card payments are slow; retrying works."},
+                section.TITLE: {"value": "Slow card payments"},
+                section.STATE: {"selected_option": {"value": "degraded_performance"}},
+                section.STATUS: {"selected_option": {"value": "identified"}},
+                section.COMPONENTS: {"selected_options": [{"value": "card-payments"}]},
+            },
+        )
+    )
+    assert asked is not None and asked.title == "Slow card payments"
+    assert incident.channel_id
+    status_page.publish(services, incident.channel_id, ALICE, asked, Replies(), mrkdwn=False)
+    with services.db.begin() as session:
+        row = session.get(Incident, incident.id)
+        assert row is not None
+        document = postmortem.render(postmortem.assemble(session, row), "md", None, None).text
+    assert "What the public was told on the status page:" in document
+    assert "Identified by @U0ALICE01: Slow card payments: Card payments are slow; retrying" in (
+        document
+    )

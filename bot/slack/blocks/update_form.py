@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -38,8 +39,14 @@ def every(period: timedelta) -> str:
 
 
 def update_modal(
-    incident: Incident, kind: UpdateKind, draft: str, channel_id: str, stakeholders: list[str]
+    incident: Incident,
+    kind: UpdateKind,
+    draft: str,
+    channel_id: str,
+    stakeholders: list[str],
+    extra: Sequence[Block] = (),
 ) -> View:
+    """The form; ``extra`` are sections other capabilities add (the status page's)."""
     return View(
         type="modal",
         callback_id=UPDATE_CALLBACK,
@@ -87,6 +94,7 @@ def update_modal(
                     max_selected_items=10,
                 ),
             ),
+            *extra,
         ],
     )
 
