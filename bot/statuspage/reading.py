@@ -8,6 +8,7 @@ Nothing here reads the internal incident: only what was published."""
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -209,7 +210,8 @@ def _bars(session: Session, page: StatusPage, now: datetime) -> dict[str, tuple[
             for d in (first + timedelta(days=i) for i in range(DAYS))
         ]
         down = _covered(outages.get(component.key, []))
-        out[component.key] = (bar, round(100.0 * max(0.0, 1 - down / span), 2))
+        # Rounded down: any outage at all shows as less than 100%.
+        out[component.key] = (bar, math.floor(10000 * max(0.0, 1 - down / span)) / 100)
     return out
 
 

@@ -39,7 +39,11 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
-    running = start_sandbox(tmp_path_factory.mktemp("sandbox"))
+    # The public status page on too (its test shares this sandbox: one start, not two).
+    example = Path(__file__).resolve().parents[2] / "templates" / "statuspage.toml"
+    running = start_sandbox(
+        tmp_path_factory.mktemp("sandbox"), env={"INCIDENTBOT_STATUS_PAGE": str(example)}
+    )
     yield running
     stop_sandbox(running)
 

@@ -4,6 +4,7 @@ as a person does, never by calling the bot or the workspace directly."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -267,3 +268,50 @@ def test_an_open_message_menu_stays_open_when_a_message_arrives(
     assert answer[0] == 200, answer
     expect(page.locator(".message").filter(has_text="Seen, thanks")).to_be_visible()
     expect(said.get_by_role("menuitem", name="Reply in thread")).to_be_visible()
+
+
+def test_the_status_page_changes_when_published_and_resolved(
+    page: Page, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Declare, publish with ``/incident update --public``, see /status change in the
+    browser, resolve, publish the offered resolution, see every component operational
+    with the incident under past ones (the sandbox runs with templates/statuspage.toml)."""
+    as_person(page, sandbox, "Alice")
+    declare(page, "fraud-scorer v7 declines good payments")
+    type_message(
+        page,
+        "/incident update --public --component card-payments=partial "
+        "Some card payments are being declined. We are working on it.",
+    )
+    channel = page.locator(".messages").first
+    expect(channel).to_contain_text("Published on the status page (Investigating)")
+
+    status = page.context.new_page()
+    status.goto(sandbox.url + "/status")
+    expect(status.get_by_role("heading", level=1)).to_have_text("Partial System Outage")
+    card = status.locator("#component-card-payments")
+    expect(card).to_contain_text("Partial outage")
+    expect(status.locator("article.incident")).to_contain_text(
+        "Some card payments are being declined."
+    )
+    expect(status.locator("body")).not_to_contain_text("fraud-scorer v7")  # internal title
+    shot = status.screenshot(full_page=True)
+    assert not_blank(shot) > 20
+    (tmp_path / "status-page.png").write_bytes(shot)
+
+    # The Commander resolves and is offered the public resolution (nobody is Comms Lead).
+    type_message(page, "/incident resolve Rolled back to v6.")
+    offer = page.locator(".message").filter(has_text="Publish this resolution?")
+    expect(offer).to_have_count(1)
+    offer.get_by_role("button", name="Publish the resolution").click()
+    expect(channel).to_contain_text("Updated on the status page (Resolved)")
+
+    status.reload()
+    expect(status.get_by_role("heading", level=1)).to_have_text("All Systems Operational")
+    expect(card).to_contain_text("Operational")
+    expect(status.locator("article.incident")).to_have_count(0)
+    past = status.get_by_role("region", name="Past incidents")
+    expect(past).to_contain_text("Card payments: partial outage")
+    past.get_by_role("link", name=re.compile("Card payments")).click()
+    expect(status.locator("ol.story li")).to_have_count(2)
+    expect(status.locator("ol.story li").first).to_contain_text("This incident has been resolved.")

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +28,15 @@ class Sandbox:
         return (self.folder / "sandbox.log").read_text()
 
 
-def start_sandbox(folder: Path, *extra: str) -> Sandbox:
-    """``incidentbot sandbox --port 0`` in ``folder``; returns once the page answers."""
+def start_sandbox(folder: Path, *extra: str, env: Mapping[str, str] | None = None) -> Sandbox:
+    """``incidentbot sandbox --port 0`` in ``folder``, with ``env``'s settings besides its
+    own; returns once the page answers."""
     log = (folder / "sandbox.log").open("w")
     began = time.perf_counter()
+    settings = dict(env or {})
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     env = {k: v for k, v in env.items() if not k.startswith(("SLACK_", "INCIDENTBOT_"))}
+    env.update(settings)
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # each start need not compile the bot again
     # This checkout's code, whichever checkout the installed package points at.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))

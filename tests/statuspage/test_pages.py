@@ -10,6 +10,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -120,7 +121,7 @@ def test_the_pages_show_what_was_published_and_only_that(db: Database, served: s
     assert 'class="state state-partial_outage">Partial outage<' in html
     assert "Support chat unavailable" in html  # under past incidents
     assert "27 Nov 2026: Major outage" in html  # its day on the bar, listed for screen readers
-    assert "99.91% uptime; 1 day with incidents" in html  # 2 h of 90 days
+    assert "99.90% uptime; 1 day with incidents" in html  # 2 h of 90 days
 
     again = httpx.get(f"{served}/status", headers={"If-None-Match": front.headers["etag"]})
     assert again.status_code == 304 and again.content == b""
@@ -179,4 +180,6 @@ def test_unset_there_is_no_public_route(services: Services) -> None:
             paths = ("/status", "/status.json", "/status/feed.atom", "/status/incidents/abc")
             return [(await client.get(path)).status_code for path in paths]
 
-    assert asyncio.run(asked()) == [404, 404, 404, 404]
+    # In a thread of its own: a browser test in this process may have left a loop running.
+    with ThreadPoolExecutor(1) as thread:
+        assert thread.submit(asyncio.run, asked()).result() == [404, 404, 404, 404]
