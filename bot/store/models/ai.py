@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.models.base import Base, utcnow
@@ -37,7 +37,7 @@ class AiTask(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text)
     # The bot's own time on the task, outside the model's answers (seconds).
-    own_seconds: Mapped[float] = mapped_column(default=0.0)
+    own_seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
     __table_args__ = (Index("ix_ai_tasks_incident", "incident_id", "started_at"),)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import ai_catchup, ai_investigate, ai_postmortem
+from bot.app import ai_catchup, ai_drafting, ai_investigate
 from bot.app.services import Services
 from bot.config import parse_duration
 from bot.incidents.errors import InvalidInput
@@ -98,7 +98,7 @@ def parse_postmortem(args: str) -> bool | str:
 
 def _postmortem(services: Services, c: Call[bool | str], respond: Reply) -> None:
     if c.args == "draft":
-        ai_postmortem.start(services, c.channel, c.user, respond)
+        ai_drafting.start(services, c.channel, c.user, respond)
         return
     assert POSTMORTEM.run is not None
     POSTMORTEM.run(services, Call(bool(c.args), c.user, c.channel, c.command, c.incident), respond)

@@ -51,7 +51,8 @@ def run(services: Services, started: ai_tasks.Started, actor: str) -> None:
             context = postmortem.assemble(session, incident, names)
             brief = prompts.brief(incident, names, sensitive)
         try:
-            document, _ = postmortem.produce_from(context, "md", services.settings.templates_dir)
+            # The Markdown alone: its chart is not needed to draft the prose.
+            document = postmortem.render(context, "md", services.settings.templates_dir)
         except postmortem.PostmortemError as problem:
             ai_tasks.release(services, started.task_id, str(problem))
             _tell(services, started, actor, f"No draft: {refusal(problem)}")
