@@ -11,6 +11,7 @@ unreachable URL, a file that is not a table) is refused with the reason.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.app import effects, working
@@ -24,8 +25,9 @@ from bot.slack.webapi.replies import Reply
 
 if TYPE_CHECKING:
     from bot.app.services import Services
-    from bot.diagnosis import datasets
     from bot.diagnosis.drift import DriftReport
+    from bot.diagnosis.sources import compare
+    from bot.diagnosis.sources.places import Place
 
 log = logging.getLogger(__name__)
 
@@ -35,20 +37,34 @@ def start(
 ) -> None:
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
     places = (args.reference, args.current)
-    working.queue(services, channel, places, reply, "drift analysis", _run, args, actor, reply)
+    working.queue(
+        services,
+        channel,
+        places,
+        reply,
+        "drift analysis",
+        _run,
+        args,
+        actor,
+        reply,
+        rows=args.rows,
+    )
 
 
 def _run(
     services: Services,
     channel: str,
-    reference: datasets.Source,
-    current: datasets.Source,
+    reference: Place,
+    current: Place,
+    where: compare.Where,
+    until: datetime,
     args: DriftArgs,
     actor: str | None,
     reply: Reply,
 ) -> None:
     from bot.diagnosis import datasets
-    from bot.diagnosis.drift import DriftInputError, analyse
+    from bot.diagnosis.drift import DriftInputError
+    from bot.diagnosis.sources import compare
 
     who = mention(actor) if actor else "The alert"
     head = (
@@ -57,20 +73,19 @@ def _run(
     )
     status = working.Working(services, channel, head)
     try:
-        tables = [
-            working.load(services, source, role, status)
-            for source, role in ((reference, "reference"), (current, "current"))
-        ]
-        status.say(":hourglass_flowing_sand: Comparing the columns…", force=True)
-        report = analyse(
-            tables[0],
-            tables[1],
+        status.say(":hourglass_flowing_sand: Reading and comparing the columns…", force=True)
+        found = compare.drift(
+            reference,
+            current,
+            where,
+            until,
             prediction=args.prediction,
             target=args.target,
             skip=args.skip,
             progress=lambda done, total: status.say(
                 f":hourglass_flowing_sand: Compared {done} of {total} columns…"
             ),
+            reading=working.reading(status),
         )
     except (datasets.SourceError, DriftInputError) as problem:
         # Found only on reading (an unreachable URL, bytes that are not a table).
@@ -82,32 +97,49 @@ def _run(
         status.say(":warning: Stopped: the analysis failed; it is logged.", force=True)
         raise
     status.say(":white_check_mark: Done: the findings follow.", force=True)
-    _publish(services, channel, report, reference.text, current.text, actor)
+    _publish(services, channel, found, _named(reference, where), _named(current, where), actor)
+
+
+def _named(place: Place, where: compare.Where) -> str:
+    """A data set as the findings name it: with its window, when one was asked for."""
+    window = where.window
+    if not window.timed and not window.where:
+        return place.text
+    parts = [place.text]
+    if window.timed:
+        parts.append(f"--time-column {window.time_column}")
+    parts += [f"--where {column}={value}" for column, value in window.where]
+    return " ".join(parts)
 
 
 def _publish(
     services: Services,
     channel: str,
-    report: DriftReport,
+    found: compare.Drift,
     reference: str,
     current: str,
     actor: str | None,
 ) -> None:
     from bot.diagnosis.drift import top_drifted
+    from bot.diagnosis.sources.compare import described
     from bot.documents.plotting import drift_png
 
-    found = working.Findings(
+    report = found.report
+    facts = findings(report, reference, current)
+    facts.update(method=found.method, error_bound=found.error)
+    how = described(found.method, found.error)
+    published = working.Findings(
         kind=EventKind.DRIFT_FOUND,
         said=drift_findings.timeline_text(report),
-        facts=findings(report, reference, current),
+        facts=facts,
         text=f"Drift: {escape(report.verdict())}",
-        blocks=drift_findings.result_blocks(report, reference, current, actor),
+        blocks=drift_findings.result_blocks(report, reference, current, actor, how),
         chart=drift_png(top_drifted(report), report.verdict()),
         chart_name="drift",
         chart_title="drift: reference vs current",
         chart_comment="Reference against current for the most drifted columns.",
     )
-    working.publish(services, channel, actor, found)
+    working.publish(services, channel, actor, published)
 
 
 def findings(report: DriftReport, reference: str, current: str) -> dict[str, Any]:

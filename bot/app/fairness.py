@@ -10,6 +10,7 @@ replaced by "#1", "#2"… in everything posted and kept: the figures stay, the n
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.app import working
@@ -22,7 +23,8 @@ from bot.slack.webapi.replies import Reply
 
 if TYPE_CHECKING:
     from bot.app.services import Services
-    from bot.diagnosis import datasets
+    from bot.diagnosis.sources import compare
+    from bot.diagnosis.sources.places import Place
 
 log = logging.getLogger(__name__)
 GROUPS_KEPT = 50  # groups per breakdown the timeline keeps (the largest moves)
@@ -34,14 +36,27 @@ def start(
 ) -> None:
     """Check the request now (refusals change nothing); run the analysis in the heavy pool."""
     places = (args.reference, args.current)
-    working.queue(services, channel, places, reply, "fairness analysis", _run, args, actor, reply)
+    working.queue(
+        services,
+        channel,
+        places,
+        reply,
+        "fairness analysis",
+        _run,
+        args,
+        actor,
+        reply,
+        rows=args.rows,
+    )
 
 
 def _run(
     services: Services,
     channel: str,
-    reference: datasets.Source,
-    current: datasets.Source,
+    reference: Place,
+    current: Place,
+    where: compare.Where,
+    until: datetime,
     args: FairnessArgs,
     actor: str | None,
     reply: Reply,
@@ -49,6 +64,7 @@ def _run(
     from bot.diagnosis import datasets
     from bot.diagnosis.asking import MIN_GROUP_SIZE
     from bot.diagnosis.fairness import FairnessInputError, Request, analyse
+    from bot.diagnosis.sources import compare
 
     head = (
         f":scales: {mention(actor) if actor else 'The alert'} asked whether the model treats "
@@ -65,12 +81,16 @@ def _run(
         min_group_size=args.min_group_size or MIN_GROUP_SIZE,
     )
     try:
-        tables = [
-            working.load(services, source, role, status)
-            for source, role in ((reference, "reference"), (current, "current"))
-        ]
+        ref, cur, method = compare.fairness_tables(
+            reference,
+            current,
+            where,
+            until,
+            compare.needed(request),
+            reading=working.reading(status),
+        )
         status.say(":hourglass_flowing_sand: Comparing the groups…", force=True)
-        facts = analyse(tables[0], tables[1], request)
+        facts = {**analyse(ref, cur, request), "method": method}
     except (datasets.SourceError, FairnessInputError) as problem:
         status.withdraw()
         reply(text=REFUSED + refusal(problem))

@@ -4,8 +4,8 @@ work is more than a word or two. The Slack adapter parses them from a command's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -17,12 +17,25 @@ class ActionArgs:
 
 
 @dataclass(frozen=True)
+class WindowArgs:
+    """Which rows of a data set are compared (``--time-column ts --window 1h --against 7d
+    --where model=v3 --until 2026-12-07T03:00Z``), as typed; checked where the data is."""
+
+    time_column: str | None = None
+    window: str | None = None
+    against: str | None = None
+    where: tuple[str, ...] = ()
+    until: datetime | None = None  # where the current window ends; None: when asked
+
+
+@dataclass(frozen=True)
 class DriftArgs:
     reference: str
     current: str
     prediction: str | None = None
     target: str | None = None
     skip: tuple[str, ...] = ()
+    rows: WindowArgs = field(default_factory=WindowArgs)
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class FairnessArgs:
     favourable: str | None = None
     threshold: float = 0.5
     min_group_size: int | None = None
+    rows: WindowArgs = field(default_factory=WindowArgs)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -18,6 +19,7 @@ from bot.app import effects
 from bot.app.background import QueueFull
 from bot.app.common import NOT_AN_INCIDENT
 from bot.app.effect_kinds import Message, Upload
+from bot.app.requests import WindowArgs
 from bot.incidents import queries, timeline
 from bot.incidents.kinds import EventKind
 from bot.slack.blocks.text import refusal
@@ -77,14 +79,23 @@ class Working:
             log.info("could not remove the working message: %s", exc.response.get("error"))
 
 
-def load(services: Services, source: datasets.Source, role: str, status: Working) -> pd.DataFrame:
-    def progress(done: int, total: int | None) -> None:
-        share = f" ({done / total:.0%})" if total else ""
-        status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
+def reading(status: Working) -> Callable[[str], Callable[[int, int | None], None]]:
+    """How reading a whole file is told in the working message, for each side."""
 
+    def told(role: str) -> Callable[[int, int | None], None]:
+        def progress(done: int, total: int | None) -> None:
+            share = f" ({done / total:.0%})" if total else ""
+            status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
+
+        return progress
+
+    return told
+
+
+def load(services: Services, source: datasets.Source, role: str, status: Working) -> pd.DataFrame:
     from bot.diagnosis import datasets
 
-    return datasets.load(source, services.settings.drift_limits, progress)
+    return datasets.load(source, services.settings.drift_limits, reading(status)(role))
 
 
 def queue(
@@ -95,20 +106,31 @@ def queue(
     what: str,
     run: Callable[..., None],
     *args: Any,
+    rows: WindowArgs | None = None,
 ) -> None:
-    """Check both data sets' places and the channel now (refusals change nothing), then
-    queue ``run(services, channel, reference, current, *args)`` in the heavy pool, telling
-    the person how many analyses are ahead, or that the queue is full."""
+    """Check both data sets' places, the rows asked for and the channel now (refusals
+    change nothing), then queue ``run(services, channel, reference, current, where, until,
+    *args)`` in the heavy pool (``where``: how to reach them, ``until``: where the current
+    window ends), telling the person how many analyses are ahead, or that the queue is
+    full."""
     from bot.diagnosis import datasets
+    from bot.diagnosis.sources import compare
+    from bot.diagnosis.sources.places import window
 
-    limits = services.settings.drift_limits
+    rows = rows or WindowArgs()
+    settings = services.settings
     try:
-        reference, current = (
-            datasets.locate(place, services.settings.data_dir, limits) for place in places
+        where = compare.Where(
+            places=settings.data_places,
+            limits=settings.drift_limits,
+            data_dir=settings.data_dir,
+            window=window(rows.time_column, rows.window, rows.against, rows.where),
         )
+        reference, current = (where.place(place) for place in places)
     except datasets.SourceError as problem:
         reply(text=f"No {what}: {refusal(problem)}")
         return
+    until = rows.until or datetime.now(UTC)
     with services.db.begin() as session:
         known = queries.id_by_channel(session, channel) is not None
     if not known:
@@ -116,7 +138,15 @@ def queue(
         return
     try:
         ahead = services.background.submit_heavy(
-            run, services, channel, reference, current, *args, waiting=services.settings.drift_queue
+            run,
+            services,
+            channel,
+            reference,
+            current,
+            where,
+            until,
+            *args,
+            waiting=settings.drift_queue,
         )
     except QueueFull as full:
         reply(

@@ -182,11 +182,13 @@ def _column(column: ColumnDrift) -> dict[str, Any]:
 
 
 def as_table(report: DriftReport, method: str = "exact", error: float = 0.0) -> str:
+    from bot.diagnosis.sources import compare
+
     tested = [*report.columns, *filter(None, (report.prediction, report.target))]
     width = max([len("column"), *(len(c.column) for c in tested)])
     lines = [
         f"Drift: {report.verdict()} ({report.reference_rows:,} reference rows, "
-        f"{report.current_rows:,} current; {described(method, error)})",
+        f"{report.current_rows:,} current; {compare.described(method, error)})",
         "",
         f"{'column':<{width}}  {'kind':<11}  {'test':<13}  {'score':>9}  {'threshold':>9}  drifted",
     ]
@@ -209,12 +211,3 @@ def as_table(report: DriftReport, method: str = "exact", error: float = 0.0) -> 
         lines.append(f"{column.column:<{width}}  not tested: {column.not_tested}")
     return "\n".join(lines)
 
-
-def described(method: str, error: float) -> str:
-    """How the figures were computed, in words (the channel and the command line)."""
-    if method == "exact":
-        return "exact: every value read"
-    how = "streamed summaries" if method == "sketch" else "summaries from the warehouse"
-    if error <= 0:
-        return f"{method}: {how}, every test exact"
-    return f"{method}: {how}, Wasserstein scores within ±{error:.2g}"

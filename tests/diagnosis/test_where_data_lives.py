@@ -15,17 +15,27 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bot.app import drift as drift_flow
+from bot.app.services import Services
 from bot.diagnosis import fairness
 from bot.diagnosis.datasets import SourceError
 from bot.diagnosis.sources import compare
 from bot.diagnosis.sources.allowed import Places
 from bot.diagnosis.sources.places import Bucket, Dataset, Single, Table, place, window
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.severity import Severity
+from bot.runtime.cli import main
+from bot.sandbox import SlackStandIn
+from bot.slack.listeners.commands.parsing import parse_drift_args
+from bot.store.models import utcnow
 from tests.diagnosis import fairness_data
 from tests.diagnosis.data import table
-from tests.support import POSTGRES_ENV, missing_server, run_cli
+from tests.services_fixtures import _no_calls_inside_transactions  # noqa: F401  (fixture)
+from tests.services_fixtures import services as services
+from tests.support import POSTGRES_ENV, missing_server
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
-ROWS = 2500  # over 1,000 a side: the large-sample tests, which summaries serve
+ROWS = 1500  # over 1,000 a side: the large-sample tests, which summaries serve
 
 
 def _same_verdicts(exact: compare.Drift, other: compare.Drift) -> None:
@@ -147,8 +157,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("reference", "current"),
     [
         ("parquet/ref", "parquet/cur"),
-        ("parquet/ref", "parquet/same"),
-        ("csv/ref/*.csv", "csv/cur/day*.csv"),
+        ("csv/ref/*.csv", "csv/same/day*.csv"),
     ],
 )
 def test_streamed_summaries_give_the_exact_paths_verdicts(
@@ -300,7 +309,7 @@ def bucket(tree: Path) -> Iterator[str]:
             aws_secret_access_key="test",
         )
         s3.create_bucket(Bucket="ml-logs")
-        for path in (tree / "parquet").rglob("*.parquet"):
+        for path in [*(tree / "parquet").glob("ref/*/*"), *(tree / "parquet").glob("cur/*/*")]:
             s3.upload_file(str(path), "ml-logs", f"fraud/{path.relative_to(tree / 'parquet')}")
         yield url
     finally:
@@ -339,42 +348,40 @@ def test_an_s3_prefix_is_streamed_and_only_allowed_buckets_are_read(
 
 def test_the_command_line_prints_the_issues_json_for_a_table_window(
     warehouses: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    answer = run_cli(
-        "drift",
-        "table:preds",
-        "--time-column",
-        "ts",
-        "--window",
-        "1h",
-        "--against",
-        "7d",
-        "--where",
-        "model=v3",
-        "--until",
-        NOW.isoformat(),
-        "--skip",
-        "group,predicted",
-        "--json",
-        INCIDENTBOT_WAREHOUSE_URL=warehouses["duckdb"],
-        INCIDENTBOT_WAREHOUSE_TABLES="preds",
-    )
-    assert answer.returncode == 0, answer.stderr
-    printed = json.loads(answer.stdout)
+    monkeypatch.setenv("INCIDENTBOT_WAREHOUSE_URL", warehouses["duckdb"])
+    monkeypatch.setenv("INCIDENTBOT_WAREHOUSE_TABLES", "preds")
+    command = ["drift", "table:preds", "--time-column", "ts", "--window", "1h"]
+    command += ["--against", "7d", "--where", "model=v3", "--until", NOW.isoformat()]
+    assert main([*command, "--skip", "group,predicted", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) >= {"columns", "drifted_share", "dataset_drift", "rows", "method"}
     assert printed["method"] == "pushdown"
     assert printed["rows"] == {"reference": ROWS, "current": ROWS}
-    assert isinstance(printed["drifted_share"], float) and isinstance(
-        printed["dataset_drift"], bool
-    )
+    assert isinstance(printed["drifted_share"], float)
+    assert isinstance(printed["dataset_drift"], bool)
     amount = printed["columns"]["amount"]
     assert {
-        k: type(v)
-        for k, v in amount.items()
-        if k in ("kind", "test", "score", "threshold", "drifted")
-    } == {"kind": str, "test": str, "score": float, "threshold": float, "drifted": bool}
+        key: type(amount[key]) for key in ("kind", "test", "score", "threshold", "drifted")
+    } == {
+        "kind": str,
+        "test": str,
+        "score": float,
+        "threshold": float,
+        "drifted": bool,
+    }
     assert (amount["kind"], amount["test"], amount["drifted"]) == ("num", "wasserstein", True)
     assert printed["columns"]["country"]["kind"] == "cat"
-    refused = run_cli(
+    fairness_command = ["fairness", "table:preds", "--group", "group", "--prediction", "predicted"]
+    assert main([*fairness_command, *command[2:], "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["method"] == "pushdown" and figures["rows"] == {
+        "reference": ROWS,
+        "current": ROWS,
+    }
+    refused = [
         "fairness",
         "table:users",
         "--group",
@@ -383,7 +390,48 @@ def test_the_command_line_prints_the_issues_json_for_a_table_window(
         "p",
         "--time-column",
         "ts",
-        INCIDENTBOT_WAREHOUSE_URL=warehouses["duckdb"],
+    ]
+    assert main(refused) == 2
+    assert "add it to INCIDENTBOT_WAREHOUSE_TABLES" in capsys.readouterr().err
+
+
+# --- the channel: /incident drift on a table's windows --------------------------------------
+
+
+@pytest.fixture
+def services_env(warehouses: dict[str, str]) -> dict[str, str]:
+    return {
+        "INCIDENTBOT_WAREHOUSE_URL": warehouses["duckdb"],
+        "INCIDENTBOT_WAREHOUSE_TABLES": "preds",
+    }
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the bot's own: any
+def test_the_channel_gets_a_tables_windows_compared_and_is_told_what_it_may_not_read(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-warehouse", members={"UBOTINCIDENT"})
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Fraud scores", Severity.SEV2, "U1"))
+        incident.channel_id = channel
+        incident.provisioned_at = utcnow()
+    said: list[str] = []
+    args = parse_drift_args(
+        "table:preds —time-column ts --window 1h --against 7d --where model=v3 "
+        f"--until {NOW.isoformat()} skip=group,predicted"
     )
-    assert refused.returncode == 2
-    assert "add it to INCIDENTBOT_WAREHOUSE_TABLES" in refused.stderr
+    drift_flow.start(services, channel, args, "U1", lambda **m: said.append(m["text"]))
+    found = slack.wait_for(
+        lambda: [m for m in slack.channels[channel].messages if m["text"].startswith("Drift:")],
+        timeout=30,
+        what="the findings",
+    )
+    assert found[0]["text"] == "Drift: 5 of 12 features drifted — data set drift: no"
+    shown = json.dumps(found[0]["blocks"])
+    assert "1,500 rows" in shown and "pushdown: summaries computed by the warehouse" in shown
+    refused = parse_drift_args("table:users --time-column ts")
+    drift_flow.start(services, channel, refused, "U1", lambda **m: said.append(m["text"]))
+    assert said == [
+        "No drift analysis: table:users: the table users is not one this bot may read; add it "
+        "to INCIDENTBOT_WAREHOUSE_TABLES."
+    ]

@@ -32,6 +32,7 @@ METHODS = ("auto", "exact", "sketch", "pushdown")
 MAX_COMBINATIONS = 1_000_000  # distinct (group, prediction, label) rows fairness reads
 
 Progress = Callable[[int, int], None]
+Reading = Callable[[str], datasets.Progress]  # a side's name: how its bytes read are told
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def drift(
     skip: Iterable[str] = (),
     method: str = "auto",
     progress: Progress | None = None,
+    reading: Reading | None = None,
 ) -> Drift:
     """The drift report between two places, by the cheapest path that fits."""
     if method not in METHODS:
@@ -74,7 +76,7 @@ def drift(
     singles = isinstance(reference, Single) and isinstance(current, Single)
     if singles and not where.window.where and method in ("auto", "exact"):
         assert isinstance(reference, Single) and isinstance(current, Single)
-        tables = [datasets.load(p.source, where.limits) for p in (reference, current)]
+        tables = _read(reference, current, where, reading)
         report = analyse(
             tables[0],
             tables[1],
@@ -123,6 +125,25 @@ def drift(
         return Drift(found.report, found.method, found.error, found.errors)
 
 
+def _read(
+    reference: Single, current: Single, where: Where, reading: Reading | None
+) -> list[pd.DataFrame]:
+    return [
+        datasets.load(p.source, where.limits, reading(role) if reading else None)
+        for p, role in ((reference, "reference"), (current, "current"))
+    ]
+
+
+def described(method: str, error: float = 0.0) -> str:
+    """How the figures were computed, in words (the channel and the command line)."""
+    if method == "exact":
+        return "exact: every value read"
+    how = "streamed summaries" if method == "sketch" else "summaries computed by the warehouse"
+    if error <= 0:
+        return f"{method}: {how}, every test exact"
+    return f"{method}: {how}, Wasserstein scores within ±{error:.2g}"
+
+
 def _bounded(frame: pd.DataFrame, limits: Limits, label: str) -> pd.DataFrame:
     memory = int(frame.memory_usage(deep=True).sum())
     if memory > limits.max_memory:
@@ -147,6 +168,7 @@ def fairness_tables(
     now: datetime,
     columns: list[str],
     method: str = "auto",
+    reading: Reading | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The two windows' rows for a fairness analysis, as few as the figures need: from a
     file, the file; elsewhere, the engine counts each distinct combination of ``columns``
@@ -157,7 +179,7 @@ def fairness_tables(
     singles = isinstance(reference, Single) and isinstance(current, Single)
     if singles and not where.window.where and method in ("auto", "exact"):
         assert isinstance(reference, Single) and isinstance(current, Single)
-        tables = [datasets.load(p.source, where.limits) for p in (reference, current)]
+        tables = _read(reference, current, where, reading)
         return tables[0], tables[1], "exact"
     with engines.opened(
         {"reference": reference, "current": current},

@@ -65,6 +65,8 @@ class Side:
     run: Callable[[sa.Executable], list[Any]]
     rows: int = 0
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grids: dict[str, Grid] = field(default_factory=dict)  # fetched for every column at once
+    counted: dict[str, dict[Any, int] | None] = field(default_factory=dict)
 
     def col(self, name: str) -> sa.ColumnElement[Any]:
         return self.table.c[name]
@@ -114,6 +116,7 @@ def drift(
         _profile(side, {n: kinds[n] for n in names})
         if side.rows == 0:
             raise DriftInputError(f"The {side.name} table has no rows.")
+    _prefetch(reference, current, {n: kinds[n] for n in names})
     results: dict[str, ColumnDrift] = {}
     errors: dict[str, float] = {}
     for done, name in enumerate(names, start=1):
@@ -135,6 +138,90 @@ def drift(
         drift_share=drift_share,
     )
     return Summarised(report, method, max(errors.values(), default=0.0), errors)
+
+
+def _grid_spec(name: str, reference: Side, current: Side) -> tuple[float, float, int]:
+    """A numerical column's joint grid: Sturges' range, ``FINE_PER_BIN`` bins in each of
+    Sturges' bins (so the chart's and PSI's bins are sums of whole fine bins)."""
+    ref, cur = reference.figures[name], current.figures[name]
+    low, high = min(ref["lo"], cur["lo"]), max(ref["hi"], cur["hi"])
+    edges = stattests.sturges_edges(low, high, ref["present"] + cur["present"])
+    return float(edges[0]), float(edges[-1]), (len(edges) - 1) * FINE_PER_BIN
+
+
+def _prefetch(reference: Side, current: Side, kinds: dict[str, str]) -> None:
+    """Every numerical column's grid and every string column's counts, one statement per
+    side for each (the engine scans once per column; the round trips are few)."""
+    both = [n for n in kinds if reference.figures[n]["present"] and current.figures[n]["present"]]
+    numbers = {
+        n: _grid_spec(n, reference, current) for n in both if kinds[n] in (NUMBER_INT, NUMBER_FLOAT)
+    }
+    strings = [n for n in both if kinds[n] == STRING]
+    for side in (reference, current):
+        side.grids.update(_histograms(side, numbers))
+        side.counted.update(_counts_many(side, strings, MAX_CATEGORIES))
+
+
+def _histograms(side: Side, specs: dict[str, tuple[float, float, int]]) -> dict[str, Grid]:
+    if not specs:
+        return {}
+    branches = []
+    for index, (name, (low, high, bins)) in enumerate(specs.items()):
+        column = sa.cast(side.col(name), sa.Float)
+        scale = bins / (high - low) if high > low else 0.0
+        raw = sa.func.floor((column - sa.literal(low, sa.Float)) * sa.literal(scale, sa.Float))
+        inner = (
+            side.select(sa.case((raw >= bins, bins - 1), else_=raw).label("bin"), column.label("v"))
+            .where(column.is_not(None))
+            .subquery()
+        )
+        branches.append(
+            sa.select(
+                sa.literal(index, sa.Integer).label("at"),
+                inner.c.bin,
+                sa.func.count().label("n"),
+                sa.func.sum(inner.c.v).label("total"),
+                sa.func.min(inner.c.v).label("low"),
+                sa.func.max(inner.c.v).label("high"),
+            ).group_by(inner.c.bin)
+        )
+    query = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+    names = list(specs)
+    grids = {
+        name: Grid(np.zeros(bins), np.zeros(bins), np.zeros(bins), np.zeros(bins))
+        for name, (_, _, bins) in specs.items()
+    }
+    for at, where, n, total, low, high in side.run(query):
+        grid = grids[names[int(at)]]
+        bin_at = min(max(int(where), 0), len(grid.count) - 1)
+        first = grid.count[bin_at] == 0
+        grid.count[bin_at] += n
+        grid.total[bin_at] += float(total)
+        grid.low[bin_at] = float(low) if first else min(grid.low[bin_at], float(low))
+        grid.high[bin_at] = float(high) if first else max(grid.high[bin_at], float(high))
+    return grids
+
+
+def _counts_many(side: Side, names: list[str], cap: int) -> dict[str, dict[Any, int] | None]:
+    """Each string column's counts (None past ``cap`` values), in one statement."""
+    if not names:
+        return {}
+    branches = []
+    for index, name in enumerate(names):
+        column = side.col(name)
+        inner = side.select(column.label("v")).where(column.is_not(None)).subquery()
+        branches.append(
+            sa.select(sa.literal(index, sa.Integer).label("at"), inner.c.v, sa.func.count())
+            .group_by(inner.c.v)
+            .limit(cap + 1)
+            .subquery()
+            .select()
+        )
+    query = branches[0] if len(branches) == 1 else sa.union_all(*branches)
+    counted: dict[str, dict[Any, int]] = {name: {} for name in names}
+    for at, value, count in side.run(query):
+        counted[names[int(at)]][value] = int(count)
+    return {name: (None if len(c) > cap else c) for name, c in counted.items()}
 
 
 def _profile(side: Side, kinds: dict[str, str]) -> None:
@@ -337,6 +424,8 @@ class Grid:
 
 
 def _histogram(side: Side, name: str, low: float, high: float, bins: int) -> Grid:
+    if name in side.grids:
+        return side.grids[name]
     column = sa.cast(side.col(name), sa.Float)
     scale = bins / (high - low) if high > low else 0.0
     raw = sa.func.floor((column - sa.literal(low, sa.Float)) * sa.literal(scale, sa.Float))
@@ -366,6 +455,9 @@ def _histogram(side: Side, name: str, low: float, high: float, bins: int) -> Gri
 
 def _counts(side: Side, name: str, cap: int) -> dict[Any, int] | None:
     """Each value's count (missing values left out), or None past ``cap`` values."""
+    if name in side.counted:
+        known = side.counted[name]
+        return None if known is None or len(known) > cap else known
     column = side.col(name)
     inner = side.select(column.label("v")).where(column.is_not(None)).subquery()
     query = sa.select(inner.c.v, sa.func.count()).group_by(inner.c.v).limit(cap + 1)

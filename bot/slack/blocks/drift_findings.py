@@ -52,7 +52,9 @@ def missing_line(column: ColumnDrift) -> str:
     )
 
 
-def result_blocks(report: DriftReport, reference: str, current: str, by: str | None) -> list[Block]:
+def result_blocks(
+    report: DriftReport, reference: str, current: str, by: str | None, how: str | None = None
+) -> list[Block]:
     verdict = report.verdict()
     icon = ":rotating_light:" if report.dataset_drift else ":mag:"
     blocks: list[Block] = [
@@ -99,6 +101,7 @@ def result_blocks(report: DriftReport, reference: str, current: str, by: str | N
     notes.append(
         "Tests and thresholds as Evidently's defaults (K-S, chi-squared or Z on up to 1,000 "
         "reference rows; normed Wasserstein or Jensen-Shannon above)."
+        + (f" Computed {escape(how)}." if how else "")
         + (f" Asked by <@{by}>." if by else " Started by the alert.")
     )
     blocks.append(ContextBlock(elements=[md(truncate(" ".join(notes), SECTION_MAX))]))

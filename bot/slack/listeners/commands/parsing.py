@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.app.requests import ActionArgs, DriftArgs, FairnessArgs, PageArgs, StatsArgs
+from bot.app.requests import ActionArgs, DriftArgs, FairnessArgs, PageArgs, StatsArgs, WindowArgs
 from bot.diagnosis.asking import FairnessInputError, parse_groups
 from bot.incidents.declare import validate_title
 from bot.incidents.errors import InvalidInput
@@ -185,10 +185,52 @@ def _due_date(word: str, today: date) -> date | None:
 
 DRIFT_USAGE = (
     "Usage: `/incident drift <reference> <current> [prediction=<column>] [target=<column>] "
-    "[skip=<column>,<column>]`, each data set an http(s) URL or a file in the data folder "
-    "(CSV or Parquet, gzip allowed), e.g. `/incident drift https://data.example.com/"
-    "march.csv https://data.example.com/today.parquet prediction=score`."
+    "[skip=<column>,<column>]`, each data set an http(s) URL, a file or folder in the data "
+    "folder (CSV or Parquet, gzip allowed), an allowed s3:// bucket or table:NAME, e.g. "
+    "`/incident drift https://data.example.com/march.csv https://data.example.com/"
+    "today.parquet prediction=score`, or one table's windows: `/incident drift table:preds "
+    "--time-column ts --window 1h --against 7d`."
 )
+WINDOW_OPTIONS = ("time-column", "window", "against", "where", "until")
+
+
+def take_window_options(words: list[str], usage: str) -> tuple[list[str], WindowArgs]:
+    """The words without ``--time-column``, ``--window``, ``--against``, ``--where`` (may
+    repeat) and ``--until`` and their values, and those options."""
+    rest: list[str] = []
+    found: dict[str, list[str]] = {}
+    while words:
+        word = words.pop(0)
+        plain = plain_from_slack(word)
+        name = plain.lstrip("".join(_DASHES)).lower()
+        if not plain.startswith(_DASHES) or name not in WINDOW_OPTIONS:
+            rest.append(word)
+            continue
+        if not words:
+            raise InvalidInput(f"`--{name}` needs a value. {usage}")
+        found.setdefault(name, []).append(plain_from_slack(words.pop(0)))
+    for name, values in found.items():
+        if name != "where" and len(values) > 1:
+            raise InvalidInput(f"`--{name}` is given {len(values)} times; give it once.")
+    until = None
+    if "until" in found:
+        text = found["until"][0]
+        try:
+            until = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(
+                f"`--until {text[:30]}` is not a time; give one such as 2026-12-07T03:00Z."
+            ) from None
+        until = until if until.tzinfo else until.replace(tzinfo=UTC)
+    return rest, WindowArgs(
+        found.get("time-column", [None])[0],
+        found.get("window", [None])[0],
+        found.get("against", [None])[0],
+        tuple(found.get("where", [])),
+        until,
+    )
+
+
 _LINK_TOKEN = re.compile(r"^<((?:https?|ftp|file)://[^|>]*)(?:\|[^>]*)?>$")
 _OPTION = re.compile(r"^(prediction|target|skip)=(.+)$", re.IGNORECASE)
 
@@ -197,7 +239,8 @@ def parse_drift_args(args: str) -> DriftArgs:
     """Two data sets, then options; Slack wraps URLs in ``<...>``, which is undone here."""
     places: list[str] = []
     options: dict[str, str] = {}
-    for word in args.split():
+    words, rows = take_window_options(args.split(), DRIFT_USAGE)
+    for word in words:
         link = _LINK_TOKEN.match(word)
         plain = link.group(1) if link else plain_from_slack(word)
         option = _OPTION.match(plain)
@@ -205,13 +248,17 @@ def parse_drift_args(args: str) -> DriftArgs:
             options[option.group(1).lower()] = option.group(2)
         else:
             places.append(plain)
+    if len(places) == 1 and rows.time_column is not None:
+        places.append(places[0])  # one table's two windows
     if len(places) != 2:
         said = {0: "none", 1: "one"}.get(len(places), str(len(places)))
         raise InvalidInput(
             f"Give two data sets, the reference and the current one, not {said}. {DRIFT_USAGE}"
         )
     skip = tuple(c for c in options.get("skip", "").split(",") if c)
-    return DriftArgs(places[0], places[1], options.get("prediction"), options.get("target"), skip)
+    return DriftArgs(
+        places[0], places[1], options.get("prediction"), options.get("target"), skip, rows
+    )
 
 
 FAIRNESS_USAGE = (
@@ -229,7 +276,7 @@ def parse_fairness_args(args: str) -> FairnessArgs:
     ``--`` into a dash and wraps URLs in ``<...>``, both undone here."""
     places: list[str] = []
     options: dict[str, list[str]] = {}
-    words = args.split()
+    words, rows = take_window_options(args.split(), FAIRNESS_USAGE)
     while words:
         word = words.pop(0)
         link = _LINK_TOKEN.match(word)
@@ -243,6 +290,8 @@ def parse_fairness_args(args: str) -> FairnessArgs:
         if not words:
             raise InvalidInput(f"`--{name}` needs a value. {FAIRNESS_USAGE}")
         options.setdefault(name, []).append(plain_from_slack(words.pop(0)))
+    if len(places) == 1 and rows.time_column is not None:
+        places.append(places[0])  # one table's two windows
     if len(places) != 2:
         said = {0: "none", 1: "one"}.get(len(places), str(len(places)))
         raise InvalidInput(
@@ -267,6 +316,7 @@ def parse_fairness_args(args: str) -> FairnessArgs:
         options.get("favourable", [None])[0],
         _threshold(options.get("threshold", ["0.5"])[0]),
         _group_size(options["min-group-size"][0]) if "min-group-size" in options else None,
+        rows,
     )
 
 
