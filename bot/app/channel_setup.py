@@ -52,6 +52,7 @@ from bot.outbox.failures import Failure, sort
 from bot.outbox.leases import Renewer
 from bot.slack.blocks.announcement import announcement_blocks, announcement_text
 from bot.slack.blocks.kit import render
+from bot.slack.blocks.serious import ReportingPart
 from bot.slack.blocks.summary import summary_blocks, summary_text, topic
 from bot.slack.blocks.text import escape
 from bot.slack.webapi import notify
@@ -352,7 +353,10 @@ def post_summary(parts: _Parts, incident_id: int, repeat: bool) -> None:
         text=summary_text(incident),
         blocks=render(
             summary_blocks(
-                incident, parts.settings.status_update_every, levers=parts.settings.levers
+                incident,
+                parts.settings.status_update_every,
+                levers=parts.settings.levers,
+                reporting=ReportingPart() if parts.settings.reporting.on else None,
             )
         ),
         unfurl_links=False,

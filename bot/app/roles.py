@@ -91,6 +91,12 @@ def assign(
     services: Services, channel_id: str, role: Role, user_id: str, actor: str, reply: Reply
 ) -> None:
     """Give ``role`` to ``user_id`` if ``actor`` may; else ask its holder and the Commander."""
+    if role is Role.LEGAL_LIAISON and not services.settings.reporting.on:
+        reply(
+            text="There is no Legal Liaison here: serious-incident reporting is off "
+            "(INCIDENTBOT_REPORTING)."
+        )
+        return
     try:
         check_person(services.client, user_id)
     except InvalidInput as problem:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.app.clock_line import summary_part
 from bot.app.locks import incident_lock
 from bot.incidents import notes, provisioning
 from bot.paging import page_records
@@ -33,6 +34,9 @@ def refresh_summary(services: Services, incident_id: int) -> None:
             incident = session.get(Incident, incident_id)
             actions = notes.open_actions(session, incident_id) if incident else []
             paged = page_records.of(session, incident_id) if incident else []
+            reporting = (
+                summary_part(session, services.settings, incident) if incident else None
+            )
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
@@ -43,6 +47,7 @@ def refresh_summary(services: Services, incident_id: int) -> None:
                 actions,
                 services.settings.levers,
                 paged,
+                reporting,
             )
         )
         try:

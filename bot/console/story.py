@@ -23,7 +23,7 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind as K
 from bot.incidents.notes import actions
 from bot.incidents.permissions import Reader, reads
-from bot.incidents.roles import Role
+from bot.incidents.roles import listed
 from bot.incidents.severity import Severity
 from bot.paging import page_records
 from bot.store.models import Incident, TimelineEvent, TrackedAction
@@ -215,7 +215,9 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         incident=incident,
         severity=severity.label,
         meaning=severity.info.meaning,
-        roles=[(role.info.title, incident.holder(role)) for role in Role],  # as the topic says
+        roles=[  # as the topic says; the Legal Liaison only when someone holds it
+            (role.info.title, incident.holder(role)) for role in listed(incident.holder, False)
+        ],
         category=category_label(incident.failure_category),
         model=incident.registered_model or incident.service,
         to_mitigate=to_mitigate(incident, corrected),

@@ -24,7 +24,7 @@ from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents import key_times, timeline
 from bot.incidents.categories import category_label
 from bot.incidents.kinds import EventKind
-from bot.incidents.roles import Role
+from bot.incidents.roles import listed
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, answer_label
 from bot.store.models import Incident, TimelineEvent, utcnow
@@ -276,7 +276,8 @@ def build(
         "containment": reading.containment,
         "time_to_contain": _time_to_contain(reading.containment, times),
         "roles": [
-            {"role": role.info.title, "holder": person(incident.holder(role))} for role in Role
+            {"role": role.info.title, "holder": person(incident.holder(role))}
+            for role in listed(incident.holder, False)
         ],
         "role_changes": reading.role_changes,
         "severity_changes": reading.severity_changes,

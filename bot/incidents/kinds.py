@@ -70,6 +70,14 @@ class EventKind(StrEnum):
     PAGE_REASSIGNED = "page_reassigned", "Page reassigned"
     PAGE_ESCALATED = "page_escalated", "Escalated"
     PAGE_RESOLVED = "page_resolved", "Page resolved"
+    # Serious-incident reporting (INCIDENTBOT_REPORTING)
+    ASSESSMENT_OFFERED = "assessment_offered", "Assessment offered"
+    SERIOUS_ASSESSED = "serious_assessed", "Serious-incident assessment"
+    AWARENESS_CORRECTED = "awareness_corrected", "Awareness corrected"
+    AUTHORITY_REPORT_DRAFTED = "authority_report_drafted", "Report to the authority drafted"
+    AUTHORITY_REPORT_SENT = "authority_report_sent", "Report to the authority sent"
+    REPORTING_REMINDED = "reporting_reminded", "Reporting reminder"
+    EVIDENCE_PRESERVED = "evidence_preserved", "Evidence preserved"
     AI_INVESTIGATION = "ai_investigation", "AI investigation"
 
 

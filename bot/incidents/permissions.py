@@ -44,6 +44,10 @@ class Act(StrEnum):
     UNDO_ROLLBACK = "undo a rollback for {ref}"
     FACILITATE = "run {ref}'s drill controls"
     SHARE_TITLE = "let {ref}'s title show on its tickets and wiki page"
+    # Serious-incident reporting: also the Legal Liaison's (ALSO_ROLES).
+    ASSESS = "assess whether {ref} is a serious incident"
+    AWARENESS = "correct when the provider became aware of {ref}"
+    REPORT_SENT = "record that {ref}'s report went to the authority"
     PUBLISH = "publish {ref} on the status page"
 
 
@@ -51,6 +55,9 @@ class Act(StrEnum):
 ALSO_ROLES: dict[Act, tuple[Role, ...]] = {
     Act.ROLLBACK: (Role.ML_LEAD,),
     Act.UNDO_ROLLBACK: (Role.ML_LEAD,),
+    Act.ASSESS: (Role.LEGAL_LIAISON,),
+    Act.AWARENESS: (Role.LEGAL_LIAISON,),
+    Act.REPORT_SENT: (Role.LEGAL_LIAISON,),
     Act.PUBLISH: (Role.COMMS_LEAD,),
 }
 # What a drill's facilitator may do in it; the facilitator, not the Commander, runs them.

@@ -1,7 +1,9 @@
-"""The four incident-command roles (PRODUCT.md)."""
+"""The incident-command roles: the four, and the Legal Liaison while serious-incident
+reporting is on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -11,6 +13,8 @@ class Role(StrEnum):
     ML_LEAD = "ml-lead"
     DATA_LEAD = "data-lead"
     COMMS_LEAD = "comms-lead"
+    # The fifth role, only while serious-incident reporting is on (INCIDENTBOT_REPORTING).
+    LEGAL_LIAISON = "legal"
 
     @property
     def info(self) -> RoleInfo:
@@ -36,12 +40,30 @@ ROLES: dict[Role, RoleInfo] = {
     Role.COMMS_LEAD: RoleInfo(
         "Comms Lead", "stakeholder and client updates on the severity's cadence"
     ),
+    Role.LEGAL_LIAISON: RoleInfo(
+        "Legal Liaison",
+        "whether it is a serious incident, the report to the authority and its deadline",
+    ),
 }
+
+
+def listed(incident_holder: Callable[[str], str | None], reporting: bool) -> tuple[Role, ...]:
+    """The roles an incident shows: the four, and the Legal Liaison while reporting is on
+    (or, after it was turned off, while someone still holds it)."""
+    return tuple(
+        role
+        for role in Role
+        if role is not Role.LEGAL_LIAISON or reporting or incident_holder(role)
+    )
 
 
 def parse_role(text: str) -> Role | None:
     word = text.strip().lower().replace("_", "-").replace(" ", "-")
-    aliases = {"ic": Role.COMMANDER, "incident-commander": Role.COMMANDER}
+    aliases = {
+        "ic": Role.COMMANDER,
+        "incident-commander": Role.COMMANDER,
+        "legal-liaison": Role.LEGAL_LIAISON,
+    }
     if word in aliases:
         return aliases[word]
     try:

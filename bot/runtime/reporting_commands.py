@@ -8,6 +8,7 @@ import argparse
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings
@@ -28,6 +29,26 @@ def add_parsers(commands: Any, open_database: OpenDatabase) -> None:
     )
     verify.add_argument("incident", metavar="INCIDENT", help="e.g. INC-12 or 12")
     verify.set_defaults(run=functools.partial(_verify, open_database))
+
+    report = commands.add_parser(
+        "authority-report",
+        help="an incident's report to the authority (serious-incident reporting)",
+        description="The report of a serious incident to the authority the regime names "
+        "(INCIDENTBOT_REPORTING), from the incident, its assessment and its timeline: the "
+        "initial one lists what is still missing; --complete is refused, naming the missing "
+        "fields, until nothing is.",
+    )
+    report.add_argument("incident", metavar="INCIDENT", help="e.g. INC-12 or 12")
+    report.add_argument("--complete", action="store_true", help="the complete report")
+    report.add_argument(
+        "--format",
+        choices=("md", "html", "json"),
+        help="default: from the -o file's suffix, else md",
+    )
+    report.add_argument(
+        "-o", "--output", metavar="FILE", help="write here instead of standard output"
+    )
+    report.set_defaults(run=functools.partial(_authority_report, open_database))
 
 
 def _incident_id(session: Any, reference: str) -> int:
@@ -57,3 +78,45 @@ def _verify(open_database: OpenDatabase, args: argparse.Namespace, settings: Set
         return 0
     print(f"INC-{incident_id}: the timeline was altered: {verdict.problem}.", file=sys.stderr)
     return 1
+
+
+def _format(given: str | None, output: str | None) -> str:
+    if given:
+        return given
+    suffix = Path(output).suffix.lower() if output else ""
+    known = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".json": "json"}
+    if suffix and suffix not in known:
+        raise ConfigError(
+            f"The report is written as Markdown (.md), HTML (.html) or JSON (.json), not "
+            f"{suffix}; name the file so, or give --format."
+        )
+    return known.get(suffix, "md")
+
+
+def _authority_report(
+    open_database: OpenDatabase, args: argparse.Namespace, settings: Settings
+) -> int:
+    from bot.app.reporting import report_for_command_line
+    from bot.reporting.report import ReportError
+    from bot.store.models import Incident
+
+    fmt = _format(args.format, args.output)
+    if args.output and not Path(args.output).parent.is_dir():
+        raise ConfigError(f"There is no folder {Path(args.output).parent} to write into.")
+    database = open_database(settings)
+    try:
+        with database.begin() as session:
+            incident = session.get(Incident, _incident_id(session, args.incident))
+            assert incident is not None
+            text = report_for_command_line(session, settings, incident, args.complete, fmt)
+    except ReportError as problem:
+        print(f"incidentbot: {problem}", file=sys.stderr)
+        return 1
+    finally:
+        database.dispose()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"incidentbot: wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.app import alerts, drills, effects, nudges, ticket_changes
+from bot.app import alerts, drills, effects, nudges, reporting, ticket_changes
 from bot.app.paging import webhooks
 from bot.app.services import Services
 from bot.outbox.leases import lease_length
@@ -27,6 +27,7 @@ SWEEP_SECONDS = 10
 REMINDER_SECONDS = 1
 RETENTION_SECONDS = 600
 FOLLOW_UP_SECONDS = 60  # the tracker poll and overdue nudges: due a day apart
+REPORTING_SECONDS = 10  # reporting deadlines are days away: a few seconds late is nothing
 
 
 class Scheduler:
@@ -88,6 +89,28 @@ class Scheduler:
             max_instances=1,
             coalesce=True,
         )
+
+        # Serious-incident reporting: the assessment offered, the deadline's reminders.
+        self._scheduler.add_job(
+            self._reporting,
+            "interval",
+            seconds=REPORTING_SECONDS,
+            id="reporting",
+            next_run_time=datetime.now(UTC) + timedelta(seconds=3),
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _reporting(self) -> None:
+        """Offer the serious-incident assessment where called for; remind of deadlines."""
+        try:
+            owed = reporting.tick(self._services)
+            if owed:
+                log.info("serious-incident reporting: %d incident(s) told", owed)
+        except Exception:
+            log.exception(
+                "serious-incident reporting's tick failed; again in %ss", REPORTING_SECONDS
+            )
 
     def _follow_up(self) -> None:
         """Ask the tracker about tickets whose daily check is due; nudge overdue owners."""

@@ -113,6 +113,9 @@ MAY: dict[Act, tuple[bool, ...]] = {
     Act.UNDO_ROLLBACK: (True, False, True, True, False),
     Act.SHARE_TITLE: (True, False, False, True, False),
     Act.PUBLISH: (True, False, False, True, False),  # and the Comms Lead
+    Act.ASSESS: (True, False, False, True, False),  # and the Legal Liaison
+    Act.AWARENESS: (True, False, False, True, False),  # and the Legal Liaison
+    Act.REPORT_SENT: (True, False, False, True, False),  # and the Legal Liaison
     Act.FACILITATE: (False, False, False, False, False),  # only in a drill
 }
 IN_A_DRILL: dict[Act, tuple[bool, ...]] = {

@@ -24,7 +24,7 @@ from bot.containment.levers import Lever
 from bot.incidents import permissions
 from bot.incidents.categories import category_label
 from bot.incidents.reminders import Cadence, next_update_due
-from bot.incidents.roles import Role
+from bot.incidents.roles import Role, listed
 from bot.incidents.severity import Severity
 from bot.paging.provider import provider_name
 from bot.slack.blocks.kit import (
@@ -37,6 +37,7 @@ from bot.slack.blocks.kit import (
     slack_date,
     status_label,
 )
+from bot.slack.blocks.serious import ReportingPart
 from bot.slack.blocks.text import escape, mention, truncate
 from bot.store.models import Incident, Page, TimelineEvent
 
@@ -64,10 +65,10 @@ def topic(incident: Incident) -> str:
     return head if room < 10 else f"{head} | {truncate(title, room)}"
 
 
-def role_fields(incident: Incident) -> list[MarkdownTextObject]:
+def role_fields(incident: Incident, reporting: bool = False) -> list[MarkdownTextObject]:
     commander = incident.holder(Role.COMMANDER)
     fields = []
-    for role in Role:
+    for role in listed(incident.holder, reporting):
         holder = incident.holder(role)
         if holder:
             who = mention(holder)
@@ -87,6 +88,7 @@ def summary_blocks(
     open_actions: Sequence[TimelineEvent] = (),
     levers: Sequence[Lever] = (),
     paged: Sequence[Page] = (),
+    reporting: ReportingPart | None = None,
 ) -> list[Block]:
     """The pinned incident summary: what, how bad, who, and the controls for what comes next.
 
@@ -165,15 +167,20 @@ def summary_blocks(
         )
     if paged:
         blocks.append(ContextBlock(elements=[md(_pages_text(paged))]))
+    if reporting is not None and reporting.line:
+        blocks.append(SectionBlock(text=md(reporting.line)))
     if open_actions:
         blocks.append(SectionBlock(text=md(_actions_text(open_actions))))
     blocks += [
         DividerBlock(),
-        SectionBlock(text=md("*Roles*"), fields=role_fields(incident)),
+        SectionBlock(text=md("*Roles*"), fields=role_fields(incident, reporting is not None)),
     ]
     if incident.is_open:
         blocks.append(
-            ActionsBlock(block_id="incident_controls", elements=_controls(incident, levers))
+            ActionsBlock(
+                block_id="incident_controls",
+                elements=_controls(incident, levers, reporting is not None),
+            )
         )
     blocks.append(
         ContextBlock(elements=[md("`/incident help` lists what you can do in this channel.")])
@@ -235,9 +242,11 @@ def _actions_text(items: Sequence[TimelineEvent]) -> str:
     return "\n".join(lines)
 
 
-def _controls(incident: Incident, levers: Sequence[Lever] = ()) -> list[Any]:
+def _controls(
+    incident: Incident, levers: Sequence[Lever] = (), reporting: bool = False
+) -> list[Any]:
     elements: list[Any] = []
-    for role in Role:
+    for role in listed(incident.holder, reporting):
         holder = incident.holder(role)
         select = UserSelectElement(
             action_id=f"{ROLE_SELECT_PREFIX}{role.value}",

@@ -14,6 +14,7 @@ from bot.slack.listeners.actions import (
     declare_form,
     drills,
     roles,
+    serious,
     severity,
     status_page,
     status_updates,
@@ -25,6 +26,7 @@ from bot.slack.listeners.events import reactions
 from bot.slack.listeners.shortcuts import timeline as timeline_shortcut
 from bot.slack.listeners.submissions import containment as containment_forms
 from bot.slack.listeners.submissions import declare, key_times, status_update, triage_note
+from bot.slack.listeners.submissions import serious as serious_forms
 
 MODULES = (
     incident_command,
@@ -43,6 +45,8 @@ MODULES = (
     triage_note,
     status_update,
     key_times,
+    serious,
+    serious_forms,
     timeline_shortcut,
     reactions,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from bot.app import privacy, resolution, status_page, updates
+from bot.app import clock_line, privacy, resolution, status_page, updates
 from bot.app import roles as roles_flow
 from bot.app import severity as severity_flow
 from bot.app.open_incident import declare_and_open
@@ -160,6 +160,7 @@ def _status(services: Services, c: Call[None], respond: Reply) -> None:
                     notes.open_actions(session, incident.id),
                     services.settings.levers,
                     page_records.of(session, incident.id),
+                    clock_line.summary_part(session, services.settings, incident),
                 )
             ),
         }

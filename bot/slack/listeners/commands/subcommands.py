@@ -47,6 +47,7 @@ from bot.slack.listeners.commands.records import (
     TIMELINE,
     TRIAGE,
 )
+from bot.slack.listeners.commands.reporting import ASSESS, AUTHORITY_REPORT
 from bot.slack.listeners.commands.team import DRILL, ONCALL, PAGE, STATS
 
 
@@ -117,6 +118,8 @@ SUBCOMMANDS = Registry(
         FAIRNESS,
         POSTMORTEM_WITH_DRAFT,
         SHARE_TITLE,
+        ASSESS,  # serious-incident reporting (INCIDENTBOT_REPORTING)
+        AUTHORITY_REPORT,
         INVESTIGATE,
         CATCHUP,
     )

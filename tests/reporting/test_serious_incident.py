@@ -1,0 +1,164 @@
+"""A serious incident from the assessment's offer to the report sent, against the local
+Slack with the scheduler's clock passed in: who may assess, the deadline on the summary,
+the reminders to the Legal Liaison, the drafts and their missing fields, the command line.
+And with reporting off, nothing of it shows."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from bot.app import reporting, roles
+from bot.app.clock_line import reporting_line, summary_part
+from bot.app.services import Services
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.roles import Role
+from bot.incidents.severity import Severity
+from bot.reporting.chain import verify
+from bot.reporting.regimes import Answers
+from bot.runtime import cli
+from bot.sandbox import SlackStandIn, reading
+from bot.slack.blocks.kit import render
+from bot.slack.blocks.summary import summary_blocks
+from bot.store.models import Incident, SeriousCase, utcnow
+from tests.conftest import ALICE, BOB, CARA
+
+BOT = "UBOTINCIDENT"
+
+
+@pytest.fixture
+def services_env() -> dict[str, str]:
+    return {"INCIDENTBOT_REPORTING": "eu-ai-act", "INCIDENTBOT_PROVIDER_NAME": "Acme Payments"}
+
+
+def _incident(services: Services, slack: SlackStandIn, severity: Severity) -> tuple[int, str]:
+    for user, name in ((ALICE, "alice"), (BOB, "bob"), (CARA, "cara")):
+        slack.add_user(user, name)
+    channel = slack.add_channel(f"inc-{severity.value}", members={BOT, ALICE, BOB, CARA})
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Scorer denies loans by postcode", severity, ALICE))
+        incident.channel_id, incident.provisioned_at = channel, utcnow()
+        return incident.id, channel
+
+
+def _said(slack: SlackStandIn, channel: str) -> list[str]:
+    return [reading.message_text(m) for m in slack.channels[channel].public()]
+
+
+def test_from_the_offer_to_the_report_sent(
+    services: Services, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    incident_id, channel = _incident(services, slack, Severity.SEV1)
+    replies: list[str] = []
+
+    def reply(**said: Any) -> None:
+        replies.append(str(said.get("text")))
+
+    # SEV1: the assessment is offered on its own, once, to the Commander.
+    now = utcnow()
+    assert reporting.tick(services, now) == 1
+    assert reporting.tick(services, now + timedelta(seconds=10)) == 0
+    (offer,) = [m for m in _said(slack, channel) if "serious incident" in m]
+    assert f"<@{ALICE}>" in offer and "SEV1" in offer and "Assess" in offer
+
+    # Someone who is neither Commander, Legal Liaison nor responder is refused, with who can.
+    death = Answers(
+        criteria={"death": "yes", "health": "unknown"}, member_states=("DE",), causal="likely"
+    )
+    reporting.submit_assessment(services, channel, death, CARA, reply)
+    assert replies[-1].startswith("Only the Incident Commander, <@U0ALICE01>, or the Legal Liaison")
+    with services.db.begin() as session:
+        assert session.get(SeriousCase, incident_id).serious is None  # type: ignore[union-attr]
+
+    # The fifth role; the Legal Liaison assesses: a death sets 10 days.
+    roles.assign(services, channel, Role.LEGAL_LIAISON, BOB, ALICE, reply)
+    reporting.submit_assessment(services, channel, death, BOB, reply)
+    assert any("a *serious incident*" in m and "in 10 days" in m for m in _said(slack, channel))
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        case = session.get(SeriousCase, incident_id)
+        assert case is not None and case.due_at is not None and case.aware_at is not None
+        aware, due = case.aware_at, case.due_at
+        assert due - aware == timedelta(days=10)
+        line = reporting_line(session, services.settings, incident, aware + timedelta(hours=1))
+        part = summary_part(session, services.settings, incident)
+        shown = reading.readable(render(summary_blocks(incident, reporting=part)))
+    assert (
+        line is not None and "report due" in line and "in 10 days (the death of a person)" in line
+    )
+    assert "Legal Liaison" in shown and "Serious incident:" in shown
+
+    # Reminders to the Legal Liaison at half time and a day before; overdue every day.
+    assert reporting.tick(services, aware + timedelta(days=5, minutes=1)) == 1
+    assert reporting.tick(services, aware + timedelta(days=5, minutes=2)) == 0
+    assert reporting.tick(services, due + timedelta(hours=1)) == 1
+    reminded = [m for m in _said(slack, channel) if m.startswith(":alarm_clock:")]
+    assert f"<@{BOB}>" in reminded[0] and "in 5 days" in reminded[0]
+    assert "report overdue by 1 hour" in reminded[-1]
+
+    # The initial draft names what is missing; the complete one is refused until filled.
+    reporting.draft_report(services, channel, BOB, False, reply)
+    files = {f["name"]: f["content"].decode() for f in slack.channels[channel].files}
+    draft = files[f"INC-{incident_id}-initial-report.md"]
+    assert "## Still missing" in draft and "a contact for the authority" in draft
+    assert "Acme Payments" in draft and "the death of a person" in draft and "DE" in draft
+    assert "The model registry was not read" in draft
+    assert f"INC-{incident_id}-initial-report.html" in files
+    reporting.draft_report(services, channel, BOB, True, reply)
+    assert "cannot go yet: it is missing a contact for the authority" in replies[-1]
+
+    # Sent (now, before the deadline): recorded with its reference; the reminders stop.
+    reporting.record_sent(services, channel, "initial", "BfArM-2026-17", BOB, reply)
+    sent = "The initial report went to the authority on time (reference BfArM-2026-17)"
+    assert any(sent in m for m in _said(slack, channel))
+    assert reporting.tick(services, due + timedelta(days=3)) == 0
+
+    with services.db.begin() as session:
+        assert verify(session, incident_id).ok  # everything above is on the chain
+
+    # The command line: the JSON with its missing fields; verify's exit codes.
+    monkeypatch.setenv("DATABASE_URL", services.db.engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("INCIDENTBOT_REPORTING", "eu-ai-act")
+    monkeypatch.setenv("INCIDENTBOT_PROVIDER_NAME", "Acme Payments")
+    assert cli.main(["authority-report", f"INC-{incident_id}", "--format", "json"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    assert written["missing_fields"] == [
+        "contact",
+        "ai_system",
+        "containment",
+        "corrective_measures",
+    ]
+    assert written["countries"] == ["DE"] and written["harm_types"] == ["death"]
+    assert written["report_type"] == "initial" and len(written["timeline_last_hash"]) == 64
+    assert cli.main(["authority-report", f"INC-{incident_id}", "--complete"]) == 1
+    assert "missing a contact for the authority" in capsys.readouterr().err
+    assert cli.main(["verify", f"INC-{incident_id}"]) == 0
+    assert "the timeline holds" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("services_env", [{}])
+def test_with_reporting_off_nothing_of_it_shows(
+    services: Services, slack: SlackStandIn, services_env: dict[str, str]
+) -> None:
+    incident_id, channel = _incident(services, slack, Severity.SEV1)
+    replies: list[str] = []
+
+    def reply(**said: Any) -> None:
+        replies.append(str(said.get("text")))
+
+    assert reporting.tick(services, utcnow()) == 0
+    reporting.submit_assessment(services, channel, Answers(criteria={"death": "yes"}), ALICE, reply)
+    roles.assign(services, channel, Role.LEGAL_LIAISON, BOB, ALICE, reply)
+    assert "reporting is off" in replies[0] and "reporting is off" in replies[1]
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        part = summary_part(session, services.settings, incident)
+        shown = reading.readable(render(summary_blocks(incident, reporting=part)))
+        assert session.get(SeriousCase, incident_id) is None
+    assert part is None and "Legal" not in shown and "Serious" not in shown
+    assert _said(slack, channel) == []
