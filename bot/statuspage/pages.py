@@ -39,6 +39,7 @@ KEPT = 256  # pages kept drawn (each incident's page is one)
 PUBLIC_ID_MAX = 16
 
 Clock = Callable[[], datetime]
+Drawn = tuple[int, bytes, str]  # status, body, media type
 
 
 def status_site() -> Site:
@@ -75,6 +76,16 @@ class _Drawn:
                 self._pages.popitem(last=False)
 
 
+class _Asked:
+    """One request's reading: its session, the time, the version, the path's values."""
+
+    def __init__(self, session: Any, now: datetime, version: str, params: dict[str, str]):
+        self.session, self.now, self.version, self.params = session, now, version, params
+
+
+Draw = Callable[[_Asked], Drawn]
+
+
 class StatusPages:
     def __init__(
         self,
@@ -91,6 +102,9 @@ class StatusPages:
         self.clock = clock
         self.site = site or status_site()
         self._drawn = _Drawn()
+        self._lock = threading.Lock()
+        self._past: reading.PastDays | None = None  # the bars' days before today
+        self._shot: tuple[str, reading.Snapshot] | None = None  # /status and /status.json
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -104,9 +118,7 @@ class StatusPages:
 
     # -- serving ----------------------------------------------------------------------
 
-    def _endpoint(
-        self, draw: Callable[[Any, datetime, dict[str, str]], tuple[int, bytes, str]]
-    ) -> Callable[[Request], Any]:
+    def _endpoint(self, draw: Draw) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             params = dict(request.path_params)
             return await run_in_threadpool(
@@ -118,7 +130,7 @@ class StatusPages:
     def _answer(
         self,
         path: str,
-        draw: Callable[[Any, datetime, dict[str, str]], tuple[int, bytes, str]],
+        draw: Draw,
         params: dict[str, str],
         asked: str | None,
     ) -> Response:
@@ -128,7 +140,7 @@ class StatusPages:
             key = (path, version)
             drawn = self._drawn.get(key)
             if drawn is None:
-                drawn = draw(session, now, params)
+                drawn = draw(_Asked(session, now, version, params))
                 self._drawn.put(key, drawn)
         status, body, media = drawn
         etag = f'"{version}"'
@@ -139,17 +151,29 @@ class StatusPages:
 
     # -- the pages --------------------------------------------------------------------
 
-    def _front(self, session: Any, now: datetime, _: dict[str, str]) -> tuple[int, bytes, str]:
-        shot = reading.snapshot(session, self.page, now)
-        html = self.site.render("status.html", shot=shot, page=self.page, now=now)
+    def _snapshot(self, asked: _Asked) -> reading.Snapshot:
+        """The version's snapshot, drawn once for /status and /status.json; the days
+        before today are read once a day."""
+        with self._lock:
+            held, past = self._shot, self._past
+        if held is not None and held[0] == asked.version:
+            return held[1]
+        if past is None or past.today != asked.now.astimezone(UTC).date():
+            past = reading.past_days(asked.session, asked.now)
+        shot = reading.snapshot(asked.session, self.page, asked.now, past)
+        with self._lock:
+            self._past, self._shot = past, (asked.version, shot)
+        return shot
+
+    def _front(self, asked: _Asked) -> Drawn:
+        shot = self._snapshot(asked)
+        html = self.site.render("status.html", shot=shot, page=self.page, now=asked.now)
         return 200, html.encode(), "text/html; charset=utf-8"
 
-    def _incident(
-        self, session: Any, now: datetime, params: dict[str, str]
-    ) -> tuple[int, bytes, str]:
-        public_id = params.get("public_id", "")
+    def _incident(self, asked: _Asked) -> Drawn:
+        public_id = asked.params.get("public_id", "")
         found = (
-            reading.story(session, public_id)
+            reading.story(asked.session, public_id)
             if len(public_id) <= PUBLIC_ID_MAX and public_id.isalnum()
             else None
         )
@@ -162,14 +186,14 @@ class StatusPages:
         html = self.site.render("status_incident.html", story=found, page=self.page, names=names)
         return 200, html.encode(), "text/html; charset=utf-8"
 
-    def _summary(self, session: Any, now: datetime, _: dict[str, str]) -> tuple[int, bytes, str]:
-        shot = reading.snapshot(session, self.page, now)
+    def _summary(self, asked: _Asked) -> Drawn:
+        shot = self._snapshot(asked)
         body = json.dumps(reading.summary(shot, self.page_id), ensure_ascii=False)
         return 200, body.encode(), "application/json"
 
-    def _feed(self, session: Any, now: datetime, _: dict[str, str]) -> tuple[int, bytes, str]:
-        entries = reading.feed(session)
-        return 200, atom(self.page, entries, now), "application/atom+xml; charset=utf-8"
+    def _feed(self, asked: _Asked) -> Drawn:
+        entries = reading.feed(asked.session)
+        return 200, atom(self.page, entries, asked.now), "application/atom+xml; charset=utf-8"
 
 
 def atom(page: StatusPage, entries: list[reading.Entry], now: datetime) -> bytes:

@@ -132,7 +132,10 @@ def _stories(session: Session, rows: list[PublicIncident], updates: bool) -> lis
     ]
 
 
-def snapshot(session: Session, page: StatusPage, now: datetime) -> Snapshot:
+def snapshot(
+    session: Session, page: StatusPage, now: datetime, before: PastDays | None = None
+) -> Snapshot:
+    """Everything /status shows; ``before`` is the bars' days before today, if drawn."""
     open_rows = list(
         session.scalars(
             select(PublicIncident)
@@ -154,7 +157,7 @@ def snapshot(session: Session, page: StatusPage, now: datetime) -> Snapshot:
     for story in open_stories:
         for key, state in story.components.items():
             now_states[key].append(state)
-    bars = _bars(session, page, now)
+    bars = _bars(session, page, now, before)
     components = [
         ComponentNow(
             key=c.key,
@@ -170,46 +173,100 @@ def snapshot(session: Session, page: StatusPage, now: datetime) -> Snapshot:
     return Snapshot(page, components, open_stories, past, max(latest) if latest else None)
 
 
-def _bars(session: Session, page: StatusPage, now: datetime) -> dict[str, tuple[list[Day], float]]:
-    """Each component's worst state per day over the last 90 days (today last), and the
-    share of that time without a partial or major outage."""
+@dataclass(frozen=True)
+class PastDays:
+    """The bars' days before today, which no publication changes any more (one is made
+    now, never back-dated): each component's worst state per day and its outage seconds,
+    from the windows clipped to the 90 days up to today's midnight. Drawn once a day."""
+
+    today: date
+    worst: dict[str, dict[date, int]]
+    down: dict[str, float]
+
+
+_RANK = {state.value: state.rank for state in ComponentState}
+_BY_RANK = list(ComponentState)
+_OUTAGE = ComponentState.PARTIAL.rank
+
+
+def past_days(session: Session, now: datetime) -> PastDays:
     today = now.astimezone(UTC).date()
-    first = today - timedelta(days=DAYS - 1)
-    since = datetime.combine(first, time(), UTC)
+    since = datetime.combine(today - timedelta(days=DAYS - 1), time(), UTC)
+    midnight = datetime.combine(today, time(), UTC)
     rows = session.execute(
         select(
             ComponentImpact.component,
             ComponentImpact.state,
             ComponentImpact.started_at,
             ComponentImpact.ended_at,
-        ).where(or_(ComponentImpact.ended_at.is_(None), ComponentImpact.ended_at >= since))
+        ).where(
+            or_(ComponentImpact.ended_at.is_(None), ComponentImpact.ended_at >= since),
+            ComponentImpact.started_at < midnight,
+        )
     ).all()
-    worst_by: dict[str, dict[date, ComponentState]] = defaultdict(dict)
+    worst, down = _fold(rows, since, midnight)
+    return PastDays(today, worst, down)
+
+
+def _fold(
+    rows: Any, start: datetime, end: datetime
+) -> tuple[dict[str, dict[date, int]], dict[str, float]]:
+    """Each component's worst rank per day and outage seconds (overlaps counted once) for
+    the windows ``rows`` clipped to ``start``..``end``."""
+    worst: dict[str, dict[date, int]] = defaultdict(dict)
     outages: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    one_day = timedelta(days=1)
     for key, state_value, started, ended in rows:
-        state = ComponentState(state_value)
-        start = max(started, since)
-        end = min(ended or now, now)
-        if end < start:
+        rank = _RANK.get(state_value, 0)
+        low = started if started > start else start
+        high = end if ended is None or ended > end else ended
+        if high < low:
             continue
-        days = worst_by[key]
-        day = start.date()
-        while day <= end.date():
-            held = days.get(day)
-            if held is None or state.rank > held.rank:
-                days[day] = state
-            day += timedelta(days=1)
-        if state.rank >= ComponentState.PARTIAL.rank:
-            outages[key].append((start, end))
+        days = worst[key]
+        day, last = low.date(), high.date()
+        if high == end and high.time() == time() and last > day:
+            last -= one_day  # a window clipped at midnight does not reach into the next day
+        while day <= last:
+            if days.get(day, -1) < rank:
+                days[day] = rank
+            day += one_day
+        if rank >= _OUTAGE:
+            outages[key].append((low, high))
+    return worst, {key: _covered(spans) for key, spans in outages.items()}
+
+
+def _bars(
+    session: Session, page: StatusPage, now: datetime, past: PastDays | None = None
+) -> dict[str, tuple[list[Day], float]]:
+    """Each component's worst state per day over the last 90 days (today last), and the
+    share of that time without a partial or major outage. ``past`` (drawn today) saves
+    reading the days before today again; only today's windows are read."""
+    today = now.astimezone(UTC).date()
+    if past is None or past.today != today:
+        past = past_days(session, now)
+    first = today - timedelta(days=DAYS - 1)
+    since = datetime.combine(first, time(), UTC)
+    midnight = datetime.combine(today, time(), UTC)
+    rows = session.execute(
+        select(
+            ComponentImpact.component,
+            ComponentImpact.state,
+            ComponentImpact.started_at,
+            ComponentImpact.ended_at,
+        ).where(or_(ComponentImpact.ended_at.is_(None), ComponentImpact.ended_at >= midnight))
+    ).all()
+    worst_today, down_today = _fold(rows, midnight, now)
     span = (now - since).total_seconds() or 1.0
     out: dict[str, tuple[list[Day], float]] = {}
     for component in page.components:
-        days = worst_by.get(component.key, {})
+        days = dict(past.worst.get(component.key, {}))
+        if (rank := worst_today.get(component.key, {}).get(today)) is not None:
+            days[today] = max(rank, days.get(today, 0))
         bar = [
-            Day(d, days.get(d, ComponentState.OPERATIONAL))
+            Day(d, _BY_RANK[days.get(d, 0)])
             for d in (first + timedelta(days=i) for i in range(DAYS))
         ]
-        down = _covered(outages.get(component.key, []))
+        down = past.down.get(component.key, 0.0) + down_today.get(component.key, 0.0)
         # Rounded down: any outage at all shows as less than 100%.
         out[component.key] = (bar, math.floor(10000 * max(0.0, 1 - down / span)) / 100)
     return out

@@ -18,7 +18,10 @@ class ComponentState(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(ComponentState).index(self)
+        return _RANKS[self.value]
+
+
+_RANKS = {"operational": 0, "degraded_performance": 1, "partial_outage": 2, "major_outage": 3}
 
 
 class PublicStatus(StrEnum):
