@@ -65,26 +65,47 @@ class Result:
         return self.prompt_tokens + self.completion_tokens
 
 
+# Routine events whose repeats differ only by their figures (an alert firing again with
+# the metric's latest value): a run of them is one line with its first and last words.
+ROUTINE = frozenset(
+    {
+        "Alert fired again",
+        "Alert joined",
+        "Update nudge",
+        "Post-mortem reminder",
+        "Runbook step done",
+        "Runbook step undone",
+    }
+)
+
+
+def _shape(event: Event) -> tuple[str, str]:
+    text = _DIGITS.sub("#", event.text) if event.kind in ROUTINE else event.text
+    return event.kind, text
+
+
 def lines_of(events: Sequence[Event]) -> list[tuple[list[int], str]]:
-    """One line an event, with runs of three or more alike (same kind, same words but
-    for figures) collapsed into one line with their count and time span."""
+    """One line an event, with a run of three or more alike (the same kind and words;
+    for routine kinds, words but for figures) as one line with its count and span."""
     out: list[tuple[list[int], str]] = []
     i = 0
     while i < len(events):
         first = events[i]
         j = i + 1
-        shape = (first.kind, _DIGITS.sub("#", first.text))
-        while j < len(events) and (events[j].kind, _DIGITS.sub("#", events[j].text)) == shape:
+        while j < len(events) and _shape(events[j]) == _shape(first):
             j += 1
         run = events[i:j]
-        who = f" {first.by}" if first.by else ""
         if len(run) >= 3:
             last = run[-1]
+            who = f" {first.by}" if first.by else ""
+            words = first.text[:200]
+            if last.text != first.text:
+                words += f" … last: {last.text[:200]}"
             out.append(
                 (
                     [e.id for e in run],
                     f"[E{first.id}]..[E{last.id}] {first.at:%H:%M}-{last.at:%H:%M} {first.kind} "
-                    f"x{len(run)}{who}: {first.text[:200]}",
+                    f"x{len(run)}{who}: {words}",
                 )
             )
         else:

@@ -12,12 +12,13 @@ commands' pool; everything it owes Slack at the end is outbox work.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -41,45 +42,49 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _POOL_LOCK = threading.Lock()
-_POOL: ThreadPoolExecutor | None = None
+_QUEUE: queue.Queue[tuple[Future[Any], Callable[..., None], tuple[Any, ...]]] = queue.Queue()
+_WORKERS: list[threading.Thread] = []
+_RUNNING: set[Future[Any]] = set()
 WORKERS = 2  # conversations at once, across incidents
 
 
-def pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="ai")
-        return _POOL
-
-
-def _logged(future: Future[Any]) -> None:
-    error = future.exception()
-    if error is not None:
-        log.error("AI task failed", exc_info=error)
-
-
-_RUNNING: set[Future[Any]] = set()
+def _work() -> None:
+    while True:
+        future, fn, args = _QUEUE.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                fn(*args)
+                future.set_result(None)
+            except BaseException as failure:  # kept on the future, logged by its callback
+                future.set_exception(failure)
 
 
 def submit(fn: Callable[..., None], *args: Any) -> Future[Any]:
-    future = pool().submit(fn, *args)
+    """Run ``fn(*args)`` on one of the AI workers. They are daemon threads: a process
+    that stops does not wait out a model's answer (the task's row frees its incident
+    when its deadline passes)."""
+    future: Future[Any] = Future()
     with _POOL_LOCK:
+        while len(_WORKERS) < WORKERS:
+            worker = threading.Thread(target=_work, name=f"ai-{len(_WORKERS)}", daemon=True)
+            worker.start()
+            _WORKERS.append(worker)
         _RUNNING.add(future)
 
     def done(finished: Future[Any]) -> None:
         with _POOL_LOCK:
             _RUNNING.discard(finished)
-        _logged(finished)
+        error = finished.exception()
+        if error is not None:
+            log.error("AI task failed", exc_info=error)
 
     future.add_done_callback(done)
+    _QUEUE.put((future, fn, args))
     return future
 
 
 def wait_idle(timeout: float) -> bool:
-    """Wait (at most ``timeout`` s) for the tasks running now: for shutdown and tests."""
-    from concurrent.futures import wait
-
+    """Wait (at most ``timeout`` s) for the tasks queued or running now (tests)."""
     with _POOL_LOCK:
         running = set(_RUNNING)
     return not wait(running, timeout=timeout).not_done
@@ -353,11 +358,3 @@ def incident_names(services: Services, incident_id: int) -> dict[str, str]:
         return people_names.names_for(services, people)
     except SlackApiError:
         return {}
-
-
-def refused_sentence(problem: Exception) -> str:
-    return str(problem)
-
-
-def ago(at: datetime) -> float:
-    return (utcnow() - at).total_seconds()

@@ -4,6 +4,7 @@ API says no, in words for a person."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -224,3 +225,46 @@ def test_the_standin_holds_the_bot_to_tool_call_id_pairing(chat: ChatStandIn) ->
         assert answer.status_code == 400
         assert "tool" in json.loads(answer.content)["error"]["message"]
     assert threading.active_count() > 0
+
+
+def test_a_long_catchup_summarises_older_events_first_within_each_request(
+    chat: ChatStandIn, clock: FakeClock
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.ai.catchup import Event, catch_up
+    from bot.ai.prompts import Brief
+
+    start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    events = [
+        Event(
+            i, start + timedelta(minutes=i), "Note", "@bob", f"checked partition {i} of the store"
+        )
+        for i in range(1, 121)
+    ]
+    before = len(chat.bodies)
+    client = ChatClient(
+        AiSettings(chat.base_url, "briefer", TOKEN, answer_tokens=200),
+        sleep=clock.sleep,
+        clock=clock.now,
+    )
+    result = catch_up(
+        client,
+        Brief("incident: INC-9"),
+        "today",
+        events,
+        request_tokens=1500,
+        max_tokens=20_000,
+        deadline=clock.now() + 60,
+        clock=clock.now,
+    )
+    sent = chat.bodies[before:]
+    assert result.error is None and result.requests == len(sent) > 2
+    assert [b["messages"][0]["content"].split(" ")[0] for b in sent[:-1]] == ["Summarise"] * (
+        len(sent) - 1
+    )
+    assert all(len(json.dumps(b["messages"])) // 4 < 1500 for b in sent)
+    verbatim = re.findall(r"^\[E\d+\] 03-01 ", sent[-1]["messages"][1]["content"], re.M)
+    assert result.summarised + len(verbatim) == 120 and result.left_out == 0
+    assert [p.section for p in result.points] == ["state", "findings", "questions"]
+    assert result.points[0].events == (120,)  # the newest event, sent as it is

@@ -83,7 +83,9 @@ def test_repeated_events_collapse_and_points_keep_only_known_sources() -> None:
     ] + [Event(9, start + timedelta(minutes=9), "Note", "@bob", "rolled back")]
     lines = lines_of(events)
     assert [ids for ids, _ in lines] == [[1, 2, 3, 4, 5], [9]]
-    assert lines[0][1] == "[E1]..[E5] 14:01-14:05 Alert fired again x5: precision 0.61"
+    assert lines[0][1] == (
+        "[E1]..[E5] 14:01-14:05 Alert fired again x5: precision 0.61 … last: precision 0.65"
+    )
     points = parse_points(
         "- (doing) [E9][E77] Rolled back.\n- (nonsense) [E1] Alerts.\nchatter", {1, 9}
     )

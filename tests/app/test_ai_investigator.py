@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from slack_bolt import BoltRequest
 from sqlalchemy import select
 
 from bot.app import ai_catchup, ai_drafting, ai_investigate, ai_tasks
@@ -21,6 +22,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.runtime import cli
 from bot.sandbox import SlackStandIn
+from bot.slack.listeners.bolt import build_app
 from bot.store.models import (
     AiRequest,
     AiTask,
@@ -115,9 +117,17 @@ def test_an_investigation_runs_in_a_thread_refuses_injected_actions_and_is_on_th
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     channel, incident_id = _incident(services, slack)
-    said, reply = _replies()
-    ai_investigate.start(services, channel, "why did precision drop?", ALICE, reply)
+    # Typed in Slack: a signed request through the bot's Bolt app, acknowledged at once.
+    prepared = slack.prepare_command(
+        "investigate why did precision drop?", user=ALICE, channel=channel
+    )
+    answer = build_app(services).dispatch(
+        BoltRequest(body=prepared.body.decode(), headers=dict(prepared.headers))
+    )
+    assert answer.status == 200
+    services.background.shutdown()  # the listener's work has handed the task on
     assert ai_tasks.wait_idle(20)
+    said = [m["text"] for m in slack.channels[channel].private_to(ALICE)]
     messages = slack.channels[channel].messages
     head = next(m for m in messages if "asked the AI investigator" in m["text"])
     thread = [
