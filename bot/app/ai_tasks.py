@@ -129,21 +129,24 @@ def start(
     if ai is None:
         return None
     now = utcnow()
+    refusal: str | None = None
     with services.db.begin() as session:
         incident = queries.by_channel(session, channel)
         if incident is None:
-            reply(text=NOT_AN_INCIDENT)
-            return None
-        if incident.private and not ai.private_allowed:
-            reply(text=ai_text.private_refused(incident.reference))
-            return None
-        incident_id, reference = incident.id, incident.reference
-        # A task cut short by a restart frees its incident once its deadline has passed.
-        session.execute(
-            update(AiTask)
-            .where(AiTask.running_incident == incident_id, AiTask.deadline_at < now)
-            .values(running_incident=None, status="abandoned", finished_at=now)
-        )
+            refusal = NOT_AN_INCIDENT
+        elif incident.private and not ai.private_allowed:
+            refusal = ai_text.private_refused(incident.reference)
+        else:
+            incident_id, reference = incident.id, incident.reference
+            # A task cut short by a restart frees its incident once its deadline has passed.
+            session.execute(
+                update(AiTask)
+                .where(AiTask.running_incident == incident_id, AiTask.deadline_at < now)
+                .values(running_incident=None, status="abandoned", finished_at=now)
+            )
+    if refusal is not None:  # said after the transaction: no HTTP call inside one
+        reply(text=refusal)
+        return None
     try:
         with services.db.begin() as session:
             task = AiTask(
@@ -165,14 +168,12 @@ def start(
     except IntegrityError:
         with services.db.begin() as session:
             running = session.scalar(select(AiTask).where(AiTask.running_incident == incident_id))
-            if running is not None:
-                reply(
-                    text=ai_text.busy(
-                        reference, running.kind, running.asked_by, running.deadline_at
-                    )
-                )
-            else:
-                reply(text="The AI investigator was busy on this incident a moment ago; try again.")
+            busy = (
+                ai_text.busy(reference, running.kind, running.asked_by, running.deadline_at)
+                if running is not None
+                else "The AI investigator was busy on this incident a moment ago; try again."
+            )
+        reply(text=busy)
         return None
     return Started(task_id, incident_id, reference, channel, ai, Clock.now() + ai.task_seconds)
 

@@ -266,6 +266,17 @@ def test_a_catchup_is_told_only_to_the_asker_with_timeline_times(
     )
     assert "*Open questions*\n• `(no timeline source)` Is the feature store late?" in catchup
     assert not [m for m in slack.channels[channel].public() if "Catch-up" in m["text"]]
+    # The API refusing the bot's credentials is said to the asker in words.
+    services.settings = dataclasses.replace(
+        services.settings, ai=dataclasses.replace(services.settings.ai, token="sk-wrong")
+    )
+    ai_catchup.start(services, channel, timedelta(hours=2), ALICE, reply)
+    assert ai_tasks.wait_idle(20)
+    told = [m["text"] for m in slack.channels[channel].private_to(ALICE)][-1]
+    assert told.endswith(
+        ":warning: No catch-up: The model's API refused the bot's credentials (401): the "
+        "operator checks INCIDENTBOT_AI_TOKEN."
+    )
 
 
 def test_a_drafted_postmortem_marks_the_prose_and_keeps_the_facts(
