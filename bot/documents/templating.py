@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +20,7 @@ from jinja2 import (
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from bot.store.resources import templates_dir
+from bot.text import rendering
 
 
 @lru_cache(maxsize=1)
@@ -109,27 +109,11 @@ def spoken_duration(delta: timedelta | None) -> str:
     return spoken(delta)
 
 
-# Characters that start Markdown (CommonMark and GitHub's) inline syntax: emphasis,
-# code, links and images, tables, strikethrough. A backslash makes each one literal.
-_INLINE = re.compile(r"([\\`*_\[\]|~#])")
-# What makes a block of the line it starts: a heading, a list item, a setext rule.
-_BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+=])")
-
-
 def markdown_text(text: Any) -> str:
-    """Free text for a Markdown document: one line that reads as its author wrote it,
-    whatever it holds: no HTML a viewer would run, and no Markdown (links, images,
-    emphasis, table cells, headings, list items) its author did not mean."""
-    flat = " ".join(str(text or "").split())
-    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    flat = _INLINE.sub(r"\\\1", flat)
-    flat = flat.replace("://", "\\://")  # no bare URL becomes an autolink
-    return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", flat)
+    """Free text for a Markdown document, as :func:`bot.text.rendering.for_markdown`."""
+    return rendering.for_markdown(text)
 
 
 def markdown_url(link: Any) -> str:
     """A link target for ``[text](…)``: only http(s), and nothing that ends the link."""
-    url = str(link or "")
-    if not re.match(r"^https?://[^\s()<>]+$", url):
-        return "#"
-    return url
+    return rendering.markdown_url(link)

@@ -22,6 +22,7 @@ from bot.incidents import facts, kinds
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
 from bot.store.models import Incident, TimelineEvent, utcnow
+from bot.text import rendering
 
 
 def label(kind: str) -> str:
@@ -91,9 +92,10 @@ def describe(
 
 
 def plain(event: TimelineEvent, names: dict[str, str] | None = None) -> str:
-    """The event in plain words, people as ``@name`` (their IDs where no name is known)."""
+    """The event in plain words, people as ``@name`` (their IDs where no name is known).
+    Emoji codes (an older event may have kept some from Slack) show as characters."""
     known = names or {}
-    return describe(event, lambda user: "@" + known.get(user, user))
+    return rendering.plain(describe(event, lambda user: "@" + known.get(user, user)))
 
 
 def has_event(session: Session, incident_id: int, kind: str) -> bool:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.text import rendering
+
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _CONTROLS_AND_LINES = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
@@ -34,10 +36,4 @@ def shows_something(text: str) -> bool:
 def shortened(text: str, limit: int) -> str:
     """``text`` at most ``limit`` characters, cut at a word with an ellipsis when it must
     be cut (a word cut in half reads as a typo)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    at = cut.rfind(" ")
-    if at >= limit // 2:
-        cut = cut[:at]
-    return cut.rstrip(" ,;:.-") + "…"
+    return rendering.cut(text, limit)

@@ -6,11 +6,12 @@ author did not type). Each surface gets it through one function here:
 - :func:`for_slack`: Slack mrkdwn and ``text`` fields, escaped, so stored text can never
   become a ``<!channel>`` ping, a link or a mention its author did not write;
 - :func:`plain`: a console list, a ticket title, a status page, a language model, a
-  terminal: emoji codes become their characters (or go), Slack's emphasis marks and
-  ``<...>`` tokens become the words they show;
+  terminal: emoji codes become their characters (or go); Slack's own markup (its
+  ``<...>`` tokens and emphasis) becomes the words it shows;
 - :func:`for_html`: plain text escaped for HTML (Jinja's autoescape does the same);
 - :func:`for_markdown`: one line of Markdown that reads as typed (no link, emphasis,
-  heading or table cell its author did not mean);
+  heading or table cell its author did not mean); :func:`for_github` the same for
+  GitHub's issues, lines kept and no mention or issue link made;
 - :func:`for_adf`: Atlassian document format (Jira, Confluence) paragraphs.
 
 :func:`cut` shortens at a word with an ellipsis; :func:`cut_for_slack` does the same to
@@ -100,7 +101,7 @@ _EMPHASIS = [
     re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)([^\n]+?)(?<=\S){re.escape(m)}(?![\w{m}])")
     for m in "*_~"
 ]
-_TOKEN = re.compile(r"<([^<>\n]*)>")
+_TOKEN = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
 _CHANNEL = re.compile(r"^#([CG][A-Z0-9]+)(?:\|([^>]*))?$")
 _SPECIAL = re.compile(r"^!(here|channel|everyone)(?:\|[^>]*)?$")
@@ -156,16 +157,18 @@ def from_mrkdwn(text: str) -> str:
     return "".join(parts)
 
 
-def plain(text: Any, *, mrkdwn: bool = False) -> str:
-    """Words for a surface without markup. Emoji codes become characters (unknown ones go);
-    ``*bold*``, ``_italic_`` and ``~struck~`` lose their marks. With ``mrkdwn`` the text is
-    Slack's own (escaped, with ``<...>`` tokens) and is read as :func:`from_mrkdwn` does."""
+def plain(text: Any, *, mrkdwn: bool = False, drop_emoji: bool = False) -> str:
+    """Words for a surface without Slack's markup. Emoji codes become characters (unknown
+    ones go; with ``drop_emoji`` all go, as decoration a record of facts does without).
+    What a person typed is otherwise kept as typed, ``*`` and ``_`` included. With
+    ``mrkdwn`` the text is Slack's own (escaped, with ``<...>`` tokens, ``*bold*``) and
+    reads as what Slack shows: tokens as :func:`from_mrkdwn` reads them, no emphasis marks."""
     words = str(text or "")
     if mrkdwn:
         words = from_mrkdwn(words)
-    words = emoji(words)
-    for pattern in _EMPHASIS:
-        words = pattern.sub(r"\1", words)
+        for pattern in _EMPHASIS:
+            words = pattern.sub(r"\1", words)
+    words = _SHORTCODE.sub("", words) if drop_emoji else emoji(words)
     return "\n".join(line.rstrip() for line in words.strip().split("\n"))
 
 
@@ -196,6 +199,19 @@ def for_markdown(text: Any, *, mrkdwn: bool = False) -> str:
     flat = _INLINE.sub(r"\\\1", flat)
     flat = flat.replace("://", "\\://")
     return _BLOCK_START.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", flat)
+
+
+# Every ASCII punctuation mark may be escaped in CommonMark; escaping them all means
+# nothing typed becomes emphasis, a link, a heading, a table or raw HTML.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def for_github(text: Any) -> str:
+    """:func:`plain` words as GitHub Markdown that shows them as typed, lines kept. GitHub
+    turns @name into a mention and #12 into a link after the Markdown is read, which
+    escaping does not stop: a zero-width space after the sign does."""
+    escaped = _PUNCTUATION.sub(r"\\\1", emoji(str(text or "")))
+    return escaped.replace("\\@", "\\@\u200b").replace("\\#", "\\#\u200b")
 
 
 def markdown_url(link: Any) -> str:

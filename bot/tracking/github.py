@@ -5,11 +5,11 @@ Bearer header; GitHub also requires a User-Agent and names its API version."""
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 from bot.net import provider_http as http
+from bot.text import rendering
 from bot.tracking.tracker import Brief, Ticket, TicketRequest, TrackerRefused, clean, cut
 
 NAME = "GitHub"
@@ -122,17 +122,9 @@ class GitHubIssues:
         return cut(str(answer.body.get("message") or f"HTTP {answer.status}"), 300)
 
 
-# Every ASCII punctuation mark may be escaped in CommonMark; escaping them all means
-# nothing typed becomes emphasis, a link, a heading, a table or raw HTML.
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-
-
 def markdown_text(text: str) -> str:
-    """Typed text as Markdown that shows it as typed. GitHub turns @name into a mention
-    and #12 into a link after the Markdown is read, which escaping does not stop: a
-    zero-width space after the sign does."""
-    escaped = _PUNCTUATION.sub(r"\\\1", clean(text))
-    return escaped.replace("\\@", "\\@\u200b").replace("\\#", "\\#\u200b")
+    """Typed text as GitHub Markdown that shows it as typed."""
+    return rendering.for_github(clean(text))
 
 
 def markdown(brief: Brief) -> str:

@@ -9,6 +9,7 @@ import base64
 from typing import Any
 
 from bot.net import provider_http as http
+from bot.text import rendering
 from bot.tracking.tracker import Brief, Ticket, TicketRequest, TrackerRefused, clean, cut
 
 NAME = "Jira"
@@ -117,7 +118,7 @@ def adf(brief: Brief) -> dict[str, Any]:
     for paragraph in brief.paragraphs:
         nodes: list[dict[str, Any]] = []
         for span in paragraph:
-            for n, line in enumerate(clean(span.text).split("\n")):
+            for n, line in enumerate(rendering.emoji(clean(span.text)).split("\n")):
                 if n:
                     nodes.append({"type": "hardBreak"})
                 if not line:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.outbox.failures import Refused
+from bot.text import rendering
 
 TRACKERS = {"jira": "Jira", "github": "GitHub"}
 
@@ -77,5 +78,6 @@ def clean(text: str) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    text = " ".join(clean(text).split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """One line of plain words (a title, a refusal) of at most ``limit`` characters, cut
+    at a word with an ellipsis."""
+    return rendering.cut(" ".join(rendering.plain(clean(text)).split()), limit)

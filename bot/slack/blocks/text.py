@@ -13,14 +13,7 @@ import re
 
 from bot.incidents.errors import InvalidInput
 from bot.incidents.permissions import NotAllowed
-
-_TOKEN = re.compile(r"<([^<>]*)>")
-_USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|([^>]*))?$")
-_CHANNEL = re.compile(r"^#([CG][A-Z0-9]+)(?:\|([^>]*))?$")
-_SPECIAL = re.compile(r"^!(here|channel|everyone)(?:\|[^>]*)?$")
-_SUBTEAM = re.compile(r"^!subteam\^[A-Z0-9]+(?:\|([^>]*))?$")
-_LINK = re.compile(r"^((?:https?|mailto):[^|]*)(?:\|(.*))?$")
-
+from bot.text import rendering
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 _HANDLE = re.compile(r"^@[\w.\-]+$")
@@ -37,56 +30,20 @@ def names_a_person(token: str) -> bool:
     return mentioned_user(token) is not None or _HANDLE.match(token) is not None
 
 
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-
-
-def _plain_token(body: str) -> str:
-    if match := _USER.match(body):
-        return "@" + (match.group(2) or match.group(1))
-    if match := _CHANNEL.match(body):
-        return "#" + (match.group(2) or match.group(1))
-    if match := _SPECIAL.match(body):
-        return "@" + match.group(1)
-    if match := _SUBTEAM.match(body):
-        return "@" + (match.group(1) or "team").lstrip("@")
-    if match := _LINK.match(body):
-        url, label = match.group(1), match.group(2)
-        return f"{label} ({url})" if label and label != url else url
-    return f"<{body}>"
-
-
 def plain_from_slack(text: str) -> str:
     """Turn Slack's escaped command text into the plain text a person typed."""
-    parts: list[str] = []
-    last = 0
-    for match in _TOKEN.finditer(text):
-        parts.append(_unescape(text[last : match.start()]))
-        parts.append(_plain_token(_unescape(match.group(1))))
-        last = match.end()
-    parts.append(_unescape(text[last:]))
-    return "".join(parts)
-
-
-_EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*:(?!\w)\s?")
-_EMPHASIS = [
-    re.compile(rf"(?<![\w{m}]){re.escape(m)}(?=\S)([^\n]+?)(?<=\S){re.escape(m)}(?![\w{m}])")
-    for m in "*_~"
-]
+    return rendering.from_mrkdwn(text)
 
 
 def words_from_slack(text: str) -> str:
     """A Slack message as plain words for the timeline: tokens as :func:`plain_from_slack`
     reads them, and no emoji codes or emphasis marks, which only Slack would draw."""
-    words = _EMOJI.sub("", plain_from_slack(text))
-    for pattern in _EMPHASIS:
-        words = pattern.sub(r"\1", words)
-    return words.strip()
+    return rendering.plain(text, mrkdwn=True, drop_emoji=True)
 
 
 def escape(text: str) -> str:
     """Make stored text safe for mrkdwn and ``text`` fields: no pings, links or mentions."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return rendering.for_slack(text)
 
 
 class MrkdwnRefusal(InvalidInput):
@@ -105,11 +62,9 @@ def refusal(problem: BaseException) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
-    """Cut to ``limit`` characters, marking the cut with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = re.sub(r"&[a-z]{0,4}$", "", text[: limit - 1])  # never half an entity
-    return cut.rstrip() + "…"
+    """Cut escaped mrkdwn to ``limit`` characters at a word, marking the cut with an
+    ellipsis and never splitting an entity."""
+    return rendering.cut_for_slack(text, limit)
 
 
 def mention(user_id: str | None) -> str:
