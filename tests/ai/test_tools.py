@@ -4,6 +4,7 @@ sensitive column's value is withheld."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -132,3 +133,58 @@ def test_the_commands_grammar(typed: str, value: object) -> None:
 def test_bad_arguments_are_answered_in_words(typed: str, words: str) -> None:
     with pytest.raises(InvalidInput, match=words.replace("(", r"\(").replace("`", "`")):
         subcommands.parse(typed)
+
+
+def test_the_evidence_tools_read_only_what_the_incident_allows(db: Any) -> None:
+    from bot.ai.evidence import Context, investigation_tools
+    from bot.incidents import timeline
+    from bot.incidents.declare import Declaration, declare
+    from bot.incidents.kinds import EventKind
+    from bot.incidents.severity import Severity
+
+    class Analyses:
+        def drift(self, reference: str, current: str, prediction: str | None) -> dict[str, Any]:
+            return {"verdict": "2 of 3 drifted", "columns": [{"column": "SEX", "score": 0.3}]}
+
+        def fairness(self, *args: Any) -> dict[str, Any]:
+            return {}
+
+    with db.begin() as session:
+        past = declare(session, Declaration("Scorer drift in March", Severity.SEV2, "U1"))
+        hidden = declare(session, Declaration("Secret scorer failure", Severity.SEV1, "U1"))
+        now = declare(session, Declaration("Scorer precision fell", Severity.SEV2, "U1"))
+        for incident in (past, hidden, now):
+            incident.service = "fraud-scorer"
+        hidden.private = True
+        timeline.record(session, past, EventKind.RESOLVED, "Rolled back to v6", actor="U1")
+        timeline.record(
+            session, now, EventKind.DRIFT_FOUND, "Drift", reference="march.csv", current="today.csv"
+        )
+        ids = now.id
+    tools = investigation_tools(
+        Context(
+            db=db,
+            incident_id=ids,
+            sensitive=("sex",),
+            analyses=Analyses(),
+            question="compare https://data.example.com/may.csv too",
+        ),
+        "fraud-scorer",
+    )
+    found = json.loads(tools.call("past_incidents", "{}").content)["incidents"]
+    assert [(i["title"], i["how_it_ended"]) for i in found] == [
+        ("Scorer drift in March", "Rolled back to v6")
+    ]  # the private one is not sent
+    refused = tools.call("run_drift", '{"reference": "/etc/passwd", "current": "today.csv"}')
+    assert refused.refused is not None and refused.refused.startswith(
+        "'/etc/passwd' is not a data set this incident used or the question named"
+    )
+    ran = json.loads(
+        tools.call(
+            "run_drift", '{"reference": "march.csv", "current": "https://data.example.com/may.csv"}'
+        ).content
+    )
+    assert ran["columns"][0]["column"] == "[withheld: sensitive column]"
+    assert tools.call("registry_history", "{}").refused == (
+        "no MLflow registry is set up (INCIDENTBOT_MLFLOW_URL)"
+    )
