@@ -1,12 +1,13 @@
 """What people and alerts wrote reads as they wrote it on every surface the bot writes to.
 
 One incident is told with hostile and long words (Slack's specials, mentions, links,
-emphasis, emoji codes, HTML, Markdown, entities), then every surface is read as a person
-would read it: Slack's messages as Slack draws them (the sandbox's renderer), the
-post-mortem's Markdown as a CommonMark viewer shows it (GitHub, the console), its HTML
-as a browser shows it, the console's timeline words, a GitHub issue's body and a Jira issue's document. Once
-what was typed is taken out, nothing is left of ``*``, ``_``, ``:codes:``, ``<@U…>``,
-``<!channel>`` or an entity such as ``&lt;``: markup the bot added by mistake.
+emphasis, emoji codes, HTML, Markdown, entities), then every surface is read as a
+person would read it: Slack's messages as Slack draws them (the sandbox's renderer),
+the post-mortem's Markdown as a CommonMark viewer shows it (GitHub, the console), its
+HTML as a browser shows it, the console's timeline words, a GitHub issue's body and a
+Jira issue's document. Once what was typed is taken out, nothing is left of ``*``,
+``_``, ``:codes:``, ``<@U…>``, ``<!channel>`` or an entity such as ``&lt;``: markup
+the bot added by mistake.
 """
 
 from __future__ import annotations
@@ -108,9 +109,7 @@ def test_every_surface_reads_as_typed_with_no_markup_the_bot_added(
         assert incident is not None
         markdown_doc = produce(session, incident, "md", None, names)[0].text
         html_doc = produce(session, incident, "html", None, names)[0].text
-        events = list(
-            session.query(TimelineEvent).filter(TimelineEvent.incident_id == incident_id)
-        )
+        events = list(session.query(TimelineEvent).filter(TimelineEvent.incident_id == incident_id))
         timeline_words = [console_words({"event": e}, names) for e in events]
         brief = Brief(((Span(incident.title),), (Span(NOTE),)))
 
@@ -136,4 +135,3 @@ def test_every_surface_reads_as_typed_with_no_markup_the_bot_added(
     # The status update's own words arrive without its markup outside Slack.
     for surface in ("post-mortem Markdown", "post-mortem HTML", "console timeline"):
         assert "The scorer is down. Customers see declines." in surfaces[surface], surface
-
