@@ -7,7 +7,7 @@ from bot.app.channel_setup import ProvisioningFailed, SetupRefused
 from bot.app.services import Services
 from bot.incidents.declare import Declaration, declare
 from bot.outbox import received
-from bot.slack.blocks.text import channel_link, escape
+from bot.slack.blocks.text import channel_link, escape, truncate
 from bot.slack.webapi.replies import Reply
 
 
@@ -25,7 +25,7 @@ def declare_and_open(services: Services, declaration: Declaration, reply: Reply)
         reply(
             text=(
                 f"{reference} is declared and saved, but Slack did not let me finish "
-                f"setting up its channel ({escape(str(exc))[:200]}). I will keep trying; "
+                f"setting up its channel ({truncate(escape(str(exc)), 200)}). I will keep trying; "
                 "`/incident list` shows it meanwhile."
             )
         )

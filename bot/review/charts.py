@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from bot.documents.plotting import canvas, png
+from bot.text import rendering
 
 SEVERITY_COLOURS = {"sev1": "#c92a2a", "sev2": "#e8590c", "sev3": "#f2c94c", "sev4": "#74c0fc"}
 TOP_MODELS = 10  # models or services in the category chart; the rest are summed as "others"
@@ -155,8 +156,7 @@ def categories_by_model(frame: pd.DataFrame) -> bytes:
 
 
 def _short(name: Any) -> str:
-    text = str(name)
-    return text if len(text) <= 32 else text[:31] + "…"
+    return rendering.cut(rendering.plain(name), 32)
 
 
 def _whole_numbers() -> Any:

@@ -126,6 +126,16 @@ def test_the_form_is_drafted_from_the_template_and_reaches_stakeholders(
     assert unchanged.json()["errors"]["text"].startswith(
         "Replace or delete the parts in brackets first, e.g. [Say who notices it"
     )
+    here = slack.submit_view(
+        bot.url,
+        user=BOB,
+        view_id=view["id"],
+        values={"text": "Ranker rolled back.", "stakeholders": [clients, channel.id]},
+    )
+    assert here.json()["errors"] == {
+        "stakeholders": "This incident's own channel gets every update without being "
+        "picked; take it out of this list."
+    }
     slack.submit_view(
         bot.url,
         user=BOB,

@@ -157,8 +157,8 @@ class UpdateSubmission:
 
 
 def parse_submission(view: dict[str, Any]) -> UpdateSubmission:
-    """The update as sent, or FormErrors: empty, too long, or a [bracketed] prompt of the
-    draft still in it."""
+    """The update as sent, or FormErrors: empty, too long, a [bracketed] prompt of the
+    draft still in it, or the incident's own channel among those to also post to."""
     written = forms.text(view, "text")
     if not written:
         raise forms.FormErrors({"text": "Write the update, or press Cancel."})
@@ -173,8 +173,17 @@ def parse_submission(view: dict[str, Any]) -> UpdateSubmission:
         )
     carried = forms.metadata(view)
     chosen = forms.element(view, "stakeholders").get("selected_conversations")
+    channel = str(carried.get("channel", ""))
+    # Slack's channel picker cannot leave one channel out, so it offers this one too.
+    if isinstance(chosen, list) and channel and channel in chosen:
+        raise forms.FormErrors(
+            {
+                "stakeholders": "This incident's own channel gets every update without "
+                "being picked; take it out of this list."
+            }
+        )
     return UpdateSubmission(
-        channel=str(carried.get("channel", "")),
+        channel=channel,
         text=written,
         kind=UpdateKind(carried.get("kind", UpdateKind.UPDATE.value)),
         stakeholders=list(chosen) if isinstance(chosen, list) else None,
