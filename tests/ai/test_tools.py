@@ -188,3 +188,48 @@ def test_the_evidence_tools_read_only_what_the_incident_allows(db: Any) -> None:
     assert tools.call("registry_history", "{}").refused == (
         "no MLflow registry is set up (INCIDENTBOT_MLFLOW_URL)"
     )
+
+
+def test_what_the_model_writes_reaches_slack_escaped_and_shaped() -> None:
+    from bot.slack.blocks.ai_text import answer_text
+
+    shown = answer_text(
+        "HYPOTHESIS: <!channel> the feature store is late\n"
+        "EVIDENCE: <https://evil.example|click here> says 41 min\n"
+        "CONFIDENCE: HIGH\nNEXT CHECK: /incident drift a.csv b.csv",
+        model="llama",
+        calls=2,
+        refused=0,
+        tokens=1234,
+        seconds=3.2,
+        stopped="deadline",
+        error=None,
+    )
+    assert "<!channel>" not in shown and "&lt;!channel&gt;" in shown
+    assert "&lt;https://evil.example|click here&gt;" in shown
+    assert "*Hypothesis 1* (confidence: high): &lt;!channel&gt; the feature store is late" in shown
+    assert "> _Next check:_ /incident drift a.csv b.csv" in shown
+    assert ":stopwatch: It stopped early: its deadline passed." in shown
+    assert "_llama · 2 tool calls · 1,234 tokens · 3 s." in shown
+    abstained = answer_text(
+        "NOT ENOUGH EVIDENCE: no drift was run",
+        model="m",
+        calls=0,
+        refused=0,
+        tokens=9,
+        seconds=1,
+        stopped=None,
+        error=None,
+    )
+    assert abstained.startswith(":grey_question: *Not enough evidence* for a hypothesis: no drift")
+    guessed = answer_text(
+        "HYPOTHESIS: a bad deploy",
+        model="m",
+        calls=0,
+        refused=0,
+        tokens=9,
+        seconds=1,
+        stopped=None,
+        error=None,
+    )
+    assert "(confidence: not given)" in guessed and "none cited: treat this as a guess" in guessed
