@@ -5,6 +5,7 @@ sensitive column's value is withheld."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -233,3 +234,37 @@ def test_what_the_model_writes_reaches_slack_escaped_and_shaped() -> None:
         error=None,
     )
     assert "(confidence: not given)" in guessed and "none cited: treat this as a guess" in guessed
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"INCIDENTBOT_AI_URL": "http://127.0.0.1:11434/v1"}, "INCIDENTBOT_AI_MODEL is unset"),
+        (
+            {"INCIDENTBOT_AI_URL": "ollama:11434", "INCIDENTBOT_AI_MODEL": "m"},
+            "is not an http(s) base URL",
+        ),
+        ({"INCIDENTBOT_AI_TOKEN": "sk-1"}, "INCIDENTBOT_AI_TOKEN is set but INCIDENTBOT_AI_URL"),
+        (
+            {
+                "INCIDENTBOT_AI_URL": "http://h/v1",
+                "INCIDENTBOT_AI_MODEL": "m",
+                "INCIDENTBOT_AI_PRIVATE": "yes",
+            },
+            "give allow or deny",
+        ),
+        (
+            {
+                "INCIDENTBOT_AI_URL": "http://h/v1",
+                "INCIDENTBOT_AI_MODEL": "m",
+                "INCIDENTBOT_AI_MAX_TOOL_CALLS": "0",
+            },
+            "INCIDENTBOT_AI_MAX_TOOL_CALLS is '0'; give a number above 0",
+        ),
+    ],
+)
+def test_bad_ai_settings_stop_the_bot_with_a_sentence(env: dict[str, str], words: str) -> None:
+    from bot.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        load_settings(env)
