@@ -15,6 +15,7 @@ from bot.app.common import apply
 from bot.app.effect_kinds import Message, Post, SyncStatuspage
 from bot.incidents import queries
 from bot.incidents.roles import Role
+from bot.outbox import engine
 from bot.slack.blocks import status_page_blocks
 from bot.slack.blocks.text import mention
 from bot.slack.webapi.replies import Reply
@@ -173,24 +174,40 @@ def sync_owed(services: Services, incident_id: int, effect: SyncStatuspage) -> N
             impact=story.impact,
             body=row.body,
             components={ids[k]: v for k, v in (row.components or {}).items() if k in ids},
+            public_id=story.public_id,
         )
         known, story_id = story.statuspage_id, story.id
     client = Statuspage(
         settings.statuspage_url, settings.statuspage_token, settings.statuspage_page_id
     )
     try:
+        if known is None and _repeat():
+            # An earlier attempt may have created it and lost the answer: find it first.
+            known = client.find(change.public_id)
+            if known is not None:
+                _remember(services, story_id, known)
         if known is None:
             created = client.create(change)
-            with services.db.begin() as session:
-                session.execute(
-                    update(PublicIncident)
-                    .where(PublicIncident.id == story_id, PublicIncident.statuspage_id.is_(None))
-                    .values(statuspage_id=created)
-                )
+            _remember(services, story_id, created)
         else:
             client.update(known, change)
     finally:
         client.close()
+
+
+def _repeat() -> bool:
+    """Whether this work was tried before (its answer may have been lost on the way)."""
+    work = engine.current.get()
+    return bool(work and work.repeat)
+
+
+def _remember(services: Services, story_id: int, statuspage_id: str) -> None:
+    with services.db.begin() as session:
+        session.execute(
+            update(PublicIncident)
+            .where(PublicIncident.id == story_id, PublicIncident.statuspage_id.is_(None))
+            .values(statuspage_id=statuspage_id)
+        )
 
 
 def form_section(services: Services, session: Session, incident: Incident) -> list[Block]:

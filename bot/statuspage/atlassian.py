@@ -31,6 +31,7 @@ class IncidentChange:
     impact: str  # none | minor | major | critical
     body: str
     components: dict[str, str]  # Statuspage component id: its state
+    public_id: str  # ours, kept in the incident's metadata to find it again
 
 
 class Statuspage:
@@ -47,9 +48,44 @@ class Statuspage:
     def close(self) -> None:
         self._http.close()
 
+    def find(self, public_id: str) -> str | None:
+        """The unresolved incident an earlier attempt created for ``public_id`` (its answer
+        lost on the way), found by the metadata it was created with; None if there is none."""
+        answer = http.call(
+            StatuspageRefused,
+            self._http,
+            NAME,
+            "GET",
+            f"/v1/pages/{self._page}/incidents/unresolved",
+            waits=("retry-after",),
+        )
+        if answer.status == 420:
+            raise StatuspageRefused(
+                "Statuspage is rate limiting the bot", retry=True, code="statuspage_420"
+            )
+        if answer.status != 200:
+            raise StatuspageRefused(
+                f"Statuspage refused the list of open incidents: {_said(answer)}",
+                retry=False,
+                code=f"statuspage_{answer.status}",
+            )
+        for item in answer.data if isinstance(answer.data, list) else []:
+            if not isinstance(item, dict):
+                continue
+            ours = (item.get("metadata") or {}).get("incidentbot") or {}
+            if isinstance(ours, dict) and ours.get("public_id") == public_id and item.get("id"):
+                return str(item["id"])
+        return None
+
     def create(self, change: IncidentChange) -> str:
         """Create the incident; its Statuspage id."""
-        answer = self._call("POST", f"/v1/pages/{self._page}/incidents", change, "the new incident")
+        answer = self._call(
+            "POST",
+            f"/v1/pages/{self._page}/incidents",
+            change,
+            "the new incident",
+            metadata={"incidentbot": {"public_id": change.public_id}},
+        )
         found = answer.body.get("id")
         if not isinstance(found, str) or not found:
             raise StatuspageRefused(
@@ -67,8 +103,15 @@ class Statuspage:
             "the incident's update",
         )
 
-    def _call(self, method: str, path: str, change: IncidentChange, what: str) -> http.Answer:
-        body = {
+    def _call(
+        self,
+        method: str,
+        path: str,
+        change: IncidentChange,
+        what: str,
+        metadata: dict[str, Any] | None = None,
+    ) -> http.Answer:
+        body: dict[str, Any] = {
             "incident": {
                 "name": change.name[:NAME_MAX],
                 "status": change.status,
@@ -79,6 +122,8 @@ class Statuspage:
                 "deliver_notifications": True,
             }
         }
+        if metadata:
+            body["incident"]["metadata"] = metadata
         answer = http.call(
             StatuspageRefused, self._http, NAME, method, path, json=body, waits=("retry-after",)
         )

@@ -42,6 +42,7 @@ class SpIncident:
     status: str
     impact: str
     components: dict[str, str]
+    metadata: dict[str, Any] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)  # oldest first
 
 
@@ -53,6 +54,11 @@ class StatuspageStandIn(JsonStandIn):
         self._recent: deque[float] = deque()
         self.incidents: dict[str, SpIncident] = {}
         self._ids = (f"sp{n:010d}" for n in itertools.count(1))
+        self.lost = 0  # answers lost after the work was done (a 504 from a proxy)
+
+    def lose_next_answer(self) -> None:
+        with self.lock:
+            self.lost += 1
 
     def advance(self, seconds: float) -> None:
         with self.lock:
@@ -76,14 +82,24 @@ class StatuspageStandIn(JsonStandIn):
             raise Refusal(404, {"error": "Not found"})
         if parts[2] != PAGE_ID:
             raise Refusal(404, {"error": "Could not find page"})
+        if request.method == "GET" and parts[4:] == ["unresolved"]:
+            return Reply(
+                200, [self._shown(i) for i in self.incidents.values() if i.status != "resolved"]
+            )
         if request.method == "POST" and len(parts) == 4:
-            return self._create(request.body)
+            return self._lost(self._create(request.body))
         if request.method == "PATCH" and len(parts) == 5:
             found = self.incidents.get(parts[4])
             if found is None:
                 raise Refusal(404, {"error": "Could not find incident"})
-            return self._update(found, request.body)
+            return self._lost(self._update(found, request.body))
         raise Refusal(405, {"error": "Method not allowed"})
+
+    def _lost(self, reply: Reply) -> Reply:
+        if self.lost:
+            self.lost -= 1
+            raise Refusal(504, {"error": "Gateway Timeout"})
+        return reply
 
     def _fields(self, body: Any, *, creating: bool) -> dict[str, Any]:
         if not isinstance(body, dict) or not isinstance(body.get("incident"), dict):
@@ -112,6 +128,8 @@ class StatuspageStandIn(JsonStandIn):
         for cid in given.get("component_ids") or []:
             if cid not in COMPONENTS:
                 errors.append(f"Component {cid} does not belong to this page")
+        if not isinstance(given.get("metadata", {}), dict):
+            errors.append("Metadata must be an object")
         if errors:
             raise Refusal(422, {"error": errors})
         return given
@@ -124,6 +142,7 @@ class StatuspageStandIn(JsonStandIn):
             status=given.get("status") or "investigating",
             impact=given.get("impact_override") or "none",
             components=dict(given.get("components") or {}),
+            metadata=dict(given.get("metadata") or {}),
         )
         self._note(incident, given)
         self.incidents[incident.id] = incident
@@ -154,6 +173,7 @@ class StatuspageStandIn(JsonStandIn):
             "status": incident.status,
             "impact": incident.impact,
             "page_id": PAGE_ID,
+            "metadata": incident.metadata,
             "incident_updates": list(reversed(incident.updates)),
             "components": [{"id": c, "status": s} for c, s in incident.components.items()],
         }

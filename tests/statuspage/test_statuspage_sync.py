@@ -25,7 +25,7 @@ from tests.statuspage.test_publishing import Replies, declare, publish
 
 @pytest.fixture
 def statuspage() -> Iterator[StatuspageStandIn]:
-    with StatuspageStandIn(limit=2) as standin:
+    with StatuspageStandIn(limit=3) as standin:
         yield standin
 
 
@@ -55,7 +55,8 @@ def test_one_incident_goes_investigating_to_resolved_with_its_components(
     _due_now(services, incident.id)
     publish(services, incident, "--public --status identified We found the cause.")
     assert incident.channel_id
-    # The stand-in's rate limit (2 a minute here) holds the resolution back: retried later.
+    # The stand-in's rate limit (3 a minute here; the creation's retry looked for it first)
+    # holds the resolution back: it is retried later.
     status_page.publish_resolution(services, incident.channel_id, ALICE, Replies())
     assert [i.status for i in statuspage.incidents.values()] == ["identified"]
     statuspage.advance(61)
@@ -71,6 +72,21 @@ def test_one_incident_goes_investigating_to_resolved_with_its_components(
     assert len(statuspage.calls("POST", f"/v1/pages/{PAGE_ID}/incidents")) == 2  # 503, then 201
     with services.db.begin() as session:
         assert session.scalars(select(PublicIncident.statuspage_id)).one() == copied.id
+
+
+def test_an_answer_lost_after_the_creation_finds_it_instead_of_creating_another(
+    services: Services, statuspage: StatuspageStandIn
+) -> None:
+    incident = declare(services)
+    statuspage.lose_next_answer()  # created there, but the bot hears a 504
+    publish(services, incident, "--public Card payments are slow.")
+    assert len(statuspage.incidents) == 1
+    _due_now(services, incident.id)
+    (copied,) = statuspage.incidents.values()
+    assert [u["body"] for u in copied.updates] == ["Card payments are slow."] * 2
+    with services.db.begin() as session:
+        assert session.scalars(select(PublicIncident.statuspage_id)).one() == copied.id
+    assert len(statuspage.calls("POST", f"/v1/pages/{PAGE_ID}/incidents")) == 1
 
 
 def test_a_refusal_is_final_and_told_in_the_channel(
