@@ -129,20 +129,32 @@ def _arrow(
         )
     assert not isinstance(where, Table)
     dataset = _dataset(where, settings)
-    raw.register(name, dataset)  # type: ignore[union-attr]
     partitions = _partition_keys(dataset.files)
-    kinds = {
-        field.name: _arrow_kind(field.type)
-        for field in dataset.schema
-        if field.name not in partitions or field.name == window.time_column
-    }
+    if isinstance(where, Dataset) and dataset.format.default_extname == "parquet":
+        # Parquet on this machine: DuckDB's own reader, row group by row group, within
+        # its memory limit (Arrow's scanner reads ahead several row groups at once).
+        native = raw.read_parquet(dataset.files, hive_partitioning=bool(partitions))  # type: ignore[union-attr]
+        native.create_view(name)
+        types = dict(zip(native.columns, (str(t).lower() for t in native.types), strict=True))
+        kinds = {
+            column: _sql_kind(kind)
+            for column, kind in types.items()
+            if column not in partitions or column == window.time_column
+        }
+    else:
+        raw.register(name, dataset)  # type: ignore[union-attr]
+        kinds = {
+            field.name: _arrow_kind(field.type)
+            for field in dataset.schema
+            if field.name not in partitions or field.name == window.time_column
+        }
     size = _estimate(dataset)
 
     def whole_set(chosen: list[str]) -> pd.DataFrame:
         frame: pd.DataFrame = dataset.to_table(columns=chosen).to_pandas()
         return frame
 
-    table = sa.table(name, *(sa.column(f.name) for f in dataset.schema))
+    table = sa.table(name, *(sa.column(c) for c in {*dataset.schema.names, *kinds}))
     if window.time_column is not None and window.time_column not in kinds:
         raise SourceError(f"{where.text} has no column {window.time_column!r} (--time-column).")
     kinds.pop(window.time_column or "", None)

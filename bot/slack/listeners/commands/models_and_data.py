@@ -105,8 +105,10 @@ DRIFT = Subcommand[DriftArgs](
     summary="did the data change? A verdict, a per-column table and a chart",
     description=(
         "Did the data change? Compares the reference data set with the current one, column "
-        "by column. Each data set is an http(s) URL or a file in the data folder (CSV or "
-        "Parquet, gzip allowed); the verdict, a per-column table and a chart follow here."
+        "by column. Each data set is an http(s) URL, a file or folder in the data folder "
+        "(CSV or Parquet, gzip allowed, hive partitions), an allowed s3:// bucket or an "
+        "allowed warehouse table:NAME; one table with --time-column compares two of its "
+        "windows. The verdict, a per-column table and a chart follow here."
     ),
     example="drift https://data.example.com/march.csv https://data.example.com/today.parquet "
     "prediction=score",
@@ -114,6 +116,9 @@ DRIFT = Subcommand[DriftArgs](
         ("prediction=<column>", "the model's output: its shift is reported apart"),
         ("target=<column>", "the label: its shift is reported apart"),
         ("skip=<a>,<b>", "columns to leave out, such as IDs"),
+        ("--time-column ts --window 1h", "one table: its last hour against one before"),
+        ("--against 7d", "the same window 7 days before (or previous, the default)"),
+        ("--where <column>=<value>", "only those rows (repeat for more)"),
     ),
     parse=parse_drift_args,
     run=_drift,
@@ -135,7 +140,8 @@ FAIRNESS = Subcommand[FairnessArgs](
     description=(
         "Is one group treated worse? Selection rate (and error rates, with labels) by "
         "group, parity and the four-fifths rule, reference against current, with "
-        "Fairlearn's figures. Each data set is an http(s) URL or a file in the data folder. "
+        "Fairlearn's figures. Each data set is anything drift reads (URLs, files, folders, "
+        "allowed buckets and tables, with --time-column windows). "
         "Names of sensitive columns show only in private incidents."
     ),
     example="fairness march.csv today.parquet --group sex,age_band --prediction approved "
