@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot.app import effects
+from bot.app import effects, reporting
 from bot.app import triage as triage_flow
 from bot.app.common import NOT_AN_INCIDENT, apply
 from bot.app.effect_kinds import Message, ModelCard, Post, RedrawSummary
@@ -219,6 +219,16 @@ def roll_back(
     if registry is None:
         reply(text=NO_REGISTRY)
         return
+    verb = "undoing the rollback of" if undo else "rolling back"
+    reporting.evidence_first(  # Article 73(6): what the change alters is kept first
+        services,
+        channel,
+        incident.id,
+        actor,
+        f"{verb} {move.model} from v{move.current} to v{move.target}",
+        lambda: _history_data(registry.history(move.model)),
+        reply,
+    )
     try:
         rollback.make(registry, move)
     except InvalidInput as problem:
@@ -356,6 +366,16 @@ def pull(
     except InvalidInput as problem:
         reply(text=refusal(problem))
         return
+    registry, model = services.registry, incident.registered_model
+    reporting.evidence_first(  # Article 73(6): what the lever alters is kept first
+        services,
+        channel,
+        incident.id,
+        actor,
+        f"{'undoing' if undo else 'running'} {lever.title}",
+        (lambda: _history_data(registry.history(model))) if registry and model else None,
+        reply,
+    )
     outcome = levers.run(request, facts)
 
     def record(session: Session, incident: Incident) -> None:

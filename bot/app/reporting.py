@@ -9,7 +9,9 @@ sentence, the summary shows nothing of it, and the tick does nothing.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -18,12 +20,13 @@ from bot.app.common import NOT_AN_INCIDENT, apply
 from bot.app.effect_kinds import Message, Post, RedrawSummary, Upload
 from bot.app.services import Services
 from bot.config import Settings
+from bot.containment.mlflow import RegistryError
 from bot.incidents import queries, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, commander
 from bot.incidents.roles import Role
-from bot.reporting import assessment, clock, report
+from bot.reporting import assessment, clock, evidence, report
 from bot.reporting.regimes import FIELDS, Answers
 from bot.slack.blocks import serious
 from bot.slack.blocks.kit import render
@@ -306,3 +309,62 @@ def report_for_command_line(
     drafted = report.gather(session, incident, settings.reporting, complete=complete)
     report.check_complete(drafted)
     return report.render(drafted, fmt)
+
+
+# -- evidence before change -----------------------------------------------------------
+
+
+def evidence_first(
+    services: Services,
+    channel_id: str,
+    incident_id: int,
+    actor: str,
+    change: str,
+    read_registry: Callable[[], dict[str, Any]] | None,
+    reply: Reply,
+) -> str | None:
+    """Before ``change`` alters the AI system: when the incident is serious (or not yet
+    assessed at SEV1) and reporting is on, keep the evidence and say so in the channel.
+    Returns the record's digest, or None when none was needed."""
+    if not services.settings.reporting.on:
+        return None
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        if incident is None or not evidence.needed(session, incident):
+            return None
+    registry: dict[str, Any] | None = None
+    problem: str | None = None
+    if read_registry is None:
+        problem = (
+            "no model registry is set up for this incident (INCIDENTBOT_MLFLOW_URL, "
+            "/incident model)"
+        )
+    else:
+        try:
+            registry = read_registry()
+        except (RegistryError, InvalidInput) as failed:
+            problem = f"the model registry did not answer: {failed}"
+
+    def keep(session: Session, incident: Incident) -> str:
+        record = evidence.preserve(
+            session,
+            incident,
+            change=change,
+            by=actor,
+            registry=registry,
+            registry_problem=problem,
+            now=utcnow(),
+        )
+        unread = " (the registry could not be read; that is recorded too)" if problem else ""
+        effects.enqueue(
+            session,
+            incident.id,
+            Post(
+                channel=channel_id,
+                text=f":lock: Evidence preserved (sha256 {record.digest[:4]}…){unread}; "
+                f"{escape(change)}.",
+            ),
+        )
+        return record.digest
+
+    return apply(services, channel_id, keep, reply)

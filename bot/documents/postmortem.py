@@ -27,6 +27,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.roles import listed
 from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, answer_label
+from bot.reporting import chain
 from bot.store.models import Incident, TimelineEvent, utcnow
 
 FORMATS = {"md": "postmortem.md.j2", "html": "postmortem.html.j2"}
@@ -53,7 +54,9 @@ def assemble(
 ) -> dict[str, Any]:
     """Everything a post-mortem template may use, from one read of the timeline."""
     events = timeline.events(session, incident.id)
-    return build(incident, events, names or {}, now or utcnow())
+    context = build(incident, events, names or {}, now or utcnow())
+    context["timeline_hash"] = chain.head(session, incident.id)  # `incidentbot verify`
+    return context
 
 
 class _Reading:

@@ -50,6 +50,20 @@ def add_parsers(commands: Any, open_database: OpenDatabase) -> None:
     )
     report.set_defaults(run=functools.partial(_authority_report, open_database))
 
+    evidence = commands.add_parser(
+        "evidence",
+        help="export the evidence preserved before an incident's rollbacks and levers",
+        description="Each evidence record (the registry's state, the drift and fairness "
+        "findings, the triage answers, kept before a change to the AI system of a serious "
+        "incident) as a JSON file named by its SHA-256 digest, and SHA256SUMS to check them "
+        "with `sha256sum -c`.",
+    )
+    evidence.add_argument("incident", metavar="INCIDENT", help="e.g. INC-12 or 12")
+    evidence.add_argument(
+        "-o", "--output", metavar="DIR", required=True, help="the folder to write into"
+    )
+    evidence.set_defaults(run=functools.partial(_evidence, open_database))
+
 
 def _incident_id(session: Any, reference: str) -> int:
     from bot.documents.postmortem import PostmortemError, find
@@ -119,4 +133,30 @@ def _authority_report(
         print(f"incidentbot: wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def _evidence(open_database: OpenDatabase, args: argparse.Namespace, settings: Settings) -> int:
+    from bot.reporting.evidence import canonical, records
+
+    folder = Path(args.output)
+    if not folder.is_dir():
+        raise ConfigError(f"There is no folder {folder} to write into.")
+    database = open_database(settings)
+    try:
+        with database.begin() as session:
+            incident_id = _incident_id(session, args.incident)
+            kept = [(r.id, r.digest, canonical(r.content)) for r in records(session, incident_id)]
+    finally:
+        database.dispose()
+    if not kept:
+        print(f"incidentbot: INC-{incident_id} has no preserved evidence.", file=sys.stderr)
+        return 1
+    sums = []
+    for number, digest, content in kept:
+        name = f"INC-{incident_id}-evidence-{number}-{digest[:12]}.json"
+        (folder / name).write_bytes(content)
+        sums.append(f"{digest}  {name}\n")
+    (folder / "SHA256SUMS").write_text("".join(sums), encoding="utf-8")
+    print(f"incidentbot: wrote {len(kept)} evidence record(s) and SHA256SUMS to {folder}")
     return 0

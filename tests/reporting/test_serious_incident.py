@@ -162,3 +162,66 @@ def test_with_reporting_off_nothing_of_it_shows(
         assert session.get(SeriousCase, incident_id) is None
     assert part is None and "Legal" not in shown and "Serious" not in shown
     assert _said(slack, channel) == []
+
+
+def test_evidence_is_kept_before_a_change_and_exported_with_its_digest(
+    services: Services,
+    slack: SlackStandIn,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Any,
+    capsys: Any,
+) -> None:
+    import hashlib
+
+    from bot.containment.mlflow import RegistryError
+    from bot.incidents import timeline
+    from bot.incidents.kinds import EventKind
+
+    incident_id, channel = _incident(services, slack, Severity.SEV1)
+    minor_id, minor_channel = _incident(services, slack, Severity.SEV3)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        timeline.record(
+            session, incident, EventKind.DRIFT_FOUND, "3 of 5 features drifted", psi=0.31
+        )
+    replies: list[str] = []
+
+    def reply(**said: Any) -> None:
+        replies.append(str(said.get("text")))
+
+    registry = {"model": "fraud-scorer", "serving": 7, "versions": [{"version": 7, "run_id": "r7"}]}
+    change = "rolling back fraud-scorer from v7 to v6"
+    # Not yet assessed at SEV1: kept first, and the channel is told so.
+    first = reporting.evidence_first(
+        services, channel, incident_id, ALICE, change, lambda: registry, reply
+    )
+    assert first is not None
+    said = _said(slack, channel)[-1]
+    assert said == f":lock: Evidence preserved (sha256 {first[:4]}…); {change}."
+
+    def down() -> dict[str, Any]:
+        raise RegistryError("503 from the tracking server")
+
+    second = reporting.evidence_first(services, channel, incident_id, ALICE, change, down, reply)
+    assert second is not None and "could not be read" in _said(slack, channel)[-1]
+    # A SEV3 nobody assessed serious changes without it.
+    assert (
+        reporting.evidence_first(services, minor_channel, minor_id, ALICE, change, None, reply)
+        is None
+    )
+
+    monkeypatch.setenv("DATABASE_URL", services.db.engine.url.render_as_string(hide_password=False))
+    assert cli.main(["evidence", f"INC-{incident_id}", "-o", str(tmp_path)]) == 0
+    sums = (tmp_path / "SHA256SUMS").read_text().splitlines()
+    assert [line.split()[0] for line in sums] == [first, second]
+    for line in sums:
+        digest, name = line.split()
+        kept = (tmp_path / name).read_bytes()
+        assert hashlib.sha256(kept).hexdigest() == digest
+    record = json.loads((tmp_path / sums[0].split()[1]).read_text())
+    assert record["registry"]["serving"] == 7 and record["findings"][0]["facts"]["psi"] == 0.31
+    assert json.loads((tmp_path / sums[1].split()[1]).read_text())["registry_not_read"].endswith(
+        "503 from the tracking server"
+    )
+    capsys.readouterr()
