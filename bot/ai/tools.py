@@ -11,9 +11,12 @@ parameters (an object of typed properties, ``required``, ``enum``, bounds,
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 MAX_RESULT_CHARS = 12_000  # a tool's result as sent to the model
 
@@ -159,14 +162,17 @@ class ToolSet:
         try:
             result = tool.run(arguments)
         except Refused as refusal:
-            return Called(
-                name,
-                arguments,
-                json.dumps({"error": f"refused: {refusal}"}),
-                str(refusal),
-                f"{said} Refused: {refusal}.",
-            )
+            return _refused(name, arguments, said, str(refusal))
+        except Exception:  # a tool's own failure ends the call, not the task
+            log.exception("the tool %s failed", name)
+            return _refused(name, arguments, said, "the tool failed; the bot's log has why")
         text = json.dumps(result, ensure_ascii=False, default=str)
         if len(text) > MAX_RESULT_CHARS:
             text = text[:MAX_RESULT_CHARS] + ' … [cut: the result was longer]"'
         return Called(name, arguments, text, None, said)
+
+
+def _refused(name: str, arguments: dict[str, Any], said: str, why: str) -> Called:
+    return Called(
+        name, arguments, json.dumps({"error": f"refused: {why}"}), why, f"{said} Refused: {why}."
+    )

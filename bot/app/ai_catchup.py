@@ -120,7 +120,13 @@ def run(services: Services, started: ai_tasks.Started, since: datetime, actor: s
         finally:
             client.close()
     except Exception:
-        ai_tasks.release(services, started.task_id, "the catch-up failed; it is logged")
+        failed = ":warning: No catch-up: it failed, and the bot's log has why."
+        ai_tasks.release(
+            services,
+            started.task_id,
+            "the catch-up failed; it is logged",
+            Tell(channel=started.channel, user=actor, text=failed),
+        )
         raise
     times = {e.id: e.at for e in events}
     error = str(result.error) if result.error else None

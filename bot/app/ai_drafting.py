@@ -84,7 +84,13 @@ def run(services: Services, started: ai_tasks.Started, actor: str) -> None:
         finally:
             client.close()
     except Exception:
-        ai_tasks.release(services, started.task_id, "the draft failed; it is logged")
+        failed = ":warning: No AI draft: it failed, and the bot's log has why."
+        ai_tasks.release(
+            services,
+            started.task_id,
+            "the draft failed; it is logged",
+            Tell(channel=started.channel, user=actor, text=failed),
+        )
         raise
     draft = drafting.parse(outcome.answer)
     error = str(outcome.error) if outcome.error else None

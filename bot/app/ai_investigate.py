@@ -94,7 +94,13 @@ def run(
         finally:
             client.close()
     except Exception:
-        ai_tasks.release(services, started.task_id, "the investigation failed; it is logged")
+        failed = ":warning: The investigation failed; the bot's log has why."
+        ai_tasks.release(
+            services,
+            started.task_id,
+            "the investigation failed; it is logged",
+            AiAnswer(channel=started.channel, thread_ts=thread, text=failed),
+        )
         raise
     seconds = time.perf_counter() - wall
     error = str(outcome.error) if outcome.error else None

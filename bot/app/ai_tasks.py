@@ -27,9 +27,10 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.ai.client import ChatClient, Exchange
 from bot.ai.settings import HOW_TO_TURN_ON, AiSettings
+from bot.app import effects
 from bot.app.background import QueueFull
 from bot.app.common import NOT_AN_INCIDENT
-from bot.app.effect_kinds import AiAnswer
+from bot.app.effect_kinds import AiAnswer, Effect
 from bot.incidents import queries
 from bot.slack.blocks import ai_text
 from bot.slack.webapi import notify
@@ -228,10 +229,12 @@ def finish(
     return task  # type: ignore[no-any-return]
 
 
-def release(services: Services, task_id: int, error: str) -> None:
-    """A task that failed before its conversation: freed, its reason kept."""
+def release(services: Services, task_id: int, error: str, owed: Effect | None = None) -> None:
+    """A task that failed before its end: freed, its reason kept, and what the person
+    must hear of it (``owed``) owed in the same transaction."""
+    incident_id = None
     with services.db.begin() as session:
-        finish(
+        task = finish(
             session,
             task_id,
             status="failed",
@@ -241,6 +244,11 @@ def release(services: Services, task_id: int, error: str) -> None:
             own_seconds=0.0,
             error=error,
         )
+        if owed is not None:
+            incident_id = task.incident_id
+            effects.enqueue(session, incident_id, owed)
+    if incident_id is not None:
+        effects.drain(services, incident_id)
 
 
 def post_answer(services: Services, incident_id: int, effect: AiAnswer) -> None:

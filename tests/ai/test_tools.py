@@ -268,3 +268,13 @@ def test_bad_ai_settings_stop_the_bot_with_a_sentence(env: dict[str, str], words
 
     with pytest.raises(ConfigError, match=re.escape(words)):
         load_settings(env)
+
+
+def test_a_tool_that_fails_is_said_and_the_task_goes_on() -> None:
+    def broken(_: dict[str, Any]) -> Any:
+        raise OSError("disk gone")
+
+    tools = ToolSet([Tool("runbooks", "r", {"type": "object"}, broken, lambda a: "Reading…")])
+    called = tools.call("runbooks", "{}")
+    assert called.refused == "the tool failed; the bot's log has why"
+    assert called.said == "Reading… Refused: the tool failed; the bot's log has why."
