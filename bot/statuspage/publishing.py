@@ -159,8 +159,8 @@ def publish(
     )
     if publication.components is not None:
         states = dict(publication.components)
-    elif story is not None:
-        states = {k: ComponentState(v) for k, v in story.components.items()}
+    elif story is not None:  # as last published (a component the file no longer has goes)
+        states = {k: ComponentState(v) for k, v in story.components.items() if page.component(k)}
     else:
         states = offered(page, incident)
     unknown = sorted(set(states) - set(page.keys()))

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from bot.app import resolution, status_page
@@ -303,3 +305,14 @@ def test_the_update_forms_section_publishes_and_the_postmortem_lists_what_was_to
     assert "Identified by @U0ALICE01: Slow card payments: Card payments are slow; retrying" in (
         document
     )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('-- "“=<>@#!|:*_~&;abc\\n')), max_size=40))
+def test_any_public_command_is_a_publication_or_a_sentence(typed: str) -> None:
+    try:
+        asked = parse(f"update --public {typed}")
+    except InvalidInput as refused:
+        assert str(refused).strip()
+    else:
+        assert isinstance(asked.value, publishing.Publication)
