@@ -127,6 +127,12 @@ def parse(text: str, origin: str) -> Regime:
         where = f"{origin}: criterion {number}"
         if not isinstance(entry, dict):
             raise RegimeError(f"{where} must be a [[criteria]] table.")
+        stray = sorted(set(entry) - {"key", "label", "question", "days"})
+        if stray:
+            raise RegimeError(
+                f"{where} has {', '.join(stray)}, which a criterion does not take (a setting "
+                "after a [[criteria]] table belongs to it: move it above the first one)."
+            )
         key = entry.get("key")
         if not isinstance(key, str) or not _KEY.match(key):
             raise RegimeError(f"{where} needs a key of lowercase letters and dashes (death).")

@@ -54,6 +54,12 @@ def test_a_team_adds_its_own_regime_and_a_bad_one_is_named(tmp_path: Path) -> No
             'label = "a"\nquestion = "a?"\n[[sections]]\ntitle = "S"\nfields = ["shoe_size"]\n',
             "x.toml",
         )
+    with pytest.raises(RegimeError, match="criterion 1 has member_states, which a criterion"):
+        parse(
+            'name = "x"\ntitle = "X"\nauthority = "A"\ndays = 5\n[[criteria]]\nkey = "a"\n'
+            'label = "a"\nquestion = "a?"\nmember_states = ["DE"]\n',
+            "x.toml",
+        )
     with pytest.raises(RegimeError, match="days must be a whole number of days"):
         parse('name = "x"\ntitle = "X"\nauthority = "A"\ndays = 0\n', "x.toml")
 

@@ -23,6 +23,7 @@ from bot.runtime import cli
 from bot.sandbox import SlackStandIn, reading
 from bot.slack.blocks.kit import render
 from bot.slack.blocks.summary import summary_blocks
+from bot.slack.listeners.submissions import serious as serious_forms
 from bot.store.models import Incident, SeriousCase, utcnow
 from tests.conftest import ALICE, BOB, CARA
 
@@ -75,7 +76,38 @@ def test_from_the_offer_to_the_report_sent(
 
     # The fifth role; the Legal Liaison assesses: a death sets 10 days.
     roles.assign(services, channel, Role.LEGAL_LIAISON, BOB, ALICE, reply)
-    reporting.submit_assessment(services, channel, death, BOB, reply)
+    # ... through the form, as Slack opens and submits it (its rules checked by the stand-in).
+    reporting.open_assessment(services, slack._new_trigger(BOB), channel, BOB, reply, "again")
+    (opened,) = [slack.views[v] for v in slack.modals[BOB]]
+    assert "Did it lead, or might it have led, to the death of a person?" in reading.readable(
+        opened["blocks"]
+    )
+    picked = {"death": "yes", "widespread": "no", "causal": "likely"}
+    values: dict[str, Any] = {}
+    for block in opened["blocks"]:
+        key = str(block.get("block_id", "")).removeprefix("criterion:")
+        if block["type"] != "input":
+            continue
+        if block["block_id"] == "member_states":
+            values[block["block_id"]] = {
+                "value": {"type": "multi_static_select", "selected_options": [{"value": "DE"}]}
+            }
+        elif block["block_id"] == "note":
+            values["note"] = {"value": {"type": "plain_text_input", "value": "A denied appeal"}}
+        else:
+            chosen = {"value": picked.get(key, "unknown")}
+            values[block["block_id"]] = {
+                "value": {"type": "static_select", "selected_option": chosen}
+            }
+    acks: list[dict[str, Any]] = []
+    serious_forms.on_submit(
+        lambda **a: acks.append(a),
+        {"user": {"id": BOB}},
+        {**opened, "state": {"values": values}},
+        {"services": services},
+    )
+    assert acks == [{}]
+    services.background.shutdown()  # the assessment is recorded after the acknowledgement
     assert any("a *serious incident*" in m and "in 10 days" in m for m in _said(slack, channel))
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
