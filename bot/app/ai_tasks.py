@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
@@ -301,32 +301,38 @@ class Analyses:
         except TimeoutError:
             raise Refused("the analysis did not finish before the task's deadline") from None
 
-    def _tables(self, reference: str, current: str) -> list[Any]:
-        from bot.ai.tools import Refused
-        from bot.diagnosis import datasets
+    def _where(self) -> Any:
+        """How the commands reach data: the data folder, the allowed buckets and tables,
+        the egress rule and the size limits (``bot.diagnosis.sources.compare.Where``)."""
+        from bot.diagnosis.sources import compare
 
         settings = self.services.settings
-        try:
-            sources = [
-                datasets.locate(p, settings.data_dir, settings.drift_limits)
-                for p in (reference, current)
-            ]
-            return [datasets.load(s, settings.drift_limits) for s in sources]
-        except datasets.SourceError as problem:
-            raise Refused(str(problem)) from None
+        return compare.Where(
+            places=settings.data_places, limits=settings.drift_limits, data_dir=settings.data_dir
+        )
 
     def drift(self, reference: str, current: str, prediction: str | None) -> dict[str, Any]:
         from bot.ai.tools import Refused
         from bot.app.drift import findings
-        from bot.diagnosis.drift import DriftInputError, analyse
+        from bot.diagnosis import datasets
+        from bot.diagnosis.drift import DriftInputError
+        from bot.diagnosis.sources import compare
 
         def work() -> dict[str, Any]:
-            tables = self._tables(reference, current)
+            where = self._where()
             try:
-                report = analyse(tables[0], tables[1], prediction=prediction)
-            except DriftInputError as problem:
+                found = compare.drift(
+                    where.place(reference),
+                    where.place(current),
+                    where,
+                    datetime.now(UTC),
+                    prediction=prediction,
+                )
+            except (datasets.SourceError, DriftInputError) as problem:
                 raise Refused(str(problem)) from None
-            return findings(report, reference, current)
+            facts = findings(found.report, reference, current)
+            facts.update(method=found.method, error_bound=found.error)
+            return facts
 
         return self._queued(work)
 
@@ -334,22 +340,29 @@ class Analyses:
         self, reference: str, current: str, group: str, prediction: str, label: str | None
     ) -> dict[str, Any]:
         from bot.ai.tools import Refused
+        from bot.diagnosis import datasets
         from bot.diagnosis.fairness import FairnessInputError, Request, analyse, mask
+        from bot.diagnosis.sources import compare
 
         def work() -> dict[str, Any]:
-            tables = self._tables(reference, current)
-            request = Request(
-                groups=(tuple(c.strip() for c in group.split(",")),),
-                prediction=prediction,
-                label=label,
-            )
+            where = self._where()
+            groups = (tuple(c.strip() for c in group.split(",")),)
+            request = Request(groups=groups, prediction=prediction, label=label)
             try:
-                facts = analyse(tables[0], tables[1], request)
-            except FairnessInputError as problem:
+                ref, cur, method = compare.fairness_tables(
+                    where.place(reference),
+                    where.place(current),
+                    where,
+                    datetime.now(UTC),
+                    compare.needed(request),
+                )
+                facts = analyse(ref, cur, request)
+            except (datasets.SourceError, FairnessInputError) as problem:
                 raise Refused(str(problem)) from None
             # Sensitive columns' values never reach the model, private incident or not.
             shown = mask(facts, self.services.settings.sensitive_columns)
-            return {k: v for k, v in shown.items() if k in ("verdict", "breakdowns", "quality")}
+            kept = {k: v for k, v in shown.items() if k in ("verdict", "breakdowns", "quality")}
+            return {**kept, "method": method}
 
         return self._queued(work)
 

@@ -8,6 +8,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -304,3 +305,18 @@ def test_a_drafted_postmortem_marks_the_prose_and_keeps_the_facts(
         "fraud. *(AI draft)*" in text
     )
     assert "## Key times" in text and "## Timeline" in text
+
+
+def test_the_drift_tool_reads_data_as_the_command_does(services: Services, tmp_path: Path) -> None:
+    from bot.ai.tools import Refused
+    from tests.diagnosis.data import table
+
+    table(300, shifted=False, seed=1).to_csv(tmp_path / "ref.csv", index=False)
+    table(300, shifted=True, seed=2).to_csv(tmp_path / "cur.csv", index=False)
+    services.settings = dataclasses.replace(services.settings, data_dir=tmp_path)
+    analyses = ai_tasks.Analyses(services, ai_tasks.Clock.now() + 30, private=False)
+    facts = analyses.drift("ref.csv", "cur.csv", None)
+    assert facts["method"] == "exact" and facts["tested"] == 11
+    assert "amount" in facts["drifted"] and facts["reference"] == "ref.csv"
+    with pytest.raises(Refused, match="data folder"):
+        analyses.drift("../../etc/passwd", "cur.csv", None)
