@@ -13,6 +13,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -42,6 +43,7 @@ JIRA_SECRET = "jira-secret-hostile"
 DEADLINE = 0.5  # INCIDENTBOT_BODY_TIMEOUT for this bot
 DEEP = "[" * 100_000 + "]" * 100_000
 LONG_NUMBER = "9" * 5_000
+STATUS_PAGE = Path(__file__).resolve().parents[2] / "templates" / "statuspage.toml"
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -60,6 +62,7 @@ def hostile(request: pytest.FixtureRequest) -> Iterator[BotProcess]:
             INCIDENTBOT_JIRA_PROJECT="FRAUD",
             INCIDENTBOT_JIRA_WEBHOOK_SECRET=JIRA_SECRET,
             INCIDENTBOT_BODY_TIMEOUT=str(DEADLINE),
+            INCIDENTBOT_STATUS_PAGE=str(STATUS_PAGE),
         )
         bot.migrate()
         bot.start()
@@ -292,6 +295,10 @@ ROUTES = [
     "/signin",
     "/signout",
     "/",
+    "/status",
+    "/status.json",
+    "/status/feed.atom",
+    "/status/incidents/%00%ff",
 ]
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -345,6 +352,7 @@ def requests(draw: st.DrawFn, *, credentials: bool) -> dict[str, object]:
         ("X-Webhook-Id", None),
         ("X-Slack-Request-Timestamp", None),
         ("X-Slack-Signature", None),
+        ("If-None-Match", None),
     ):
         if draw(st.booleans()):
             headers[name] = value or draw(HEADER_TEXT)
