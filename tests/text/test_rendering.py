@@ -1,0 +1,76 @@
+"""The rendering module's promises, one surface at a time."""
+
+from __future__ import annotations
+
+from bot.text import rendering
+
+
+def test_a_cut_ends_at_a_word_with_an_ellipsis() -> None:
+    said = "the incident team is investigating the cause"
+    assert rendering.cut(said, 30) == "the incident team is…"
+    assert rendering.cut(said, 100) == said
+    # One long word cannot end at a word: it is cut where it must be, still marked.
+    assert rendering.cut("x" * 50, 10) == "x" * 9 + "…"
+
+
+def test_a_cut_of_slack_text_never_splits_an_entity() -> None:
+    escaped = rendering.for_slack("risk <b> & " + "word " * 20)
+    shortened = rendering.cut_for_slack(escaped, 14)
+    assert shortened.endswith("…") and len(shortened) <= 14
+    assert "&" not in shortened.replace("&lt;", "").replace("&gt;", "").replace("&amp;", "")
+
+
+def test_slack_text_cannot_ping_link_or_mention() -> None:
+    assert rendering.for_slack("<!channel> <@U1> <https://x|y> & co") == (
+        "&lt;!channel&gt; &lt;@U1&gt; &lt;https://x|y&gt; &amp; co"
+    )
+
+
+def test_plain_words_show_emoji_as_characters_and_keep_what_was_typed() -> None:
+    assert rendering.plain(":warning: 2*3 is *six* :no_such_code: now") == "⚠️ 2*3 is *six* now"
+    # Slack's own markup reads as what Slack shows.
+    slack = ":white_check_mark: *Done* by <@U0CARA003|cara> in <#C1|inc-1> &amp; "
+    slack += "<https://x|the run>"
+    assert rendering.plain(slack, mrkdwn=True) == "✅ Done by @cara in #inc-1 & the run (https://x)"
+    assert rendering.plain(slack, mrkdwn=True, drop_emoji=True).startswith("Done by @cara")
+    assert rendering.plain("at 12:30:45, a:b:c") == "at 12:30:45, a:b:c"
+
+
+def test_markdown_shows_typed_markup_as_text_on_one_line() -> None:
+    typed = "# [x](https://evil.example) *b* <img src=x>\n- item"
+    assert rendering.for_markdown(typed) == (
+        "\\# \\[x\\](https\\://evil.example) \\*b\\* &lt;img src=x&gt; - item"
+    )
+    assert rendering.markdown_url("javascript:alert(1)") == "#"
+
+
+def test_github_text_keeps_its_lines_and_makes_no_mention_or_issue_link() -> None:
+    shown = rendering.for_github("@team see #12\n*now*")
+    assert shown == "\\@\u200bteam see \\#\u200b12\n\\*now\\*"
+
+
+def test_an_atlassian_document_holds_paragraphs_and_line_breaks_as_data() -> None:
+    document = rendering.for_adf("first <b>\nsecond\n\n:fire: third")
+    assert document == {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "text", "text": "first <b>"},
+                    {"type": "hardBreak"},
+                    {"type": "text", "text": "second"},
+                ],
+            },
+            {"type": "paragraph", "content": [{"type": "text", "text": "🔥 third"}]},
+        ],
+    }
+
+
+def test_a_count_agrees_with_its_noun() -> None:
+    assert rendering.count(1, "member") == "1 member"
+    assert rendering.count(3, "member") == "3 members"
+    assert rendering.count(0, "inject") == "0 injects"
+    assert rendering.count(2, "person", "people") == "2 people"
+    assert rendering.count(12345, "row") == "12,345 rows"
