@@ -27,7 +27,11 @@ from bot.incidents.triage_questions import Runbook
 from bot.store.db import Database
 from bot.store.models import AlertGroup, AlertRecord, Incident, TimelineEvent
 
-_PLACE = re.compile(r"(https?://[^\s<>\"']+|[A-Za-z0-9_./-]+\.(?:csv|parquet)(?:\.gz)?)")
+# What a question may name as a data set: a URL or bucket, a table, a CSV or Parquet file.
+_PLACE = re.compile(
+    r"((?:https?|s3|gs)://[^\s<>\"']+|table:[A-Za-z0-9_.]+"
+    r"|[A-Za-z0-9_./=*-]+\.(?:csv|parquet)(?:\.gz)?)"
+)
 
 
 class Analyses(Protocol):
@@ -56,7 +60,8 @@ class Context:
 
 
 def places_named(text: str) -> set[str]:
-    """Data sets a question names (URLs, CSV or Parquet files)."""
+    """Data sets a question names (URLs, buckets, ``table:`` names, CSV or Parquet files),
+    checked by the commands' rules when a tool reads them."""
     return {m.rstrip(".,;)") for m in _PLACE.findall(text or "")}
 
 
