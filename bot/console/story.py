@@ -26,7 +26,8 @@ from bot.incidents.permissions import Reader, reads
 from bot.incidents.roles import listed
 from bot.incidents.severity import Severity
 from bot.paging import page_records
-from bot.store.models import Incident, TimelineEvent, TrackedAction
+from bot.reporting import assessment
+from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
 from bot.tracking import tickets
 
 EVENTS_PER_PAGE = 200
@@ -140,6 +141,7 @@ class Story:
     page_events: list[dict[str, Any]]
     action_items: list[dict[str, Any]]
     people: set[str] = field(default_factory=set)
+    reporting: str | None = None  # the serious-incident reporting clock, in words
 
 
 def number_of(text: str) -> int:
@@ -229,6 +231,7 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         pages=pages_in_all,
         drift=[_drift(e) for e in by_kind if e.kind == K.DRIFT_FOUND],
         fairness=[_fairness(e) for e in by_kind if e.kind == K.FAIRNESS_FOUND],
+        reporting=assessment.clock_words(session, incident, utcnow()),
         containment=_containment([e for e in by_kind if e.kind in CONTAINMENT]),
         paging=[_page(p) for p in page_records.of(session, incident.id)],
         page_events=[_entry(e) for e in by_kind if e.kind in PAGING],

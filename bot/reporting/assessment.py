@@ -367,3 +367,21 @@ def claim_offer(session: Session, incident: Incident, regime: Regime, now: datet
         when=now,
     )
     return True
+
+
+def clock_words(session: Session, incident: Incident, now: datetime) -> str | None:
+    """The reporting clock in plain words, for surfaces without Slack's marks (the web
+    console); None unless the incident was assessed serious."""
+    case = case_of(session, incident.id)
+    if case is None or not case.serious or case.due_at is None:
+        return None
+    sent = case.complete_sent_at or case.initial_sent_at
+    words = clock.due_words(
+        case.due_at,
+        now,
+        sent_at=sent,
+        complete=case.complete_sent_at is not None,
+        drill=bool(incident.drill),
+    )
+    reason = f" ({case.deadline_reason})" if case.deadline_reason else ""
+    return f"Serious incident: {words}{reason}"

@@ -14,7 +14,9 @@ import pytest
 from bot.app import reporting, roles
 from bot.app.clock_line import reporting_line, summary_part
 from bot.app.services import Services
+from bot.console import story
 from bot.incidents.declare import Declaration, declare
+from bot.incidents.permissions import Reader
 from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.reporting.chain import verify
@@ -123,6 +125,10 @@ def test_from_the_offer_to_the_report_sent(
         line is not None and "report due" in line and "in 10 days (the death of a person)" in line
     )
     assert "Legal Liaison" in shown and "Serious incident:" in shown
+    with services.db.begin() as session:  # the web console's incident page says it too
+        told = story.read(session, incident_id, Reader(ALICE))
+    assert told.reporting is not None and told.reporting.startswith("Serious incident: report due")
+    assert ("Legal Liaison", BOB) in told.roles
 
     # Reminders to the Legal Liaison at half time and a day before; overdue every day.
     assert reporting.tick(services, aware + timedelta(days=5, minutes=1)) == 1
