@@ -171,6 +171,8 @@ def catch_up(
 
     started = time.perf_counter()
     result = Result(events=len(events))
+    if not events:  # nothing happened: nothing to send
+        return result
     lines = lines_of(events)
     result.lines = len(lines)
     known = {e.id for e in events}

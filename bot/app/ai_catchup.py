@@ -139,6 +139,7 @@ def run(services: Services, started: ai_tasks.Started, since: datetime, actor: s
         reference=reference,
         left_out=result.left_out,
         error=error,
+        events=len(events),
     )
     with services.db.begin() as session:
         ai_tasks.finish(

@@ -278,3 +278,37 @@ def test_a_tool_that_fails_is_said_and_the_task_goes_on() -> None:
     called = tools.call("runbooks", "{}")
     assert called.refused == "the tool failed; the bot's log has why"
     assert called.said == "Reading… Refused: the tool failed; the bot's log has why."
+
+
+def test_a_catchup_of_a_quiet_period_asks_no_model() -> None:
+    from datetime import UTC, datetime
+
+    from bot.ai.catchup import catch_up
+    from bot.ai.prompts import Brief
+    from bot.slack.blocks.ai_text import catchup_text
+
+    nobody: Any = None  # a client that would fail if it were asked anything
+    result = catch_up(
+        nobody,
+        Brief(""),
+        "today",
+        [],
+        request_tokens=8000,
+        max_tokens=60_000,
+        deadline=1e12,
+        clock=lambda: 0.0,
+    )
+    assert result.requests == 0 and result.points == []
+    text = catchup_text(
+        [],
+        {},
+        since=datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        reference="INC-4",
+        left_out=0,
+        error=None,
+        events=0,
+    )
+    assert text == (
+        ":clipboard: *Catch-up on INC-4* since 09:30 UTC (only you see this)\n"
+        "Nothing was recorded on the timeline since then."
+    )

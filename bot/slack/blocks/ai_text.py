@@ -153,10 +153,13 @@ def catchup_text(
     reference: str,
     left_out: int,
     error: str | None,
+    events: int = 1,
 ) -> str:
     head_line = f":clipboard: *Catch-up on {reference}* since {since:%H:%M} UTC (only you see this)"
     if error:
         return f"{head_line}\n:warning: No catch-up: {for_slack(error)}"
+    if not events:
+        return f"{head_line}\nNothing was recorded on the timeline since then."
     if not points:
         return f"{head_line}\nThe model found nothing to report in that period."
     lines = [head_line]
