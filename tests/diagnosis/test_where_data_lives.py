@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from bot.app import drift as drift_flow
 from bot.app.services import Services
 from bot.diagnosis import fairness
 from bot.diagnosis.datasets import SourceError
-from bot.diagnosis.sources import compare
+from bot.diagnosis.drift import DriftInputError
+from bot.diagnosis.sources import compare, engines
 from bot.diagnosis.sources.allowed import Places
 from bot.diagnosis.sources.places import Bucket, Dataset, Single, Table, place, window
 from bot.incidents.declare import Declaration, declare
@@ -284,6 +286,29 @@ def test_a_tables_windows_pushed_down_give_the_exact_paths_verdicts(
     with pytest.raises(SourceError, match="there is no column 'nope'"):
         bad = compare.Where(places=where.places, window=window("ts", "1h", "7d", ["nope=1"]))
         compare.drift(ref, cur, bad, NOW)
+    # A value is bound, never spliced into the SQL: this one matches no row.
+    sly = window("ts", "1h", "7d", ["model=v3' OR '1'='1"])
+    with pytest.raises(DriftInputError, match="The reference table has no rows"):
+        compare.drift(ref, cur, compare.Where(places=where.places, window=sly), NOW)
+    listed_only = Places.parse(None, None, warehouses[backend], "gone", "30")
+    with pytest.raises(SourceError, match="table:gone: the warehouse has no such table"):
+        gone = compare.Where(places=listed_only).place("table:gone")
+        compare.drift(gone, gone, compare.Where(places=listed_only), NOW)
+
+
+def test_a_warehouse_that_stops_a_query_is_said_in_words() -> None:
+    timeout = "canceling statement due to statement timeout"
+    stopped = engines._refused(
+        "table:preds", sa.exc.OperationalError("SELECT", {}, Exception(timeout)), 60
+    )
+    assert str(stopped) == (
+        "table:preds: the query ran past 60 s and was stopped (INCIDENTBOT_WAREHOUSE_TIMEOUT "
+        "sets the limit); try a shorter window."
+    )
+    refused = sa.exc.ProgrammingError("SELECT", {}, Exception("permission denied for table preds"))
+    assert str(engines._refused("table:preds", refused, 60)) == (
+        "table:preds: the engine refused the query (permission denied for table preds)."
+    )
 
 
 # --- an S3 bucket, through moto's S3 server on loopback -----------------------------------
