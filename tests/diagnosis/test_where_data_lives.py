@@ -91,7 +91,7 @@ def test_each_kind_of_source_is_told_apart_and_refused_with_the_setting_that_all
         ("table:users", allowed, "add it to INCIDENTBOT_WAREHOUSE_TABLES"),
         ("table:preds;drop table preds", allowed, "a table is named table:NAME"),
         ("../one.csv", allowed, "leads outside the data folder"),
-        ("nowhere/", allowed, "no such file or folder"),
+        ("nowhere/", allowed, "there is no such file in the data folder"),
     ):
         with pytest.raises(SourceError, match=said):
             place(text, places, tmp_path / "preds" if text.startswith("..") else tmp_path)

@@ -170,7 +170,7 @@ def _local(text: str, data_dir: Path | None, limits: Limits, *, here: bool) -> P
         return Dataset(text, base.resolve())
     if not base.is_dir():
         where = "" if here else " in the data folder"
-        raise SourceError(f"{text}: there is no such file or folder{where}.")
+        raise SourceError(f"{text}: there is no such file{where}.")
     if pattern is not None and ".." in Path(pattern).parts:
         raise SourceError(f"{text}: a pattern may not climb out with '..'.")
     return Dataset(text, base.resolve(), pattern)
