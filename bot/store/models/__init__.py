@@ -18,16 +18,16 @@ from bot.store.models.tracking import PublishedPage, TrackedAction
 from bot.store.models.work import ReceivedRequest, Reminder, SeenRequest, SlackEffect
 
 __all__ = [
+    "NAMING_CONVENTION",
     "AiRequest",
     "AiTask",
-    "NAMING_CONVENTION",
     "AlertDelivery",
     "AlertGroup",
     "AlertRecord",
-    "ComponentImpact",
+    "Base",
     "ChainHead",
     "ChainLink",
-    "Base",
+    "ComponentImpact",
     "ConsoleSession",
     "DrillInject",
     "EvidenceRecord",
