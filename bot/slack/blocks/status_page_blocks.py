@@ -43,7 +43,10 @@ def resolution_offer(
                 text=md(
                     f":globe_with_meridians: {who}Comms Lead: the status page still shows "
                     f"*{for_slack(title)}* as unresolved. Publish this resolution? It sets "
-                    "its components operational.\n>" + for_slack(draft).replace("\n", "\n>")
+                    "its components operational.\n>"
+                    + for_slack(draft).replace("\n", "\n>")
+                    + "\nOr say it in your own words: `/incident update --public --status "
+                    "resolved <words>`."
                 )
             ),
             ActionsBlock(
