@@ -39,6 +39,7 @@ CATEGORIES = ("channel", "country")
 # approvals halved in the current set: the columns and the command that checks them.
 AGE_BANDS = ("18-30", "31-50", "51+")
 FAIRNESS_CHECK = "--group age_band --prediction approved --label repaid"
+LAYOUTS = ("files", "partitioned")
 
 
 class ScenarioError(ValueError):
@@ -55,6 +56,9 @@ class Inject:
     features: tuple[str, ...] = ()
     rows: int = 2000
     fairness: str | None = None  # the age band whose approvals fall in the current set
+    # "files": two CSV files; "partitioned": one hive-partitioned Parquet dataset, each set
+    # a partition (window=reference/, window=current/), checked as folders.
+    layout: str = "files"
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,9 @@ def load(path: Path) -> Scenario:
                 f"{spot}: fairness names the age band whose approvals fall, one of "
                 f"{', '.join(AGE_BANDS)}"
             )
+        layout = str(entry.get("layout", "files"))
+        if layout not in LAYOUTS:
+            raise ScenarioError(f"{spot}: layout is one of {', '.join(LAYOUTS)}")
         injects.append(
             Inject(
                 at=offset(entry.get("at", "0m"), spot),
@@ -158,6 +165,7 @@ def load(path: Path) -> Scenario:
                 features=features,
                 rows=max(200, min(int(entry.get("rows", 2000)), 50_000)),
                 fairness=str(fairness) if fairness is not None else None,
+                layout=layout,
             )
         )
     expects = []
@@ -254,6 +262,12 @@ def write_data(scenario: Scenario, inject: Inject, folder: Path, stem: str) -> t
         return pd.DataFrame(data)
 
     folder.mkdir(parents=True, exist_ok=True)
+    if inject.layout == "partitioned":
+        names = (f"{stem}/window=reference/", f"{stem}/window=current/")
+        for name, frame in zip(names, (table(None), table(inject.features)), strict=True):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            frame.to_parquet(folder / name / "part-0.parquet", index=False)
+        return names
     reference, current = f"{stem}-reference.csv", f"{stem}-current.csv"
     table(None).to_csv(folder / reference, index=False)
     table(inject.features).to_csv(folder / current, index=False)

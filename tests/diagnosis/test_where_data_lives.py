@@ -24,6 +24,7 @@ from bot.diagnosis.drift import DriftInputError
 from bot.diagnosis.sources import compare, engines
 from bot.diagnosis.sources.allowed import Places
 from bot.diagnosis.sources.places import Bucket, Dataset, Single, Table, place, window
+from bot.drills import scenarios
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.runtime.cli import main
@@ -460,3 +461,28 @@ def test_the_channel_gets_a_tables_windows_compared_and_is_told_what_it_may_not_
         "No drift analysis: table:users: the table users is not one this bot may read; add it "
         "to INCIDENTBOT_WAREHOUSE_TABLES."
     ]
+
+
+# --- drills: a data inject kept as a partitioned dataset ------------------------------------
+
+
+def test_a_drill_can_plant_its_drift_in_a_partitioned_dataset(tmp_path: Path) -> None:
+    (tmp_path / "lake.toml").write_text(
+        'title = "Lake"\nseverity = "sev2"\n[[inject]]\nkind = "data"\nat = "1m"\n'
+        'features = ["amount", "channel"]\nlayout = "partitioned"\nrows = 1500\n'
+    )
+    scenario = scenarios.find("lake", tmp_path)
+    names = scenarios.write_data(
+        scenario, scenario.injects[0], tmp_path / "data" / "drills", "inc-4-1"
+    )
+    assert names == ("inc-4-1/window=reference/", "inc-4-1/window=current/")
+    where = compare.Where(data_dir=tmp_path / "data")
+    found = compare.drift(
+        *(where.place(f"drills/{name}") for name in names), where, NOW, method="sketch"
+    )
+    assert {c.column for c in found.report.drifted} == {"amount", "channel"}
+    (tmp_path / "lake.toml").write_text(
+        'title = "Lake"\nseverity = "sev2"\n[[inject]]\nkind = "data"\nlayout = "table"\n'
+    )
+    with pytest.raises(scenarios.ScenarioError, match="layout is one of files, partitioned"):
+        scenarios.find("lake", tmp_path)
