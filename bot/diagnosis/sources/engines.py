@@ -77,14 +77,18 @@ class _Local:
     def __init__(self, connection: sa.Connection, timeout: float) -> None:
         self.connection, self.timeout = connection, timeout
 
-    def run(self, statement: sa.Executable) -> list[Any]:
+    def runner(self, what: str) -> Callable[[sa.Executable], list[Any]]:
+        """How one side's statements run: refusals name ``what``, the data set."""
+        return lambda statement: self.run(statement, what)
+
+    def run(self, statement: sa.Executable, what: str = "the data") -> list[Any]:
         raw = self.connection.connection.driver_connection
         timer = threading.Timer(self.timeout, raw.interrupt)  # type: ignore[union-attr]
         timer.start()
         try:
             return list(self.connection.execute(statement).all())
         except sa.exc.DBAPIError as exc:
-            raise _refused("the data", exc, self.timeout) from None
+            raise _refused(what, exc, self.timeout) from None
         finally:
             timer.cancel()
 
@@ -125,7 +129,11 @@ def _arrow(
 
         table = sa.table(name, *(sa.column(c) for c in columns))
         return Opened(
-            _side(role, table, window, now, kinds, local.run), kinds, whole, size, "sketch"
+            _side(role, table, window, now, kinds, local.runner(where.text)),
+            kinds,
+            whole,
+            size,
+            "sketch",
         )
     assert not isinstance(where, Table)
     dataset = _dataset(where, settings)
@@ -159,7 +167,11 @@ def _arrow(
         raise SourceError(f"{where.text} has no column {window.time_column!r} (--time-column).")
     kinds.pop(window.time_column or "", None)
     return Opened(
-        _side(role, table, window, now, kinds, local.run), kinds, whole_set, size, "sketch"
+        _side(role, table, window, now, kinds, local.runner(where.text)),
+        kinds,
+        whole_set,
+        size,
+        "sketch",
     )
 
 
