@@ -34,9 +34,7 @@ def refresh_summary(services: Services, incident_id: int) -> None:
             incident = session.get(Incident, incident_id)
             actions = notes.open_actions(session, incident_id) if incident else []
             paged = page_records.of(session, incident_id) if incident else []
-            reporting = (
-                summary_part(session, services.settings, incident) if incident else None
-            )
+            reporting = summary_part(session, services.settings, incident) if incident else None
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id

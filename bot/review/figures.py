@@ -71,6 +71,7 @@ def compute(
         "recurrence": _recurrence(this, before),
         "follow_through": _follow_through(this, before, facts.actions, now),
         "fairness": _fairness(this, before, facts.fairness),
+        "reporting": _reporting(this, before, facts.reporting, now),
         "communication": _communication(this, before),
         "include_drills": include_drills,
         "drills": int(this.drill.notna().sum()),
@@ -287,6 +288,27 @@ def _fairness(
         if name not in now.index
     ]
     return sorted(rows, key=lambda r: (-r["findings"], -r["previous"], r["name"]))
+
+
+def _reporting(
+    this: pd.DataFrame, before: pd.DataFrame, cases: pd.DataFrame, now: datetime
+) -> dict[str, Any]:
+    """Serious incidents' reports to the authority: how many were due, sent on time, sent
+    late, and overdue unsent at ``now``; this period and the one before."""
+
+    def tally(frame: pd.DataFrame) -> dict[str, int]:
+        if cases.empty:
+            return {"due": 0, "on_time": 0, "late": 0, "overdue": 0}
+        ours = cases[cases.incident_id.isin(frame.index)]
+        sent = ours.sent_at.notna()
+        return {
+            "due": len(ours),
+            "on_time": int((sent & (ours.sent_at <= ours.due_at)).sum()),
+            "late": int((sent & (ours.sent_at > ours.due_at)).sum()),
+            "overdue": int((~sent & (ours.due_at < pd.Timestamp(now))).sum()),
+        }
+
+    return {"this": tally(this), "previous": tally(before)}
 
 
 def _follow_through(

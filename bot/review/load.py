@@ -12,7 +12,7 @@ datetime per value would cost more than the queries).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.sql.sqltypes import NullType
 
 from bot.incidents.kinds import EventKind
 from bot.store.db import Database
-from bot.store.models import Incident, TimelineEvent
+from bot.store.models import Incident, SeriousCase, TimelineEvent
 
 INCIDENTS, EVENTS = Incident.__table__, TimelineEvent.__table__
 I = INCIDENTS.c  # noqa: E741 (the columns, as the queries read them)
@@ -43,6 +43,9 @@ class Facts:
     corrections: pd.DataFrame
     actions: pd.DataFrame
     fairness: pd.DataFrame  # one row per fairness finding: incident_id, breached
+    # One row per incident assessed serious: incident_id, due_at, sent_at (the first
+    # report's), as serious-incident reporting keeps them.
+    reporting: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) -> Facts:
@@ -78,6 +81,7 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
     with db.begin() as session:  # one query per table
         incidents = _frame(session, _incident_rows(chosen))
         events = _frame(session, read_events)
+        serious = _frame(session, _serious_rows(chosen))
     kind = events.kind
     corrections = events.loc[
         kind == EventKind.KEY_TIME_CORRECTED,
@@ -94,7 +98,35 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
     frame["private"] = frame["private"].fillna(False).astype(bool)
     fairness = events.loc[kind == EventKind.FAIRNESS_FOUND, ["incident_id", "breached"]]
     fairness = fairness.assign(breached=fairness.breached.eq(True))  # unsaid: no breach
-    return Facts(incidents=frame, corrections=corrections, actions=actions, fairness=fairness)
+    for column in ("due_at", "initial_sent_at", "complete_sent_at"):
+        serious[column] = _times(serious[column])
+    serious = serious.assign(
+        sent_at=serious.initial_sent_at.where(
+            serious.initial_sent_at.notna(), serious.complete_sent_at
+        )
+    )[["incident_id", "due_at", "sent_at"]]
+    return Facts(
+        incidents=frame,
+        corrections=corrections,
+        actions=actions,
+        fairness=fairness,
+        reporting=serious,
+    )
+
+
+def _serious_rows(chosen: ColumnElement[bool]) -> Any:
+    """The incidents of the window assessed serious, with their deadline and reports."""
+    cases = SeriousCase.__table__.c
+    return (
+        select(
+            cases.incident_id,
+            _stored(cases.due_at).label("due_at"),
+            _stored(cases.initial_sent_at).label("initial_sent_at"),
+            _stored(cases.complete_sent_at).label("complete_sent_at"),
+        )
+        .select_from(SeriousCase.__table__.join(INCIDENTS, I.id == cases.incident_id))
+        .where(chosen, cases.serious.is_(True), cases.due_at.is_not(None))
+    )
 
 
 class _stored(FunctionElement[Any]):

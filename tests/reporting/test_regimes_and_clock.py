@@ -80,6 +80,7 @@ def test_the_deadline_is_the_shortest_any_answer_sets(
     found = clock.deadline(eu(), answers)
     assert found.days == days and found.reason.startswith(reason)
     assert found.due(AWARE) == AWARE + timedelta(days=days)
+    assert found.due(AWARE, speed=24) == AWARE + timedelta(hours=days)  # a drill at 24x
 
 
 def test_reminders_at_half_time_a_day_before_and_every_day_when_overdue() -> None:

@@ -21,6 +21,9 @@ from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
 from bot.reporting.chain import verify
 from bot.reporting.regimes import Answers
+from bot.review import figures
+from bot.review import render as render_review
+from bot.review.period import current_quarter
 from bot.runtime import cli
 from bot.sandbox import SlackStandIn, reading
 from bot.slack.blocks.kit import render
@@ -157,6 +160,19 @@ def test_from_the_offer_to_the_report_sent(
 
     with services.db.begin() as session:
         assert verify(session, incident_id).ok  # everything above is on the chain
+
+    # The quarterly review counts it: one report due, sent on time.
+    now = utcnow()
+    review = figures.make(
+        services.db,
+        current_quarter(now.date()),
+        services.settings.status_update_every,
+        now,
+        include_drills=False,
+    )
+    assert review.figures["reporting"]["this"] == {"due": 1, "on_time": 1, "late": 0, "overdue": 0}
+    document = render_review.produce(review, "md", charts=False).text
+    assert "| sent on time | 1 | 0 |" in document
 
     # The command line: the JSON with its missing fields; verify's exit codes.
     monkeypatch.setenv("DATABASE_URL", services.db.engine.url.render_as_string(hide_password=False))
