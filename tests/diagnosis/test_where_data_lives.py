@@ -12,7 +12,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
@@ -63,6 +66,11 @@ def _same_verdicts(exact: compare.Drift, other: compare.Drift) -> None:
             column.outcome.score, abs=other.errors.get(column.column, 0) + 1e-9
         )
     assert {c.column for c in ours.not_tested} == {c.column for c in theirs.not_tested}
+    missing = {c.column: (c.reference_missing, c.current_missing) for c in theirs.columns}
+    for column in ours.columns:
+        assert missing[column.column] == pytest.approx(
+            (column.reference_missing, column.current_missing)
+        )
 
 
 # --- naming a source, and the refusals -------------------------------------------------
@@ -140,11 +148,18 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "cur": table(ROWS, shifted=True, seed=2),
         "same": table(ROWS, shifted=False, seed=3),
     }
+    # Infinite and NaN values (not nulls) in one column: missing to every path.
+    sides["cur"].loc[::50, "tenure"] = np.inf
+    sides["cur"].loc[1::50, "tenure"] = np.nan
     for name, frame in sides.items():
         for day in (0, 1):
             part = root / "parquet" / name / f"date=2026-12-0{day + 1}"
             part.mkdir(parents=True)
-            frame.iloc[day::2].to_parquet(part / "part-0.parquet")
+            half = frame.iloc[day::2]
+            kept = pa.Table.from_pandas(half, preserve_index=False)
+            at = kept.schema.get_field_index("tenure")
+            tenure = pa.array(half["tenure"].to_numpy(), from_pandas=False)  # NaN, not null
+            pq.write_table(kept.set_column(at, "tenure", tenure), part / "part-0.parquet")
             csv = root / "csv" / name
             csv.mkdir(parents=True, exist_ok=True)
             frame.iloc[day::2].to_csv(csv / f"day{day}.csv", index=False)

@@ -172,7 +172,7 @@ def _histograms(side: Side, specs: dict[str, tuple[float, float, int]]) -> dict[
         raw = sa.func.floor((column - sa.literal(low, sa.Float)) * sa.literal(scale, sa.Float))
         inner = (
             side.select(sa.case((raw >= bins, bins - 1), else_=raw).label("bin"), column.label("v"))
-            .where(column.is_not(None))
+            .where(_finite(column))
             .subquery()
         )
         branches.append(
@@ -224,15 +224,29 @@ def _counts_many(side: Side, names: list[str], cap: int) -> dict[str, dict[Any, 
     return {name: (None if len(c) > cap else c) for name, c in counted.items()}
 
 
+LARGEST = float(np.finfo(np.float64).max)
+
+
+def _finite(number: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+    """A number that is neither missing, infinite nor NaN (NaN sorts above every number in
+    PostgreSQL and DuckDB, and compares false elsewhere), in plain comparisons."""
+    return sa.and_(
+        number >= sa.literal(-LARGEST, sa.Float), number <= sa.literal(LARGEST, sa.Float)
+    )
+
+
 def _profile(side: Side, kinds: dict[str, str]) -> None:
     """Rows, and each column's values present (and for numbers their moments), in one scan."""
     what: list[Any] = [sa.func.count().label("rows")]
     for index, (name, kind) in enumerate(kinds.items()):
         column = side.col(name)
-        what.append(sa.func.count(column).label(f"n{index}"))
-        if kind in (NUMBER_INT, NUMBER_FLOAT):
-            number = sa.cast(column, sa.Float)
+        if kind not in (NUMBER_INT, NUMBER_FLOAT):
+            what.append(sa.func.count(column).label(f"n{index}"))
+        else:  # infinite and NaN values are missing, as the exact path drops them
+            cast = sa.cast(column, sa.Float)
+            number = sa.case((_finite(cast), cast))
             what += [
+                sa.func.count(number).label(f"n{index}"),
                 sa.func.min(number).label(f"lo{index}"),
                 sa.func.max(number).label(f"hi{index}"),
                 sa.func.avg(number).label(f"mean{index}"),
@@ -315,7 +329,7 @@ def _number(
             few = _exact_values(current, name, INTEGER_CARDINALITY_LIMIT)
         if few is not None and len(few) <= INTEGER_CARDINALITY_LIMIT:
             # Evidently reads an integer column with few values as categories.
-            ref_counts = _counts(reference, name, MAX_CATEGORIES)
+            ref_counts = _counts(reference, name, MAX_CATEGORIES, numbers=True)
             if ref_counts is None:
                 why = f"more than {MAX_CATEGORIES:,} distinct values in the reference data"
                 return (
@@ -424,42 +438,20 @@ class Grid:
 
 
 def _histogram(side: Side, name: str, low: float, high: float, bins: int) -> Grid:
-    if name in side.grids:
-        return side.grids[name]
-    column = sa.cast(side.col(name), sa.Float)
-    scale = bins / (high - low) if high > low else 0.0
-    raw = sa.func.floor((column - sa.literal(low, sa.Float)) * sa.literal(scale, sa.Float))
-    where = column.is_not(None)
-    inner = (
-        side.select(sa.case((raw >= bins, bins - 1), else_=raw).label("bin"), column.label("v"))
-        .where(where)
-        .subquery()
-    )
-    query = sa.select(
-        inner.c.bin,
-        sa.func.count(),
-        sa.func.sum(inner.c.v),
-        sa.func.min(inner.c.v),
-        sa.func.max(inner.c.v),
-    ).group_by(inner.c.bin)
-    count = np.zeros(bins)
-    total, lo, hi = np.zeros(bins), np.zeros(bins), np.zeros(bins)
-    for row in side.run(query):
-        at = min(max(int(row[0]), 0), bins - 1)
-        count[at] += row[1]
-        total[at] += float(row[2])
-        lo[at] = float(row[3]) if count[at] == row[1] else min(lo[at], float(row[3]))
-        hi[at] = float(row[4]) if count[at] == row[1] else max(hi[at], float(row[4]))
-    return Grid(count, total, lo, hi)
+    if name not in side.grids:
+        side.grids.update(_histograms(side, {name: (low, high, bins)}))
+    return side.grids[name]
 
 
-def _counts(side: Side, name: str, cap: int) -> dict[Any, int] | None:
-    """Each value's count (missing values left out), or None past ``cap`` values."""
-    if name in side.counted:
+def _counts(side: Side, name: str, cap: int, *, numbers: bool = False) -> dict[Any, int] | None:
+    """Each value's count (missing values left out, and for ``numbers`` the infinite and
+    NaN ones too), or None past ``cap`` values."""
+    if name in side.counted and not numbers:
         known = side.counted[name]
         return None if known is None or len(known) > cap else known
     column = side.col(name)
-    inner = side.select(column.label("v")).where(column.is_not(None)).subquery()
+    kept = _finite(sa.cast(column, sa.Float)) if numbers else column.is_not(None)
+    inner = side.select(column.label("v")).where(kept).subquery()
     query = sa.select(inner.c.v, sa.func.count()).group_by(inner.c.v).limit(cap + 1)
     rows = side.run(query)
     if len(rows) > cap:
@@ -468,7 +460,7 @@ def _counts(side: Side, name: str, cap: int) -> dict[Any, int] | None:
 
 
 def _exact_values(side: Side, name: str, cap: int) -> dict[float, int] | None:
-    counts = _counts(side, name, cap)
+    counts = _counts(side, name, cap, numbers=True)
     return None if counts is None else {float(k): v for k, v in counts.items()}
 
 
@@ -477,7 +469,7 @@ def _values(side: Side, name: str) -> Floats | None:
     if side.figures[name]["present"] > SMALL_VALUES:
         return None
     column = sa.cast(side.col(name), sa.Float)
-    rows = side.run(side.select(column).where(column.is_not(None)))
+    rows = side.run(side.select(column).where(_finite(column)))
     values = np.array([row[0] for row in rows], dtype=np.float64)
     finite: Floats = values[np.isfinite(values)]
     return finite
