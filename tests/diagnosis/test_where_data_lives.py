@@ -190,6 +190,10 @@ def test_streamed_summaries_give_the_exact_paths_verdicts(
     _same_verdicts(exact, streamed)
     assert 0 < streamed.error < 0.05  # stated, and small beside the 0.1 threshold
     assert "date" not in {c.column for c in streamed.report.columns}  # a partition, not a feature
+    (tree / "damaged").mkdir(exist_ok=True)
+    (tree / "damaged" / "part-0.parquet").write_bytes(b"PAR1 not really PAR1")
+    with pytest.raises(SourceError, match="damaged is not a readable dataset"):
+        compare.drift(where.place("damaged"), cur, where, NOW, method="sketch")
 
 
 def test_fairness_from_counts_equals_the_exact_figures(tree: Path) -> None:

@@ -67,7 +67,14 @@ def opened(
                 continue
             if local is None:
                 local = stack.enter_context(_duckdb(settings.timeout))
-            result[role] = _arrow(role, where, settings, limits, window, now, local)
+            try:
+                result[role] = _arrow(role, where, settings, limits, window, now, local)
+            except SourceError:
+                raise
+            except Exception as exc:  # DuckDB's and Arrow's errors for damaged files
+                raise SourceError(
+                    f"{where.text} is not a readable dataset: {_first_line(exc)}"
+                ) from None
         yield result
 
 
