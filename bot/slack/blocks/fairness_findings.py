@@ -127,6 +127,12 @@ def _notes(facts: dict[str, Any], by: str | None) -> str:
             f"Rows without a prediction left out: {left.get('reference', 0):,} (reference), "
             f"{left.get('current', 0):,} (current)."
         )
+    if facts.get("method") in ("sketch", "pushdown"):
+        where = "the warehouse" if facts["method"] == "pushdown" else "the dataset"
+        notes.append(
+            f"Counted in {where} ({facts['method']}): only the counts of each group, decision "
+            "and label left it, so every figure is exact."
+        )
     notes.append(
         f"Groups under {facts['min_group_size']:,} rows in a window are not judged there. "
         "Figures as Fairlearn computes them; four-fifths rule: the lowest selection rate at "
