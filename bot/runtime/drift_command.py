@@ -210,4 +210,3 @@ def as_table(report: DriftReport, method: str = "exact", error: float = 0.0) -> 
     for column in report.not_tested:
         lines.append(f"{column.column:<{width}}  not tested: {column.not_tested}")
     return "\n".join(lines)
-
