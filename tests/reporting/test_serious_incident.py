@@ -15,6 +15,7 @@ from bot.app import reporting, roles
 from bot.app.clock_line import reporting_line, summary_part
 from bot.app.services import Services
 from bot.console import story
+from bot.documents import postmortem
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.permissions import Reader
 from bot.incidents.roles import Role
@@ -159,7 +160,10 @@ def test_from_the_offer_to_the_report_sent(
     assert reporting.tick(services, due + timedelta(days=3)) == 0
 
     with services.db.begin() as session:
-        assert verify(session, incident_id).ok  # everything above is on the chain
+        held = verify(session, incident_id)  # everything above is on the chain
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        assert held.ok and postmortem.assemble(session, incident)["timeline_hash"] == held.head
 
     # The quarterly review counts it: one report due, sent on time.
     now = utcnow()
