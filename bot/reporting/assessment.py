@@ -332,25 +332,27 @@ def offer_candidates(session: Session, limit: int = 20) -> list[tuple[Incident, 
             Incident.channel_id.is_not(None),
             Incident.id.not_in(offered),
         )
-        .order_by(Incident.id)
+        .order_by(Incident.id.desc())  # the newest first: they are the ones to offer
         .limit(200)
     ).all()
-    found: list[tuple[Incident, str]] = []
-    for incident in incidents:
-        reason = offer_reason(incident, False)
-        if reason is None:
-            breached = session.scalars(
-                select(TimelineEvent.data).where(
-                    TimelineEvent.incident_id == incident.id,
+    reasons = {i.id: offer_reason(i, False) for i in incidents}
+    unsaid = [i for i, reason in reasons.items() if reason is None]
+    if unsaid:  # one query for the fairness findings of all the others
+        breached = {
+            incident_id
+            for incident_id, data in session.execute(
+                select(TimelineEvent.incident_id, TimelineEvent.data).where(
                     TimelineEvent.kind == EventKind.FAIRNESS_FOUND,
+                    TimelineEvent.incident_id.in_(unsaid),
                 )
-            ).all()
-            reason = offer_reason(incident, any(bool((d or {}).get("breached")) for d in breached))
-        if reason:
-            found.append((incident, reason))
-        if len(found) >= limit:
-            break
-    return found
+            )
+            if (data or {}).get("breached")
+        }
+        for incident in incidents:
+            if incident.id in breached:
+                reasons[incident.id] = offer_reason(incident, True)
+    found = [(i, reason) for i in incidents if (reason := reasons[i.id])]
+    return found[:limit]
 
 
 def claim_offer(session: Session, incident: Incident, regime: Regime, now: datetime) -> bool:

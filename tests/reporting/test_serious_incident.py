@@ -283,3 +283,55 @@ def test_evidence_is_kept_before_a_change_and_exported_with_its_digest(
         "503 from the tracking server"
     )
     capsys.readouterr()
+
+
+def test_a_fairness_breach_offers_it_and_the_clock_outlives_resolving(
+    services: Services, slack: SlackStandIn
+) -> None:
+    from bot.incidents import timeline
+    from bot.incidents.kinds import EventKind
+    from bot.slack.listeners.commands.reporting import parse_assess
+
+    incident_id, channel = _incident(services, slack, Severity.SEV3)
+    replies: list[str] = []
+
+    def reply(**said: Any) -> None:
+        replies.append(str(said.get("text")))
+
+    now = utcnow()
+    assert reporting.tick(services, now) == 0  # a SEV3 with nothing found: not offered
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        timeline.record(
+            session, incident, EventKind.FAIRNESS_FOUND, "Four-fifths rule breached", breached=True
+        )
+    assert reporting.tick(services, now) == 1
+    assert "a fairness finding breaches the four-fifths rule" in _said(slack, channel)[-1]
+
+    health = Answers(criteria={"health": "yes"}, causal="established")
+    reporting.submit_assessment(services, channel, health, ALICE, reply)  # the Commander
+    with services.db.begin() as session:
+        case = session.get(SeriousCase, incident_id)
+        assert case is not None and case.aware_at is not None and case.due_at is not None
+        aware, due = case.aware_at, case.due_at
+    assert due - aware == timedelta(days=15)
+
+    # Legal knew two days earlier: awareness corrected (by the Commander, with why).
+    earlier = (aware - timedelta(days=2)).replace(second=0, microsecond=0)
+    asked = parse_assess(f"aware {earlier:%Y-%m-%d %H:%M} a complaint reached legal by email")
+    assert asked is not None and asked.when == earlier
+    reporting.correct_awareness(services, channel, asked.when, "", ALICE, reply)
+    assert replies[-1].startswith("Say why")
+    reporting.correct_awareness(services, channel, asked.when, asked.why, CARA, reply)
+    assert replies[-1].startswith("Only the Incident Commander")
+    reporting.correct_awareness(services, channel, asked.when, asked.why, ALICE, reply)
+    with services.db.begin() as session:
+        case = session.get(SeriousCase, incident_id)
+        assert case is not None and case.due_at == earlier + timedelta(days=15)
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        incident.status = "resolved"  # resolving does not stop the clock
+    assert reporting.tick(services, earlier + timedelta(days=16)) == 1
+    assert "report overdue by 1 day" in _said(slack, channel)[-1]
+    assert f"<@{ALICE}>" in _said(slack, channel)[-1]  # nobody is Legal Liaison: the Commander
