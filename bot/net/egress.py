@@ -93,6 +93,21 @@ def classify(address: IPAddress) -> str | None:
     return None
 
 
+_PHRASES = {
+    "unspecified": "the unspecified address",
+    "not public (a special-purpose range)": "an address in a special-purpose range",
+}
+_WRAPPED = ", wrapped in IPv6"
+
+
+def described(reason: str) -> str:
+    """A reason from classify() as a phrase with its own article: ``a private address``,
+    ``the unspecified address``, ``a loopback address wrapped in IPv6``."""
+    if reason.endswith(_WRAPPED):
+        return described(reason.removesuffix(_WRAPPED)) + " wrapped in IPv6"
+    return _PHRASES.get(reason) or f"a {reason} address"
+
+
 @dataclass(frozen=True)
 class EgressRule:
     """Which non-public destinations a team has allowed; public ones always pass."""
@@ -141,7 +156,7 @@ class EgressRule:
         what = f"{host} is" if literal else f"{host} resolves to"
         allow = f"{address}/{address.max_prefixlen}" if literal else host
         return (
-            f"{what} a {reason} address, inside the network; the bot does not fetch from "
+            f"{what} {described(reason)}, inside the network; the bot does not fetch from "
             f"there. An operator can allow it with {ALLOW_SETTING}={allow}."
         )
 

@@ -166,8 +166,8 @@ def test_drift_cannot_be_pointed_inside_the_network(
         (f"{inside}/secret.csv", "127.0.0.1 is a loopback address"),
         (f"http://localhost:{port}/secret.csv", "localhost resolves to a loopback address"),
         (f"http://[::1]:{port}/secret.csv", "::1 is a loopback address"),
-        (f"http://[::ffff:127.0.0.1]:{port}/secret.csv", "loopback, wrapped in IPv6"),
-        (f"http://0.0.0.0:{port}/secret.csv", "0.0.0.0 is a unspecified address"),
+        (f"http://[::ffff:127.0.0.1]:{port}/secret.csv", "a loopback address wrapped in IPv6"),
+        (f"http://0.0.0.0:{port}/secret.csv", "0.0.0.0 is the unspecified address"),
         (f"http://2130706433:{port}/secret.csv", "loopback address"),  # 127.0.0.1 as a number
         (f"{allowed}/to-internal", "127.0.0.1 is a loopback address"),
         (f"{allowed}/to-file", "redirects to an address that is not http(s)"),

@@ -8,7 +8,7 @@ import ipaddress
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.net.egress import EgressRule, classify
+from bot.net.egress import EgressRule, classify, described
 
 
 @pytest.mark.parametrize(
@@ -46,8 +46,28 @@ from bot.net.egress import EgressRule, classify
 def test_addresses_inside_the_network_are_refused(address: str, reason: str) -> None:
     assert classify(ipaddress.ip_address(address)) == reason
     refusal = EgressRule().refusal(address, ipaddress.ip_address(address))
-    assert refusal is not None and f"a {reason} address" in refusal
+    assert refusal is not None and f" {described(reason)}, inside the network" in refusal
     assert "INCIDENTBOT_FETCH_ALLOW=" in refusal
+
+
+@pytest.mark.parametrize(
+    ("host", "address", "said"),
+    [
+        ("0.0.0.0", "0.0.0.0", "0.0.0.0 is the unspecified address, inside the network;"),
+        ("10.1.2.3", "10.1.2.3", "10.1.2.3 is a private address, inside the network;"),
+        ("192.0.2.10", "192.0.2.10", "is an address in a special-purpose range, inside"),
+        (
+            "db.internal",
+            "::ffff:10.0.0.1",
+            "db.internal resolves to a private address wrapped in IPv6, inside the network;",
+        ),
+        ("cache", "100.64.0.1", "cache resolves to a shared (carrier-grade NAT) address,"),
+    ],
+)
+def test_a_refusal_reads_as_a_sentence(host: str, address: str, said: str) -> None:
+    refusal = EgressRule().refusal(host, ipaddress.ip_address(address))
+    assert refusal is not None and said in refusal, refusal
+    assert " a unspecified" not in refusal and " a not public" not in refusal
 
 
 @pytest.mark.parametrize(
