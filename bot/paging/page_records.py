@@ -77,12 +77,12 @@ def record_paged(
     page.status = "triggered"
     page.paged_at = now
     page.error = None
-    asked = f" at the request of {page.requested_by}" if page.requested_by else ""
+    # Who asked is the event's actor, shown beside it; a raw user ID never goes in the words.
     timeline.record(
         session,
         incident,
         EventKind.PAGED,
-        f"Paged {page.service_name} through {provider}{asked}",
+        f"Paged {page.service_name} through {provider}",
         actor=page.requested_by,
         when=now,
         page=page.id,

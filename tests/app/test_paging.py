@@ -195,6 +195,8 @@ def test_anyone_in_the_channel_pages_a_named_service_with_a_message(
     assert BACKUP in channel.members
     (event,) = events(services, incident.id, EventKind.PAGED)
     assert event.actor == BOB
+    # The timeline line names no raw user ID: who asked is the actor shown beside it.
+    assert event.text == "Paged Fraud model through PagerDuty"
 
     # The first word names no service: all of it is the message, to the default service.
     owing.page_by_hand(
