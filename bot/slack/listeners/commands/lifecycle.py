@@ -194,7 +194,8 @@ ROLE = Subcommand[RoleArgs](
     summary="give someone a role (or use the selects on the pinned summary)",
     description=(
         "Give someone a role, or use the selects on the pinned summary. A role someone "
-        "holds is handed over when they or the Commander agree."
+        "holds is handed over when they or the Commander agree. With serious-incident "
+        "reporting on, `legal` is the fifth role, the Legal Liaison."
     ),
     example="role ml-lead @cara",
     parse=parse_role_args,
