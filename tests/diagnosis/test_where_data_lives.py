@@ -196,6 +196,27 @@ def test_streamed_summaries_give_the_exact_paths_verdicts(
         compare.drift(where.place("damaged"), cur, where, NOW, method="sketch")
 
 
+def test_a_score_too_close_to_call_from_summaries_is_computed_from_the_values(
+    tmp_path: Path,
+) -> None:
+    reference = table(ROWS, shifted=False, seed=1)
+    current = reference.copy()
+    # Every value moved by 0.1001 standard deviations: a Wasserstein score of 0.1001,
+    # nearer the threshold (0.1) than the summaries' bound.
+    current["amount"] += 0.1001 * reference["amount"].std(ddof=0)
+    reference.to_csv(tmp_path / "ref.csv", index=False)
+    current.to_csv(tmp_path / "cur.csv", index=False)
+    where = compare.Where(data_dir=tmp_path)
+    ref, cur = where.place("ref.csv"), where.place("cur.csv")
+    streamed = compare.drift(ref, cur, where, NOW, method="sketch")
+    exact = compare.drift(ref, cur, where, NOW, method="exact")
+    _same_verdicts(exact, streamed)
+    assert "amount" not in streamed.errors  # computed from its values, not its summary
+    amount = next(c for c in streamed.report.columns if c.column == "amount")
+    assert amount.outcome is not None and amount.outcome.score == pytest.approx(0.1001)
+    assert amount.drifted
+
+
 def test_fairness_from_counts_equals_the_exact_figures(tree: Path) -> None:
     where = compare.Where(data_dir=tree)
     request = fairness.Request(

@@ -46,6 +46,9 @@ from bot.diagnosis.stattests import FEW_VALUES, PSI_BINNED_ABOVE, SMALL_SAMPLE, 
 FINE_PER_BIN = 256  # fine bins in each of Sturges' bins
 MAX_CATEGORIES = 100_000  # distinct values counted for one categorical column
 SMALL_VALUES = 200_000  # values fetched whole to run a p-value test on a small reference
+# A Wasserstein score whose bound straddles the threshold is computed again from the
+# column's values when each side has at most this many (else the bound is reported).
+CLOSE_CALL_VALUES = 1_000_000
 
 Floats = npt.NDArray[np.float64]
 Progress = Callable[[int, int], None]
@@ -167,9 +170,9 @@ def _histograms(side: Side, specs: dict[str, tuple[float, float, int]]) -> dict[
         return {}
     branches = []
     for index, (name, (low, high, bins)) in enumerate(specs.items()):
-        column = sa.cast(side.col(name), sa.Float)
+        column = sa.cast(side.col(name), sa.Double)
         scale = bins / (high - low) if high > low else 0.0
-        raw = sa.func.floor((column - sa.literal(low, sa.Float)) * sa.literal(scale, sa.Float))
+        raw = sa.func.floor((column - sa.literal(low, sa.Double)) * sa.literal(scale, sa.Double))
         inner = (
             side.select(sa.case((raw >= bins, bins - 1), else_=raw).label("bin"), column.label("v"))
             .where(_finite(column))
@@ -231,7 +234,7 @@ def _finite(number: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """A number that is neither missing, infinite nor NaN (NaN sorts above every number in
     PostgreSQL and DuckDB, and compares false elsewhere), in plain comparisons."""
     return sa.and_(
-        number >= sa.literal(-LARGEST, sa.Float), number <= sa.literal(LARGEST, sa.Float)
+        number >= sa.literal(-LARGEST, sa.Double), number <= sa.literal(LARGEST, sa.Double)
     )
 
 
@@ -243,7 +246,7 @@ def _profile(side: Side, kinds: dict[str, str]) -> None:
         if kind not in (NUMBER_INT, NUMBER_FLOAT):
             what.append(sa.func.count(column).label(f"n{index}"))
         else:  # infinite and NaN values are missing, as the exact path drops them
-            cast = sa.cast(column, sa.Float)
+            cast = sa.cast(column, sa.Double)
             number = sa.case((_finite(cast), cast))
             what += [
                 sa.func.count(number).label(f"n{index}"),
@@ -383,6 +386,12 @@ def _number(
     score = _weighted_wasserstein(*points[0], *points[1]) / norm
     error = (grids[0].spread() + grids[1].spread()) / norm
     method = stattests.Method.WASSERSTEIN
+    if abs(score - method.threshold) <= error:
+        # Too close to call from the summaries: the column's own values, when few enough.
+        values = [_values(side, name, CLOSE_CALL_VALUES) for side in (reference, current)]
+        if values[0] is not None and values[1] is not None:
+            exact = stattests.numerical(values[0], values[1])
+            return ColumnDrift(name, ColumnKind.NUMERICAL, exact, *missing), 0.0
     outcome = StatResult(
         method,
         score,
@@ -450,7 +459,7 @@ def _counts(side: Side, name: str, cap: int, *, numbers: bool = False) -> dict[A
         known = side.counted[name]
         return None if known is None or len(known) > cap else known
     column = side.col(name)
-    kept = _finite(sa.cast(column, sa.Float)) if numbers else column.is_not(None)
+    kept = _finite(sa.cast(column, sa.Double)) if numbers else column.is_not(None)
     inner = side.select(column.label("v")).where(kept).subquery()
     query = sa.select(inner.c.v, sa.func.count()).group_by(inner.c.v).limit(cap + 1)
     rows = side.run(query)
@@ -464,11 +473,11 @@ def _exact_values(side: Side, name: str, cap: int) -> dict[float, int] | None:
     return None if counts is None else {float(k): v for k, v in counts.items()}
 
 
-def _values(side: Side, name: str) -> Floats | None:
-    """Every value of a small column, for the p-value tests (None when too many)."""
-    if side.figures[name]["present"] > SMALL_VALUES:
+def _values(side: Side, name: str, most: int = SMALL_VALUES) -> Floats | None:
+    """Every value of a column, when it has at most ``most`` (None when more)."""
+    if side.figures[name]["present"] > most:
         return None
-    column = sa.cast(side.col(name), sa.Float)
+    column = sa.cast(side.col(name), sa.Double)
     rows = side.run(side.select(column).where(_finite(column)))
     values = np.array([row[0] for row in rows], dtype=np.float64)
     finite: Floats = values[np.isfinite(values)]
