@@ -3,6 +3,7 @@ regime, at any moment the test names."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -109,3 +110,22 @@ def test_how_the_deadline_reads() -> None:
         == "initial report sent on time (due Tue 22 Dec)"
     )
     assert clock.due_words(due, AWARE, drill=True).startswith("report would have been due Tue 22")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("authority-report", "Usage: `/incident authority-report initial`"),
+        ("authority-report final", "Usage: `/incident authority-report initial`"),
+        ("authority-report sent", "Usage: `/incident authority-report initial`"),
+        ("authority-report sent initial " + "x" * 201, "Keep the authority's reference to 200"),
+        ("assess yes", "Usage: `/incident assess` (a form)"),
+        ("assess aware 2026-02-30 09:10 why", "2026-02-30 09:10 is not a date and time"),
+    ],
+)
+def test_bad_reporting_commands_are_refused_with_the_usage(text: str, said: str) -> None:
+    from bot.incidents.errors import InvalidInput
+    from bot.slack.listeners.commands import subcommands
+
+    with pytest.raises(InvalidInput, match=re.escape(said)):
+        subcommands.parse(text)
