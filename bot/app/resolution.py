@@ -10,7 +10,7 @@ from bot.app import effects, status_page, tickets
 from bot.app.common import apply
 from bot.app.effect_kinds import LearnNames, Post, RetireProposal
 from bot.app.paging import owing
-from bot.app.updates import facts, tell_everyone
+from bot.app.updates import UNKNOWN_IMPACT, facts, tell_everyone, when
 from bot.documents.templating import render_text
 from bot.incidents import audience, reminders
 from bot.incidents.audience import Hearing
@@ -23,7 +23,10 @@ from bot.store.models import Incident, Reminder, utcnow
 if TYPE_CHECKING:
     from bot.app.services import Services
 
-NO_SUMMARY = "[the team has not written a summary yet]"
+# Resolving without a summary goes straight to stakeholders: plain words, no placeholders.
+NO_SUMMARY = "details follow in the post-mortem."
+NO_SUMMARY_NOR_POSTMORTEM = "details follow on the incident's timeline."
+IMPACT_NOT_ASSESSED = "not yet assessed"
 
 
 def resolve_incident(
@@ -89,12 +92,15 @@ def resolution_message(
     minutes = max(1, int((ended - started).total_seconds() // 60))
     duration = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
     postmortem = next((r.due_at for r in due if r.kind == reminders.POSTMORTEM_DUE), None)
+    known = facts(session, incident, cadence)
+    if known["impact"] == UNKNOWN_IMPACT:
+        known["impact"] = IMPACT_NOT_ASSESSED
     return render_text(
         "updates/resolution.md.j2",
-        **facts(session, incident, cadence),
-        summary=summary or NO_SUMMARY,
-        started=started.strftime("%H:%M UTC %d %b"),
-        resolved=ended.strftime("%H:%M UTC %d %b"),
+        **known,
+        summary=summary or (NO_SUMMARY if postmortem else NO_SUMMARY_NOR_POSTMORTEM),
+        started=when(started),
+        resolved=when(ended),
         duration=duration,
         postmortem_due=postmortem.strftime("%a %d %b") if postmortem else None,
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,3 +105,17 @@ def test_after_a_long_stop_one_catch_up_nudge_then_back_on_cadence(
     assert nudges.tick(services, back + EVERY - timedelta(seconds=1)) == 0
     assert nudges.tick(services, back + EVERY) == 1
     assert len(nudges_in(slack, channel)) == 3
+
+
+def test_resolving_without_a_summary_tells_stakeholders_in_plain_words(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-plain", members={"UBOTINCIDENT", ALICE})
+    incident_in(services, channel, roles={"commander": ALICE})
+    resolution.resolve_incident(services, channel, ALICE, None, quiet)
+    (said,) = [m["text"] for m in slack.channels[channel].messages if "resolved" in m["text"]]
+    assert "*What happened:* details follow in the post-mortem.\n" in said
+    assert "*Impact:* not yet assessed (from " in said
+    assert "[" not in said.split("\n", 1)[1]  # no placeholder for a writer reaches readers
+    # One date format in the stakeholder stream, the one the next-update line uses.
+    assert re.search(r"from \d\d:\d\d UTC on \w{3} \d\d \w{3} to \d\d:\d\d UTC on ", said)

@@ -53,13 +53,13 @@ def test_the_resolution_says_what_happened_and_what_comes_next() -> None:
     common = {
         **FACTS,
         "summary": "Rolled back to v41",
-        "started": "09:12 UTC 23 Nov",
-        "resolved": "11:02 UTC 23 Nov",
+        "started": "09:12 UTC on Mon 23 Nov",
+        "resolved": "11:02 UTC on Mon 23 Nov",
         "duration": "1 h 50 min",
     }
     with_postmortem = render_text("updates/resolution.md.j2", **common, postmortem_due="Mon 30 Nov")
     assert "*What happened:* Rolled back to v41" in with_postmortem
-    assert "from 09:12 UTC 23 Nov to 11:02 UTC 23 Nov, 1 h 50 min" in with_postmortem
+    assert "from 09:12 UTC on Mon 23 Nov to 11:02 UTC on Mon 23 Nov, 1 h 50 min" in with_postmortem
     assert "post-mortem, due Mon 30 Nov" in with_postmortem
     without = render_text("updates/resolution.md.j2", **common, postmortem_due=None)
     assert "post-mortem" not in without
