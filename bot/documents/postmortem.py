@@ -261,7 +261,8 @@ def build(
                 "name": which.value,
                 "label": which.label,
                 "at": times.at(which),
-                "source": times[which].source,
+                # a time still to come says "not yet" once, not again as how we know it
+                "source": times[which].source if times.at(which) else "",
                 "corrected_by": person(times[which].corrected_by),
             }
             for which in times.shown()

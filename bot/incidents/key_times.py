@@ -171,9 +171,9 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
 
 
 def spoken(delta: timedelta | None) -> str:
-    """A duration as people say it: "2 h 5 min", "40 s"."""
+    """A duration as people say it: "2 h 5 min", "40 s"; "not yet" for one still to come."""
     if delta is None:
-        return "not known"
+        return "not yet"
     seconds = int(delta.total_seconds())
     if seconds < 60:
         return f"{seconds} s"

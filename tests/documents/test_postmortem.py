@@ -155,6 +155,9 @@ def test_an_open_incident_gives_a_draft(db: Database) -> None:
     incident_id = story(db, resolved=False)
     text = load(db, incident_id, "md")
     assert "> **DRAFT**: the incident is still open (investigating)." in text
+    # Times still to come say "not yet" once, with no "(how we know)" repeating it.
+    assert "| Mitigated | not yet |  |" in text and "| Resolved | not yet |  |" in text
+    assert "| Time to resolve | not yet |" in text and "not known" not in text
     with db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None

@@ -12,6 +12,7 @@ from bot.incidents.errors import InvalidInput
 from bot.incidents.key_times import KeyTime
 from bot.incidents.resolve import resolve
 from bot.incidents.severity import Severity
+from bot.slack.blocks.timeline_page import key_time_fields
 from bot.store.db import Database
 from bot.store.models import utcnow
 from tests.incidents.helpers import load, steering
@@ -138,3 +139,14 @@ def test_a_note_must_have_words_and_fit_a_slack_block(db: Database) -> None:
         with pytest.raises(InvalidInput, match="3001 characters"):
             notes.add_note(session, incident, "x" * 3001, by="U1")
         assert notes.add_note(session, incident, " fine ", by="U1").text == "fine"
+
+
+def test_an_open_incident_shows_times_still_to_come_as_not_yet(db: Database) -> None:
+    with db.begin() as session:
+        incident = declare(session, ALERT, now=utcnow() - timedelta(minutes=20))
+        times = key_times.of(session, incident)
+    fields = key_time_fields(times)
+    assert "*Mitigated*\n_not yet_" in fields and "*Resolved*\n_not yet_" in fields
+    assert not any("(not yet)" in field for field in fields)
+    figures = next(f for f in fields if f.startswith("*From the first signal*"))
+    assert "Time to resolve: *not yet*" in figures and "not known" not in figures

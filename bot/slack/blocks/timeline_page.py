@@ -84,13 +84,15 @@ def key_time_fields(times: KeyTimes) -> list[str]:
     lines = []
     for which in times.shown():
         moment = times[which]
-        when = slack_date(moment.at) if moment.at else "_not yet_"
+        if moment.at is None:  # still to come: "(how we know)" would only repeat "not yet"
+            lines.append(f"*{which.label}*\n_not yet_")
+            continue
         how = (
             f"corrected by {mention(moment.corrected_by)}"
             if moment.corrected_by
             else escape(moment.source)
         )
-        lines.append(f"*{which.label}*\n{when} ({how})")
+        lines.append(f"*{which.label}*\n{slack_date(moment.at)} ({how})")
     measured = times.figures()
     figures = " · ".join(f"{f.label}: *{spoken(f.duration)}*" for f in measured[:4])
     lines.append(f"*From the first signal*\n{figures}")
