@@ -215,6 +215,13 @@ def test_a_score_too_close_to_call_from_summaries_is_computed_from_the_values(
     amount = next(c for c in streamed.report.columns if c.column == "amount")
     assert amount.outcome is not None and amount.outcome.score == pytest.approx(0.1001)
     assert amount.drifted
+    # --where chooses the rows on every path (the exact one included).
+    web = compare.Where(data_dir=tmp_path, window=window(None, None, None, ["channel=web"]))
+    chosen = [compare.drift(ref, cur, web, NOW, method=m) for m in ("exact", "sketch")]
+    expected = int((reference["channel"] == "web").sum())
+    for found in chosen:
+        assert (found.report.reference_rows, found.report.current_rows) == (expected, expected)
+    _same_verdicts(*chosen)
 
 
 def test_fairness_from_counts_equals_the_exact_figures(tree: Path) -> None:

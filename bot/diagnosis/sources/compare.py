@@ -116,7 +116,7 @@ def drift(
             ref.side,
             cur.side,
             kinds,
-            method=engine if method == "auto" else method,
+            method=engine,  # sketch or pushdown: said by where it ran, whichever was asked
             prediction=prediction,
             target=target,
             skip=skip,

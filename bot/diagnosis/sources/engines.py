@@ -130,18 +130,13 @@ def _arrow(
         columns = [str(c) for c in frame.columns]
         kinds = {str(c): _pandas_kind(frame[c]) for c in frame.columns}
         size = int(frame.memory_usage(deep=True).sum())
+        table = sa.table(name, *(sa.column(c) for c in columns))
+        side = _side(role, table, window, now, kinds, local.runner(where.text))
 
         def whole(chosen: list[str]) -> pd.DataFrame:
-            return frame[chosen]
+            return frame[chosen] if side.where is None else _rows(side, chosen)
 
-        table = sa.table(name, *(sa.column(c) for c in columns))
-        return Opened(
-            _side(role, table, window, now, kinds, local.runner(where.text)),
-            kinds,
-            whole,
-            size,
-            "sketch",
-        )
+        return Opened(side, kinds, whole, size, "sketch")
     assert not isinstance(where, Table)
     dataset = _dataset(where, settings)
     partitions = _partition_keys(dataset.files)
@@ -164,22 +159,19 @@ def _arrow(
             if field.name not in partitions or field.name == window.time_column
         }
     size = _estimate(dataset)
-
-    def whole_set(chosen: list[str]) -> pd.DataFrame:
-        frame: pd.DataFrame = dataset.to_table(columns=chosen).to_pandas()
-        return frame
-
     table = sa.table(name, *(sa.column(c) for c in {*dataset.schema.names, *kinds}))
     if window.time_column is not None and window.time_column not in kinds:
         raise SourceError(f"{where.text} has no column {window.time_column!r} (--time-column).")
     kinds.pop(window.time_column or "", None)
-    return Opened(
-        _side(role, table, window, now, kinds, local.runner(where.text)),
-        kinds,
-        whole_set,
-        size,
-        "sketch",
-    )
+    side = _side(role, table, window, now, kinds, local.runner(where.text))
+
+    def whole_set(chosen: list[str]) -> pd.DataFrame:
+        if side.where is not None:  # a window or --where: the engine chooses the rows
+            return _rows(side, chosen)
+        frame: pd.DataFrame = dataset.to_table(columns=chosen).to_pandas()
+        return frame
+
+    return Opened(side, kinds, whole_set, size, "sketch")
 
 
 def _dataset(where: Dataset | Bucket, settings: Places) -> Any:
@@ -224,6 +216,12 @@ def _dataset(where: Dataset | Bucket, settings: Places) -> Any:
         )
     except Exception as exc:  # pyarrow's errors for files that are not tables
         raise SourceError(f"{where.text} is not a readable dataset: {_first_line(exc)}") from None
+
+
+def _rows(side: summaries.Side, chosen: list[str]) -> pd.DataFrame:
+    """The chosen rows' columns, read whole (the exact path: only what fits)."""
+    rows = side.run(side.select(*(side.col(c) for c in chosen)))
+    return pd.DataFrame([tuple(r) for r in rows], columns=chosen)
 
 
 def _partition_keys(files: list[str]) -> set[str]:
@@ -401,8 +399,7 @@ def _table(
             side = _side(role, reflected, window, now, kinds, runner.run, naive_time=naive)
 
             def whole(chosen: list[str]) -> pd.DataFrame:
-                rows = runner.run(side.select(*(side.col(c) for c in chosen)))
-                return pd.DataFrame([tuple(r) for r in rows], columns=chosen)
+                return _rows(side, chosen)
 
             yield Opened(side, kinds, whole, 0, "pushdown")
     finally:
