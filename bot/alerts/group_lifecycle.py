@@ -127,6 +127,7 @@ def declare_from(
         f"{source_name(group.source)} alert fired: {group.title}",
         when=group.starts_at or now,
         source=group.source,
+        title=group.title,  # the alert's own name, for documents that say "alert" themselves
         group_key=group.group_key,
         route=group.route,
         severity_label=group.severity_label,

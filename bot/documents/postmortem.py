@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.alerts.group_lifecycle import source_name
 from bot.diagnosis.asking import QUALITY_LABELS
 from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents import key_times, timeline
@@ -159,11 +160,16 @@ class _Reading:
             asked.update(answer=answer, by=self.person(event.actor))
 
     def _alert(self, event: TimelineEvent, data: dict[str, Any]) -> None:
+        source = data.get("source")
+        named = source_name(source) if isinstance(source, str) and source else None
+        # The title alone: the event's own text ("Alertmanager alert fired: X") would say
+        # "alert" twice in "The first signal was an alert: …" (older events lack "title").
+        said = event.text.removeprefix(f"{named} alert fired: ") if named else event.text
         self.alerts.append(
             {
                 "at": event.occurred_at,
-                "title": event.text,
-                "source": data.get("source"),
+                "title": data.get("title") or said,
+                "source": named,
                 "labels": dict(data.get("labels") or {}),
                 "annotations": dict(data.get("annotations") or {}),
             }

@@ -100,3 +100,19 @@ def test_processing_a_delivery_twice_applies_it_once(db: Database) -> None:
     assert ingest.process(db, delivery, batch, POLICY, None, noop).result == "declared"
     assert ingest.process(db, delivery, batch, POLICY, None, noop).result == "duplicate"
     assert count(db, Incident) == 1
+
+
+def test_an_alert_opened_post_mortem_names_the_alert_once_and_its_source_properly(
+    db: Database,
+) -> None:
+    from bot.documents.postmortem import assemble, render
+
+    outcome = run(db, payloads.alertmanager())
+    with db.begin() as session:
+        incident = session.get(Incident, outcome.incident_id)
+        assert incident is not None
+        text = render(assemble(session, incident), "md").text
+        title = incident.title
+    assert f"The first signal was an alert: {title} at " in text
+    assert f"- Alert {title} (Alertmanager, " in text
+    assert "alert: Alertmanager alert fired" not in text and "(alertmanager," not in text

@@ -138,6 +138,9 @@ def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Dat
     # did not write (underscores, URLs that would autolink).
     assert "Model versions named by alerts: model\\_version=v42" in text
     assert ": model\\_version=v42, severity=critical" in text
+    # The alert is named once, by its title, with its source as people write it.
+    assert "The first signal was an alert: FraudPrecisionLow at " in text
+    assert "- Alert FraudPrecisionLow (Alertmanager, " in text
     assert (
         "3 of 12 features drifted — data set drift: no (amount, country, latency\\_ms) "
         "(reference https\\://data.example.com/march.csv, current "
