@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -84,7 +85,9 @@ def test_each_kind_of_source_is_told_apart_and_refused_with_the_setting_that_all
     (tmp_path / "one.csv").write_text("a\n1\n")
     allowed = Places.parse("ml-logs", None, "duckdb:///w.duckdb", "preds,ml.scores", None)
     assert isinstance(place("one.csv", allowed, tmp_path), Single)
-    assert place("preds/", allowed, tmp_path) == Dataset("preds/", tmp_path / "preds")
+    assert place("preds/", allowed, tmp_path) == Dataset(
+        "preds/", tmp_path / "preds", confined=tmp_path
+    )
     globbed = place("preds/date=2026-12-*/*.parquet", allowed, tmp_path)
     assert isinstance(globbed, Dataset) and globbed.pattern == "date=2026-12-*/*.parquet"
     assert place("s3://ml-logs/fraud/date=2026-12-07/", allowed, None) == Bucket(
@@ -190,6 +193,13 @@ def test_streamed_summaries_give_the_exact_paths_verdicts(
     _same_verdicts(exact, streamed)
     assert 0 < streamed.error < 0.05  # stated, and small beside the 0.1 threshold
     assert "date" not in {c.column for c in streamed.report.columns}  # a partition, not a feature
+    (tree / "leaky").mkdir(exist_ok=True)
+    outside = tree.parent / f"elsewhere-{tree.name}.parquet"
+    if not outside.exists():
+        shutil.copy(next((tree / "parquet" / "ref").rglob("*.parquet")), outside)
+        (tree / "leaky" / "x.parquet").symlink_to(outside)
+    with pytest.raises(SourceError, match="leaky leads outside the data folder"):
+        compare.drift(where.place("leaky"), cur, where, NOW, method="sketch")
     (tree / "damaged").mkdir(exist_ok=True)
     (tree / "damaged" / "part-0.parquet").write_bytes(b"PAR1 not really PAR1")
     with pytest.raises(SourceError, match="damaged is not a readable dataset"):

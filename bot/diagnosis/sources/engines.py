@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -187,6 +188,13 @@ def _dataset(where: Dataset | Bucket, settings: Places) -> Any:
             files = [root]
         else:
             files = _listed(filesystem, root)
+        if where.confined is not None:
+            inside = where.confined.resolve()
+            for path in files:
+                if not Path(path).resolve().is_relative_to(inside):
+                    raise SourceError(
+                        f"{where.text} leads outside the data folder; it is not read."
+                    )
     else:
         filesystem = _store(where, settings)
         root = f"{where.bucket}/{where.prefix}".rstrip("/")

@@ -58,6 +58,7 @@ class Dataset:
     text: str
     root: Path  # the folder (or the file) the dataset starts at
     pattern: str | None = None  # a glob below ``root``
+    confined: Path | None = None  # the data folder no file may lead out of (from Slack)
 
 
 @dataclass(frozen=True)
@@ -167,13 +168,13 @@ def _local(text: str, data_dir: Path | None, limits: Limits, *, here: bool) -> P
             return Single(
                 on_this_machine(str(base), limits) if here else locate(text, data_dir, limits)
             )
-        return Dataset(text, base.resolve())
+        return Dataset(text, base.resolve(), confined=None if here else data_dir)
     if not base.is_dir():
         where = "" if here else " in the data folder"
         raise SourceError(f"{text}: there is no such file{where}.")
     if pattern is not None and ".." in Path(pattern).parts:
         raise SourceError(f"{text}: a pattern may not climb out with '..'.")
-    return Dataset(text, base.resolve(), pattern)
+    return Dataset(text, base.resolve(), pattern, None if here else data_dir)
 
 
 def _inside(path: Path, root: Path) -> bool:
