@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import CursorResult, select, text
 from sqlalchemy.orm import Session
 
 from bot.incidents import kinds
@@ -50,21 +51,23 @@ def verify(session: Session, incident_id: int) -> Verdict:
     # Read as stored, without the columns' types: the hash takes SQLite's text as it is,
     # and a hundred thousand rows are read at the driver's pace.
     conn = session.connection()
-    rows = conn.execute(
-        text(
+
+    def rows(sql: str) -> list[Any]:  # the driver's tuples, without SQLAlchemy's rows
+        result = conn.execute(text(sql), {"incident": incident_id})
+        assert isinstance(result, CursorResult)
+        return list(result.cursor.fetchall())
+
+    events = {
+        row[0]: row
+        for row in rows(
             "SELECT id, kind, occurred_at, actor, text, data FROM timeline_events "
             "WHERE incident_id = :incident"
-        ),
-        {"incident": incident_id},
-    ).all()
-    events = {row[0]: row for row in rows}
-    links = conn.execute(
-        text(
-            "SELECT seq, event_id, prev_hash, hash, removed_at FROM timeline_chain "
-            "WHERE incident_id = :incident ORDER BY seq"
-        ),
-        {"incident": incident_id},
-    ).all()
+        )
+    }
+    links = rows(
+        "SELECT seq, event_id, prev_hash, hash, removed_at FROM timeline_chain "
+        "WHERE incident_id = :incident ORDER BY seq"
+    )
     stored_head = conn.execute(
         text("SELECT seq, hash FROM timeline_chain_heads WHERE incident_id = :incident"),
         {"incident": incident_id},
