@@ -338,3 +338,19 @@ def test_a_paged_incident_shows_the_page_and_how_long_the_on_call_took(db: Datab
     assert "| On-call paged |" in text and "paged Fraud model" in text
     assert "acknowledged by Olive\\_Oncall" in text
     assert "| Time from page to acknowledgement | 6 min |" in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_a_model_with_no_serving_version_reads_no_version(db: Database, fmt: str) -> None:
+    incident_id = story(db)
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        context = assemble(session, incident)
+    lineage = {"model": "fraud", "serving": None, "alias": "champion", "last_good": "7"}
+    lineage |= {"serving_since": None, "rolled_back": False, "finding": None}
+    text = render({**context, "lineage": lineage}, fmt).text
+    served = "**no version**" if fmt == "md" else "<strong>no version</strong>"
+    assert f"served {served} through its champion alias" in text and "vnone" not in text
+    served = "**v7**" if fmt == "md" else "<strong>v7</strong>"
+    assert f"last good: {served}" in text
