@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.alerts.group_lifecycle import source_name
 from bot.alerts.ingest import GIVE_UP_AFTER
 from bot.outbox.received import MAX_ATTEMPTS as REQUEST_ATTEMPTS
 from bot.store.db import Database
@@ -46,7 +47,11 @@ def listing(db: Database, limit: int = 200) -> list[SetAside]:
         )
         found = [
             SetAside(
-                f"alert:{a.id}", f"a {a.source} alert", a.attempts, a.received_at, a.last_error
+                f"alert:{a.id}",
+                f"an alert from {source_name(a.source)}",
+                a.attempts,
+                a.received_at,
+                a.last_error,
             )
             for a in alerts
         ]

@@ -63,6 +63,7 @@ def test_a_poisoned_alert_is_set_aside_and_the_ones_after_it_are_applied(
         run_intake(db)  # each start takes up what is left, as the sweep does
     (kept,) = set_aside.listing(db)
     assert kept.reference.startswith("alert:") and kept.attempts == ingest.GIVE_UP_AFTER
+    assert kept.what == "an alert from Alertmanager"
     assert kept.error == "RuntimeError: the database refused the alert"
     run_intake(db)
     assert set_aside.listing(db)[0].attempts == ingest.GIVE_UP_AFTER  # left alone now

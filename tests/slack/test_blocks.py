@@ -157,6 +157,22 @@ def test_an_alerts_details_list_no_empty_annotations_under_its_description() -> 
     assert "Annotations" in shown(readable(render(details_blocks(group))))
 
 
+def test_an_alerts_words_agree_with_its_source_and_its_count() -> None:
+    from bot.slack.blocks.alert_prompt import details_text, prompt_blocks
+    from bot.store.models import AlertGroup
+
+    group = AlertGroup(
+        source="alertmanager", group_key="k", title="FraudPrecisionLow", severity="sev2"
+    )
+    assert details_text(group) == "Opened from an alert from Alertmanager: FraudPrecisionLow"
+    group.status = "resolved"
+    said = shown(readable(render(prompt_blocks(group, 0, 1, None))))
+    assert "\nresolved" in said and "all 1 alert" not in said
+    assert "all 3 alerts resolved" in shown(readable(render(prompt_blocks(group, 0, 3, None))))
+    group.status = "firing"
+    assert "1 of 1 alert firing" in shown(readable(render(prompt_blocks(group, 1, 1, None))))
+
+
 def test_a_hint_and_the_drill_list_show_their_placeholders_as_written() -> None:
     """`/incident drift reference current` and `/incident drill name` lost their
     placeholders: Slack took "<reference>" for a token."""

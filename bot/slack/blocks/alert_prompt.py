@@ -24,6 +24,7 @@ from bot.incidents.severity import Severity
 from bot.slack.blocks.kit import FIELD_MAX, md, severity_line, slack_date
 from bot.slack.blocks.text import channel_link, escape, mention, truncate
 from bot.store.models import AlertGroup, Incident, TimelineEvent
+from bot.text.rendering import count
 
 DECLARE = "alert_declare"
 DISMISS = "alert_dismiss"
@@ -94,7 +95,8 @@ def details_blocks(group: AlertGroup) -> list[Block]:
 
 
 def details_text(group: AlertGroup) -> str:
-    return truncate(f"Opened from a {source_name(group.source)} alert: {escape(group.title)}", 3000)
+    opened = f"Opened from an alert from {source_name(group.source)}"
+    return truncate(f"{opened}: {escape(group.title)}", 3000)
 
 
 DIGESTED = ("alert_joined", "alert_refired", "alert_resolved")
@@ -153,9 +155,9 @@ def prompt_blocks(
     group: AlertGroup, firing: int, total: int, incident: Incident | None
 ) -> list[Block]:
     """The broadcast channel's question: is this alert an incident?"""
-    counts = f"{firing} of {total} alert{'s' if total > 1 else ''} firing"
+    counts = f"{firing} of {count(total, 'alert')} firing"
     if group.status == "resolved":
-        counts = f"all {total} alert{'s' if total > 1 else ''} resolved"
+        counts = "resolved" if total == 1 else f"all {count(total, 'alert')} resolved"
     blocks: list[Block] = [
         SectionBlock(
             text=md(
