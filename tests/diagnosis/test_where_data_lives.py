@@ -25,6 +25,7 @@ from bot.app.services import Services
 from bot.diagnosis import fairness
 from bot.diagnosis.datasets import SourceError
 from bot.diagnosis.drift import DriftInputError
+from bot.diagnosis.limits import Limits
 from bot.diagnosis.sources import compare, engines
 from bot.diagnosis.sources.allowed import Places
 from bot.diagnosis.sources.places import Bucket, Dataset, Single, Table, place, window
@@ -193,6 +194,9 @@ def test_streamed_summaries_give_the_exact_paths_verdicts(
     _same_verdicts(exact, streamed)
     assert 0 < streamed.error < 0.05  # stated, and small beside the 0.1 threshold
     assert "date" not in {c.column for c in streamed.report.columns}  # a partition, not a feature
+    narrow = compare.Where(data_dir=tree, limits=Limits(max_columns=5))
+    with pytest.raises(SourceError, match=r"share 11 columns; the limit is 5 \(INCIDENTBOT_DRIFT"):
+        compare.drift(ref, cur, narrow, NOW)
     (tree / "leaky").mkdir(exist_ok=True)
     outside = tree.parent / f"elsewhere-{tree.name}.parquet"
     if not outside.exists():

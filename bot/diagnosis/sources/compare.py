@@ -95,6 +95,11 @@ def drift(
     ) as sides:
         ref, cur = sides["reference"], sides["current"]
         kinds = {name: kind for name, kind in cur.kinds.items() if name in ref.kinds}
+        if len(kinds) > where.limits.max_columns:
+            raise datasets.SourceError(
+                f"The data sets share {len(kinds):,} columns; the limit is "
+                f"{where.limits.max_columns:,} (INCIDENTBOT_DRIFT_MAX_COLUMNS)."
+            )
         engine = "pushdown" if "pushdown" in (ref.engine, cur.engine) else "sketch"
         fits = ref.bytes_estimate + cur.bytes_estimate <= where.limits.max_memory
         if method == "exact" or (method == "auto" and engine == "sketch" and fits):
