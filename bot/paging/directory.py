@@ -51,6 +51,13 @@ class Directory:
     def names(self) -> list[str]:
         return [s.name for s in self.services] + ([self.default.name] if self.default else [])
 
+    def known(self) -> str:
+        """For a refusal: ``the services are: fraud, ranker``, or where to list them."""
+        names = self.names()
+        if not names:
+            return "no services are listed (INCIDENTBOT_PAGING_FILE)"
+        return f"the services are: {', '.join(names)}"
+
 
 @dataclass
 class _Read:

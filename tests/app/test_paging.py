@@ -5,6 +5,7 @@ what PagerDuty reports back, escalation on the scheduler's clock, and resolving.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot.incidents.declare import Declaration
 from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.outbox import admin
+from bot.paging.directory import Directory
 from bot.sandbox import SlackStandIn
 from bot.slack.listeners.commands.parsing import parse_page_args
 from bot.store.models import Incident, Page, SlackEffect, TimelineEvent
@@ -366,7 +368,15 @@ def test_who_is_on_call_now(services: Services) -> None:
     )
     oncall.on_call_now(services, "nope", reply)
     assert reply.texts[-1].startswith("Name a service (`/incident oncall <service>`)")
-    assert "fraud, empty, default" in reply.texts[-1]
+    assert "; the services are: fraud, empty, default." in reply.texts[-1]
+    # With no services listed, the refusal says where they would be listed.
+    paging = replace(services.settings.paging, directory=Directory())
+    bare = replace(services, settings=replace(services.settings, paging=paging))
+    oncall.on_call_now(bare, "nope", reply)
+    assert reply.texts[-1] == (
+        "Name a service (`/incident oncall <service>`); "
+        "no services are listed (INCIDENTBOT_PAGING_FILE)."
+    )
 
 
 def test_a_drill_pages_nobody_and_says_what_it_would_have_paged(

@@ -32,8 +32,8 @@ def on_call_now(services: Services, service_name: str | None, reply: Reply) -> N
         return
     service = paging.directory.named(service_name) if service_name else paging.directory.default
     if service is None:
-        known = ", ".join(paging.directory.names()) or "none are listed"
-        reply(text=f"Name a service (`/incident oncall <service>`); the services are: {known}.")
+        known = paging.directory.known()
+        reply(text=f"Name a service (`/incident oncall <service>`); {known}.")
         return
     try:
         people = pager.on_call(service.id)

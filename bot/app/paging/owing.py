@@ -112,11 +112,11 @@ def page_by_hand(
         else:
             found = paging.directory.for_model(incident.registered_model, incident.service)
             if found is None:
-                known = ", ".join(paging.directory.names()) or "none are listed"
+                known = paging.directory.known()
                 raise InvalidInput(
                     "Name the service to page (`/incident page <service> [message]`): "
                     "this incident's model has none, and there is no default service. "
-                    f"The services are: {known}."
+                    f"{known[0].upper()}{known[1:]}."
                 )
             service = found
         page = _owe(services, session, incident, service, by=actor, message=message)
