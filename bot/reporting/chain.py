@@ -57,10 +57,16 @@ def verify(session: Session, incident_id: int) -> Verdict:
         assert isinstance(result, CursorResult)
         return list(result.cursor.fetchall())
 
+    # PostgreSQL hands the time over in UTC as text and the JSON as text, as SQLite keeps them.
+    when, data = (
+        ("to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')", "data::text")
+        if conn.dialect.name == "postgresql"
+        else ("occurred_at", "data")
+    )
     events = {
         row[0]: row
         for row in rows(
-            "SELECT id, kind, occurred_at, actor, text, data FROM timeline_events "
+            f"SELECT id, kind, {when}, actor, text, {data} FROM timeline_events "
             "WHERE incident_id = :incident"
         )
     }

@@ -25,8 +25,8 @@ def _when(value: datetime | str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, str):  # as SQLite keeps it, read without the column's type
-        if len(value) == 26 and value[10] == " ":  # 2026-12-07 09:10:11.000123, in UTC
-            return value.replace(" ", "T") + "Z"
+        if len(value) == 26 and value[10] in " T":  # 2026-12-07 09:10:11.000123, in UTC
+            return f"{value[:10]}T{value[11:]}Z"
         value = datetime.fromisoformat(value)
     if value.tzinfo is not None and value.tzinfo is not UTC:
         value = value.astimezone(UTC)
