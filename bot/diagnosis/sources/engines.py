@@ -462,7 +462,7 @@ class _Warehouse:
     def _guard(self) -> None:
         if self.backend == "postgresql":
             self.connection.exec_driver_sql("SET TRANSACTION READ ONLY")
-            milliseconds = int(self.timeout * 1000)
+            milliseconds = max(1, int(self.timeout * 1000))  # 0 would mean none
             self.connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
 
     def run(self, statement: sa.Executable) -> list[Any]:
