@@ -51,7 +51,7 @@ def moves(
         kind, data = event.kind, event.data or {}
         if kind in (EventKind.ROLE_ASSIGNED, EventKind.ROLE_HANDED_OVER):
             held.add(str(data.get("role")))
-            if len(held) == 4:
+            if len(held - {"legal"}) == 4:  # the four; the Legal Liaison is not one of them
                 seen("roles", event.occurred_at)
         elif kind == EventKind.TRIAGE_PROPOSED:
             seen("triage", event.occurred_at)
@@ -136,6 +136,29 @@ def assemble(
         ],
         "duration": at(incident.drill_ended_at or now),
         "clock": clock,
+        "serious": _serious(events, at, drill_clock),
+    }
+
+
+def _serious(
+    events: Sequence[TimelineEvent], at: Any, drill_clock: DrillClock
+) -> dict[str, Any] | None:
+    """Serious-incident reporting in the drill, on its clock: when it was assessed serious,
+    when the report would have been due, and whether one was recorded as sent in time."""
+    assessed = [e for e in events if e.kind == EventKind.SERIOUS_ASSESSED]
+    if not assessed or not assessed[-1].data.get("serious") or not assessed[-1].data.get("due_at"):
+        return None
+    first = next(e for e in assessed if e.data.get("serious"))
+    due = datetime.fromisoformat(str(assessed[-1].data["due_at"]))
+    sent = next((e for e in events if e.kind == EventKind.AUTHORITY_REPORT_SENT), None)
+    allowed = drill_clock.at(due) - drill_clock.at(assessed[-1].occurred_at)
+    hours = allowed.total_seconds() / 3600
+    return {
+        "assessed": at(first.occurred_at),
+        "within": f"{hours / 24:.3g} days" if hours >= 24 else f"{hours:.3g} hours",
+        "reason": assessed[-1].data.get("deadline_reason"),
+        "sent": at(sent.occurred_at) if sent else None,
+        "on_time": bool(sent and sent.occurred_at <= due),
     }
 
 
