@@ -142,7 +142,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 2
     if args.json:
-        shown = as_json(found.report, found.method, found.error)
+        shown = {**as_json(found.report, found.method, found.error), "bytes": found.sizes}
         print(json.dumps(shown, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         print(as_table(found.report, found.method, found.error))

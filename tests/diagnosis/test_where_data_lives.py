@@ -193,6 +193,7 @@ def test_streamed_summaries_give_the_exact_paths_verdicts(
     assert streamed.report.reference_rows == streamed.report.current_rows == ROWS
     _same_verdicts(exact, streamed)
     assert 0 < streamed.error < 0.05  # stated, and small beside the 0.1 threshold
+    assert all(size and size > 0 for size in streamed.sizes.values())  # bytes reported
     assert "date" not in {c.column for c in streamed.report.columns}  # a partition, not a feature
     narrow = compare.Where(data_dir=tree, limits=Limits(max_columns=5))
     with pytest.raises(SourceError, match=r"share 11 columns; the limit is 5 \(INCIDENTBOT_DRIFT"):
@@ -447,6 +448,7 @@ def test_the_command_line_prints_the_issues_json_for_a_table_window(
     assert set(printed) >= {"columns", "drifted_share", "dataset_drift", "rows", "method"}
     assert printed["method"] == "pushdown"
     assert printed["rows"] == {"reference": ROWS, "current": ROWS}
+    assert printed["bytes"] == {"reference": None, "current": None}  # not asked of a warehouse
     assert isinstance(printed["drifted_share"], float)
     assert isinstance(printed["dataset_drift"], bool)
     amount = printed["columns"]["amount"]
@@ -513,7 +515,7 @@ def test_the_channel_gets_a_tables_windows_compared_and_is_told_what_it_may_not_
         timeout=30,
         what="the findings",
     )
-    assert found[0]["text"] == "Drift: 5 of 12 features drifted — data set drift: no"
+    assert found[0]["text"] == "Drift: 5 of 12 columns drifted — data set drift: no"
     shown = json.dumps(found[0]["blocks"])
     assert "1,500 rows" in shown and "pushdown: summaries computed by the warehouse" in shown
     refused = parse_drift_args("table:users --time-column ts")

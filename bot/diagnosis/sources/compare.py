@@ -55,6 +55,9 @@ class Drift:
     method: str
     error: float = 0.0  # the largest bound on an approximate score
     errors: dict[str, float] = field(default_factory=dict)
+    # Each side's size in bytes where it is known (a file's; a dataset's Parquet data,
+    # uncompressed); a warehouse table's is not asked for.
+    sizes: dict[str, int | None] = field(default_factory=dict)
 
 
 def drift(
@@ -85,7 +88,11 @@ def drift(
             skip=skip,
             progress=progress,
         )
-        return Drift(report, "exact")
+        held: dict[str, int | None] = {
+            "reference": int(tables[0].memory_usage(deep=True).sum()),
+            "current": int(tables[1].memory_usage(deep=True).sum()),
+        }
+        return Drift(report, "exact", sizes=held)
     with engines.opened(
         {"reference": reference, "current": current},
         where.places,
@@ -102,6 +109,10 @@ def drift(
             )
         engine = "pushdown" if "pushdown" in (ref.engine, cur.engine) else "sketch"
         fits = ref.bytes_estimate + cur.bytes_estimate <= where.limits.max_memory
+        sizes: dict[str, int | None] = {
+            role: (None if side.engine == "pushdown" else side.bytes_estimate)
+            for role, side in (("reference", ref), ("current", cur))
+        }
         if method == "exact" or (method == "auto" and engine == "sketch" and fits):
             names = list(kinds)
             tables = [
@@ -116,7 +127,7 @@ def drift(
                 skip=skip,
                 progress=progress,
             )
-            return Drift(report, "exact")
+            return Drift(report, "exact", sizes=sizes)
         found = summaries.drift(
             ref.side,
             cur.side,
@@ -127,7 +138,7 @@ def drift(
             skip=skip,
             progress=progress,
         )
-        return Drift(found.report, found.method, found.error, found.errors)
+        return Drift(found.report, found.method, found.error, found.errors, sizes)
 
 
 def _read(
