@@ -28,6 +28,7 @@ from bot.incidents.severity import Severity
 from bot.paging import page_records
 from bot.reporting import assessment
 from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
+from bot.text.rendering import count
 from bot.tracking import tickets
 
 EVENTS_PER_PAGE = 200
@@ -323,8 +324,17 @@ def _drift(event: TimelineEvent) -> dict[str, Any]:
         "drifted": list(data.get("drifted") or []),
         "tested": data.get("tested"),
         "columns": list(data.get("columns") or []),
+        "drifted_words": _drifted_words(data),
         "actor": event.actor,
     }
+
+
+def _drifted_words(data: Mapping[str, Any]) -> str:
+    """``1 of 1 column drifted``, ``2 of 12 columns drifted``."""
+    drifted, tested = data.get("drifted") or [], data.get("tested")
+    if not isinstance(tested, int):
+        tested = len(data.get("columns") or [])
+    return f"{len(drifted)} of {count(tested, 'column')} drifted"
 
 
 def _fairness(event: TimelineEvent) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from bot.diagnosis.columns import ColumnKind, kind_from_counts, kind_of
 from bot.diagnosis.stattests import StatResult, categorical, numerical
+from bot.text.rendering import count
 
 DRIFT_SHARE = 0.5  # the data set has drifted when this share of its columns has (Evidently's)
 NULL_JUMP = 0.05  # missing share up by at least this much, and at least doubled: a pipeline suspect
@@ -86,7 +87,8 @@ class DriftReport:
 
     def verdict(self) -> str:
         return (
-            f"{len(self.drifted)} of {len(self.columns)} features drifted — data set drift: "
+            f"{len(self.drifted)} of {count(len(self.columns), 'column')} drifted — "
+            "data set drift: "
             f"{'yes' if self.dataset_drift else 'no'}"
         )
 

@@ -38,7 +38,7 @@ def test_findings_arrive_even_when_the_working_message_could_not_be_posted(
             timeout=30,
             what="the findings",
         )
-    assert findings[0]["text"] == "Drift: 4 of 10 features drifted — data set drift: no"
+    assert findings[0]["text"] == "Drift: 4 of 10 columns drifted — data set drift: no"
     assert said == []  # nothing went wrong that the person must hear about
 
 

@@ -221,6 +221,7 @@ def test_a_drift_finding_is_found_only_on_its_own_incident(
             finding["drifted"] == ["amount", "country"]
             and finding["columns"][0]["column"] == "amount"
         )
+        assert finding["drifted_words"] == "2 of 3 columns drifted"  # what the page says
         with pytest.raises(story.Unknown, match="has no drift finding"):
             story.finding(session, ids["B"], event_id, ALICE_READS)
         with pytest.raises(story.Withheld):

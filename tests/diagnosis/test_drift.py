@@ -39,7 +39,7 @@ def test_drift_put_in_on_purpose_is_found_and_nothing_else(
     verdicts = {c.column: c.drifted for c in report.columns}
     assert {c for c, drifted in verdicts.items() if drifted} == set(DRIFTED)
     assert set(STABLE) <= {c for c, drifted in verdicts.items() if not drifted}
-    assert report.verdict() == "4 of 10 features drifted — data set drift: no"
+    assert report.verdict() == "4 of 10 columns drifted — data set drift: no"
     assert [c.column for c in report.columns[:4]] and all(c.drifted for c in report.columns[:4])
     methods = {c.column: c.outcome.method for c in report.columns if c.outcome}
     assert methods["amount"] is numerical and methods["country"] is categorical
@@ -73,7 +73,7 @@ def test_half_the_features_drifting_is_data_set_drift() -> None:
     reference, current = table(3000, shifted=False, seed=3), table(3000, shifted=True, seed=4)
     keep = [*DRIFTED, "age", "channel", "code", "tenure"]
     report = analyse(reference[keep], current[keep])
-    assert report.verdict() == "4 of 8 features drifted — data set drift: yes"
+    assert report.verdict() == "4 of 8 columns drifted — data set drift: yes"
     count, _ = evidently(reference[keep], current[keep])
     assert count == 4
 
@@ -165,3 +165,26 @@ def test_wasserstein_and_bin_edges_equal_scipys_and_numpys_without_joining_the_s
         joined = np.concatenate([ref, cur])
         edges = sturges_edges(joined.min(), joined.max(), len(joined))
         assert np.array_equal(edges, np.histogram_bin_edges(joined, bins="sturges"))
+
+
+def test_the_findings_count_in_words_that_agree() -> None:
+    from dataclasses import replace
+
+    from bot.sandbox.reading import readable
+    from bot.slack.blocks.drift_findings import result_blocks
+
+    report = analyse(table(600, shifted=False, seed=13), table(600, shifted=True, seed=14))
+    drifted = [c for c in report.columns if c.drifted]
+    stable = [c for c in report.columns if not c.drifted]
+    many = replace(report, columns=(drifted * 11)[:42] + stable[:3], only_in_one=["extra"])
+
+    def said(r: object) -> str:
+        return readable([b.to_dict() for b in result_blocks(r, "a.csv", "b.csv", None)])  # type: ignore[arg-type]
+
+    text = said(many)
+    assert "42 of 45 columns drifted" in text and "features" not in text
+    # The hidden ones may have drifted too: the note says so instead of calling them stable.
+    assert "5 more columns not listed (2 of them drifted)." in text
+    assert "1 column is in only one of the tables." in text
+    one = replace(report, columns=drifted[:1], only_in_one=["x", "y"])
+    assert "1 of 1 column drifted" in said(one) and "2 columns are in only one" in said(one)

@@ -79,7 +79,7 @@ def test_drift_over_http_posts_the_verdict_the_table_and_a_chart(
     assert answer.http.status_code == 200
     result = result_of(slack, channel)
     shown = readable(result["blocks"])
-    assert result["text"] == "Drift: 4 of 10 features drifted — data set drift: no"
+    assert result["text"] == "Drift: 4 of 10 columns drifted — data set drift: no"
     for column in DRIFTED:
         assert f":red_circle: *drifted* `{column}`" in shown
     assert ":white_circle: stable `age`" in shown and ":white_circle: stable `balance`" in shown
@@ -103,7 +103,7 @@ def test_files_in_the_data_folder_gzip_and_parquet(
     channel, _ = declare(bot, slack, general)
     bot.command("drift reference.csv.gz current.parquet skip=score", user=ALICE, channel=channel.id)
     result = result_of(slack, channel)
-    assert result["text"] == "Drift: 4 of 10 features drifted — data set drift: no"
+    assert result["text"] == "Drift: 4 of 10 columns drifted — data set drift: no"
 
 
 REFUSED_SOURCES = [
@@ -169,7 +169,7 @@ def test_an_alert_naming_its_data_gets_the_analysis_when_its_incident_opens(
     )[0]
     channel = slack.channels[incident.channel_id]
     result = result_of(slack, channel)
-    assert result["text"] == "Drift: 5 of 11 features drifted — data set drift: no"  # with score
+    assert result["text"] == "Drift: 5 of 11 columns drifted — data set drift: no"  # with score
     assert "Started by the alert." in readable(result["blocks"])
     (finding,) = findings(bot.database_url)
     assert finding.actor is None and finding.incident_id == incident.id

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextO
 
 from bot.slack.blocks.kit import md
 from bot.slack.blocks.text import escape, truncate
+from bot.text.rendering import count
 
 if TYPE_CHECKING:  # pandas and scipy load on first use, not with the app
     from bot.diagnosis.drift import ColumnDrift, DriftReport
@@ -61,7 +62,8 @@ def result_blocks(
         HeaderBlock(text=PlainTextObject(text=truncate(f"Drift: {verdict}", 150), emoji=False)),
         SectionBlock(
             text=md(
-                f"{icon} *{len(report.drifted)} of {len(report.columns)} features drifted* "
+                f"{icon} *{len(report.drifted)} of {count(len(report.columns), 'column')} "
+                "drifted* "
                 f"(data set drift when at least {report.drift_share:.0%} have: "
                 f"*{'yes' if report.dataset_drift else 'no'}*).\n"
                 f"Reference `{escape(truncate(reference, 200))}` ({report.reference_rows:,} rows) "
@@ -89,7 +91,10 @@ def result_blocks(
         blocks.append(SectionBlock(text=md(chunk)))
     notes = []
     if len(report.columns) > LINES_SHOWN:
-        notes.append(f"{len(report.columns) - LINES_SHOWN} more stable columns not listed.")
+        hidden = report.columns[LINES_SHOWN:]
+        moved = sum(1 for c in hidden if c.drifted)
+        also = f" ({moved} of them drifted)" if moved else ""
+        notes.append(f"{count(len(hidden), 'more column')} not listed{also}.")
     if report.not_tested:
         skipped = ", ".join(
             f"`{escape(truncate(str(c.column), 40))}` ({c.not_tested})"
@@ -97,7 +102,8 @@ def result_blocks(
         )
         notes.append(f"Not tested: {skipped}.")
     if report.only_in_one:
-        notes.append(f"{len(report.only_in_one)} column(s) are in only one of the tables.")
+        only = len(report.only_in_one)
+        notes.append(f"{count(only, 'column is', 'columns are')} in only one of the tables.")
     notes.append(
         "Tests and thresholds as Evidently's defaults (K-S, chi-squared or Z on up to 1,000 "
         "reference rows; normed Wasserstein or Jensen-Shannon above)."
