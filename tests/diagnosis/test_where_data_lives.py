@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot.app import drift as drift_flow
+from bot.app import fairness as fairness_flow
 from bot.app.services import Services
 from bot.diagnosis import fairness
 from bot.diagnosis.datasets import SourceError
@@ -34,7 +35,7 @@ from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.runtime.cli import main
 from bot.sandbox import SlackStandIn
-from bot.slack.listeners.commands.parsing import parse_drift_args
+from bot.slack.listeners.commands.parsing import parse_drift_args, parse_fairness_args
 from bot.store.models import utcnow
 from tests.diagnosis import fairness_data
 from tests.diagnosis.data import table
@@ -518,6 +519,19 @@ def test_the_channel_gets_a_tables_windows_compared_and_is_told_what_it_may_not_
     assert found[0]["text"] == "Drift: 5 of 12 columns drifted — data set drift: no"
     shown = json.dumps(found[0]["blocks"])
     assert "1,500 rows" in shown and "pushdown: summaries computed by the warehouse" in shown
+    asked = parse_fairness_args(
+        "table:preds --group group --prediction predicted --time-column ts --window 1h "
+        f"--against 7d --where model=v3 --until {NOW.isoformat()}"
+    )
+    queued: list[str] = []  # perhaps behind the drift analysis, still finishing
+    fairness_flow.start(services, channel, asked, "U1", lambda **m: queued.append(m["text"]))
+    judged = slack.wait_for(
+        lambda: [m for m in slack.channels[channel].messages if m["text"].startswith("Fairness:")],
+        timeout=30,
+        what="the fairness findings",
+    )
+    assert "Counted in the warehouse (pushdown)" in json.dumps(judged[0]["blocks"])
+    assert all(line.startswith("Your fairness analysis waits") for line in queued)
     refused = parse_drift_args("table:users --time-column ts")
     drift_flow.start(services, channel, refused, "U1", lambda **m: said.append(m["text"]))
     assert said == [
