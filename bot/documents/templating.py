@@ -61,6 +61,7 @@ def document_environment(custom: Path | None = None, *, html: bool = False) -> E
     env.filters["duration"] = spoken_duration
     env.filters["md"] = markdown_text
     env.filters["url"] = markdown_url
+    env.filters["count"] = rendering.count  # {{ n | count("incident") }}: "1 incident"
     return env
 
 

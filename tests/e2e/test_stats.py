@@ -50,7 +50,7 @@ def test_stats_go_to_the_person_and_the_charts_to_their_messages(
     assert reply.get("response_type", "ephemeral") == "ephemeral"
     text = said(reply)
     assert "Incident review 2026Q3" in text
-    assert "*7* incidents (1 in 2026Q2), 3 still open" in text
+    assert "*7 incidents* (1 in 2026Q2), 3 still open" in text
     assert f"INC-{ids['C']} (SEV2)" in text and f"INC-{ids['B']} (SEV1)" in text
     assert "&lt;!here&gt; ranker 2" in text and "<!here>" not in text
     assert story.SECRET not in text and "support-llm" not in text and "onerror" not in text

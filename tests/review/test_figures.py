@@ -152,7 +152,7 @@ def test_an_empty_period_reads_as_empty(db: Database, ids: dict[str, int]) -> No
     assert review.figures["counts"]["total"] == 0
     assert review.figures["communication"]["now"]["share"] is None
     html = render.produce(review, "html").text
-    assert "<strong>0</strong> incidents" in html
+    assert "<strong>0 incidents</strong>" in html
 
 
 def test_no_format_shows_a_private_title_and_html_escapes_what_people_wrote(
@@ -262,3 +262,29 @@ def test_fairness_findings_are_counted_per_model_private_ones_unnamed(
     text = render.produce(review, "md").text
     assert f"| {a} | 2 | 1 |" in text and story.SECRET not in text
     assert "Fairness findings per model" in render.produce(review, "html").text
+
+
+def test_the_stats_message_counts_in_words_that_agree(db: Database, ids: dict[str, int]) -> None:
+    from dataclasses import replace
+
+    from bot.sandbox.reading import readable
+    from bot.slack.blocks import stats_summary
+
+    review = review_of(db)
+
+    def said(r: Review) -> str:
+        blocks = stats_summary.summary(r, charts_where="Charts follow.")
+        return readable([b.to_dict() for b in blocks])
+
+    text = said(review)
+    assert stats_summary.text(review) == "Incident review 2026Q3: 5 incidents"
+    assert "*5 incidents* (1 in 2026Q2)" in text
+    assert "*Expected response missed* in 3 incidents: INC-" in text
+    assert "1 published late, 1 overdue, not published" in text
+    # Incidents, but no time measured yet: not "No incidents."
+    unmeasured = [{**row, "n": 0} for row in review.figures["durations"]]
+    quiet = replace(review, figures={**review.figures, "durations": unmeasured})
+    assert "No response times measured yet." in said(quiet) and "No incidents." not in said(quiet)
+    empty = review_of(db, "2025Q1")
+    assert "No incidents." in said(empty) and "*0 incidents*" in said(empty)
+    assert "every incident met its severity's expected response." in said(empty)

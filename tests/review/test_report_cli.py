@@ -21,7 +21,8 @@ def test_html_report_with_its_charts_inside(
     assert result.returncode == 0, result.stderr
     html = out.read_text()
     assert html.startswith("<!doctype html>") and "Incident review 2026Q3" in html
-    assert "<strong>5</strong> incidents (1 in 2026Q2)" in html
+    assert "<strong>5 incidents</strong> (1 in 2026Q2)" in html
+    assert "(page to acknowledgement is counted from the page); corrected key times are " in html
     assert html.count("data:image/png;base64,") == 3
     assert story.SECRET not in html and "<img src=x" not in html
     assert "Drills are left out." in html
@@ -46,7 +47,7 @@ def test_markdown_report_writes_its_charts_beside_it(
     assert result.returncode == 0, result.stderr
     text = out.read_text()
     assert "# Incident review 2026-07-01 to 2026-09-30" in text
-    assert "**6** incidents" in text and "Drills are included (1)." in text
+    assert "**6 incidents**" in text and "Drills are included (1)." in text
     charts = sorted(tmp_path.glob("review-*.png"))
     assert [c.name for c in charts] == [
         "review-2026-07-01-to-2026-09-30-categories.png",

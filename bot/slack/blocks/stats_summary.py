@@ -15,6 +15,7 @@ from bot.incidents.key_times import spoken
 from bot.incidents.severity import Severity
 from bot.slack.blocks.kit import md
 from bot.slack.blocks.text import escape, truncate
+from bot.text.rendering import count
 
 if TYPE_CHECKING:  # pandas loads on first use, not with the app
     from bot.review.figures import Review
@@ -25,7 +26,7 @@ MISSED_SHOWN = 15
 
 def text(review: Review) -> str:
     c = review.figures["counts"]
-    return f"Incident review {review.period.label}: {c['total']} incidents"
+    return f"Incident review {review.period.label}: {count(c['total'], 'incident')}"
 
 
 def summary(review: Review, *, charts_where: str) -> list[Block]:
@@ -40,12 +41,12 @@ def summary(review: Review, *, charts_where: str) -> list[Block]:
         HeaderBlock(text=truncate(f"Incident review {period}", 150)),
         SectionBlock(
             text=md(
-                f"*{c['total']}* incidents ({c['previous_total']} in {before}), "
+                f"*{count(c['total'], 'incident')}* ({c['previous_total']} in {before}), "
                 f"{c['open']} still open · {drills}\n"
                 f"{severities or 'No incidents'}\nDetected by: {detection}"
             )
         ),
-        SectionBlock(text=md(_times(f["durations"], before))),
+        SectionBlock(text=md(_times(f["durations"], before, c["total"]))),
         SectionBlock(text=md(_missed(f["missed"]))),
         SectionBlock(text=md(_recurrence(f["recurrence"]))),
         SectionBlock(text=md(_follow_through(f["follow_through"]))),
@@ -66,7 +67,7 @@ def _median_p90(row: dict[str, Any]) -> str:
     return f"{spoken(row['median'])} / {spoken(row['p90'])}" if row["n"] else "–"
 
 
-def _times(durations: list[dict[str, Any]], before: str) -> str:
+def _times(durations: list[dict[str, Any]], before: str, total: int) -> str:
     lines = ["*Time to acknowledge · to resolve* (median / 90th percentile, from the first signal)"]
     by = {(r["severity"], r["key"]): r for r in durations}
     for severity in (s.value for s in Severity):
@@ -77,16 +78,18 @@ def _times(durations: list[dict[str, Any]], before: str) -> str:
             f"{severity.upper()}: {_median_p90(ack)} · {_median_p90(res)}"
             f" (resolve in {before}: {_median_p90(res['previous'])})"
         )
-    return "\n".join(lines) if len(lines) > 1 else lines[0] + "\nNo incidents."
+    if len(lines) > 1:
+        return "\n".join(lines)
+    return lines[0] + ("\nNo response times measured yet." if total else "\nNo incidents.")
 
 
 def _missed(missed: dict[str, Any]) -> str:
     if not missed["total"]:
-        return "*Expected response*: every incident met its severity's."
+        return "*Expected response*: every incident met its severity's expected response."
     listed = missed["listed"][:MISSED_SHOWN]
     shown = ", ".join(f"{m['reference']} ({m['severity'].upper()})" for m in listed)
     more = missed["total"] - len(listed)
-    return f"*Expected response missed* by {missed['total']}: {shown}" + (
+    return f"*Expected response missed* in {count(missed['total'], 'incident')}: {shown}" + (
         f" and {more} more" if more else ""
     )
 
@@ -113,7 +116,8 @@ def _follow_through(f: dict[str, Any]) -> str:
     return (
         f"*Follow-through*\nAction items: {a['opened']} opened, {a['closed']} closed, "
         f"{a['overdue']} overdue\nSEV1/SEV2 post-mortems: {p['on_time']} of {p['owed']} "
-        f"within 5 business days, {p['late']} late, {p['missing']} overdue"
+        f"within 5 business days, {p['late']} published late, "
+        f"{p['missing']} overdue, not published"
     )
 
 
