@@ -345,7 +345,12 @@ def evidence_first(
         except (RegistryError, InvalidInput) as failed:
             problem = f"the model registry did not answer: {failed}"
 
-    def keep(session: Session, incident: Incident) -> str:
+    # Not through ``apply``: that would mark the command that asked as done, and the
+    # change it asked for has not been made yet.
+    with services.db.begin() as session:
+        incident = queries.lock(session, incident_id)
+        if incident is None:
+            return None
         record = evidence.preserve(
             session,
             incident,
@@ -365,6 +370,6 @@ def evidence_first(
                 f"{escape(change)}.",
             ),
         )
-        return record.digest
-
-    return apply(services, channel_id, keep, reply)
+        digest = record.digest
+    effects.drain(services, incident_id)
+    return digest

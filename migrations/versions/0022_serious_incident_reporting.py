@@ -178,7 +178,9 @@ def _back_fill() -> None:
             events.c.actor,
             events.c.text,
             events.c.data,
-        ).order_by(events.c.incident_id, events.c.id)
+        )
+        .order_by(events.c.incident_id, events.c.id)
+        .execution_options(stream_results=True, yield_per=5000)  # a server-side cursor
     )
     links: list[dict] = []
     state: dict[int, tuple[int, str]] = {}
