@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
+from bot.incidents.categories import USUALLY_PRIVATE, category_label
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
@@ -25,7 +26,7 @@ from bot.store.models import Incident, SeriousCase, TimelineEvent
 
 # What offers the assessment on its own.
 OFFER_SEVERITIES = frozenset({"sev1", "sev2"})
-OFFER_CATEGORIES = frozenset({"fairness_violation", "harmful_output", "data_leak"})
+OFFER_CATEGORIES = USUALLY_PRIVATE  # a fairness violation, harmful output, a data leak
 REFERENCE_MAX = 200
 
 
@@ -313,7 +314,8 @@ def offer_reason(incident: Incident, breached_fairness: bool) -> str | None:
     if incident.severity in OFFER_SEVERITIES:
         return f"{incident.reference} is {incident.severity.upper()}"
     if incident.failure_category in OFFER_CATEGORIES:
-        return f"{incident.reference} is a {incident.failure_category.replace('_', ' ')}"
+        label = category_label(incident.failure_category) or incident.failure_category
+        return f"{incident.reference} is a case of {label.lower()}"
     if breached_fairness:
         return "a fairness finding breaches the four-fifths rule"
     return None

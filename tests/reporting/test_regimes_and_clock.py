@@ -129,3 +129,22 @@ def test_bad_reporting_commands_are_refused_with_the_usage(text: str, said: str)
 
     with pytest.raises(InvalidInput, match=re.escape(said)):
         subcommands.parse(text)
+
+
+def test_what_offers_the_assessment_on_its_own() -> None:
+    from bot.reporting.assessment import offer_reason
+    from bot.store.models import Incident
+
+    def incident(severity: str, category: str | None = None) -> Incident:
+        return Incident(id=7, title="t", severity=severity, failure_category=category)
+
+    assert offer_reason(incident("sev2"), False) == "INC-7 is SEV2"
+    assert offer_reason(incident("sev3", "bias-fairness"), False) == (
+        "INC-7 is a case of bias or fairness violation"
+    )
+    assert offer_reason(incident("sev4", "harmful-output"), False) is not None
+    assert offer_reason(incident("sev4", "data-leak"), False) is not None
+    assert offer_reason(incident("sev3", "data-drift"), False) is None
+    assert (
+        offer_reason(incident("sev3"), True) == "a fairness finding breaches the four-fifths rule"
+    )
