@@ -120,7 +120,9 @@ def gather(
         str((e.data or {}).get("item_id")) for e in events if e.kind == EventKind.ACTION_ITEM_DONE
     }
     planned = [
-        e.text + (" (done)" if str(e.id) in done else "")
+        str((e.data or {}).get("item") or e.text)
+        + (f", due {(e.data or {}).get('due')}" if (e.data or {}).get("due") else "")
+        + (" (done)" if str(e.id) in done else "")
         for e in events
         if e.kind == EventKind.ACTION_ITEM
     ]

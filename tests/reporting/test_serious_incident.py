@@ -6,7 +6,7 @@ And with reporting off, nothing of it shows."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from bot.app.clock_line import reporting_line, summary_part
 from bot.app.services import Services
 from bot.console import story
 from bot.documents import postmortem
+from bot.incidents import notes
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.permissions import Reader
 from bot.incidents.roles import Role
@@ -178,17 +179,26 @@ def test_from_the_offer_to_the_report_sent(
     document = render_review.produce(review, "md", charts=False).text
     assert "| sent on time | 1 | 0 |" in document
 
+    # A planned measure (an action item) fills the corrective measures.
+    with services.db.begin() as session:
+        found = session.get(Incident, incident_id)
+        assert found is not None
+        notes.add_action(
+            session,
+            found,
+            notes.ActionItem("Retrain without the postcode", CARA, date(2026, 12, 20)),
+            by=BOB,
+        )
+
     # The command line: the JSON with its missing fields; verify's exit codes.
     monkeypatch.setenv("DATABASE_URL", services.db.engine.url.render_as_string(hide_password=False))
     monkeypatch.setenv("INCIDENTBOT_REPORTING", "eu-ai-act")
     monkeypatch.setenv("INCIDENTBOT_PROVIDER_NAME", "Acme Payments")
     assert cli.main(["authority-report", f"INC-{incident_id}", "--format", "json"]) == 0
     written = json.loads(capsys.readouterr().out)
-    assert written["missing_fields"] == [
-        "contact",
-        "ai_system",
-        "containment",
-        "corrective_measures",
+    assert written["missing_fields"] == ["contact", "ai_system", "containment"]
+    assert written["corrective_measures"]["planned"] == [
+        "Retrain without the postcode, due 2026-12-20"
     ]
     assert written["countries"] == ["DE"] and written["harm_types"] == ["death"]
     assert written["report_type"] == "initial" and len(written["timeline_last_hash"]) == 64
