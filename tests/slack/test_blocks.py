@@ -187,3 +187,24 @@ def test_a_hint_and_the_drill_list_show_their_placeholders_as_written() -> None:
     assert "<reference>" not in said and "/incident drift <reference> <current>" in shown(said)
     drills = listing(SimpleNamespace(settings=SimpleNamespace(drills_dir=None)))  # type: ignore[arg-type]
     assert "<name>" not in drills and "/incident drill <name> starts one" in shown(drills)
+
+
+def test_a_handover_request_reads_with_or_without_a_holder() -> None:
+    from bot.slack.blocks.handover_request import request_blocks
+    from bot.store.models import HandoverRequest
+
+    asked = HandoverRequest(
+        id=1,
+        role="ml-lead",
+        holder="U0ANA0001",
+        candidate="U0CARA003",
+        requested_by="U0DAN0004",
+        expires_at=datetime(2026, 12, 7, 9, 10),
+    )
+    said = readable(render(request_blocks(asked, "U0BOB0002")))
+    assert "to take ML Lead, now held by <@U0ANA0001>. <@U0ANA0001> or the Incident " in said
+    assert "Commander, <@U0BOB0002>, can agree." in said
+    asked.holder = None
+    said = readable(render(request_blocks(asked, "U0BOB0002")))
+    assert "asks for <@U0CARA003> to take ML Lead. The Incident Commander, <@U0BOB0002>," in said
+    assert "now held by" not in said and "_unassigned_" not in said

@@ -25,14 +25,16 @@ def request_blocks(
     role = Role(request.role).info.title
     answerers = [mention(request.holder)] if request.holder else []
     if commander and commander != request.holder:
-        answerers.append(f"the Incident Commander, {mention(commander)}")
+        # an apposition is closed by a comma: "@ana or the Incident Commander, @bob, can agree"
+        answerers.append(f"the Incident Commander, {mention(commander)},")
     who = " or ".join(answerers) or "the Incident Commander"
+    who = who[0].upper() + who[1:]  # it starts a sentence
+    held = f", now held by {mention(request.holder)}" if request.holder else ""
     blocks: list[Block] = [
         SectionBlock(
             text=md(
                 f":raised_hand: {mention(request.requested_by)} asks for "
-                f"{mention(request.candidate)} to take {role}, now held by "
-                f"{mention(request.holder)}. {who} can agree."
+                f"{mention(request.candidate)} to take {role}{held}. {who} can agree."
             )
         )
     ]
