@@ -161,7 +161,14 @@ def show(what: str, result: dict[str, Any]) -> None:
 
 
 def parquet(args: argparse.Namespace) -> None:
-    folder = Path(args.folder or tempfile.mkdtemp(prefix="drift-dataset-"))
+    if args.folder:
+        measure(args, Path(args.folder))
+        return
+    with tempfile.TemporaryDirectory(prefix="drift-dataset-") as folder:
+        measure(args, Path(folder))
+
+
+def measure(args: argparse.Namespace, folder: Path) -> None:
     started = time.perf_counter()
     first, last = write_dataset(folder, args.rows, args.days)
     print(
@@ -170,11 +177,12 @@ def parquet(args: argparse.Namespace) -> None:
     )
     streamed = run({"reference": str(first), "current": str(last), "method": "sketch"})
     show("last day against a week before: sketch", streamed)
-    samples = Path(tempfile.mkdtemp(prefix="drift-sample-"))
-    ref = sample(first, samples / "ref", args.sample)
-    cur = sample(last, samples / "cur", args.sample)
-    exact = run({"reference": str(ref), "current": str(cur), "method": "exact"})
-    on_sample = run({"reference": str(ref), "current": str(cur), "method": "sketch"})
+    with tempfile.TemporaryDirectory(prefix="drift-sample-") as kept:
+        samples = Path(kept)
+        ref = sample(first, samples / "ref", args.sample)
+        cur = sample(last, samples / "cur", args.sample)
+        exact = run({"reference": str(ref), "current": str(cur), "method": "exact"})
+        on_sample = run({"reference": str(ref), "current": str(cur), "method": "sketch"})
     show(f"exact path on a sample of {args.sample:,} a side", exact)
     show("sketch path on the same sample", on_sample)
     per_row = (streamed["seconds"] / sum(streamed["rows"])) / (
@@ -253,7 +261,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--days", type=int, default=8)
     parser.add_argument("--sample", type=int, default=1_000_000)
-    parser.add_argument("--folder", help="where the dataset is written (kept for reuse)")
+    parser.add_argument(
+        "--folder",
+        help="where the dataset is written and kept for reuse (default: a temporary one)",
+    )
     parser.add_argument("--postgres", default=os.environ.get("INCIDENTBOT_TEST_POSTGRES_URL"))
     parser.add_argument("--table-rows", type=int, default=10_000_000)
     parser.add_argument("--skip-parquet", action="store_true")
