@@ -79,7 +79,7 @@ def _nudge(
         Message(
             channel=incident.channel_id,
             text=f"A status update for {incident.reference} is due.",
-            blocks=render(update_form.nudge_blocks(incident, who, period, sent.missed, first)),
+            blocks=render(update_form.nudge_blocks(incident, who, period, unanswered, first)),
         ),
     )
     timeline.record(
@@ -95,13 +95,13 @@ def _nudge(
     if unanswered >= TELL_COMMANDER_AFTER:
         text = (
             f"{incident.reference} has had no status update for {unanswered} reminders in a "
-            f"row; stakeholders last heard "
+            f"row; "
             + (
-                f"at {incident.last_update_at:%H:%M UTC}."
+                f"stakeholders last heard at {incident.last_update_at:%H:%M UTC}."
                 if incident.last_update_at
-                else "nothing at all."
+                else "stakeholders have heard nothing yet."
             )
-            + " Make sure someone owns Comms Lead and sends one."
+            + " Make sure someone holds the Comms Lead role and sends one."
         )
         if commander and commander != who:
             effects.enqueue(

@@ -90,7 +90,27 @@ def test_two_unanswered_nudges_tell_the_commander(services: Services, slack: Sla
     told = [m for m in slack.channels[channel].messages if m.get("ephemeral_to") == CARA]
     assert len(told) == 1
     assert "no status update for 2 reminders in a row" in told[0]["text"]
-    assert "stakeholders last heard nothing at all" in told[0]["text"]
+    assert "; stakeholders have heard nothing yet." in told[0]["text"]
+    assert "Make sure someone holds the Comms Lead role and sends one." in told[0]["text"]
+    # The nudge counts the same reminders as the Commander's note: one count.
+    first, second = (readable(m["blocks"]) for m in nudges_in(slack, channel))
+    assert (
+        "<@U0BOB0002>: a first notice for INC-1 is due. At SEV2, stakeholders expect one "
+        "every 30 minutes." in first
+    )
+    assert "is due (2 reminders unanswered). At SEV2," in second
+
+
+def test_a_nudge_with_nobody_to_address_reads_as_two_sentences(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel = slack.add_channel("inc-nobody", members={"UBOTINCIDENT", ALICE})
+    start = incident_in(services, channel, roles={})
+    assert nudges.tick(services, start + EVERY) == 1
+    (nudge,) = nudges_in(slack, channel)
+    assert (
+        "Nobody holds Comms Lead or Incident Commander yet. A first notice for INC-1 is due."
+    ) in readable(nudge["blocks"])
 
 
 def test_after_a_long_stop_one_catch_up_nudge_then_back_on_cadence(

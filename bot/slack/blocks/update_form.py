@@ -25,17 +25,19 @@ from bot.slack.blocks import forms
 from bot.slack.blocks.kit import md
 from bot.slack.blocks.text import mention
 from bot.store.models import Incident
+from bot.text.rendering import count
 
 UPDATE_CALLBACK = "status_update"
 OPEN_FORM = "status_update_open"
 
 
 def every(period: timedelta) -> str:
+    """``30 minutes``, ``1 hour``, ``2 days``: a cadence in words."""
     seconds = int(period.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+            return count(seconds // size, unit)
+    return count(seconds, "second")
 
 
 def update_modal(
@@ -109,17 +111,22 @@ def form_button(incident: Incident, kind: UpdateKind, text: str) -> ButtonElemen
 
 
 def nudge_blocks(
-    incident: Incident, who: str | None, period: timedelta, missed: int, first: bool
+    incident: Incident, who: str | None, period: timedelta, unanswered: int, first: bool
 ) -> list[Block]:
+    """``unanswered``: the reminders with no update since, this one included (as the
+    timeline and the Commander's note count them)."""
     kind = UpdateKind.FIRST_NOTICE if first else UpdateKind.UPDATE
-    addressed = mention(who) if who else "Nobody holds Comms Lead or Commander yet, so:"
-    overdue = f" ({missed} in a row unanswered)" if missed else ""
+    due = f"a {kind.label.lower()} for {incident.reference} is due"
+    if who:
+        said = f"{mention(who)}: {due}"
+    else:
+        said = f"Nobody holds Comms Lead or Incident Commander yet. {due[0].upper()}{due[1:]}"
+    overdue = f" ({count(unanswered, 'reminder')} unanswered)" if unanswered > 1 else ""
     return [
         SectionBlock(
             text=md(
-                f":alarm_clock: {addressed} a {kind.label.lower()} for {incident.reference} "
-                f"is due{overdue}. At {incident.severity.upper()} stakeholders expect one every "
-                f"{every(period)}."
+                f":alarm_clock: {said}{overdue}. At {incident.severity.upper()}, stakeholders "
+                f"expect one every {every(period)}."
             )
         ),
         ActionsBlock(
