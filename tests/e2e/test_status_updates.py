@@ -27,7 +27,7 @@ def test_the_running_bot_nudges_and_an_update_reaches_everyone(
     after a stop) is driven by an injected clock in tests/app/test_nudges.py."""
     channel = declare(bot, slack, general, "declare sev3 Ranker CTR down 15%")[0]
     first = slack.wait_for(lambda: nudges(channel), timeout=10, what="the first nudge")[0]
-    assert "Nobody holds Comms Lead or Commander yet" in readable(first["blocks"])
+    assert "Nobody holds Comms Lead or Incident Commander yet." in readable(first["blocks"])
     assert "first notice" in readable(first["blocks"])
 
     bot.command("role comms-lead <@U0BOB0002|bob>", user=ALICE, channel=channel.id)
