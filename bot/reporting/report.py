@@ -205,20 +205,46 @@ def render(report: Report, fmt: str) -> str:
     return _markdown(report)
 
 
+# How each field is labelled in the report (``FIELDS`` says what a missing one is).
+LABELS = {
+    "provider": "Provider",
+    "contact": "Contact",
+    "ai_system": "AI system",
+    "what_happened": "What happened",
+    "awareness": "Provider aware since",
+    "first_signal": "First signal",
+    "containment": "Contained",
+    "harm": "Harm",
+    "affected": "Who was affected",
+    "member_states": "Member States",
+    "causal_link": "Causal link with the AI system",
+    "findings": "Findings",
+    "corrective_measures": "Corrective measures",
+}
+
+
+def _rows(report: Report, name: str) -> list[tuple[str, str]]:
+    if name == "findings":
+        return [("Finding", f) for f in report.findings] or [(LABELS[name], "")]
+    if name == "corrective_measures":
+        rows = [("Taken", m) for m in report.measures_taken]
+        rows += [("Planned", m) for m in report.measures_planned]
+        return rows or [(LABELS[name], "")]
+    return [(LABELS[name], report.values.get(name, ""))]
+
+
 def _sections(report: Report) -> list[tuple[str, list[tuple[str, str]]]]:
     sections = []
     listed: set[str] = set()
     for section in report.regime.sections:
-        rows = [(FIELDS[name], report.values.get(name, "")) for name in section.fields]
-        listed.update(section.fields)
-        if section.title.lower().startswith("finding"):
-            rows += [("Finding", f) for f in report.findings] or [("Findings", "")]
-        sections.append((section.title, rows))
-    others = [
-        (FIELDS[n], report.values[n]) for n in FIELDS if n not in listed and report.values.get(n)
-    ]
+        names = list(section.fields)
+        if section.title.lower().startswith("finding") and "findings" not in names:
+            names.append("findings")
+        listed.update(names)
+        sections.append((section.title, [row for n in names for row in _rows(report, n)]))
+    others = [n for n in FIELDS if n not in listed and report.values.get(n)]
     if others:
-        sections.append(("Also known", others))
+        sections.append(("Also known", [row for n in others for row in _rows(report, n)]))
     return sections
 
 
@@ -241,11 +267,6 @@ def _markdown(report: Report) -> str:
         lines += [f"## {md(title)}", ""]
         for label, value in rows:
             lines.append(f"- **{md(label)}:** {md(value) if value else '_not known yet_'}")
-        lines.append("")
-    if report.measures_taken or report.measures_planned:
-        lines += ["## Measures", ""]
-        lines += [f"- Taken: {md(m)}" for m in report.measures_taken]
-        lines += [f"- Planned: {md(m)}" for m in report.measures_planned]
         lines.append("")
     if report.unread:
         lines += ["## What could not be read", ""] + [f"- {md(u)}" for u in report.unread] + [""]
@@ -277,11 +298,6 @@ def _html(report: Report) -> str:
             shown = h(value) if value else "<em>not known yet</em>"
             parts.append(f"<dt>{h(label)}</dt><dd>{shown}</dd>")
         parts.append("</dl>")
-    if report.measures_taken or report.measures_planned:
-        parts.append("<h2>Measures</h2><ul>")
-        parts += [f"<li>Taken: {h(m)}</li>" for m in report.measures_taken]
-        parts += [f"<li>Planned: {h(m)}</li>" for m in report.measures_planned]
-        parts.append("</ul>")
     if report.unread:
         parts.append("<h2>What could not be read</h2><ul>")
         parts += [f"<li>{h(u)}</li>" for u in report.unread]
