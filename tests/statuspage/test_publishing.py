@@ -200,7 +200,7 @@ def test_a_drill_is_never_published(services: Services) -> None:
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
-        ("--public", "Say what customers should know"),
+        ("--public", "Say what customers should know. Usage: `/incident update --public"),
         ("--public <@U0BOB0002|bob> is on it", "names a person"),
         ("--public ask in <#C0123|inc-7>", "names a channel"),
         ("--public <!channel> payments down", "names a group or @here"),
@@ -208,8 +208,13 @@ def test_a_drill_is_never_published(services: Services) -> None:
         ("--public details at https://wiki.internal/x", "has a link"),
         ("--public --status fixed Payments work", "'fixed' is not a public status"),
         ("--public --component card-payments=meh Slow", "'meh' is not a component state"),
-        ("--public --title unquoted Slow", "Put the public title in double quotes"),
-        ("--public --colour red Slow", "There is no --colour option"),
+        ("--public --title unquoted Slow", "Put the public title in double quotes. Usage: `"),
+        ("--public --colour red Slow", "There is no --colour option. Usage: `/incident"),
+        (
+            "--public --component card-payments Slow",
+            "Say the component and its state, e.g. card-payments=partial. Usage: `",
+        ),
+        ("--public --status fixed Slow", "or resolved. Usage: `/incident update"),
     ],
 )
 def test_the_command_refuses_bad_public_text_before_anything_runs(typed: str, said: str) -> None:

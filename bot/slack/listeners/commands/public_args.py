@@ -34,7 +34,7 @@ def parse_public(args: str) -> Publication:
         if flag == "--title":
             quoted = _QUOTED.match(rest)
             if not quoted:
-                raise InvalidInput(f"Put the public title in double quotes: {USAGE}")
+                raise InvalidInput(f"Put the public title in double quotes. Usage: {USAGE}")
             title = quoted.group(1)
             rest = rest[quoted.end() :]
             continue
@@ -53,9 +53,10 @@ def parse_public(args: str) -> Publication:
             else:
                 raise ValueError(f"there is no {flag[:30]} option")
         except ValueError as bad:
-            raise InvalidInput(f"{str(bad)[:1].upper()}{str(bad)[1:]} {USAGE}") from None
+            said = str(bad).rstrip(".")
+            raise InvalidInput(f"{said[:1].upper()}{said[1:]}. Usage: {USAGE}") from None
     if not rest:
-        raise InvalidInput(f"Say what customers should know: {USAGE}")
+        raise InvalidInput(f"Say what customers should know. Usage: {USAGE}")
     public_words(rest, mrkdwn=True)  # a mention or link is refused before anything runs
     if title is not None:
         public_words(title, "The public title", mrkdwn=True)
