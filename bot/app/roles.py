@@ -122,13 +122,15 @@ def assign(
 
     result = apply(services, channel_id, record, reply)
     if isinstance(result, Asked):
-        others = (
-            ", the Incident Commander or a responder" if policy.responders else " or the Commander"
-        )
+        helper = " or a responder" if policy.responders else ""
+        if role is Role.COMMANDER:  # the Commander is the holder: no one else to name
+            who = f"only they{helper} can hand it over"
+        else:
+            others = ", the Incident Commander" if helper else " or the Incident Commander"
+            who = f"they{others}{helper} can hand it to {mention(user_id)}"
         reply(
-            text=f"{mention(result.holder)} holds {role.info.title}: they{others} can "
-            f"hand it to {mention(user_id)}. I asked in the channel; the request lapses in "
-            f"{result.minutes} minutes."
+            text=f"{mention(result.holder)} holds {role.info.title}: {who}. I asked in the "
+            f"channel; the request lapses in {result.minutes} minutes."
         )
     elif result is not None and not result.changed:
         reply(text=f"<@{user_id}> already holds {role.info.title}.")

@@ -1,0 +1,45 @@
+"""What a person is told when the role they pick for someone is already held."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.app import roles
+from bot.app.services import Services
+from bot.incidents.declare import Declaration, declare
+from bot.incidents.roles import Role
+from bot.incidents.severity import Severity
+from bot.sandbox import SlackStandIn
+from bot.store.models import RoleAssignment, utcnow
+from tests.conftest import ALICE, BOB, CARA
+
+
+@pytest.fixture
+def channel(services: Services, slack: SlackStandIn) -> str:
+    channel = slack.add_channel("inc-roles", members={"UBOTINCIDENT", ALICE, BOB, CARA})
+    with services.db.begin() as session:
+        incident = declare(session, Declaration("Ranker CTR down", Severity.SEV3, ALICE))
+        incident.channel_id = channel
+        incident.provisioned_at = utcnow()
+        incident.roles.append(RoleAssignment(role="commander", user_id=ALICE))
+        incident.roles.append(RoleAssignment(role="ml-lead", user_id=BOB))
+    return channel
+
+
+def asked(services: Services, channel: str, role: Role) -> str:
+    said: list[dict[str, Any]] = []
+    roles.assign(services, channel, role, CARA, CARA, lambda **m: said.append(m))
+    return str(said[-1]["text"])
+
+
+def test_a_held_role_names_who_can_hand_it_over_once(services: Services, channel: str) -> None:
+    assert asked(services, channel, Role.ML_LEAD).startswith(
+        f"<@{BOB}> holds ML Lead: they or the Incident Commander can hand it to <@{CARA}>. "
+        "I asked in the channel;"
+    )
+    # The Commander's own role: no "or the Commander" beside the Commander.
+    assert asked(services, channel, Role.COMMANDER).startswith(
+        f"<@{ALICE}> holds Incident Commander: only they can hand it over. I asked"
+    )
