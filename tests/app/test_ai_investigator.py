@@ -280,6 +280,37 @@ def test_a_catchup_is_told_only_to_the_asker_with_timeline_times(
     )
 
 
+def test_a_catchup_without_a_period_starts_where_the_asker_last_wrote(
+    services: Services, slack: SlackStandIn
+) -> None:
+    channel, incident_id = _incident(services, slack)
+    slack.add_user(BOB, "bob")
+    slack.channels[channel].members.add(BOB)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        declared = incident.declared_at
+    started = ai_tasks.Started(0, incident_id, "INC-1", channel, services.settings.ai, 0.0)
+    # Alice wrote in the channel: her last message there is where her catch-up starts.
+    slack.say(ALICE, channel, "earlier")
+    ts = slack.say(ALICE, channel, "looking at the scorer")
+    slack.say(BOB, channel, "me too")
+    assert ai_catchup.last_written(services, started, ALICE).timestamp() == float(ts)
+    # Bob never wrote in it but acted on the timeline: that act is where his starts.
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        act = timeline.record(session, incident, EventKind.NOTE, "checked the feed", actor=BOB)
+        session.flush()
+        acted = act.occurred_at
+    slack.channels[channel].messages[:] = [
+        m for m in slack.channels[channel].messages if m.get("user") != BOB
+    ]
+    assert ai_catchup.last_written(services, started, BOB) == acted
+    # Someone who did neither is caught up from the declaration.
+    assert ai_catchup.last_written(services, started, "U0NEWCOMER1") == declared
+
+
 def test_a_drafted_postmortem_marks_the_prose_and_keeps_the_facts(
     services: Services, slack: SlackStandIn
 ) -> None:
