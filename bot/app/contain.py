@@ -149,7 +149,13 @@ def open_rollback(
         reference = incident.reference
         if incident.drill:  # rehearsed: the registry is neither read nor moved
             view = cb.rollback_modal(
-                model or "the model", services.settings.mlflow_alias, 0, 0, channel, reference
+                model or "the model",
+                services.settings.mlflow_alias,
+                0,
+                0,
+                channel,
+                reference,
+                responders=bool(services.policy.responders),
             )
             notify.open_modal(services.client, trigger_id, view, reply, again="try again")
             return
@@ -159,7 +165,15 @@ def open_rollback(
             text=refusal(problem) if isinstance(problem, InvalidInput) else _registry_said(problem)
         )
         return
-    view = cb.rollback_modal(move.model, move.alias, move.current, move.target, channel, reference)
+    view = cb.rollback_modal(
+        move.model,
+        move.alias,
+        move.current,
+        move.target,
+        channel,
+        reference,
+        responders=bool(services.policy.responders),
+    )
     notify.open_modal(services.client, trigger_id, view, reply, again="try again")
 
 
@@ -328,7 +342,7 @@ def open_lever(
     notify.open_modal(
         services.client,
         trigger_id,
-        cb.lever_modal(lever, channel, reference),
+        cb.lever_modal(lever, channel, reference, responders=bool(services.policy.responders)),
         reply,
         again="try again",
     )

@@ -62,7 +62,11 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
             incident.id,
             Message(
                 text=f"DRILL {scenario.title}: the facilitator's controls",
-                blocks=render(drill_controls.facilitator(incident, scenario, actor)),
+                blocks=render(
+                    drill_controls.facilitator(
+                        incident, scenario, actor, responders=bool(services.policy.responders)
+                    )
+                ),
             ),
         )
         received.finish_current(session)

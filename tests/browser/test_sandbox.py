@@ -213,7 +213,7 @@ def test_a_drill_runs_in_the_sandbox(page: Page, sandbox: Sandbox) -> None:
     expect(page.locator(".messages").first).to_contain_text("Merchants are calling")
     # The data inject was written to the sandbox's own data folder: its command works.
     expect(page.locator(".messages").first).to_contain_text(
-        re.compile(r"Check them with /incident drift drills/inc-\d+-\d+-reference\.csv")
+        re.compile(r"Check the data sets with /incident drift drills/inc-\d+-\d+-reference\.csv")
     )
     assert list((sandbox.folder / "sandbox-data" / "drills").glob("*-current.csv"))
     page.get_by_role("link", name="#incident-drills").click()

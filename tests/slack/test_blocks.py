@@ -1,6 +1,9 @@
 """The views stay inside Slack's limits whatever they are given, and never ping."""
 
+from dataclasses import replace
 from datetime import UTC, datetime
+
+import pytest
 
 from bot.incidents.runbooks import load
 from bot.incidents.triage_questions import Runbook
@@ -208,3 +211,39 @@ def test_a_handover_request_reads_with_or_without_a_holder() -> None:
     said = readable(render(request_blocks(asked, "U0BOB0002")))
     assert "asks for <@U0CARA003> to take ML Lead. The Incident Commander, <@U0BOB0002>," in said
     assert "now held by" not in said and "_unassigned_" not in said
+
+
+@pytest.mark.parametrize("responders", [True, False])
+def test_who_may_act_names_responders_only_where_there_are_some(responders: bool) -> None:
+    from bot.containment.levers import Lever, Request
+    from bot.drills.scenarios import library
+    from bot.incidents.roles import Role
+    from bot.slack.blocks.containment_cards import lever_modal, rollback_modal
+    from bot.slack.blocks.drill_controls import facilitator
+    from bot.store.models import Incident
+
+    lever = Lever("pause", "Pause scoring", "Stops it.", Request("POST", "https://x.test/"))
+    lever = replace(lever, who=(Role.ML_LEAD,))
+    said = shown(readable(lever_modal(lever, "C1", "INC-1", responders=responders).to_dict()))
+    rolled = shown(
+        readable(
+            rollback_modal("m", "champion", 3, 2, "C1", "INC-1", responders=responders).to_dict()
+        )
+    )
+    scenario = next(iter(library().values()))
+    controls = readable(render(facilitator(Incident(id=1), scenario, "U1", responders=responders)))
+    if responders:
+        assert "Only the Incident Commander, the ML Lead or a responder can run it." in said
+        assert "Only the Incident Commander, the ML Lead or a responder can confirm." in rolled
+        assert "Only the facilitator (or a responder) uses these." in controls
+    else:
+        assert "Only the Incident Commander or the ML Lead can run it." in said
+        assert "Only the Incident Commander or the ML Lead can confirm." in rolled
+        assert "Only the facilitator uses these." in controls
+
+
+def test_a_data_inject_says_what_to_check() -> None:
+    from bot.slack.blocks.drill_controls import inject_text
+
+    said = inject_text("data", {"text": "New data."}, ["/incident drift a.csv b.csv"], True)
+    assert said.endswith("\nCheck the data sets with `/incident drift a.csv b.csv`.")

@@ -137,8 +137,16 @@ def model_card(history: History, signal: datetime) -> list[Block]:
 
 
 def rollback_modal(
-    model: str, alias: str, current: int, target: int, channel: str, reference: str
+    model: str,
+    alias: str,
+    current: int,
+    target: int,
+    channel: str,
+    reference: str,
+    *,
+    responders: bool,
 ) -> View:
+    """``responders``: whether a responders group is configured (only then is it named)."""
     if not current:  # a drill: the move is rehearsed
         said = (
             f":performing_arts: DRILL: rehearse rolling back *{escape(model)}* for {reference}. "
@@ -172,7 +180,11 @@ def rollback_modal(
             ),
             ContextBlock(
                 elements=[
-                    md("Only the Incident Commander, the ML Lead or a responder can confirm.")
+                    md(
+                        "Only the Incident Commander"
+                        + (", the ML Lead or a responder" if responders else " or the ML Lead")
+                        + " can confirm."
+                    )
                 ]
             ),
         ],
@@ -203,7 +215,12 @@ def rolled_back(
     ]
 
 
-def lever_modal(lever: Lever, channel: str, reference: str) -> View:
+def lever_modal(lever: Lever, channel: str, reference: str, *, responders: bool) -> View:
+    """``responders``: whether a responders group is configured (only then is it named)."""
+    allowed = ["the Incident Commander", *(f"the {r.info.title}" for r in lever.who)]
+    if responders:
+        allowed.append("a responder")
+    who = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
     return View(
         type="modal",
         callback_id=LEVER_CALLBACK,
@@ -224,9 +241,7 @@ def lever_modal(lever: Lever, channel: str, reference: str) -> View:
             ContextBlock(
                 elements=[
                     md(
-                        "Only the Incident Commander"
-                        + "".join(f", the {r.info.title}" for r in lever.who)
-                        + " or a responder can run it."
+                        f"Only {who} can run it."
                         + (" It can be undone." if lever.undo else " It has no undo.")
                     )
                 ]

@@ -17,7 +17,10 @@ END = "drill_end"
 MARK = ":performing_arts: DRILL"
 
 
-def facilitator(incident: Incident, scenario: Scenario, actor: str) -> list[Block]:
+def facilitator(
+    incident: Incident, scenario: Scenario, actor: str, *, responders: bool
+) -> list[Block]:
+    """``responders``: whether a responders group is configured (only then is it named)."""
     injects = "\n".join(
         f"• {clock(i.at)} {i.kind}" + (f" from {escape(i.source)}" if i.source else "")
         for i in scenario.injects
@@ -42,7 +45,15 @@ def facilitator(incident: Incident, scenario: Scenario, actor: str) -> list[Bloc
                 ),
             ],
         ),
-        ContextBlock(elements=[md("Only the facilitator (or a responder) uses these.")]),
+        ContextBlock(
+            elements=[
+                md(
+                    "Only the facilitator"
+                    + (" (or a responder)" if responders else "")
+                    + " uses these."
+                )
+            ]
+        ),
     ]
 
 
@@ -58,6 +69,6 @@ def inject_text(kind: str, data: dict[str, Any], commands: list[str], has_folder
         return f":speech_balloon: [DRILL] From *{who}*: {text}"
     if commands:
         checks = " and ".join(f"`{escape(command)}`" for command in commands)
-        return f":floppy_disk: [DRILL] {text}\nCheck them with {checks}"
+        return f":floppy_disk: [DRILL] {text}\nCheck the data sets with {checks}."
     reason = "the scenario could not be read" if has_folder else "INCIDENTBOT_DATA_DIR is not set"
     return f":floppy_disk: [DRILL] {text} (No data sets were written: {reason}.)"
