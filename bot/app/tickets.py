@@ -42,6 +42,7 @@ from bot.store.models import (
     TrackedAction,
     utcnow,
 )
+from bot.text.rendering import count
 from bot.tracking import tickets
 from bot.tracking.tracker import TRACKERS, Brief, Span, Ticket, TicketRequest, Tracker
 
@@ -163,9 +164,9 @@ def owe_on_resolution(services: Services, session: Session, incident: Incident) 
             incident.id,
             Post(
                 channel=incident.channel_id,
-                text=f":ticket: Filing {len(owed)} open action item{'s' if len(owed) != 1 else ''} "
+                text=f":ticket: Filing {count(len(owed), 'open action item')} "
                 f"in {tracker.name}: a {Severity(incident.severity).label} incident's open items "
-                "are filed when it is resolved, but those marked *No ticket*.",
+                "are filed when it is resolved, except those marked *No ticket*.",
             ),
         )
     return len(owed)

@@ -235,7 +235,10 @@ def test_resolving_a_sev2_files_its_open_items_but_those_someone_said_no_to(
     assert issue.labels[0] == f"incidentbot-item-{filed}"
     assert "when the incident was resolved" in text_of(issue.description)
     channel = slack.channels[str(incident.channel_id)]
-    assert channel.saying("Filing 1 open action item in Jira")
+    assert channel.saying(
+        "Filing 1 open action item in Jira: a SEV2 incident's open items are filed when it is "
+        "resolved, except those marked *No ticket*."
+    )
     assert row(services, declined).ticket == "declined" and row(services, done).ticket is None
     late = Replies()
     tickets.ask(services, str(incident.channel_id), done, BOB, late)

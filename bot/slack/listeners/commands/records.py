@@ -68,7 +68,7 @@ ACTION = Subcommand[ActionArgs](
     description=(
         "Record a follow-up; open ones stay on the summary. With a tracker set up, "
         "`--ticket` (or the card's *Create ticket*) files it in Jira or GitHub; a SEV1 or "
-        "SEV2's open items are filed when it is resolved, but those marked *No ticket*."
+        "SEV2's open items are filed when it is resolved, except those marked *No ticket*."
     ),
     example="action Alert on null rates in the payments feed @cara 2026-12-04 --ticket",
     options=(
