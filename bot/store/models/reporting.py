@@ -177,8 +177,9 @@ def _chain_before_commit(session: Session) -> None:
     by_incident: dict[int, list[TimelineEvent]] = {}
     for e in sorted({id(e): e for e in fresh}.values(), key=lambda e: e.id):
         by_incident.setdefault(e.incident_id, []).append(e)
-    links: list[dict[str, Any]] = []
+    postgresql = session.get_bind().dialect.name == "postgresql"
     for incident_id in sorted(by_incident):
+        links: list[dict[str, Any]] = []
         written = by_incident[incident_id]
         seq, previous = _head_upsert(session, incident_id, len(written))
         for e in written:
@@ -196,8 +197,9 @@ def _chain_before_commit(session: Session) -> None:
                 }
             )
             previous = digest
-        session.execute(
-            update(ChainHead).where(ChainHead.incident_id == incident_id).values(hash=previous)
-        )
-    if links:
-        session.execute(generic_insert(ChainLink), links)
+        head = update(ChainHead).where(ChainHead.incident_id == incident_id).values(hash=previous)
+        if postgresql:  # the links and the new head in one round trip
+            session.execute(head.add_cte(generic_insert(ChainLink).values(links).cte("links")))
+        else:
+            session.execute(generic_insert(ChainLink), links)
+            session.execute(head)
