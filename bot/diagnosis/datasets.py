@@ -81,12 +81,12 @@ def locate(text: str, data_dir: Path | None, limits: Limits | None = None) -> So
     root = data_dir.resolve()
     candidate = Path(text)
     if candidate.is_absolute():
-        if not _inside(candidate, root):
+        if not inside(candidate, root):
             raise SourceError(f"{text} is outside the data folder; give a path inside it.")
     else:
         candidate = root / candidate
     resolved = candidate.resolve()  # follows symlinks and ..
-    if not _inside(resolved, root):
+    if not inside(resolved, root):
         raise SourceError(f"{text} leads outside the data folder; it is not read.")
     if not resolved.is_file():
         raise SourceError(f"{text}: there is no such file in the data folder.")
@@ -127,7 +127,8 @@ def read_here(
     return [load(on_this_machine(text, limits, data_dir), limits) for text in texts]
 
 
-def _inside(path: Path, root: Path) -> bool:
+def inside(path: Path, root: Path) -> bool:
+    """Whether ``path``, its links followed, lies within ``root``."""
     try:
         path.resolve().relative_to(root)
     except ValueError:

@@ -93,6 +93,27 @@ class DriftReport:
         )
 
 
+def columns_to_compare(
+    shared: list[Any], prediction: str | None, target: str | None, skip: Iterable[str]
+) -> list[Any]:
+    """The columns to test, features first, then the prediction and the target; or
+    DriftInputError when a named column is missing or nothing is left to compare."""
+    for role, name in (("prediction", prediction), ("target", target)):
+        if name is not None and name not in shared:
+            raise DriftInputError(f"The {role} column {name!r} is not in both tables.")
+    skipped = set(skip)
+    unknown = sorted(skipped - set(shared))
+    if unknown:
+        raise DriftInputError(f"No column called {', '.join(map(repr, unknown))} to skip.")
+    features = [c for c in shared if c not in skipped and c not in (prediction, target)]
+    if not features:
+        raise DriftInputError(
+            "The two tables have no column in common to compare"
+            + (" besides the ones named as prediction, target or skipped." if shared else ".")
+        )
+    return [*features, *filter(None, (prediction, target))]
+
+
 def analyse(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -110,20 +131,8 @@ def analyse(
             f"The {'reference' if reference.empty else 'current'} table has no rows."
         )
     shared = [c for c in current.columns if c in set(reference.columns)]
-    for role, name in (("prediction", prediction), ("target", target)):
-        if name is not None and name not in shared:
-            raise DriftInputError(f"The {role} column {name!r} is not in both tables.")
-    skipped = set(skip)
-    unknown = sorted(skipped - set(shared))
-    if unknown:
-        raise DriftInputError(f"No column called {', '.join(map(repr, unknown))} to skip.")
-    features = [c for c in shared if c not in skipped and c not in (prediction, target)]
-    if not features:
-        raise DriftInputError(
-            "The two tables have no column in common to compare"
-            + (" besides the ones named as prediction, target or skipped." if shared else ".")
-        )
-    names = [*features, *filter(None, (prediction, target))]
+    names = columns_to_compare(shared, prediction, target, skip)
+    features = [c for c in names if c not in (prediction, target)]
     done = 0
 
     def one(name: str) -> ColumnDrift:

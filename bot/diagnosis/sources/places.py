@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.diagnosis.datasets import Source, SourceError, locate, on_this_machine
+from bot.diagnosis.datasets import Source, SourceError, inside, locate, on_this_machine
 from bot.diagnosis.limits import Limits
 from bot.diagnosis.sources.allowed import (
     BUCKET_NAME,
@@ -158,10 +158,10 @@ def _local(text: str, data_dir: Path | None, limits: Limits, *, here: bool) -> P
                 "(INCIDENTBOT_DATA_DIR is not set)."
             )
         root = data_dir.resolve()
-        if base.is_absolute() and not _inside(base, root):
+        if base.is_absolute() and not inside(base, root):
             raise SourceError(f"{text} is outside the data folder; give a path inside it.")
         base = base if base.is_absolute() else root / base
-        if not _inside(base.resolve(), root):
+        if not inside(base.resolve(), root):
             raise SourceError(f"{text} leads outside the data folder; it is not read.")
     if pattern is None and base.is_file():
         if base.stat().st_size <= limits.max_bytes:
@@ -175,14 +175,6 @@ def _local(text: str, data_dir: Path | None, limits: Limits, *, here: bool) -> P
     if pattern is not None and ".." in Path(pattern).parts:
         raise SourceError(f"{text}: a pattern may not climb out with '..'.")
     return Dataset(text, base.resolve(), pattern, None if here else data_dir)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

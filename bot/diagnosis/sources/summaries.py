@@ -40,6 +40,7 @@ from bot.diagnosis.drift import (
     ColumnDrift,
     DriftInputError,
     DriftReport,
+    columns_to_compare,
 )
 from bot.diagnosis.stattests import FEW_VALUES, PSI_BINNED_ABOVE, SMALL_SAMPLE, StatResult
 
@@ -103,18 +104,8 @@ def drift(
 ) -> Summarised:
     """Compare the columns both sides share (``kinds``: the current side's types, for the
     columns present on both) as ``drift.analyse`` would, from summaries."""
-    shared = list(kinds)
-    for role, name in (("prediction", prediction), ("target", target)):
-        if name is not None and name not in shared:
-            raise DriftInputError(f"The {role} column {name!r} is not in both tables.")
-    skipped = set(skip)
-    unknown = sorted(skipped - set(shared))
-    if unknown:
-        raise DriftInputError(f"No column called {', '.join(map(repr, unknown))} to skip.")
-    features = [c for c in shared if c not in skipped and c not in (prediction, target)]
-    if not features:
-        raise DriftInputError("The two tables have no column in common to compare.")
-    names = [*features, *filter(None, (prediction, target))]
+    names = columns_to_compare(list(kinds), prediction, target, skip)
+    features = [c for c in names if c not in (prediction, target)]
     for side in (reference, current):
         _profile(side, {n: kinds[n] for n in names})
         if side.rows == 0:
