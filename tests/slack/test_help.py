@@ -99,3 +99,12 @@ def test_every_name_is_declared_once_and_parses() -> None:
     assert len(set(NAMES)) == len(NAMES)
     for name in NAMES:
         assert SUBCOMMANDS.find(name) is not None
+
+
+def test_command_pages_read_as_plain_sentences() -> None:
+    action = within_limits(*help_for("help action"))
+    assert "filed when it is resolved, except those marked No ticket." in action
+    drift = within_limits(*help_for("help drift"))
+    assert "compare with the same window 7 days earlier (default: the window just before)" in drift
+    fairness = within_limits(*help_for("help fairness"))
+    assert "groups with fewer rows are not judged" in fairness

@@ -58,7 +58,7 @@ def stored(services: Services) -> tuple[int, int, int]:
     ("text", "answer"),
     [
         ("declare sev9 Model is down", "`sev9` is not a severity. Use sev1 (critical)"),
-        ("declare Model is down", "Start with the severity, then the title"),
+        ("declare Model is down", "(add `--private` anywhere for a private incident)"),
         ("declare sev1", "The incident needs a title"),
         ("declare sev1    ", "The incident needs a title"),
         ("declare sev2 " + "drift " * 40, "characters; keep it to 200"),
@@ -66,7 +66,16 @@ def stored(services: Services) -> tuple[int, int, int]:
         ("delcare sev1 Model down", "Did you mean `declare`?"),
         ("severity sev7", "`sev7` is not a severity"),
         ("stats 2026Q5", "“2026Q5” is not a quarter; write it like 2026Q4."),
-        ("drift only-one.csv", "Give two data sets, the reference and the current one"),
+        (
+            "drift only-one.csv",
+            "Give two data sets, the reference and the current one (you gave one). Usage:",
+        ),
+        ("drift", "the reference and the current one (you gave none). Usage: `/incident drift"),
+        ("fairness a b c --group g --prediction p", "current one (you gave 3). Usage:"),
+        (
+            "fairness a --group g",
+            "each data set anything drift reads (an http(s) URL, a file or folder",
+        ),
     ],
 )
 def test_a_bad_command_is_refused_in_the_acknowledgement(

@@ -51,7 +51,7 @@ def parse_declare(args: str) -> DeclareArgs | None:
         raise InvalidInput(
             "Start with the severity, then the title: "
             "`/incident declare sev2 Recommender click-through down 15%` (add `--private` "
-            "after the severity for a private incident). " + SEVERITY_HELP
+            "anywhere for a private incident). " + SEVERITY_HELP
         )
     return DeclareArgs(
         severity=severity, title=validate_title(plain_from_slack(rest)), private=private
@@ -253,7 +253,8 @@ def parse_drift_args(args: str) -> DriftArgs:
     if len(places) != 2:
         said = {0: "none", 1: "one"}.get(len(places), str(len(places)))
         raise InvalidInput(
-            f"Give two data sets, the reference and the current one, not {said}. {DRIFT_USAGE}"
+            f"Give two data sets, the reference and the current one (you gave {said}). "
+            f"{DRIFT_USAGE}"
         )
     skip = tuple(c for c in options.get("skip", "").split(",") if c)
     return DriftArgs(
@@ -264,7 +265,8 @@ def parse_drift_args(args: str) -> DriftArgs:
 FAIRNESS_USAGE = (
     "Usage: `/incident fairness <reference> <current> --group <column>[,<column>] "
     "--prediction <column> [--label <column>] [--favourable <value>] [--threshold 0.5] "
-    "[--min-group-size 30]`, each data set an http(s) URL or a file in the data folder, e.g. "
+    "[--min-group-size 30]`, each data set anything drift reads (an http(s) URL, a file or "
+    "folder in the data folder, an allowed s3:// bucket or table:NAME), e.g. "
     "`/incident fairness march.csv today.parquet --group sex,age_band --prediction approved "
     "--label repaid`."
 )
@@ -295,7 +297,8 @@ def parse_fairness_args(args: str) -> FairnessArgs:
     if len(places) != 2:
         said = {0: "none", 1: "one"}.get(len(places), str(len(places)))
         raise InvalidInput(
-            f"Give two data sets, the reference and the current one, not {said}. {FAIRNESS_USAGE}"
+            f"Give two data sets, the reference and the current one (you gave {said}). "
+            f"{FAIRNESS_USAGE}"
         )
     for needed in ("group", "prediction"):
         if needed not in options:
