@@ -183,3 +183,11 @@ def test_unset_there_is_no_public_route(services: Services) -> None:
     # In a thread of its own: a browser test in this process may have left a loop running.
     with ThreadPoolExecutor(1) as thread:
         assert thread.submit(asyncio.run, asked()).result() == [404, 404, 404, 404]
+
+
+def test_the_example_file_explains_depends_on_in_plain_words() -> None:
+    comments = " ".join(
+        line.lstrip("# ") for line in EXAMPLE.read_text().splitlines() if line.startswith("#")
+    )
+    assert "depends_on lists the models and services (as incidents name them) whose " in comments
+    assert "whose incidents affect that component." in comments
