@@ -16,7 +16,7 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
     slack.wait_for(lambda: "Commander: <@U0BOB0002>" in channel.topic, what="topic update")
     assert BOB in channel.members
     assert "*Incident Commander*\n<@U0BOB0002>" in channel.summary()
-    assert "(Commander) answers for it" in channel.summary()
+    assert "(the Incident Commander) answers for it" in channel.summary()
     said = slack.wait_for(
         lambda: [m["text"] for m in channel.public() if "is now Incident Commander" in m["text"]],
         what="the announcement",

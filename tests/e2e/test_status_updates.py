@@ -50,7 +50,7 @@ def test_the_running_bot_nudges_and_an_update_reaches_everyone(
     )
     assert "rolling back" in told[0]["text"]
     slack.wait_for(
-        lambda: "Stakeholders last updated <!date^" in channel.summary(),
+        lambda: "Last status update <!date^" in channel.summary(),
         what="the summary to show when stakeholders last heard",
     )
     assert "next update due <!date^" in channel.summary()

@@ -162,7 +162,7 @@ def test_action_items_are_recorded_listed_and_closed(
     )[0]
     assert f"owner <@{CARA}>" in readable(card["blocks"])
     slack.wait_for(lambda: CARA in channel.members, what="the owner invited")
-    slack.wait_for(lambda: "Open action items (1)" in channel.summary(), what="the summary")
+    slack.wait_for(lambda: "Open action items: 1" in channel.summary(), what="the summary")
     (item,) = events_of(bot.database_url, "action_item")
     assert item.data == {"item": "Alert on null rates in payments", "owner": CARA, "due": due}
 
@@ -191,7 +191,7 @@ def test_open_action_items_stay_listed_after_resolution(
 ) -> None:
     channel, _incident = declare(bot, slack, general)
     bot.command("action Retrain with March data", user=ALICE, channel=channel.id)
-    slack.wait_for(lambda: "Open action items (1)" in channel.summary(), what="the summary")
+    slack.wait_for(lambda: "Open action items: 1" in channel.summary(), what="the summary")
     bot.command("resolve Rolled back", user=ALICE, channel=channel.id)
     slack.wait_for(lambda: "Status: *Resolved*" in channel.summary(), what="resolved")
     assert "Retrain with March data" in channel.summary()
@@ -288,6 +288,6 @@ def test_only_the_commander_corrects_key_times(
     assert "&lt;!here&gt;" in said
     (correction,) = events_of(bot.database_url, "key_time_corrected")
     assert correction.data["which"] == "detected" and correction.actor == BOB
-    slack.wait_for(lambda: "45 min before it was declared" in channel.summary(), what="summary")
+    slack.wait_for(lambda: "45 min before it was declared." in channel.summary(), what="summary")
     shown = readable(_timeline_reply(bot, channel)["blocks"])
     assert "corrected by <@U0BOB0002>" in shown and "Time to detect: *45 min*" in shown

@@ -59,13 +59,16 @@ def test_roles_show_holders_and_who_answers_for_the_rest() -> None:
     made.roles = [RoleAssignment(role="commander", user_id="U0BOB0002")]
     text = readable(render(summary_blocks(made)))
     assert "*Incident Commander*\n<@U0BOB0002>" in text
-    assert "*ML Lead*\n_unassigned: <@U0BOB0002> (Commander) answers for it_" in text
+    assert "*ML Lead*\n_unassigned: <@U0BOB0002> (the Incident Commander) answers for it_" in text
+    made.roles = []
+    text = readable(render(summary_blocks(made)))
+    assert "*ML Lead*\n_unassigned: the Incident Commander answers for it_" in text
 
 
 def test_topic_fits_and_leads_with_severity_status_commander() -> None:
     shown = topic(incident())
     assert len(shown) <= rules.TOPIC_MAX
-    assert shown.startswith("SEV1 (critical) | Investigating | Commander: unassigned")
+    assert shown.startswith("SEV1 (critical) | Investigating | Incident Commander: unassigned")
     assert "<!channel>" not in shown
 
 
@@ -247,3 +250,23 @@ def test_a_data_inject_says_what_to_check() -> None:
 
     said = inject_text("data", {"text": "New data."}, ["/incident drift a.csv b.csv"], True)
     assert said.endswith("\nCheck the data sets with `/incident drift a.csv b.csv`.")
+
+
+def test_the_summary_reads_in_plain_sentences() -> None:
+    from datetime import timedelta
+
+    from bot.slack.blocks.summary import private_notice
+    from bot.store.models import TimelineEvent
+
+    made = incident(
+        detected_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        last_update_at=datetime(2026, 11, 23, 9, 40, tzinfo=UTC),
+    )
+    item = TimelineEvent(kind="action_item", data={"item": "Alert on nulls"}, actor="U1")
+    text = readable(render(summary_blocks(made, open_actions=[item])))
+    assert ", 3 d before it was declared." in text and "4320 min" not in text
+    assert "*Open action items: 1*" in text
+    assert ":mega: Last status update <!date^" in text
+    assert "under way. Incident Commander: <@U0ALICE01>. Its details" in private_notice(made)
+    made.detected_at = made.declared_at - timedelta(minutes=45)
+    assert ", 45 min before it was declared." in readable(render(summary_blocks(made)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from bot.containment.levers import Lever
 from bot.incidents import permissions
 from bot.incidents.categories import category_label
+from bot.incidents.key_times import spoken
 from bot.incidents.reminders import Cadence, next_update_due
 from bot.incidents.roles import Role, listed
 from bot.incidents.severity import Severity
@@ -56,7 +57,7 @@ def topic(incident: Incident) -> str:
     commander = incident.holder(Role.COMMANDER)
     head = (
         f"{sev.label} ({sev.info.name}) | {status_label(incident.status)} | "
-        f"Commander: {mention(commander) if commander else 'unassigned'}"
+        f"Incident Commander: {mention(commander) if commander else 'unassigned'}"
     )
     if incident.drill:
         head = f"DRILL | {head}"
@@ -75,9 +76,9 @@ def role_fields(incident: Incident, reporting: bool = False) -> list[MarkdownTex
         elif role is Role.COMMANDER:
             who = "_unassigned: pick someone below_"
         elif commander:
-            who = f"_unassigned: {mention(commander)} (Commander) answers for it_"
+            who = f"_unassigned: {mention(commander)} (the Incident Commander) answers for it_"
         else:
-            who = "_unassigned: the Commander answers for it_"
+            who = "_unassigned: the Incident Commander answers for it_"
         fields.append(md(f"*{role.info.title}*\n{who}", FIELD_MAX))
     return fields
 
@@ -137,14 +138,13 @@ def summary_blocks(
             ),
         )
     if incident.detected_at is not None:
-        lead = incident.declared_at - incident.detected_at
-        minutes = max(0, int(lead.total_seconds() // 60))
+        lead = max(incident.declared_at - incident.detected_at, timedelta(0))
         blocks.append(
             ContextBlock(
                 elements=[
                     md(
                         f"First signal {slack_date(incident.detected_at)}, "
-                        f"{minutes} min before it was declared"
+                        f"{spoken(lead)} before it was declared."
                     )
                 ]
             )
@@ -233,7 +233,7 @@ def action_facts(item: TimelineEvent) -> str:
 
 
 def _actions_text(items: Sequence[TimelineEvent]) -> str:
-    lines = [f"*Open action items ({len(items)})*"]
+    lines = [f"*Open action items: {len(items)}*"]
     for item in items[:SUMMARY_ACTIONS_SHOWN]:
         text = truncate(escape(str(item.data.get("item", ""))), 200)
         lines.append(f"• {text} · {action_facts(item)}")
@@ -279,7 +279,7 @@ def _controls(
 def _communication(incident: Incident, cadence: Cadence | None) -> str | None:
     """When stakeholders last heard, and when they next expect to."""
     last = incident.last_update_at
-    said = f"Stakeholders last updated {slack_date(last)}" if last else "No status update sent yet"
+    said = f"Last status update {slack_date(last)}" if last else "No status update sent yet"
     due = next_update_due(incident, cadence) if cadence is not None else None
     if due is not None:
         return f":mega: {said} · next update due {slack_date(due)} (`/incident update`)"
@@ -303,7 +303,11 @@ def private_notice(incident: Incident) -> str:
     exists, and who commands it. No title, no model, no channel to join."""
     sev = Severity(incident.severity)
     commander = permissions.commander(incident)
-    who = f"Commander: {mention(commander)}" if commander else "No Commander named yet"
+    who = (
+        f"Incident Commander: {mention(commander)}"
+        if commander
+        else "No Incident Commander named yet"
+    )
     return (
         f"{severity_line(sev)} :lock: A private incident, {incident.reference}, is under "
         f"way. {who}. Its details stay with the people working on it."
