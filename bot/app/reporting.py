@@ -1,6 +1,7 @@
 """Serious-incident reporting's use cases: the assessment (its form and its record), the
-awareness correction, the reporting line on the summary, and the scheduler's tick that
-offers the assessment and reminds the Legal Liaison of the deadline.
+awareness correction, the scheduler's tick that offers the assessment and reminds the
+Legal Liaison of the deadline, the report's drafts and what was sent, and the evidence kept
+before a rollback or lever (the summary's reporting line is ``clock_line``).
 
 Reporting off (``INCIDENTBOT_REPORTING`` unset): every entry here refuses with one
 sentence, the summary shows nothing of it, and the tick does nothing.
