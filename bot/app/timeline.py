@@ -23,6 +23,7 @@ from bot.slack.blocks.text import escape, mention, refusal, truncate
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
 from bot.store.models import Incident, TimelineEvent, TrackedAction
+from bot.text.rendering import count
 from bot.tracking.tracker import TRACKERS
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def show(services: Services, channel: str, page: int, reply: Reply) -> None:
             shown = timeline.page(session, incident.id, page, timeline_page.PAGE_SIZE)
             times = key_times.of(session, incident)
             blocks = timeline_page.timeline_blocks(incident, shown, times, page=page, total=total)
-            text = f"Timeline of {incident.reference}: {total} events"
+            text = f"Timeline of {incident.reference}: {count(total, 'event')}"
     if incident is None:
         reply(text=NOT_AN_INCIDENT)
         return

@@ -30,6 +30,7 @@ from bot.slack.blocks.kit import md, slack_date
 from bot.slack.blocks.summary import action_facts
 from bot.slack.blocks.text import escape, mention, truncate
 from bot.store.models import Incident, TimelineEvent
+from bot.text.rendering import count
 
 PAGE_SIZE = 20
 EVENT_TEXT_MAX = 400
@@ -132,7 +133,7 @@ def timeline_blocks(
     if not events:
         blocks.append(SectionBlock(text=md(f"Page {page} is past the end of the timeline.")))
     blocks += [SectionBlock(text=md(event_line(event))) for event in events]
-    footer = f"Page {page} of {pages} · {total} events"
+    footer = f"Page {page} of {pages} · {count(total, 'event')}"
     if page < pages:
         footer += f" · next: `/incident timeline {page + 1}`"
     footer += " · `/incident postmortem` turns it into the post-mortem"

@@ -1,4 +1,4 @@
-"""What a person is told when the role they pick for someone is already held."""
+"""Sentences a person reads in an incident channel: held roles, the timeline's count."""
 
 from __future__ import annotations
 
@@ -43,3 +43,14 @@ def test_a_held_role_names_who_can_hand_it_over_once(services: Services, channel
     assert asked(services, channel, Role.COMMANDER).startswith(
         f"<@{ALICE}> holds Incident Commander: only they can hand it over. I asked"
     )
+
+
+def test_a_one_event_timeline_says_one_event(services: Services, channel: str) -> None:
+    from bot.app import timeline as timeline_flow
+    from bot.sandbox.reading import readable
+
+    said: list[dict[str, Any]] = []
+    timeline_flow.show(services, channel, 1, lambda **m: said.append(m))
+    (shown,) = said
+    assert shown["text"] == "Timeline of INC-1: 1 event"
+    assert "Page 1 of 1 · 1 event · `/incident postmortem`" in readable(shown["blocks"])
