@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.diagnosis.asking import QUALITY_LABELS
 from bot.diagnosis.fairness import DISPARITY, FOUR_FIFTHS
+from bot.text.rendering import count
 
 GROUP_RATES = (
     ("selection_rate", "selection"),
@@ -65,7 +66,8 @@ def group_table(facts: dict[str, Any], breakdown: dict[str, Any], shown: int) ->
         for window, first in (("reference", True), ("current", False), ("change", False)):
             lines.append(_group_row(name if first else "", window, windows, rates))
     if len(named) > shown:
-        lines.append(f"… and {len(named) - shown:,} more groups (the JSON output has them all).")
+        more = count(len(named) - shown, "more group")
+        lines.append(f"… and {more} (the JSON output has them all).")
     return lines
 
 

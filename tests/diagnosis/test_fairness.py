@@ -356,3 +356,22 @@ def test_the_analysis_runs_without_scikit_learn_or_fairlearn() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_findings_count_in_words_that_agree() -> None:
+    from bot.sandbox.reading import readable
+    from bot.slack.blocks.fairness_findings import group_line, result_blocks
+
+    reference, current = windows(3000, 13, seed=5)
+    request = Request((("group",), ("band",), ("group", "band")), "predicted", None)
+    facts = mask(analyse(reference, current, request), ["group", "band"])
+    facts["breakdowns"] = facts["breakdowns"] * 2  # six: four shown
+    said = readable([b.to_dict() for b in result_blocks(facts, "a.csv", "b.csv", None)])
+    assert "… 1 more group, each moving less." in said
+    assert "(sensitive columns): the figures are the same" in said
+    assert "2 more breakdowns not shown." in said
+    one = {"reference": {"count": 1, "selection_rate": 1.0}, "current": None}
+    assert group_line("g99", one, False).endswith("only in the reference data (1 row)")
+    small = {"reference": {"count": 40, "too_small": True}, "current": {"count": 1}}
+    assert group_line("g98", small, False).endswith("too few rows to judge (40 → 1 row)")
+    assert "… and 1 more group (the JSON output" in report(facts, groups_shown=12)

@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, PlainTextO
 from bot.diagnosis.asking import QUALITY_LABELS
 from bot.slack.blocks.kit import md
 from bot.slack.blocks.text import escape, truncate
+from bot.text.rendering import count
 
 SECTION_MAX = 2900
 GROUPS_SHOWN = 12
@@ -29,8 +30,9 @@ def result_blocks(
             text=md(
                 f"{icon} *{escape(truncate(facts['verdict'], 1500))}*\n"
                 f"Favourable outcome: {escape(truncate(_favourable(facts), 200))}. "
-                f"Reference `{escape(truncate(reference, 200))}` ({rows['reference']:,} rows) "
-                f"· current `{escape(truncate(current, 200))}` ({rows['current']:,} rows)"
+                f"Reference `{escape(truncate(reference, 200))}` "
+                f"({count(rows['reference'], 'row')}) "
+                f"· current `{escape(truncate(current, 200))}` ({count(rows['current'], 'row')})"
             )
         ),
     ]
@@ -59,7 +61,7 @@ def breakdown_lines(facts: dict[str, Any], breakdown: dict[str, Any]) -> list[st
     for name, windows in ordered[:GROUPS_SHOWN]:
         lines.append(group_line(name, windows, labelled))
     if len(ordered) > GROUPS_SHOWN:
-        lines.append(f"… {len(ordered) - GROUPS_SHOWN} more groups, each moving less.")
+        lines.append(f"… {count(len(ordered) - GROUPS_SHOWN, 'more group')}, each moving less.")
     lines.append(disparity_line(breakdown))
     return lines
 
@@ -69,16 +71,16 @@ def group_line(name: str, windows: dict[str, Any], labelled: bool) -> str:
     head = f"• `{escape(truncate(name, 60))}`: "
     if ref is None or cur is None:
         only = "current" if ref is None else "reference"
-        return head + f"only in the {only} data ({_count(ref or cur)} rows)"
+        return head + f"only in the {only} data ({_rows(ref or cur)})"
     if ref.get("too_small") or cur.get("too_small"):
-        return head + f"too few rows to judge ({_count(ref)} → {_count(cur)} rows)"
+        return head + f"too few rows to judge ({_count(ref)} → {_rows(cur)})"
     parts = [_moving("selection", ref, cur, "selection_rate", points=True)]
     if labelled:
         parts += [
             _moving("TPR", ref, cur, "true_positive_rate"),
             _moving("FPR", ref, cur, "false_positive_rate"),
         ]
-    parts.append(f"{_count(ref)} → {_count(cur)} rows")
+    parts.append(f"{_count(ref)} → {_rows(cur)}")
     return head + " · ".join(parts)
 
 
@@ -117,10 +119,12 @@ def _notes(facts: dict[str, Any], by: str | None) -> str:
     if masked:
         notes.append(
             f"Group names of {escape(', '.join(masked))} are withheld in this channel "
-            "(a sensitive column): the figures are the same; a private incident shows them."
+            + ("(a sensitive column)" if len(masked) == 1 else "(sensitive columns)")
+            + ": the figures are the same; a private incident shows them."
         )
     if len(facts["breakdowns"]) > BREAKDOWNS_SHOWN:
-        notes.append(f"{len(facts['breakdowns']) - BREAKDOWNS_SHOWN} more breakdowns not shown.")
+        hidden = len(facts["breakdowns"]) - BREAKDOWNS_SHOWN
+        notes.append(f"{count(hidden, 'more breakdown')} not shown.")
     left = facts.get("left_out") or {}
     if any(left.values()):
         notes.append(
@@ -164,6 +168,11 @@ def _moving(
 
 def _count(figures: dict[str, Any] | None) -> str:
     return f"{figures['count']:,}" if figures else "0"
+
+
+def _rows(figures: dict[str, Any] | None) -> str:
+    """``1 row``, ``1,200 rows``."""
+    return count(figures["count"] if figures else 0, "row")
 
 
 def _share(value: float | None) -> str:
