@@ -21,6 +21,7 @@ from bot.slack.blocks import stats_summary
 from bot.slack.blocks.kit import render
 from bot.slack.webapi.replies import Reply
 from bot.store.models import utcnow
+from bot.text.rendering import count
 
 if TYPE_CHECKING:
     from bot.app.services import Services
@@ -46,7 +47,8 @@ def start(services: Services, args: StatsArgs, user: str, channel: str, respond:
         )
         return
     if ahead:
-        respond(text=f"Your review waits behind {ahead} other computation(s); it follows.")
+        others = count(ahead, "other computation")
+        respond(text=f"Your review waits behind {others}; it will follow here.")
 
 
 def _run(services: Services, args: StatsArgs, user: str, channel: str, respond: Reply) -> None:

@@ -54,3 +54,24 @@ def test_a_one_event_timeline_says_one_event(services: Services, channel: str) -
     (shown,) = said
     assert shown["text"] == "Timeline of INC-1: 1 event"
     assert "Page 1 of 1 · 1 event · `/incident postmortem`" in readable(shown["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("ahead", "said"), [(1, "1 other computation"), (2, "2 other computations")]
+)
+def test_a_queued_review_says_how_many_are_ahead_in_agreeing_words(
+    services: Services, ahead: int, said: str
+) -> None:
+    from dataclasses import replace
+
+    from bot.app import stats
+    from bot.app.requests import StatsArgs
+
+    class Queued:  # the pool, with ``ahead`` computations before this one (it runs nothing)
+        def submit_heavy(self, *args: Any, **kwargs: Any) -> int:
+            return ahead
+
+    told: list[str] = []
+    queued = replace(services, background=Queued())
+    stats.start(queued, StatsArgs(), ALICE, "C1", lambda **m: told.append(m["text"]))
+    assert told == [f"Your review waits behind {said}; it will follow here."]
