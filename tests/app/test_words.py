@@ -72,6 +72,6 @@ def test_a_queued_review_says_how_many_are_ahead_in_agreeing_words(
             return ahead
 
     told: list[str] = []
-    queued = replace(services, background=Queued())
+    queued = replace(services, background=Queued())  # type: ignore[arg-type]
     stats.start(queued, StatsArgs(), ALICE, "C1", lambda **m: told.append(m["text"]))
     assert told == [f"Your review waits behind {said}; it will follow here."]
