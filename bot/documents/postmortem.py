@@ -30,6 +30,7 @@ from bot.incidents.severity import Severity
 from bot.incidents.triage_questions import BY_KEY, answer_label
 from bot.reporting import chain
 from bot.store.models import Incident, TimelineEvent, utcnow
+from bot.text import rendering
 
 FORMATS = {"md": "postmortem.md.j2", "html": "postmortem.html.j2"}
 # Label keys that name a model version in alerts (Alertmanager, Grafana, generic).
@@ -400,7 +401,9 @@ def observations(
     if context["alerts"]:
         well.append("Monitoring raised the alert that opened the incident.")
     else:
-        badly.append("No alert fired: a person noticed first. What monitoring would have?")
+        badly.append(
+            "No alert fired: a person noticed first. What monitoring would have caught it?"
+        )
     if detect is not None and detect > timedelta(minutes=30):
         badly.append(f"{key_times.spoken(detect)} passed between the first signal and declaring.")
     first_update = context["first_update_after"]
@@ -410,7 +413,8 @@ def observations(
     elif first_update is None:
         badly.append("No status update reached stakeholders.")
     if context["nudges"]:
-        badly.append(f"The Comms Lead was nudged {context['nudges']} time(s) for an update.")
+        nudged = rendering.count(context["nudges"], "time")
+        badly.append(f"The Comms Lead was nudged {nudged} for an update.")
     for finding in context.get("fairness", []):
         if finding["breached"]:
             badly.append(

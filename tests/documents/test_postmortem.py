@@ -149,7 +149,8 @@ def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Dat
     assert "| done | Alert on null rates | @U0CARA003 | 2030-01-31 |" in text
     assert "| open | Retrain | unassigned | no date |" in text
     assert "Rolled back to v41 &lt;script&gt;x&lt;/script&gt;" in text
-    assert "1 status update(s); the first 15 min after declaring." in text
+    assert "1 status update; the first 15 min after declaring." in text
+    assert re.search(r"Generated .* from \d+ timeline events\.", text)
     assert "1. Why did the model's output go wrong? _[Write]_" in text
     assert "Monitoring raised the alert that opened the incident." in text
 
@@ -354,3 +355,22 @@ def test_a_model_with_no_serving_version_reads_no_version(db: Database, fmt: str
     assert f"served {served} through its champion alias" in text and "vnone" not in text
     served = "**v7**" if fmt == "md" else "<strong>v7</strong>"
     assert f"last good: {served}" in text
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_counts_agree_with_their_nouns(db: Database, fmt: str) -> None:
+    from bot.documents.postmortem import observations
+    from bot.incidents import key_times
+
+    incident_id = story(db)
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        context = assemble(session, incident)
+        times = key_times.of(session, incident)
+    text = render({**context, "nudges": 1, "event_count": 1}, fmt).text
+    assert "The Comms Lead was nudged 1 time." in text and "time(s)" not in text
+    assert " from 1 timeline event." in text
+    _, badly = observations({**context, "nudges": 2, "alerts": []}, times)
+    assert "The Comms Lead was nudged 2 times for an update." in badly
+    assert "No alert fired: a person noticed first. What monitoring would have caught it?" in badly
