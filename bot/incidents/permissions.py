@@ -117,7 +117,9 @@ class NotAllowed(InvalidInput):
             listed += ","
         text = f"Only {listed} can {self.doing}."
         if not self.commander:
-            text += " Nobody holds Incident Commander yet: `/incident role commander @you`."
+            text += (
+                " Nobody holds the Incident Commander role yet: `/incident role commander @you`."
+            )
         if self.unknown:
             text += " (Slack did not say who is in that group just now; try again shortly.)"
         return text

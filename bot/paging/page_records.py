@@ -174,7 +174,7 @@ def record_escalated(
         session,
         incident,
         EventKind.PAGE_ESCALATED,
-        f"Nobody took Commander in time: escalated to level {level}",
+        f"Nobody took the Incident Commander role in time: escalated to level {level}",
         when=now,
         level=level,
         people=to,

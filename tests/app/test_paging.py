@@ -328,12 +328,18 @@ def test_nobody_taking_commander_escalates_on_the_clock_until_someone_does(
 
     nudges.tick(services, incident.declared_at + timedelta(minutes=5, seconds=1))
     assert page.level == 2 and page.assignees == ["PUBACKUP"]
-    assert channel.saying("Nobody has taken Commander of")
+    assert channel.saying(
+        f"Nobody has taken the Incident Commander role on {incident.reference} after 5 min: "
+        "escalating to level 2"
+    )
     assert CARA in channel.members  # the team's own ladder's second level
-    (told,) = slack.channels[executives].saying(f"SEV1 {incident.reference} has no Commander")
+    (told,) = slack.channels[executives].saying(
+        f"SEV1 {incident.reference} has no Incident Commander after"
+    )
     assert channel_link_in(told["text"], incident.channel_id)
     (escalated,) = events(services, incident.id, EventKind.PAGE_ESCALATED)
     assert escalated.data["level"] == 2
+    assert escalated.text == "Nobody took the Incident Commander role in time: escalated to level 2"
 
     # Someone takes Commander: the ladder stops.
     with services.db.begin() as session:

@@ -150,6 +150,7 @@ def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Dat
     assert "| open | Retrain | unassigned | no date |" in text
     assert "Rolled back to v41 &lt;script&gt;x&lt;/script&gt;" in text
     assert "1 status update; the first 15 min after declaring." in text
+    assert "| ML Lead | nobody (the Incident Commander answered for it) |" in text
     assert re.search(r"Generated .* from \d+ timeline events\.", text)
     assert "1. Why did the model's output go wrong? _[Write]_" in text
     assert "Monitoring raised the alert that opened the incident." in text

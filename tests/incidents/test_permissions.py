@@ -48,7 +48,7 @@ def test_a_refusal_names_who_can_as_mentions() -> None:
 def test_nobody_commanding_says_how_to_take_command() -> None:
     with pytest.raises(NotAllowed) as refused:
         Policy().check(Act.MAKE_PRIVATE, incident(declared_by=None), Actor(BOB))
-    assert "Nobody holds Incident Commander yet: `/incident role commander @you`" in str(
+    assert "Nobody holds the Incident Commander role yet: `/incident role commander @you`" in str(
         refused.value
     )
 

@@ -65,8 +65,9 @@ def escalate_due(
             incident.id,
             Post(
                 channel=incident.channel_id,
-                text=f":performing_arts: [DRILL] Nobody has taken Commander after {waited} min: "
-                f"in a real incident the bot would escalate to level {step.level}{executives} now.",
+                text=":performing_arts: [DRILL] Nobody has taken the Incident Commander role "
+                f"after {waited} min: in a real incident the bot would escalate to level "
+                f"{step.level}{executives} now.",
             ),
         )
         return
@@ -87,9 +88,9 @@ def escalate_due(
             incident.id,
             Post(
                 channel=incident.channel_id,
-                text=f":rotating_light: Nobody has taken Commander of {incident.reference} after "
-                f"{waited} min: escalating to level {step.level}{who}. Take the role on the "
-                "summary to stop the escalation.",
+                text=":rotating_light: Nobody has taken the Incident Commander role on "
+                f"{incident.reference} after {waited} min: escalating to level "
+                f"{step.level}{who}. Take the role on the summary to stop the escalation.",
             ),
         )
     if step.tell_executives and paging.executive_channel:
@@ -110,7 +111,7 @@ def _addressed(entry: str) -> str:
 def _executive_notice(incident: Incident, waited: int) -> str:
     """What the executives read; a private incident's says only that one exists."""
     label = Severity(incident.severity).label
-    moved = f"{label} {incident.reference} has no Commander after {waited} min; escalating"
+    moved = f"{label} {incident.reference} has no Incident Commander after {waited} min; escalating"
     if audience.hearing(incident) is Hearing.PRIVATE:
         return f":lock: Private {moved}."
     return (
