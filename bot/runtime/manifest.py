@@ -40,7 +40,7 @@ class ManifestError(ValueError):
     pass
 
 
-def build_manifest(url: str, name: str = "Incident Bot") -> dict[str, Any]:
+def build_manifest(url: str, name: str = "incidentbot") -> dict[str, Any]:
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.netloc:
         raise ManifestError(

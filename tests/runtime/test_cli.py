@@ -26,6 +26,9 @@ def test_manifest_has_the_command_interactivity_events_and_scopes() -> None:
     assert result.returncode == 0, result.stderr
     manifest = json.loads(result.stdout)
     events_url = "https://bot.example.com/slack/events"
+    # One name for the app, as the README, the command line and the bot user spell it.
+    assert manifest["display_information"]["name"] == "incidentbot"
+    assert manifest["features"]["bot_user"]["display_name"] == "incidentbot"
     command = manifest["features"]["slash_commands"][0]
     assert command["command"] == "/incident" and command["url"] == events_url
     assert command["should_escape"] is True

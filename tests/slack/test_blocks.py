@@ -270,3 +270,9 @@ def test_the_summary_reads_in_plain_sentences() -> None:
     assert "under way. Incident Commander: <@U0ALICE01>. Its details" in private_notice(made)
     made.detected_at = made.declared_at - timedelta(minutes=45)
     assert ", 45 min before it was declared." in readable(render(summary_blocks(made)))
+
+
+def test_the_unreadable_form_carries_the_apps_one_name() -> None:
+    from bot.slack.blocks.forms import unreadable
+
+    assert unreadable().to_dict()["title"]["text"] == "incidentbot"

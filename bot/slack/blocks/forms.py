@@ -30,7 +30,7 @@ def unreadable() -> View:
     or damaged): the person closes it and opens a fresh one."""
     return View(
         type="modal",
-        title="Incident bot",
+        title="incidentbot",
         close="Close",
         blocks=[
             SectionBlock(
