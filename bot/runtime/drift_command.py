@@ -23,7 +23,7 @@ def add_parser(commands: Any) -> None:
         "this machine or an http(s) URL) column by column, with the tests Evidently runs by "
         "default (Kolmogorov-Smirnov or chi-squared on small samples, Wasserstein or "
         "Jensen-Shannon distance on large ones, PSI beside); the data set has drifted when "
-        "half its features have.",
+        "half its columns have.",
     )
     drift.add_argument("reference", metavar="REF", help="the reference data set")
     drift.add_argument(
@@ -76,7 +76,7 @@ def add_where(parser: Any) -> None:
         "--method",
         choices=("auto", "exact", "sketch", "pushdown"),
         default="auto",
-        help="exact reads every row into memory; sketch streams a dataset and summarises "
+        help="exact reads every row into memory; sketch streams a data set and summarises "
         "it; pushdown asks the warehouse for the summaries (default: by size)",
     )
 

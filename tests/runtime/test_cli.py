@@ -189,3 +189,15 @@ def test_drill_alone_lists_the_scenarios() -> None:
     assert "fraud-false-positives  Fraud model flags 40%" in listed.stdout
     unknown = run("drill", "nope", "--dry-run")
     assert unknown.returncode == 1 and "There is no drill called 'nope'" in unknown.stderr
+
+
+def test_the_drift_help_says_data_set_and_columns() -> None:
+    import argparse
+
+    from bot.runtime import drift_command
+
+    commands = argparse.ArgumentParser(prog="incidentbot").add_subparsers()
+    drift_command.add_parser(commands)
+    said = " ".join(commands.choices["drift"].format_help().split())
+    assert "sketch streams a data set and summarises it" in said and "dataset" not in said
+    assert "the data set has drifted when half its columns have." in said
