@@ -128,7 +128,7 @@ def test_bad_reporting_commands_are_refused_with_the_usage(text: str, said: str)
     from bot.slack.listeners.commands import subcommands
 
     with pytest.raises(InvalidInput, match=re.escape(said)):
-        subcommands.parse(text)
+        subcommands.parse(text, subcommands.ALL_FEATURES)
 
 
 def test_what_offers_the_assessment_on_its_own() -> None:

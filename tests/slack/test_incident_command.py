@@ -24,9 +24,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts parsed, in order."""
     seen: list[str] = []
 
-    def counted(text: str) -> Any:
+    def counted(text: str, features: frozenset[str] = frozenset()) -> Any:
         seen.append(text)
-        return subcommands.SUBCOMMANDS.parse(text)
+        return subcommands.parse(text, features)
 
     monkeypatch.setattr(incident_command, "parse", counted)
     return seen

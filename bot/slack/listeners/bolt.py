@@ -17,7 +17,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from bot.app.services import Services, from_context
 from bot.slack.blocks import forms
 from bot.slack.listeners import clicks, register_all
-from bot.slack.listeners.commands import incident_command
+from bot.slack.listeners.commands import incident_command, subcommands
 from bot.slack.listeners.keeping import KeepingApp
 from bot.slack.webapi.replies import reply_to
 
@@ -72,11 +72,12 @@ def build_app(services: Services) -> App:
     at start-up.
     """
     settings = services.settings
+    features = subcommands.features_of(settings)  # the commands offered
     bolt_log = logging.getLogger("bot.slack.bolt")
     bolt_log.addFilter(_QuietTokenWarning())
     app = KeepingApp(
         services,
-        lambda kind, body: kind != "command" or incident_command.may_need_work(body),
+        lambda kind, body: kind != "command" or incident_command.may_need_work(body, features),
         client=services.client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,

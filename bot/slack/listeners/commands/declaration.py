@@ -138,19 +138,37 @@ class Subcommand(Generic[T]):
     example: str = ""
     options: tuple[tuple[str, str], ...] = ()
     aliases: tuple[str, ...] = ()
+    # A feature of the settings (``REPORTING``) without which the command is not offered:
+    # absent from ``/incident help``, and refused with ``off`` if typed.
+    requires: str | None = None
+    off: str = ""
+    # What the help says instead where a feature is on: (feature, synopsis, description).
+    help_when: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def help(self) -> HelpEntry:
+        """The help with every feature on."""
+        return self.help_with(frozenset(f for f, _, _ in self.help_when))
+
+    def help_with(self, features: frozenset[str]) -> HelpEntry:
+        """What the help says of this command with ``features`` on."""
+        synopsis, description = self.synopsis, self.description
+        for feature, when_synopsis, when_description in self.help_when:
+            if feature in features:
+                synopsis, description = when_synopsis, when_description
         return HelpEntry(
             name=self.name,
             where=self.where.value,
-            synopsis=self.synopsis,
+            synopsis=synopsis,
             summary=self.summary,
-            description=self.description,
+            description=description,
             example=self.example,
             options=self.options,
             aliases=self.aliases,
         )
+
+    def offered(self, features: frozenset[str]) -> bool:
+        return self.requires is None or self.requires in features
 
 
 @dataclass(frozen=True)
@@ -167,25 +185,43 @@ class Asked(Generic[T]):
         return self.subcommand.name
 
 
+# The features of the settings a command may require (``Subcommand.requires``).
+REPORTING = "reporting"  # serious-incident reporting: INCIDENTBOT_REPORTING names a regime
+
+
 @dataclass(frozen=True)
 class Registry:
-    """The subcommands, found by name or alias (case does not matter)."""
+    """The subcommands offered with ``features`` on, found by name or alias (case does
+    not matter). One that requires a feature that is off is not found, not suggested and
+    not listed: :meth:`withheld` names it, for its refusal."""
 
     subcommands: tuple[Subcommand[Any], ...]
     default: str = "help"  # what ``/incident`` alone means
+    features: frozenset[str] = frozenset()
     _by_name: dict[str, Subcommand[Any]] = field(init=False, repr=False, compare=False)
+    _withheld: dict[str, Subcommand[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_name: dict[str, Subcommand[Any]] = {}
+        withheld: dict[str, Subcommand[Any]] = {}
         for sub in self.subcommands:
+            if not sub.offered(self.features):
+                withheld.update((name, sub) for name in (sub.name, *sub.aliases))
+                continue
             for name in (sub.name, *sub.aliases):
                 if name in by_name:
                     raise ValueError(f"/incident {name} is declared twice")
                 by_name[name] = sub
         object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_withheld", withheld)
 
     def __iter__(self) -> Iterator[Subcommand[Any]]:
-        return iter(self.subcommands)
+        """The subcommands offered, in order."""
+        return (sub for sub in self.subcommands if sub.offered(self.features))
+
+    def withheld(self, name: str) -> Subcommand[Any] | None:
+        """A command that exists but whose feature is off here."""
+        return self._withheld.get(name.lower())
 
     @property
     def names(self) -> Sequence[str]:
@@ -205,6 +241,9 @@ class Registry:
         stripped = (text or "").strip()
         word, _, rest = stripped.partition(" ") if stripped else (self.default, "", "")
         sub = self.find(word)
+        off = self.withheld(word) if sub is None else None
+        if off is not None:
+            raise InvalidInput(off.off or f"`/incident {off.name}` is not turned on here.")
         if sub is None:
             shown = plain_from_slack(word)[:40]
             close = self.close_to(word)

@@ -21,7 +21,7 @@ from bot.outbox import received
 from bot.slack.blocks.text import refusal
 from bot.slack.listeners.commands.declaration import Asked, Call, Where
 from bot.slack.listeners.commands.lifecycle import NOT_IN_INCIDENT_CHANNEL
-from bot.slack.listeners.commands.subcommands import parse
+from bot.slack.listeners.commands.subcommands import features_of, parse
 from bot.slack.webapi import notify
 from bot.store.models import utcnow
 
@@ -38,7 +38,7 @@ BUSY = (
 _parsed = threading.local()
 
 
-def _parse_once(command: dict[str, Any]) -> Asked[Any]:
+def _parse_once(command: dict[str, Any], features: frozenset[str]) -> Asked[Any]:
     """The filter's parse of this very request if it made one, else a parse now (a
     listener called without the filter: a test, a request dispatched again)."""
     stashed = getattr(_parsed, "slot", None)
@@ -48,15 +48,16 @@ def _parse_once(command: dict[str, Any]) -> Asked[Any]:
         if isinstance(asked, InvalidInput):
             raise asked
         return asked
-    return parse(str(command.get("text", "")))
+    return parse(str(command.get("text", "")), features)
 
 
-def may_need_work(command: dict[str, Any]) -> bool:
+def may_need_work(command: dict[str, Any], features: frozenset[str] = frozenset()) -> bool:
     """False for a command answered wholly in its acknowledgement (``help``, or one refused
     for its syntax): it is not kept, since nothing follows the answer. The parse is kept
-    for the listener, which runs next on the same body."""
+    for the listener, which runs next on the same body. ``features``: the settings' features
+    (``features_of``), which decide the commands offered."""
     try:
-        asked = parse(str(command.get("text", "")))
+        asked = parse(str(command.get("text", "")), features)
     except InvalidInput as problem:
         _parsed.slot = (command, problem)
         return False
@@ -67,7 +68,8 @@ def may_need_work(command: dict[str, Any]) -> bool:
 def on_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     services = from_context(context)
     try:
-        asked = _parse_once(command)  # syntax only: answered before any work starts
+        # Syntax only: answered before any work starts.
+        asked = _parse_once(command, features_of(services.settings))
     except InvalidInput as problem:
         ack(text=refusal(problem))
         return

@@ -24,6 +24,7 @@ from bot.slack.blocks.summary import summary_blocks, summary_text
 from bot.slack.blocks.text import escape, refusal
 from bot.slack.listeners.commands.declaration import (
     PLAIN,
+    REPORTING,
     Acknowledgement,
     Call,
     Subcommand,
@@ -187,17 +188,24 @@ def _role(services: Services, c: Call[RoleArgs], respond: Reply) -> None:
     roles_flow.assign(services, c.channel, c.args.role, user_id, c.user, respond)
 
 
+ROLE_DESCRIPTION = (
+    "Give someone a role, or use the selects on the pinned summary. A role someone "
+    "holds is handed over when they or the Commander agree."
+)
 ROLE = Subcommand[RoleArgs](
     name="role",
     where=Where.INCIDENT_CHANNEL,
     synopsis="role <commander|ml-lead|data-lead|comms-lead> @person",
     summary="give someone a role (or use the selects on the pinned summary)",
-    description=(
-        "Give someone a role, or use the selects on the pinned summary. A role someone "
-        "holds is handed over when they or the Commander agree. With serious-incident "
-        "reporting on, `legal` is the fifth role, the Legal Liaison."
-    ),
+    description=ROLE_DESCRIPTION,
     example="role ml-lead @cara",
+    help_when=(
+        (
+            REPORTING,
+            "role <commander|ml-lead|data-lead|comms-lead|legal> @person",
+            ROLE_DESCRIPTION + " `legal` is the Legal Liaison, for serious-incident reporting.",
+        ),
+    ),
     parse=parse_role_args,
     run=_role,
 )

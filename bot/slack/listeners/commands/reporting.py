@@ -14,6 +14,7 @@ from bot.app.services import Services
 from bot.incidents.errors import InvalidInput
 from bot.slack.blocks.text import refusal
 from bot.slack.listeners.commands.declaration import (
+    REPORTING,
     Acknowledgement,
     Call,
     Subcommand,
@@ -28,6 +29,11 @@ _AWARE = re.compile(r"^aware\s+(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})(?:\s+(.*))
 ASSESS_USAGE = (
     "Usage: `/incident assess` (a form), or `/incident assess aware 2026-12-07 09:10 <why>` "
     "to correct when the provider became aware (UTC)."
+)
+# Typed where reporting is off: the command exists, so say why it does nothing here.
+OFF = (
+    "`/incident {name}` belongs to serious-incident reporting, which is not turned on for "
+    "this workspace (an administrator names a regime in `INCIDENTBOT_REPORTING`)."
 )
 REPORT_USAGE = (
     "Usage: `/incident authority-report initial`, `/incident authority-report complete`, or "
@@ -86,15 +92,17 @@ ASSESS = Subcommand[Aware | None](
     name="assess",
     where=Where.INCIDENT_CHANNEL,
     synopsis="assess [aware <YYYY-MM-DD HH:MM> <why>]",
-    summary="is it a serious incident the law requires reporting? (when reporting is on)",
+    summary="is it a serious incident the law requires reporting?",
     description=(
-        "With serious-incident reporting on, a form: each of the regime's criteria (yes, no, "
+        "A form: each of the regime's criteria (yes, no, "
         "not yet known), widespread or not, the Member States, the causal link and a note. "
         "Serious starts the reporting clock; it can be revised, and each assessment is on the "
         "timeline. `aware <when> <why>` corrects when the provider became aware (UTC), and "
         "the deadline with it. The Commander, the Legal Liaison or a responder."
     ),
     example="assess aware 2026-12-07 09:10 a customer's complaint reached legal",
+    requires=REPORTING,
+    off=OFF.format(name="assess"),
     parse=parse_assess,
     acknowledge=_assess_ack,
     run=_assess,
@@ -138,7 +146,7 @@ AUTHORITY_REPORT = Subcommand[ReportArgs](
     name="authority-report",
     where=Where.INCIDENT_CHANNEL,
     synopsis="authority-report initial|complete|sent <initial|complete> [reference]",
-    summary="the report of a serious incident to the authority (when reporting is on)",
+    summary="the report of a serious incident to the authority",
     description=(
         "`initial` and `complete` upload a draft of the report to the authority here, as "
         "Markdown and HTML, from the incident, its assessment and its timeline; the initial "
@@ -147,6 +155,8 @@ AUTHORITY_REPORT = Subcommand[ReportArgs](
         "Liaison or a responder) and whether the deadline was met."
     ),
     example="authority-report sent initial BNetzA-2026-0412",
+    requires=REPORTING,
+    off=OFF.format(name="authority-report"),
     options=(
         ("initial", "a draft of the first report; it may be incomplete"),
         ("complete", "the full report, refused while a required field is missing"),

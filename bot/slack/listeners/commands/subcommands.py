@@ -9,8 +9,9 @@ acknowledgement and the help follow from the declaration.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.incidents.errors import InvalidInput
 from bot.slack.blocks import help as help_blocks
@@ -22,6 +23,7 @@ from bot.slack.listeners.commands.ai_commands import (
     POSTMORTEM_WITH_DRAFT,
 )
 from bot.slack.listeners.commands.declaration import (
+    REPORTING,
     Acknowledgement,
     Asked,
     Registry,
@@ -50,24 +52,32 @@ from bot.slack.listeners.commands.records import (
 from bot.slack.listeners.commands.reporting import ASSESS, AUTHORITY_REPORT
 from bot.slack.listeners.commands.team import DRILL, ONCALL, PAGE, STATS
 
+if TYPE_CHECKING:
+    from bot.config import Settings
 
-def _help_topic(args: str) -> str | None:
+
+def _help_topic(features: frozenset[str], args: str) -> str | None:
     """``/incident help [command]``: None for the list, else the command's name."""
     word = plain_from_slack(args).strip().split(" ")[0].lower().removeprefix("/incident")
     if not word:
         return None
-    found = SUBCOMMANDS.find(word)
+    offered = registry(features)
+    found = offered.find(word)
     if found is not None:
         return found.name
-    close = SUBCOMMANDS.close_to(word)
+    off = offered.withheld(word)
+    if off is not None:
+        raise InvalidInput(off.off or f"`/incident {off.name}` is not turned on here.")
+    close = offered.close_to(word)
     hint = f" Did you mean `/incident help {close}`?" if close else ""
     raise InvalidInput(f"There is no `/incident {word[:40]}`.{hint} `/incident help` lists them.")
 
 
 @functools.cache
-def _help_answer(topic: str | None) -> Acknowledgement:
-    """The help, drawn once per topic: the declarations do not change while the bot runs."""
-    entries = [sub.help for sub in SUBCOMMANDS]
+def _help_answer(features: frozenset[str], topic: str | None) -> Acknowledgement:
+    """The help, drawn once per topic and features: the declarations do not change while
+    the bot runs."""
+    entries = [sub.help_with(features) for sub in registry(features)]
     if topic is None:
         parts = help_blocks.listing(entries)
     else:
@@ -85,47 +95,68 @@ HELP = Subcommand[str | None](
         "options and an example. `/incident` alone is `/incident help`."
     ),
     example="help drift",
-    parse=_help_topic,
-    acknowledge=_help_answer,
+    # Drawn per registry: what the help lists depends on the features on (``registry``).
+    parse=functools.partial(_help_topic, frozenset()),
+    acknowledge=functools.partial(_help_answer, frozenset()),
 )
 
 
-SUBCOMMANDS = Registry(
-    (
-        # Anywhere
-        DECLARE,
-        LIST,
-        DRILL,
-        STATS,
-        ONCALL,
+_ORDER: tuple[Subcommand[Any], ...] = (
+    # Anywhere
+    DECLARE,
+    LIST,
+    DRILL,
+    STATS,
+    ONCALL,
+    HELP,
+    # In an incident channel
+    STATUS,
+    ROLE,
+    SEVERITY,
+    TRIAGE,
+    UPDATE,
+    RESOLVE,
+    PRIVATE,
+    MODEL,
+    ROLLBACK,
+    CONTAIN,
+    PAGE,
+    NOTE,
+    ACTION,
+    TIMELINE,
+    DRIFT,
+    FAIRNESS,
+    POSTMORTEM_WITH_DRAFT,
+    SHARE_TITLE,
+    ASSESS,  # serious-incident reporting (INCIDENTBOT_REPORTING)
+    AUTHORITY_REPORT,
+    INVESTIGATE,
+    CATCHUP,
+)
+ALL_FEATURES = frozenset({REPORTING})
+
+
+@functools.cache
+def registry(features: frozenset[str] = frozenset()) -> Registry:
+    """The commands offered with ``features`` on, their help drawn for those features."""
+    here = dataclasses.replace(
         HELP,
-        # In an incident channel
-        STATUS,
-        ROLE,
-        SEVERITY,
-        TRIAGE,
-        UPDATE,
-        RESOLVE,
-        PRIVATE,
-        MODEL,
-        ROLLBACK,
-        CONTAIN,
-        PAGE,
-        NOTE,
-        ACTION,
-        TIMELINE,
-        DRIFT,
-        FAIRNESS,
-        POSTMORTEM_WITH_DRAFT,
-        SHARE_TITLE,
-        ASSESS,  # serious-incident reporting (INCIDENTBOT_REPORTING)
-        AUTHORITY_REPORT,
-        INVESTIGATE,
-        CATCHUP,
+        parse=functools.partial(_help_topic, features),
+        acknowledge=functools.partial(_help_answer, features),
     )
-)
+    return Registry(tuple(here if sub is HELP else sub for sub in _ORDER), features=features)
 
 
-def parse(text: str) -> Asked[Any]:
-    """``/incident`` text, parsed once: raises InvalidInput with the sentence to answer."""
-    return SUBCOMMANDS.parse(text)
+# Every command, with every feature on: what the help can ever list.
+SUBCOMMANDS = registry(ALL_FEATURES)
+
+
+def features_of(settings: Settings) -> frozenset[str]:
+    """The features of the settings that commands may require."""
+    return frozenset({REPORTING}) if settings.reporting.on else frozenset()
+
+
+def parse(text: str, features: frozenset[str] = frozenset()) -> Asked[Any]:
+    """``/incident`` text, parsed once with ``features`` on: raises InvalidInput with the
+    sentence to answer."""
+    return registry(features).parse(text)
