@@ -254,7 +254,7 @@ def announcement(result: RoleChange, actor: str) -> str:
             f"<@{result.user_id}> takes over as {title} from <@{result.previous}> "
             f"(set by <@{actor}>)."
         )
-    return f"<@{result.user_id}> is now {title} (set by <@{actor}>): {result.role.info.owns}."
+    return f"<@{result.user_id}> is now {title} (set by <@{actor}>) — {result.role.info.owns}."
 
 
 def _brief(incident: Incident, role: Role) -> str:

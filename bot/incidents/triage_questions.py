@@ -202,9 +202,10 @@ def propose(a: Mapping[str, str], declared: Severity) -> Proposal:
     reasons = []
     severity = _IMPACT_SEVERITY.get(a.get("impact", ""), declared)
     reasons.append(
-        f"business impact: {answer_label('impact', a['impact']).lower()}"
+        # read after "Why: ", so no colon of their own
+        f"the business impact is {answer_label('impact', a['impact']).lower()}"
         if a.get("impact") in _IMPACT_SEVERITY
-        else f"impact not known: kept {declared.label}"
+        else f"the impact is not known, so it stays {declared.label}"
     )
     if a.get("serving") == "no" and severity > Severity.SEV2:
         severity = _raise(severity, Severity.SEV2)

@@ -132,7 +132,7 @@ def test_a_proposal_that_matches_the_severity_offers_nothing_to_click() -> None:
 
     same = Proposal(Severity.SEV2, NextStep.INVESTIGATE, Cause.DATA, None, ("inputs shifted",))
     drawn = render(proposal_blocks(incident(severity="sev2"), same))
-    assert "nothing to change" in shown(readable(drawn))
+    assert "The incident is already SEV2: nothing to change." in shown(readable(drawn))
     assert not [b for b in drawn if b["type"] == "actions"]  # no Accept that changes nothing
     higher = Proposal(Severity.SEV1, NextStep.EMERGENCY, Cause.MODEL, None, ("money lost",))
     (buttons,) = [
@@ -276,3 +276,23 @@ def test_the_unreadable_form_carries_the_apps_one_name() -> None:
     from bot.slack.blocks.forms import unreadable
 
     assert unreadable().to_dict()["title"]["text"] == "incidentbot"
+
+
+def test_triage_reasons_and_a_role_announcement_have_one_colon_each() -> None:
+    from bot.app.roles import announcement
+    from bot.incidents.assign_role import RoleChange
+    from bot.incidents.roles import Role
+    from bot.incidents.severity import Severity
+    from bot.incidents.triage_questions import propose
+    from bot.slack.blocks.triage_card import outcome_text
+
+    proposal = propose({"impact": "harm"}, Severity.SEV3)
+    said = outcome_text(proposal)
+    assert "Why: the business impact is significant harm now." in said
+    unknown = outcome_text(propose({}, Severity.SEV3))
+    assert "Why: the impact is not known, so it stays SEV3." in unknown
+    told = announcement(RoleChange(Role.ML_LEAD, "U0BOB0002", None), "U0ALICE01")
+    assert told == (
+        "<@U0BOB0002> is now ML Lead (set by <@U0ALICE01>) — model lineage: which version "
+        "serves, what changed, rollback readiness."
+    )

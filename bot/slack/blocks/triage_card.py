@@ -138,7 +138,9 @@ def proposal_blocks(
         )
     elif proposal.severity == current:
         # Nothing to accept: a button that changes nothing read as if it would.
-        text = f"{outcome_text(proposal)}\nThat is the severity it has: nothing to change."
+        text = (
+            f"{outcome_text(proposal)}\nThe incident is already {current.label}: nothing to change."
+        )
     else:
         text = (
             f"{outcome_text(proposal)}\nThe incident is {current.label} now. "
