@@ -49,7 +49,7 @@ def ask(
     if waiting is not None:
         minutes = max(1, int((waiting.expires_at - now).total_seconds() // 60))
         raise InvalidInput(
-            f"That hand-over is already asked for and waits for an answer "
+            f"That hand-over has already been requested and is waiting for an answer "
             f"(it lapses in {minutes} min)."
         )
     request = HandoverRequest(

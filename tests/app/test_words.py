@@ -75,3 +75,11 @@ def test_a_queued_review_says_how_many_are_ahead_in_agreeing_words(
     queued = replace(services, background=Queued())  # type: ignore[arg-type]
     stats.start(queued, StatsArgs(), ALICE, "C1", lambda **m: told.append(m["text"]))
     assert told == [f"Your review waits behind {said}; it will follow here."]
+
+
+def test_asking_twice_for_a_hand_over_says_it_is_waiting(services: Services, channel: str) -> None:
+    asked(services, channel, Role.ML_LEAD)
+    again = asked(services, channel, Role.ML_LEAD)
+    assert again.startswith(
+        "That hand-over has already been requested and is waiting for an answer (it lapses in "
+    )

@@ -22,7 +22,7 @@ def test_picking_a_commander_updates_summary_topic_and_channel(
         what="the announcement",
     )
     assert said == [
-        "<@U0BOB0002> is now Incident Commander (set by <@U0ALICE01>): runs the "
+        "<@U0BOB0002> is now Incident Commander (set by <@U0ALICE01>) — runs the "
         "response; owns severity, decisions and hand-overs."
     ]
     brief = slack.wait_for(lambda: channel.private_to(BOB), what="Bob's brief")

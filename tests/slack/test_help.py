@@ -131,9 +131,19 @@ def test_with_reporting_off_its_commands_and_role_are_not_offered() -> None:
     )
     # Typed anyway, they say why they do nothing here, and nothing runs.
     for text in ("help assess", "assess", "authority-report initial", "ASSESS"):
-        with pytest.raises(InvalidInput, match="serious-incident reporting, which is not turned on"):
+        with pytest.raises(
+            InvalidInput, match="serious-incident reporting, which is not turned on"
+        ):
             parse(text, OFF)
     # And a near miss does not suggest them.
     with pytest.raises(InvalidInput) as near:
         parse("help asess", OFF)
     assert "assess" not in str(near.value).replace("asess", "")
+
+
+def test_the_stats_page_says_what_no_period_means() -> None:
+    stats = within_limits(*help_for("help stats"))
+    assert (
+        "With no period: the quarter so far, shown only to you; the charts arrive in your "
+        "direct messages with the bot."
+    ) in stats

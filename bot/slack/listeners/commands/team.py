@@ -88,8 +88,9 @@ STATS = Subcommand[StatsArgs](
     summary="the incident review in numbers, against the period before",
     description=(
         "The incident review in numbers (by severity, category, model; response times; "
-        "what recurred; follow-through; communication), against the period before. Alone, "
-        "the quarter so far, only to you with the charts in your messages with the bot."
+        "what recurred; follow-through; communication), against the period before. With no "
+        "period: the quarter so far, shown only to you; the charts arrive in your direct "
+        "messages with the bot."
     ),
     example="stats 2026Q4 --share",
     options=(
