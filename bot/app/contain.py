@@ -44,6 +44,12 @@ NO_REGISTRY = (
 )
 
 
+UNREADABLE_BUTTON = (
+    "That button's data could not be read (it may come from an older version of the bot); "
+    "nothing was changed."
+)
+
+
 def _registry(services: Services) -> Registry:
     registry = services.registry
     if registry is None:
@@ -127,7 +133,7 @@ def confirm_change(services: Services, channel: str, value: str, actor: str, rep
     """The card's proposal, confirmed: answers the triage question about model changes."""
     answer, _, _model = value.partition(":")
     if answer not in ("yes", "no"):
-        reply(text="That button is damaged; nothing was changed.")
+        reply(text=UNREADABLE_BUTTON)
         return
     triage_flow.answer(services, channel, None, "model_changed", answer, actor, reply)
 
@@ -312,7 +318,7 @@ def undo_rollback(services: Services, channel: str, value: str, actor: str, repl
         moved = json.loads(value)
         model, current, target = str(moved["model"]), int(moved["to"]), int(moved["from"])
     except (ValueError, KeyError, TypeError):
-        reply(text="That button is damaged; nothing was changed.")
+        reply(text=UNREADABLE_BUTTON)
         return
     alias = services.settings.mlflow_alias
     move = rollback.Move(model, alias, current, target)

@@ -104,7 +104,7 @@ def find(name: str, extra: Path | None = None) -> Scenario:
     scenarios = library(extra)
     if name not in scenarios:
         raise ScenarioError(
-            f"There is no drill called {name!r}. The scenarios: {', '.join(scenarios)}."
+            f"There is no drill `{name[:40]}`; the scenarios are: {', '.join(scenarios)}."
         )
     return scenarios[name]
 

@@ -64,7 +64,7 @@ def validate(declaration: Declaration) -> Declaration:
         raise InvalidInput(f"The model or service name is longer than {SERVICE_MAX} characters.")
     category = declaration.failure_category or None
     if category and category not in FAILURE_CATEGORIES:
-        raise InvalidInput(f"{category!r} is not a failure category this bot knows.")
+        raise InvalidInput(f"`{category[:40]}` is not a failure category this bot knows.")
     description = typed_text.cleaned(declaration.description or "", lines=True) or None
     if description and len(description) > DESCRIPTION_MAX:
         raise InvalidInput(
@@ -72,7 +72,7 @@ def validate(declaration: Declaration) -> Declaration:
         )
     if declaration.detection is not None and declaration.detection not in DETECTIONS:
         raise InvalidInput(
-            f"{declaration.detection!r} is not a way this bot knows incidents are found."
+            f"`{declaration.detection[:40]}` is not a way this bot knows incidents are found."
         )
     return Declaration(
         title=validate_title(declaration.title),

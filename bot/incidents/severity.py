@@ -34,7 +34,7 @@ SEVERITIES: dict[Severity, SeverityInfo] = {
     Severity.SEV1: SeverityInfo(
         name="critical",
         meaning=(
-            "Predictions are causing significant harm now: money lost, safety, "
+            "Predictions are causing significant harm now: money lost, a safety risk, "
             "a regulatory breach or major customer impact."
         ),
         expectation=(

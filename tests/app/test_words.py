@@ -83,3 +83,21 @@ def test_asking_twice_for_a_hand_over_says_it_is_waiting(services: Services, cha
     assert again.startswith(
         "That hand-over has already been requested and is waiting for an answer (it lapses in "
     )
+
+
+def test_a_button_whose_data_cannot_be_read_says_so_plainly(
+    services: Services, channel: str
+) -> None:
+    from bot.app import contain
+
+    said: list[str] = []
+    contain.confirm_change(services, channel, "maybe", ALICE, lambda **m: said.append(m["text"]))
+    contain.undo_rollback(services, channel, "{", ALICE, lambda **m: said.append(m["text"]))
+    assert (
+        said
+        == [
+            "That button's data could not be read (it may come from an older version of the bot); "
+            "nothing was changed."
+        ]
+        * 2
+    )

@@ -123,3 +123,10 @@ def test_a_fairness_inject_names_an_age_band(tmp_path: Path) -> None:
     )
     with pytest.raises(scenarios.ScenarioError, match="one of 18-30, 31-50, 51\\+"):
         scenarios.find("odd", tmp_path)
+
+
+def test_an_unknown_drill_is_named_as_typed_with_the_scenarios() -> None:
+    with pytest.raises(scenarios.ScenarioError) as refused:
+        scenarios.find("xyz")
+    said = str(refused.value)
+    assert said.startswith("There is no drill `xyz`; the scenarios are: ") and "'xyz'" not in said

@@ -171,5 +171,8 @@ def test_the_dry_run_prints_the_script_offline(tmp_path: Path) -> None:
     )
     assert "within +15:00  A containment move made (rollback or lever)" in run.stdout
     unknown = run_cli("drill", "nope", "--dry-run")
-    assert unknown.returncode == 1 and "There is no drill called 'nope'" in unknown.stderr
+    assert (
+        unknown.returncode == 1
+        and "There is no drill `nope`; the scenarios are: " in unknown.stderr
+    )
     assert not (tmp_path / "none.db").exists()  # offline: no database touched

@@ -188,7 +188,10 @@ def test_drill_alone_lists_the_scenarios() -> None:
     assert listed.stdout.startswith("Drill scenarios")
     assert "fraud-false-positives  Fraud model flags 40%" in listed.stdout
     unknown = run("drill", "nope", "--dry-run")
-    assert unknown.returncode == 1 and "There is no drill called 'nope'" in unknown.stderr
+    assert (
+        unknown.returncode == 1
+        and "There is no drill `nope`; the scenarios are: " in unknown.stderr
+    )
 
 
 def test_the_drift_help_says_data_set_and_columns() -> None:

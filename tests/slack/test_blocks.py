@@ -296,3 +296,20 @@ def test_triage_reasons_and_a_role_announcement_have_one_colon_each() -> None:
         "<@U0BOB0002> is now ML Lead (set by <@U0ALICE01>) — model lineage: which version "
         "serves, what changed, rollback readiness."
     )
+
+
+def test_a_long_serving_version_reads_as_registered_before_the_signal() -> None:
+    from datetime import timedelta
+
+    from bot.containment.mlflow import History, Version
+    from bot.incidents.severity import Severity
+    from bot.slack.blocks.containment_cards import change_finding
+
+    signal = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    old = Version(3, signal - timedelta(days=9), None)
+    history = History("fraud", "champion", 3, (old,), "https://mlflow.test/m")
+    assert change_finding(history, signal) == (
+        "no",
+        "version 3 was registered 9 days before the first signal: no recent model change",
+    )
+    assert "money lost, a safety risk, a regulatory breach" in Severity.SEV1.info.meaning

@@ -115,7 +115,12 @@ def test_a_damaged_alert_button_is_answered_after_the_ack_and_changes_nothing(
     alert_prompts.on_prompt(ack, body, action, {"services": services})
     assert ack.calls == [{}]
     services.background.shutdown()  # the answer goes after the acknowledgement
-    assert said == [{"text": "That button is damaged; nothing was changed."}]
+    assert said == [
+        {
+            "text": "That button's data could not be read (it may come from an older version "
+            "of the bot); nothing was changed."
+        }
+    ]
     assert stored(services) == (0, 0, 0)
 
 

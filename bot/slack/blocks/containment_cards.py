@@ -66,7 +66,7 @@ def change_finding(history: History, signal: datetime) -> tuple[str, str] | None
         )
     return (
         "no",
-        f"version {serving.number} has served since {_age(signal, serving.created)} before the "
+        f"version {serving.number} was registered {_age(signal, serving.created)} before the "
         "first signal: no recent model change",
     )
 

@@ -90,4 +90,7 @@ def message_ts(body: dict[str, Any]) -> str | None:
     return str(ts) if ts else None
 
 
-DAMAGED = "That button is damaged; nothing was changed."
+DAMAGED = (
+    "That button's data could not be read (it may come from an older version of the bot); "
+    "nothing was changed."
+)
