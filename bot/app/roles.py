@@ -124,12 +124,12 @@ def assign(
     if isinstance(result, Asked):
         helper = " or a responder" if policy.responders else ""
         if role is Role.COMMANDER:  # the Commander is the holder: no one else to name
-            who = f"only they{helper} can hand it over"
+            may = f"only they{helper} can hand it over"
         else:
             others = ", the Incident Commander" if helper else " or the Incident Commander"
-            who = f"they{others}{helper} can hand it to {mention(user_id)}"
+            may = f"they{others}{helper} can hand it to {mention(user_id)}"
         reply(
-            text=f"{mention(result.holder)} holds {role.info.title}: {who}. I asked in the "
+            text=f"{mention(result.holder)} holds {role.info.title}: {may}. I asked in the "
             f"channel; the request lapses in {result.minutes} minutes."
         )
     elif result is not None and not result.changed:
