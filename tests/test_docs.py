@@ -6,11 +6,12 @@ or with a quote still open, goes on to the next. Blocks marked ``text`` (slash c
 typed in Slack, synopses) are not commands. Each block runs as a whole through
 ``bash -e``, as written, in a folder of its page's own holding the sample files the docs
 name, with ``DATABASE_URL`` naming a migrated SQLite database that holds incidents
-INC-1 to INC-12 and dead work 41. A command that starts a server (``incidentbot
-sandbox``, ``incidentbot serve``) is started, must answer ``/healthz``, and is stopped;
-``serve`` talks to the local Slack (``SlackStandIn``) with its credentials. Every other
-``incidentbot`` command runs the real command line forked from the tests' zygote (its
-imports done ahead), in the block's folder with the block's environment.
+INC-1 to INC-12, dead work 41 and evidence kept for INC-12. A command that starts a
+server (``incidentbot sandbox``, ``incidentbot serve``, maybe after settings) is
+started, must answer ``/healthz``, and is stopped; ``serve`` talks to the local Slack
+(``SlackStandIn``) with its credentials. Every other ``incidentbot`` command runs the
+real command line forked from the tests' zygote (its imports done ahead), in the
+block's folder with the block's environment.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ INSTALLED = ("pip install -e . && ",)
 # The benchmarks take minutes each: their flags are checked against their --help instead.
 BENCHMARK = "python -m tests.benchmarks."
 SERVERS = ("incidentbot sandbox", "incidentbot serve")
+SETTINGS = re.compile(r"((?:[A-Z_][A-Z0-9_]*=\S+ )*)(.*)", re.S)
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,13 @@ def _script(commands: list[Command]) -> tuple[str, list[str]]:
         if text.startswith(BENCHMARK):
             benchmarks.append(text)
             continue
-        # A server is the last of a chain (`a && b && server`): run it under the checker.
+        # A server is the last of a chain (`a && b && server`), maybe after settings
+        # (`NAME=value incidentbot sandbox`): run it under the checker, with those settings.
         head, _, last = text.rpartition(" && ")
-        if last.startswith(SERVERS):
-            text = f"{head} && __serve {last}" if head else f"__serve {last}"
+        settings, server = SETTINGS.match(last).groups()  # type: ignore[union-attr]
+        if server.startswith(SERVERS):
+            last = f"{settings}__serve {server}"
+            text = f"{head} && {last}" if head else last
         lines.append(f"{{ {text}\n}} || exit $?")  # `bash -e` alone forgives `false && true`
     return "\n".join(lines), benchmarks
 
@@ -200,6 +205,9 @@ def _samples(folder: Path) -> None:
             }
         )
 
+    # What the docs name from a checkout: the example status page.
+    (folder / "templates").mkdir()
+    shutil.copy(REPO / "templates" / "statuspage.toml", folder / "templates")
     reference, current = table(600, shifted=False), table(600, shifted=True)
     reference.to_csv(folder / "reference.csv", index=False)
     current.to_csv(folder / "current.csv", index=False)
@@ -209,7 +217,8 @@ def _samples(folder: Path) -> None:
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite database with incidents INC-1 to INC-12 and dead work 41."""
+    """A migrated SQLite database with incidents INC-1 to INC-12, dead work 41, and evidence
+    preserved for INC-12."""
     path = tmp_path_factory.mktemp("docs-db") / "incidentbot.db"
     url = f"sqlite:///{path}"
     subprocess.run(
@@ -220,8 +229,9 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     from bot.incidents.declare import Declaration, declare
     from bot.incidents.severity import Severity
+    from bot.reporting import evidence
     from bot.store.db import Database
-    from bot.store.models import SlackEffect, utcnow
+    from bot.store.models import Incident, SlackEffect, utcnow
 
     db = Database(url)
     with db.begin() as session:
@@ -236,6 +246,18 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 dead_at=utcnow(),
                 last_error="not_in_channel",
             )
+        )
+    with db.begin() as session:
+        incident = session.get(Incident, 12)
+        assert incident is not None
+        evidence.preserve(
+            session,
+            incident,
+            change="a rollback of fraud-scorer from v7 to v6",
+            by=None,
+            registry=None,
+            registry_problem="no MLflow registry is set up here",
+            now=utcnow(),
         )
     db.dispose()
     return path
@@ -393,5 +415,10 @@ def _cli_server(path: Path) -> Iterator[None]:
     try:
         yield
     finally:
+        # Closing alone does not wake a thread blocked in accept() on Linux (the join
+        # then waited out its 5 s on every page); shutting the socket down does.
+        with contextlib.suppress(OSError):
+            server.shutdown(socket.SHUT_RDWR)
         server.close()
         thread.join(5)
+        assert not thread.is_alive(), "the command server did not stop"

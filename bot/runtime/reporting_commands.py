@@ -153,7 +153,9 @@ def _evidence(open_database: OpenDatabase, args: argparse.Namespace, settings: S
 
     folder = Path(args.output)
     if not folder.is_dir():
-        raise ConfigError(f"There is no folder {folder} to write into.")
+        if not folder.parent.is_dir() or folder.exists():
+            raise ConfigError(f"There is no folder {folder.parent} to make {folder.name} in.")
+        folder.mkdir()
     database = open_database(settings)
     try:
         with database.begin() as session:
@@ -170,5 +172,6 @@ def _evidence(open_database: OpenDatabase, args: argparse.Namespace, settings: S
         (folder / name).write_bytes(content)
         sums.append(f"{digest}  {name}\n")
     (folder / "SHA256SUMS").write_text("".join(sums), encoding="utf-8")
-    print(f"incidentbot: wrote {len(kept)} evidence record(s) and SHA256SUMS to {folder}")
+    written = count(len(kept), "evidence record")
+    print(f"incidentbot: wrote {written} and SHA256SUMS to {folder}")
     return 0
