@@ -48,7 +48,9 @@ def run(services: Services, started: ai_tasks.Started, actor: str) -> None:
         with services.db.begin() as session:
             incident = session.get(Incident, started.incident_id)
             assert incident is not None
-            context = postmortem.assemble(session, incident, names)
+            context = postmortem.assemble(
+                session, incident, names, awareness=services.settings.reporting.on
+            )
             brief = prompts.brief(incident, names, sensitive)
         try:
             # The Markdown alone: its chart is not needed to draft the prose.

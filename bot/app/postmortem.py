@@ -53,7 +53,9 @@ def upload(services: Services, incident_id: int, by: str) -> None:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id is not None
         channel, draft = incident.channel_id, incident.is_open
-        context = postmortem.assemble(session, incident, names)
+        context = postmortem.assemble(
+            session, incident, names, awareness=services.settings.reporting.on
+        )
     try:
         document, png = postmortem.produce_from(context, "md", services.settings.templates_dir)
     except postmortem.PostmortemError as problem:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -17,17 +17,20 @@ from bot.incidents import key_times, notes, queries, timeline
 from bot.incidents.errors import InvalidInput
 from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act
+from bot.reporting import assessment, clock
 from bot.slack.blocks import timeline_page
 from bot.slack.blocks.kit import render, slack_date
 from bot.slack.blocks.text import escape, mention, refusal, truncate
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
-from bot.store.models import Incident, TimelineEvent, TrackedAction
+from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
 from bot.text.rendering import count
 from bot.tracking.tracker import TRACKERS
 
 if TYPE_CHECKING:
     from bot.app.services import Services
+
+MINUTE = timedelta(minutes=1)  # Slack's picker shows minutes: less is no correction
 
 
 def add_note(services: Services, channel: str, text: str, actor: str, reply: Reply) -> None:
@@ -142,7 +145,7 @@ def show(services: Services, channel: str, page: int, reply: Reply) -> None:
         if incident is not None:
             total = timeline.count(session, incident.id)
             shown = timeline.page(session, incident.id, page, timeline_page.PAGE_SIZE)
-            times = key_times.of(session, incident)
+            times = key_times.of(session, incident, awareness=services.settings.reporting.on)
             blocks = timeline_page.timeline_blocks(incident, shown, times, page=page, total=total)
             text = f"Timeline of {incident.reference}: {count(total, 'event')}"
     if incident is None:
@@ -154,6 +157,8 @@ def show(services: Services, channel: str, page: int, reply: Reply) -> None:
 def open_key_times(
     services: Services, trigger_id: str, channel: str, user: str, reply: Reply
 ) -> None:
+    """The form to correct key times: those ``user`` may move (the Commander's; awareness,
+    on an incident assessed serious, also the Legal Liaison's)."""
     refused: str | None = None
     who = services.actor(user)
     with services.db.begin() as session:
@@ -161,13 +166,22 @@ def open_key_times(
         if incident is None:
             refused = NOT_AN_INCIDENT
         else:
+            times = key_times.of(session, incident, awareness=services.settings.reporting.on)
+            aware = key_times.KeyTime.AWARE in times.moments and services.policy.allows(
+                Act.AWARENESS, incident, who
+            )
             try:
                 services.policy.check(Act.KEY_TIMES, incident, who)
             except InvalidInput as problem:
-                refused = refusal(problem)
+                if not aware:
+                    refused = refusal(problem)
+                steers = False
             else:
-                times = key_times.of(session, incident)
-                view = timeline_page.key_times_modal(incident, times, channel)
+                steers = True
+            if refused is None:
+                view = timeline_page.key_times_modal(
+                    incident, times, channel, steers=steers, aware=aware
+                )
     if refused is not None:
         reply(text=refused)
         return
@@ -182,27 +196,70 @@ def correct_key_times(
     actor: str,
     reply: Reply,
 ) -> None:
+    """The form's corrections, in one transaction: awareness through the reporting rules
+    (the Commander or the Legal Liaison, a reason required, the deadline moved), the rest
+    through the Commander's key-time rules."""
     who = services.actor(actor)
+    others: dict[key_times.KeyTime, datetime] = {
+        k: v for k, v in changes.items() if k is not key_times.KeyTime.AWARE
+    }
+    aware_at = changes.get(key_times.KeyTime.AWARE)
 
     def change(session: Session, incident: Incident) -> None:
-        current = key_times.of(session, incident)
-        recorded = key_times.correct(
-            session, incident, current, changes, who=who, policy=services.policy, reason=reason
+        current = key_times.of(session, incident, awareness=services.settings.reporting.on)
+        moved: list[str] = []
+        due_said = ""
+        was = current.moments.get(key_times.KeyTime.AWARE)
+        if aware_at is not None and (
+            was is None or was.at is None or abs(aware_at - was.at) >= MINUTE
+        ):
+            if was is None:
+                raise InvalidInput(
+                    f"{incident.reference} is not assessed serious: there is no awareness to "
+                    "correct."
+                )
+            if not reason.strip():
+                raise InvalidInput(
+                    "Say why the provider's awareness moves, in the form's Why: it goes on the "
+                    "timeline."
+                )
+            due = assessment.correct_awareness(
+                session,
+                incident,
+                aware_at,
+                reason,
+                by=who,
+                policy=services.policy,
+                now=utcnow(),
+                drill_speed=services.settings.drill_speed,
+            )
+            moved.append(f"{key_times.KeyTime.AWARE.label} to {slack_date(aware_at)}")
+            words = clock.due_words(due, utcnow(), drill=bool(incident.drill))
+            due_said = f" Serious incident: {escape(words)}."
+        recorded = (
+            key_times.correct(
+                session, incident, current, others, who=who, policy=services.policy, reason=reason
+            )
+            if others
+            else []
         )
-        if not recorded:
+        if not recorded and not moved:
             raise InvalidInput("Those are the key times already; nothing changed.")
-        if key_times.KeyTime.DETECTED in changes:
-            incident.detected_at = changes[key_times.KeyTime.DETECTED]
-        moved = ", ".join(
+        if key_times.KeyTime.DETECTED in others:
+            incident.detected_at = others[key_times.KeyTime.DETECTED]
+        moved[:0] = [
             f"{key_times.KeyTime(e.data['which']).label} to "
             f"{slack_date(datetime.fromisoformat(e.data['at']))}"
             for e in recorded
-        )
+        ]
         why = f" ({truncate(escape(reason), 300)})" if reason else ""
         effects.enqueue(
             session,
             incident.id,
-            Post(channel=channel, text=f":stopwatch: {mention(actor)} corrected {moved}{why}."),
+            Post(
+                channel=channel,
+                text=f":stopwatch: {mention(actor)} corrected {', '.join(moved)}{why}.{due_said}",
+            ),
         )
         effects.enqueue(session, incident.id, RedrawSummary())
 

@@ -243,7 +243,9 @@ class Console:
         names = self.people.names(named)  # Slack is asked outside any transaction
         with self.db.begin() as session:
             incident = story.find(session, number, reader)
-            return postmortem.assemble(session, incident, names, self.clock())
+            return postmortem.assemble(
+                session, incident, names, self.clock(), awareness=self.settings.reporting.on
+            )
 
     async def _postmortem(self, request: Request, viewer: Viewer) -> Response:
         number = story.number_of(request.path_params["number"])

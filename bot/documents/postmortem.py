@@ -53,10 +53,13 @@ def assemble(
     incident: Incident,
     names: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    *,
+    awareness: bool = False,
 ) -> dict[str, Any]:
-    """Everything a post-mortem template may use, from one read of the timeline."""
+    """Everything a post-mortem template may use, from one read of the timeline.
+    ``awareness``: reporting is on, so a serious incident's awareness is a key time."""
     events = timeline.events(session, incident.id)
-    context = build(incident, events, names or {}, now or utcnow())
+    context = build(incident, events, names or {}, now or utcnow(), awareness=awareness)
     context["timeline_hash"] = chain.head(session, incident.id)  # `incidentbot verify`
     return context
 
@@ -247,6 +250,8 @@ def build(
     events: Sequence[TimelineEvent],
     names: Mapping[str, str],
     now: datetime,
+    *,
+    awareness: bool = False,
 ) -> dict[str, Any]:
     """The template data: the incident's facts, its key times, and the sections."""
 
@@ -256,7 +261,7 @@ def build(
     reading = _Reading(person, names)
     for event in events:
         reading.read(event)
-    times = key_times.derive(incident, events)
+    times = key_times.derive(incident, events, awareness=awareness)
     action_items = reading.action_items()
     first_update = reading.updates[0]["at"] if reading.updates else None
     context: dict[str, Any] = {

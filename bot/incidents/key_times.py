@@ -32,6 +32,9 @@ class KeyTime(StrEnum):
     RESOLVED = "resolved"
     PAGED = "paged"
     PAGE_ACKNOWLEDGED = "page_acknowledged"
+    # Serious-incident reporting: when the provider became aware (the assessment that said
+    # serious, or a correction of it); the deadline to report runs from it.
+    AWARE = "aware"
 
     @property
     def label(self) -> str:
@@ -43,6 +46,7 @@ class KeyTime(StrEnum):
             "resolved": "Resolved",
             "paged": "On-call paged",
             "page_acknowledged": "Page acknowledged",
+            "aware": "Provider aware",
         }[self.value]
 
 
@@ -76,9 +80,14 @@ class KeyTimes:
         return self.moments[which].at
 
     def shown(self) -> list[KeyTime]:
-        """The key times worth a line: the paging ones only for an incident that paged."""
+        """The key times worth a line: the paging ones only for an incident that paged,
+        awareness only for one assessed serious (with reporting on)."""
         paged = self.at(KeyTime.PAGED) is not None
-        return [k for k in KeyTime if paged or k not in (KeyTime.PAGED, KeyTime.PAGE_ACKNOWLEDGED)]
+        return [
+            k
+            for k in KeyTime
+            if k in self.moments and (paged or k not in (KeyTime.PAGED, KeyTime.PAGE_ACKNOWLEDGED))
+        ]
 
     def figures(self) -> list[Figure]:
         """Time to detect, acknowledge, mitigate and resolve, each from the first signal."""
@@ -101,8 +110,12 @@ class KeyTimes:
         return out
 
 
-def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
-    """The key times the timeline shows, corrections applied; one pass over the events."""
+def derive(
+    incident: Incident, events: Iterable[TimelineEvent], *, awareness: bool = False
+) -> KeyTimes:
+    """The key times the timeline shows, corrections applied; one pass over the events.
+    ``awareness`` (serious-incident reporting is on): when the provider became aware is
+    one of them while the latest assessment says serious."""
     declared = Moment(KeyTime.DECLARED, incident.declared_at, "declared")
     alert: datetime | None = None
     acknowledged: Moment | None = None
@@ -111,6 +124,8 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
     corrections: dict[KeyTime, Moment] = {}
     paged: Moment | None = None
     page_answered: Moment | None = None
+    aware: Moment | None = None
+    serious = False
     if incident.declared_by:
         acknowledged = Moment(KeyTime.ACKNOWLEDGED, incident.declared_at, "declared by a person")
     for event in events:
@@ -135,6 +150,13 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
         elif kind == EventKind.PAGE_ACKNOWLEDGED and page_answered is None:
             said = f"acknowledged by {event.data.get('by') or 'the on-call'}"
             page_answered = Moment(KeyTime.PAGE_ACKNOWLEDGED, event.occurred_at, said)
+        elif kind == EventKind.SERIOUS_ASSESSED:
+            serious = bool(event.data.get("serious"))
+            if serious and aware is None:  # the clock keeps its first start
+                aware = Moment(KeyTime.AWARE, event.occurred_at, "assessed serious")
+        elif kind == EventKind.AWARENESS_CORRECTED and event.data.get("aware_at"):
+            at = datetime.fromisoformat(event.data["aware_at"])
+            aware = Moment(KeyTime.AWARE, at, "corrected", corrected_by=event.actor)
         elif kind == EventKind.KEY_TIME_CORRECTED:
             which = KeyTime(event.data["which"])
             at = datetime.fromisoformat(event.data["at"])
@@ -167,6 +189,8 @@ def derive(incident: Incident, events: Iterable[TimelineEvent]) -> KeyTimes:
         or Moment(KeyTime.PAGE_ACKNOWLEDGED, None, "not yet" if paged else "nobody paged"),
     }
     moments.update(corrections)
+    if awareness and serious and aware is not None:
+        moments[KeyTime.AWARE] = aware
     return KeyTimes(moments)
 
 
@@ -262,5 +286,5 @@ def check_order(
     return list(dict.fromkeys(problems))
 
 
-def of(session: Session, incident: Incident) -> KeyTimes:
-    return derive(incident, timeline.events(session, incident.id))
+def of(session: Session, incident: Incident, *, awareness: bool = False) -> KeyTimes:
+    return derive(incident, timeline.events(session, incident.id), awareness=awareness)

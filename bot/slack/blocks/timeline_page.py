@@ -204,20 +204,27 @@ def action_blocks(
     return blocks
 
 
-def key_times_modal(incident: Incident, times: KeyTimes, channel: str) -> View:
-    blocks: list[Block] = [
-        SectionBlock(
-            text=md(
-                "Move a key time when the timeline has it wrong, e.g. when the problem really "
-                "started before the first alert. Every figure in the post-mortem is measured "
-                "from the first signal. Declared stays when the bot was told."
-            )
-        )
-    ]
-    for which in CORRECTABLE:
+def key_times_modal(
+    incident: Incident, times: KeyTimes, channel: str, *, steers: bool = True, aware: bool = False
+) -> View:
+    """The pickers of the key times the person may move: the Commander's (``steers``), and
+    when the provider became aware (``aware``: assessed serious, and the Commander or the
+    Legal Liaison)."""
+    said = (
+        "Move a key time when the timeline has it wrong, e.g. when the problem really "
+        "started before the first alert. Every figure in the post-mortem is measured "
+        "from the first signal. Declared stays when the bot was told."
+        if steers
+        else "Move when the provider became aware of this serious incident."
+    )
+    if aware:
+        said += " Moving *Provider aware* moves the report's deadline; say why below."
+    blocks: list[Block] = [SectionBlock(text=md(said))]
+    shown = [*(CORRECTABLE if steers else ()), *((KeyTime.AWARE,) if aware else ())]
+    for which in shown:
         if which is KeyTime.RESOLVED and incident.is_open:
             continue
-        at = times.at(which)
+        at = times.at(which) if which in times.moments else None
         blocks.append(
             InputBlock(
                 block_id=which.value,
@@ -258,7 +265,7 @@ class KeyTimesSubmission:
 def parse_key_times(view: dict[str, Any]) -> KeyTimesSubmission:
     """The key times as picked (only those the form shows; the domain checks their order)."""
     changes: dict[KeyTime, datetime] = {}
-    for which in CORRECTABLE:
+    for which in (*CORRECTABLE, KeyTime.AWARE):
         picked = forms.element(view, which.value).get("selected_date_time")
         if picked:
             changes[which] = datetime.fromtimestamp(int(picked), UTC)
