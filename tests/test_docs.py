@@ -50,6 +50,9 @@ FENCE = re.compile(
 NOT_HERE = {
     "pip install -e '.[test]' && python -m pytest": "the test suite itself, which runs this test",
     "curl -X POST https://bot.example.com/alerts/generic \\": "needs a bot at that address",
+    "incidentbot drift s3://ml-logs/fraud/date=2026-11-30/ s3://ml-logs/fraud/date=2026-12-07/": (
+        "needs that bucket; tests/diagnosis/test_where_data_lives.py reads one from an S3 server"
+    ),
 }
 # What the suite is installed with already: the rest of such a line runs.
 INSTALLED = ("pip install -e . && ",)
@@ -209,10 +212,29 @@ def _samples(folder: Path) -> None:
     (folder / "templates").mkdir()
     shutil.copy(REPO / "templates" / "statuspage.toml", folder / "templates")
     reference, current = table(600, shifted=False), table(600, shifted=True)
+    _warehouse(folder / "warehouse.duckdb", reference, current)
     reference.to_csv(folder / "reference.csv", index=False)
     current.to_csv(folder / "current.csv", index=False)
     reference.to_parquet(folder / "march.parquet", index=False)
     current.to_csv(folder / "today.csv", index=False)
+
+
+def _warehouse(path: Path, reference: pd.DataFrame, current: pd.DataFrame) -> None:
+    """A DuckDB warehouse whose ``predictions`` table holds the last hour's rows (shifted)
+    and the same hour a week before."""
+    import duckdb
+
+    now = pd.Timestamp.now(tz="UTC").tz_localize(None)
+    spread = pd.to_timedelta(np.linspace(1, 3500, len(current)), unit="s")
+    rows = pd.concat(
+        [
+            reference.assign(ts=now - pd.Timedelta(days=7) - spread),
+            current.assign(ts=now - spread),
+        ]
+    )
+    with duckdb.connect(str(path)) as warehouse:
+        warehouse.register("rows", rows)
+        warehouse.execute("CREATE TABLE predictions AS SELECT * FROM rows")
 
 
 @pytest.fixture(scope="module")

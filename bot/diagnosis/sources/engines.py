@@ -347,6 +347,18 @@ def _side(
     return summaries.Side(role, table, where, run)
 
 
+def without_zone(sql_type: str) -> bool:
+    """Whether a time column's SQL type (lower case) holds times without a zone, which
+    are compared with UTC times made naive: PostgreSQL's ``timestamp without time
+    zone``, DuckDB's ``timestamp``, ``timestamp_ns`` (what pandas writes), ``_ms`` and
+    ``_s``, Snowflake's ``timestamp_ntz``, BigQuery's ``datetime``."""
+    if sql_type in ("timestamp_ntz", "datetime"):
+        return True
+    if "with time zone" in sql_type or "tz" in sql_type:  # timestamptz, _tz, _ltz
+        return False
+    return sql_type.startswith("timestamp")
+
+
 def _typed(value: str, kind: str | None) -> Any:
     """A ``--where`` value as the column's type, so the engine compares like with like."""
     try:
@@ -400,9 +412,7 @@ def _table(
                     raise SourceError(
                         f"{where.text} has no column {window.time_column!r} (--time-column)."
                     )
-                naive = "without time zone" in columns[window.time_column] or columns[
-                    window.time_column
-                ] in ("timestamp", "datetime", "timestamp_ntz")
+                naive = without_zone(columns[window.time_column])
                 kinds.pop(window.time_column)
             side = _side(role, reflected, window, now, kinds, runner.run, naive_time=naive)
 
