@@ -126,7 +126,8 @@ def _publish(
 
     report = found.report
     facts = findings(report, reference, current)
-    facts.update(method=found.method, error_bound=found.error)
+    # What was read, per side: the SHA-256 the evidence record carries (``compare.Reads``).
+    facts.update(method=found.method, error_bound=found.error, read_sha256=found.digests)
     how = described(found.method, found.error)
     published = working.Findings(
         kind=EventKind.DRIFT_FOUND,

@@ -80,6 +80,7 @@ def _run(
         threshold=args.threshold,
         min_group_size=args.min_group_size or MIN_GROUP_SIZE,
     )
+    read: dict[str, str] = {}  # per side, the SHA-256 of what was read (compare.Reads)
     try:
         ref, cur, method = compare.fairness_tables(
             reference,
@@ -88,9 +89,10 @@ def _run(
             until,
             compare.needed(request),
             reading=working.reading(status),
+            digests=read,
         )
         status.say(":hourglass_flowing_sand: Comparing the groups…", force=True)
-        facts = {**analyse(ref, cur, request), "method": method}
+        facts = {**analyse(ref, cur, request), "method": method, "read_sha256": read}
     except (datasets.SourceError, FairnessInputError) as problem:
         status.withdraw()
         reply(text=REFUSED + refusal(problem))

@@ -16,6 +16,7 @@ memory, not on what was sent:
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 import tempfile
 import zlib
@@ -137,10 +138,12 @@ def inside(path: Path, root: Path) -> bool:
 
 
 class _Sink:
-    """Takes the bytes as they come, unpacks gzip on the way, and stops at the limit."""
+    """Takes the bytes as they come, unpacks gzip on the way, and stops at the limit; a
+    SHA-256 of the bytes as read (before unpacking) is kept on the way too."""
 
     def __init__(self, source: Source, limits: Limits) -> None:
         self.source, self.limits = source, limits
+        self.sha256 = hashlib.sha256()
         # Closed by whoever reads it (or by fetch, on a refusal).
         self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115
         self.size = 0  # unpacked bytes written
@@ -149,6 +152,7 @@ class _Sink:
         self._decided = False
 
     def write(self, chunk: bytes) -> None:
+        self.sha256.update(chunk)
         if not self._decided:
             self._head += chunk
             if len(self._head) < 2:
@@ -190,8 +194,18 @@ class _Sink:
         return self.file
 
 
-def fetch(source: Source, limits: Limits, progress: Progress | None = None) -> IO[bytes]:
-    """The source's bytes, unpacked, as a file to read from (closed by the caller)."""
+# Told the SHA-256 (hex) of the bytes a data set was read from, once they are all read.
+Digest = Callable[[str], None]
+
+
+def fetch(
+    source: Source,
+    limits: Limits,
+    progress: Progress | None = None,
+    digest: Digest | None = None,
+) -> IO[bytes]:
+    """The source's bytes, unpacked, as a file to read from (closed by the caller).
+    ``digest`` is told the SHA-256 of the bytes as they were read, hashed on the way."""
     sink = _Sink(source, limits)
     try:
         if source.path is not None:
@@ -206,7 +220,10 @@ def fetch(source: Source, limits: Limits, progress: Progress | None = None) -> I
         else:
             assert source.url is not None
             _download(source, source.url, sink, limits, progress)
-        return sink.finish()
+        read = sink.finish()
+        if digest is not None:
+            digest(sink.sha256.hexdigest())
+        return read
     except BaseException:
         sink.file.close()
         raise
@@ -346,7 +363,13 @@ def _mb(size: int) -> str:
     return f"{size / 1024 / 1024:,.0f} MB"
 
 
-def load(source: Source, limits: Limits, progress: Progress | None = None) -> pd.DataFrame:
-    """Fetch and read one data set within ``limits``; SourceError says why not."""
-    with fetch(source, limits, progress) as data:
+def load(
+    source: Source,
+    limits: Limits,
+    progress: Progress | None = None,
+    digest: Digest | None = None,
+) -> pd.DataFrame:
+    """Fetch and read one data set within ``limits``; SourceError says why not.
+    ``digest``: told the SHA-256 of the bytes read (``fetch``)."""
+    with fetch(source, limits, progress, digest) as data:
         return read_table(data, source, limits)

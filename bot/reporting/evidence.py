@@ -67,8 +67,10 @@ def preserve(
             "at": e.occurred_at.isoformat(),
             "said": e.text,
             "facts": e.data,
-            # The stored facts' own digest: what the analysis read is named in them
-            # (its data sets), and any change to the figures changes this.
+            # What the analysis read, per side (reference, current): a SHA-256 computed
+            # while reading (``compare.Reads``); absent for a finding recorded before.
+            "read_sha256": dict((e.data or {}).get("read_sha256") or {}),
+            # The stored facts' own digest: any change to the figures changes this.
             "facts_sha256": digest(dict(e.data or {})),
         }
         for e in found

@@ -11,6 +11,8 @@ What comes back says which was used, and the bound on any approximate score.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -58,6 +60,78 @@ class Drift:
     # Each side's size in bytes where it is known (a file's; a dataset's Parquet data,
     # uncompressed); a warehouse table's is not asked for.
     sizes: dict[str, int | None] = field(default_factory=dict)
+    # Each side's SHA-256 of what was read (``Reads``): the evidence of what was judged.
+    digests: dict[str, str] = field(default_factory=dict)
+
+
+class Reads:
+    """A SHA-256 per side of what an analysis read, computed as it reads (never a second
+    read). A file or URL read whole: its bytes as they arrived (``datasets.fetch``).
+    Anything else (a folder, a bucket, a table, a window of rows): a canonical description
+    of the place, the window and the columns, then each statement run on it and the rows
+    it returned (the summaries, or the rows loaded for the exact path)."""
+
+    def __init__(self) -> None:
+        self.digests: dict[str, str] = {}
+        self._hashers: dict[str, Any] = {}
+
+    def told(self, role: str) -> datasets.Digest:
+        return lambda hexdigest: self.digests.__setitem__(role, hexdigest)
+
+    def watch(self, role: str, place: Place, where: Where, opened: engines.Opened) -> None:
+        hasher = hashlib.sha256(
+            _canonical(
+                {
+                    "place": place.text,
+                    "engine": opened.engine,
+                    "columns": opened.kinds,
+                    "window": {
+                        "time_column": where.window.time_column,
+                        "span": where.window.span,
+                        "against": where.window.against,
+                        "where": [list(pair) for pair in where.window.where],
+                    },
+                }
+            )
+        )
+        self._hashers[role] = hasher
+        run, load = opened.side.run, opened.load
+
+        def run_hashed(statement: sa.Executable) -> list[Any]:
+            rows = run(statement)
+            if isinstance(statement, sa.ClauseElement):
+                compiled = statement.compile()
+                hasher.update(_canonical({"sql": str(compiled), "params": compiled.params}))
+            hasher.update(_canonical(_unordered(rows)))
+            return rows
+
+        def load_hashed(columns: list[str]) -> pd.DataFrame:
+            frame = load(columns)
+            hasher.update(_canonical({"loaded": columns, "rows": len(frame)}))
+            hasher.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+            return frame
+
+        opened.side.run, opened.load = run_hashed, load_hashed
+
+    def finish(self) -> dict[str, str]:
+        """Each side's hex digest, the watched ones taken as they stand now."""
+        for role, hasher in self._hashers.items():
+            self.digests[role] = hasher.hexdigest()
+        return dict(self.digests)
+
+
+def _unordered(rows: list[Any]) -> list[str]:
+    """Rows as the same answer reads each time: sorted (an engine's grouping has no order)
+    and floats to 9 significant digits (a parallel sum differs in its last bits)."""
+
+    def steady(value: Any) -> Any:
+        return float(f"{value:.9g}") if isinstance(value, float) else value
+
+    return sorted(_canonical([steady(v) for v in row]).decode() for row in rows)
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
 def drift(
@@ -76,10 +150,11 @@ def drift(
     """The drift report between two places, by the cheapest path that fits."""
     if method not in METHODS:
         raise datasets.SourceError(f"--method is one of {', '.join(METHODS)}.")
+    reads = Reads()
     singles = isinstance(reference, Single) and isinstance(current, Single)
     if singles and not where.window.where and method in ("auto", "exact"):
         assert isinstance(reference, Single) and isinstance(current, Single)
-        tables = _read(reference, current, where, reading)
+        tables = _read(reference, current, where, reading, reads)
         report = analyse(
             tables[0],
             tables[1],
@@ -92,7 +167,7 @@ def drift(
             "reference": int(tables[0].memory_usage(deep=True).sum()),
             "current": int(tables[1].memory_usage(deep=True).sum()),
         }
-        return Drift(report, "exact", sizes=held)
+        return Drift(report, "exact", sizes=held, digests=reads.finish())
     with engines.opened(
         {"reference": reference, "current": current},
         where.places,
@@ -100,6 +175,8 @@ def drift(
         where.window,
         now,
     ) as sides:
+        reads.watch("reference", reference, where, sides["reference"])
+        reads.watch("current", current, where, sides["current"])
         ref, cur = sides["reference"], sides["current"]
         kinds = {name: kind for name, kind in cur.kinds.items() if name in ref.kinds}
         if len(kinds) > where.limits.max_columns:
@@ -127,7 +204,7 @@ def drift(
                 skip=skip,
                 progress=progress,
             )
-            return Drift(report, "exact", sizes=sizes)
+            return Drift(report, "exact", sizes=sizes, digests=reads.finish())
         found = summaries.drift(
             ref.side,
             cur.side,
@@ -138,14 +215,18 @@ def drift(
             skip=skip,
             progress=progress,
         )
-        return Drift(found.report, found.method, found.error, found.errors, sizes)
+        return Drift(found.report, found.method, found.error, found.errors, sizes, reads.finish())
 
 
 def _read(
-    reference: Single, current: Single, where: Where, reading: Reading | None
+    reference: Single,
+    current: Single,
+    where: Where,
+    reading: Reading | None,
+    reads: Reads,
 ) -> list[pd.DataFrame]:
     return [
-        datasets.load(p.source, where.limits, reading(role) if reading else None)
+        datasets.load(p.source, where.limits, reading(role) if reading else None, reads.told(role))
         for p, role in ((reference, "reference"), (current, "current"))
     ]
 
@@ -185,17 +266,22 @@ def fairness_tables(
     columns: list[str],
     method: str = "auto",
     reading: Reading | None = None,
+    digests: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """The two windows' rows for a fairness analysis, as few as the figures need: from a
     file, the file; elsewhere, the engine counts each distinct combination of ``columns``
     (groups, prediction, label) and only those counts leave it. The rows are rebuilt from
-    the counts, so every figure is the exact path's (they are counts)."""
+    the counts, so every figure is the exact path's (they are counts). ``digests`` is
+    filled with each side's SHA-256 of what was read (``Reads``)."""
     if method not in METHODS:
         raise datasets.SourceError(f"--method is one of {', '.join(METHODS)}.")
+    reads = Reads()
     singles = isinstance(reference, Single) and isinstance(current, Single)
     if singles and not where.window.where and method in ("auto", "exact"):
         assert isinstance(reference, Single) and isinstance(current, Single)
-        tables = _read(reference, current, where, reading)
+        tables = _read(reference, current, where, reading, reads)
+        if digests is not None:
+            digests.update(reads.finish())
         return tables[0], tables[1], "exact"
     with engines.opened(
         {"reference": reference, "current": current},
@@ -204,6 +290,8 @@ def fairness_tables(
         where.window,
         now,
     ) as sides:
+        reads.watch("reference", reference, where, sides["reference"])
+        reads.watch("current", current, where, sides["current"])
         frames = []
         for role in ("reference", "current"):
             opened = sides[role]
@@ -219,6 +307,8 @@ def fairness_tables(
                 frames.append(_combinations(opened.side, columns, where.limits))
         engine = "pushdown" if "pushdown" in (o.engine for o in sides.values()) else "sketch"
         engine = "exact" if method == "exact" else engine
+    if digests is not None:
+        digests.update(reads.finish())
     return frames[0], frames[1], engine
 
 
