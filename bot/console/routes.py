@@ -214,7 +214,15 @@ class Console:
         def work() -> tuple[story.Story, dict[str, str]]:
             reader = self.people.reader(viewer.user)
             with self.db.begin() as session:
-                told = story.read(session, number, reader, kind=kind, page=page)
+                told = story.read(
+                    session,
+                    number,
+                    reader,
+                    kind=kind,
+                    page=page,
+                    reporting=self.settings.reporting.on,
+                    now=self.clock(),
+                )
                 session.expunge_all()
             names = self.people.names(told.people)
             for entry in told.timeline + told.page_events:

@@ -168,7 +168,19 @@ def find(session: Session, number: int, reader: Reader) -> Incident:
     return incident
 
 
-def read(session: Session, number: int, reader: Reader, *, kind: str = "", page: int = 1) -> Story:
+def read(
+    session: Session,
+    number: int,
+    reader: Reader,
+    *,
+    kind: str = "",
+    page: int = 1,
+    reporting: bool = True,
+    now: datetime | None = None,
+) -> Story:
+    """An incident's page as ``reader`` may see it. ``reporting``: serious-incident
+    reporting is on (off, the clock is not shown, whatever was recorded while it was on);
+    ``now``: the console's clock, for the deadline's words."""
     if kind and kind not in KINDS:
         raise InvalidInput(
             f"“{kind[:40]}” is not a kind of event; show {', '.join(KINDS)} or everything."
@@ -232,7 +244,9 @@ def read(session: Session, number: int, reader: Reader, *, kind: str = "", page:
         pages=pages_in_all,
         drift=[_drift(e) for e in by_kind if e.kind == K.DRIFT_FOUND],
         fairness=[_fairness(e) for e in by_kind if e.kind == K.FAIRNESS_FOUND],
-        reporting=assessment.clock_words(session, incident, utcnow()),
+        reporting=(
+            assessment.clock_words(session, incident, now or utcnow()) if reporting else None
+        ),
         containment=_containment([e for e in by_kind if e.kind in CONTAINMENT]),
         paging=[_page(p) for p in page_records.of(session, incident.id)],
         page_events=[_entry(e) for e in by_kind if e.kind in PAGING],

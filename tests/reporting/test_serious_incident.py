@@ -134,6 +134,8 @@ def test_from_the_offer_to_the_report_sent(
         told = story.read(session, incident_id, Reader(ALICE))
     assert told.reporting is not None and told.reporting.startswith("Serious incident: report due")
     assert ("Legal Liaison", BOB) in told.roles
+    with services.db.begin() as session:  # with reporting turned off since, it is not shown
+        assert story.read(session, incident_id, Reader(ALICE), reporting=False).reporting is None
 
     # Reminders to the Legal Liaison at half time and a day before; overdue every day.
     assert reporting.tick(services, aware + timedelta(days=5, minutes=1)) == 1
