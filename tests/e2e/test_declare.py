@@ -34,7 +34,8 @@ def test_declare_opens_a_channel_with_everything_a_responder_needs(
     assert channel is not None, [c.name for c in slack.channels.values()]
     assert f"<#{channel.id}>" in reply["text"]
     assert ALICE in channel.members
-    assert channel.topic.startswith("SEV1 (critical) | Investigating | Commander: unassigned")
+    topic = "SEV1 (critical) | Investigating | Incident Commander: unassigned"
+    assert channel.topic.startswith(topic)
 
     # The pinned summary: title, severity with its meaning and expectation, status, roles.
     assert len(channel.pins) == 1

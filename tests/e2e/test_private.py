@@ -67,7 +67,7 @@ def test_a_private_incident_keeps_its_title_to_its_channel(
     assert channel.members == {BOT_USER, ALICE}
     slack.wait_for(lambda: slack.channels[broadcast].messages, what="the announcement")
     announced = slack.channels[broadcast].messages[0]
-    assert "A private incident, INC-1, is under way. Commander: <@U0ALICE01>" in readable(
+    assert "A private incident, INC-1, is under way. Incident Commander: <@U0ALICE01>" in readable(
         announced["blocks"]
     )
     assert free_of_title(everything_in(slack, broadcast))
@@ -251,7 +251,8 @@ def test_an_alert_route_declares_privately_and_invites_the_responders(
     assert incident.private and channel.is_private and "private" in channel.name
     assert channel.members == {BOT_USER, CARA}  # no declarer: the responders group
     assert free_of_title(everything_in(slack, broadcast))
-    assert "No Commander named yet" in readable(slack.channels[broadcast].messages[0]["blocks"])
+    announced = readable(slack.channels[broadcast].messages[0]["blocks"])
+    assert "No Incident Commander named yet" in announced
     # Nobody commands it yet: only a responder steers, and Cara is one.
     bot.command("severity sev1", user=CARA, channel=channel.id)
     slack.wait_for(lambda: stored_incidents(bot.database_url)[0].severity == "sev1")

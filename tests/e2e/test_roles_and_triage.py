@@ -65,7 +65,8 @@ def test_each_role_by_text_then_a_hand_over(
             ),
             what="the private brief",
         )
-    assert channel.topic.startswith(f"SEV3 (medium) | Investigating | Commander: <@{ALICE}>")
+    topic = f"SEV3 (medium) | Investigating | Incident Commander: <@{ALICE}>"
+    assert channel.topic.startswith(topic)
 
     bot.command(f"role commander <@{BOB}|bob>", user=ALICE, channel=channel.id)
     slack.wait_for(lambda: f"Commander: <@{BOB}>" in channel.topic, what="the new commander")

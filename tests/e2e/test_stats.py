@@ -73,7 +73,7 @@ def test_share_posts_the_review_and_its_charts_in_the_channel(
     channel = slack.channels[general]
     slack.wait_for(lambda: len(channel.files) == 3, 60, "the charts in the channel")
     summary = said(channel.messages[0])
-    assert "*8* incidents" in summary and "drills included (1)" in summary
+    assert "*8 incidents*" in summary and "drills included (1)" in summary
     assert story.SECRET not in summary
     assert slack.direct_messages(ALICE) == []
 
