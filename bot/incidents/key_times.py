@@ -37,6 +37,13 @@ class KeyTime(StrEnum):
     AWARE = "aware"
 
     @property
+    def of_the_response(self) -> bool:
+        """Whether the response's figures (the review's times to detect, acknowledge,
+        mitigate, resolve) are counted from or to it; awareness only starts a report's
+        deadline."""
+        return self is not KeyTime.AWARE
+
+    @property
     def label(self) -> str:
         return {
             "detected": "First signal",
