@@ -99,8 +99,10 @@ def declare(
     general: str,
     text: str = "declare sev3 Churn model precision dropped",
 ) -> tuple[Any, Incident]:
-    bot.command(text, user=ALICE, channel=general).wait_reply()
-    incident = stored_incidents(bot.database_url)[-1]
+    reply = bot.command(text, user=ALICE, channel=general).wait_reply()
+    stored = stored_incidents(bot.database_url)
+    assert stored, f"the declaration was answered, yet no incident is stored: {reply}"
+    incident = stored[-1]
     channel = slack.channels[incident.channel_id]
     slack.wait_for(
         lambda: any(m["text"].startswith("Triage for") for m in channel.messages),
