@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -30,10 +31,28 @@ GUARD_REFUSED = "CallInsideTransaction"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+# Ports for the servers the tests start by number (bots, sandboxes). A port the kernel
+# picks (bind to 0) is free only until it is released: another test process could be
+# handed the same one before this one's server binds it, and its health check would then
+# reach this one's bot. So each xdist worker hands out its own block of ports below the
+# kernel's ephemeral range (32768 and up, where the stand-ins' own ports and every
+# outgoing connection come from), in turn, skipping any that is taken.
+_PORT_BLOCK = 1000
+_next_port = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    base = 20000 + (int(worker) if worker.isdigit() else 0) % 12 * _PORT_BLOCK
+    for _ in range(_PORT_BLOCK):
+        port = base + next(_next_port) % _PORT_BLOCK
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {base}-{base + _PORT_BLOCK - 1}")
 
 
 def missing_server(what: str, how: str = f"set {POSTGRES_ENV} to run against PostgreSQL") -> None:
