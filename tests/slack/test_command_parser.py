@@ -57,8 +57,9 @@ def test_role_arguments() -> None:
 
     parsed = parse_role_args("ml-lead <@U0CARA003|cara>")
     assert (parsed.role, parsed.user) == (Role.ML_LEAD, "<@U0CARA003|cara>")
-    with pytest.raises(InvalidInput, match="`wizard` is not a role"):
+    with pytest.raises(InvalidInput, match="`wizard` is not a role") as refused:
         parse_role_args("wizard @cara")
+    assert "(and `legal` where serious-incident reporting is on)" in str(refused.value)
     with pytest.raises(InvalidInput, match="Usage: `/incident role"):
         parse_role_args("ml-lead")
 

@@ -65,8 +65,8 @@ class RoleArgs:
 
 
 ROLE_USAGE = (
-    "Usage: `/incident role <commander|ml-lead|data-lead|comms-lead> @person`, "
-    "e.g. `/incident role ml-lead @cara`."
+    "Usage: `/incident role <commander|ml-lead|data-lead|comms-lead> @person` (and `legal` "
+    "where serious-incident reporting is on), e.g. `/incident role ml-lead @cara`."
 )
 
 
