@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +63,23 @@ class Drift:
     sizes: dict[str, int | None] = field(default_factory=dict)
     # Each side's SHA-256 of what was read (``Reads``): the evidence of what was judged.
     digests: dict[str, str] = field(default_factory=dict)
+
+
+@contextmanager
+def _opened(
+    reference: Place, current: Place, where: Where, now: datetime, reads: Reads
+) -> Iterator[dict[str, engines.Opened]]:
+    """Both sides opened by their engines, each watched for its digest as it is read."""
+    with engines.opened(
+        {"reference": reference, "current": current},
+        where.places,
+        where.limits,
+        where.window,
+        now,
+    ) as sides:
+        reads.watch("reference", reference, where, sides["reference"])
+        reads.watch("current", current, where, sides["current"])
+        yield sides
 
 
 class Reads:
@@ -168,15 +186,7 @@ def drift(
             "current": int(tables[1].memory_usage(deep=True).sum()),
         }
         return Drift(report, "exact", sizes=held, digests=reads.finish())
-    with engines.opened(
-        {"reference": reference, "current": current},
-        where.places,
-        where.limits,
-        where.window,
-        now,
-    ) as sides:
-        reads.watch("reference", reference, where, sides["reference"])
-        reads.watch("current", current, where, sides["current"])
+    with _opened(reference, current, where, now, reads) as sides:
         ref, cur = sides["reference"], sides["current"]
         kinds = {name: kind for name, kind in cur.kinds.items() if name in ref.kinds}
         if len(kinds) > where.limits.max_columns:
@@ -283,15 +293,7 @@ def fairness_tables(
         if digests is not None:
             digests.update(reads.finish())
         return tables[0], tables[1], "exact"
-    with engines.opened(
-        {"reference": reference, "current": current},
-        where.places,
-        where.limits,
-        where.window,
-        now,
-    ) as sides:
-        reads.watch("reference", reference, where, sides["reference"])
-        reads.watch("current", current, where, sides["current"])
+    with _opened(reference, current, where, now, reads) as sides:
         frames = []
         for role in ("reference", "current"):
             opened = sides[role]
