@@ -98,13 +98,14 @@ def sandbox_settings(
     )
 
 
-def later(services: Services) -> Callable[[timedelta], int]:
+def later(services: Services) -> Callable[[timedelta], tuple[int, int]]:
     """Send now the reminders and drill injects that would fall due ``ahead`` from now
-    (the page's skip): the same ticks the scheduler runs, given a later clock."""
+    (the page's skip): the same ticks the scheduler runs, given a later clock. Returns
+    how many reminders and how many injects were sent."""
 
-    def send(ahead: timedelta) -> int:
+    def send(ahead: timedelta) -> tuple[int, int]:
         then = utcnow() + ahead
-        return nudges.tick(services, then) + drills.tick(services, then)
+        return nudges.tick(services, then), drills.tick(services, then)
 
     return send
 

@@ -35,6 +35,7 @@ from bot.sandbox.acting import BOT_USER, find_element, input_state
 from bot.sandbox.mrkdwn import Names, to_html
 from bot.sandbox.people import DEMO_PEOPLE
 from bot.sandbox.slack_api import Channel, SlackStandIn
+from bot.text.rendering import count
 from bot.web.sites import Site
 
 HERE = Path(__file__).parent
@@ -63,7 +64,8 @@ class Refused(Exception):
 class Hooks:
     """What the page may ask of the bot's process beyond Slack's requests."""
 
-    later: Callable[[timedelta], int] | None = None  # send reminders due that much later
+    # Send the reminders and drill injects due that much later: how many of each it sent.
+    later: Callable[[timedelta], tuple[int, int]] | None = None
 
 
 class Changes:
@@ -450,16 +452,17 @@ class SandboxPage:
             raise Refused("minutes must be a whole number") from None
         if not 1 <= minutes <= 24 * 60:
             raise Refused("Skip between 1 minute and 24 hours.")
-        sent = self.hooks.later(timedelta(minutes=minutes))
+        reminders, injects = self.hooks.later(timedelta(minutes=minutes))
         ahead = (
             f"{minutes // 60} hours"
             if minutes % 60 == 0 and minutes > 60
             else {60: "hour", 1: "minute"}.get(minutes, f"{minutes} minutes")
         )
-        if not sent:
+        if not reminders and not injects:
             return {"said": f"Nothing was due in the next {ahead}."}
-        things = "reminder or drill inject" if sent == 1 else "reminders and drill injects"
-        return {"said": f"Sent the {sent} {things} due in the next {ahead}."}
+        sent = [count(reminders, "reminder")] if reminders else []
+        sent += [count(injects, "drill inject")] if injects else []
+        return {"said": f"Sent {' and '.join(sent)} due in the next {ahead}."}
 
     # -- what a person sees ---------------------------------------------------------
     def _may_see(self, person: str, channel: Channel) -> bool:
