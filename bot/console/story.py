@@ -28,6 +28,7 @@ from bot.incidents.severity import Severity
 from bot.paging import page_records
 from bot.reporting import assessment
 from bot.store.models import Incident, TimelineEvent, TrackedAction, utcnow
+from bot.text import rendering
 from bot.text.rendering import count
 from bot.tracking import tickets
 
@@ -324,7 +325,7 @@ def _entry(event: TimelineEvent) -> dict[str, Any]:
 
 
 def words(entry: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    return timeline.plain(entry["event"], dict(names))
+    return rendering.one_line(timeline.plain(entry["event"], dict(names)))
 
 
 def _drift(event: TimelineEvent) -> dict[str, Any]:

@@ -190,11 +190,27 @@ _INLINE = re.compile(r"([\\`*_\[\]|~#])")
 _BLOCK_START = re.compile(r"^(\d+)([.)])|^([-+=])")
 
 
+_ENDS_A_SENTENCE = tuple(".!?:;,…")
+
+
+def one_line(text: Any) -> str:
+    """Text of several lines as one line that still reads: a line that ends without
+    punctuation gets a full stop before the next (``…payments`` then ``What is
+    affected: …`` reads ``…payments. What is affected: …``), spaces collapsed."""
+    lines = [" ".join(line.split()) for line in str(text or "").splitlines()]
+    lines = [line for line in lines if line]
+    joined = [
+        line if n == len(lines) - 1 or line.endswith(_ENDS_A_SENTENCE) else line + "."
+        for n, line in enumerate(lines)
+    ]
+    return " ".join(joined)
+
+
 def for_markdown(text: Any, *, mrkdwn: bool = False) -> str:
     """:func:`plain` words as one line of Markdown that reads as its author wrote it: no
     HTML a viewer would run, and no Markdown (links, images, emphasis, table cells,
     headings, list items, autolinks) its author did not mean."""
-    flat = " ".join(plain(text, mrkdwn=mrkdwn).split())
+    flat = one_line(plain(text, mrkdwn=mrkdwn))
     flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     flat = _INLINE.sub(r"\\\1", flat)
     flat = flat.replace("://", "\\://")

@@ -39,7 +39,7 @@ def test_plain_words_show_emoji_as_characters_and_keep_what_was_typed() -> None:
 def test_markdown_shows_typed_markup_as_text_on_one_line() -> None:
     typed = "# [x](https://evil.example) *b* <img src=x>\n- item"
     assert rendering.for_markdown(typed) == (
-        "\\# \\[x\\](https\\://evil.example) \\*b\\* &lt;img src=x&gt; - item"
+        "\\# \\[x\\](https\\://evil.example) \\*b\\* &lt;img src=x&gt;. - item"
     )
     assert rendering.markdown_url("javascript:alert(1)") == "#"
 
@@ -74,3 +74,11 @@ def test_a_count_agrees_with_its_noun() -> None:
     assert rendering.count(0, "inject") == "0 injects"
     assert rendering.count(2, "person", "people") == "2 people"
     assert rendering.count(12345, "row") == "12,345 rows"
+
+
+def test_lines_made_one_still_read_as_sentences() -> None:
+    update = "Fraud model flags 40% of payments\n*What is affected:* cards\n\nNext update: 10:00"
+    assert rendering.one_line(update) == (
+        "Fraud model flags 40% of payments. *What is affected:* cards. Next update: 10:00"
+    )
+    assert rendering.for_markdown("Rolled back;\nwatching") == "Rolled back; watching"
