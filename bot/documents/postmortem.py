@@ -418,8 +418,8 @@ def observations(
     elif first_update is None:
         badly.append("No status update reached stakeholders.")
     if context["nudges"]:
-        nudged = rendering.count(context["nudges"], "time")
-        badly.append(f"The Comms Lead was nudged {nudged} for an update.")
+        nudged = rendering.times(context["nudges"])
+        badly.append(f"A status update fell overdue and the bot nudged {nudged}.")
     for finding in context.get("fairness", []):
         if finding["breached"]:
             badly.append(

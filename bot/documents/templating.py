@@ -62,6 +62,7 @@ def document_environment(custom: Path | None = None, *, html: bool = False) -> E
     env.filters["md"] = markdown_text
     env.filters["url"] = markdown_url
     env.filters["count"] = rendering.count  # {{ n | count("incident") }}: "1 incident"
+    env.filters["times"] = rendering.times
     return env
 
 

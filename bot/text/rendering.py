@@ -279,3 +279,8 @@ def cut_for_slack(escaped: str, limit: int) -> str:
 def count(n: int, one: str, many: str | None = None) -> str:
     """``1 member``, ``3 members``: a number with its noun agreeing."""
     return f"{n:,} {one if n == 1 else (many or one + 's')}"
+
+
+def times(n: int) -> str:
+    """How often: ``once``, ``twice``, ``3 times``."""
+    return {1: "once", 2: "twice"}.get(n, f"{n:,} times")

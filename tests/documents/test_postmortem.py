@@ -370,8 +370,8 @@ def test_counts_agree_with_their_nouns(db: Database, fmt: str) -> None:
         context = assemble(session, incident)
         times = key_times.of(session, incident)
     text = render({**context, "nudges": 1, "event_count": 1}, fmt).text
-    assert "The Comms Lead was nudged 1 time." in text and "time(s)" not in text
+    assert "The bot nudged for an overdue status update once." in text and "time(s)" not in text
     assert " from 1 timeline event." in text
     _, badly = observations({**context, "nudges": 2, "alerts": []}, times)
-    assert "The Comms Lead was nudged 2 times for an update." in badly
+    assert "A status update fell overdue and the bot nudged twice." in badly
     assert "No alert fired: a person noticed first. What monitoring would have caught it?" in badly
