@@ -28,6 +28,7 @@ _EMPHASIS = [
 _CODE = re.compile(r"`([^`\n]+)`")
 _FENCE = re.compile(r"```\n?(.*?)```", re.S)
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_LOCAL_FILE = re.compile(r"^https://standin\.slack\.invalid/files/[^/]+/(F[A-Z0-9]+)/")
 
 _EMOJI = re.compile(r":([a-z0-9_+-]+):")
 
@@ -40,10 +41,12 @@ class Names:
         people: Mapping[str, str] | None = None,
         channels: Mapping[str, str] | None = None,
         link_channel: Callable[[str], str] | None = None,
+        link_file: Callable[[str], str] | None = None,
     ) -> None:
         self.people = people or {}
         self.channels = channels or {}
         self.link_channel = link_channel
+        self.link_file = link_file  # a file's page here, for the local Slack's permalinks
 
     def person(self, user_id: str, label: str | None) -> str:
         return self.people.get(user_id) or label or user_id
@@ -130,7 +133,10 @@ def _token(inner: str, names: Names) -> str:
     if target.startswith("!"):
         return _special(target[1:], label_text)
     url = _unescape(target)
-    if url.startswith(_SAFE_SCHEMES):
+    local = _LOCAL_FILE.match(url)
+    if local and names.link_file is not None:  # the local Slack's permalink: served here
+        url = names.link_file(local.group(1))
+    if url.startswith(_SAFE_SCHEMES) or local:
         shown = html.escape(label_text or url)
         return f'<a href="{html.escape(url)}" rel="noopener noreferrer" target="_blank">{shown}</a>'
     # Slack reads any other <...> as a link it cannot follow: the brackets go, the words

@@ -561,7 +561,12 @@ class SandboxPage:
                 for c in channels
                 if not c.name.startswith("dm-") and self._may_see(person, c)
             ]
-        shown_names = Names(people, names, lambda cid: self._link(person, cid))
+        shown_names = Names(
+            people,
+            names,
+            lambda cid: self._link(person, cid),
+            lambda fid: f"/sandbox/files/{fid}?" + urlencode({"person": person}),
+        )
         for m in [*messages, *threaded]:
             m["author"] = people.get(m.get("user", ""), m.get("user", ""))
             m["is_bot"] = m.get("user") == BOT_USER
