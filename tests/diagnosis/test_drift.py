@@ -188,3 +188,9 @@ def test_the_findings_count_in_words_that_agree() -> None:
     assert "1 column is in only one of the tables." in text
     one = replace(report, columns=drifted[:1], only_in_one=["x", "y"])
     assert "1 of 1 column drifted" in said(one) and "2 columns are in only one" in said(one)
+    assert "(the data set counts as drifted when at least 50% have: *yes*)" in text
+    assert "normed Wasserstein or Jensen-Shannon with more)." in text
+    computed = result_blocks(report, "a.csv", "b.csv", None, how="exact: every value read")
+    assert "How it was computed: exact: every value read." in readable(
+        [b.to_dict() for b in computed]
+    )

@@ -64,8 +64,8 @@ def result_blocks(
             text=md(
                 f"{icon} *{len(report.drifted)} of {count(len(report.columns), 'column')} "
                 "drifted* "
-                f"(data set drift when at least {report.drift_share:.0%} have: "
-                f"*{'yes' if report.dataset_drift else 'no'}*).\n"
+                f"(the data set counts as drifted when at least {report.drift_share:.0%} "
+                f"have: *{'yes' if report.dataset_drift else 'no'}*).\n"
                 f"Reference `{escape(truncate(reference, 200))}` ({report.reference_rows:,} rows) "
                 f"· current `{escape(truncate(current, 200))}` ({report.current_rows:,} rows)"
             )
@@ -105,9 +105,9 @@ def result_blocks(
         only = len(report.only_in_one)
         notes.append(f"{count(only, 'column is', 'columns are')} in only one of the tables.")
     notes.append(
-        "Tests and thresholds as Evidently's defaults (K-S, chi-squared or Z on up to 1,000 "
-        "reference rows; normed Wasserstein or Jensen-Shannon above)."
-        + (f" Computed {escape(how)}." if how else "")
+        "Tests and thresholds as Evidently's defaults (K-S, chi-squared or Z with up to 1,000 "
+        "reference rows; normed Wasserstein or Jensen-Shannon with more)."
+        + (f" How it was computed: {escape(how)}." if how else "")
         + (f" Asked by <@{by}>." if by else " Started by the alert.")
     )
     blocks.append(ContextBlock(elements=[md(truncate(" ".join(notes), SECTION_MAX))]))
