@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
 from bot.documents.plotting import canvas, png
+from bot.incidents.key_times import spoken
 from bot.text import rendering
 
 SEVERITY_COLOURS = {"sev1": "#c92a2a", "sev2": "#e8590c", "sev3": "#f2c94c", "sev4": "#74c0fc"}
@@ -121,7 +123,9 @@ def resolve_times(frame: pd.DataFrame) -> bytes:
 
 
 def _hours(value: float) -> str:
-    return f"{value * 60:.0f} min" if value < 1 else f"{value:.1f} h"
+    """A time in hours as the review's tables say it (``3 min``, ``2 h 5 min``): the same
+    figure must not read 3 min in the table and 4 min on its chart."""
+    return spoken(timedelta(hours=value))
 
 
 def categories_by_model(frame: pd.DataFrame) -> bytes:

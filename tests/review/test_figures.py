@@ -288,3 +288,15 @@ def test_the_stats_message_counts_in_words_that_agree(db: Database, ids: dict[st
     empty = review_of(db, "2025Q1")
     assert "No incidents." in said(empty) and "*0 incidents*" in said(empty)
     assert "every incident met its severity's expected response." in said(empty)
+
+
+def test_a_chart_labels_a_time_as_the_table_says_it() -> None:
+    """3 min 42 s read '3 min' in the table and '4 min' beside its point on the chart."""
+    from datetime import timedelta
+
+    from bot.incidents.key_times import spoken
+    from bot.review.charts import _hours
+
+    took = timedelta(minutes=3, seconds=42)
+    assert _hours(took.total_seconds() / 3600) == spoken(took) == "3 min"
+    assert _hours(2 + 5 / 60) == "2 h 5 min"
