@@ -179,7 +179,7 @@ def derive(
     detected = (
         Moment(KeyTime.DETECTED, first, "alert fired")
         if first
-        else Moment(KeyTime.DETECTED, incident.declared_at, "declared (no earlier signal known)")
+        else Moment(KeyTime.DETECTED, incident.declared_at, "declared; no earlier signal known")
     )
     if resolved is None and incident.resolved_at is not None:
         resolved = Moment(KeyTime.RESOLVED, incident.resolved_at, "resolved")

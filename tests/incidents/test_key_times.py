@@ -66,7 +66,7 @@ def test_a_person_declaring_acknowledges_and_mitigation_defaults_to_resolution(
         open_times = key_times.of(session, incident)
         assert open_times.at(KeyTime.ACKNOWLEDGED) == incident.declared_at
         assert open_times.at(KeyTime.MITIGATED) is None
-        assert open_times[KeyTime.DETECTED].source == "declared (no earlier signal known)"
+        assert open_times[KeyTime.DETECTED].source == "declared; no earlier signal known"
         resolve(session, incident, **steering("U1"))
         times = key_times.of(session, incident)
     assert times.at(KeyTime.MITIGATED) == times.at(KeyTime.RESOLVED)
