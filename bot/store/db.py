@@ -164,8 +164,7 @@ class Database:
     @contextmanager
     def begin(self) -> Iterator[Session]:
         """A session inside one transaction, committed on success, rolled back on error."""
-        precedence.give_way()
-        with self._sessions() as session, session.begin():
+        with precedence.transaction(), self._sessions() as session, session.begin():
             yield session
 
     def ping(self) -> bool:

@@ -7,7 +7,8 @@ Slack). So the web layer counts the requests it is answering (:func:`answering`)
 thread of the background pools (marked with :func:`defer`) gives way at its next step
 (:func:`give_way`: a task's start, a database transaction's start) while any are in
 flight, for at most :data:`LONGEST` at a time, so that background work is slowed by a
-burst, never stopped by a stream.
+burst, never stopped by a stream. A thread inside a transaction never waits
+(:func:`transaction`): it may hold the write lock the requests' journal needs.
 """
 
 from __future__ import annotations
@@ -44,8 +45,22 @@ def defer() -> None:
 
 
 def give_way() -> None:
-    """In a marked thread, wait (at most :data:`LONGEST`) while answers are in flight."""
-    if not getattr(_mine, "defers", False) or not _in_flight:
+    """In a marked thread outside any transaction, wait (at most :data:`LONGEST`) while
+    answers are in flight."""
+    inside: int = getattr(_mine, "depth", 0)
+    if not getattr(_mine, "defers", False) or inside or not _in_flight:
         return
     with _changed:
         _changed.wait_for(lambda: not _in_flight, LONGEST)
+
+
+@contextmanager
+def transaction() -> Iterator[None]:
+    """A database transaction's span: it gives way before it starts, never inside (a
+    transaction opened within another would otherwise wait holding the first's locks)."""
+    give_way()
+    _mine.depth = getattr(_mine, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _mine.depth -= 1

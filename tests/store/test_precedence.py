@@ -50,3 +50,14 @@ def test_threads_that_answer_requests_never_wait():
     with precedence.answering(), precedence.answering():
         precedence.give_way()  # not marked: returns at once, or this test would hang
     assert precedence._in_flight == 0
+
+
+def test_a_transaction_opened_inside_another_never_waits(monkeypatch):
+    """It may hold the write lock the requests' journal needs to acknowledge them."""
+    monkeypatch.setattr(precedence, "LONGEST", 60.0)  # a wait would hang the test
+    monkeypatch.setattr(precedence._mine, "defers", True, raising=False)
+    entered = []
+    # The outer one starts with nothing in flight; the inner one with an answer in flight.
+    with precedence.transaction(), precedence.answering(), precedence.transaction():
+        entered.append("inner")
+    assert entered == ["inner"]
