@@ -12,7 +12,6 @@ author did not type). Each surface gets it through one function here:
 - :func:`for_markdown`: one line of Markdown that reads as typed (no link, emphasis,
   heading or table cell its author did not mean); :func:`for_github` the same for
   GitHub's issues, lines kept and no mention or issue link made;
-- :func:`for_adf`: Atlassian document format (Jira, Confluence) paragraphs.
 
 :func:`cut` shortens at a word with an ellipsis; :func:`cut_for_slack` does the same to
 escaped text without splitting an entity.
@@ -234,22 +233,6 @@ def markdown_url(link: Any) -> str:
     """A link target for ``[text](…)``: only http(s), and nothing that ends the link."""
     url = str(link or "")
     return url if re.match(r"^https?://[^\s()<>]+$", url) else "#"
-
-
-def for_adf(text: Any, *, mrkdwn: bool = False) -> dict[str, Any]:
-    """:func:`plain` words as an Atlassian document: one paragraph per blank-line block,
-    line breaks as ``hardBreak``. ADF holds text as data, so nothing needs escaping."""
-    blocks = [b for b in re.split(r"\n\s*\n", plain(text, mrkdwn=mrkdwn)) if b.strip()]
-    content: list[dict[str, Any]] = []
-    for block in blocks:
-        nodes: list[dict[str, Any]] = []
-        for i, line in enumerate(block.split("\n")):
-            if i:
-                nodes.append({"type": "hardBreak"})
-            if line:
-                nodes.append({"type": "text", "text": line})
-        content.append({"type": "paragraph", "content": nodes})
-    return {"type": "doc", "version": 1, "content": content}
 
 
 def cut(text: str, limit: int) -> str:

@@ -49,25 +49,6 @@ def test_github_text_keeps_its_lines_and_makes_no_mention_or_issue_link() -> Non
     assert shown == "\\@\u200bteam see \\#\u200b12\n\\*now\\*"
 
 
-def test_an_atlassian_document_holds_paragraphs_and_line_breaks_as_data() -> None:
-    document = rendering.for_adf("first <b>\nsecond\n\n:fire: third")
-    assert document == {
-        "type": "doc",
-        "version": 1,
-        "content": [
-            {
-                "type": "paragraph",
-                "content": [
-                    {"type": "text", "text": "first <b>"},
-                    {"type": "hardBreak"},
-                    {"type": "text", "text": "second"},
-                ],
-            },
-            {"type": "paragraph", "content": [{"type": "text", "text": "🔥 third"}]},
-        ],
-    }
-
-
 def test_a_count_agrees_with_its_noun() -> None:
     assert rendering.count(1, "member") == "1 member"
     assert rendering.count(3, "member") == "3 members"
