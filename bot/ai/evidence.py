@@ -201,7 +201,8 @@ def used_places(context: Context) -> set[str]:
             )
         )
         for event in events:
-            for key in ("reference", "current"):
+            # Drift keeps its data sets as reference/current, fairness as *_data.
+            for key in ("reference", "current", "reference_data", "current_data"):
                 if event.data.get(key):
                     found.add(str(event.data[key]))
     return found
@@ -228,6 +229,11 @@ def _drift(context: Context) -> Callable[[dict[str, Any]], Any]:
         for column in facts.get("columns", []):
             if str(column.get("column", "")).lower() in hidden:
                 column["column"] = WITHHELD
+        for listing in ("drifted", "missing_jumped"):  # they name columns too
+            if isinstance(facts.get(listing), list):
+                facts[listing] = [
+                    WITHHELD if str(name).lower() in hidden else name for name in facts[listing]
+                ]
         return facts
 
     return run

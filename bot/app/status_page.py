@@ -118,7 +118,7 @@ def offer_resolution(services: Services, session: Session, incident: Incident) -
         incident.id,
         Message(
             channel=incident.channel_id,
-            text=f"The status page still shows {story.title} as {story.status}.",
+            text=f"The status page still shows {for_slack(story.title)} as {story.status}.",
             blocks=status_page_blocks.resolution_offer(
                 incident.id, story.title, draft, mention(who) if who else None
             ),

@@ -234,7 +234,9 @@ def record_sent(
     first = min(t for t in (case.initial_sent_at, case.complete_sent_at) if t is not None)
     on_time = clock.met(case.due_at, first)
     case.next_reminder_at = None  # a report went: the clock is met (or late), not running
-    verdict = "on time" if clock.met(case.due_at, now) else "late"
+    # The deadline is for the first report; a complete one after an initial one on time
+    # does not make it late.
+    verdict = "on time" if on_time else "late"
     said = (
         f"The {which} report went to the authority {verdict}"
         + (f" (reference {reference})" if reference else "")

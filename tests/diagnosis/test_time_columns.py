@@ -27,3 +27,13 @@ def test_a_time_column_without_a_zone_is_compared_in_utc_without_one(
     sql_type: str, naive: bool
 ) -> None:
     assert without_zone(sql_type) is naive
+
+
+def test_a_name_too_long_for_the_file_system_is_refused_in_words(tmp_path) -> None:
+    """It raised OSError, which reached the channel as 'something went wrong'."""
+    from bot.diagnosis.datasets import SourceError
+    from bot.diagnosis.sources.allowed import Places
+    from bot.diagnosis.sources.places import place
+
+    with pytest.raises(SourceError, match="cannot be read here"):
+        place("x" * 300 + ".csv", Places(), tmp_path)

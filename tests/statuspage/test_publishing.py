@@ -144,6 +144,9 @@ def test_resolving_offers_the_public_resolution_which_the_comms_lead_confirms(
         "still shows *Card payments: partial outage* as unresolved"
         in offer["blocks"][0]["text"]["text"]
     )
+    assert offer["text"] == (
+        "The status page still shows Card payments: partial outage as investigating."
+    )
     status_page.publish_resolution(services, incident.channel_id, CARA, Replies())
     with services.db.begin() as session:
         story = session.scalars(select(PublicIncident)).one()
@@ -321,3 +324,13 @@ def test_any_public_command_is_a_publication_or_a_sentence(typed: str) -> None:
         assert str(refused).strip()
     else:
         assert isinstance(asked.value, publishing.Publication)
+
+
+def test_the_public_flag_is_seen_at_the_end_of_its_line() -> None:
+    """'--public' then a new line was read as an internal update: the customers' words,
+    flag and all, went to every usual channel."""
+    from bot.slack.listeners.commands.public_args import is_public
+
+    assert is_public("--public\nCard payments are slow.")
+    assert is_public("  --PUBLIC Card payments are slow.")
+    assert not is_public("The public page is fine.") and not is_public("")

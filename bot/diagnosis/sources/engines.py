@@ -338,7 +338,10 @@ def _side(
         assert window.time_column is not None
         if window.time_column not in names:
             raise SourceError(f"There is no column {window.time_column!r} (--time-column).")
-        start, end = window.bounds(now)[role]
+        try:
+            start, end = window.bounds(now)[role]
+        except OverflowError:
+            raise SourceError("That window reaches before year 1 or after 9999; give a nearer --until.") from None
         if naive_time:
             start, end = (t.astimezone(UTC).replace(tzinfo=None) for t in (start, end))
         time = table.c[window.time_column]

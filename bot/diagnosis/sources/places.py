@@ -163,13 +163,17 @@ def _local(text: str, data_dir: Path | None, limits: Limits, *, here: bool) -> P
         base = base if base.is_absolute() else root / base
         if not inside(base.resolve(), root):
             raise SourceError(f"{text} leads outside the data folder; it is not read.")
-    if pattern is None and base.is_file():
+    try:
+        is_file, is_dir = pattern is None and base.is_file(), base.is_dir()
+    except OSError as exc:  # a name too long for the file system, say
+        raise SourceError(f"{text[:120]} cannot be read here ({exc.strerror}).") from None
+    if is_file:
         if base.stat().st_size <= limits.max_bytes:
             return Single(
                 on_this_machine(str(base), limits) if here else locate(text, data_dir, limits)
             )
         return Dataset(text, base.resolve(), confined=None if here else data_dir)
-    if not base.is_dir():
+    if not is_dir:
         where = "" if here else " in the data folder"
         raise SourceError(f"{text}: there is no such file{where}.")
     if pattern is not None and ".." in Path(pattern).parts:

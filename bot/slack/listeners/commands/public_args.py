@@ -19,7 +19,8 @@ _QUOTED = re.compile(r'^\s*["“”]([^"“”]*)["“”]\s*')
 
 
 def is_public(args: str) -> bool:
-    return args.strip().split(" ", 1)[0].lower() == FLAG
+    words = args.split(None, 1)  # the flag may end its line, as a space does
+    return bool(words) and words[0].lower() == FLAG
 
 
 def parse_public(args: str) -> Publication:
