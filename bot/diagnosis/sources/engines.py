@@ -341,7 +341,9 @@ def _side(
         try:
             start, end = window.bounds(now)[role]
         except OverflowError:
-            raise SourceError("That window reaches before year 1 or after 9999; give a nearer --until.") from None
+            raise SourceError(
+                "That window reaches before year 1 or after 9999; give a nearer --until."
+            ) from None
         if naive_time:
             start, end = (t.astimezone(UTC).replace(tzinfo=None) for t in (start, end))
         time = table.c[window.time_column]
