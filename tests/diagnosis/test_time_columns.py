@@ -37,3 +37,19 @@ def test_a_name_too_long_for_the_file_system_is_refused_in_words(tmp_path) -> No
 
     with pytest.raises(SourceError, match="cannot be read here"):
         place("x" * 300 + ".csv", Places(), tmp_path)
+
+
+def test_a_window_past_the_calendar_is_refused_in_words() -> None:
+    """--until 0001-01-01 raised OverflowError for a table: 'the analysis failed'."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from bot.diagnosis.datasets import SourceError
+    from bot.diagnosis.sources.engines import _side
+    from bot.diagnosis.sources.places import Window
+
+    table = sa.table("predictions", sa.column("ts"), sa.column("score"))
+    early = Window("ts", timedelta(hours=1), timedelta(days=7))
+    with pytest.raises(SourceError, match="before year 1 or after 9999"):
+        _side("reference", table, early, datetime(1, 1, 2, tzinfo=UTC), {}, lambda _: [])
