@@ -41,12 +41,13 @@ def start(
     started = ai_tasks.start(services, channel, "catchup", actor, _asked(period), reply)
     if started is None:
         return
-    since = utcnow() - period if period else last_written(services, started, actor)
-    reply(
-        text=f":hourglass_flowing_sand: Catching you up on {started.reference} since "
-        f"{since:%H:%M} UTC; only you will see it."
-    )
-    ai_tasks.submit(run, services, started, since, actor)
+    with ai_tasks.until_handed_on(services, started):
+        since = utcnow() - period if period else last_written(services, started, actor)
+        reply(
+            text=f":hourglass_flowing_sand: Catching you up on {started.reference} since "
+            f"{since:%H:%M} UTC; only you will see it."
+        )
+        ai_tasks.submit(run, services, started, since, actor)
 
 
 def _asked(period: timedelta | None) -> str:

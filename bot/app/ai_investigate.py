@@ -36,14 +36,15 @@ def start(services: Services, channel: str, question: str, actor: str, reply: Re
     started = ai_tasks.start(services, channel, "investigate", actor, question, reply)
     if started is None:
         return
-    try:
-        thread = notify.post(
-            services.client, channel, ai_text.head(actor, question, started.settings.model)
-        )
-    except SlackApiError as exc:  # the answer is owed durably; it goes to the channel
-        log.warning("could not post the investigation's head: %s", exc.response.get("error"))
-        thread = None
-    ai_tasks.submit(run, services, started, question, actor, thread)
+    with ai_tasks.until_handed_on(services, started):
+        try:
+            thread = notify.post(
+                services.client, channel, ai_text.head(actor, question, started.settings.model)
+            )
+        except SlackApiError as exc:  # the answer is owed durably; it goes to the channel
+            log.warning("could not post the investigation's head: %s", exc.response.get("error"))
+            thread = None
+        ai_tasks.submit(run, services, started, question, actor, thread)
 
 
 def run(

@@ -15,8 +15,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -227,6 +228,17 @@ def finish(
     task.finished_at = utcnow()
     task.running_incident = None
     return task  # type: ignore[no-any-return]
+
+
+@contextmanager
+def until_handed_on(services: Services, started: Started) -> Iterator[None]:
+    """The steps between claiming a task and handing it to the AI workers: one that fails
+    frees the incident now, not when the task's deadline passes."""
+    try:
+        yield
+    except BaseException as exc:
+        release(services, started.task_id, f"failed before it began ({type(exc).__name__})")
+        raise
 
 
 def release(services: Services, task_id: int, error: str, owed: Effect | None = None) -> None:

@@ -280,6 +280,23 @@ def test_a_catchup_is_told_only_to_the_asker_with_timeline_times(
     )
 
 
+def test_a_failure_between_claiming_a_task_and_starting_it_frees_the_incident(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """The claim was kept until its deadline (5 minutes): every later ask was 'busy'."""
+    channel, _ = _incident(services, slack)
+
+    def broken(**_: object) -> None:
+        raise ConnectionError("Slack's response_url did not answer")
+
+    with pytest.raises(ConnectionError):
+        ai_catchup.start(services, channel, timedelta(hours=2), ALICE, broken)
+    with services.db.begin() as session:
+        (task,) = session.scalars(select(AiTask)).all()
+        assert task.status == "failed" and task.running_incident is None
+        assert task.error == "failed before it began (ConnectionError)"
+
+
 def test_a_catchup_without_a_period_starts_where_the_asker_last_wrote(
     services: Services, slack: SlackStandIn
 ) -> None:
