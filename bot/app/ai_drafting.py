@@ -13,10 +13,8 @@ from bot.ai import agent, drafting, prompts
 from bot.ai.client import estimate_tokens
 from bot.ai.untrusted import fence
 from bot.app import ai_tasks, effects
-from bot.app import people as people_names
 from bot.app.effect_kinds import Tell, Upload
 from bot.documents import postmortem
-from bot.incidents import notes
 from bot.slack.blocks.text import refusal
 from bot.slack.webapi.replies import Reply
 from bot.store.models import Incident
@@ -40,11 +38,7 @@ def run(services: Services, started: ai_tasks.Started, actor: str) -> None:
     ai = started.settings
     sensitive = tuple(services.settings.sensitive_columns)
     try:
-        with services.db.begin() as session:
-            incident = session.get(Incident, started.incident_id)
-            assert incident is not None
-            people = notes.people(session, incident)
-        names = people_names.names_for(services, people)
+        names = ai_tasks.incident_names(services, started.incident_id)
         with services.db.begin() as session:
             incident = session.get(Incident, started.incident_id)
             assert incident is not None
@@ -56,8 +50,8 @@ def run(services: Services, started: ai_tasks.Started, actor: str) -> None:
             # The Markdown alone: its chart is not needed to draft the prose.
             document = postmortem.render(context, "md", services.settings.templates_dir)
         except postmortem.PostmortemError as problem:
-            ai_tasks.release(services, started.task_id, str(problem))
-            _tell(services, started, actor, f"No draft: {refusal(problem)}")
+            said = Tell(channel=started.channel, user=actor, text=f"No draft: {refusal(problem)}")
+            ai_tasks.release(services, started.task_id, str(problem), owed=said)
             return
         room = max(
             1000, ai.request_tokens - estimate_tokens(prompts.POSTMORTEM) - ai.answer_tokens - 400
@@ -136,12 +130,4 @@ def run(services: Services, started: ai_tasks.Started, actor: str) -> None:
                     ),
                 ),
             )
-    effects.drain(services, started.incident_id)
-
-
-def _tell(services: Services, started: ai_tasks.Started, actor: str, text: str) -> None:
-    with services.db.begin() as session:
-        effects.enqueue(
-            session, started.incident_id, Tell(channel=started.channel, user=actor, text=text)
-        )
     effects.drain(services, started.incident_id)

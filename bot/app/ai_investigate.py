@@ -66,14 +66,13 @@ def run(
             assert incident is not None
             brief = prompts.brief(incident, names, sensitive)
             model_name = incident.registered_model or incident.service
-            private = incident.private
         context = evidence.Context(
             db=services.db,
             incident_id=started.incident_id,
             sensitive=sensitive,
             private_allowed=ai.private_allowed,
             registry=services.registry,
-            analyses=ai_tasks.Analyses(services, started.deadline, private),
+            analyses=ai_tasks.Analyses(services, started.deadline),
             names=names,
             question=question,
         )

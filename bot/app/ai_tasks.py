@@ -290,8 +290,8 @@ class Analyses:
     (the data folder, the egress rule, the size limits), run in the heavy pool behind
     the commands' analyses, waited for until the task's deadline."""
 
-    def __init__(self, services: Services, deadline: float, private: bool) -> None:
-        self.services, self.deadline, self.private = services, deadline, private
+    def __init__(self, services: Services, deadline: float) -> None:
+        self.services, self.deadline = services, deadline
 
     def _queued(self, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         from bot.ai.tools import Refused

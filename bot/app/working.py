@@ -27,11 +27,9 @@ from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
 
 if TYPE_CHECKING:
-    import pandas as pd
     from slack_sdk.models.blocks import Block
 
     from bot.app.services import Services
-    from bot.diagnosis import datasets
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +88,6 @@ def reading(status: Working) -> Callable[[str], Callable[[int, int | None], None
         return progress
 
     return told
-
-
-def load(services: Services, source: datasets.Source, role: str, status: Working) -> pd.DataFrame:
-    from bot.diagnosis import datasets
-
-    return datasets.load(source, services.settings.drift_limits, reading(status)(role))
 
 
 def queue(

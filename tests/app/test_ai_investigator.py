@@ -362,7 +362,7 @@ def test_the_drift_tool_reads_data_as_the_command_does(services: Services, tmp_p
     table(300, shifted=False, seed=1).to_csv(tmp_path / "ref.csv", index=False)
     table(300, shifted=True, seed=2).to_csv(tmp_path / "cur.csv", index=False)
     services.settings = dataclasses.replace(services.settings, data_dir=tmp_path)
-    analyses = ai_tasks.Analyses(services, ai_tasks.Clock.now() + 30, private=False)
+    analyses = ai_tasks.Analyses(services, ai_tasks.Clock.now() + 30)
     facts = analyses.drift("ref.csv", "cur.csv", None)
     assert facts["method"] == "exact" and facts["tested"] == 11
     assert "amount" in facts["drifted"] and facts["reference"] == "ref.csv"
