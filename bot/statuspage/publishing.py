@@ -22,6 +22,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.permissions import Act, Actor, Policy
 from bot.statuspage.components import StatusPage
 from bot.statuspage.states import BY_SEVERITY, IMPACTS, ComponentState, PublicStatus, impact
+from bot.statuspage.states import worst as states_worst
 from bot.store.models import ComponentImpact, Incident, PublicIncident, PublicUpdate, utcnow
 from bot.text.rendering import plain
 
@@ -111,7 +112,7 @@ def default_title(page: StatusPage, states: dict[str, ComponentState]) -> str:
     if not hit:
         return "Service disruption"
     names = [c.name for c in page.components if c.key in hit]
-    worst = max((states[k] for k in hit), key=lambda s: s.rank)
+    worst = states_worst([states[k] for k in hit])
     return typed_text.shortened(f"{', '.join(names)}: {worst.label.lower()}", TITLE_MAX)
 
 
@@ -135,7 +136,15 @@ def publish(
     """Publish, in the caller's transaction (the incident's row held); InvalidInput or
     NotAllowed, changing nothing, when it may not be."""
     why = refusal_for(incident)
-    if why:
+    # Made private after it was published: its public story may still be closed (it
+    # would otherwise read as unresolved for ever), and nothing else.
+    closing = (
+        incident.private
+        and not incident.drill
+        and publication.status is PublicStatus.RESOLVED
+        and current(session, incident.id) is not None
+    )
+    if why and not closing:
         raise InvalidInput(why)
     policy.check(Act.PUBLISH, incident, actor)
     when = now or utcnow()

@@ -334,3 +334,21 @@ def test_the_public_flag_is_seen_at_the_end_of_its_line() -> None:
     assert is_public("--public\nCard payments are slow.")
     assert is_public("  --PUBLIC Card payments are slow.")
     assert not is_public("The public page is fine.") and not is_public("")
+
+
+def test_a_story_made_private_after_it_was_published_may_still_be_closed(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """Its offered resolution was refused as private: the page read unresolved for ever."""
+    incident = declare(services)
+    assert publish(services, incident, "--public Card payments fail for some.").texts == []
+    with services.db.begin() as session:
+        held = session.get(Incident, incident.id)
+        assert held is not None
+        held.private = True
+    refused = publish(services, incident, "--public Still on it.")
+    assert refused.texts and "is private" in refused.texts[0]
+    assert incident.channel_id
+    status_page.publish_resolution(services, incident.channel_id, ALICE, Replies())
+    with services.db.begin() as session:
+        assert session.scalars(select(PublicIncident)).one().status == "resolved"
