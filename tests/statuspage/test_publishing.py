@@ -303,6 +303,15 @@ def test_the_update_forms_section_publishes_and_the_postmortem_lists_what_was_to
         )
     )
     assert asked is not None and asked.title == "Slow card payments"
+    # A title the public page would refuse is refused in the form, before the internal
+    # update goes out on its own.
+    linked = {
+        section.TEXT: {"value": "Card payments are slow."},
+        section.TITLE: {"value": "See https://internal.example/run"},
+    }
+    with pytest.raises(forms.FormErrors) as refused:
+        section.parse_section(_submitted(blocks, **ticked, **linked))
+    assert set(refused.value.errors) == {section.TITLE}
     assert incident.channel_id
     status_page.publish(services, incident.channel_id, ALICE, asked, Replies(), mrkdwn=False)
     with services.db.begin() as session:

@@ -172,10 +172,18 @@ def parse_section(view: dict[str, Any]) -> Publication | None:
     picked = forms.element(view, COMPONENTS).get("selected_options") or []
     try:
         state = ComponentState(forms.value(view, STATE) or ComponentState.DEGRADED.value)
-        status = PublicStatus(forms.value(view, STATUS) or PublicStatus.INVESTIGATING.value)
     except ValueError:
         raise forms.FormErrors({STATE: "Pick a state from the list."}) from None
+    try:
+        status = PublicStatus(forms.value(view, STATUS) or PublicStatus.INVESTIGATING.value)
+    except ValueError:
+        raise forms.FormErrors({STATUS: "Pick a public status from the list."}) from None
     title = forms.text(view, TITLE)
+    if title:  # checked here, or the internal update would go before its refusal
+        try:
+            public_words(title, "The public title")
+        except InvalidInput as problem:
+            raise forms.FormErrors({TITLE: str(problem)}) from None
     return Publication(
         text=words,
         title=title or None,
