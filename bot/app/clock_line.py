@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.reporting import assessment, clock
+from bot.reporting import assessment
 from bot.slack.blocks.serious import ReportingPart
 from bot.slack.blocks.text import escape
 from bot.store.models import Incident, utcnow
@@ -26,18 +26,8 @@ def reporting_line(
         return ":scales: *Serious incident?* Not yet assessed: `/incident assess`."
     if not case.serious or case.due_at is None:
         return ":scales: Assessed *not* a serious incident for now (`/incident assess` revises it)."
-    now = now or utcnow()
-    sent = case.complete_sent_at or case.initial_sent_at
-    if sent is not None:
-        words = clock.due_words(
-            case.due_at, now, sent_at=sent, complete=case.complete_sent_at is not None
-        )
-        if case.complete_sent_at is None:
-            words += "; the complete report is still to follow"
-    else:
-        words = clock.due_words(case.due_at, now, drill=bool(incident.drill))
-    reason = f" ({escape(case.deadline_reason)})" if case.deadline_reason else ""
-    return f":scales: *Serious incident:* {escape(words)}{reason}"
+    words = assessment.clock_phrase(case, incident, now or utcnow())
+    return f":scales: *Serious incident:* {escape(words)}"
 
 
 def summary_part(

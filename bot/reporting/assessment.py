@@ -375,19 +375,27 @@ def claim_offer(session: Session, incident: Incident, regime: Regime, now: datet
     return True
 
 
+def clock_phrase(case: SeriousCase, incident: Incident, now: datetime) -> str:
+    """The clock of a case assessed serious, in plain words, its reason after it. The
+    deadline is met or missed by the first report sent; a complete one may follow."""
+    assert case.due_at is not None, "only a case assessed serious has a clock"
+    sent = [t for t in (case.initial_sent_at, case.complete_sent_at) if t is not None]
+    words = clock.due_words(
+        case.due_at,
+        now,
+        sent_at=min(sent) if sent else None,
+        complete=case.complete_sent_at is not None,
+        drill=bool(incident.drill),
+    )
+    if sent and case.complete_sent_at is None:
+        words += "; the complete report is still to follow"
+    return words + (f" ({case.deadline_reason})" if case.deadline_reason else "")
+
+
 def clock_words(session: Session, incident: Incident, now: datetime) -> str | None:
     """The reporting clock in plain words, for surfaces without Slack's marks (the web
     console); None unless the incident was assessed serious."""
     case = case_of(session, incident.id)
     if case is None or not case.serious or case.due_at is None:
         return None
-    sent = case.complete_sent_at or case.initial_sent_at
-    words = clock.due_words(
-        case.due_at,
-        now,
-        sent_at=sent,
-        complete=case.complete_sent_at is not None,
-        drill=bool(incident.drill),
-    )
-    reason = f" ({case.deadline_reason})" if case.deadline_reason else ""
-    return f"Serious incident: {words}{reason}"
+    return f"Serious incident: {clock_phrase(case, incident, now)}"

@@ -148,3 +148,21 @@ def test_what_offers_the_assessment_on_its_own() -> None:
     assert (
         offer_reason(incident("sev3"), True) == "a fairness finding breaches the four-fifths rule"
     )
+
+
+def test_a_complete_report_after_an_initial_one_on_time_is_not_late() -> None:
+    """The deadline is for the first report; the summary said 'sent 5 days late'."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.reporting.assessment import clock_phrase
+    from bot.store.models import Incident
+    from bot.store.models.reporting import SeriousCase
+
+    due = datetime(2026, 12, 22, tzinfo=UTC)
+    case = SeriousCase(due_at=due, initial_sent_at=due - timedelta(days=3))
+    after = due + timedelta(days=6)
+    assert clock_phrase(case, Incident(), after) == (
+        "initial report sent on time (due Tue 22 Dec); the complete report is still to follow"
+    )
+    case.complete_sent_at = due + timedelta(days=5)
+    assert "late" not in clock_phrase(case, Incident(), after)
