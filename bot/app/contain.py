@@ -247,7 +247,6 @@ def roll_back(
         actor,
         f"{verb} {move.model} from v{move.current} to v{move.target}",
         lambda: _history_data(registry.history(move.model)),
-        reply,
     )
     try:
         rollback.make(registry, move)
@@ -394,7 +393,6 @@ def pull(
         actor,
         f"{'undoing' if undo else 'running'} {lever.title}",
         (lambda: _history_data(registry.history(model))) if registry and model else None,
-        reply,
     )
     outcome = levers.run(request, facts)
 

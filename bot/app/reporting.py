@@ -322,7 +322,6 @@ def evidence_first(
     actor: str,
     change: str,
     read_registry: Callable[[], dict[str, Any]] | None,
-    reply: Reply,
 ) -> str | None:
     """Before ``change`` alters the AI system: when the incident is serious (or not yet
     assessed at SEV1) and reporting is on, keep the evidence and say so in the channel.

@@ -108,7 +108,7 @@ def test_the_evidence_record_carries_each_findings_digest_of_what_it_read(
     slack.wait_for(lambda: posted("Fairness:"), timeout=30, what="the fairness findings")
 
     change = "rolling back fraud-scorer from v7 to v6"
-    kept = reporting.evidence_first(services, channel, incident_id, ALICE, change, None, reply)
+    kept = reporting.evidence_first(services, channel, incident_id, ALICE, change, None)
     assert kept is not None
     with services.db.begin() as session:
         (record,) = evidence.records(session, incident_id)

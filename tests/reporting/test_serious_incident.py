@@ -264,7 +264,7 @@ def test_evidence_is_kept_before_a_change_and_exported_with_its_digest(
     change = "rolling back fraud-scorer from v7 to v6"
     # Not yet assessed at SEV1: kept first, and the channel is told so.
     first = reporting.evidence_first(
-        services, channel, incident_id, ALICE, change, lambda: registry, reply
+        services, channel, incident_id, ALICE, change, lambda: registry
     )
     assert first is not None
     said = _said(slack, channel)[-1]
@@ -273,13 +273,10 @@ def test_evidence_is_kept_before_a_change_and_exported_with_its_digest(
     def down() -> dict[str, Any]:
         raise RegistryError("503 from the tracking server")
 
-    second = reporting.evidence_first(services, channel, incident_id, ALICE, change, down, reply)
+    second = reporting.evidence_first(services, channel, incident_id, ALICE, change, down)
     assert second is not None and "could not be read" in _said(slack, channel)[-1]
     # A SEV3 nobody assessed serious changes without it.
-    assert (
-        reporting.evidence_first(services, minor_channel, minor_id, ALICE, change, None, reply)
-        is None
-    )
+    assert reporting.evidence_first(services, minor_channel, minor_id, ALICE, change, None) is None
 
     monkeypatch.setenv("DATABASE_URL", services.db.engine.url.render_as_string(hide_password=False))
     assert cli.main(["evidence", f"INC-{incident_id}", "-o", str(tmp_path)]) == 0

@@ -12,6 +12,7 @@ from typing import Any
 from bot.app import reporting as reporting_flow
 from bot.app.services import Services
 from bot.incidents.errors import InvalidInput
+from bot.reporting.assessment import REFERENCE_MAX
 from bot.slack.blocks.text import refusal
 from bot.slack.listeners.commands.declaration import (
     REPORTING,
@@ -122,8 +123,8 @@ def parse_report(args: str) -> ReportArgs:
         return ReportArgs(sent=False, complete=words[0] == "complete")
     if len(words) >= 2 and words[0] == "sent" and words[1] in ("initial", "complete"):
         reference = " ".join(words[2:]) or None
-        if reference and len(reference) > 200:
-            raise InvalidInput("Keep the authority's reference to 200 characters.")
+        if reference and len(reference) > REFERENCE_MAX:  # refused in the answer, at once
+            raise InvalidInput(f"Keep the authority's reference to {REFERENCE_MAX} characters.")
         return ReportArgs(sent=True, complete=words[1] == "complete", reference=reference)
     raise InvalidInput(REPORT_USAGE)
 
