@@ -53,3 +53,20 @@ def test_a_window_past_the_calendar_is_refused_in_words() -> None:
     early = Window("ts", timedelta(hours=1), timedelta(days=7))
     with pytest.raises(SourceError, match="before year 1 or after 9999"):
         _side("reference", table, early, datetime(1, 1, 2, tzinfo=UTC), {}, lambda _: [])
+
+
+def test_a_folder_naming_too_many_files_is_refused_before_they_are_opened(
+    tmp_path, monkeypatch
+) -> None:
+    """A bucket prefix or a '**' pattern had no bound: each file's footer was read."""
+    from bot.diagnosis.datasets import SourceError
+    from bot.diagnosis.sources import engines
+    from bot.diagnosis.sources.allowed import Places
+    from bot.diagnosis.sources.places import place
+
+    monkeypatch.setattr(engines, "MAX_FILES", 3)
+    for day in range(4):
+        (tmp_path / f"day={day}.csv").write_text("a,b\n1,2\n")
+    wide = place(str(tmp_path), Places(), None, here=True)
+    with pytest.raises(SourceError, match="names more than 3 files; give a narrower"):
+        engines._dataset(wide, Places())

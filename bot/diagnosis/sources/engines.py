@@ -15,11 +15,12 @@ Identifiers are quoted by the dialect; every value is a bound parameter.
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,9 @@ MEMORY_LIMIT = "512MB"  # the embedded engine's working memory (it spills beyond
 THREADS = 2
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+# The files one data set may name: a folder, prefix or pattern wider than this is refused
+# before its files are opened (each costs a look at its size or its Parquet footer).
+MAX_FILES = 100_000
 
 
 @dataclass
@@ -183,11 +187,12 @@ def _dataset(where: Dataset | Bucket, settings: Places) -> Any:
         filesystem: Any = pafs.LocalFileSystem()
         root = str(where.root)
         if where.pattern is not None:
-            files = sorted(str(p) for p in where.root.glob(where.pattern) if p.is_file())
+            found = (str(p) for p in where.root.glob(where.pattern) if p.is_file())
+            files = sorted(_at_most(found, where.text))
         elif where.root.is_file():
             files = [root]
         else:
-            files = _listed(filesystem, root)
+            files = _listed(filesystem, root, where.text)
         if where.confined is not None:
             inside = where.confined.resolve()
             for path in files:
@@ -207,7 +212,7 @@ def _dataset(where: Dataset | Bucket, settings: Places) -> Any:
         elif info.type == pafs.FileType.NotFound:
             raise SourceError(f"{where.text}: there is nothing at this address.")
         else:
-            files = _listed(filesystem, root)
+            files = _listed(filesystem, root, where.text)
     files = [f for f in files if not _hidden(f)]
     if not files:
         raise SourceError(f"{where.text} holds no Parquet or CSV files.")
@@ -243,14 +248,25 @@ def _partition_keys(files: list[str]) -> set[str]:
     }
 
 
-def _listed(filesystem: Any, root: str) -> list[str]:
+def _listed(filesystem: Any, root: str, text: str) -> list[str]:
     import pyarrow.fs as pafs
 
     try:
         infos = filesystem.get_file_info(pafs.FileSelector(root, recursive=True))
     except OSError as exc:
         raise SourceError(f"{root} could not be listed: {_first_line(exc)}") from None
-    return sorted(i.path for i in infos if i.type == pafs.FileType.File)
+    return sorted(_at_most((i.path for i in infos if i.type == pafs.FileType.File), text))
+
+
+def _at_most(paths: Iterable[str], text: str) -> list[str]:
+    """The paths, or SourceError once there are more than :data:`MAX_FILES`."""
+    files = list(itertools.islice(paths, MAX_FILES + 1))
+    if len(files) > MAX_FILES:
+        raise SourceError(
+            f"{text} names more than {MAX_FILES:,} files; give a narrower folder, prefix "
+            "or pattern (a date partition, say)."
+        )
+    return files
 
 
 def _hidden(path: str) -> bool:
@@ -264,7 +280,7 @@ def _store(where: Bucket, settings: Places) -> Any:
     import pyarrow.fs as pafs
 
     if where.store == "gs":
-        return pafs.GcsFileSystem()
+        return pafs.GcsFileSystem(retry_time_limit=timedelta(seconds=settings.timeout))
     if settings.s3_endpoint:
         scheme, _, host = settings.s3_endpoint.partition("://")
         return pafs.S3FileSystem(
