@@ -29,9 +29,9 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.outbox.leases import Lease, Renewer
@@ -171,14 +171,18 @@ def _store(session: Session, arrivals: list[Arrival]) -> list[int | None]:
     stored = [arrival for arrival in kept if arrival is not None]
     if not stored:
         return [None] * len(kept)
-    # One statement for the group, its IDs returned in the order given (no ORM objects:
+    # One statement for the group, its IDs returned in the order given (Core, not the ORM:
     # a sender waits on this).
     now = utcnow()
+    table = cast(Table, ReceivedRequest.__table__)
     ids = iter(
-        session.scalars(
-            insert(ReceivedRequest).returning(ReceivedRequest.id, sort_by_parameter_order=True),
+        session.connection()
+        .execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
             [{"kind": a.kind, "body": a.body, "received_at": now, "attempts": 0} for a in stored],
-        ).all()
+        )
+        .scalars()
+        .all()
     )
     return [next(ids) if arrival is not None else None for arrival in kept]
 
