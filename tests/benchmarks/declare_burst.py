@@ -111,6 +111,9 @@ def run(bursts: int, concurrency: int, database: str) -> None:
             f"  {label:22s} median {statistics.median(values) * ms:7.1f} ms   "
             f"p95 {percentile(values, 95) * ms:7.1f} ms   p99 {percentile(values, 99) * ms:7.1f} ms"
         )
+    starts = range(0, bursts * concurrency, concurrency)
+    slowest = [max(declare_acks[i : i + concurrency]) for i in starts]
+    print("  slowest declare ack per burst (ms): " + ", ".join(f"{s * ms:.0f}" for s in slowest))
     ratio = percentile(declare_acks, 95) / percentile(help_acks, 95)
     print(f"  declare/help p95 ratio {ratio:.2f}")
     print(f"  help/floor p95 ratio {percentile(help_acks, 95) / percentile(floor, 95):.2f}")
