@@ -21,14 +21,19 @@ class Question:
     key: str
     text: str
     options: tuple[tuple[str, str], ...] = YES_NO_UNKNOWN
-    note_prompt: str | None = None
+    # What the note form asks. Every question has a note: an answer is often "yes, but..."
+    note_prompt: str = "Anything to add to this answer?"
 
 
 QUESTIONS: tuple[Question, ...] = (
     Question(
         "alert", "Did a monitoring alert fire?", note_prompt="Which alert, and when did it fire?"
     ),
-    Question("serving", "Is the model serving predictions at all?"),
+    Question(
+        "serving",
+        "Is the model serving predictions at all?",
+        note_prompt="What do callers get (errors, timeouts, a fallback, empty answers)?",
+    ),
     Question(
         "in_range",
         "Are its predictions in their usual range?",
@@ -71,6 +76,7 @@ QUESTIONS: tuple[Question, ...] = (
             ("better", "Better"),
             ("unknown", "Don't know"),
         ),
+        note_prompt="What shows it (a metric, a dashboard, a count of complaints)?",
     ),
 )
 BY_KEY = {q.key: q for q in QUESTIONS}

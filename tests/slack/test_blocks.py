@@ -313,3 +313,17 @@ def test_a_long_serving_version_reads_as_registered_before_the_signal() -> None:
         "version 3 was registered 9 days before the first signal: no recent model change",
     )
     assert "money lost, a safety risk, a regulatory breach" in Severity.SEV1.info.meaning
+
+
+def test_every_triage_question_can_take_a_note() -> None:
+    """Question 2 (is the model serving?) had no *Add a note* button where the others had."""
+    from bot.incidents.triage_questions import QUESTIONS, assess
+    from bot.slack.blocks.triage_card import card, note_modal
+
+    blocks = render(card(incident(), {}, assess({}, incident().severity)))
+    for number, question in enumerate(QUESTIONS, start=1):
+        (row,) = [b for b in blocks if b.get("block_id") == f"a_{question.key}"]
+        labels = [e["text"]["text"] for e in row["elements"]]
+        assert labels[-1] == "Add a note", f"question {number} has {labels}"
+        form = note_modal(7, question.key, question.note_prompt, "C0000001").to_dict()
+        assert question.note_prompt.rstrip("?.") in str(form)

@@ -71,14 +71,11 @@ def card(incident: Incident, state: dict[str, AnswerState], result: Assessment) 
             )
             for value, label in question.options
         ]
-        if question.note_prompt:
-            buttons.append(
-                ButtonElement(
-                    text="Add a note",
-                    action_id=f"{NOTE_PREFIX}{question.key}",
-                    value=str(incident.id),
-                )
+        buttons.append(
+            ButtonElement(
+                text="Add a note", action_id=f"{NOTE_PREFIX}{question.key}", value=str(incident.id)
             )
+        )
         blocks.append(ActionsBlock(block_id=f"a_{question.key}", elements=buttons))
     blocks.append(DividerBlock())
     blocks.append(SectionBlock(block_id="hints", text=md(_hints_text(result))))

@@ -61,8 +61,9 @@ def _open_note_form(services: Services, body: dict[str, Any], action: dict[str, 
     question = BY_KEY.get(action["action_id"].removeprefix(tb.NOTE_PREFIX))
     if question is None:
         return
-    prompt = question.note_prompt or question.text
-    view = tb.note_modal(int(action["value"]), question.key, prompt, clicks.channel(body))
+    view = tb.note_modal(
+        int(action["value"]), question.key, question.note_prompt, clicks.channel(body)
+    )
     notify.open_modal(
         services.client,
         body["trigger_id"],
