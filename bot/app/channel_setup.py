@@ -1,6 +1,6 @@
 """Giving a declared incident its place in Slack.
 
-The steps: create the channel (a numeric suffix when the name is taken), invite
+The steps: create the channel (a letter suffix when the name is taken), invite
 the declarer, set the topic, post and pin the summary, post the triage card,
 announce in the broadcast channel. Each finished step is stored, so a run
 interrupted by a Slack failure (after the client's own retries) or a restart

@@ -80,6 +80,24 @@ def test_someone_elses_channel_of_that_name_is_not_adopted(
     assert opened.channel_id != taken and opened.channel_name == reserved + "-b"
 
 
+def test_a_long_titles_second_channel_keeps_its_number(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """A taken name's stand-in read "...-fell-below-b": the suffix pushed out the 0.8."""
+    title = "Warning: precision of the card fraud model in Europe fell below 0.8"
+    with services.db.begin() as session:
+        incident_id = declare(session, Declaration(title, Severity.SEV2, None)).id
+    day = f"{utcnow():%Y%m%d}"
+    slack.add_channel(  # a person made a channel of the name first
+        f"inc-{day}-warning-precision-of-the-card-fraud-model-in-europe-fell-below-0-8"
+    )
+    opened = services.provisioner.run(incident_id)
+    assert opened.channel_name == (
+        f"inc-{day}-warning-precisio-of-the-card-fraud-model-in-europe-fell-below-0-8-b"
+    )
+    assert slack.channels[opened.channel_id].name == opened.channel_name
+
+
 def test_late_answers_go_by_ephemeral_message_not_the_expired_response_url(
     services: Services, slack: SlackStandIn
 ) -> None:

@@ -29,8 +29,37 @@ def test_a_long_title_is_cut_between_words_and_no_suffix_reads_as_a_number() -> 
     assert (
         first == "inc-20261123-fraudprecisionlow-precision-of-the-fraud-model-fell-below-0-8-over"
     )
-    assert second == "inc-20261123-fraudprecisionlow-precision-of-the-fraud-model-fell-below-0-8-b"
+    assert (
+        second == "inc-20261123-fraudprecisionlo-precision-of-the-fraud-model-fell-below-0-8-over-b"
+    )
     assert channel_name("inc", DAY, "x" * 100).endswith("-" + "x" * 67)  # one word: cut
+
+
+def test_a_taken_name_keeps_every_word_and_only_gains_a_suffix() -> None:
+    """The second channel of "... fell below 0.8" read "...-fell-below-b": the suffix took
+    the place of the number."""
+    title = "Warning: precision of the card fraud model in Europe fell below 0.8"
+    first = channel_name("inc", DAY, title)
+    assert (
+        first == "inc-20261123-warning-precision-of-the-card-fraud-model-in-europe-fell-below-0-8"
+    )
+    assert channel_name("inc", DAY, title, 2) == (
+        "inc-20261123-warning-precisio-of-the-card-fraud-model-in-europe-fell-below-0-8-b"
+    )
+    rng = random.Random(11)
+    words = ["fell", "below", "0", "8", "p99", "latency", "recommender", "x" * 30, "a", "v2"]
+    for _ in range(300):
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(1, 25)))
+        first = channel_name("ml-incidents", DAY, title)
+        for attempt in (2, 26, 27, 50):
+            taken = channel_name("ml-incidents", DAY, title, attempt)
+            check_channel_name(taken)
+            assert len(taken) <= MAX_LENGTH
+            *kept, suffix = taken.split("-")  # the words, then the suffix
+            assert suffix == {2: "b", 26: "z", 27: "ba", 50: "bx"}[attempt]
+            assert len(kept) == len(first.split("-")), (first, taken)
+            for was, now in zip(first.split("-"), kept, strict=True):
+                assert now == was or (was.isalpha() and was.startswith(now) and len(now) >= 4)
 
 
 def test_accents_fold_and_other_scripts_fall_back() -> None:
