@@ -75,6 +75,7 @@ class _Reading:
         self.entries: list[dict[str, Any]] = []
         self.kinds: Counter[str] = Counter()
         self.triage: dict[str, dict[str, Any]] = {}
+        self.answers: dict[str, str] = {}  # each triage question's latest answer, as a key
         self.alerts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.public: list[dict[str, Any]] = []  # what the status page told the public
@@ -160,7 +161,8 @@ class _Reading:
         if event.kind == EventKind.TRIAGE_NOTE:
             asked["notes"].append(event.text)
         else:
-            answer = answer_label(question, str(data.get("answer")))
+            self.answers[question] = str(data.get("answer"))
+            answer = answer_label(question, self.answers[question])
             asked.update(answer=answer, by=self.person(event.actor))
 
     def _alert(self, event: TimelineEvent, data: dict[str, Any]) -> None:
@@ -285,6 +287,7 @@ def build(
         "triage": list(reading.triage.values()),
         "impact": reading.triage.get("impact", {}).get("answer"),
         "alerts": reading.alerts,
+        "detection": detection(incident, reading),
         "model_versions": _versions(reading.alerts),
         "drift": reading.drift,
         "fairness": reading.fairness,
@@ -365,6 +368,30 @@ def fairness_finding(event: TimelineEvent, data: Mapping[str, Any]) -> dict[str,
     }
 
 
+def detection(incident: Incident, reading: _Reading) -> dict[str, Any]:
+    """Whether monitoring caught the failure, and who said so. ``alerted`` is True when an
+    alert is on the timeline or behind the incident, else what triage answered to "Did a
+    monitoring alert fire?", else how the declarer said it was found; None when nobody said
+    (or triage answered "Don't know")."""
+    said = reading.answers.get("alert")
+    asked = reading.triage.get("alert", {})
+    alerted: bool | None
+    if reading.alerts or incident.detected_by or incident.first_alert_at:
+        alerted, source = True, "alert"
+    elif said in ("yes", "no"):
+        alerted, source = said == "yes", "triage"
+    elif incident.detection:
+        alerted, source = incident.detection == "alert", "declaration"
+    else:
+        alerted, source = None, None
+    return {
+        "alerted": alerted,
+        "source": source,  # "alert", "triage", "declaration" or None
+        "answered_by": asked.get("by") if source == "triage" else None,
+        "notes": list(asked.get("notes", [])),  # "Which alert, and when did it fire?"
+    }
+
+
 def _time_to_contain(
     done: Sequence[Mapping[str, Any]], times: key_times.KeyTimes
 ) -> timedelta | None:
@@ -403,8 +430,16 @@ def observations(
     well: list[str] = []
     badly: list[str] = []
     detect = times.figures()[0].duration
-    if context["alerts"]:
+    alerted = context["detection"]["alerted"]
+    if alerted and not context["incident"]["declared_by"]:
         well.append("Monitoring raised the alert that opened the incident.")
+    elif alerted:
+        well.append("Monitoring caught it: an alert fired, though a person declared the incident.")
+    elif alerted is None:
+        badly.append(
+            "Nobody said whether an alert fired. Did monitoring catch it, and if not, "
+            "what would have?"
+        )
     else:
         badly.append(
             "No alert fired: a person noticed first. What monitoring would have caught it?"

@@ -372,6 +372,85 @@ def test_counts_agree_with_their_nouns(db: Database, fmt: str) -> None:
     text = render({**context, "nudges": 1, "event_count": 1}, fmt).text
     assert "The bot nudged for an overdue status update once." in text and "time(s)" not in text
     assert " from 1 timeline event." in text
-    _, badly = observations({**context, "nudges": 2, "alerts": []}, times)
+    unalerted = {"alerts": [], "detection": {**context["detection"], "alerted": False}}
+    _, badly = observations({**context, "nudges": 2, **unalerted}, times)
     assert "A status update fell overdue and the bot nudged twice." in badly
     assert "No alert fired: a person noticed first. What monitoring would have caught it?" in badly
+
+
+def declared_by_hand(db: Database, alert_answer: str | None, note: str | None = None) -> int:
+    """A SEV2 a person declared (no alert on the timeline), triage's "Did a monitoring
+    alert fire?" answered ``alert_answer`` by Bob, then resolved."""
+    from bot.incidents import triage_state
+
+    with db.begin() as session:
+        incident = declare(
+            session,
+            Declaration(
+                title="Churn model scores all zero", severity=Severity.SEV2, declared_by=CARA
+            ),
+        )
+        if alert_answer is not None:
+            triage_state.answer(session, incident, "alert", alert_answer, by=BOB)
+        if note is not None:
+            triage_state.add_note(session, incident, "alert", note, by=BOB)
+        resolve(session, incident, **steering(BOB), summary="Restored the feature store")
+        return incident.id
+
+
+def document(db: Database, incident_id: int, fmt: str = "md") -> str:
+    """The post-mortem's text without its chart (drawing it is the slow part)."""
+    with db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        return render(assemble(session, incident, {BOB: "bob", CARA: "cara"}), fmt).text
+
+
+def sections(text: str, *headings: str) -> str:
+    """The Markdown sections under ``headings``, each up to the next heading."""
+    return "".join(
+        re.search(rf"^## {h}\n(.*?)(?=^## )", text, re.S | re.M).group(1)  # type: ignore[union-attr]
+        for h in headings
+    )
+
+
+def test_detection_says_what_triage_answered_about_the_alert(db: Database) -> None:
+    yes = declared_by_hand(db, "yes", "ChurnScoresFlat paged at 09:40 <b>")
+    no = declared_by_hand(db, "no")
+    unsaid = declared_by_hand(db, None)
+    md_yes = document(db, yes)
+    said = sections(md_yes, "Detection", "What went well", "What went badly")
+    assert (
+        "An alert fired (triage answer by @bob); @cara declared the incident. "
+        "Which alert: ChurnScoresFlat paged at 09:40 &lt;b&gt;"
+    ) in said
+    assert "Monitoring caught it: an alert fired, though a person declared the incident." in said
+    assert "No alert" not in md_yes and "Nobody has said" not in md_yes
+    html_yes = document(db, yes, "html")
+    assert "<p>An alert fired (triage answer by @bob); @cara declared the incident." in html_yes
+    assert "No alert" not in html_yes and "&lt;b&gt;" in html_yes
+
+    said = sections(document(db, no), "Detection", "What went badly")
+    assert "No alert fired (triage answer by @bob); @cara declared the incident." in said
+    assert "No alert fired: a person noticed first." in said
+    said = sections(document(db, unsaid), "Detection", "What went badly")
+    assert "Nobody has said whether an alert fired; @cara declared the incident." in said
+    assert "No alert fired" not in said
+
+    # An incident an alert opened, with no ``alert_fired`` event (as an older release
+    # recorded it) and the question unanswered: the alert is still named.
+    with db.begin() as session:
+        incident = declare(
+            session,
+            Declaration(
+                title="Fraud precision low",
+                severity=Severity.SEV2,
+                declared_by=None,
+                detected_by="Alertmanager: FraudPrecisionLow",
+            ),
+        )
+        incident_id = incident.id
+    said = sections(document(db, incident_id), "Detection", "What went well", "What went badly")
+    assert "The first signal was an alert: Alertmanager: FraudPrecisionLow." in said
+    assert "Monitoring raised the alert that opened the incident." in said
+    assert "No alert" not in said and "Nobody has said" not in said
