@@ -82,6 +82,8 @@ def test_an_alertmanager_alert_opens_an_incident_with_what_the_alert_said(
     )[0]
     shown = readable(details["blocks"])
     assert "`severity` critical" in shown and "`model` fraud-scorer" in shown
+    # Said once each: the severity, then the sender (not "SEV1 · critical from critical").
+    assert "*SEV1 · critical* · from Alertmanager, receiver `incidentbot` · started" in shown
     assert "Share of legitimate payments flagged: 40%" in shown
     bookmarks = slack.wait_for(lambda: len(channel.bookmarks) == 2 and channel.bookmarks)
     assert {b["title"]: b["link"] for b in bookmarks} == {

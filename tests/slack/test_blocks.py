@@ -327,3 +327,33 @@ def test_every_triage_question_can_take_a_note() -> None:
         assert labels[-1] == "Add a note", f"question {number} has {labels}"
         form = note_modal(7, question.key, question.note_prompt, "C0000001").to_dict()
         assert question.note_prompt.rstrip("?.") in str(form)
+
+
+def test_an_alerts_origin_says_its_severity_and_its_sender_once() -> None:
+    """An alert's incident said "SEV1 · critical from critical": the alert's severity label
+    stood where its source belonged."""
+    from bot.slack.blocks.alert_prompt import details_blocks, prompt_blocks
+    from bot.store.models import AlertGroup
+
+    group = AlertGroup(
+        source="alertmanager",
+        group_key="k",
+        title="Precision of the fraud model fell below 0.8",
+        severity="sev1",
+        severity_label="critical",
+        route="ml-pager",
+        decision="declare",
+        labels={"alertname": "FraudPrecisionLow", "severity": "critical"},
+        annotations={},
+    )
+    said = shown(readable(render(details_blocks(group)))).splitlines()
+    assert (
+        said[1]
+        == "🔴 SEV1 · critical · from Alertmanager, receiver ml-pager, alert FraudPrecisionLow"
+    )
+    group.title, group.source, group.severity_label = "FraudPrecisionLow", "grafana", "P1"
+    said = shown(readable(render(prompt_blocks(group, 1, 1, None)))).splitlines()
+    assert said[1] == "🔴 SEV1 · critical (the alert said P1) · from Grafana, receiver ml-pager"
+    group.source, group.route, group.severity_label, group.labels = "generic", None, "SEV1", {}
+    said = shown(readable(render(details_blocks(group)))).splitlines()
+    assert said[1] == "🔴 SEV1 · critical · from Monitor"

@@ -51,12 +51,33 @@ def _links(links: Mapping[str, str]) -> str:
     return " · ".join(f"<{url}|{escape(title)}>" for title, url in links.items())
 
 
+# What each sender calls the path an alert came through (Alertmanager's and Grafana's
+# webhooks name their receiver; the generic webhook takes a route).
+_ROUTE_WORD = {"alertmanager": "receiver", "grafana": "receiver"}
+
+
 def _origin(group: AlertGroup) -> str:
-    route = f" (route `{escape(group.route)}`)" if group.route else ""
+    """The alert's severity and where it came from, each said once: ``SEV1 · critical ·
+    from Alertmanager, receiver ml-pager, alert FraudPrecisionLow``. The alert's own
+    severity label is shown only when it says something the severity does not (``P1``,
+    ``page``), and its name only when the title above does not already hold it."""
     severity = Severity(group.severity)
-    mapped = f" from `{escape(truncate(group.severity_label, 60))}`" if group.severity_label else ""
+    label = (group.severity_label or "").strip()
+    said = {severity.label.lower(), severity.info.name.lower()}
+    mapped = (
+        f" (the alert said `{escape(truncate(label, 60))}`)"
+        if label and label.lower() not in said
+        else ""
+    )
+    where = [source_name(group.source)]
+    if group.route:
+        word = _ROUTE_WORD.get(group.source, "route")
+        where.append(f"{word} `{escape(truncate(group.route, 60))}`")
+    name = str((group.labels or {}).get("alertname") or "").strip()
+    if name and name.lower() not in group.title.lower():
+        where.append(f"alert `{escape(truncate(name, 60))}`")
     started = f" · started {slack_date(group.starts_at)}" if group.starts_at else ""
-    return f"{source_name(group.source)} alert{route} · {severity_line(severity)}{mapped}{started}"
+    return f"{severity_line(severity)}{mapped} · from {', '.join(where)}{started}"
 
 
 def details_blocks(group: AlertGroup) -> list[Block]:
