@@ -51,7 +51,7 @@ def facts(session: Session, incident: Incident, cadence: reminders.Cadence) -> d
         "severity_emoji": SEVERITY_EMOJI[severity],
         "system": incident.service or "the model",
         "status": incident.status.replace("-", " "),
-        "impact": answer_label("impact", impact)
+        "impact": answer_label("impact", impact, resolved=not incident.is_open)
         if impact and impact != "unknown"
         else UNKNOWN_IMPACT,
         "next_update": when(utcnow() + every if every else None),

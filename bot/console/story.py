@@ -230,7 +230,7 @@ def read(
     return Story(
         incident=incident,
         severity=severity.label,
-        meaning=severity.info.meaning,
+        meaning=severity.info.meaning_of(incident.is_open),
         roles=[  # as the topic says; the Legal Liaison only when someone holds it
             (role.info.title, incident.holder(role)) for role in listed(incident.holder, False)
         ],

@@ -68,10 +68,14 @@ class _Reading:
     """One pass over the timeline, sorting what each event says into the document's sections."""
 
     def __init__(
-        self, person: Callable[[str | None], str | None], names: Mapping[str, str]
+        self,
+        person: Callable[[str | None], str | None],
+        names: Mapping[str, str],
+        resolved: bool = False,
     ) -> None:
         self.person = person
         self.names = dict(names)
+        self.resolved = resolved  # answers are said in the past ("Significant harm", not "now")
         self.entries: list[dict[str, Any]] = []
         self.kinds: Counter[str] = Counter()
         self.triage: dict[str, dict[str, Any]] = {}
@@ -162,7 +166,7 @@ class _Reading:
             asked["notes"].append(event.text)
         else:
             self.answers[question] = str(data.get("answer"))
-            answer = answer_label(question, self.answers[question])
+            answer = answer_label(question, self.answers[question], resolved=self.resolved)
             asked.update(answer=answer, by=self.person(event.actor))
 
     def _alert(self, event: TimelineEvent, data: dict[str, Any]) -> None:
@@ -260,7 +264,7 @@ def build(
     def person(user: str | None) -> str | None:
         return f"@{names.get(user, user)}" if user else None
 
-    reading = _Reading(person, names)
+    reading = _Reading(person, names, resolved=not incident.is_open)
     for event in events:
         reading.read(event)
     times = key_times.derive(incident, events, awareness=awareness)
@@ -408,7 +412,7 @@ def _facts(incident: Incident, person: Callable[[str | None], str | None]) -> di
         "title": incident.title,
         "severity": severity.label,
         "severity_name": severity.info.name,
-        "severity_meaning": severity.info.meaning,
+        "severity_meaning": severity.info.meaning_of(incident.is_open),
         "expected_response": severity.info.expectation,
         "status": incident.status,
         "is_open": incident.is_open,

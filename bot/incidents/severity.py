@@ -28,6 +28,12 @@ class SeverityInfo:
     name: str
     meaning: str
     expectation: str
+    # The meaning said of a resolved incident: what it was, not what is happening now.
+    was: str
+
+    def meaning_of(self, is_open: bool) -> str:
+        """The meaning as said of one incident: in the present while it is open."""
+        return self.meaning if is_open else self.was
 
 
 SEVERITIES: dict[Severity, SeverityInfo] = {
@@ -35,6 +41,10 @@ SEVERITIES: dict[Severity, SeverityInfo] = {
         name="critical",
         meaning=(
             "Predictions are causing significant harm now: money lost, a safety risk, "
+            "a regulatory breach or major customer impact."
+        ),
+        was=(
+            "Predictions were causing significant harm: money lost, a safety risk, "
             "a regulatory breach or major customer impact."
         ),
         expectation=(
@@ -48,6 +58,10 @@ SEVERITIES: dict[Severity, SeverityInfo] = {
             "Materially wrong predictions are affecting operations "
             "(e.g. forecasts 40% off, accuracy below its threshold)."
         ),
+        was=(
+            "Materially wrong predictions were affecting operations "
+            "(e.g. forecasts 40% off, accuracy below its threshold)."
+        ),
         expectation=(
             "Respond within 2 hours with a senior engineer. Root-cause work starts; "
             "consider a partial fallback."
@@ -56,11 +70,13 @@ SEVERITIES: dict[Severity, SeverityInfo] = {
     Severity.SEV3: SeverityInfo(
         name="medium",
         meaning="Noticeable degradation, still within tolerance.",
+        was="Noticeable degradation, within tolerance.",
         expectation="Respond within 24 hours through normal channels.",
     ),
     Severity.SEV4: SeverityInfo(
         name="low",
         meaning="Early signs only: input shift, confidence trending down.",
+        was="Early signs only: input shift, confidence trending down.",
         expectation="Plan an investigation and record the trend.",
     ),
 }

@@ -23,6 +23,8 @@ class Question:
     options: tuple[tuple[str, str], ...] = YES_NO_UNKNOWN
     # What the note form asks. Every question has a note: an answer is often "yes, but..."
     note_prompt: str = "Anything to add to this answer?"
+    # Labels said of a resolved incident, where an option's own label speaks of "now".
+    past: tuple[tuple[str, str], ...] = ()
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -66,6 +68,7 @@ QUESTIONS: tuple[Question, ...] = (
             ("unknown", "Not known yet"),
         ),
         note_prompt="In business terms: customers, money, decisions affected.",
+        past=(("harm", "Significant harm"), ("unknown", "Not known")),
     ),
     Question(
         "trend",
@@ -82,8 +85,11 @@ QUESTIONS: tuple[Question, ...] = (
 BY_KEY = {q.key: q for q in QUESTIONS}
 
 
-def answer_label(question: str, answer: str) -> str:
-    return dict(BY_KEY[question].options).get(answer, answer)
+def answer_label(question: str, answer: str, *, resolved: bool = False) -> str:
+    """The answer's label; ``resolved``: as said once the incident is over."""
+    asked = BY_KEY[question]
+    past = dict(asked.past).get(answer) if resolved else None
+    return past or dict(asked.options).get(answer, answer)
 
 
 class NextStep(StrEnum):

@@ -8,15 +8,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import nudges, resolution, updates
 from bot.app.services import Services
-from bot.incidents import reminders
+from bot.incidents import reminders, triage_state
 from bot.incidents.declare import Declaration, declare
 from bot.incidents.severity import Severity
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
-from bot.store.models import RoleAssignment, utcnow
+from bot.store.models import Incident, RoleAssignment, utcnow
 from tests.conftest import ALICE, BOB, CARA
 
 EVERY = timedelta(minutes=30)
@@ -139,3 +140,14 @@ def test_resolving_without_a_summary_tells_stakeholders_in_plain_words(
     assert "[" not in said.split("\n", 1)[1]  # no placeholder for a writer reaches readers
     # One date format in the stakeholder stream, the one the next-update line uses.
     assert re.search(r"from \d\d:\d\d UTC on \w{3} \d\d \w{3} to \d\d:\d\d UTC on ", said)
+
+    # An impact answered in triage is said in the past once it is over: "Significant harm
+    # now" in a notice that gives the incident's end would read as if it went on.
+    harmed = slack.add_channel("inc-harmed", members={"UBOTINCIDENT", ALICE})
+    incident_in(services, harmed, roles={"commander": ALICE})
+    with services.db.begin() as session:
+        made = session.scalars(select(Incident).where(Incident.channel_id == harmed)).one()
+        triage_state.answer(session, made, "impact", "harm", by=ALICE)
+    resolution.resolve_incident(services, harmed, ALICE, None, quiet)
+    (said,) = [m["text"] for m in slack.channels[harmed].messages if "resolved" in m["text"]]
+    assert "*Impact:* Significant harm (from " in said and "now" not in said

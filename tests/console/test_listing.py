@@ -140,6 +140,9 @@ def test_an_incident_page_filters_its_timeline_and_pages_it(
     with db.begin() as session:
         told = story.read(session, ids["A"], ALICE_READS)
         assert told.counts[""] == len(told.timeline) and told.pages == 1
+        # A resolved SEV1's meaning is told in the past; an open one's in the present.
+        assert told.meaning.startswith("Predictions were causing significant harm: money lost")
+        assert "harm now" in story.read(session, ids["E"], ALICE_READS).meaning
         updates = story.read(session, ids["A"], ALICE_READS, kind="updates")
         assert {e["kind"] for e in updates.timeline} == {"status_update"}
         assert [m["kind"] for m in told.containment] == ["model_rolled_back"]

@@ -133,7 +133,10 @@ def test_markdown_fills_what_the_timeline_knows_and_prompts_for_the_rest(db: Dat
     assert "| Time to detect | 35 min |" in text
     assert "| Time to acknowledge | 40 min |" in text
     assert "| Time to resolve | 5 h" in text
-    assert "Impact reported in triage: Significant harm now" in text
+    # Resolved, it is told in the past: no harm "now" in the severity's meaning or the impact.
+    assert "- Severity SEV1: Predictions were causing significant harm: money lost" in text
+    assert "Impact reported in triage: Significant harm\n" in text
+    assert "What is the business impact right now? **Significant harm**\n" in text
     # People's and alerts' words are Markdown-escaped: no link, emphasis or code they
     # did not write (underscores, URLs that would autolink).
     assert "Model versions named by alerts: model\\_version=v42" in text
@@ -160,6 +163,8 @@ def test_an_open_incident_gives_a_draft(db: Database) -> None:
     incident_id = story(db, resolved=False)
     text = load(db, incident_id, "md")
     assert "> **DRAFT**: the incident is still open (investigating)." in text
+    assert "- Severity SEV1: Predictions are causing significant harm now: money lost" in text
+    assert "Impact reported in triage: Significant harm now\n" in text
     # Times still to come say "not yet" once, with no "(how we know)" repeating it.
     assert "| Mitigated | not yet |  |" in text and "| Resolved | not yet |  |" in text
     assert "| Time to resolve | not yet |" in text and "not known" not in text

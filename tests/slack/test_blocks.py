@@ -75,6 +75,10 @@ def test_topic_fits_and_leads_with_severity_status_commander() -> None:
 def test_a_resolved_incident_has_no_controls() -> None:
     rendered = render(summary_blocks(incident(status="resolved")))
     assert not [b for b in rendered if b["type"] == "actions"]
+    # Its severity's meaning is told in the past: no harm "now" once it is over.
+    assert "Predictions were causing significant harm: money lost" in readable(rendered)
+    assert "harm now" not in readable(rendered)
+    assert "harm now: money lost" in readable(render(summary_blocks(incident())))
 
 
 def test_list_of_many_incidents_stays_under_fifty_blocks() -> None:

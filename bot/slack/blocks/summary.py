@@ -109,7 +109,8 @@ def summary_blocks(
         SectionBlock(
             text=md(
                 f"{severity_line(sev)}   Status: *{status_label(incident.status)}*\n"
-                f"{sev.info.meaning}\n*Expected response:* {sev.info.expectation}"
+                f"{sev.info.meaning_of(incident.is_open)}\n"
+                f"*Expected response:* {sev.info.expectation}"
             )
         ),
         SectionBlock(
