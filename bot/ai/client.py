@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 
 from bot.ai.settings import AiSettings
+from bot.text import sizes
 
 MAX_ANSWER_BYTES = 2 * 1024 * 1024
 RATE_LIMIT_TRIES = 3
@@ -264,7 +265,7 @@ class ChatClient:
                 size += len(chunk)
                 if size > MAX_ANSWER_BYTES:
                     raise BadAnswer(
-                        f"The model's answer was larger than {MAX_ANSWER_BYTES // 1024} KB."
+                        f"The model's answer was larger than {sizes.size(MAX_ANSWER_BYTES)}."
                     )
                 if self._clock() > end:
                     raise httpx.ReadTimeout("the answer took too long")

@@ -22,6 +22,8 @@ from bot.slack.blocks import drift_findings
 from bot.slack.blocks.text import escape, mention, refusal, truncate
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
+from bot.text import sizes
+from bot.text.rendering import count
 
 if TYPE_CHECKING:
     from bot.app.services import Services
@@ -83,7 +85,8 @@ def _run(
             target=args.target,
             skip=args.skip,
             progress=lambda done, total: status.say(
-                f":hourglass_flowing_sand: Compared {done} of {total} columns…"
+                f":hourglass_flowing_sand: Compared {sizes.number(done)} of "
+                f"{count(total, 'column')}…"
             ),
             reading=working.reading(status),
         )

@@ -25,6 +25,7 @@ from bot.incidents.kinds import EventKind
 from bot.slack.blocks.text import refusal
 from bot.slack.webapi import notify
 from bot.slack.webapi.replies import Reply
+from bot.text import sizes
 
 if TYPE_CHECKING:
     from slack_sdk.models.blocks import Block
@@ -83,7 +84,7 @@ def reading(status: Working) -> Callable[[str], Callable[[int, int | None], None
     def told(role: str) -> Callable[[int, int | None], None]:
         def progress(done: int, total: int | None) -> None:
             share = f" ({done / total:.0%})" if total else ""
-            status.say(f":inbox_tray: Reading the {role} data: {done / 1024 / 1024:.1f} MB{share}…")
+            status.say(f":inbox_tray: Reading the {role} data: {sizes.size(done)}{share}…")
 
         return progress
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 from bot.diagnosis.limits import Limits
 from bot.net import egress
+from bot.text import sizes
 
 CHUNK = 1024 * 1024
 SPOOL = 16 * 1024 * 1024  # kept in memory below this, on disk above
@@ -93,7 +94,7 @@ def locate(text: str, data_dir: Path | None, limits: Limits | None = None) -> So
         raise SourceError(f"{text}: there is no such file in the data folder.")
     size = resolved.stat().st_size
     if size > limits.max_bytes:
-        raise SourceError(f"{text} is {_mb(size)}; {_limit(limits.max_bytes, 'BYTES')}.")
+        raise SourceError(f"{text} is {_over(size, limits.max_bytes, 'BYTES')}.")
     return Source(text, path=resolved)
 
 
@@ -117,7 +118,7 @@ def on_this_machine(
         raise SourceError(f"{text}: there is no such file.")
     size = path.stat().st_size
     if size > limits.max_bytes:
-        raise SourceError(f"{text} is {_mb(size)}; {_limit(limits.max_bytes, 'BYTES')}.")
+        raise SourceError(f"{text} is {_over(size, limits.max_bytes, 'BYTES')}.")
     return Source(text, path=path.resolve())
 
 
@@ -180,7 +181,7 @@ class _Sink:
         self.size += len(data)
         if self.size > self.limits.max_bytes:
             raise SourceError(
-                f"{self.source.text} is over {_mb(self.limits.max_bytes)} unpacked; "
+                f"{self.source.text} is over {sizes.size(self.limits.max_bytes)} unpacked; "
                 f"stopped reading ({_setting('BYTES')} sets the limit)."
             )
         self.file.write(data)
@@ -239,13 +240,13 @@ def _download(
                 raise SourceError(f"{text} answered HTTP {answer.status_code}; nothing was read.")
             total = _length(answer)
             if total is not None and total > limits.max_bytes:
-                raise SourceError(f"{text} is {_mb(total)}; {_limit(limits.max_bytes, 'BYTES')}.")
+                raise SourceError(f"{text} is {_over(total, limits.max_bytes, 'BYTES')}.")
             done = 0
             for chunk in answer.iter_raw(CHUNK):
                 done += len(chunk)
                 if done > limits.max_bytes:
                     raise SourceError(
-                        f"{text} is over {_mb(limits.max_bytes)}; stopped reading "
+                        f"{text} is over {sizes.size(limits.max_bytes)}; stopped reading "
                         f"({_setting('BYTES')} sets the limit)."
                     )
                 sink.write(chunk)
@@ -299,8 +300,8 @@ def read_table(data: IO[bytes], source: Source, limits: Limits | None = None) ->
     memory = int(table.memory_usage(deep=True).sum())
     if memory > limits.max_memory:
         raise SourceError(
-            f"{source.text} takes {_mb(memory)} in memory as a table; "
-            f"{_limit(limits.max_memory, 'MEMORY')}."
+            f"{source.text} takes "
+            f"{_over(memory, limits.max_memory, 'MEMORY', ' in memory as a table')}."
         )
     return table
 
@@ -341,7 +342,7 @@ def _check_shape(source: Source, limits: Limits, rows: int, columns: int, unpack
     if needed > limits.max_memory:
         raise SourceError(
             f"{source.text} has {rows:,} rows × {columns:,} columns, at least "
-            f"{_mb(needed)} as a table; {_limit(limits.max_memory, 'MEMORY')}. Nothing was "
+            f"{_over(needed, limits.max_memory, 'MEMORY', ' as a table')}. Nothing was "
             "loaded: compare a sample, or raise the limit."
         )
 
@@ -355,12 +356,10 @@ def _setting(what: str) -> str:
     return f"INCIDENTBOT_DRIFT_MAX_{what}"
 
 
-def _limit(size: int, what: str) -> str:
-    return f"the limit is {_mb(size)} ({_setting(what)})"
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1024 / 1024:,.0f} MB"
+def _over(size: int, limit: int, what: str, how: str = "") -> str:
+    """``300 MiB{how}; the limit is 256 MiB (INCIDENTBOT_DRIFT_MAX_...)``."""
+    shown, allowed = sizes.against(size, limit)
+    return f"{shown}{how}; the limit is {allowed} ({_setting(what)})"
 
 
 def load(

@@ -18,6 +18,8 @@ import asyncio
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
+from bot.text import sizes
+
 DEADLINE = 10.0  # seconds for the whole body, once the route starts reading it
 MAX_UNVERIFIED = 64  # bodies read at once before their signature can be checked
 
@@ -50,7 +52,7 @@ async def read_body(
     global _unverified
     declared = request.headers.get("content-length", "")
     if declared.isascii() and declared.isdigit() and int(declared) > limit:
-        raise BodyRefused(413, f"The body is over {_size(limit)}.")
+        raise BodyRefused(413, f"The body is over {sizes.size(limit)}.")
     if not verified:
         if _unverified >= MAX_UNVERIFIED:
             raise BodyRefused(503, "The bot is reading as many requests as it takes at once.")
@@ -74,13 +76,9 @@ async def _read(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BodyRefused(413, f"The body is over {_size(limit)}.")
+            raise BodyRefused(413, f"The body is over {sizes.size(limit)}.")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _size(limit: int) -> str:
-    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
 
 
 def reading_unverified() -> int:

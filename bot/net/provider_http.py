@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from bot.text import sizes
+
 TIMEOUT = 10.0  # seconds for each call
 MAX_BODY = 1024 * 1024  # a provider's answer is small; more is not read
 
@@ -50,7 +52,7 @@ def exchange(
                 raw += chunk
                 if len(raw) > MAX_BODY:
                     raise refused(
-                        f"{provider} answered with more than {MAX_BODY // 1024} KiB",
+                        f"{provider} answered with more than {sizes.size(MAX_BODY)}",
                         retry=False,
                         code="too_large",
                     )

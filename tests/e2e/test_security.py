@@ -287,7 +287,7 @@ def test_bombs_and_huge_bodies_leave_the_bot_memory_where_it_was(
         grown = max(after["VmHWM"], after["VmRSS"]) - before
         print(f"{name}: resident {before / MB:.0f} MB, peak +{grown / MB:.1f} MB")
         assert grown < 100 * MB, (name, grown / MB)
-    assert "over 256 MB unpacked; stopped reading" in answers["gzip bomb"]
+    assert "over 256 MiB unpacked; stopped reading" in answers["gzip bomb"]
     assert "20,000,000 rows × 4 columns" in answers["parquet bomb"]
     assert "INCIDENTBOT_DRIFT_MAX_MEMORY" in answers["parquet bomb"]
     assert answers["64 MB unsigned body"].status_code == 401

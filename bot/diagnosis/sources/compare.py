@@ -30,6 +30,7 @@ from bot.diagnosis.limits import Limits
 from bot.diagnosis.sources import engines, summaries
 from bot.diagnosis.sources.allowed import Places
 from bot.diagnosis.sources.places import Place, Single, Window, place
+from bot.text import sizes
 
 METHODS = ("auto", "exact", "sketch", "pushdown")
 MAX_COMBINATIONS = 1_000_000  # distinct (group, prediction, label) rows fairness reads
@@ -255,7 +256,7 @@ def _bounded(frame: pd.DataFrame, limits: Limits, label: str) -> pd.DataFrame:
     memory = int(frame.memory_usage(deep=True).sum())
     if memory > limits.max_memory:
         raise datasets.SourceError(
-            f"The {label} data takes {memory / 1024 / 1024:,.0f} MB in memory; the exact "
+            f"The {label} data takes {sizes.size(memory)} in memory; the exact "
             "path's limit is INCIDENTBOT_DRIFT_MAX_MEMORY. Leave out --method exact."
         )
     return frame
