@@ -6,7 +6,7 @@ import io
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 FOUR_FIFTHS = 0.8  # the fairness chart's line: four fifths of the highest selection rate
@@ -101,16 +101,61 @@ def timeline_png(
             )
         ax.set_yticks(range(len(ROWS) + 1), [r[0] for r in ROWS] + ["Phases"], fontsize=8)
         ax.set_ylim(-0.7, len(ROWS) + 1.6)
-        pad = max((end - start).total_seconds() * 0.05, 30) / 86400
-        ax.set_xlim(mdates.date2num(start) - pad, mdates.date2num(end) + pad)
-        locator = mdates.AutoDateLocator(tz=start.tzinfo)
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=start.tzinfo))
+        pad = timedelta(seconds=max((end - start).total_seconds() * 0.05, 30))
+        ax.set_xlim(mdates.date2num(start - pad), mdates.date2num(end + pad))
+        ticks, labels, caption = time_axis(start - pad, end + pad)
+        ax.set_xticks([mdates.date2num(t) for t in ticks], labels)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_title(title, fontsize=10, loc="left")
-        ax.set_xlabel("UTC", fontsize=8)
+        ax.set_xlabel(caption, fontsize=8)
         ax.legend(loc="lower right", fontsize=7, frameon=False, ncols=3)
         return png(fig)
+
+
+# Steps between the time axis's labels, the shortest that keeps to AXIS_LABELS of them.
+AXIS_STEPS = tuple(
+    timedelta(minutes=m) for m in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
+)
+AXIS_LABELS = 8
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def time_axis(start: datetime, end: datetime) -> tuple[list[datetime], list[str], str]:
+    """The time axis's ticks from ``start`` to ``end``, their labels and the axis caption,
+    read without guessing: UTC said once (in the caption, with the date or dates), a date
+    on the labels wherever the axis crosses a day, and no label twice."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    span = end - start
+    step = next((s for s in AXIS_STEPS if span / s <= AXIS_LABELS - 1), None)
+    if step is None:  # weeks: whole days, as many as it takes
+        step = timedelta(days=-(-span.days // (AXIS_LABELS - 1)) or 1)
+    first = _EPOCH + step * -(-(start - _EPOCH) // step)  # the first whole step from start
+    ticks = [first + step * n for n in range((end - first) // step + 1)]
+    day = step >= timedelta(days=1)
+    if start.date() == end.date():
+        labels = [f"{t:%H:%M}" for t in ticks]
+    elif day:
+        labels = [_day(t) for t in ticks]
+    elif span < timedelta(days=1):  # one midnight: a date where a day begins on the axis
+        labels = [
+            f"{_day(t)} {t:%H:%M}" if n == 0 or t.date() != ticks[n - 1].date() else f"{t:%H:%M}"
+            for n, t in enumerate(ticks)
+        ]
+    else:
+        labels = [f"{_day(t)} {t:%H:%M}" for t in ticks]
+    if len(set(labels)) < len(labels):  # never two alike: every label in full
+        labels = [f"{_day(t)} {t:%Y}" if day else f"{_day(t)} {t:%H:%M}" for t in ticks]
+    if start.date() == end.date():
+        caption = f"UTC, {start:%a} {_day(start)} {start:%Y}"
+    elif start.year == end.year:
+        caption = f"UTC, {_day(start)} to {_day(end)} {end:%Y}"
+    else:
+        caption = f"UTC, {_day(start)} {start:%Y} to {_day(end)} {end:%Y}"
+    return ticks, labels, caption
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.day} {moment:%b}"
 
 
 def _marks(key_times: Sequence[Mapping[str, Any]]) -> list[tuple[datetime, list[str]]]:
