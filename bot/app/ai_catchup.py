@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.ai import catchup, prompts
 from bot.ai.evidence import Context, event_line
@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 HISTORY = 200  # messages of the channel searched for the person's last one
 # The AI's own events are not news to catch up on.
 SKIPPED = {EventKind.AI_INVESTIGATION.value}
+# The newest events of the period read at most: the budget reads the newest first and
+# leaves older ones out, and at the default budget (60,000 tokens) far fewer than this fit,
+# so a long incident's older events are counted, not loaded.
+MOST_EVENTS = 5_000
 
 
 def start(
@@ -76,35 +80,48 @@ def last_written(services: Services, started: ai_tasks.Started, user: str) -> da
 
 def gather(
     services: Services, incident_id: int, since: datetime, names: dict[str, str]
-) -> tuple[prompts.Brief, list[catchup.Event], str]:
-    """The brief and the period's events, cleaned for the model (one read)."""
+) -> tuple[prompts.Brief, list[catchup.Event], str, int]:
+    """The brief, the period's newest events (at most :data:`MOST_EVENTS`) cleaned for the
+    model, the incident's reference, and how many older events of the period were not
+    read (one read)."""
     sensitive = tuple(services.settings.sensitive_columns)
     context = Context(db=services.db, incident_id=incident_id, sensitive=sensitive, names=names)
     with services.db.begin() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
         brief = prompts.brief(incident, names, sensitive)
-        rows = session.scalars(
-            select(TimelineEvent)
-            .where(TimelineEvent.incident_id == incident_id, TimelineEvent.occurred_at >= since)
-            .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+        wanted = (
+            TimelineEvent.incident_id == incident_id,
+            TimelineEvent.occurred_at >= since,
+            TimelineEvent.kind.not_in(SKIPPED),
         )
+        rows = list(
+            session.scalars(
+                select(TimelineEvent)
+                .where(*wanted)
+                .order_by(TimelineEvent.occurred_at.desc(), TimelineEvent.id.desc())
+                .limit(MOST_EVENTS)
+            )
+        )
+        rows.reverse()
+        unread = 0
+        if len(rows) == MOST_EVENTS:
+            total = session.scalar(select(func.count()).select_from(TimelineEvent).where(*wanted))
+            unread = int(total or 0) - MOST_EVENTS
         events = []
         for row in rows:
-            if row.kind in SKIPPED:
-                continue
             line = event_line(row, context)
             events.append(
                 catchup.Event(row.id, row.occurred_at, label(row.kind), line["by"], line["text"])
             )
-        return brief, events, incident.reference
+        return brief, events, incident.reference, unread
 
 
 def run(services: Services, started: ai_tasks.Started, since: datetime, actor: str) -> None:
     ai = started.settings
     try:
         names = ai_tasks.incident_names(services, started.incident_id)
-        brief, events, reference = gather(services, started.incident_id, since, names)
+        brief, events, reference, unread = gather(services, started.incident_id, since, names)
         client = ai_tasks.client_for(ai)
         try:
             result = catchup.catch_up(
@@ -138,9 +155,9 @@ def run(services: Services, started: ai_tasks.Started, since: datetime, actor: s
         times,
         since=since,
         reference=reference,
-        left_out=result.left_out,
+        left_out=result.left_out + unread,
         error=error,
-        events=len(events),
+        events=len(events) + unread,
     )
     with services.db.begin() as session:
         ai_tasks.finish(

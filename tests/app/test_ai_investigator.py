@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from slack_bolt import BoltRequest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.app import ai_catchup, ai_drafting, ai_investigate, ai_tasks
 from bot.app.services import Services
@@ -23,6 +23,7 @@ from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.runtime import cli
 from bot.sandbox import SlackStandIn
+from bot.slack.blocks import ai_text
 from bot.slack.listeners.bolt import build_app
 from bot.store.models import (
     AiRequest,
@@ -278,6 +279,57 @@ def test_a_catchup_is_told_only_to_the_asker_with_timeline_times(
         ":warning: No catch-up: The model's API refused the bot's credentials (401): the "
         "operator checks INCIDENTBOT_AI_TOKEN."
     )
+
+
+def test_a_long_period_reads_only_its_newest_events_and_counts_the_rest(
+    services: Services, slack: SlackStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catch-up over a long incident loaded every event of the period before the budget
+    trimmed the older ones; now the newest are read and the older are counted as left out."""
+    _, incident_id = _incident(services, slack)
+    start = utcnow() - timedelta(minutes=30)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        for minute in range(6):
+            timeline.record(
+                session,
+                incident,
+                EventKind.NOTE,
+                f"note {minute}",
+                actor=BOB,
+                when=start + timedelta(minutes=minute),
+            )
+        timeline.record(session, incident, EventKind.AI_INVESTIGATION, "not news", when=start)
+        period = session.scalar(
+            select(func.count())
+            .select_from(TimelineEvent)
+            .where(
+                TimelineEvent.incident_id == incident_id,
+                TimelineEvent.occurred_at >= start,
+                TimelineEvent.kind != EventKind.AI_INVESTIGATION,
+            )
+        )
+    monkeypatch.setattr(ai_catchup, "MOST_EVENTS", 3)
+    _, events, reference, unread = ai_catchup.gather(services, incident_id, start, {})
+    assert reference == "INC-1"
+    assert len(events) == 3 and unread == period - 3
+    times = [e.at for e in events]
+    assert times == sorted(times) and times[0] > start + timedelta(minutes=2)
+    newest = events[-1]
+    text = ai_text.catchup_text(
+        [("state", [newest.id], "Investigating.")],
+        {newest.id: newest.at},
+        since=start,
+        reference=reference,
+        left_out=unread,
+        error=None,
+        events=len(events) + unread,
+    )
+    assert f"_{unread} older events left out to stay within the budget._" in text
+    monkeypatch.setattr(ai_catchup, "MOST_EVENTS", 100)
+    _, everything, _, none_unread = ai_catchup.gather(services, incident_id, start, {})
+    assert len(everything) == period and none_unread == 0
 
 
 def test_a_failure_between_claiming_a_task_and_starting_it_frees_the_incident(
