@@ -93,7 +93,14 @@ def publish_owed(services: Services, incident_id: int, effect: PublishPostmortem
 
     try:
         publishing.publish(
-            services.db, wiki, incident_id, names, by, services.settings.templates_dir, also
+            services.db,
+            wiki,
+            incident_id,
+            names,
+            by,
+            services.settings.templates_dir,
+            also,
+            awareness=services.settings.reporting.on,
         )
     except postmortem.PostmortemError as problem:
         # A broken custom template will not fix itself on retry: say so, and stop.

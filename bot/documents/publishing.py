@@ -58,14 +58,20 @@ def publish(
     by: str | None,
     templates_dir: Path | None = None,
     also: Callable[[Session, Incident, Outcome], None] | None = None,
+    *,
+    awareness: bool,
 ) -> Outcome:
     """Raises ``postmortem.PostmortemError`` (a broken template) or the wiki's
-    ``TrackerRefused``; nothing is recorded then."""
+    ``TrackerRefused``; nothing is recorded then. ``awareness``: serious-incident
+    reporting is on, so the page lists when the provider became aware among the key
+    times, as the Markdown and HTML post-mortems do (required: a caller cannot forget it)."""
     with db.begin() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise postmortem.PostmortemError(f"There is no incident {incident_id}.")
-        context: dict[str, Any] = postmortem.assemble(session, incident, names)
+        context: dict[str, Any] = postmortem.assemble(
+            session, incident, names, awareness=awareness
+        )
         known = session.get(PublishedPage, incident_id)
         page_id = known.page_id if known else None
         title, draft, hidden = page_title(incident), incident.is_open, incident.title

@@ -300,6 +300,7 @@ def _publish(args: argparse.Namespace, settings: Settings) -> int:
             None,
             settings.templates_dir,
             published_from_command_line,
+            awareness=settings.reporting.on,
         )
     except (PostmortemError, Refused) as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)

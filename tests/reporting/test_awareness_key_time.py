@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import reporting, roles
+from bot.app import reporting, roles, wiki
 from bot.app import timeline as timeline_flow
 from bot.app.services import Services
 from bot.documents import postmortem
@@ -23,17 +23,26 @@ from bot.reporting.regimes import Answers
 from bot.sandbox import SlackStandIn, reading
 from bot.store.models import Incident, SeriousCase, utcnow
 from tests.conftest import ALICE, BOB, CARA
+from tests.tracker_standins import confluence as wiki_standin
+from tests.tracker_standins.confluence import ConfluenceStandIn
 
 BOT = "UBOTINCIDENT"
 
 
 @pytest.fixture
-def services_env() -> dict[str, str]:
-    return {"INCIDENTBOT_REPORTING": "eu-ai-act", "INCIDENTBOT_PROVIDER_NAME": "Acme Payments"}
+def services_env(confluence: ConfluenceStandIn) -> dict[str, str]:
+    return {
+        "INCIDENTBOT_REPORTING": "eu-ai-act",
+        "INCIDENTBOT_PROVIDER_NAME": "Acme Payments",
+        "INCIDENTBOT_CONFLUENCE_URL": confluence.url,
+        "INCIDENTBOT_CONFLUENCE_EMAIL": wiki_standin.EMAIL,
+        "INCIDENTBOT_CONFLUENCE_TOKEN": wiki_standin.TOKEN,
+        "INCIDENTBOT_CONFLUENCE_SPACE": wiki_standin.SPACE_KEY,
+    }
 
 
 def test_awareness_is_a_key_time_the_legal_liaison_corrects_with_a_reason(
-    services: Services, slack: SlackStandIn
+    services: Services, slack: SlackStandIn, confluence: ConfluenceStandIn
 ) -> None:
     for user, name in ((ALICE, "alice"), (BOB, "bob"), (CARA, "cara")):
         slack.add_user(user, name)
@@ -110,3 +119,7 @@ def test_awareness_is_a_key_time_the_legal_liaison_corrects_with_a_reason(
     assert "Provider aware" in shown_timeline() and "corrected by" in shown_timeline()
     document = postmortem.render(context, "md")  # the Markdown alone: no chart needed
     assert "Provider aware" in document.text
+    # The page on the wiki lists the same key times as the Markdown and HTML forms.
+    wiki.publish(services, channel, ALICE, reply)
+    (page,) = confluence.pages.values()
+    assert "Provider aware" in page.body and "First signal" in page.body
