@@ -79,6 +79,14 @@ def test_a_resolved_incident_has_no_controls() -> None:
     assert "Predictions were causing significant harm: money lost" in readable(rendered)
     assert "harm now" not in readable(rendered)
     assert "harm now: money lost" in readable(render(summary_blocks(incident())))
+    # Nor is a response still expected of anyone: "Respond immediately" read as ongoing.
+    assert "Expected response" not in readable(rendered)
+    assert "Respond immediately" not in readable(rendered)
+    assert "*Expected response:* Respond immediately, all hands" in readable(
+        render(summary_blocks(incident()))
+    )
+    mitigated = readable(render(summary_blocks(incident(status="mitigated"))))
+    assert "*Expected response:* Respond immediately" in mitigated  # not over yet
 
 
 def test_list_of_many_incidents_stays_under_fifty_blocks() -> None:

@@ -109,8 +109,9 @@ def summary_blocks(
         SectionBlock(
             text=md(
                 f"{severity_line(sev)}   Status: *{status_label(incident.status)}*\n"
-                f"{sev.info.meaning_of(incident.is_open)}\n"
-                f"*Expected response:* {sev.info.expectation}"
+                f"{sev.info.meaning_of(incident.is_open)}"
+                # Once resolved, no response is expected any more: saying one read as ongoing.
+                + (f"\n*Expected response:* {sev.info.expectation}" if incident.is_open else "")
             )
         ),
         SectionBlock(
