@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.incidents import timeline
@@ -324,9 +324,16 @@ def offer_reason(incident: Incident, breached_fairness: bool) -> str | None:
 
 
 def offer_candidates(session: Session, limit: int = 20) -> list[tuple[Incident, str]]:
-    """Open incidents with a channel, never offered the assessment, that call for it."""
+    """Open incidents with a channel, never offered the assessment, that call for it.
+
+    Only incidents that may call for it are read (a paging severity, a category that does,
+    or a fairness finding to look at): the many open incidents that never will do not
+    fill the window and hide an older one that does."""
     offered = select(SeriousCase.incident_id).where(
         (SeriousCase.offered_at.is_not(None)) | (SeriousCase.assessed_at.is_not(None))
+    )
+    with_findings = select(TimelineEvent.incident_id).where(
+        TimelineEvent.kind == EventKind.FAIRNESS_FOUND
     )
     incidents = session.scalars(
         select(Incident)
@@ -335,6 +342,11 @@ def offer_candidates(session: Session, limit: int = 20) -> list[tuple[Incident, 
             Incident.provisioned_at.is_not(None),
             Incident.channel_id.is_not(None),
             Incident.id.not_in(offered),
+            or_(
+                Incident.severity.in_(OFFER_SEVERITIES),
+                Incident.failure_category.in_(OFFER_CATEGORIES),
+                Incident.id.in_(with_findings),
+            ),
         )
         .order_by(Incident.id.desc())  # the newest first: they are the ones to offer
         .limit(200)

@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.config import ConfigError, load_settings
 from bot.reporting import clock
 from bot.reporting.regimes import Answers, RegimeError, load, parse
+from bot.store.db import Database
+from bot.store.models import Incident
 
 AWARE = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
@@ -166,3 +169,22 @@ def test_a_complete_report_after_an_initial_one_on_time_is_not_late() -> None:
     )
     case.complete_sent_at = due + timedelta(days=5)
     assert "late" not in clock_phrase(case, Incident(), after)
+
+
+def test_open_incidents_that_never_call_for_it_do_not_hide_one_that_does(db: Database) -> None:
+    """The offer looked at the newest 200 open incidents: 200 open SEV4s that will never be
+    offered the assessment kept an older SEV1 from ever being offered it."""
+    from bot.incidents.declare import Declaration, declare
+    from bot.incidents.severity import Severity
+    from bot.reporting.assessment import offer_candidates
+
+    with db.begin() as session:
+        serious = declare(session, Declaration("Fraud model blocks payments", Severity.SEV1, "U1"))
+        for n in range(200):
+            declare(session, Declaration(f"Minor feature lag {n}", Severity.SEV4, "U1"))
+        for incident in session.scalars(select(Incident)):
+            incident.channel_id, incident.provisioned_at = f"C{incident.id:08d}", AWARE
+        reference = serious.reference
+    with db.begin() as session:
+        found = [(incident.reference, reason) for incident, reason in offer_candidates(session)]
+    assert found == [(reference, f"{reference} is SEV1")]
