@@ -7,6 +7,7 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
@@ -142,10 +143,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 2
     if args.json:
-        shown = {**as_json(found.report, found.method, found.error), "bytes": found.sizes}
+        shown = {
+            **as_json(found.report, found.method, found.error),
+            "bytes": found.sizes,
+            "read_sha256": found.digests,  # as the evidence record names them
+        }
         print(json.dumps(shown, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        print(as_table(found.report, found.method, found.error))
+        print(as_table(found.report, found.method, found.error, found.digests))
     return 0
 
 
@@ -181,7 +186,14 @@ def _column(column: ColumnDrift) -> dict[str, Any]:
     }
 
 
-def as_table(report: DriftReport, method: str = "exact", error: float = 0.0) -> str:
+def as_table(
+    report: DriftReport,
+    method: str = "exact",
+    error: float = 0.0,
+    digests: Mapping[str, str] | None = None,
+) -> str:
+    """The table, then what each side read: its SHA-256 (``read_sha256`` in the evidence
+    record; for a file read whole, the figure ``sha256sum`` prints)."""
     from bot.diagnosis.sources import compare
 
     tested = [*report.columns, *filter(None, (report.prediction, report.target))]
@@ -209,4 +221,11 @@ def as_table(report: DriftReport, method: str = "exact", error: float = 0.0) -> 
         )
     for column in report.not_tested:
         lines.append(f"{column.column:<{width}}  not tested: {column.not_tested}")
+    if digests:
+        lines.append("")
+        lines.extend(
+            f"{side.capitalize() + ' read:':<15} sha256 {digests[side]}"
+            for side in ("reference", "current")
+            if side in digests
+        )
     return "\n".join(lines)

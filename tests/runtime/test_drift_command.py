@@ -3,6 +3,7 @@ files the person running it names, wherever they are."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -40,6 +41,11 @@ def test_the_json_has_each_columns_test_and_the_data_sets_verdict(tmp_path: Path
         assert shown["drifted"] is column.drifted
         assert set(shown) >= {"kind", "test", "score", "threshold", "drifted"}
     assert printed["columns"]["score"]["drifted"] is True  # the prediction, apart
+    # What was compared, as the evidence record names it: each file's `sha256sum`.
+    assert printed["read_sha256"] == {
+        "reference": hashlib.sha256((tmp_path / "march.csv").read_bytes()).hexdigest(),
+        "current": hashlib.sha256((tmp_path / "today.parquet").read_bytes()).hexdigest(),
+    }
 
 
 def test_the_table_reads_as_the_channel_does_and_bad_input_is_a_sentence(
@@ -50,6 +56,9 @@ def test_the_table_reads_as_the_channel_does_and_bad_input_is_a_sentence(
     shown = run_cli("drift", str(tmp_path / "ref.csv"), str(tmp_path / "cur.csv"))
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.startswith("Drift: ") and "data set drift:" in shown.stdout
+    for side, name in (("Reference read:", "ref.csv"), ("Current read:  ", "cur.csv")):
+        sha = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        assert f"\n{side} sha256 {sha}\n" in shown.stdout, shown.stdout
     for args, said in (
         ((str(tmp_path / "nope.csv"), str(tmp_path / "cur.csv")), "nope.csv: there is no such"),
         ((str(tmp_path / "ref.csv"), str(tmp_path / "cur.csv"), "--target", "x"), "target"),
