@@ -183,7 +183,7 @@ def sync_owed(services: Services, incident_id: int, effect: SyncStatuspage) -> N
     try:
         if known is None and _repeat():
             # An earlier attempt may have created it and lost the answer: find it first.
-            known = client.find(change.public_id)
+            known = client.find(change)
             if known is not None:
                 _remember(services, story_id, known)
         if known is None:

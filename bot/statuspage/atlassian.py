@@ -4,10 +4,17 @@ A publication creates the page's incident (``POST /v1/pages/{page_id}/incidents`
 later ones update it (``PATCH .../incidents/{id}``), with the incident's status, its
 impact, the update's words and each mapped component's state. Authentication is
 ``Authorization: OAuth <key>``. A rate limit (429, or the 420 Statuspage also answers)
-or a 5xx passes and is retried; any other refusal is final, in Statuspage's words."""
+or a 5xx passes and is retried; any other refusal is final, in Statuspage's words.
+
+A creation whose answer was lost is found again by the public id kept in the incident's
+metadata: among the unresolved incidents for an open story, then by a bounded search of
+all the page's incidents (``GET .../incidents?q=&limit=&page=``, ``q`` matching the name),
+which also sees one created resolved."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +23,9 @@ from bot.outbox.failures import Refused
 
 NAME = "Statuspage"
 NAME_MAX = 255
+SEARCH_LIMIT = 100  # incidents a page of the list holds: Statuspage's default and maximum
+SEARCH_PAGES = 3  # pages of the search read at most
+SEARCH_SECONDS = 30.0  # the whole search's deadline (each call has its own too)
 
 
 class StatuspageRefused(Refused):
@@ -37,8 +47,16 @@ class IncidentChange:
 class Statuspage:
     name = NAME
 
-    def __init__(self, base_url: str, token: str, page_id: str, transport: Any = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        page_id: str,
+        transport: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._page = page_id
+        self._clock = clock
         self._http = http.client(
             base_url,
             {"Authorization": f"OAuth {token}", "Accept": "application/json"},
@@ -48,34 +66,63 @@ class Statuspage:
     def close(self) -> None:
         self._http.close()
 
-    def find(self, public_id: str) -> str | None:
-        """The unresolved incident an earlier attempt created for ``public_id`` (its answer
-        lost on the way), found by the metadata it was created with; None if there is none."""
+    def find(self, change: IncidentChange) -> str | None:
+        """The incident an earlier attempt created for ``change`` (its answer lost on the
+        way), found by the public id in its metadata; None if there is none.
+
+        An open story's lost creation made an open incident: the unresolved list (one
+        call) finds it. A story created resolved, or an open one resolved by hand on
+        Statuspage since, is only in the list of all incidents, searched by name: at most
+        ``SEARCH_PAGES`` pages of ``SEARCH_LIMIT`` within ``SEARCH_SECONDS``. Past the
+        pages it is taken as never created; past the deadline the work is tried later."""
+        if change.status != "resolved":
+            listed = self._list(f"/v1/pages/{self._page}/incidents/unresolved", {})
+            found = _ours(listed, change.public_id)
+            if found is not None:
+                return found
+        deadline = self._clock() + SEARCH_SECONDS
+        for page in range(1, SEARCH_PAGES + 1):
+            if self._clock() > deadline:
+                raise StatuspageRefused(
+                    "Statuspage's incidents could not be searched in time",
+                    retry=True,
+                    code="statuspage_search_deadline",
+                )
+            listed = self._list(
+                f"/v1/pages/{self._page}/incidents",
+                {"q": change.name[:NAME_MAX], "limit": SEARCH_LIMIT, "page": page},
+            )
+            found = _ours(listed, change.public_id)
+            if found is not None:
+                return found
+            if len(listed) < SEARCH_LIMIT:
+                return None
+        return None
+
+    def _list(self, path: str, params: dict[str, Any]) -> list[Any]:
         answer = http.call(
             StatuspageRefused,
             self._http,
             NAME,
             "GET",
-            f"/v1/pages/{self._page}/incidents/unresolved",
+            path,
+            params=params,
             waits=("retry-after",),
         )
         if answer.status == 420:
             raise StatuspageRefused(
-                "Statuspage is rate limiting the bot", retry=True, code="statuspage_420"
+                "Statuspage is rate limiting the bot",
+                retry=True,
+                code="statuspage_420",
+                after=http.wait_asked(answer.headers, "retry-after"),
             )
         if answer.status != 200:
             raise StatuspageRefused(
-                f"Statuspage refused the list of open incidents: {_said(answer)}",
+                f"Statuspage refused the list of incidents: {_said(answer)}",
                 retry=False,
                 code=f"statuspage_{answer.status}",
             )
-        for item in answer.data if isinstance(answer.data, list) else []:
-            if not isinstance(item, dict):
-                continue
-            ours = (item.get("metadata") or {}).get("incidentbot") or {}
-            if isinstance(ours, dict) and ours.get("public_id") == public_id and item.get("id"):
-                return str(item["id"])
-        return None
+        return answer.data if isinstance(answer.data, list) else []
 
     def create(self, change: IncidentChange) -> str:
         """Create the incident; its Statuspage id."""
@@ -141,6 +188,18 @@ class Statuspage:
                 code=f"statuspage_{answer.status}",
             )
         return answer
+
+
+def _ours(listed: list[Any], public_id: str) -> str | None:
+    """The id of the listed incident created with our ``public_id`` in its metadata."""
+    for item in listed:
+        if not isinstance(item, dict):
+            continue
+        metadata = item.get("metadata")
+        ours = metadata.get("incidentbot") if isinstance(metadata, dict) else None
+        if isinstance(ours, dict) and ours.get("public_id") == public_id and item.get("id"):
+            return str(item["id"])
+    return None
 
 
 def _said(answer: http.Answer) -> str:

@@ -1,4 +1,5 @@
-"""Atlassian Statuspage's REST API (v1) as the bot uses it: create an incident, update it.
+"""Atlassian Statuspage's REST API (v1) as the bot uses it: create an incident, update it,
+list the unresolved ones, search them all.
 
 Enforced, as Statuspage documents it: ``Authorization: OAuth <key>`` (401 ``{"error":
 "Couldn't authenticate you"}``), a page that exists (404), a body of ``{"incident":
@@ -8,8 +9,13 @@ monitoring, resolved (scheduled ones are maintenances, another API), an
 with a status among operational, under_maintenance, degraded_performance,
 partial_outage, major_outage (422 ``{"error": [...]}`` otherwise), and the rate limit:
 each key may make ``limit`` requests in a rolling 60 seconds (Statuspage: 1 a second
-over 60 s), answered 429 with ``Retry-After`` past it. Time is the stand-in's own clock,
-moved by the test (``advance``), never the wall clock."""
+over 60 s), answered 429 with ``Retry-After`` past it. The list of all incidents
+(``GET .../incidents``) takes ``q`` (text searched, case aside, in each incident's name,
+status, postmortem body and updates), ``limit`` (rows a page, 100 by default and at most)
+and ``page`` (from 1), newest first; an out-of-range number is refused 400 here, stricter
+than Statuspage. ``lose_next_answer`` does the work and answers 504, as a proxy does when
+the answer is lost on its way back. Time is the stand-in's own clock, moved by the test
+(``advance``), never the wall clock."""
 
 from __future__ import annotations
 
@@ -44,6 +50,7 @@ class SpIncident:
     components: dict[str, str]
     metadata: dict[str, Any] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)  # oldest first
+    postmortem_body: str = ""
 
 
 class StatuspageStandIn(JsonStandIn):
@@ -86,6 +93,8 @@ class StatuspageStandIn(JsonStandIn):
             return Reply(
                 200, [self._shown(i) for i in self.incidents.values() if i.status != "resolved"]
             )
+        if request.method == "GET" and len(parts) == 4:
+            return self._search(request.query)
         if request.method == "POST" and len(parts) == 4:
             return self._lost(self._create(request.body))
         if request.method == "PATCH" and len(parts) == 5:
@@ -94,6 +103,22 @@ class StatuspageStandIn(JsonStandIn):
                 raise Refusal(404, {"error": "Could not find incident"})
             return self._lost(self._update(found, request.body))
         raise Refusal(405, {"error": "Method not allowed"})
+
+    def _search(self, query: dict[str, list[str]]) -> Reply:
+        limit = _number(query, "limit", 100, 1, 100)
+        page = _number(query, "page", 1, 1, None)
+        q = (query.get("q") or [""])[-1].casefold()
+        newest = sorted(self.incidents.values(), key=lambda i: i.id, reverse=True)
+        hits = [
+            i
+            for i in newest
+            if not q
+            or any(
+                q in text.casefold()
+                for text in (i.name, i.status, i.postmortem_body, *(u["body"] for u in i.updates))
+            )
+        ]
+        return Reply(200, [self._shown(i) for i in hits[(page - 1) * limit : page * limit]])
 
     def _lost(self, reply: Reply) -> Reply:
         if self.lost:
@@ -177,3 +202,19 @@ class StatuspageStandIn(JsonStandIn):
             "incident_updates": list(reversed(incident.updates)),
             "components": [{"id": c, "status": s} for c, s in incident.components.items()],
         }
+
+
+def _number(
+    query: dict[str, list[str]], name: str, default: int, low: int, high: int | None
+) -> int:
+    given = query.get(name)
+    if not given:
+        return default
+    try:
+        value = int(given[-1])
+    except ValueError:
+        raise Refusal(400, {"error": f"{name} must be a whole number"}) from None
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
+        raise Refusal(400, {"error": f"{name} must be {bounds}"})
+    return value

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -16,16 +17,23 @@ from bot.app.effect_kinds import SyncStatuspage
 from bot.app.services import Services
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import message_text
+from bot.statuspage import atlassian
+from bot.statuspage.atlassian import (
+    SEARCH_PAGES,
+    IncidentChange,
+    Statuspage,
+    StatuspageRefused,
+)
 from bot.store.models import PublicIncident, SlackEffect
 from tests.conftest import ALICE
 from tests.statuspage.conftest import EXAMPLE
-from tests.statuspage.standin import KEY, PAGE_ID, StatuspageStandIn
+from tests.statuspage.standin import KEY, PAGE_ID, SpIncident, StatuspageStandIn
 from tests.statuspage.test_publishing import Replies, declare, publish
 
 
 @pytest.fixture
 def statuspage() -> Iterator[StatuspageStandIn]:
-    with StatuspageStandIn(limit=3) as standin:
+    with StatuspageStandIn(limit=4) as standin:
         yield standin
 
 
@@ -55,8 +63,8 @@ def test_one_incident_goes_investigating_to_resolved_with_its_components(
     _due_now(services, incident.id)
     publish(services, incident, "--public --status identified We found the cause.")
     assert incident.channel_id
-    # The stand-in's rate limit (3 a minute here; the creation's retry looked for it first)
-    # holds the resolution back: it is retried later.
+    # The stand-in's rate limit (4 a minute here; the creation's retry looked for it first,
+    # among the unresolved incidents, then all) holds the resolution back: retried later.
     status_page.publish_resolution(services, incident.channel_id, ALICE, Replies())
     assert [i.status for i in statuspage.incidents.values()] == ["identified"]
     statuspage.advance(61)
@@ -87,6 +95,74 @@ def test_an_answer_lost_after_the_creation_finds_it_instead_of_creating_another(
     with services.db.begin() as session:
         assert session.scalars(select(PublicIncident.statuspage_id)).one() == copied.id
     assert len(statuspage.calls("POST", f"/v1/pages/{PAGE_ID}/incidents")) == 1
+
+
+def test_a_story_created_resolved_whose_answer_was_lost_is_found_not_made_twice(
+    services: Services, statuspage: StatuspageStandIn
+) -> None:
+    """Published first at its resolution, created there but its answer lost: the retry
+    looked only among the unresolved incidents, missed it and made a second one."""
+    incident = declare(services)
+    statuspage.lose_next_answer()  # created there (resolved), but the bot hears a 504
+    publish(services, incident, "--public --status resolved Card payments failed for 10 min.")
+    (made,) = statuspage.incidents.values()
+    assert made.status == "resolved"
+    _due_now(services, incident.id)
+
+    assert list(statuspage.incidents) == [made.id]  # one incident on the page
+    assert len(statuspage.calls("POST", f"/v1/pages/{PAGE_ID}/incidents")) == 1
+    with services.db.begin() as session:
+        assert session.scalars(select(PublicIncident.statuspage_id)).one() == made.id
+    (searched,) = [
+        r for r in statuspage.calls("GET", f"/v1/pages/{PAGE_ID}/incidents") if "q" in r.query
+    ]
+    assert searched.query == {"q": [made.name], "limit": ["100"], "page": ["1"]}
+
+
+def test_the_search_for_a_lost_creation_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its pages it takes the incident as never made; past its deadline it is
+    tried later; a page of the list is never asked for more than Statuspage gives."""
+    monkeypatch.setattr(atlassian, "SEARCH_LIMIT", 4)  # pages of 4, not 100: fewer to make
+    with StatuspageStandIn(limit=1000) as standin:
+        for n in range(4 * SEARCH_PAGES + 2):  # namesakes, ours the oldest
+            standin.incidents[f"sp{n:010d}"] = SpIncident(
+                f"sp{n:010d}",
+                "Card payments: partial outage",
+                "resolved",
+                "minor",
+                {},
+                metadata={"incidentbot": {"public_id": "abc123" if n == 0 else f"x{n}"}},
+            )
+        change = IncidentChange(
+            "Card payments: partial outage", "resolved", "minor", "Fixed.", {}, "abc123"
+        )
+        client = Statuspage(standin.url, KEY, PAGE_ID, clock=lambda: 0.0)
+        late = Statuspage(standin.url, KEY, PAGE_ID, clock=iter([0.0, 31.0]).__next__)
+        try:
+            assert client.find(change) is None
+            searched = standin.calls("GET", f"/v1/pages/{PAGE_ID}/incidents")
+            assert [r.query["page"] for r in searched] == [["1"], ["2"], ["3"]]
+            # An open story looks among the unresolved first, then searches all (one
+            # resolved by hand on Statuspage since is found too).
+            opened = IncidentChange(change.name, "identified", "minor", "Slow.", {}, "x12")
+            assert client.find(opened) == "sp0000000012"
+            assert standin.calls("GET", f"/v1/pages/{PAGE_ID}/incidents/unresolved")
+            with pytest.raises(StatuspageRefused, match="could not be searched in time") as held:
+                late.find(change)
+            assert held.value.failure.retry
+        finally:
+            client.close()
+            late.close()
+    with StatuspageStandIn() as standin:
+        refused = httpx.get(
+            f"{standin.url}/v1/pages/{PAGE_ID}/incidents",
+            params={"limit": 101},
+            headers={"Authorization": f"OAuth {KEY}"},
+        )
+        assert (refused.status_code, refused.json()) == (
+            400,
+            {"error": "limit must be between 1 and 100"},
+        )
 
 
 def test_a_refusal_is_final_and_told_in_the_channel(
