@@ -69,9 +69,7 @@ def publish(
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise postmortem.PostmortemError(f"There is no incident {incident_id}.")
-        context: dict[str, Any] = postmortem.assemble(
-            session, incident, names, awareness=awareness
-        )
+        context: dict[str, Any] = postmortem.assemble(session, incident, names, awareness=awareness)
         known = session.get(PublishedPage, incident_id)
         page_id = known.page_id if known else None
         title, draft, hidden = page_title(incident), incident.is_open, incident.title

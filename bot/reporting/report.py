@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.incidents import notes
 from bot.incidents.kinds import EventKind
 from bot.reporting import chain
 from bot.reporting.regimes import CAUSAL_WORDS, FIELDS, Answers, Regime, ReportingSettings
@@ -73,8 +74,6 @@ def gather(
                         EventKind.FAIRNESS_FOUND,
                         EventKind.MODEL_ROLLED_BACK,
                         EventKind.CONTAINMENT_RUN,
-                        EventKind.ACTION_ITEM,
-                        EventKind.ACTION_ITEM_DONE,
                         EventKind.EVIDENCE_PRESERVED,
                         EventKind.TRIAGE_ANSWERED,
                     ]
@@ -116,15 +115,13 @@ def gather(
         for e in events
         if e.kind in (EventKind.MODEL_ROLLED_BACK, EventKind.CONTAINMENT_RUN)
     ]
-    done = {
-        str((e.data or {}).get("item_id")) for e in events if e.kind == EventKind.ACTION_ITEM_DONE
-    }
+    # Whether an item is done is the incident's own answer (``notes.actions``, which the
+    # summary, the cards and the tracker use), not worked out again here.
     planned = [
         str((e.data or {}).get("item") or e.text)
         + (f", due {(e.data or {}).get('due')}" if (e.data or {}).get("due") else "")
-        + (" (done)" if str(e.id) in done else "")
-        for e in events
-        if e.kind == EventKind.ACTION_ITEM
+        + (" (done)" if done else "")
+        for e, done in notes.actions(session, incident.id)
     ]
     evidence = [e for e in events if e.kind == EventKind.EVIDENCE_PRESERVED]
     values = {

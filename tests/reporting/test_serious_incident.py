@@ -31,7 +31,8 @@ from bot.sandbox import SlackStandIn, reading
 from bot.slack.blocks.kit import render
 from bot.slack.blocks.summary import summary_blocks
 from bot.slack.listeners.submissions import serious as serious_forms
-from bot.store.models import Incident, SeriousCase, utcnow
+from bot.store.models import Incident, SeriousCase, TrackedAction, utcnow
+from bot.tracking import tickets
 from tests.conftest import ALICE, BOB, CARA
 
 BOT = "UBOTINCIDENT"
@@ -191,6 +192,16 @@ def test_from_the_offer_to_the_report_sent(
             notes.ActionItem("Retrain without the postcode", CARA, date(2026, 12, 20)),
             by=BOB,
         )
+        # Another, its ticket closed in the tracker: the report says it is done, as the
+        # summary and its card do (one answer to whether an item is done).
+        dropped = notes.add_action(
+            session, found, notes.ActionItem("Drop the postcode feature", None, None), by=BOB
+        )
+        tracked = session.get(TrackedAction, dropped.id)
+        assert tracked is not None
+        tracked.provider, tracked.ticket, tracked.ticket_key = "jira", "filed", "LOANS-7"
+        assert tickets.close_from_tracker(session, "jira", "LOANS-7", utcnow()) is not None
+        assert [d for _, d in notes.actions(session, incident_id)] == [False, True]
 
     # The command line: the JSON with its missing fields; verify's exit codes.
     monkeypatch.setenv("DATABASE_URL", services.db.engine.url.render_as_string(hide_password=False))
@@ -200,7 +211,8 @@ def test_from_the_offer_to_the_report_sent(
     written = json.loads(capsys.readouterr().out)
     assert written["missing_fields"] == ["contact", "ai_system", "containment"]
     assert written["corrective_measures"]["planned"] == [
-        "Retrain without the postcode, due 2026-12-20"
+        "Retrain without the postcode, due 2026-12-20",
+        "Drop the postcode feature (done)",
     ]
     assert written["countries"] == ["DE"] and written["harm_types"] == ["death"]
     assert written["report_type"] == "initial" and len(written["timeline_last_hash"]) == 64
