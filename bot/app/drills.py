@@ -11,7 +11,7 @@ levers only rehearsed. What a drill is and when its injects fire is ``bot.drills
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from bot.app.services import Services
 
 log = logging.getLogger(__name__)
+
+NOT_AHEAD = timedelta(0)
 
 
 def listing(services: Services) -> str:
@@ -82,12 +84,15 @@ def start(services: Services, name: str, actor: str, reply: Reply) -> None:
     effects.drain(services, incident_id)
 
 
-def tick(services: Services, now: datetime | None = None) -> int:
+def tick(services: Services, now: datetime | None = None, *, ahead: timedelta = NOT_AHEAD) -> int:
     """Send the injects whose drill time has come at ``now`` (the scheduler's clock: the
-    current time unless a caller says otherwise); returns how many injects were sent."""
+    current time unless a caller says otherwise); returns how many injects were sent.
+    ``ahead`` (the sandbox's skip) also sends those due that much later, recorded at
+    ``now``, when they are sent."""
     now = now or utcnow()
+    speed = services.settings.drill_speed
     with services.db.begin() as session:
-        claimed = injects.claim_due(session, now, services.settings.drill_speed)
+        claimed = injects.claim_due(session, now, speed, due_by=now + ahead)
         for inject in claimed:
             effects.enqueue(session, inject.incident_id, PostDrillInject(inject=inject.id))
         owners = sorted({inject.incident_id for inject in claimed})

@@ -9,6 +9,7 @@ cadence; at the second unanswered one the Commander hears too.
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -28,21 +29,25 @@ from bot.slack.blocks.kit import render
 from bot.store.models import Incident, Reminder, TimelineEvent, utcnow
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from bot.app.services import Services
 
 log = logging.getLogger(__name__)
 
 TELL_COMMANDER_AFTER = 2  # unanswered nudges
+NOT_AHEAD = timedelta(0)
 
 
-def tick(services: Services, now: datetime | None = None) -> int:
+def tick(services: Services, now: datetime | None = None, *, ahead: timedelta = NOT_AHEAD) -> int:
     """Send what is due at ``now`` (the scheduler's clock: the current time unless a
-    caller says otherwise); returns how many reminders went out."""
+    caller says otherwise); returns how many reminders went out.
+
+    ``ahead`` (the sandbox's skip) also sends what falls due that much later. Only
+    what is due is judged at the later time: what is sent is recorded, stamped and
+    followed up at ``now``, so a timeline never holds an event before it happened."""
     now = now or utcnow()
+    due_by = now + ahead
     with services.db.begin() as session:
-        due = reminders.claim_due(session, now)
+        due = reminders.claim_due(session, now, due_by=due_by)
         owners = set()
         for reminder in due:
             incident = session.get(Incident, reminder.incident_id)
@@ -53,7 +58,7 @@ def tick(services: Services, now: datetime | None = None) -> int:
             elif reminder.kind == ladder.ESCALATE:
                 escalation.escalate_due(services, session, incident, reminder, now)
             elif reminder.kind == handover.LAPSE:
-                for request in handover.lapse_due(session, incident, now):
+                for request in handover.lapse_due(session, incident, now, due_by=due_by):
                     effects.enqueue(session, incident.id, HandoverCard(request=request.id))
             else:
                 _postmortem(session, incident, reminder)

@@ -40,9 +40,12 @@ def queue(session: Session, incident: Incident, scenario: Scenario) -> None:
         )
 
 
-def claim_due(session: Session, now: datetime, speed: float) -> list[DrillInject]:
-    """Mark sent, and record on each drill's timeline, the injects due at ``now``
-    (``speed``: the drill speed for a drill that did not record its own)."""
+def claim_due(
+    session: Session, now: datetime, speed: float, *, due_by: datetime | None = None
+) -> list[DrillInject]:
+    """Mark sent, and record on each drill's timeline at ``now``, the injects due at
+    ``now`` (or by ``due_by``, a later time: the sandbox's skip ahead; ``speed``: the
+    drill speed for a drill that did not record its own)."""
     rows = session.execute(
         select(DrillInject, Incident)
         .join(Incident, Incident.id == DrillInject.incident_id)
@@ -62,7 +65,7 @@ def claim_due(session: Session, now: datetime, speed: float) -> list[DrillInject
         if clock is None:
             events = timeline.events(session, incident.id)
             clock = clocks[incident.id] = DrillClock.of(incident, events, speed_of(events, speed))
-        if clock.at(now).total_seconds() < inject.offset_seconds:
+        if clock.at(due_by or now).total_seconds() < inject.offset_seconds:
             continue
         taken = session.execute(
             update(DrillInject)

@@ -122,14 +122,17 @@ def lapse(request: HandoverRequest, now: datetime) -> None:
     decide(request, "lapsed", None, now)
 
 
-def lapse_due(session: Session, incident: Incident, now: datetime) -> list[HandoverRequest]:
-    """Close the incident's requests nobody answered in time; returns them."""
+def lapse_due(
+    session: Session, incident: Incident, now: datetime, *, due_by: datetime | None = None
+) -> list[HandoverRequest]:
+    """Close, at ``now``, the incident's requests nobody answered in time (judged at
+    ``due_by`` when given: the sandbox's skip ahead); returns them."""
     due = list(
         session.scalars(
             select(HandoverRequest).where(
                 HandoverRequest.incident_id == incident.id,
                 HandoverRequest.decision.is_(None),
-                HandoverRequest.expires_at <= now,
+                HandoverRequest.expires_at <= (due_by or now),
             )
         )
     )

@@ -127,8 +127,11 @@ def resolved(session: Session, incident: Incident, now: datetime) -> list[Remind
     return reminders
 
 
-def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Reminder]:
-    """Take the reminders due now and mark them sent, in the caller's transaction.
+def claim_due(
+    session: Session, now: datetime, limit: int = 50, *, due_by: datetime | None = None
+) -> list[Reminder]:
+    """Take the reminders due now (or by ``due_by``, a later time: the sandbox's skip
+    ahead) and mark them sent at ``now``, in the caller's transaction.
 
     On PostgreSQL the rows are locked and other processes skip them (SKIP
     LOCKED); after this commits they are no longer due. The conditional
@@ -140,7 +143,7 @@ def claim_due(session: Session, now: datetime, limit: int = 50) -> list[Reminder
             .where(
                 Reminder.sent_at.is_(None),
                 Reminder.cancelled_at.is_(None),
-                Reminder.due_at <= now,
+                Reminder.due_at <= (due_by or now),
             )
             .order_by(Reminder.due_at, Reminder.id)
             .limit(limit)

@@ -100,12 +100,14 @@ def sandbox_settings(
 
 def later(services: Services) -> Callable[[timedelta], tuple[int, int]]:
     """Send now the reminders and drill injects that would fall due ``ahead`` from now
-    (the page's skip): the same ticks the scheduler runs, given a later clock. Returns
-    how many reminders and how many injects were sent."""
+    (the page's skip): the same ticks the scheduler runs, judging what is due at the
+    later time but recording what they send at the time it is sent, so what a person
+    does next reads after it on the timeline. Returns how many reminders and how many
+    injects were sent."""
 
     def send(ahead: timedelta) -> tuple[int, int]:
-        then = utcnow() + ahead
-        return nudges.tick(services, then), drills.tick(services, then)
+        now = utcnow()
+        return nudges.tick(services, now, ahead=ahead), drills.tick(services, now, ahead=ahead)
 
     return send
 

@@ -12,7 +12,10 @@ from sqlalchemy import select
 
 from bot.app import drills, roles
 from bot.app.services import Services
+from bot.incidents import timeline
+from bot.incidents.kinds import EventKind
 from bot.incidents.roles import Role
+from bot.runtime import sandbox
 from bot.sandbox import SlackStandIn
 from bot.store.models import Incident, utcnow
 from tests.conftest import ALICE, BOB
@@ -93,3 +96,22 @@ def test_a_teams_broken_report_template_is_said_not_half_uploaded(
         for t in told
     ), told
     assert not [f for f in slack.channels[channel].files if f["name"].startswith("drill-report")]
+
+
+def test_injects_a_skip_ahead_sent_read_before_what_is_done_next(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """The sandbox's skip sends now the injects due later and records them now: they
+    were once stamped at the later time, so a role taken after them read before them."""
+    answers: list[dict[str, Any]] = []
+    drills.start(services, "chatbot-stale-index", ALICE, lambda **m: answers.append(m))
+    with services.db.begin() as session:
+        incident = session.scalars(select(Incident)).one()
+        channel, number = incident.channel_id, incident.id
+    assert channel is not None
+    assert sandbox.later(services)(timedelta(minutes=10)) == (0, 3)
+    roles.assign(services, channel, Role.ML_LEAD, BOB, ALICE, lambda **m: answers.append(m))
+    with services.db.begin() as session:
+        kinds = [e.kind for e in timeline.events(session, number)]
+    assert kinds.count(EventKind.DRILL_INJECT) == 3
+    assert kinds[-1] == EventKind.ROLE_ASSIGNED, kinds  # Bob as ML Lead: the last thing done

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,14 +11,17 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import nudges, resolution, updates
+from bot.app import nudges, resolution, roles, updates
 from bot.app.services import Services
-from bot.incidents import reminders, triage_state
+from bot.incidents import reminders, timeline, triage_state
 from bot.incidents.declare import Declaration, declare
+from bot.incidents.kinds import EventKind
+from bot.incidents.roles import Role
 from bot.incidents.severity import Severity
+from bot.runtime import sandbox
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import readable
-from bot.store.models import Incident, RoleAssignment, utcnow
+from bot.store.models import HandoverRequest, Incident, RoleAssignment, utcnow
 from tests.conftest import ALICE, BOB, CARA
 
 EVERY = timedelta(minutes=30)
@@ -151,3 +155,40 @@ def test_resolving_without_a_summary_tells_stakeholders_in_plain_words(
     resolution.resolve_incident(services, harmed, ALICE, None, quiet)
     (said,) = [m["text"] for m in slack.channels[harmed].messages if "resolved" in m["text"]]
     assert "*Impact:* Significant harm (from " in said and "now" not in said
+
+
+def test_after_a_skip_ahead_what_is_done_next_reads_after_what_the_skip_sent(
+    services: Services, slack: SlackStandIn
+) -> None:
+    """The sandbox's skip once recorded what it sent at the later time: after skipping
+    30 minutes, resolving read before "Status update due" on the timeline, and a
+    hand-over card said it lapsed at a time still to come. The skip judges what is due
+    at the later time and records what it sends when it is sent."""
+    channel = slack.add_channel("inc-skip", members={"UBOTINCIDENT", ALICE, BOB, CARA})
+    incident_in(services, channel, roles={"commander": ALICE, "comms-lead": BOB})
+    asked: list[dict[str, Any]] = []
+    roles.assign(services, channel, Role.COMMANDER, CARA, BOB, lambda **m: asked.append(m))
+    assert "the request lapses in 10 minutes" in asked[0]["text"]
+
+    # The skip sends the nudge due in 30 minutes and lapses the request due in 10.
+    assert sandbox.later(services)(timedelta(minutes=30)) == (2, 0)
+    skipped = utcnow()
+    assert len(nudges_in(slack, channel)) == 1
+    resolution.resolve_incident(services, channel, ALICE, "Rolled back the ranker", quiet)
+
+    with services.db.begin() as session:
+        incident = session.scalars(select(Incident).where(Incident.channel_id == channel)).one()
+        events = timeline.events(session, incident.id)
+        request = session.scalars(select(HandoverRequest)).one()
+    kinds = [e.kind for e in events]
+    assert kinds.index(EventKind.UPDATE_NUDGED) < kinds.index(EventKind.RESOLVED), kinds
+    assert max(e.occurred_at for e in events) <= utcnow()  # nothing stamped in the future
+    # The hand-over card says when the request lapsed: then, not when it would have.
+    assert request.decision == "lapsed"
+    (card,) = [
+        json.dumps(m.get("blocks"))
+        for m in slack.channels[channel].messages
+        if "Lapsed unanswered" in json.dumps(m.get("blocks"))
+    ]
+    lapsed_at = re.search(r"Lapsed unanswered <!date\^(\d+)\^", card)
+    assert lapsed_at and int(lapsed_at.group(1)) <= skipped.timestamp(), card
