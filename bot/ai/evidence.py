@@ -37,7 +37,13 @@ _PLACE = re.compile(
 class Analyses(Protocol):
     """Drift and fairness, queued and limited as the commands are (the app provides it)."""
 
-    def drift(self, reference: str, current: str, prediction: str | None) -> dict[str, Any]: ...
+    def drift(
+        self,
+        reference: str,
+        current: str,
+        prediction: str | None,
+        rows: dict[str, Any] | None = None,
+    ) -> dict[str, Any]: ...
 
     def fairness(
         self, reference: str, current: str, group: str, prediction: str, label: str | None
@@ -205,6 +211,8 @@ def used_places(context: Context) -> set[str]:
             for key in ("reference", "current", "reference_data", "current_data"):
                 if event.data.get(key):
                     found.add(str(event.data[key]))
+                    # A windowed run names its data set with its options after it.
+                    found.add(str(event.data[key]).split(" --", 1)[0])
     return found
 
 
@@ -224,7 +232,9 @@ def _drift(context: Context) -> Callable[[dict[str, Any]], Any]:
         if context.analyses is None:
             raise Refused("analyses are not available here")
         _allowed(context, args["reference"], args["current"])
-        facts = context.analyses.drift(args["reference"], args["current"], args.get("prediction"))
+        facts = context.analyses.drift(
+            args["reference"], args["current"], args.get("prediction"), args.get("rows")
+        )
         hidden = {c.lower() for c in context.sensitive}
         for column in facts.get("columns", []):
             if str(column.get("column", "")).lower() in hidden:
@@ -324,6 +334,24 @@ def _runbooks(_: Context) -> Callable[[dict[str, Any]], Any]:
 
 _NONE: dict[str, Any] = {"type": "object", "properties": {}, "additionalProperties": False}
 _PLACE_ARG = {"type": "string", "minLength": 1, "maxLength": 500}
+# Which rows to compare, as an earlier drift of the incident kept them (its "rows").
+_ROWS_ARG = {
+    "type": "object",
+    "description": "The rows to compare, as an earlier drift of this incident recorded them "
+    "in its 'rows' (time_column, window, against, where, until); leave out for all rows.",
+    "properties": {
+        "time_column": {"type": "string", "minLength": 1, "maxLength": 100},
+        "window": {"type": "string", "minLength": 1, "maxLength": 10},
+        "against": {"type": "string", "minLength": 1, "maxLength": 10},
+        "where": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 3, "maxLength": 200},
+            "maxItems": 5,
+        },
+        "until": {"type": "string", "minLength": 10, "maxLength": 40},
+    },
+    "additionalProperties": False,
+}
 
 
 def investigation_tools(context: Context, model_name: str | None = None) -> ToolSet:
@@ -378,6 +406,7 @@ def investigation_tools(context: Context, model_name: str | None = None) -> Tool
                     "reference": _PLACE_ARG,
                     "current": _PLACE_ARG,
                     "prediction": {"type": "string", "maxLength": 200},
+                    "rows": _ROWS_ARG,
                 },
                 "required": ["reference", "current"],
                 "additionalProperties": False,

@@ -49,8 +49,13 @@ def check(schema: Mapping[str, Any], value: Any, where: str = "arguments") -> No
     if isinstance(value, str):
         if len(value) > int(schema.get("maxLength", 10_000)):
             raise Refused(f"{where} is longer than {schema.get('maxLength', 10_000)} characters")
-        if len(value) < int(schema.get("minLength", 0)):
-            raise Refused(f"{where} is empty")
+        shortest = int(schema.get("minLength", 0))
+        if len(value) < shortest:
+            raise Refused(
+                f"{where} is empty"
+                if not value
+                else f"{where} is shorter than {shortest} characters"
+            )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             raise Refused(f"{where} is below {schema['minimum']}")

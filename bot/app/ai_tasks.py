@@ -11,6 +11,7 @@ commands' pool; everything it owes Slack at the end is outbox work.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -323,27 +324,48 @@ class Analyses:
             places=settings.data_places, limits=settings.drift_limits, data_dir=settings.data_dir
         )
 
-    def drift(self, reference: str, current: str, prediction: str | None) -> dict[str, Any]:
+    def drift(
+        self,
+        reference: str,
+        current: str,
+        prediction: str | None,
+        rows: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The drift the command would find; ``rows``: the rows an earlier run compared, as
+        it recorded them (``Window.described``), so a windowed run can be asked again."""
         from bot.ai.tools import Refused
         from bot.app.drift import findings
         from bot.diagnosis import datasets
         from bot.diagnosis.drift import DriftInputError
         from bot.diagnosis.sources import compare
+        from bot.diagnosis.sources.places import window
 
         def work() -> dict[str, Any]:
-            where = self._where()
+            asked = rows or {}
             try:
+                until = _moment(asked.get("until")) or datetime.now(UTC)
+                where = dataclasses.replace(
+                    self._where(),
+                    window=window(
+                        asked.get("time_column"),
+                        asked.get("window"),
+                        asked.get("against"),
+                        list(asked.get("where") or ()),
+                    ),
+                )
                 found = compare.drift(
                     where.place(reference),
                     where.place(current),
                     where,
-                    datetime.now(UTC),
+                    until,
                     prediction=prediction,
                 )
             except (datasets.SourceError, DriftInputError) as problem:
                 raise Refused(str(problem)) from None
             facts = findings(found.report, reference, current)
             facts.update(method=found.method, error_bound=found.error)
+            if rows:
+                facts["rows"] = rows
             return facts
 
         return self._queued(work)
@@ -392,3 +414,18 @@ def incident_names(services: Services, incident_id: int) -> dict[str, str]:
         return people_names.names_for(services, people)
     except SlackApiError:
         return {}
+
+
+def _moment(text: Any) -> datetime | None:
+    """An ISO 8601 time the model passed back (``until``), in UTC; None when not given."""
+    from bot.diagnosis.datasets import SourceError
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise SourceError(
+            f"until {str(text)[:40]!r} is not a time such as 2026-12-07T03:00:00+00:00."
+        ) from None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

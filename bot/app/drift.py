@@ -100,7 +100,15 @@ def _run(
         status.say(":warning: Stopped: the analysis failed; it is logged.", force=True)
         raise
     status.say(":white_check_mark: Done: the findings follow.", force=True)
-    _publish(services, channel, found, _named(reference, where), _named(current, where), actor)
+    _publish(
+        services,
+        channel,
+        found,
+        _named(reference, where),
+        _named(current, where),
+        actor,
+        where.window.described(until),
+    )
 
 
 def _named(place: Place, where: compare.Where) -> str:
@@ -122,6 +130,7 @@ def _publish(
     reference: str,
     current: str,
     actor: str | None,
+    rows: dict[str, Any] | None = None,
 ) -> None:
     from bot.diagnosis.drift import top_drifted
     from bot.diagnosis.sources.compare import described
@@ -131,6 +140,8 @@ def _publish(
     facts = findings(report, reference, current)
     # What was read, per side: the SHA-256 the evidence record carries (``compare.Reads``).
     facts.update(method=found.method, error_bound=found.error, read_sha256=found.digests)
+    if rows is not None:  # the rows compared, as options: the investigator can ask again
+        facts["rows"] = rows
     how = described(found.method, found.error)
     published = working.Findings(
         kind=EventKind.DRIFT_FOUND,

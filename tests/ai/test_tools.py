@@ -144,7 +144,13 @@ def test_the_evidence_tools_read_only_what_the_incident_allows(db: Any) -> None:
     from bot.incidents.severity import Severity
 
     class Analyses:
-        def drift(self, reference: str, current: str, prediction: str | None) -> dict[str, Any]:
+        def drift(
+            self,
+            reference: str,
+            current: str,
+            prediction: str | None,
+            rows: dict[str, Any] | None = None,
+        ) -> dict[str, Any]:
             return {"verdict": "2 of 3 drifted", "columns": [{"column": "SEX", "score": 0.3}]}
 
         def fairness(self, *args: Any) -> dict[str, Any]:

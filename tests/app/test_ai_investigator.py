@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -420,3 +420,73 @@ def test_the_drift_tool_reads_data_as_the_command_does(services: Services, tmp_p
     assert "amount" in facts["drifted"] and facts["reference"] == "ref.csv"
     with pytest.raises(Refused, match="data folder"):
         analyses.drift("../../etc/passwd", "cur.csv", None)
+
+
+def test_the_drift_tool_asks_again_for_the_rows_an_earlier_windowed_drift_compared(
+    services: Services, slack: SlackStandIn, tmp_path: Path
+) -> None:
+    """A windowed drift (one file, two hours of its rows) was named 'events.csv
+    --time-column ts' on the timeline: the tool refused that name, and given the bare file
+    it compared all the rows with themselves and found nothing."""
+    import numpy as np
+    import pandas as pd
+
+    from bot.ai.evidence import Context, investigation_tools
+    from bot.diagnosis.sources.places import window
+
+    end = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    minutes = pd.date_range(end - timedelta(hours=2), end, freq="1min", inclusive="left")
+    rng = np.random.default_rng(7)
+    amount = np.concatenate([rng.normal(100, 5, 60), rng.normal(160, 5, 60)])
+    pd.DataFrame({"ts": minutes, "amount": amount}).to_csv(tmp_path / "events.csv", index=False)
+    services.settings = dataclasses.replace(services.settings, data_dir=tmp_path)
+    rows = window("ts", "1h", "previous").described(end)
+    assert rows == {
+        "where": [],
+        "time_column": "ts",
+        "window": "1h",
+        "against": "1h",
+        "until": "2026-12-07T03:00:00+00:00",
+    }
+    _, incident_id = _incident(services, slack)
+    with services.db.begin() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        named = "events.csv --time-column ts"
+        timeline.record(
+            session,
+            incident,
+            EventKind.DRIFT_FOUND,
+            "1 of 1 column drifted",
+            reference=named,
+            current=named,
+            rows=rows,
+        )
+    context = Context(
+        db=services.db,
+        incident_id=incident_id,
+        analyses=ai_tasks.Analyses(services, ai_tasks.Clock.now() + 30),
+    )
+    tools = investigation_tools(context)
+    again = tools.call(
+        "run_drift", {"reference": "events.csv", "current": "events.csv", "rows": rows}
+    )
+    assert again.refused is None, again.refused
+    assert json.loads(again.content)["drifted"] == ["amount"]
+    whole = tools.call("run_drift", {"reference": "events.csv", "current": "events.csv"})
+    assert json.loads(whole.content)["drifted"] == []  # all the rows against themselves
+    unwindowed = tools.call(
+        "run_drift",
+        {"reference": "events.csv", "current": "events.csv", "rows": {"window": "1h"}},
+    )
+    assert unwindowed.refused == "--window and --against need --time-column, the rows' time."
+    late = {**rows, "until": "the day before"}
+    refused = tools.call(
+        "run_drift", {"reference": "events.csv", "current": "events.csv", "rows": late}
+    )
+    assert refused.refused is not None and "is not a time" in refused.refused
+    short = tools.call(
+        "run_drift",
+        {"reference": "events.csv", "current": "events.csv", "rows": {**rows, "until": "today"}},
+    )
+    assert short.refused == "'until' is shorter than 10 characters"

@@ -32,11 +32,12 @@ from bot.diagnosis.sources.allowed import Places
 from bot.diagnosis.sources.places import Bucket, Dataset, Single, Table, place, window
 from bot.drills import scenarios
 from bot.incidents.declare import Declaration, declare
+from bot.incidents.kinds import EventKind
 from bot.incidents.severity import Severity
 from bot.runtime.cli import main
 from bot.sandbox import SlackStandIn
 from bot.slack.listeners.commands.parsing import parse_drift_args, parse_fairness_args
-from bot.store.models import utcnow
+from bot.store.models import TimelineEvent, utcnow
 from tests.diagnosis import fairness_data
 from tests.diagnosis.data import table
 from tests.services_fixtures import _no_calls_inside_transactions  # noqa: F401  (fixture)
@@ -519,6 +520,18 @@ def test_the_channel_gets_a_tables_windows_compared_and_is_told_what_it_may_not_
     assert found[0]["text"] == "Drift: 5 of 12 columns drifted — data set drift: no"
     shown = json.dumps(found[0]["blocks"])
     assert "1,500 rows" in shown and "pushdown: summaries computed by the warehouse" in shown
+    with services.db.begin() as session:
+        kept = session.scalars(
+            sa.select(TimelineEvent.data).where(TimelineEvent.kind == EventKind.DRIFT_FOUND)
+        ).one()
+    # The rows compared, as options, so the investigator can ask for the same again.
+    assert kept["rows"] == {
+        "time_column": "ts",
+        "window": "1h",
+        "against": "7d",
+        "where": ["model=v3"],
+        "until": NOW.isoformat(),
+    }
     asked = parse_fairness_args(
         "table:preds --group group --prediction predicted --time-column ts --window 1h "
         f"--against 7d --where model=v3 --until {NOW.isoformat()}"
@@ -563,3 +576,31 @@ def test_a_drill_can_plant_its_drift_in_a_partitioned_dataset(tmp_path: Path) ->
     )
     with pytest.raises(scenarios.ScenarioError, match="layout is one of files, partitioned"):
         scenarios.find("lake", tmp_path)
+
+
+def test_a_files_time_window_chooses_its_rows_and_is_not_a_column(tmp_path: Path) -> None:
+    """One CSV file with --time-column went the whole-file path: both windows were every
+    row (and the time column itself was compared), so a change in the last hour read as
+    no drift at all."""
+    end = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    minutes = pd.date_range(end - timedelta(hours=2), end, freq="1min", inclusive="left")
+    rng = np.random.default_rng(7)
+    amount = np.concatenate([rng.normal(100, 5, 60), rng.normal(160, 5, 60)])
+    group = ["a", "b"] * 60
+    predicted = [1] * 60 + [0, 1] * 30
+    pd.DataFrame({"ts": minutes, "amount": amount, "group": group, "predicted": predicted}).to_csv(
+        tmp_path / "events.csv", index=False
+    )
+    where = compare.Where(data_dir=tmp_path, window=window("ts", "1h", "previous"))
+    events = where.place("events.csv")
+    found = compare.drift(events, events, where, end, skip=["group", "predicted"])
+    assert (found.report.reference_rows, found.report.current_rows) == (60, 60)
+    assert [c.column for c in found.report.columns] == ["amount"]
+    assert [c.column for c in found.report.drifted] == ["amount"]
+    request = fairness.Request(groups=(("group",),), prediction="predicted")
+    ref, cur, _ = compare.fairness_tables(events, events, where, end, compare.needed(request))
+    assert (len(ref), len(cur)) == (60, 60)
+    (tmp_path / "words.csv").write_text("ts,amount\nsoon,1\nlater,2\n")
+    with pytest.raises(SourceError, match="'ts' \\(--time-column\\) holds no times"):
+        words = where.place("words.csv")
+        compare.drift(words, words, where, end)

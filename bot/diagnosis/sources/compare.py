@@ -171,7 +171,7 @@ def drift(
         raise datasets.SourceError(f"--method is one of {', '.join(METHODS)}.")
     reads = Reads()
     singles = isinstance(reference, Single) and isinstance(current, Single)
-    if singles and not where.window.where and method in ("auto", "exact"):
+    if singles and not where.window.restricts and method in ("auto", "exact"):
         assert isinstance(reference, Single) and isinstance(current, Single)
         tables = _read(reference, current, where, reading, reads)
         report = analyse(
@@ -288,7 +288,7 @@ def fairness_tables(
         raise datasets.SourceError(f"--method is one of {', '.join(METHODS)}.")
     reads = Reads()
     singles = isinstance(reference, Single) and isinstance(current, Single)
-    if singles and not where.window.where and method in ("auto", "exact"):
+    if singles and not where.window.restricts and method in ("auto", "exact"):
         assert isinstance(reference, Single) and isinstance(current, Single)
         tables = _read(reference, current, where, reading, reads)
         if digests is not None:

@@ -131,9 +131,13 @@ def _arrow(
     raw = local.connection.connection.driver_connection
     if isinstance(where, Single):
         frame = load(where.source, limits)
+        if window.timed:
+            frame = _with_times(frame, where.text, str(window.time_column))
         raw.register(name, frame)  # type: ignore[union-attr]
         columns = [str(c) for c in frame.columns]
-        kinds = {str(c): _pandas_kind(frame[c]) for c in frame.columns}
+        kinds = {
+            str(c): _pandas_kind(frame[c]) for c in frame.columns if c != window.time_column
+        }
         size = int(frame.memory_usage(deep=True).sum())
         table = sa.table(name, *(sa.column(c) for c in columns))
         side = _side(role, table, window, now, kinds, local.runner(where.text))
@@ -366,6 +370,20 @@ def _side(
         conditions += [time >= sa.bindparam(None, start), time < sa.bindparam(None, end)]
     where = sa.and_(*conditions) if conditions else None
     return summaries.Side(role, table, where, run)
+
+
+def _with_times(frame: pd.DataFrame, text: str, column: str) -> pd.DataFrame:
+    """``frame`` with its ``--time-column`` read as UTC times (a CSV file gives text; a
+    time without a zone is taken as UTC), so a window chooses its rows as in a table."""
+    if column not in frame.columns:
+        raise SourceError(f"{text} has no column {column!r} (--time-column).")
+    times = pd.to_datetime(frame[column], utc=True, errors="coerce", format="mixed")
+    if times.isna().all():
+        raise SourceError(
+            f"{text}: the column {column!r} (--time-column) holds no times such as "
+            "2026-12-07T03:00:00Z."
+        )
+    return frame.assign(**{column: times})
 
 
 def without_zone(sql_type: str) -> bool:

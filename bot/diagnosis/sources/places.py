@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.diagnosis.datasets import Source, SourceError, inside, locate, on_this_machine
 from bot.diagnosis.limits import Limits
@@ -195,6 +196,28 @@ class Window:
     def timed(self) -> bool:
         return self.time_column is not None
 
+    @property
+    def restricts(self) -> bool:
+        """Whether only some rows are compared (a time window or ``--where``)."""
+        return self.timed or bool(self.where)
+
+    def described(self, until: datetime) -> dict[str, Any] | None:
+        """The rows as the command's options give them (``time_column``, ``window``,
+        ``against``, ``where`` as column=value, ``until``: where the current window ended),
+        so that the same rows can be asked for again; None for all the rows."""
+        if not self.timed and not self.where:
+            return None
+        rows: dict[str, Any] = {"where": [f"{column}={value}" for column, value in self.where]}
+        if self.timed:
+            assert self.span is not None and self.against is not None
+            rows.update(
+                time_column=self.time_column,
+                window=_span_text(self.span),
+                against=_span_text(self.against),
+                until=until.astimezone(UTC).isoformat(timespec="seconds"),
+            )
+        return rows
+
     def bounds(self, now: datetime) -> dict[str, tuple[datetime, datetime]]:
         """Each side's [start, end) (the current window ends at ``now``)."""
         assert self.span is not None and self.against is not None
@@ -248,3 +271,13 @@ def _span(text: str, option: str) -> timedelta:
             + (" (or previous)." if option == "--against" else ".")
         )
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _span_text(span: timedelta) -> str:
+    """A length as ``--window`` takes it, in days, hours or minutes (the largest that
+    says it exactly: a week reads ``7d``, as people give it)."""
+    minutes = int(span.total_seconds() // 60)
+    for unit, size in (("d", 24 * 60), ("h", 60)):
+        if minutes % size == 0:
+            return f"{minutes // size}{unit}"
+    return f"{minutes}m"
