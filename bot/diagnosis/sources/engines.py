@@ -135,9 +135,7 @@ def _arrow(
             frame = _with_times(frame, where.text, str(window.time_column))
         raw.register(name, frame)  # type: ignore[union-attr]
         columns = [str(c) for c in frame.columns]
-        kinds = {
-            str(c): _pandas_kind(frame[c]) for c in frame.columns if c != window.time_column
-        }
+        kinds = {str(c): _pandas_kind(frame[c]) for c in frame.columns if c != window.time_column}
         size = int(frame.memory_usage(deep=True).sum())
         table = sa.table(name, *(sa.column(c) for c in columns))
         side = _side(role, table, window, now, kinds, local.runner(where.text))
