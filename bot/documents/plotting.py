@@ -88,25 +88,34 @@ def timeline_png(
             xs = [mdates.date2num(e["at"]) for e in events if e["kind"] in kinds]
             if xs:
                 ax.scatter(xs, [row] * len(xs), s=18, color=colour, marker="|")
+        pad = timedelta(seconds=max((end - start).total_seconds() * 0.05, 30))
+        low, high = start - pad, end + pad
+        off: list[str] = []  # key times before or after the drawn span: said in the caption
         for step, (moment, labels) in enumerate(_marks(key_times)):
+            if not low <= moment <= high:
+                off += [f"{label} {_day(moment)} {moment:%H:%M}" for label in labels]
+                continue
             x = mdates.date2num(moment)
             ax.axvline(x, color="#555", lw=0.8, ls=":")
+            # Written away from the nearer edge, so no label runs out of the chart.
+            late = (moment - low) > (high - low) * 0.6
             ax.text(
                 x,
                 len(ROWS) + 0.4 + 0.35 * (step % 2),  # alternate heights: no overlaps
-                " " + ", ".join(labels),
+                ", ".join(labels) + " " if late else " " + ", ".join(labels),
                 fontsize=7,
-                ha="left",
+                ha="right" if late else "left",
                 va="bottom",
             )
         ax.set_yticks(range(len(ROWS) + 1), [r[0] for r in ROWS] + ["Phases"], fontsize=8)
         ax.set_ylim(-0.7, len(ROWS) + 1.6)
-        pad = timedelta(seconds=max((end - start).total_seconds() * 0.05, 30))
-        ax.set_xlim(mdates.date2num(start - pad), mdates.date2num(end + pad))
-        ticks, labels, caption = time_axis(start - pad, end + pad)
+        ax.set_xlim(mdates.date2num(low), mdates.date2num(high))
+        ticks, labels, caption = time_axis(low, high)
         ax.set_xticks([mdates.date2num(t) for t in ticks], labels)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_title(title, fontsize=10, loc="left")
+        if off:
+            caption += " · off the chart: " + "; ".join(off)
         ax.set_xlabel(caption, fontsize=8)
         ax.legend(loc="lower right", fontsize=7, frameon=False, ncols=3)
         return png(fig)

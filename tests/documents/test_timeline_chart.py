@@ -3,6 +3,7 @@ wherever the axis crosses a day, no label twice)."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,4 +91,35 @@ def test_the_chart_draws_that_axis(monkeypatch: pytest.MonkeyPatch) -> None:
         "labels": ["7 Dec 21:00", "22:00", "23:00", "8 Dec 00:00", "01:00", "02:00", "03:00"],
         "caption": "UTC, 7 Dec to 8 Dec 2026",
         "offset": "",
+    }
+
+
+def test_key_times_off_the_span_are_named_and_labels_stay_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A provider's awareness set a day before the first signal was drawn a day left of
+    the chart: the layout could not fit it and cut the rows' names; a mark near the right
+    edge wrote its label out of the chart."""
+    drawn: dict[str, Any] = {}
+
+    def keep(fig: Any) -> bytes:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # matplotlib warns when the layout cannot fit
+            png_bytes = plotting_png(fig)
+        ax = fig.axes[0]
+        drawn["caption"] = ax.get_xlabel()
+        drawn["marks"] = [(t.get_text().strip(), t.get_ha()) for t in ax.texts]
+        return png_bytes
+
+    plotting_png = plotting.png
+    monkeypatch.setattr(plotting, "png", keep)
+    key_times = [
+        {"name": "aware", "label": "Provider aware", "at": at(21.2) - timedelta(days=1)},
+        {"name": "detected", "label": "First signal", "at": at(21.2)},
+        {"name": "resolved", "label": "Resolved", "at": at(23)},
+    ]
+    assert plotting.timeline_png(key_times, [], at(23.5), "INC-1").startswith(b"\x89PNG")
+    assert drawn == {
+        "caption": "UTC, Mon 7 Dec 2026 · off the chart: Provider aware 6 Dec 21:12",
+        "marks": [("First signal", "left"), ("Resolved", "right")],
     }
