@@ -72,8 +72,13 @@ class Sender:
         self.proc.stdin.write(json.dumps({"url": url, "requests": requests}) + "\n")
         self.proc.stdin.flush()
         results = json.loads(self.proc.stdout.readline())
-        assert all(status == expect for _, _, status in results), results
-        return [(sent, seconds) for sent, seconds, _ in results]
+        wrong = [r for r in results if r[2] != expect]
+        if wrong:
+            said = sorted({str(r[3]) if len(r) > 3 else f"HTTP {r[2]:.0f}" for r in wrong})
+            raise AssertionError(
+                f"{len(wrong)} of {len(results)} requests did not get {expect}: {said[:3]}"
+            )
+        return [(row[0], row[1]) for row in results]
 
     def close(self) -> None:
         if self.proc.stdin:

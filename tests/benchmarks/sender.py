@@ -4,7 +4,8 @@ Slack stand-in sharing its interpreter lock.
 Reads one JSON burst per stdin line: {"url": ..., "requests": [{"body", "headers"}]}
 (a request may name its own "url": several replicas, each sent its share),
 fires them all at once (one thread each, a barrier, one pooled client) and
-writes one JSON line back: [[sent_at_epoch, seconds, status], ...] in order.
+writes one JSON line back: [[sent_at_epoch, seconds, status], ...] in order (status -1
+and a fourth field naming the error for a request whose connection failed).
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ def fire(client: httpx.Client, url: str, requests: list[dict[str, object]]) -> l
         headers = dict(request["headers"])  # type: ignore[call-overload]
         barrier.wait()
         sent, started = time.time(), time.perf_counter()
-        response = client.post(str(request.get("url") or url), content=body, headers=headers)
+        try:
+            response = client.post(str(request.get("url") or url), content=body, headers=headers)
+        except httpx.TransportError as exc:  # told back, not lost in this thread
+            failed = f"{type(exc).__name__}: {exc}"
+            results[index] = [sent, time.perf_counter() - started, -1.0, failed]  # type: ignore[list-item]
+            return
         results[index] = [sent, time.perf_counter() - started, float(response.status_code)]
 
     threads = [threading.Thread(target=send, args=pair) for pair in enumerate(requests)]
