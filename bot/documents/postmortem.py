@@ -24,6 +24,7 @@ from bot.diagnosis.asking import QUALITY_LABELS
 from bot.documents.templating import BrokenTemplate, render_document
 from bot.incidents import key_times, timeline
 from bot.incidents.categories import category_label
+from bot.incidents.detection import ALERT_QUESTION, found
 from bot.incidents.kinds import EventKind
 from bot.incidents.roles import listed
 from bot.incidents.severity import Severity
@@ -377,19 +378,15 @@ def detection(incident: Incident, reading: _Reading) -> dict[str, Any]:
     alert is on the timeline or behind the incident, else what triage answered to "Did a
     monitoring alert fire?", else how the declarer said it was found; None when nobody said
     (or triage answered "Don't know")."""
-    said = reading.answers.get("alert")
-    asked = reading.triage.get("alert", {})
-    alerted: bool | None
-    if reading.alerts or incident.detected_by or incident.first_alert_at:
-        alerted, source = True, "alert"
-    elif said in ("yes", "no"):
-        alerted, source = said == "yes", "triage"
-    elif incident.detection:
-        alerted, source = incident.detection == "alert", "declaration"
-    else:
-        alerted, source = None, None
+    asked = reading.triage.get(ALERT_QUESTION, {})
+    said = found(
+        alert_recorded=bool(reading.alerts or incident.detected_by or incident.first_alert_at),
+        triage_answer=reading.answers.get(ALERT_QUESTION),
+        declared=incident.detection,
+    )
+    source = said.source
     return {
-        "alerted": alerted,
+        "alerted": said.alerted,
         "source": source,  # "alert", "triage", "declaration" or None
         "answered_by": asked.get("by") if source == "triage" else None,
         "notes": list(asked.get("notes", [])),  # "Which alert, and when did it fire?"

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bot.incidents.categories import FAILURE_CATEGORIES
+from bot.incidents.detection import found
 from bot.incidents.key_times import KeyTime, spoken
 from bot.incidents.reminders import POSTMORTEM_BUSINESS_DAYS, POSTMORTEM_SEVERITIES, Cadence
 from bot.incidents.severity import RESPONSE_TARGETS, Severity
@@ -32,8 +33,9 @@ STAGES = (
     # The on-call's answer, measured from the page (incidents that paged only).
     ("answer_page", "Page to acknowledgement", KeyTime.PAGE_ACKNOWLEDGED),
 )
-# How an incident was found (declare.DETECTIONS; unsaid: an alert if one came, else a person).
-DETECTED = {"alert": "alert", "person": "person", "external": "external report"}
+# How an incident was found (declare.DETECTIONS), as its post-mortem says (detection.found).
+UNSAID = "not said"
+DETECTED = {"alert": "alert", "person": "person", "external": "external report", None: UNSAID}
 UNNAMED = "(not named)"
 PRIVATE = "(private)"
 MISSED_LISTED = 100  # incidents named under "expected response missed"; the CSV marks all
@@ -105,8 +107,7 @@ def incident_frame(facts: Facts, cadence: Cadence, now: datetime) -> pd.DataFram
     for key, _, until in STAGES:
         start = f.paged if until is KeyTime.PAGE_ACKNOWLEDGED else f.detected
         f[f"to_{key}"] = (f[until.value] - start).dt.total_seconds().clip(lower=0)
-    alerted = np.where(f.detected_by.notna() | f.first_alert_at.notna(), "alert", "person")
-    f["detection"] = f.detection.fillna(pd.Series(alerted, index=f.index)).map(DETECTED)
+    f["detection"] = _detection(f)
     f["model_or_service"] = f.model.fillna(f.service).fillna(UNNAMED)
     # A private incident's model could say what its title would: it is counted, not named.
     f.loc[f.private, "model_or_service"] = PRIVATE
@@ -115,6 +116,32 @@ def incident_frame(facts: Facts, cadence: Cadence, now: datetime) -> pd.DataFram
     f["severity"] = pd.Categorical(f.severity, categories=SEVERITIES)
     _response(f, now)
     return f
+
+
+def _detection(f: pd.DataFrame) -> pd.Series:
+    """How each incident was found, by the post-mortem's rule (``detection.found``): asked
+    once per distinct combination of what it reads, not once per incident."""
+    said = pd.DataFrame(
+        {
+            "alert": (f.detected_by.notna() | f.first_alert_at.notna()).to_numpy(),
+            "answer": _texts(f.alert_answer),
+            "declared": _texts(f.detection),
+        },
+        index=f.index,
+    )
+    keys = list(said.columns)
+    distinct = said.drop_duplicates().copy()
+    distinct["how"] = [
+        DETECTED.get(found(alert_recorded=a, triage_answer=t, declared=d).how, UNSAID)
+        for a, t, d in distinct.itertuples(index=False)
+    ]
+    how = said.merge(distinct, on=keys, how="left").how
+    return pd.Series(how.to_numpy(), index=f.index)
+
+
+def _texts(column: pd.Series) -> list[str | None]:
+    """A column's words, None where there are none (NaN would not compare as missing)."""
+    return [value if isinstance(value, str) else None for value in column]
 
 
 def _levels(frame: pd.DataFrame) -> set[str]:
@@ -143,7 +170,15 @@ def _counts(this: pd.DataFrame, before: pd.DataFrame) -> dict[str, Any]:
         "severity": table("severity", list(SEVERITIES)),
         "category": table("category_label"),
         "model": table("model_or_service"),
-        "detection": table("detection", list(DETECTED.values())),
+        # "not said" only when some incident left it unsaid
+        "detection": table(
+            "detection",
+            [
+                v
+                for v in DETECTED.values()
+                if v != UNSAID or (this.detection == v).any() or (before.detection == v).any()
+            ],
+        ),
     }
 
 

@@ -4,10 +4,11 @@ Each incident carries what its events left behind (``bot.incidents.facts``: firs
 alert, acknowledgement, mitigation, first notice, updates sent and late, the last
 triage hypothesis, the post-mortem), so a quarter of 100,000 incidents with
 millions of events is read as 100,000 rows, never as a loop over incidents or a
-scan of the timeline. Only key-time corrections, action items and fairness findings
-come from the timeline, in one query by the (kind, incident, time) index. Times arrive as the
-database hands them over and become timestamps a column at a time (a Python
-datetime per value would cost more than the queries).
+scan of the timeline. Only key-time corrections, action items, fairness findings and
+triage's answer to whether an alert fired come from the timeline, in one query by the
+(kind, incident, time) index. Times arrive as the database hands them over and become
+timestamps a column at a time (a Python datetime per value would cost more than the
+queries).
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, CursorResult, and_, select
+from sqlalchemy import ColumnElement, CursorResult, and_, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.sqltypes import NullType
 
+from bot.incidents.detection import ALERT_QUESTION
 from bot.incidents.kinds import EventKind
 from bot.store.db import Database
 from bot.store.models import Incident, SeriousCase, TimelineEvent
@@ -64,17 +66,25 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
             E.data["due"].as_string().label("due"),
             E.data["item_id"].as_integer().label("item_id"),
             E.data["breached"].as_boolean().label("breached"),
+            E.data["answer"].as_string().label("answer"),
         )
         .select_from(IN_PERIOD)
         .where(
             chosen,
-            E.kind.in_(
-                (
-                    EventKind.KEY_TIME_CORRECTED,
-                    EventKind.ACTION_ITEM,
-                    EventKind.ACTION_ITEM_DONE,
-                    EventKind.FAIRNESS_FOUND,
-                )
+            or_(
+                E.kind.in_(
+                    (
+                        EventKind.KEY_TIME_CORRECTED,
+                        EventKind.ACTION_ITEM,
+                        EventKind.ACTION_ITEM_DONE,
+                        EventKind.FAIRNESS_FOUND,
+                    )
+                ),
+                # triage's answer to "Did a monitoring alert fire?" (detection.found)
+                and_(
+                    E.kind == EventKind.TRIAGE_ANSWERED,
+                    E.data["question"].as_string() == ALERT_QUESTION,
+                ),
             ),
         )
     )
@@ -96,6 +106,11 @@ def read(db: Database, start: datetime, end: datetime, *, include_drills: bool) 
     for column in TIMES:
         frame[column] = _times(frame[column])
     frame["private"] = frame["private"].fillna(False).astype(bool)
+    answered = events.loc[kind == EventKind.TRIAGE_ANSWERED].sort_values(
+        ["occurred_at", "event_id"]
+    )
+    latest = answered.groupby("incident_id").answer.last()  # the answer that stands
+    frame["alert_answer"] = latest.reindex(frame.index).astype(object)
     fairness = events.loc[kind == EventKind.FAIRNESS_FOUND, ["incident_id", "breached"]]
     fairness = fairness.assign(breached=fairness.breached.eq(True))  # unsaid: no breach
     for column in ("due_at", "initial_sent_at", "complete_sent_at"):

@@ -42,8 +42,11 @@ def test_counts_by_severity_category_model_and_detection(db: Database, ids: dict
     ]
     assert {r["name"]: r["count"] for r in c["detection"]} == {
         "alert": 2,
-        "person": 2,
+        "person": 0,
         "external report": 1,  # F, as its declarer said
+        # declared by a person who did not say, triage not asked: their post-mortems say
+        # "Nobody has said whether an alert fired", and so does the review
+        "not said": 2,
     }
     assert {r["name"]: (r["count"], r["previous"]) for r in c["category"]} == {
         "Data drift": (2, 1),
@@ -300,3 +303,27 @@ def test_a_chart_labels_a_time_as_the_table_says_it() -> None:
     took = timedelta(minutes=3, seconds=42)
     assert _hours(took.total_seconds() / 3600) == spoken(took) == "3 min"
     assert _hours(2 + 5 / 60) == "2 h 5 min"
+
+
+def test_detection_counts_what_the_post_mortems_say(db: Database) -> None:
+    """Triage's answer to "Did a monitoring alert fire?" decides the review's count as it
+    decides the post-mortem's Detection section (no alert record on the incident)."""
+    from tests.documents.test_postmortem import declared_by_hand, document, sections
+
+    yes, no, unsaid = (declared_by_hand(db, answer) for answer in ("yes", "no", None))
+    assert "An alert fired (triage answer by @bob)" in sections(document(db, yes), "Detection")
+    with db.begin() as session:
+        declared = session.get(Incident, yes).declared_at  # type: ignore[union-attr]
+    now = declared + timedelta(days=1)
+    review = figures.make(
+        db, period.current_quarter(declared.date()), story.CADENCE, now, include_drills=False
+    )
+    log = render.produce(review, "csv").text
+    rows = pd.read_csv(pd.io.common.StringIO(log), dtype=str, keep_default_na=False)
+    found = rows.set_index("reference").detection
+    assert found[f"INC-{yes}"] == "alert"
+    assert found[f"INC-{no}"] == "person"
+    assert found[f"INC-{unsaid}"] == "not said"
+    report = render.produce(review, "md", charts=False).text
+    assert "| alert | 1 | 0 |\n| person | 1 | 0 |\n| external report | 0 | 0 |\n" in report
+    assert "| not said | 1 | 0 |" in report
