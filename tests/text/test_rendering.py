@@ -63,3 +63,25 @@ def test_lines_made_one_still_read_as_sentences() -> None:
         "Fraud model flags 40% of payments. *What is affected:* cards. Next update: 10:00"
     )
     assert rendering.for_markdown("Rolled back;\nwatching") == "Rolled back; watching"
+
+
+def test_every_emoji_code_the_bot_writes_has_its_character() -> None:
+    """Outside Slack (the console, the post-mortem, the sandbox's page) a code without its
+    character is dropped: the wiki's :books:, a ticket's :ticket:, the timeline page's
+    :no_entry_sign: and the investigator's :grey_question: went without a sign."""
+    import re
+    from pathlib import Path
+
+    from bot.text.rendering import EMOJI
+
+    root = Path(__file__).resolve().parents[2]
+    code = re.compile(r"(?<![\w:/]):([a-z0-9_+-]{2,40}):(?![\w:`])")
+    written = {
+        found: path.relative_to(root).as_posix()
+        for folder in ("bot", "templates")
+        for path in sorted((root / folder).rglob("*"))
+        if path.suffix in (".py", ".j2", ".md", ".html", ".toml")
+        for found in code.findall(path.read_text(encoding="utf-8"))
+    }
+    written.pop("memory", None)  # SQLite's ":memory:" database, not an emoji
+    assert {c: where for c, where in written.items() if c not in EMOJI} == {}
