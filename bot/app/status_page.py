@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import Block
-from sqlalchemy import update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.app import effects
@@ -23,7 +23,7 @@ from bot.statuspage import publishing
 from bot.statuspage.atlassian import IncidentChange, Statuspage, StatuspageRefused
 from bot.statuspage.publishing import Publication, Published
 from bot.statuspage.states import ComponentState, PublicStatus, worst
-from bot.store.models import Incident, PublicIncident, PublicUpdate
+from bot.store.models import Incident, PublicIncident, PublicUpdate, SlackEffect
 from bot.text.rendering import for_slack
 
 if TYPE_CHECKING:
@@ -154,7 +154,12 @@ def publish_resolution(services: Services, channel_id: str, actor: str, reply: R
 
 def sync_owed(services: Services, incident_id: int, effect: SyncStatuspage) -> None:
     """Copy one publication to Statuspage: create the incident there the first time,
-    update it after. Retried on a rate limit or a 5xx; a refusal is told in the channel."""
+    update it after. Retried on a rate limit or a 5xx; a refusal is told in the channel.
+
+    A creation tried before (this work's earlier attempt, or an earlier publication's
+    work, even one given up) may have reached Statuspage with its answer lost: the
+    incident is looked for first, and when it already carries this publication's words
+    and status (the lost creation sent them) nothing is sent again."""
     settings = services.settings.status_page
     if settings is None or not settings.synced:
         raise StatuspageRefused(
@@ -177,15 +182,19 @@ def sync_owed(services: Services, incident_id: int, effect: SyncStatuspage) -> N
             public_id=story.public_id,
         )
         known, story_id = story.statuspage_id, story.id
+        search = known is None and _tried_before(session, story.incident_id)
     client = Statuspage(
         settings.statuspage_url, settings.statuspage_token, settings.statuspage_page_id
     )
     try:
-        if known is None and _repeat():
+        if search:
             # An earlier attempt may have created it and lost the answer: find it first.
-            known = client.find(change)
-            if known is not None:
-                _remember(services, story_id, known)
+            found = client.find(change)
+            if found is not None:
+                _remember(services, story_id, found.id)
+                if found.says(change):
+                    return  # the lost creation carried this very update
+                known = found.id
         if known is None:
             created = client.create(change)
             _remember(services, story_id, created)
@@ -195,10 +204,25 @@ def sync_owed(services: Services, incident_id: int, effect: SyncStatuspage) -> N
         client.close()
 
 
-def _repeat() -> bool:
-    """Whether this work was tried before (its answer may have been lost on the way)."""
+def _tried_before(session: Session, incident_id: int) -> bool:
+    """Whether a creation for this incident's public story may have reached Statuspage
+    already: this work was tried before, or an earlier copy of the story was (failed,
+    given up, or left by a process that stopped mid-way), read from the outbox's rows."""
     work = engine.current.get()
-    return bool(work and work.repeat)
+    if work is not None and work.repeat:
+        return True
+    earlier = select(SlackEffect.id).where(
+        SlackEffect.incident_id == incident_id,
+        SlackEffect.kind == SyncStatuspage.kind,
+        or_(
+            SlackEffect.attempts > 0,
+            SlackEffect.dead_at.is_not(None),
+            SlackEffect.lease_holder.is_not(None),
+        ),
+    )
+    if work is not None:
+        earlier = earlier.where(SlackEffect.id != work.id)
+    return session.scalar(earlier.limit(1)) is not None
 
 
 def _remember(services: Services, story_id: int, statuspage_id: str) -> None:

@@ -9,7 +9,10 @@ or a 5xx passes and is retried; any other refusal is final, in Statuspage's word
 A creation whose answer was lost is found again by the public id kept in the incident's
 metadata: among the unresolved incidents for an open story, then by a bounded search of
 all the page's incidents (``GET .../incidents?q=&limit=&page=``, ``q`` matching the name),
-which also sees one created resolved."""
+which also sees one created resolved. The found incident already carries the update
+the lost creation sent (its ``incident_updates``, newest first): ``Found.says`` tells
+whether a publication's words and status are already its latest, so they are not sent,
+and subscribers not notified, twice."""
 
 from __future__ import annotations
 
@@ -44,6 +47,22 @@ class IncidentChange:
     public_id: str  # ours, kept in the incident's metadata to find it again
 
 
+@dataclass(frozen=True)
+class Found:
+    """An incident an earlier attempt made, and its latest update's status and words
+    (None when Statuspage listed no update)."""
+
+    id: str
+    latest: tuple[str, str] | None = None
+
+    def says(self, change: IncidentChange) -> bool:
+        """Whether the incident's latest update already has ``change``'s status and words."""
+        return self.latest is not None and self.latest == (
+            change.status,
+            change.body.strip(),
+        )
+
+
 class Statuspage:
     name = NAME
 
@@ -66,7 +85,7 @@ class Statuspage:
     def close(self) -> None:
         self._http.close()
 
-    def find(self, change: IncidentChange) -> str | None:
+    def find(self, change: IncidentChange) -> Found | None:
         """The incident an earlier attempt created for ``change`` (its answer lost on the
         way), found by the public id in its metadata; None if there is none.
 
@@ -190,16 +209,27 @@ class Statuspage:
         return answer
 
 
-def _ours(listed: list[Any], public_id: str) -> str | None:
-    """The id of the listed incident created with our ``public_id`` in its metadata."""
+def _ours(listed: list[Any], public_id: str) -> Found | None:
+    """The listed incident created with our ``public_id`` in its metadata."""
     for item in listed:
         if not isinstance(item, dict):
             continue
         metadata = item.get("metadata")
         ours = metadata.get("incidentbot") if isinstance(metadata, dict) else None
         if isinstance(ours, dict) and ours.get("public_id") == public_id and item.get("id"):
-            return str(item["id"])
+            return Found(str(item["id"]), _latest(item.get("incident_updates")))
     return None
+
+
+def _latest(updates: Any) -> tuple[str, str] | None:
+    """The newest update's status and words: Statuspage lists ``incident_updates``
+    newest first, each with its ``status`` and ``body``."""
+    if not isinstance(updates, list) or not updates or not isinstance(updates[0], dict):
+        return None
+    status, body = updates[0].get("status"), updates[0].get("body")
+    if not isinstance(status, str) or not isinstance(body, str):
+        return None
+    return status, body.strip()
 
 
 def _said(answer: http.Answer) -> str:

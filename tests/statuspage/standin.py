@@ -13,8 +13,12 @@ over 60 s), answered 429 with ``Retry-After`` past it. The list of all incidents
 (``GET .../incidents``) takes ``q`` (text searched, case aside, in each incident's name,
 status, postmortem body and updates), ``limit`` (rows a page, 100 by default and at most)
 and ``page`` (from 1), newest first; an out-of-range number is refused 400 here, stricter
-than Statuspage. ``lose_next_answer`` does the work and answers 504, as a proxy does when
-the answer is lost on its way back. Time is the stand-in's own clock, moved by the test
+than Statuspage. Each incident is shown with its ``incident_updates``, newest first, each
+with its ``id``, ``status``, ``body``, ``affected_components`` and
+``deliver_notifications``; an update made with ``deliver_notifications`` (true unless
+said otherwise) notifies the page's subscribers, counted in ``notified``.
+``lose_next_answer`` does the work and answers 504, as a proxy does when the answer is
+lost on its way back. Time is the stand-in's own clock, moved by the test
 (``advance``), never the wall clock."""
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ class StatuspageStandIn(JsonStandIn):
         self.incidents: dict[str, SpIncident] = {}
         self._ids = (f"sp{n:010d}" for n in itertools.count(1))
         self.lost = 0  # answers lost after the work was done (a 504 from a proxy)
+        self.notified: list[tuple[str, str, str]] = []  # incident id, status, words told
 
     def lose_next_answer(self) -> None:
         with self.lock:
@@ -183,13 +188,16 @@ class StatuspageStandIn(JsonStandIn):
         return Reply(200, self._shown(incident))
 
     def _note(self, incident: SpIncident, given: dict[str, Any]) -> None:
-        incident.updates.append(
-            {
-                "status": incident.status,
-                "body": given.get("body") or "",
-                "components": dict(given.get("components") or {}),
-            }
-        )
+        update = {
+            "id": f"{incident.id}u{len(incident.updates) + 1}",
+            "status": incident.status,
+            "body": given.get("body") or "",
+            "components": dict(given.get("components") or {}),
+            "deliver_notifications": given.get("deliver_notifications", True) is not False,
+        }
+        incident.updates.append(update)
+        if update["deliver_notifications"]:
+            self.notified.append((incident.id, update["status"], update["body"]))
 
     def _shown(self, incident: SpIncident) -> dict[str, Any]:
         return {
@@ -199,7 +207,19 @@ class StatuspageStandIn(JsonStandIn):
             "impact": incident.impact,
             "page_id": PAGE_ID,
             "metadata": incident.metadata,
-            "incident_updates": list(reversed(incident.updates)),
+            "incident_updates": [
+                {
+                    "id": u["id"],
+                    "incident_id": incident.id,
+                    "status": u["status"],
+                    "body": u["body"],
+                    "affected_components": [
+                        {"code": c, "new_status": state} for c, state in u["components"].items()
+                    ],
+                    "deliver_notifications": u["deliver_notifications"],
+                }
+                for u in reversed(incident.updates)
+            ],
             "components": [{"id": c, "status": s} for c, s in incident.components.items()],
         }
 

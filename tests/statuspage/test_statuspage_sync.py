@@ -1,12 +1,13 @@
 """Publications copied to Atlassian Statuspage through the outbox, against a stand-in
 that enforces its API's rules: one incident created, then updated through to resolved
-with its components; a 5xx and a rate limit retried; a refusal final and told in the
-channel in Statuspage's words."""
+with its components; a 5xx and a rate limit retried; a creation whose answer was lost
+found again (after a retry, or a given-up earlier copy) and not told twice; a refusal
+final and told in the channel in Statuspage's words."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -85,16 +86,59 @@ def test_one_incident_goes_investigating_to_resolved_with_its_components(
 def test_an_answer_lost_after_the_creation_finds_it_instead_of_creating_another(
     services: Services, statuspage: StatuspageStandIn
 ) -> None:
+    """The retry finds the incident the lost creation made, which already carries the
+    publication: it was PATCHed on again, posting the same words twice and notifying the
+    page's subscribers twice."""
     incident = declare(services)
     statuspage.lose_next_answer()  # created there, but the bot hears a 504
     publish(services, incident, "--public Card payments are slow.")
     assert len(statuspage.incidents) == 1
     _due_now(services, incident.id)
     (copied,) = statuspage.incidents.values()
-    assert [u["body"] for u in copied.updates] == ["Card payments are slow."] * 2
+    assert [u["body"] for u in copied.updates] == ["Card payments are slow."]
+    assert statuspage.notified == [(copied.id, "investigating", "Card payments are slow.")]
     with services.db.begin() as session:
         assert session.scalars(select(PublicIncident.statuspage_id)).one() == copied.id
+        done = select(SlackEffect.done_at).where(SlackEffect.kind == SyncStatuspage.kind)
+        assert session.scalars(done).one() is not None
     assert len(statuspage.calls("POST", f"/v1/pages/{PAGE_ID}/incidents")) == 1
+    assert statuspage.calls("PATCH", f"/v1/pages/{PAGE_ID}/incidents") == []
+
+
+def test_a_creation_given_up_is_looked_for_before_the_next_publication_creates(
+    services: Services, statuspage: StatuspageStandIn
+) -> None:
+    """The creation reached Statuspage (its answer lost), then its work was given up; the
+    story's next publication, a first attempt, created a second incident without looking."""
+    incident = declare(services)
+    statuspage.lose_next_answer()  # created there, but the bot hears a 504
+    publish(services, incident, "--public Card payments are slow.")
+    (made,) = statuspage.incidents.values()
+    with services.db.begin() as session:  # owed for longer than the outbox tries
+        session.execute(
+            update(SlackEffect)
+            .where(SlackEffect.kind == SyncStatuspage.kind)
+            .values(created_at=datetime.now(UTC) - timedelta(hours=7))
+        )
+    statuspage.fail_next(503, {"error": "Service Unavailable"})  # the retry's search fails
+    _due_now(services, incident.id)
+    with services.db.begin() as session:
+        (given_up,) = session.scalars(
+            select(SlackEffect).where(SlackEffect.kind == SyncStatuspage.kind)
+        )
+        assert given_up.dead_at is not None
+        assert session.scalars(select(PublicIncident.statuspage_id)).one() is None
+
+    publish(services, incident, "--public --status identified We found the cause.")
+
+    assert list(statuspage.incidents) == [made.id]  # found, not made twice
+    assert [(u["status"], u["body"]) for u in made.updates] == [
+        ("investigating", "Card payments are slow."),
+        ("identified", "We found the cause."),
+    ]
+    assert len(statuspage.calls("POST", f"/v1/pages/{PAGE_ID}/incidents")) == 1
+    with services.db.begin() as session:
+        assert session.scalars(select(PublicIncident.statuspage_id)).one() == made.id
 
 
 def test_a_story_created_resolved_whose_answer_was_lost_is_found_not_made_twice(
@@ -145,7 +189,8 @@ def test_the_search_for_a_lost_creation_is_bounded(monkeypatch: pytest.MonkeyPat
             # An open story looks among the unresolved first, then searches all (one
             # resolved by hand on Statuspage since is found too).
             opened = IncidentChange(change.name, "identified", "minor", "Slow.", {}, "x12")
-            assert client.find(opened) == "sp0000000012"
+            found = client.find(opened)
+            assert found is not None and found.id == "sp0000000012"
             assert standin.calls("GET", f"/v1/pages/{PAGE_ID}/incidents/unresolved")
             with pytest.raises(StatuspageRefused, match="could not be searched in time") as held:
                 late.find(change)
