@@ -43,6 +43,7 @@ from bot.app.effect_kinds import (
     PostTriageCard,
     SetTopic,
 )
+from bot.app.public_line import public_line
 from bot.app.triage import post_card
 from bot.config import Settings
 from bot.incidents import audience, provisioning, reminders
@@ -345,6 +346,8 @@ def post_summary(parts: _Parts, incident_id: int, repeat: bool) -> None:
     if incident.summary_ts is not None:
         return
     assert incident.channel_id is not None
+    with parts.db.begin() as session:
+        public = public_line(session, parts.settings, incident)
     _, ts = notify.post_marked(
         parts.client,
         incident.channel_id,
@@ -357,6 +360,7 @@ def post_summary(parts: _Parts, incident_id: int, repeat: bool) -> None:
                 parts.settings.status_update_every,
                 levers=parts.settings.levers,
                 reporting=ReportingPart() if parts.settings.reporting.on else None,
+                public=public,
             )
         ),
         unfurl_links=False,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import effects
 from bot.app.common import apply
-from bot.app.effect_kinds import Message, Post, SyncStatuspage
+from bot.app.effect_kinds import Message, Post, RedrawSummary, SyncStatuspage
 from bot.incidents import queries
 from bot.incidents.roles import Role
 from bot.outbox import engine
@@ -59,6 +59,7 @@ def publish(
         effects.enqueue(
             session, incident.id, Post(channel=incident.channel_id, text=_told(services, done))
         )
+        effects.enqueue(session, incident.id, RedrawSummary())  # it says what the public read
         if settings.synced:
             effects.enqueue(session, incident.id, SyncStatuspage(update_id=done.update_id))
         return done

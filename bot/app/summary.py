@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app.clock_line import summary_part
 from bot.app.locks import incident_lock
+from bot.app.public_line import public_line
 from bot.incidents import notes, provisioning
 from bot.paging import page_records
 from bot.slack.blocks.kit import render
@@ -35,6 +36,7 @@ def refresh_summary(services: Services, incident_id: int) -> None:
             actions = notes.open_actions(session, incident_id) if incident else []
             paged = page_records.of(session, incident_id) if incident else []
             reporting = summary_part(session, services.settings, incident) if incident else None
+            public = public_line(session, services.settings, incident) if incident else None
         if incident is None or incident.channel_id is None or incident.summary_ts is None:
             return  # not set up yet: provisioning draws them from the latest state
         channel = incident.channel_id
@@ -46,6 +48,7 @@ def refresh_summary(services: Services, incident_id: int) -> None:
                 services.settings.levers,
                 paged,
                 reporting,
+                public,
             )
         )
         try:

@@ -90,8 +90,10 @@ def summary_blocks(
     levers: Sequence[Lever] = (),
     paged: Sequence[Page] = (),
     reporting: ReportingPart | None = None,
+    public: str | None = None,
 ) -> list[Block]:
     """The pinned incident summary: what, how bad, who, and the controls for what comes next.
+    ``public``: the status page's line (``app/public_line``), mrkdwn already escaped.
 
     Open action items stay listed after resolution: they are what the incident left to do.
     """
@@ -156,6 +158,8 @@ def summary_blocks(
     communication = _communication(incident, cadence)
     if communication:
         blocks.append(ContextBlock(elements=[md(communication)]))
+    if public:
+        blocks.append(ContextBlock(elements=[md(public)]))
     if incident.postmortem_url and incident.postmortem_url.startswith("https://"):
         blocks.append(
             ContextBlock(

@@ -10,6 +10,7 @@ from bot.app import clock_line, privacy, resolution, status_page, updates
 from bot.app import roles as roles_flow
 from bot.app import severity as severity_flow
 from bot.app.open_incident import declare_and_open
+from bot.app.public_line import public_line
 from bot.app.services import Services
 from bot.incidents import audience, notes, queries
 from bot.incidents.declare import Declaration
@@ -162,6 +163,7 @@ def _status(services: Services, c: Call[None], respond: Reply) -> None:
                     services.settings.levers,
                     page_records.of(session, incident.id),
                     clock_line.summary_part(session, services.settings, incident),
+                    public_line(session, services.settings, incident),
                 )
             ),
         }
