@@ -221,11 +221,19 @@ def as_table(
         )
     for column in report.not_tested:
         lines.append(f"{column.column:<{width}}  not tested: {column.not_tested}")
-    if digests:
-        lines.append("")
-        lines.extend(
+    return "\n".join([*lines, *read_lines(digests)])
+
+
+def read_lines(digests: Mapping[str, str] | None) -> list[str]:
+    """A blank line, then each side's "Reference read: sha256 <hex>" (drift and fairness
+    end their tables with them); nothing when nothing was hashed."""
+    if not digests:
+        return []
+    return [
+        "",
+        *(
             f"{side.capitalize() + ' read:':<15} sha256 {digests[side]}"
             for side in ("reference", "current")
             if side in digests
-        )
-    return "\n".join(lines)
+        ),
+    ]

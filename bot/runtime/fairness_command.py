@@ -1,5 +1,6 @@
 """``incidentbot fairness REF CUR --group … --prediction …``: the fairness analysis the
-channel gets, printed here as a table or, with ``--json``, as Fairlearn-named figures."""
+channel gets, printed here as a table or, with ``--json``, as Fairlearn-named figures;
+both end with the SHA-256 of what each side read, as ``incidentbot drift`` does."""
 
 from __future__ import annotations
 
@@ -78,6 +79,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             ),
         )
         reference, current, where = drift_command.places(args, settings)
+        read: dict[str, str] = {}  # per side, the SHA-256 of what was read (compare.Reads)
         ref, cur, method = compare.fairness_tables(
             reference,
             current,
@@ -85,13 +87,15 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             drift_command.until(args),
             compare.needed(request),
             args.method,
+            digests=read,
         )
-        facts = {**fairness.analyse(ref, cur, request), "method": method}
+        # "read_sha256": as the evidence record and `incidentbot drift --json` name it
+        facts = {**fairness.analyse(ref, cur, request), "method": method, "read_sha256": read}
     except (datasets.SourceError, fairness.FairnessInputError) as problem:
         print(f"incidentbot: {problem}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(facts, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        print(printed.report(facts))
+        print("\n".join([printed.report(facts), *drift_command.read_lines(read)]))
     return 0

@@ -69,15 +69,19 @@ def test_the_table_reads_as_the_channel_does_and_bad_input_is_a_sentence(
         assert refused.stdout == "" and "Traceback" not in refused.stderr
 
 
-def test_fairness_on_the_command_line_reads_local_files_as_typed(tmp_path: Path) -> None:
+def test_fairness_on_the_command_line_reads_local_files_as_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The README's own `incidentbot fairness march.parquet today.csv …` failed with "this
-    bot reads no local files": on the command line the person running it owns the files."""
+    bot reads no local files": on the command line the person running it owns the files.
+    Like `incidentbot drift`, it ends with the SHA-256 of what each side read."""
+    from bot.runtime import cli
     from tests.diagnosis.fairness_data import windows
 
     reference, current = windows(2000, 3, seed=5, shifted=1)
     reference.to_parquet(tmp_path / "march.parquet")
     current.to_csv(tmp_path / "today.csv", index=False)
-    answer = run_cli(
+    typed = [
         "fairness",
         str(tmp_path / "march.parquet"),
         str(tmp_path / "today.csv"),
@@ -85,6 +89,18 @@ def test_fairness_on_the_command_line_reads_local_files_as_typed(tmp_path: Path)
         "group",
         "--prediction",
         "predicted",
-    )
+    ]
+    answer = run_cli(*typed)
     assert answer.returncode == 0, answer.stderr
     assert answer.stdout.startswith("Fairness of predicted")
+    sha = {
+        side: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        for side, name in (("reference", "march.parquet"), ("current", "today.csv"))
+    }
+    assert answer.stdout.endswith(
+        f"\n\nReference read: sha256 {sha['reference']}\nCurrent read:   sha256 {sha['current']}\n"
+    ), answer.stdout[-400:]
+    # --json, in this process (the command line's own entry point): the same digests
+    # under the key `incidentbot drift --json` and the evidence record use.
+    assert cli.main([*typed, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["read_sha256"] == sha
