@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, select, true
+from sqlalchemy import ColumnElement, and_, func, select, true
 from sqlalchemy.orm import Session
 
+from bot.incidents import detection as found_by
 from bot.incidents import key_times, queries
 from bot.incidents.categories import FAILURE_CATEGORIES, category_label
 from bot.incidents.errors import InvalidInput
@@ -30,7 +31,12 @@ from bot.store.models import Incident, TimelineEvent
 
 PAGE_SIZE = 50
 STATUSES = {"open": "Open", "resolved": "Resolved"}
-FOUND = {"alert": "An alert", "person": "A person", "external": "An external report"}
+FOUND = {
+    "alert": "An alert",
+    "person": "A person",
+    "external": "An external report",
+    found_by.UNSAID: "Nobody has said",
+}
 DRILLS = {"": "Drills and real incidents", "no": "Real incidents only", "only": "Drills only"}
 SEVERITIES = [s.value for s in Severity]
 LONGEST_QUERY = 200
@@ -101,7 +107,8 @@ def parse(params: Mapping[str, str] | Any) -> Filters:
     found = got.get("found", "")
     if found and found not in FOUND:
         raise InvalidInput(
-            f"“{found[:40]}” is not how an incident is found: alert, person or external."
+            f"“{found[:40]}” is not how an incident is found: alert, person, external or "
+            f"{found_by.UNSAID}."
         )
     drills = got.get("drills", "")
     if drills not in DRILLS:
@@ -174,13 +181,8 @@ class PastTheEnd(InvalidInput):
 
 
 def detection() -> ColumnElement[str]:
-    """How an incident was found, as the review reads it: what the declarer said, else an
-    alert if one came, else a person."""
-    alerted = case(
-        (Incident.detected_by.is_not(None) | Incident.first_alert_at.is_not(None), "alert"),
-        else_="person",
-    )
-    return func.coalesce(Incident.detection, alerted)
+    """How an incident was found, as its post-mortem and the review say (detection.found)."""
+    return found_by.how_column()
 
 
 def conditions(filters: Filters, reader: Reader, dialect: str) -> list[ColumnElement[bool]]:

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, case, select
+
+from bot.incidents.kinds import EventKind
+from bot.store.models import Incident, TimelineEvent
+
 # The triage question whose answer says whether an alert fired (triage_questions).
 ALERT_QUESTION = "alert"
+UNSAID = "unsaid"  # ``how_column``'s word for Found.how None
 
 
 @dataclass(frozen=True)
@@ -40,3 +46,31 @@ def found(*, alert_recorded: bool, triage_answer: str | None, declared: str | No
 def _not_alert(declared: str | None) -> str:
     """No alert fired: whoever the declarer said noticed it, else a person."""
     return declared if declared in ("person", "external") else "person"
+
+
+def how_column() -> ColumnElement[str]:
+    """``found(...).how`` as a column of the incidents table, for a filter that chooses
+    incidents by it (the console's list): "alert", "person", "external" or UNSAID. The
+    same rule, step for step; a test holds the two to the same answers."""
+    event = TimelineEvent
+    answer = (
+        select(event.data["answer"].as_string())
+        .where(
+            event.incident_id == Incident.id,
+            event.kind == EventKind.TRIAGE_ANSWERED,
+            event.data["question"].as_string() == ALERT_QUESTION,
+        )
+        .order_by(event.occurred_at.desc(), event.id.desc())  # the answer that stands
+        .limit(1)
+        .scalar_subquery()
+    )
+    not_alert = case(
+        (Incident.detection.in_(("person", "external")), Incident.detection), else_="person"
+    )
+    return case(
+        (Incident.detected_by.is_not(None) | Incident.first_alert_at.is_not(None), "alert"),
+        (answer == "yes", "alert"),
+        (answer == "no", not_alert),
+        (Incident.detection.is_not(None), Incident.detection),
+        else_=UNSAID,
+    )
