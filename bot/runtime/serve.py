@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from typing import Any
 
 import uvicorn
 from slack_bolt import App
@@ -48,8 +49,28 @@ def run(settings: Settings, *, host: str, port: int, socket_mode: bool) -> int:
     # passes, which otherwise stopped every thread for over 100 ms at a time under load.
     gc.freeze()
     log.info("incidentbot listening on %s:%s", host, port)
-    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(web, **server_options(host, port))
     return 0
+
+
+# How long an idle connection is kept open for the next request. uvicorn's own default
+# (5 s) closes connections that a proxy in front (a cloud load balancer keeps them 60 s)
+# or a client pool may be sending on at that very moment: the request is lost with
+# "Server disconnected" (now and then under the declare benchmark, whose client pool keeps
+# them 5 s too). Longer than the proxies', so the side that closes an idle connection is
+# the side that would reuse it.
+KEEP_ALIVE_SECONDS = 75
+
+
+def server_options(host: str, port: int) -> dict[str, Any]:
+    """uvicorn's options for ``serve``."""
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": False,
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+    }
 
 
 def start_bot(settings: Settings) -> tuple[Database, Services, App]:

@@ -204,3 +204,14 @@ def test_the_drift_help_says_data_set_and_columns() -> None:
     said = " ".join(commands.choices["drift"].format_help().split())
     assert "sketch streams a data set and summarises it" in said and "dataset" not in said
     assert "the data set has drifted when half its columns have." in said
+
+
+def test_serve_keeps_idle_connections_longer_than_the_proxies_in_front() -> None:
+    """uvicorn's default (5 s) closed idle connections that a load balancer (60 s) or a
+    client pool (5 s) was sending on at that moment: the request was lost with "Server
+    disconnected without sending a response" (seen in the declare benchmark)."""
+    from bot.runtime.serve import server_options
+
+    options = server_options("127.0.0.1", 8080)
+    assert options["timeout_keep_alive"] > 60
+    assert (options["host"], options["port"], options["access_log"]) == ("127.0.0.1", 8080, False)
