@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.app import effects
+from bot.app import effects, status_page
 from bot.app.effect_kinds import HandoverCard, Message, Post, Tell
 from bot.app.paging import escalation
 from bot.app.updates import holder_for_updates
@@ -60,6 +60,8 @@ def tick(services: Services, now: datetime | None = None, *, ahead: timedelta = 
             elif reminder.kind == handover.LAPSE:
                 for request in handover.lapse_due(session, incident, now, due_by=due_by):
                     effects.enqueue(session, incident.id, HandoverCard(request=request.id))
+            elif reminder.kind == reminders.PUBLIC_RESOLUTION:
+                status_page.remind_resolution(services, session, incident, reminder, now)
             else:
                 _postmortem(session, incident, reminder)
             owners.add(incident.id)

@@ -4,6 +4,7 @@ and copying each publication to Atlassian Statuspage through the outbox."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import Block
@@ -13,7 +14,8 @@ from sqlalchemy.orm import Session
 from bot.app import effects
 from bot.app.common import apply
 from bot.app.effect_kinds import Message, Post, RedrawSummary, SyncStatuspage
-from bot.incidents import queries
+from bot.incidents import queries, reminders
+from bot.incidents.key_times import spoken
 from bot.incidents.roles import Role
 from bot.outbox import engine
 from bot.slack.blocks import status_page_blocks
@@ -23,7 +25,14 @@ from bot.statuspage import publishing
 from bot.statuspage.atlassian import IncidentChange, Statuspage, StatuspageRefused
 from bot.statuspage.publishing import Publication, Published
 from bot.statuspage.states import ComponentState, PublicStatus, worst
-from bot.store.models import Incident, PublicIncident, PublicUpdate, SlackEffect
+from bot.store.models import (
+    Incident,
+    PublicIncident,
+    PublicUpdate,
+    Reminder,
+    SlackEffect,
+    utcnow,
+)
 from bot.text.rendering import for_slack
 
 if TYPE_CHECKING:
@@ -112,6 +121,29 @@ def offer_resolution(services: Services, session: Session, incident: Incident) -
     story = publishing.current(session, incident.id)
     if story is None or story.status == PublicStatus.RESOLVED:
         return
+    _offer(services, session, incident, story, "")
+    reminders.remind_public_resolution(session, incident, utcnow())
+
+
+def remind_resolution(
+    services: Services, session: Session, incident: Incident, sent: Reminder, now: datetime
+) -> None:
+    """A reminder fell due: offer the public resolution again while the incident stays
+    resolved and its public story open; the next one follows, up to the last."""
+    if services.settings.status_page is None or incident.is_open:
+        return
+    story = publishing.current(session, incident.id)
+    if story is None or story.status == PublicStatus.RESOLVED:
+        return
+    resolved_at = incident.resolved_at or sent.created_at
+    since = spoken(max(now - resolved_at, timedelta(0)))
+    _offer(services, session, incident, story, f"{incident.reference} was resolved {since} ago. ")
+    reminders.remind_public_resolution(session, incident, now, sent.missed + 1)
+
+
+def _offer(
+    services: Services, session: Session, incident: Incident, story: PublicIncident, lead: str
+) -> None:
     draft = resolution_draft(services, story)
     who = incident.holder(Role.COMMS_LEAD) or incident.holder(Role.COMMANDER)
     effects.enqueue(
@@ -119,7 +151,7 @@ def offer_resolution(services: Services, session: Session, incident: Incident) -
         incident.id,
         Message(
             channel=incident.channel_id,
-            text=f"The status page still shows {for_slack(story.title)} as {story.status}.",
+            text=f"{lead}The status page still shows {for_slack(story.title)} as {story.status}.",
             blocks=status_page_blocks.resolution_offer(
                 incident.id, story.title, draft, mention(who) if who else None
             ),

@@ -24,6 +24,11 @@ POSTMORTEM_DUE = "postmortem_due"
 POSTMORTEM_EVE = "postmortem_eve"
 POSTMORTEM_BUSINESS_DAYS = 5
 POSTMORTEM_SEVERITIES = {Severity.SEV1, Severity.SEV2}
+# A resolved incident whose public story still reads as open: the offer to publish its
+# resolution is made again this long after, at most this many times.
+PUBLIC_RESOLUTION = "public_resolution"
+PUBLIC_RESOLUTION_EVERY = timedelta(minutes=30)
+PUBLIC_RESOLUTION_TIMES = 3
 
 Cadence = Mapping[str, timedelta | None]
 
@@ -125,6 +130,23 @@ def resolved(session: Session, incident: Incident, now: datetime) -> list[Remind
     ]
     session.add_all(reminders)
     return reminders
+
+
+def remind_public_resolution(
+    session: Session, incident: Incident, now: datetime, missed: int = 0
+) -> Reminder | None:
+    """The next reminder that the public story is still open (None after the last)."""
+    if missed >= PUBLIC_RESOLUTION_TIMES:
+        return None
+    reminder = Reminder(
+        incident_id=incident.id,
+        kind=PUBLIC_RESOLUTION,
+        due_at=now + PUBLIC_RESOLUTION_EVERY,
+        missed=missed,
+        created_at=now,
+    )
+    session.add(reminder)
+    return reminder
 
 
 def claim_due(
