@@ -128,9 +128,8 @@ def test_a_publication_is_the_public_story_a_timeline_event_and_a_line_in_the_ch
         ]
 
 
-def test_resolving_offers_the_public_resolution_which_the_comms_lead_confirms(
-    services: Services, slack: SlackStandIn
-) -> None:
+def published_then_resolved(services: Services) -> Incident:
+    """An incident Cara, its Comms Lead, told the public of, then resolved by Alice."""
     incident = declare(services)
     with services.db.begin() as session:
         session.add(RoleAssignment(incident_id=incident.id, role=Role.COMMS_LEAD, user_id=CARA))
@@ -138,6 +137,14 @@ def test_resolving_offers_the_public_resolution_which_the_comms_lead_confirms(
     assert publish(services, incident, "--public Card payments fail for some.", CARA).texts == []
     assert incident.channel_id
     resolution.resolve_incident(services, incident.channel_id, ALICE, "Rolled back.", Replies())
+    return incident
+
+
+def test_resolving_offers_the_public_resolution_which_the_comms_lead_confirms(
+    services: Services, slack: SlackStandIn
+) -> None:
+    incident = published_then_resolved(services)
+    assert incident.channel_id
     channel = slack.channels[incident.channel_id]
     offer = next(m for m in channel.messages if "Publish the resolution" in message_text(m))
     assert (

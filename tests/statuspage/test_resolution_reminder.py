@@ -10,13 +10,17 @@ import pytest
 
 from bot.app import nudges, resolution, status_page
 from bot.app.services import Services
-from bot.incidents.roles import Role
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import message_text
-from bot.store.models import Incident, RoleAssignment
-from tests.conftest import ALICE, CARA
+from bot.store.models import Incident
+from tests.conftest import ALICE
 from tests.statuspage.conftest import EXAMPLE
-from tests.statuspage.test_publishing import Replies, declare, publish
+from tests.statuspage.test_publishing import (
+    Replies,
+    declare,
+    publish,
+    published_then_resolved,
+)
 
 
 @pytest.fixture
@@ -35,12 +39,8 @@ def offers(slack: SlackStandIn, channel: str) -> list[str]:
 def test_an_unconfirmed_public_resolution_is_offered_again_three_times_at_most(
     services: Services, slack: SlackStandIn
 ) -> None:
-    incident = declare(services)
-    with services.db.begin() as session:
-        session.add(RoleAssignment(incident_id=incident.id, role=Role.COMMS_LEAD, user_id=CARA))
-    assert publish(services, incident, "--public Card payments fail for some.", CARA).texts == []
+    incident = published_then_resolved(services)
     assert incident.channel_id
-    resolution.resolve_incident(services, incident.channel_id, ALICE, "Rolled back.", Replies())
     with services.db.begin() as session:
         stored = session.get(Incident, incident.id)
         assert stored is not None and stored.resolved_at is not None
