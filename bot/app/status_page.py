@@ -151,9 +151,10 @@ def _offer(
         incident.id,
         Message(
             channel=incident.channel_id,
-            text=f"{lead}The status page still shows {for_slack(story.title)} as {story.status}.",
+            text=f"{for_slack(lead)}The status page still shows {for_slack(story.title)} as "
+            f"{story.status}.",
             blocks=status_page_blocks.resolution_offer(
-                incident.id, story.title, draft, mention(who) if who else None
+                incident.id, story.title, draft, mention(who) if who else None, lead
             ),
         ),
     )

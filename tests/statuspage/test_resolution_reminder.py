@@ -13,7 +13,7 @@ from bot.app.services import Services
 from bot.sandbox import SlackStandIn
 from bot.sandbox.reading import message_text
 from bot.store.models import Incident
-from tests.conftest import ALICE
+from tests.conftest import ALICE, CARA
 from tests.statuspage.conftest import EXAMPLE
 from tests.statuspage.test_publishing import (
     Replies,
@@ -56,6 +56,17 @@ def test_an_unconfirmed_public_resolution_is_offered_again_three_times_at_most(
         "Card payments: partial outage as investigating."
         for since in ("31 min", "1 h 1 min", "1 h 31 min")
     ]
+    # What the channel reads is the message's blocks: the reminder says so there too.
+    shown = [
+        m["blocks"][0]["text"]["text"]
+        for m in slack.channels[incident.channel_id].messages
+        if "Publish the resolution" in message_text(m)
+    ]
+    assert shown[1].startswith(
+        f":globe_with_meridians: INC-{incident.id} was resolved 31 min ago. <@{CARA}>, as "
+        "Comms Lead: the status page still shows *Card payments: partial outage* as unresolved."
+    )
+    assert shown[0].startswith(f":globe_with_meridians: <@{CARA}>, as Comms Lead:")
 
 
 def test_no_reminder_once_the_resolution_is_published(

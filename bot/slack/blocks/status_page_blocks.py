@@ -34,14 +34,17 @@ PUBLISH_RESOLUTION = "status_page_resolution"
 
 
 def resolution_offer(
-    incident_id: int, title: str, draft: str, addressed: str | None
+    incident_id: int, title: str, draft: str, addressed: str | None, lead: str = ""
 ) -> list[dict[str, Any]]:
+    """The offer to publish the drafted resolution; ``lead``: plain words before it (a
+    reminder says how long ago the incident was resolved)."""
     who = f"{addressed}, as " if addressed else "As "
     return render(
         [
             SectionBlock(
                 text=md(
-                    f":globe_with_meridians: {who}Comms Lead: the status page still shows "
+                    f":globe_with_meridians: {for_slack(lead)}{who}Comms Lead: the status "
+                    "page still shows "
                     f"*{for_slack(title)}* as unresolved. Publish this resolution? It sets "
                     "its components operational.\n>"
                     + for_slack(draft).replace("\n", "\n>")
