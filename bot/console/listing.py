@@ -180,11 +180,6 @@ class PastTheEnd(InvalidInput):
     """A page after the last one."""
 
 
-def detection() -> ColumnElement[str]:
-    """How an incident was found, as its post-mortem and the review say (detection.found)."""
-    return found_by.how_column()
-
-
 def conditions(filters: Filters, reader: Reader, dialect: str) -> list[ColumnElement[bool]]:
     chosen: list[ColumnElement[bool]] = []
     if filters.status == "open":
@@ -207,7 +202,7 @@ def conditions(filters: Filters, reader: Reader, dialect: str) -> list[ColumnEle
     if filters.category:
         chosen.append(Incident.failure_category == filters.category)
     if filters.found:
-        chosen.append(detection() == filters.found)
+        chosen.append(found_by.how_column() == filters.found)  # as post-mortems say
     if filters.words:
         chosen.append(search.matching(dialect, list(filters.words)))
     if filters.hides_private():
